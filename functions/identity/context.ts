@@ -1,0 +1,9 @@
+/** What Identity's functions share in one process: the service over one pool. */
+import { defineServiceContext } from '../../shared/runtime/function.js';
+import { IdentityService, IdentityStore } from './domain/index.js';
+
+export const identityContext = defineServiceContext({
+  service: 'identity',
+  create: (runtime) => new IdentityService(new IdentityStore(runtime.database())),
+  ready: (identity) => identity.ready(),
+});

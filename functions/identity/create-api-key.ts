@@ -1,0 +1,14 @@
+import { IdentityService } from '../../proto/gen/polaris/identity/v1/identity.js';
+import { defineGrpcFunction } from '../../shared/runtime/function.js';
+import { validateId } from './domain/index.js';
+import { identityContext } from './context.js';
+
+/** Operator: a new key for an organization, returned once. */
+export default defineGrpcFunction({
+  method: IdentityService.createApiKey,
+  context: identityContext,
+  async handle(request, identity) {
+    const key = await identity.createApiKey(validateId('organization_id', request.organizationId));
+    return { apiKeyId: key.id, apiKey: key.apiKey };
+  },
+});

@@ -1,0 +1,15 @@
+import { IdentityService } from '../../proto/gen/polaris/identity/v1/identity.js';
+import { defineGrpcFunction } from '../../shared/runtime/function.js';
+import { validateCreateOrganization } from './domain/index.js';
+import { identityContext } from './context.js';
+import { organizationMessage } from './wire.js';
+
+/** Operator: creates an organization with its first API key, returned once. */
+export default defineGrpcFunction({
+  method: IdentityService.createOrganization,
+  context: identityContext,
+  async handle(request, identity) {
+    const { organization, apiKey } = await identity.createOrganization(validateCreateOrganization(request));
+    return { organization: organizationMessage(organization), apiKey: apiKey.apiKey, apiKeyId: apiKey.id };
+  },
+});

@@ -1,0 +1,124 @@
+import * as grpc from '@grpc/grpc-js';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ApiKeyStatus, IdentityClient } from '../../proto/gen/polaris/identity/v1/identity.js';
+import { createTestDatabase, type TestDatabase } from '../../test/support/database.js';
+import { checkHealth, grpcError, listServicesByReflection, unary } from '../../test/support/grpc.js';
+import { startTestHost } from '../../test/support/host.js';
+import type { FunctionHost } from '../../shared/runtime/host.js';
+
+let db: TestDatabase;
+let host: FunctionHost;
+let client: IdentityClient;
+
+beforeAll(async () => {
+  db = await createTestDatabase();
+  const started = await startTestHost({ databaseUrl: db.url });
+  host = started;
+  client = new IdentityClient(started.grpcAddress, grpc.credentials.createInsecure());
+});
+
+afterAll(async () => {
+  client?.close();
+  await host?.close();
+  await db?.drop();
+});
+
+const createOrganization = (name: string) => unary(client.createOrganization.bind(client), { name });
+const validate = (apiKey: string) => unary(client.validateApiKey.bind(client), { apiKey });
+
+describe('Identity over gRPC', () => {
+  it('creates an organization whose first key validates to it', async () => {
+    const created = await createOrganization('  Acme  ');
+    expect(created.organization?.name).toBe('Acme');
+    expect(created.apiKey).toMatch(/^pol_[A-Za-z0-9_-]{40}$/);
+
+    const result = await validate(created.apiKey);
+    expect(result).toEqual({
+      valid: true,
+      status: ApiKeyStatus.API_KEY_STATUS_VALID,
+      organizationId: created.organization!.id,
+      keyId: created.apiKeyId,
+    });
+    const fetched = await unary(client.getOrganization.bind(client), { organizationId: created.organization!.id });
+    expect(fetched.organization).toEqual(created.organization);
+  });
+
+  it('answers unknown for malformed and never-issued keys, revoked for revoked ones', async () => {
+    expect((await validate('')).status).toBe(ApiKeyStatus.API_KEY_STATUS_UNKNOWN);
+    expect((await validate('not-a-key')).status).toBe(ApiKeyStatus.API_KEY_STATUS_UNKNOWN);
+    const { apiKey } = await createOrganization('Globex');
+    // Same prefix, different secret: found by prefix, refused by hash.
+    const forged = apiKey.slice(0, 12) + 'A'.repeat(apiKey.length - 12);
+    expect(await validate(forged)).toMatchObject({ valid: false, status: ApiKeyStatus.API_KEY_STATUS_UNKNOWN, organizationId: '' });
+
+    const second = await unary(client.createApiKey.bind(client), { organizationId: (await validate(apiKey)).organizationId });
+    expect((await unary(client.revokeApiKey.bind(client), { apiKeyId: second.apiKeyId })).revoked).toBe(true);
+    expect((await unary(client.revokeApiKey.bind(client), { apiKeyId: second.apiKeyId })).revoked).toBe(false);
+    expect(await validate(second.apiKey)).toEqual({
+      valid: false,
+      status: ApiKeyStatus.API_KEY_STATUS_REVOKED,
+      organizationId: '',
+      keyId: second.apiKeyId,
+    });
+    // Revoking one key leaves the others working.
+    expect((await validate(apiKey)).valid).toBe(true);
+  });
+
+  it('lists keys by prefix only', async () => {
+    const created = await createOrganization('Initech');
+    const { apiKeys } = await unary(client.listApiKeys.bind(client), { organizationId: created.organization!.id });
+    expect(apiKeys).toHaveLength(1);
+    expect(apiKeys[0]).toMatchObject({ id: created.apiKeyId, prefix: created.apiKey.slice(0, 12), revokedAt: '' });
+    expect(JSON.stringify(apiKeys)).not.toContain(created.apiKey);
+  });
+
+  it('never stores an API key in plain text', async () => {
+    const keys = [(await createOrganization('Umbrella')).apiKey];
+    keys.push((await unary(client.createApiKey.bind(client), { organizationId: (await validate(keys[0]!)).organizationId })).apiKey);
+    const rows = await db.sql<{ row: string }[]>`
+      select row_to_json(k)::text as row from identity.api_keys k
+      union all select row_to_json(o)::text from identity.organizations o`;
+    const everything = rows.map((r) => r.row).join('\n');
+    for (const key of keys) {
+      expect(everything).not.toContain(key);
+      expect(everything).not.toContain(key.slice(4)); // the secret part alone
+    }
+  });
+
+  it.each([
+    ['getOrganization', { organizationId: '' }, 'organization_id', 'is required'],
+    ['getOrganization', { organizationId: 'acme' }, 'organization_id', 'must be a UUID'],
+    ['createOrganization', { name: '   ' }, 'name', 'is required'],
+    ['createOrganization', { name: 'x'.repeat(201) }, 'name', 'at most 200'],
+    ['createApiKey', { organizationId: '42' }, 'organization_id', 'must be a UUID'],
+    ['listApiKeys', { organizationId: '' }, 'organization_id', 'is required'],
+    ['revokeApiKey', { apiKeyId: 'DROP TABLE' }, 'api_key_id', 'must be a UUID'],
+  ] as const)('%s with bad input answers INVALID_ARGUMENT naming %s', async (method, request, field, message) => {
+    const call = (client as any)[method].bind(client);
+    const err = await grpcError(unary(call, request));
+    expect(err.code).toBe(grpc.status.INVALID_ARGUMENT);
+    expect(err.details).toContain(field);
+    expect(err.details).toContain(message);
+  });
+
+  it('answers NOT_FOUND for organizations and keys that do not exist', async () => {
+    const missing = '00000000-0000-4000-8000-000000000000';
+    expect((await grpcError(unary(client.getOrganization.bind(client), { organizationId: missing }))).code).toBe(grpc.status.NOT_FOUND);
+    expect((await grpcError(unary(client.createApiKey.bind(client), { organizationId: missing }))).code).toBe(grpc.status.NOT_FOUND);
+    expect((await grpcError(unary(client.revokeApiKey.bind(client), { apiKeyId: missing }))).code).toBe(grpc.status.NOT_FOUND);
+  });
+
+  it('lists Identity through server reflection and reports it SERVING through grpc.health.v1', async () => {
+    const address = `127.0.0.1:${host.grpcPort}`;
+    expect(await listServicesByReflection(address)).toContain('polaris.identity.v1.Identity');
+    expect(await checkHealth(address)).toBe('SERVING');
+    expect(await checkHealth(address, 'polaris.identity.v1.Identity')).toBe('SERVING');
+  });
+
+  it('answers HTTP/1.1 health and metrics on the gRPC port', async () => {
+    const base = `http://127.0.0.1:${host.grpcPort}`;
+    expect((await fetch(`${base}/health/readiness`)).status).toBe(200);
+    const metrics = await (await fetch(`${base}/metrics`)).text();
+    expect(metrics).toMatch(/grpc_server_handled_total\{[^}]*method="\/polaris.identity.v1.Identity\/ValidateApiKey"[^}]*code="OK"/);
+  });
+});

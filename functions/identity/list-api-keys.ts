@@ -1,0 +1,15 @@
+import { IdentityService } from '../../proto/gen/polaris/identity/v1/identity.js';
+import { defineGrpcFunction } from '../../shared/runtime/function.js';
+import { validateId } from './domain/index.js';
+import { identityContext } from './context.js';
+import { apiKeyMessage } from './wire.js';
+
+/** Operator: an organization's keys, by prefix; never the secrets. */
+export default defineGrpcFunction({
+  method: IdentityService.listApiKeys,
+  context: identityContext,
+  async handle(request, identity) {
+    const keys = await identity.listApiKeys(validateId('organization_id', request.organizationId));
+    return { apiKeys: keys.map(apiKeyMessage) };
+  },
+});

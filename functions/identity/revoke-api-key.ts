@@ -1,0 +1,13 @@
+import { IdentityService } from '../../proto/gen/polaris/identity/v1/identity.js';
+import { defineGrpcFunction } from '../../shared/runtime/function.js';
+import { validateId } from './domain/index.js';
+import { identityContext } from './context.js';
+
+/** Operator: revokes a key; callers' caches drop it within their TTL (60 s at most). */
+export default defineGrpcFunction({
+  method: IdentityService.revokeApiKey,
+  context: identityContext,
+  async handle(request, identity) {
+    return { revoked: await identity.revokeApiKey(validateId('api_key_id', request.apiKeyId)) };
+  },
+});

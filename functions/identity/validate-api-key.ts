@@ -1,0 +1,25 @@
+import { ApiKeyStatus as ApiKeyStatusMessage, IdentityService } from '../../proto/gen/polaris/identity/v1/identity.js';
+import { defineGrpcFunction } from '../../shared/runtime/function.js';
+import { ApiKeyStatus } from './domain/index.js';
+import { identityContext } from './context.js';
+
+const statusMessage = {
+  [ApiKeyStatus.Valid]: ApiKeyStatusMessage.API_KEY_STATUS_VALID,
+  [ApiKeyStatus.Unknown]: ApiKeyStatusMessage.API_KEY_STATUS_UNKNOWN,
+  [ApiKeyStatus.Revoked]: ApiKeyStatusMessage.API_KEY_STATUS_REVOKED,
+};
+
+/** Resolves an API key to its organization; unknown and revoked keys answer valid = false. */
+export default defineGrpcFunction({
+  method: IdentityService.validateApiKey,
+  context: identityContext,
+  async handle(request, identity) {
+    const result = await identity.validateApiKey(request.apiKey);
+    return {
+      valid: result.status === ApiKeyStatus.Valid,
+      status: statusMessage[result.status],
+      organizationId: result.organizationId ?? '',
+      keyId: result.keyId ?? '',
+    };
+  },
+});

@@ -1,0 +1,17 @@
+/** Domain values in their protobuf form. */
+import type { ApiKey, Organization as OrganizationMessage } from '../../proto/gen/polaris/identity/v1/identity.js';
+import type { ApiKeyRecord, Organization } from './domain/index.js';
+
+export const organizationMessage = (organization: Organization): OrganizationMessage => ({
+  id: organization.id,
+  name: organization.name,
+  createdAt: organization.createdAt.toISOString(),
+});
+
+export const apiKeyMessage = (key: ApiKeyRecord): ApiKey => ({
+  id: key.id,
+  organizationId: key.orgId,
+  prefix: key.prefix,
+  createdAt: key.createdAt.toISOString(),
+  revokedAt: key.revokedAt?.toISOString() ?? '',
+});

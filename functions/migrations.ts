@@ -1,0 +1,5 @@
+/** Every service's schema migrations, in the order `npm run migrate` applies them. */
+import type { SchemaMigrations } from '../shared/database.js';
+import { identityMigrations } from './identity/domain/index.js';
+
+export const allMigrations: readonly SchemaMigrations[] = [identityMigrations];

@@ -1,0 +1,19 @@
+/**
+ * Every function of Polaris, in one list. The bundler, the local host
+ * (`npm start`) and the Knative manifests all read it, so a function cannot
+ * exist in one place and be missing from another.
+ */
+import type { FunctionEntry } from '../shared/runtime/function.js';
+
+export const functionRegistry = [
+  // Identity
+  { name: 'validate-api-key', service: 'identity', kind: 'grpc', module: 'identity/validate-api-key' },
+  { name: 'get-organization', service: 'identity', kind: 'grpc', module: 'identity/get-organization' },
+  { name: 'create-organization', service: 'identity', kind: 'grpc', module: 'identity/create-organization' },
+  { name: 'list-organizations', service: 'identity', kind: 'grpc', module: 'identity/list-organizations' },
+  { name: 'create-api-key', service: 'identity', kind: 'grpc', module: 'identity/create-api-key' },
+  { name: 'list-api-keys', service: 'identity', kind: 'grpc', module: 'identity/list-api-keys' },
+  { name: 'revoke-api-key', service: 'identity', kind: 'grpc', module: 'identity/revoke-api-key' },
+] as const satisfies readonly FunctionEntry[];
+
+export type FunctionName = (typeof functionRegistry)[number]['name'];

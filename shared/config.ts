@@ -1,0 +1,160 @@
+/**
+ * Configuration, read once from the environment (in Kubernetes: the
+ * `polaris-config` ConfigMap and `polaris-secrets` Secret, mounted as env).
+ * Every setting has a named default and one conversion; start-up fails with a
+ * single ConfigError that lists every problem, each prefixed by its subsystem.
+ */
+
+/** Start-up configuration is invalid. `problems` lists every one found. */
+export class ConfigError extends Error {
+  override name = 'ConfigError';
+  constructor(readonly problems: readonly string[]) {
+    super(`invalid configuration:\n${problems.map((p) => `  - ${p}`).join('\n')}`);
+  }
+}
+
+export const defaults = {
+  port: 8080,
+  natsUrl: 'nats://127.0.0.1:4222',
+  logLevel: 'info',
+  /** Where gRPC clients find a function in the cluster; `{name}` is its registry name. */
+  functionAddressTemplate: '{name}.polaris.svc.cluster.local:80',
+  /** Seconds a validated API key is trusted before asking Identity again. */
+  apiKeyCacheSeconds: 60,
+  /** Seconds an unknown API key is remembered as unknown. */
+  apiKeyNegativeCacheSeconds: 5,
+  databasePoolSize: 10,
+  /** Milliseconds SIGTERM waits for in-flight work before closing anyway. */
+  shutdownGraceMs: 10_000,
+} as const;
+
+const logLevels = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
+export type LogLevel = (typeof logLevels)[number];
+
+/** Settings every function reads. Optional ones are undefined when unset. */
+export interface RuntimeConfig {
+  /** HTTP or h2c port the function listens on (Knative sets PORT). Default 8080. */
+  port: number;
+  /** Knative service and revision names, used as metric and log labels. */
+  service: string;
+  revision: string;
+  logLevel: LogLevel;
+  /** PostgreSQL connection string; required by functions that own data. */
+  databaseUrl?: string;
+  /** Connections per process. Default 10. */
+  databasePoolSize: number;
+  /** NATS server with JetStream. Default nats://127.0.0.1:4222. */
+  natsUrl: string;
+  /**
+   * Every gRPC call goes to this one `host:port` (the local host serves all
+   * functions on one port). When unset, each RPC goes to its own function at
+   * `functionAddressTemplate`.
+   */
+  grpcAddress?: string;
+  functionAddressTemplate: string;
+  /** The operator's bearer token. */
+  adminToken?: string;
+  /** HS256 secret for organization JWTs; JWT login is off when unset. */
+  jwtSecret?: string;
+  apiKeyCacheSeconds: number;
+  apiKeyNegativeCacheSeconds: number;
+  shutdownGraceMs: number;
+}
+
+type Env = Record<string, string | undefined>;
+
+/**
+ * Reads settings from `env`, recording problems instead of throwing so that
+ * one start-up reports all of them. Call `done()` to get the problems.
+ */
+export class SettingsReader {
+  readonly problems: string[] = [];
+  constructor(private readonly env: Env) {}
+
+  string(name: string): string | undefined {
+    const value = this.env[name]?.trim();
+    return value === undefined || value === '' ? undefined : value;
+  }
+
+  integer(subsystem: string, name: string, fallback: number, range: { min: number; max: number }): number {
+    const raw = this.string(name);
+    if (raw === undefined) return fallback;
+    const value = Number(raw);
+    if (!/^-?\d+$/.test(raw) || value < range.min || value > range.max) {
+      this.problems.push(`${subsystem}: ${name} must be a whole number from ${range.min} to ${range.max}, got '${raw}'`);
+      return fallback;
+    }
+    return value;
+  }
+
+  port(subsystem: string, name: string, fallback: number): number {
+    return this.integer(subsystem, name, fallback, { min: 1, max: 65535 });
+  }
+
+  oneOf<T extends string>(subsystem: string, name: string, allowed: readonly T[], fallback: T): T {
+    const raw = this.string(name);
+    if (raw === undefined) return fallback;
+    if (!(allowed as readonly string[]).includes(raw)) {
+      this.problems.push(`${subsystem}: ${name} must be one of ${allowed.join(', ')}, got '${raw}'`);
+      return fallback;
+    }
+    return raw as T;
+  }
+
+  url(subsystem: string, name: string, protocols: readonly string[]): string | undefined {
+    const raw = this.string(name);
+    if (raw === undefined) return undefined;
+    let protocol: string | undefined;
+    try {
+      protocol = new URL(raw).protocol;
+    } catch {
+      // reported below
+    }
+    if (protocol === undefined || !protocols.includes(protocol)) {
+      // Never echo the value: connection strings carry passwords.
+      this.problems.push(`${subsystem}: ${name} must be a ${protocols.join(' or ')}// URL`);
+      return undefined;
+    }
+    return raw;
+  }
+
+  secret(subsystem: string, name: string, minLength: number): string | undefined {
+    const value = this.string(name);
+    if (value !== undefined && value.length < minLength) {
+      this.problems.push(`${subsystem}: ${name} must be at least ${minLength} characters`);
+      return undefined;
+    }
+    return value;
+  }
+
+  /** Throws a ConfigError listing every problem recorded so far. */
+  done(): void {
+    if (this.problems.length > 0) throw new ConfigError(this.problems);
+  }
+}
+
+/** Reads the runtime configuration; throws a ConfigError listing every problem. */
+export function loadRuntimeConfig(env: Env = process.env): RuntimeConfig {
+  const read = new SettingsReader(env);
+  const config: RuntimeConfig = {
+    port: read.port('http', 'PORT', defaults.port),
+    service: read.string('K_SERVICE') ?? 'polaris',
+    revision: read.string('K_REVISION') ?? 'local',
+    logLevel: read.oneOf('log', 'LOG_LEVEL', logLevels, defaults.logLevel),
+    databaseUrl: read.url('database', 'DATABASE_URL', ['postgres:', 'postgresql:']),
+    databasePoolSize: read.integer('database', 'POLARIS_DATABASE_POOL_SIZE', defaults.databasePoolSize, { min: 1, max: 1000 }),
+    natsUrl: read.url('nats', 'NATS_URL', ['nats:', 'tls:', 'ws:', 'wss:']) ?? defaults.natsUrl,
+    grpcAddress: read.string('POLARIS_GRPC_ADDRESS'),
+    functionAddressTemplate: read.string('POLARIS_FUNCTION_ADDRESS_TEMPLATE') ?? defaults.functionAddressTemplate,
+    adminToken: read.secret('auth', 'POLARIS_ADMIN_TOKEN', 16),
+    jwtSecret: read.secret('auth', 'POLARIS_JWT_SECRET', 32),
+    apiKeyCacheSeconds: read.integer('auth', 'POLARIS_API_KEY_CACHE_SECONDS', defaults.apiKeyCacheSeconds, { min: 0, max: 60 }),
+    apiKeyNegativeCacheSeconds: read.integer('auth', 'POLARIS_API_KEY_NEGATIVE_CACHE_SECONDS', defaults.apiKeyNegativeCacheSeconds, { min: 0, max: 60 }),
+    shutdownGraceMs: read.integer('runtime', 'POLARIS_SHUTDOWN_GRACE_MS', defaults.shutdownGraceMs, { min: 0, max: 600_000 }),
+  };
+  if (!config.functionAddressTemplate.includes('{name}')) {
+    read.problems.push("grpc: POLARIS_FUNCTION_ADDRESS_TEMPLATE must contain '{name}'");
+  }
+  read.done();
+  return config;
+}

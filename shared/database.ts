@@ -1,0 +1,73 @@
+/**
+ * PostgreSQL through postgres.js. Each service owns one schema and migrates it
+ * with its own forward-only list; no service reads another's schema.
+ */
+import postgres, { type Sql } from 'postgres';
+
+export type { Sql };
+
+export interface DatabaseOptions {
+  url: string;
+  /** Connections at most. */
+  poolSize: number;
+}
+
+export function connectDatabase(options: DatabaseOptions): Sql {
+  return postgres(options.url, {
+    max: options.poolSize,
+    // Idle connections close soon: a function scaled down should not pin server slots.
+    idle_timeout: 30,
+    connect_timeout: 10,
+    transform: postgres.camel,
+    onnotice: () => {},
+    connection: { application_name: process.env.K_SERVICE ?? 'polaris' },
+  });
+}
+
+/** One forward-only schema change. `id` orders migrations and is recorded once applied. */
+export interface Migration {
+  id: string;
+  sql: string;
+}
+
+/** A service's schema and the migrations that build it, in order. */
+export interface SchemaMigrations {
+  schema: string;
+  migrations: readonly Migration[];
+}
+
+/**
+ * Applies the migrations not yet applied, each schema in one transaction.
+ * Safe when several run at once (a Job and `npm start`, two test workers):
+ * an advisory lock makes them take turns, and the later one finds nothing to do.
+ *
+ * @returns the ids applied by this call, as `schema/id`.
+ */
+export async function migrate(sql: Sql, schemas: readonly SchemaMigrations[]): Promise<string[]> {
+  const applied: string[] = [];
+  for (const { schema, migrations } of schemas) {
+    await sql.begin(async (tx) => {
+      await tx`select pg_advisory_xact_lock(hashtext('polaris.migrate'), hashtext(${schema}))`;
+      await tx`create schema if not exists ${tx(schema)}`;
+      await tx`
+        create table if not exists ${tx(schema)}.schema_migrations (
+          id text primary key,
+          applied_at timestamptz not null default now()
+        )`;
+      const done = new Set((await tx<{ id: string }[]>`select id from ${tx(schema)}.schema_migrations`).map((row) => row.id));
+      for (const migration of migrations) {
+        if (done.has(migration.id)) continue;
+        await tx.unsafe(`set local search_path to "${schema}"`);
+        await tx.unsafe(migration.sql);
+        await tx`insert into ${tx(schema)}.schema_migrations (id) values (${migration.id})`;
+        applied.push(`${schema}/${migration.id}`);
+      }
+    });
+  }
+  return applied;
+}
+
+/** True when the error is PostgreSQL's unique_violation. */
+export function isUniqueViolation(err: unknown): boolean {
+  return (err as { code?: string } | null)?.code === '23505';
+}

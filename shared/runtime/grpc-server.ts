@@ -1,0 +1,145 @@
+/**
+ * The gRPC side of the runtime: a grpc-js server carrying the functions' RPCs,
+ * `grpc.health.v1` and server reflection, and one port that answers both h2c
+ * gRPC and plain HTTP/1.1 (health, metrics), since Knative lets a container
+ * declare only one port.
+ */
+import { createServer, type Server as NetServer, type Socket } from 'node:net';
+import { Duplex } from 'node:stream';
+import * as grpc from '@grpc/grpc-js';
+import { loadFileDescriptorSetFromBuffer } from '@grpc/proto-loader';
+import { ReflectionService } from '@grpc/reflection';
+import { HealthImplementation } from 'grpc-health-check';
+import { Counter, Histogram, type Registry } from 'prom-client';
+import type { Server as HttpServer } from 'node:http';
+import { descriptorSetBase64 } from '../../proto/gen/descriptor-set.js';
+import { toPublicError } from '../errors.js';
+import { toGrpcStatus } from '../grpc/errors.js';
+import { serviceNameForRpc } from '../grpc/names.js';
+import type { Logger } from '../logger.js';
+import type { GrpcFunction } from './function.js';
+
+/** A gRPC function with its service context already created. */
+export interface BoundGrpcFunction {
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any
+  fn: GrpcFunction<any, any, any>;
+  context: unknown;
+}
+
+export interface GrpcHost {
+  server: grpc.Server;
+  health: HealthImplementation;
+  /** The fully qualified services served, e.g. `polaris.identity.v1.Identity`. */
+  services: string[];
+}
+
+export function createGrpcHost(functions: readonly BoundGrpcFunction[], options: { logger: Logger; metrics: Registry }): GrpcHost {
+  const server = new grpc.Server({ 'grpc.max_receive_message_length': 4 * 1024 * 1024 });
+  const handled = new Counter({
+    name: 'grpc_server_handled_total',
+    help: 'RPCs completed, by method and status code',
+    labelNames: ['method', 'code'],
+    registers: [options.metrics],
+  });
+  const handling = new Histogram({
+    name: 'grpc_server_handling_seconds',
+    help: 'RPC duration by method',
+    labelNames: ['method'],
+    buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5],
+    registers: [options.metrics],
+  });
+
+  for (const { fn, context } of functions) {
+    const method = fn.method.path;
+    const handler: grpc.handleUnaryCall<unknown, unknown> = (call, callback) => {
+      const stopTimer = handling.startTimer({ method });
+      fn.handle(call.request, context, call.metadata).then(
+        (response) => {
+          handled.inc({ method, code: grpc.status[grpc.status.OK] });
+          stopTimer();
+          callback(null, response);
+        },
+        (err: unknown) => {
+          const status = toGrpcStatus(err);
+          if (toPublicError(err).kind === 'INTERNAL') options.logger.error({ err, method }, 'rpc failed');
+          handled.inc({ method, code: grpc.status[status.code ?? grpc.status.UNKNOWN] });
+          stopTimer();
+          callback(status);
+        },
+      );
+    };
+    // One method per addService call: grpc-js routes by path, so functions of
+    // the same service can be added separately.
+    server.addService({ [method]: fn.method }, { [method]: handler });
+  }
+
+  const services = [...new Set(functions.map(({ fn }) => serviceNameForRpc(fn.method.path)))];
+  const health = new HealthImplementation(Object.fromEntries([['', 'SERVING'], ...services.map((s) => [s, 'SERVING'])]));
+  health.addToServer(server);
+  const reflection = new ReflectionService(loadFileDescriptorSetFromBuffer(Buffer.from(descriptorSetBase64, 'base64')), {
+    services: [...services, 'grpc.health.v1.Health'],
+  });
+  reflection.addToServer(server);
+  return { server, health, services };
+}
+
+/** HTTP/2's connection preface starts with these bytes; no HTTP/1 request does. */
+const http2Preface = Buffer.from('PRI * HTTP/2.0');
+
+function startsLikeHttp2(chunk: Buffer): boolean {
+  const length = Math.min(chunk.length, http2Preface.length);
+  return chunk.subarray(0, length).equals(http2Preface.subarray(0, length));
+}
+
+/**
+ * The socket as a stream that replays `first` before the rest. Node's HTTP/2
+ * reads a net.Socket through its native handle and would miss bytes already
+ * read into JavaScript, so the gRPC side gets this JS stream instead.
+ */
+function replaying(socket: Socket, first: Buffer): Duplex {
+  const stream = new Duplex({
+    read: () => socket.resume(),
+    write: (chunk, encoding, callback) => socket.write(chunk, encoding, callback),
+    final: (callback) => socket.end(callback),
+    destroy: (err, callback) => {
+      socket.destroy(err ?? undefined);
+      callback(err);
+    },
+  });
+  stream.push(first);
+  socket.on('data', (data: Buffer) => {
+    if (!stream.push(data)) socket.pause();
+  });
+  socket.on('end', () => stream.push(null));
+  socket.on('error', (err) => stream.destroy(err));
+  socket.on('close', () => stream.destroy());
+  return stream;
+}
+
+/**
+ * Listens on `port` and hands each connection to gRPC when it opens with the
+ * HTTP/2 preface (h2c, prior knowledge), else to the HTTP/1.1 server.
+ */
+export async function listenGrpcAndHttp(port: number, host: string, grpcServer: grpc.Server, httpServer: HttpServer): Promise<NetServer> {
+  const injector = grpcServer.createConnectionInjector(grpc.ServerCredentials.createInsecure());
+  const listener = createServer((socket: Socket) => {
+    socket.once('data', (chunk: Buffer) => {
+      socket.pause();
+      if (startsLikeHttp2(chunk)) {
+        injector.injectConnection(replaying(socket, chunk));
+      } else {
+        socket.unshift(chunk);
+        httpServer.emit('connection', socket);
+        socket.resume();
+      }
+    });
+  });
+  await new Promise<void>((resolve, reject) => {
+    listener.once('error', reject);
+    listener.listen(port, host, () => {
+      listener.off('error', reject);
+      resolve();
+    });
+  });
+  return listener;
+}

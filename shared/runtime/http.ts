@@ -1,0 +1,120 @@
+/**
+ * The Fastify app every HTTP and CloudEvent function is mounted on: one error
+ * encoding, health and metrics routes, request metrics.
+ */
+import Fastify, { type FastifyBaseLogger, type FastifyError, type FastifyInstance } from 'fastify';
+import { Histogram, type Registry } from 'prom-client';
+import { httpStatusByKind, toPublicError, ValidationError, type FieldProblem } from '../errors.js';
+import type { Logger } from '../logger.js';
+
+/** Bodies larger than this are refused with 413 before they are parsed. */
+export const maxBodyBytes = 1024 * 1024;
+
+export interface HttpAppOptions {
+  logger: Logger;
+  metrics: Registry;
+  /** Rejects when the process should not receive traffic. */
+  readiness(): Promise<void>;
+}
+
+/** The JSON body of every error answer. */
+export interface ErrorBody {
+  error: { code: string; message: string; fields?: readonly FieldProblem[] };
+}
+
+export function createHttpApp(options: HttpAppOptions): FastifyInstance {
+  const app = Fastify({
+    // pino's Logger is a FastifyBaseLogger; the cast keeps Fastify's default generics.
+    loggerInstance: options.logger as FastifyBaseLogger,
+    disableRequestLogging: true,
+    bodyLimit: maxBodyBytes,
+    // Report every schema problem, not only the first.
+    ajv: { customOptions: { allErrors: true, coerceTypes: false, removeAdditional: false } },
+    return503OnClosing: true,
+  });
+
+  const duration = new Histogram({
+    name: 'http_request_duration_seconds',
+    help: 'HTTP request duration by route and status',
+    labelNames: ['method', 'route', 'status'],
+    buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5],
+    registers: [options.metrics],
+  });
+  app.addHook('onResponse', async (request, reply) => {
+    const route = request.routeOptions.url ?? 'unmatched';
+    if (route.startsWith('/health') || route === '/metrics') return;
+    duration.observe({ method: request.method, route, status: reply.statusCode }, reply.elapsedTime / 1000);
+  });
+
+  app.setErrorHandler((err: FastifyError, request, reply) => {
+    const { status, body } = errorResponse(err);
+    if (status >= 500) request.log.error({ err }, 'request failed');
+    if (status === 503) reply.header('retry-after', '1');
+    return reply.code(status).send(body);
+  });
+  app.setNotFoundHandler((request, reply) =>
+    reply.code(404).send({ error: { code: 'route_not_found', message: `no route ${request.method} ${request.url}` } }),
+  );
+
+  app.register(async (ops) => {
+    ops.get('/health/liveness', { logLevel: 'silent' }, async () => ({ status: 'alive' }));
+    ops.get('/health/readiness', { logLevel: 'silent' }, async (_request, reply) => {
+      try {
+        await options.readiness();
+        return { status: 'ready' };
+      } catch {
+        return reply.code(503).send({ status: 'not ready' });
+      }
+    });
+    ops.get('/metrics', { logLevel: 'silent' }, async (_request, reply) =>
+      reply.type(options.metrics.contentType).send(await options.metrics.metrics()),
+    );
+  });
+  return app;
+}
+
+/** Fastify's own client errors (schema, size, media type) by their error code. */
+const fastifyClientErrors: Record<string, { status: number; code: string; message: string }> = {
+  FST_ERR_CTP_BODY_TOO_LARGE: { status: 413, code: 'payload_too_large', message: `body is larger than ${maxBodyBytes} bytes` },
+  FST_ERR_CTP_INVALID_MEDIA_TYPE: { status: 415, code: 'unsupported_media_type', message: 'unsupported Content-Type' },
+  FST_ERR_CTP_INVALID_CONTENT_LENGTH: { status: 400, code: 'invalid_body', message: 'Content-Length does not match the body' },
+  FST_ERR_CTP_EMPTY_JSON_BODY: { status: 400, code: 'invalid_body', message: 'body is empty' },
+  FST_ERR_CTP_INVALID_JSON_BODY: { status: 400, code: 'invalid_body', message: 'body is not valid JSON' },
+};
+
+/** The status and JSON body for any error: client mistakes named, the rest generic. */
+export function errorResponse(err: FastifyError | Error): { status: number; body: ErrorBody } {
+  const fastifyError = err as FastifyError;
+  if (fastifyError.validation) {
+    return errorResponse(new ValidationError(schemaProblems(fastifyError)));
+  }
+  const known = fastifyError.code ? fastifyClientErrors[fastifyError.code] : undefined;
+  if (known) return { status: known.status, body: { error: { code: known.code, message: known.message } } };
+  if (err instanceof SyntaxError || (fastifyError.statusCode === 400 && fastifyError.code?.startsWith('FST_'))) {
+    return { status: 400, body: { error: { code: 'invalid_body', message: 'body is not valid JSON' } } };
+  }
+  const error = toPublicError(err);
+  const body: ErrorBody = { error: { code: error.code, message: error.message } };
+  if (error instanceof ValidationError) body.error.fields = error.problems;
+  return { status: httpStatusByKind[error.kind], body };
+}
+
+/** Turns Ajv's errors into field problems named by their JSON path (`metric`, `[3].quantity`). */
+function schemaProblems(err: FastifyError): FieldProblem[] {
+  const problems: FieldProblem[] = [];
+  for (const issue of err.validation ?? []) {
+    const params = issue.params as Record<string, unknown>;
+    const path = issue.instancePath
+      .split('/')
+      .filter(Boolean)
+      .map((part) => (/^\d+$/.test(part) ? `[${part}]` : `.${part}`))
+      .join('')
+      .replace(/^\./, '');
+    const missing = typeof params.missingProperty === 'string' ? params.missingProperty : undefined;
+    const extra = typeof params.additionalProperty === 'string' ? params.additionalProperty : undefined;
+    const field = [path, missing ?? extra].filter(Boolean).join('.') || 'body';
+    const message = missing ? 'is required' : extra ? 'is not a known field' : (issue.message ?? 'is invalid');
+    if (!problems.some((p) => p.field === field && p.message === message)) problems.push({ field, message });
+  }
+  return problems;
+}

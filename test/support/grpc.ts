@@ -1,0 +1,59 @@
+/** gRPC helpers for tests: promisified calls and a reflection client. */
+import * as grpc from '@grpc/grpc-js';
+import { loadSync } from '@grpc/proto-loader';
+import { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
+
+/** Calls a ts-proto client method and resolves with the response or rejects with the ServiceError. */
+export function unary<Req, Res>(
+  call: (request: Req, callback: (err: grpc.ServiceError | null, response: Res) => void) => unknown,
+  request: Req,
+): Promise<Res> {
+  return new Promise((resolve, reject) => call(request, (err, response) => (err ? reject(err) : resolve(response))));
+}
+
+/** The gRPC error a call rejected with, or a failure when it succeeded. */
+export async function grpcError(promise: Promise<unknown>): Promise<grpc.ServiceError> {
+  try {
+    await promise;
+  } catch (err) {
+    return err as grpc.ServiceError;
+  }
+  throw new Error('expected the call to fail');
+}
+
+/** The services a server lists through gRPC server reflection, as grpcurl's `list` shows them. */
+export async function listServicesByReflection(address: string): Promise<string[]> {
+  const require = createRequire(import.meta.url);
+  const protoPath = join(dirname(require.resolve('@grpc/reflection/package.json')), 'build/proto/grpc/reflection/v1/reflection.proto');
+  const definition = grpc.loadPackageDefinition(loadSync(protoPath, { keepCase: true })) as any;
+  const Reflection = definition.grpc.reflection.v1.ServerReflection;
+  const client = new Reflection(address, grpc.credentials.createInsecure());
+  try {
+    return await new Promise((resolve, reject) => {
+      const stream = client.ServerReflectionInfo();
+      stream.on('data', (response: any) => {
+        resolve(response.list_services_response.service.map((s: { name: string }) => s.name));
+        stream.end();
+      });
+      stream.on('error', reject);
+      stream.write({ list_services: '' });
+    });
+  } finally {
+    client.close();
+  }
+}
+
+/** `grpc.health.v1.Health/Check` for `service` ('' is the whole server): SERVING, NOT_SERVING, … */
+export async function checkHealth(address: string, service = ''): Promise<string> {
+  const require = createRequire(import.meta.url);
+  const protoPath = join(dirname(require.resolve('grpc-health-check/package.json')), 'proto/health/v1/health.proto');
+  const definition = grpc.loadPackageDefinition(loadSync(protoPath, { keepCase: true, enums: String })) as any;
+  const client = new definition.grpc.health.v1.Health(address, grpc.credentials.createInsecure());
+  try {
+    const response = await unary<{ service: string }, { status: string }>(client.Check.bind(client), { service });
+    return response.status;
+  } finally {
+    client.close();
+  }
+}

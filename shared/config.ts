@@ -61,7 +61,7 @@ export interface RuntimeConfig {
   shutdownGraceMs: number;
 }
 
-type Env = Record<string, string | undefined>;
+export type Env = Record<string, string | undefined>;
 
 /**
  * Reads settings from `env`, recording problems instead of throwing so that
@@ -136,6 +136,13 @@ export class SettingsReader {
 /** Reads the runtime configuration; throws a ConfigError listing every problem. */
 export function loadRuntimeConfig(env: Env = process.env): RuntimeConfig {
   const read = new SettingsReader(env);
+  const config = readRuntimeConfig(read);
+  read.done();
+  return config;
+}
+
+/** Reads the runtime settings into `read`, which collects the problems (for callers with settings of their own). */
+export function readRuntimeConfig(read: SettingsReader): RuntimeConfig {
   const config: RuntimeConfig = {
     port: read.port('http', 'PORT', defaults.port),
     service: read.string('K_SERVICE') ?? 'polaris',
@@ -155,6 +162,5 @@ export function loadRuntimeConfig(env: Env = process.env): RuntimeConfig {
   if (!config.functionAddressTemplate.includes('{name}')) {
     read.problems.push("grpc: POLARIS_FUNCTION_ADDRESS_TEMPLATE must contain '{name}'");
   }
-  read.done();
   return config;
 }

@@ -6,6 +6,7 @@ import { identityContext } from './context.js';
 /** Operator: a new key for an organization, returned once. */
 export default defineGrpcFunction({
   method: IdentityService.createApiKey,
+  operatorOnly: true,
   context: identityContext,
   async handle(request, identity) {
     const key = await identity.createApiKey(validateId('organization_id', request.organizationId));

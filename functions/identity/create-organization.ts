@@ -7,6 +7,7 @@ import { organizationMessage } from './wire.js';
 /** Operator: creates an organization with its first API key, returned once. */
 export default defineGrpcFunction({
   method: IdentityService.createOrganization,
+  operatorOnly: true,
   context: identityContext,
   async handle(request, identity) {
     const { organization, apiKey } = await identity.createOrganization(validateCreateOrganization(request));

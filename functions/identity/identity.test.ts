@@ -1,20 +1,20 @@
 import * as grpc from '@grpc/grpc-js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ApiKeyStatus, IdentityClient } from '../../proto/gen/polaris/identity/v1/identity.js';
+import { ApiKeyStatus, IdentityService } from '../../proto/gen/polaris/identity/v1/identity.js';
 import { createTestDatabase, type TestDatabase } from '../../test/support/database.js';
-import { checkHealth, grpcError, listServicesByReflection, unary } from '../../test/support/grpc.js';
+import { checkHealth, grpcError, listServicesByReflection, rpcClient } from '../../test/support/grpc.js';
 import { startTestHost } from '../../test/support/host.js';
 import type { FunctionHost } from '../../shared/runtime/host.js';
 
 let db: TestDatabase;
 let host: FunctionHost;
-let client: IdentityClient;
+let client: ReturnType<typeof rpcClient>;
 
 beforeAll(async () => {
   db = await createTestDatabase();
   const started = await startTestHost({ databaseUrl: db.url });
   host = started;
-  client = new IdentityClient(started.grpcAddress, grpc.credentials.createInsecure());
+  client = rpcClient(started.grpcAddress);
 });
 
 afterAll(async () => {
@@ -23,8 +23,8 @@ afterAll(async () => {
   await db?.drop();
 });
 
-const createOrganization = (name: string) => unary(client.createOrganization.bind(client), { name });
-const validate = (apiKey: string) => unary(client.validateApiKey.bind(client), { apiKey });
+const createOrganization = (name: string) => client.call(IdentityService.createOrganization, { name });
+const validate = (apiKey: string) => client.call(IdentityService.validateApiKey, { apiKey });
 
 describe('Identity over gRPC', () => {
   it('creates an organization whose first key validates to it', async () => {
@@ -39,7 +39,7 @@ describe('Identity over gRPC', () => {
       organizationId: created.organization!.id,
       keyId: created.apiKeyId,
     });
-    const fetched = await unary(client.getOrganization.bind(client), { organizationId: created.organization!.id });
+    const fetched = await client.call(IdentityService.getOrganization, { organizationId: created.organization!.id });
     expect(fetched.organization).toEqual(created.organization);
   });
 
@@ -51,9 +51,9 @@ describe('Identity over gRPC', () => {
     const forged = apiKey.slice(0, 12) + 'A'.repeat(apiKey.length - 12);
     expect(await validate(forged)).toMatchObject({ valid: false, status: ApiKeyStatus.API_KEY_STATUS_UNKNOWN, organizationId: '' });
 
-    const second = await unary(client.createApiKey.bind(client), { organizationId: (await validate(apiKey)).organizationId });
-    expect((await unary(client.revokeApiKey.bind(client), { apiKeyId: second.apiKeyId })).revoked).toBe(true);
-    expect((await unary(client.revokeApiKey.bind(client), { apiKeyId: second.apiKeyId })).revoked).toBe(false);
+    const second = await client.call(IdentityService.createApiKey, { organizationId: (await validate(apiKey)).organizationId });
+    expect((await client.call(IdentityService.revokeApiKey, { apiKeyId: second.apiKeyId })).revoked).toBe(true);
+    expect((await client.call(IdentityService.revokeApiKey, { apiKeyId: second.apiKeyId })).revoked).toBe(false);
     expect(await validate(second.apiKey)).toEqual({
       valid: false,
       status: ApiKeyStatus.API_KEY_STATUS_REVOKED,
@@ -66,7 +66,7 @@ describe('Identity over gRPC', () => {
 
   it('lists keys by prefix only', async () => {
     const created = await createOrganization('Initech');
-    const { apiKeys } = await unary(client.listApiKeys.bind(client), { organizationId: created.organization!.id });
+    const { apiKeys } = await client.call(IdentityService.listApiKeys, { organizationId: created.organization!.id });
     expect(apiKeys).toHaveLength(1);
     expect(apiKeys[0]).toMatchObject({ id: created.apiKeyId, prefix: created.apiKey.slice(0, 12), revokedAt: '' });
     expect(JSON.stringify(apiKeys)).not.toContain(created.apiKey);
@@ -74,7 +74,7 @@ describe('Identity over gRPC', () => {
 
   it('never stores an API key in plain text', async () => {
     const keys = [(await createOrganization('Umbrella')).apiKey];
-    keys.push((await unary(client.createApiKey.bind(client), { organizationId: (await validate(keys[0]!)).organizationId })).apiKey);
+    keys.push((await client.call(IdentityService.createApiKey, { organizationId: (await validate(keys[0]!)).organizationId })).apiKey);
     const rows = await db.sql<{ row: string }[]>`
       select row_to_json(k)::text as row from identity.api_keys k
       union all select row_to_json(o)::text from identity.organizations o`;
@@ -94,18 +94,35 @@ describe('Identity over gRPC', () => {
     ['listApiKeys', { organizationId: '' }, 'organization_id', 'is required'],
     ['revokeApiKey', { apiKeyId: 'DROP TABLE' }, 'api_key_id', 'must be a UUID'],
   ] as const)('%s with bad input answers INVALID_ARGUMENT naming %s', async (method, request, field, message) => {
-    const call = (client as any)[method].bind(client);
-    const err = await grpcError(unary(call, request));
+    const err = await grpcError(client.call(IdentityService[method] as grpc.MethodDefinition<object, unknown>, request));
     expect(err.code).toBe(grpc.status.INVALID_ARGUMENT);
     expect(err.details).toContain(field);
     expect(err.details).toContain(message);
   });
 
+  it('lets only the operator token reach the operator RPCs', async () => {
+    const address = `127.0.0.1:${host.grpcPort}`;
+    const anonymous = rpcClient(address, { adminToken: null });
+    const impostor = rpcClient(address, { adminToken: 'not-the-admin-token-at-all' });
+    try {
+      expect((await grpcError(anonymous.call(IdentityService.createOrganization, { name: 'Sneaky' }))).code).toBe(grpc.status.UNAUTHENTICATED);
+      expect((await grpcError(impostor.call(IdentityService.createOrganization, { name: 'Sneaky' }))).code).toBe(grpc.status.PERMISSION_DENIED);
+      expect((await grpcError(impostor.call(IdentityService.listOrganizations, {}))).code).toBe(grpc.status.PERMISSION_DENIED);
+      // Tenant-facing RPCs need no operator token.
+      expect((await anonymous.call(IdentityService.validateApiKey, { apiKey: 'pol_x' })).valid).toBe(false);
+      const [count] = await db.sql<{ n: number }[]>`select count(*)::int as n from identity.organizations where name = 'Sneaky'`;
+      expect(count!.n).toBe(0);
+    } finally {
+      anonymous.close();
+      impostor.close();
+    }
+  });
+
   it('answers NOT_FOUND for organizations and keys that do not exist', async () => {
     const missing = '00000000-0000-4000-8000-000000000000';
-    expect((await grpcError(unary(client.getOrganization.bind(client), { organizationId: missing }))).code).toBe(grpc.status.NOT_FOUND);
-    expect((await grpcError(unary(client.createApiKey.bind(client), { organizationId: missing }))).code).toBe(grpc.status.NOT_FOUND);
-    expect((await grpcError(unary(client.revokeApiKey.bind(client), { apiKeyId: missing }))).code).toBe(grpc.status.NOT_FOUND);
+    expect((await grpcError(client.call(IdentityService.getOrganization, { organizationId: missing }))).code).toBe(grpc.status.NOT_FOUND);
+    expect((await grpcError(client.call(IdentityService.createApiKey, { organizationId: missing }))).code).toBe(grpc.status.NOT_FOUND);
+    expect((await grpcError(client.call(IdentityService.revokeApiKey, { apiKeyId: missing }))).code).toBe(grpc.status.NOT_FOUND);
   });
 
   it('lists Identity through server reflection and reports it SERVING through grpc.health.v1', async () => {

@@ -7,6 +7,7 @@ import { apiKeyMessage } from './wire.js';
 /** Operator: an organization's keys, by prefix; never the secrets. */
 export default defineGrpcFunction({
   method: IdentityService.listApiKeys,
+  operatorOnly: true,
   context: identityContext,
   async handle(request, identity) {
     const keys = await identity.listApiKeys(validateId('organization_id', request.organizationId));

@@ -6,6 +6,7 @@ import { organizationMessage } from './wire.js';
 /** Operator: every organization, oldest first. */
 export default defineGrpcFunction({
   method: IdentityService.listOrganizations,
+  operatorOnly: true,
   context: identityContext,
   async handle(_request, identity) {
     return { organizations: (await identity.listOrganizations()).map(organizationMessage) };

@@ -6,6 +6,7 @@ import { identityContext } from './context.js';
 /** Operator: revokes a key; callers' caches drop it within their TTL (60 s at most). */
 export default defineGrpcFunction({
   method: IdentityService.revokeApiKey,
+  operatorOnly: true,
   context: identityContext,
   async handle(request, identity) {
     return { revoked: await identity.revokeApiKey(validateId('api_key_id', request.apiKeyId)) };

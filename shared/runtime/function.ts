@@ -41,6 +41,8 @@ export interface ServiceContext<T> {
 export interface GrpcFunction<Req, Res, Ctx> {
   readonly kind: 'grpc';
   readonly method: MethodDefinition<Req, Res>;
+  /** Only callers presenting the operator token (`authorization: Bearer …`) reach `handle`. */
+  readonly operatorOnly?: boolean;
   readonly context: ServiceContext<Ctx>;
   handle(request: Req, context: Ctx, metadata: Metadata): Promise<Res>;
 }

@@ -1,59 +1,71 @@
 /**
  * The gRPC side of the runtime: a grpc-js server carrying the functions' RPCs,
- * `grpc.health.v1` and server reflection, and one port that answers both h2c
+ * `grpc.health.v1` and server reflection, on one port that answers both h2c
  * gRPC and plain HTTP/1.1 (health, metrics), since Knative lets a container
- * declare only one port.
+ * declare only one port. Needs no web framework, so gRPC bundles stay small.
  */
+import { createServer as createHttpServer } from 'node:http';
 import { createServer, type Server as NetServer, type Socket } from 'node:net';
 import { Duplex } from 'node:stream';
 import * as grpc from '@grpc/grpc-js';
 import { loadFileDescriptorSetFromBuffer } from '@grpc/proto-loader';
 import { ReflectionService } from '@grpc/reflection';
 import { HealthImplementation } from 'grpc-health-check';
-import { Counter, Histogram, type Registry } from 'prom-client';
-import type { Server as HttpServer } from 'node:http';
+import { Counter, Histogram } from 'prom-client';
 import { descriptorSetBase64 } from '../../proto/gen/descriptor-set.js';
-import { toPublicError } from '../errors.js';
+import { assertOperator } from '../auth.js';
+import { ErrorKind, toPublicError } from '../errors.js';
 import { toGrpcStatus } from '../grpc/errors.js';
 import { serviceNameForRpc } from '../grpc/names.js';
-import type { Logger } from '../logger.js';
-import type { GrpcFunction } from './function.js';
+import type { ServiceContexts } from './contexts.js';
+import type { AnyFunction, GrpcFunction, Runtime } from './function.js';
+import { opsRequestHandler } from './ops.js';
 
-/** A gRPC function with its service context already created. */
-export interface BoundGrpcFunction {
+export interface GrpcServerOptions {
+  runtime: Runtime;
+  functions: readonly AnyFunction[];
+  contexts: ServiceContexts;
+  host: string;
+  port: number;
+  readiness(): Promise<void>;
+}
+
+export interface RunningServer {
+  /** The port bound (useful when 0 was asked for). */
+  port: number;
+  /** Stops accepting, then waits for in-flight work up to `graceMs`. */
+  close(graceMs: number): Promise<void>;
+}
+
+export async function startGrpcServer(options: GrpcServerOptions): Promise<RunningServer> {
+  const { runtime, contexts } = options;
   // eslint-disable-next-line @typescript-eslint/no-explicit-any
-  fn: GrpcFunction<any, any, any>;
-  context: unknown;
-}
-
-export interface GrpcHost {
-  server: grpc.Server;
-  health: HealthImplementation;
-  /** The fully qualified services served, e.g. `polaris.identity.v1.Identity`. */
-  services: string[];
-}
-
-export function createGrpcHost(functions: readonly BoundGrpcFunction[], options: { logger: Logger; metrics: Registry }): GrpcHost {
+  const functions = options.functions.filter((fn): fn is GrpcFunction<any, any, any> => fn.kind === 'grpc');
   const server = new grpc.Server({ 'grpc.max_receive_message_length': 4 * 1024 * 1024 });
   const handled = new Counter({
     name: 'grpc_server_handled_total',
     help: 'RPCs completed, by method and status code',
     labelNames: ['method', 'code'],
-    registers: [options.metrics],
+    registers: [runtime.metrics],
   });
   const handling = new Histogram({
     name: 'grpc_server_handling_seconds',
     help: 'RPC duration by method',
     labelNames: ['method'],
     buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5],
-    registers: [options.metrics],
+    registers: [runtime.metrics],
   });
 
-  for (const { fn, context } of functions) {
+  for (const fn of functions) {
     const method = fn.method.path;
+    const context = contexts.of(fn);
     const handler: grpc.handleUnaryCall<unknown, unknown> = (call, callback) => {
       const stopTimer = handling.startTimer({ method });
-      fn.handle(call.request, context, call.metadata).then(
+      const answer = async () => {
+        if (fn.operatorOnly) assertOperator(call.metadata, runtime.config.adminToken);
+        return fn.handle(call.request, context, call.metadata);
+      };
+      answer().then(
         (response) => {
           handled.inc({ method, code: grpc.status[grpc.status.OK] });
           stopTimer();
@@ -61,26 +73,46 @@ export function createGrpcHost(functions: readonly BoundGrpcFunction[], options:
         },
         (err: unknown) => {
           const status = toGrpcStatus(err);
-          if (toPublicError(err).kind === 'INTERNAL') options.logger.error({ err, method }, 'rpc failed');
+          if (toPublicError(err).kind === ErrorKind.Internal) runtime.logger.error({ err, method }, 'rpc failed');
           handled.inc({ method, code: grpc.status[status.code ?? grpc.status.UNKNOWN] });
           stopTimer();
           callback(status);
         },
       );
     };
-    // One method per addService call: grpc-js routes by path, so functions of
-    // the same service can be added separately.
+    // One method per addService call: grpc-js routes by path, so the RPCs of
+    // one service can come from separate functions.
     server.addService({ [method]: fn.method }, { [method]: handler });
   }
 
-  const services = [...new Set(functions.map(({ fn }) => serviceNameForRpc(fn.method.path)))];
+  const services = [...new Set(functions.map((fn) => serviceNameForRpc(fn.method.path)))];
   const health = new HealthImplementation(Object.fromEntries([['', 'SERVING'], ...services.map((s) => [s, 'SERVING'])]));
   health.addToServer(server);
-  const reflection = new ReflectionService(loadFileDescriptorSetFromBuffer(Buffer.from(descriptorSetBase64, 'base64')), {
-    services: [...services, 'grpc.health.v1.Health'],
-  });
-  reflection.addToServer(server);
-  return { server, health, services };
+  const descriptors = loadFileDescriptorSetFromBuffer(Buffer.from(descriptorSetBase64, 'base64'));
+  new ReflectionService(descriptors, { services }).addToServer(server);
+
+  const opsServer = createHttpServer(opsRequestHandler({ metrics: runtime.metrics, readiness: options.readiness }));
+  const listener = await listenGrpcAndHttp(options.port, options.host, server, opsServer);
+
+  return {
+    port: (listener.address() as { port: number }).port,
+    async close(graceMs) {
+      for (const service of ['', ...services]) health.setStatus(service, 'NOT_SERVING');
+      listener.close();
+      opsServer.closeIdleConnections();
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(() => {
+          server.forceShutdown();
+          resolve();
+        }, graceMs);
+        server.tryShutdown(() => {
+          clearTimeout(timer);
+          resolve();
+        });
+      });
+      opsServer.closeAllConnections();
+    },
+  };
 }
 
 /** HTTP/2's connection preface starts with these bytes; no HTTP/1 request does. */
@@ -120,7 +152,12 @@ function replaying(socket: Socket, first: Buffer): Duplex {
  * Listens on `port` and hands each connection to gRPC when it opens with the
  * HTTP/2 preface (h2c, prior knowledge), else to the HTTP/1.1 server.
  */
-export async function listenGrpcAndHttp(port: number, host: string, grpcServer: grpc.Server, httpServer: HttpServer): Promise<NetServer> {
+async function listenGrpcAndHttp(
+  port: number,
+  host: string,
+  grpcServer: grpc.Server,
+  httpServer: ReturnType<typeof createHttpServer>,
+): Promise<NetServer> {
   const injector = grpcServer.createConnectionInjector(grpc.ServerCredentials.createInsecure());
   const listener = createServer((socket: Socket) => {
     socket.once('data', (chunk: Buffer) => {

@@ -2,19 +2,17 @@
  * The Fastify app every HTTP and CloudEvent function is mounted on: one error
  * encoding, health and metrics routes, request metrics.
  */
-import Fastify, { type FastifyBaseLogger, type FastifyError, type FastifyInstance } from 'fastify';
-import { Histogram, type Registry } from 'prom-client';
+import Fastify, { LogController, type FastifyBaseLogger, type FastifyError, type FastifyInstance } from 'fastify';
+import { Histogram } from 'prom-client';
 import { httpStatusByKind, toPublicError, ValidationError, type FieldProblem } from '../errors.js';
 import type { Logger } from '../logger.js';
+import { opsPaths, opsResponse, type OpsOptions } from './ops.js';
 
 /** Bodies larger than this are refused with 413 before they are parsed. */
 export const maxBodyBytes = 1024 * 1024;
 
-export interface HttpAppOptions {
+export interface HttpAppOptions extends OpsOptions {
   logger: Logger;
-  metrics: Registry;
-  /** Rejects when the process should not receive traffic. */
-  readiness(): Promise<void>;
 }
 
 /** The JSON body of every error answer. */
@@ -26,7 +24,8 @@ export function createHttpApp(options: HttpAppOptions): FastifyInstance {
   const app = Fastify({
     // pino's Logger is a FastifyBaseLogger; the cast keeps Fastify's default generics.
     loggerInstance: options.logger as FastifyBaseLogger,
-    disableRequestLogging: true,
+    // One line per request would dominate the logs of a hot ingest path; metrics count requests instead.
+    logController: new LogController({ disableRequestLogging: true }),
     bodyLimit: maxBodyBytes,
     // Report every schema problem, not only the first.
     ajv: { customOptions: { allErrors: true, coerceTypes: false, removeAdditional: false } },
@@ -57,18 +56,12 @@ export function createHttpApp(options: HttpAppOptions): FastifyInstance {
   );
 
   app.register(async (ops) => {
-    ops.get('/health/liveness', { logLevel: 'silent' }, async () => ({ status: 'alive' }));
-    ops.get('/health/readiness', { logLevel: 'silent' }, async (_request, reply) => {
-      try {
-        await options.readiness();
-        return { status: 'ready' };
-      } catch {
-        return reply.code(503).send({ status: 'not ready' });
-      }
-    });
-    ops.get('/metrics', { logLevel: 'silent' }, async (_request, reply) =>
-      reply.type(options.metrics.contentType).send(await options.metrics.metrics()),
-    );
+    for (const path of opsPaths) {
+      ops.get(path, { logLevel: 'silent' }, async (_request, reply) => {
+        const { status, contentType, body } = (await opsResponse(path, options))!;
+        return reply.code(status).type(contentType).send(body);
+      });
+    }
   });
   return app;
 }

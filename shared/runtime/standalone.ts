@@ -1,45 +1,54 @@
 /**
  * The entry point of a bundle: serve one function on PORT the way Knative runs
- * it, and exit 0 after a graceful shutdown on SIGTERM or SIGINT.
+ * it, and exit 0 after a graceful shutdown on SIGTERM or SIGINT. The server is
+ * passed in, so a gRPC bundle carries no HTTP framework and vice versa.
  */
 import { ConfigError, loadRuntimeConfig } from '../config.js';
+import { createServiceContexts } from './contexts.js';
 import type { AnyFunction, FunctionEntry } from './function.js';
-import { startHost } from './host.js';
+import type { GrpcServerOptions, RunningServer } from './grpc-server.js';
 import { createRuntime } from './runtime.js';
 
-export async function runStandalone(entry: FunctionEntry, fn: AnyFunction): Promise<void> {
+/** Starts the server a bundle's function needs; `functions` holds just that function. */
+export type StartServer = (options: GrpcServerOptions & { entry: FunctionEntry }) => Promise<RunningServer>;
+
+export async function runStandalone(entry: FunctionEntry, fn: AnyFunction, start: StartServer): Promise<void> {
   let config;
   try {
     config = loadRuntimeConfig();
   } catch (err) {
-    if (err instanceof ConfigError) {
-      console.error(`${entry.name}: ${err.message}`);
-      process.exit(1);
-    }
-    throw err;
+    if (!(err instanceof ConfigError)) throw err;
+    console.error(`${entry.name}: ${err.message}`);
+    process.exit(1);
   }
   if (fn.kind !== entry.kind) throw new Error(`${entry.name}: module exports a ${fn.kind} function, registry says ${entry.kind}`);
   const runtime = createRuntime({ ...config, service: process.env.K_SERVICE ? config.service : entry.name });
+  let draining = false;
   try {
-    const host = await startHost({
-      runtime,
-      functions: [{ entry, fn }],
-      ...(fn.kind === 'grpc' ? { grpcPort: config.port } : { httpPort: config.port }),
-      eventRoute: 'root',
-    });
-    runtime.logger.info({ port: config.port, kind: entry.kind }, `${entry.name} listening`);
-    const stop = (signal: string) => {
-      runtime.logger.info({ signal }, 'shutting down');
-      host.close().then(
-        () => process.exit(0),
-        (err: unknown) => {
-          runtime.logger.error({ err }, 'shutdown failed');
-          process.exit(1);
-        },
-      );
+    const contexts = await createServiceContexts([fn], runtime);
+    const readiness = async () => {
+      if (draining) throw new Error('shutting down');
+      await contexts.ready();
     };
-    process.once('SIGTERM', () => stop('SIGTERM'));
-    process.once('SIGINT', () => stop('SIGINT'));
+    const server = await start({ runtime, contexts, readiness, entry, functions: [fn], host: '0.0.0.0', port: config.port });
+    runtime.logger.info({ port: server.port, kind: entry.kind }, `${entry.name} listening`);
+    const stop = (signal: string) => {
+      if (draining) return;
+      draining = true;
+      runtime.logger.info({ signal }, 'shutting down');
+      server
+        .close(config.shutdownGraceMs)
+        .then(() => runtime.close())
+        .then(
+          () => process.exit(0),
+          (err: unknown) => {
+            runtime.logger.error({ err }, 'shutdown failed');
+            process.exit(1);
+          },
+        );
+    };
+    process.on('SIGTERM', () => stop('SIGTERM'));
+    process.on('SIGINT', () => stop('SIGINT'));
   } catch (err) {
     runtime.logger.fatal({ err }, `${entry.name} failed to start`);
     await runtime.close();

@@ -4,12 +4,36 @@ import { loadSync } from '@grpc/proto-loader';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 
-/** Calls a ts-proto client method and resolves with the response or rejects with the ServiceError. */
+/** Calls a (callback-style) client method and resolves with the response or rejects with the ServiceError. */
 export function unary<Req, Res>(
   call: (request: Req, callback: (err: grpc.ServiceError | null, response: Res) => void) => unknown,
   request: Req,
 ): Promise<Res> {
   return new Promise((resolve, reject) => call(request, (err, response) => (err ? reject(err) : resolve(response))));
+}
+
+/** The operator token the test hosts and bundles are started with. */
+export const testAdminToken = 'test-admin-token-0123456789abcdef';
+
+/**
+ * A plain gRPC client, typed by the ts-proto method definitions; rejects with
+ * the raw ServiceError. Sends the test operator token unless told otherwise.
+ */
+export function rpcClient(address: string, options: { adminToken?: string | null } = {}) {
+  const client = new grpc.Client(address, grpc.credentials.createInsecure());
+  const token = options.adminToken === undefined ? testAdminToken : options.adminToken;
+  return {
+    call<Req, Res>(method: grpc.MethodDefinition<Req, Res>, request: Req): Promise<Res> {
+      const metadata = new grpc.Metadata();
+      if (token !== null) metadata.set('authorization', `Bearer ${token}`);
+      return new Promise((resolve, reject) =>
+        client.makeUnaryRequest(method.path, method.requestSerialize, method.responseDeserialize, request, metadata, (err, response) =>
+          err ? reject(err) : resolve(response!),
+        ),
+      );
+    },
+    close: () => client.close(),
+  };
 }
 
 /** The gRPC error a call rejected with, or a failure when it succeeded. */

@@ -2,6 +2,7 @@
  * Starts functions in-process the way `npm start` does, against a test
  * database, on ports the OS picks.
  */
+import { testAdminToken } from './grpc.js';
 import { findFreePort } from '../../scripts/local/infrastructure.js';
 import { functionRegistry } from '../../functions/registry.js';
 import { loadFunction } from '../../functions/load.js';
@@ -27,10 +28,11 @@ export async function startTestHost(options: TestHostOptions): Promise<FunctionH
     DATABASE_URL: options.databaseUrl,
     POLARIS_GRPC_ADDRESS: grpcAddress,
     LOG_LEVEL: 'silent',
+    POLARIS_ADMIN_TOKEN: testAdminToken,
     ...options.env,
   });
   const runtime = createRuntime(config, { logger: createLogger({ service: 'test', revision: 'test', level: 'silent' }) });
   const functions = await Promise.all(entries.map(async (entry) => ({ entry, fn: await loadFunction(entry) })));
-  const host = await startHost({ runtime, functions, host: '127.0.0.1', httpPort: 0, grpcPort, eventRoute: 'events' });
+  const host = await startHost({ runtime, functions, host: '127.0.0.1', httpPort: 0, grpcPort });
   return { ...host, grpcAddress };
 }

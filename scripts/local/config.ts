@@ -1,0 +1,51 @@
+/**
+ * The settings of `npm start` (the local host), on top of the runtime's own.
+ * One reader collects the problems of both, so start-up lists them all at once.
+ */
+import { readRuntimeConfig, SettingsReader, type Env, type RuntimeConfig } from '../../shared/config.js';
+
+export const localDefaults = {
+  httpPort: 8080,
+  grpcPort: 50051,
+  host: '127.0.0.1',
+  /** Seconds between the aggregation CloudEvents `npm start` sends, as the CronJob does. */
+  aggregationIntervalSeconds: 300,
+  stateDir: '.polaris',
+} as const;
+
+export interface LocalConfig {
+  /** Every HTTP function. */
+  httpPort: number;
+  /** Every gRPC function, on one h2c port. */
+  grpcPort: number;
+  /** Interface both ports bind to. */
+  host: string;
+  /** 0 turns the aggregation timer off. */
+  aggregationIntervalSeconds: number;
+  /** Where the embedded PostgreSQL, NATS store and admin token are kept. */
+  stateDir: string;
+  /** Explicit NATS_URL, when the user gave one. */
+  natsUrl?: string;
+  runtime: RuntimeConfig;
+}
+
+export function loadLocalConfig(env: Env = process.env): LocalConfig {
+  // PORT is a bundle's setting; the local host has one port per protocol instead.
+  const read = new SettingsReader({ ...env, PORT: undefined });
+  const config: LocalConfig = {
+    httpPort: read.port('http', 'POLARIS_HTTP_PORT', localDefaults.httpPort),
+    grpcPort: read.port('grpc', 'POLARIS_GRPC_PORT', localDefaults.grpcPort),
+    host: read.string('POLARIS_HOST') ?? localDefaults.host,
+    aggregationIntervalSeconds: read.integer('aggregation', 'POLARIS_AGGREGATION_INTERVAL', localDefaults.aggregationIntervalSeconds, {
+      min: 0,
+      max: 86_400,
+    }),
+    stateDir: read.string('POLARIS_STATE_DIR') ?? localDefaults.stateDir,
+    natsUrl: read.string('NATS_URL'),
+    runtime: readRuntimeConfig(read),
+  };
+  if (config.httpPort === config.grpcPort) read.problems.push('grpc: POLARIS_GRPC_PORT must differ from POLARIS_HTTP_PORT');
+  read.done();
+  return config;
+}
+

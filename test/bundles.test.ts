@@ -1,0 +1,124 @@
+/**
+ * The bundles as Knative runs them: each built file started alone with PORT,
+ * answering health checks, serving its RPC over h2c, and shutting down
+ * gracefully on SIGTERM.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { IdentityService, ApiKeyStatus } from '../proto/gen/polaris/identity/v1/identity.js';
+import { functionRegistry } from '../functions/registry.js';
+import { buildAll, bundlePath } from '../scripts/build.js';
+import { findFreePort } from '../scripts/local/infrastructure.js';
+import { createTestDatabase, type TestDatabase } from './support/database.js';
+import { checkHealth, listServicesByReflection, rpcClient, testAdminToken } from './support/grpc.js';
+import { spawnBundle, waitForOk, type SpawnedFunction } from './support/process.js';
+
+let db: TestDatabase;
+const running = new Map<string, SpawnedFunction>();
+const startupMs = new Map<string, number>();
+
+beforeAll(async () => {
+  db = await createTestDatabase();
+  await buildAll();
+  await Promise.all(
+    functionRegistry.map(async (entry) => {
+      const port = await findFreePort();
+      const started = performance.now();
+      const fn = spawnBundle(bundlePath(entry.name), port, { DATABASE_URL: db.url, POLARIS_ADMIN_TOKEN: testAdminToken, K_SERVICE: entry.name, K_REVISION: `${entry.name}-00001` });
+      running.set(entry.name, fn);
+      await waitForOk(`http://127.0.0.1:${port}/health/liveness`, 10_000);
+      startupMs.set(entry.name, performance.now() - started);
+    }),
+  );
+}, 120_000);
+
+afterAll(async () => {
+  for (const fn of running.values()) fn.child.kill('SIGKILL');
+  await db?.drop();
+});
+
+describe('each bundle, started alone with PORT', () => {
+  it.each(functionRegistry.map((entry) => [entry.name]))('%s answers liveness and readiness', async (name) => {
+    const fn = running.get(name)!;
+    // The goal is 1 s (measured by npm run bench); the bound here only catches hangs on a loaded machine.
+    expect(startupMs.get(name)).toBeLessThan(5_000);
+    await waitForOk(`http://127.0.0.1:${fn.port}/health/readiness`, 5_000);
+    const metrics = await (await fetch(`http://127.0.0.1:${fn.port}/metrics`)).text();
+    expect(metrics).toContain(`service="${name}"`);
+    expect(metrics).toContain(`revision="${name}-00001"`);
+  });
+
+  it('serves ValidateApiKey over h2c, with keys made by the create-organization bundle', async () => {
+    const create = rpcClient(`127.0.0.1:${running.get('create-organization')!.port}`);
+    const validate = rpcClient(`127.0.0.1:${running.get('validate-api-key')!.port}`);
+    const revoke = rpcClient(`127.0.0.1:${running.get('revoke-api-key')!.port}`);
+    try {
+      const created = await create.call(IdentityService.createOrganization, { name: 'Bundled' });
+      expect(await validate.call(IdentityService.validateApiKey, { apiKey: created.apiKey })).toMatchObject({
+        valid: true,
+        organizationId: created.organization!.id,
+      });
+      expect((await validate.call(IdentityService.validateApiKey, { apiKey: 'pol_nope' })).status).toBe(ApiKeyStatus.API_KEY_STATUS_UNKNOWN);
+      await revoke.call(IdentityService.revokeApiKey, { apiKeyId: created.apiKeyId });
+      expect((await validate.call(IdentityService.validateApiKey, { apiKey: created.apiKey })).status).toBe(ApiKeyStatus.API_KEY_STATUS_REVOKED);
+    } finally {
+      create.close();
+      validate.close();
+      revoke.close();
+    }
+  });
+
+  it('lists its service through reflection and reports SERVING through grpc.health.v1', async () => {
+    const address = `127.0.0.1:${running.get('validate-api-key')!.port}`;
+    expect(await listServicesByReflection(address)).toEqual(['polaris.identity.v1.Identity']);
+    expect(await checkHealth(address, 'polaris.identity.v1.Identity')).toBe('SERVING');
+  });
+
+  it('finishes a request in flight on SIGTERM, then exits 0', async () => {
+    const fn = running.get('create-api-key')!;
+    const create = rpcClient(`127.0.0.1:${running.get('create-organization')!.port}`);
+    const client = rpcClient(`127.0.0.1:${fn.port}`);
+    try {
+      const { organization } = await create.call(IdentityService.createOrganization, { name: 'Draining' });
+      // Hold the organization's row: the new key's foreign-key check waits for it.
+      let release!: () => void;
+      const held = new Promise<void>((resolve) => (release = resolve));
+      let locked!: () => void;
+      const lockTaken = new Promise<void>((resolve) => (locked = resolve));
+      const transaction = db.sql.begin(async (tx) => {
+        await tx`select id from identity.organizations where id = ${organization!.id} for update`;
+        locked();
+        await held;
+      });
+      await lockTaken;
+      const inFlight = client.call(IdentityService.createApiKey, { organizationId: organization!.id });
+      await new Promise((resolve) => setTimeout(resolve, 300));
+      fn.child.kill('SIGTERM');
+      await new Promise((resolve) => setTimeout(resolve, 300));
+      expect(fn.child.exitCode).toBeNull(); // still draining
+      release();
+      await transaction;
+      const response = await inFlight;
+      expect(response.apiKey).toMatch(/^pol_/);
+      expect(await fn.exited).toBe(0);
+    } finally {
+      create.close();
+      client.close();
+    }
+  });
+});
+
+describe('a bundle with invalid configuration', () => {
+  it('exits 1 with one message naming every problem', async () => {
+    const fn = spawnBundle(bundlePath('validate-api-key'), 1, {
+      PORT: 'eighty',
+      DATABASE_URL: 'mysql://user:hunter2@db/x',
+      LOG_LEVEL: 'loud',
+    });
+    expect(await fn.exited).toBe(1);
+    const output = fn.output();
+    expect(output).toContain('http: PORT must be a whole number');
+    expect(output).toContain('database: DATABASE_URL must be a postgres: or postgresql:// URL');
+    expect(output).toContain('log: LOG_LEVEL must be one of');
+    expect(output).not.toContain('hunter2');
+  });
+});

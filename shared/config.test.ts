@@ -1,0 +1,56 @@
+import { describe, expect, it } from 'vitest';
+import { ConfigError, defaults, loadRuntimeConfig } from './config.js';
+
+describe('loadRuntimeConfig', () => {
+  it('gives every setting its named default', () => {
+    const config = loadRuntimeConfig({});
+    expect(config).toMatchObject({
+      port: defaults.port,
+      natsUrl: defaults.natsUrl,
+      service: 'polaris',
+      revision: 'local',
+      apiKeyCacheSeconds: 60,
+      functionAddressTemplate: defaults.functionAddressTemplate,
+    });
+    expect(config.databaseUrl).toBeUndefined();
+    expect(config.adminToken).toBeUndefined();
+  });
+
+  it("reads Knative's PORT, K_SERVICE and K_REVISION", () => {
+    expect(loadRuntimeConfig({ PORT: '9090', K_SERVICE: 'ingest', K_REVISION: 'ingest-00007' })).toMatchObject({
+      port: 9090,
+      service: 'ingest',
+      revision: 'ingest-00007',
+    });
+  });
+
+  it('lists every problem in one error, by subsystem, without echoing secrets', () => {
+    let error: unknown;
+    try {
+      loadRuntimeConfig({
+        PORT: '70000',
+        DATABASE_URL: 'mysql://root:s3cret-password@db/x',
+        NATS_URL: 'not a url',
+        LOG_LEVEL: 'chatty',
+        POLARIS_JWT_SECRET: 'short',
+        POLARIS_API_KEY_CACHE_SECONDS: '3600',
+        POLARIS_FUNCTION_ADDRESS_TEMPLATE: 'identity:80',
+      });
+    } catch (err) {
+      error = err;
+    }
+    expect(error).toBeInstanceOf(ConfigError);
+    const problems = (error as ConfigError).problems;
+    expect(problems).toEqual([
+      "http: PORT must be a whole number from 1 to 65535, got '70000'",
+      "log: LOG_LEVEL must be one of fatal, error, warn, info, debug, trace, silent, got 'chatty'",
+      'database: DATABASE_URL must be a postgres: or postgresql:// URL',
+      'nats: NATS_URL must be a nats: or tls: or ws: or wss:// URL',
+      'auth: POLARIS_JWT_SECRET must be at least 32 characters',
+      "auth: POLARIS_API_KEY_CACHE_SECONDS must be a whole number from 0 to 60, got '3600'",
+      "grpc: POLARIS_FUNCTION_ADDRESS_TEMPLATE must contain '{name}'",
+    ]);
+    expect((error as Error).message).not.toContain('s3cret-password');
+    expect((error as Error).message).not.toContain('short');
+  });
+});

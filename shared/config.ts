@@ -16,6 +16,12 @@ export class ConfigError extends Error {
 export const defaults = {
   port: 8080,
   natsUrl: 'nats://127.0.0.1:4222',
+  /** JetStream stream that carries every Polaris CloudEvent. */
+  natsStream: 'POLARIS_EVENTS',
+  /** Subjects are `<prefix>.<CloudEvent type>`. */
+  natsSubjectPrefix: 'polaris.events',
+  /** Days an event's timestamp may lie in the past (35: a month and its grace days). */
+  maxEventAgeDays: 35,
   logLevel: 'info',
   /** Where gRPC clients find a function in the cluster; `{name}` is its registry name. */
   functionAddressTemplate: '{name}.polaris.svc.cluster.local:80',
@@ -45,6 +51,12 @@ export interface RuntimeConfig {
   databasePoolSize: number;
   /** NATS server with JetStream. Default nats://127.0.0.1:4222. */
   natsUrl: string;
+  /** JetStream stream for Polaris events. Default POLARIS_EVENTS. */
+  natsStream: string;
+  /** Subject prefix: events go to `<prefix>.<type>`. Default polaris.events. */
+  natsSubjectPrefix: string;
+  /** Oldest accepted usage timestamp, in days before now. Default 35. */
+  maxEventAgeDays: number;
   /**
    * Every gRPC call goes to this one `host:port` (the local host serves all
    * functions on one port). When unset, each RPC goes to its own function at
@@ -151,6 +163,9 @@ export function readRuntimeConfig(read: SettingsReader): RuntimeConfig {
     databaseUrl: read.url('database', 'DATABASE_URL', ['postgres:', 'postgresql:']),
     databasePoolSize: read.integer('database', 'POLARIS_DATABASE_POOL_SIZE', defaults.databasePoolSize, { min: 1, max: 1000 }),
     natsUrl: read.url('nats', 'NATS_URL', ['nats:', 'tls:', 'ws:', 'wss:']) ?? defaults.natsUrl,
+    natsStream: read.string('POLARIS_NATS_STREAM') ?? defaults.natsStream,
+    natsSubjectPrefix: read.string('POLARIS_NATS_SUBJECT_PREFIX') ?? defaults.natsSubjectPrefix,
+    maxEventAgeDays: read.integer('usage', 'POLARIS_MAX_EVENT_AGE_DAYS', defaults.maxEventAgeDays, { min: 1, max: 3660 }),
     grpcAddress: read.string('POLARIS_GRPC_ADDRESS'),
     functionAddressTemplate: read.string('POLARIS_FUNCTION_ADDRESS_TEMPLATE') ?? defaults.functionAddressTemplate,
     adminToken: read.secret('auth', 'POLARIS_ADMIN_TOKEN', 16),
@@ -159,6 +174,10 @@ export function readRuntimeConfig(read: SettingsReader): RuntimeConfig {
     apiKeyNegativeCacheSeconds: read.integer('auth', 'POLARIS_API_KEY_NEGATIVE_CACHE_SECONDS', defaults.apiKeyNegativeCacheSeconds, { min: 0, max: 60 }),
     shutdownGraceMs: read.integer('runtime', 'POLARIS_SHUTDOWN_GRACE_MS', defaults.shutdownGraceMs, { min: 0, max: 600_000 }),
   };
+  if (!/^[A-Za-z0-9_-]+$/.test(config.natsStream)) read.problems.push('nats: POLARIS_NATS_STREAM must be letters, digits, _ or -');
+  if (!/^[A-Za-z0-9_-]+(\.[A-Za-z0-9_-]+)*$/.test(config.natsSubjectPrefix)) {
+    read.problems.push('nats: POLARIS_NATS_SUBJECT_PREFIX must be dot-separated tokens of letters, digits, _ or -');
+  }
   if (!config.functionAddressTemplate.includes('{name}')) {
     read.problems.push("grpc: POLARIS_FUNCTION_ADDRESS_TEMPLATE must contain '{name}'");
   }

@@ -6,6 +6,7 @@
 import type { MethodDefinition, Metadata } from '@grpc/grpc-js';
 import type { CloudEvent } from 'cloudevents';
 import type { FastifyInstance } from 'fastify';
+import type { NatsConnection } from 'nats';
 import type { Registry } from 'prom-client';
 import type { RuntimeConfig } from '../config.js';
 import type { Sql } from '../database.js';
@@ -19,6 +20,12 @@ export interface Runtime {
   readonly metrics: Registry;
   /** The process's PostgreSQL pool (opened on first call; needs DATABASE_URL). */
   database(): Sql;
+  /**
+   * The process's NATS connection, opened on first call. It resolves once
+   * connected and reconnects for ever after, so a NATS outage delays
+   * publishing but never fails a request.
+   */
+  nats(): Promise<NatsConnection>;
   /** Clients for calling other functions over gRPC. */
   readonly clients: GrpcClients;
   /** Runs `close` at shutdown, after the servers stopped and in-flight work finished. */

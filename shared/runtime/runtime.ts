@@ -2,6 +2,7 @@
  * The per-process Runtime: configuration, logger, metrics and the resources
  * functions share, opened on first use and closed in reverse order at shutdown.
  */
+import { connect, type NatsConnection } from 'nats';
 import type { Registry } from 'prom-client';
 import { ConfigError, type RuntimeConfig } from '../config.js';
 import { connectDatabase, type Sql } from '../database.js';
@@ -20,6 +21,7 @@ export function createRuntime(config: RuntimeConfig, overrides: { logger?: Logge
   const metrics = overrides.metrics ?? createMetricsRegistry({ service: config.service, revision: config.revision });
   const closers: Array<() => Promise<void> | void> = [];
   let sql: Sql | undefined;
+  let nats: Promise<NatsConnection> | undefined;
 
   const clients = new GrpcClients({ address: config.grpcAddress, addressTemplate: config.functionAddressTemplate });
   closers.push(() => clients.close());
@@ -37,6 +39,23 @@ export function createRuntime(config: RuntimeConfig, overrides: { logger?: Logge
         sql = pool;
       }
       return sql;
+    },
+    nats() {
+      if (!nats) {
+        nats = connect({
+          servers: config.natsUrl,
+          name: config.service,
+          waitOnFirstConnect: true,
+          maxReconnectAttempts: -1,
+          reconnectTimeWait: 1000,
+        });
+        closers.push(async () => {
+          // Never wait for a server that is not there: drain only a live connection.
+          const connection = await Promise.race([nats!, new Promise<undefined>((resolve) => setTimeout(() => resolve(undefined), 100))]);
+          if (connection && !connection.isClosed()) await connection.drain().catch(() => connection.close());
+        });
+      }
+      return nats;
     },
     onShutdown(close) {
       closers.push(close);

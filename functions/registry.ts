@@ -14,6 +14,18 @@ export const functionRegistry = [
   { name: 'create-api-key', service: 'identity', kind: 'grpc', module: 'identity/create-api-key' },
   { name: 'list-api-keys', service: 'identity', kind: 'grpc', module: 'identity/list-api-keys' },
   { name: 'revoke-api-key', service: 'identity', kind: 'grpc', module: 'identity/revoke-api-key' },
+
+  // Usage
+  { name: 'ingest', service: 'usage', kind: 'http', module: 'usage/ingest' },
+  { name: 'record-usage', service: 'usage', kind: 'grpc', module: 'usage/record-usage' },
+  { name: 'get-usage-summary', service: 'usage', kind: 'grpc', module: 'usage/get-usage-summary' },
+  {
+    name: 'aggregate',
+    service: 'usage',
+    kind: 'event',
+    module: 'usage/aggregate',
+    subscribes: ['dev.polaris.aggregation.requested', 'dev.knative.sources.ping'],
+  },
 ] as const satisfies readonly FunctionEntry[];
 
 export type FunctionName = (typeof functionRegistry)[number]['name'];

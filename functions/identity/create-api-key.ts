@@ -1,6 +1,6 @@
 import { IdentityService } from '../../proto/gen/polaris/identity/v1/identity.js';
 import { defineGrpcFunction } from '../../shared/runtime/function.js';
-import { validateId } from './domain/index.js';
+import { requireUuid } from '../../shared/validation.js';
 import { identityContext } from './context.js';
 
 /** Operator: a new key for an organization, returned once. */
@@ -9,7 +9,7 @@ export default defineGrpcFunction({
   operatorOnly: true,
   context: identityContext,
   async handle(request, identity) {
-    const key = await identity.createApiKey(validateId('organization_id', request.organizationId));
+    const key = await identity.createApiKey(requireUuid('organization_id', request.organizationId));
     return { apiKeyId: key.id, apiKey: key.apiKey };
   },
 });

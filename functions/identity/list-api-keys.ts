@@ -1,6 +1,6 @@
 import { IdentityService } from '../../proto/gen/polaris/identity/v1/identity.js';
 import { defineGrpcFunction } from '../../shared/runtime/function.js';
-import { validateId } from './domain/index.js';
+import { requireUuid } from '../../shared/validation.js';
 import { identityContext } from './context.js';
 import { apiKeyMessage } from './wire.js';
 
@@ -10,7 +10,7 @@ export default defineGrpcFunction({
   operatorOnly: true,
   context: identityContext,
   async handle(request, identity) {
-    const keys = await identity.listApiKeys(validateId('organization_id', request.organizationId));
+    const keys = await identity.listApiKeys(requireUuid('organization_id', request.organizationId));
     return { apiKeys: keys.map(apiKeyMessage) };
   },
 });

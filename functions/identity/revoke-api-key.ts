@@ -1,6 +1,6 @@
 import { IdentityService } from '../../proto/gen/polaris/identity/v1/identity.js';
 import { defineGrpcFunction } from '../../shared/runtime/function.js';
-import { validateId } from './domain/index.js';
+import { requireUuid } from '../../shared/validation.js';
 import { identityContext } from './context.js';
 
 /** Operator: revokes a key; callers' caches drop it within their TTL (60 s at most). */
@@ -9,6 +9,6 @@ export default defineGrpcFunction({
   operatorOnly: true,
   context: identityContext,
   async handle(request, identity) {
-    return { revoked: await identity.revokeApiKey(validateId('api_key_id', request.apiKeyId)) };
+    return { revoked: await identity.revokeApiKey(requireUuid('api_key_id', request.apiKeyId)) };
   },
 });

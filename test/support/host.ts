@@ -1,9 +1,8 @@
 /**
  * Starts functions in-process the way `npm start` does, against a test
- * database, on ports the OS picks.
+ * database and a JetStream stream of the test's own, on ports the OS picks.
  */
-import { testAdminToken } from './grpc.js';
-import { findFreePort } from '../../scripts/local/infrastructure.js';
+import { randomBytes } from 'node:crypto';
 import { functionRegistry } from '../../functions/registry.js';
 import { loadFunction } from '../../functions/load.js';
 import { loadRuntimeConfig } from '../../shared/config.js';
@@ -11,28 +10,48 @@ import { createLogger } from '../../shared/logger.js';
 import { startHost, type FunctionHost } from '../../shared/runtime/host.js';
 import { createRuntime } from '../../shared/runtime/runtime.js';
 import type { FunctionEntry } from '../../shared/runtime/function.js';
+import { findFreePort } from '../../scripts/local/infrastructure.js';
+import { testAdminToken } from './grpc.js';
 
 export interface TestHostOptions {
   databaseUrl: string;
   /** Registry entries to host; default all. */
   entries?: readonly FunctionEntry[];
+  /** Extra environment (NATS_URL, cache settings, …). */
   env?: Record<string, string>;
 }
 
-export async function startTestHost(options: TestHostOptions): Promise<FunctionHost & { grpcAddress: string }> {
+export interface TestHost extends FunctionHost {
+  grpcAddress: string;
+  http: string;
+  natsUrl: string;
+  /** This host's own JetStream stream and subject prefix. */
+  stream: { stream: string; subjectPrefix: string };
+}
+
+export async function startTestHost(options: TestHostOptions): Promise<TestHost> {
   const entries = options.entries ?? functionRegistry;
   const grpcPort = await findFreePort();
   // Every RPC from inside the host (one function calling another) comes back to it.
   const grpcAddress = `127.0.0.1:${grpcPort}`;
+  const suffix = randomBytes(4).toString('hex');
   const config = loadRuntimeConfig({
-    DATABASE_URL: options.databaseUrl,
     POLARIS_GRPC_ADDRESS: grpcAddress,
     LOG_LEVEL: 'silent',
     POLARIS_ADMIN_TOKEN: testAdminToken,
+    POLARIS_NATS_STREAM: `TEST_${suffix}`,
+    POLARIS_NATS_SUBJECT_PREFIX: `test.${suffix}`,
     ...options.env,
+    DATABASE_URL: options.databaseUrl,
   });
   const runtime = createRuntime(config, { logger: createLogger({ service: 'test', revision: 'test', level: 'silent' }) });
   const functions = await Promise.all(entries.map(async (entry) => ({ entry, fn: await loadFunction(entry) })));
   const host = await startHost({ runtime, functions, host: '127.0.0.1', httpPort: 0, grpcPort });
-  return { ...host, grpcAddress };
+  return {
+    ...host,
+    grpcAddress,
+    http: `http://127.0.0.1:${host.httpPort}`,
+    natsUrl: config.natsUrl,
+    stream: { stream: config.natsStream, subjectPrefix: config.natsSubjectPrefix },
+  };
 }

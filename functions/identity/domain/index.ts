@@ -1,6 +1,6 @@
 /** Identity's domain, as its functions and the migrator use it. */
 export { IdentityService, ApiKeyStatus, type ApiKeyValidation, type NewApiKey } from './service.js';
 export { IdentityStore, type Organization, type ApiKeyRecord } from './store.js';
-export { validateCreateOrganization, validateId } from './inputs.js';
+export { validateCreateOrganization } from './inputs.js';
 export { OrganizationNotFoundError, ApiKeyNotFoundError } from './errors.js';
 export { identityMigrations } from './migrations.js';

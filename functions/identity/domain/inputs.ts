@@ -3,7 +3,6 @@
  * problem at once, naming fields as the wire does (`organization_id`).
  */
 import { Problems } from '../../../shared/errors.js';
-import { isUuid } from '../../../shared/validation.js';
 
 export interface CreateOrganizationInput {
   /** 1–200 characters after trimming. */
@@ -19,10 +18,3 @@ export function validateCreateOrganization(input: { name: string }): CreateOrgan
   return { name };
 }
 
-/** Checks that `value` is a UUID, naming `field` when it is not; returns it lower-cased. */
-export function validateId(field: string, value: string): string {
-  const problems = new Problems();
-  if (problems.check(value !== '', field, 'is required')) problems.check(isUuid(value), field, 'must be a UUID');
-  problems.throwIfAny();
-  return value.toLowerCase();
-}

@@ -1,0 +1,220 @@
+/**
+ * Aggregation against real PostgreSQL: exact totals with ingest running
+ * concurrently, overlapping runs, a transaction that commits after a
+ * later-numbered one, and late events; plus RecordUsage and GetUsageSummary.
+ */
+import * as grpc from '@grpc/grpc-js';
+import { CloudEvent } from 'cloudevents';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { UsageService as UsageRpc } from '../../proto/gen/polaris/usage/v1/usage.js';
+import type { Sql } from '../../shared/database.js';
+import { Decimal } from '../../shared/decimal.js';
+import { uuidv7 } from '../../shared/uuid.js';
+import { createTestDatabase, type TestDatabase } from '../../test/support/database.js';
+import { grpcError, rpcClient } from '../../test/support/grpc.js';
+import { startTestHost, type TestHost } from '../../test/support/host.js';
+import { deleteStream, waitForStream } from '../../test/support/nats.js';
+import { createTenant, type TestTenant } from '../../test/support/tenants.js';
+import { UsageStore } from './domain/index.js';
+
+let db: TestDatabase;
+let host: TestHost;
+let rpc: ReturnType<typeof rpcClient>;
+let acme: TestTenant;
+let globex: TestTenant;
+
+beforeAll(async () => {
+  db = await createTestDatabase();
+  host = await startTestHost({ databaseUrl: db.url });
+  rpc = rpcClient(host.grpcAddress);
+  acme = await createTenant(host.grpcAddress, 'Acme');
+  globex = await createTenant(host.grpcAddress, 'Globex');
+});
+
+afterAll(async () => {
+  rpc?.close();
+  await host?.close();
+  await deleteStream(host.natsUrl, host.stream.stream);
+  await db?.drop();
+});
+
+const day = (offset: number) => {
+  const now = new Date();
+  return new Date(Date.UTC(now.getUTCFullYear(), now.getUTCMonth(), now.getUTCDate() + offset, 12));
+};
+const dayKey = (date: Date) => date.toISOString().slice(0, 10);
+
+function ingest(apiKey: string, body: unknown) {
+  return fetch(`${host.http}/ingest`, { method: 'POST', headers: { 'content-type': 'application/json', 'x-api-key': apiKey }, body: JSON.stringify(body) });
+}
+
+function aggregate(data: object = {}) {
+  return host.dispatch(new CloudEvent({ type: 'dev.polaris.aggregation.requested', source: '/test', data }));
+}
+
+async function aggregates(orgId: string): Promise<Map<string, string>> {
+  const rows = await db.sql<{ metric: string; day: Date; total: string }[]>`
+    select metric, day, trim_scale(total)::text as total from usage.usage_aggregates where org_id = ${orgId}`;
+  return new Map(rows.map((row) => [`${row.metric}/${dayKey(row.day)}`, row.total]));
+}
+
+describe('aggregation', () => {
+  it('is exact with ingest running concurrently and runs overlapping', async () => {
+    const expected = new Map<string, Map<string, Decimal>>([
+      [acme.organizationId, new Map()],
+      [globex.organizationId, new Map()],
+    ]);
+    const metrics = ['api_calls', 'storage_gb', 'seats'];
+    const requests: Promise<unknown>[] = [];
+    const runs: Promise<unknown>[] = [];
+    for (let i = 0; i < 60; i++) {
+      const tenant = i % 2 === 0 ? acme : globex;
+      const batch = Array.from({ length: 25 }, (_, j) => {
+        const quantity = `${(i * 25 + j) % 97}.${String((i * 7 + j) % 1000).padStart(3, '0')}`;
+        const metric = metrics[(i + j) % metrics.length]!;
+        const when = day(-((i + j) % 4));
+        const key = `${metric}/${dayKey(when)}`;
+        const totals = expected.get(tenant.organizationId)!;
+        totals.set(key, (totals.get(key) ?? Decimal.zero).add(Decimal.of(quantity)));
+        return `{"metric":"${metric}","quantity":${quantity},"timestamp":"${when.toISOString()}","idempotency_key":"c-${i}-${j}"}`;
+      });
+      requests.push(
+        fetch(`${host.http}/ingest`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json', 'x-api-key': tenant.apiKey },
+          body: `[${batch.join(',')}]`,
+        }).then((response) => expect(response.status).toBe(200)),
+      );
+      if (i % 10 === 0) runs.push(aggregate(), aggregate());
+    }
+    await Promise.all([...requests, ...runs]);
+    await aggregate();
+
+    for (const [orgId, totals] of expected) {
+      const actual = await aggregates(orgId);
+      expect(Object.fromEntries(actual)).toEqual(Object.fromEntries([...totals].map(([key, total]) => [key, total.toString()])));
+    }
+    const [pending] = await db.sql<{ n: number }[]>`select count(*)::int as n from usage.pending_aggregation`;
+    expect(pending!.n).toBe(0);
+  });
+
+  it('counts a transaction that commits after a later-numbered one', async () => {
+    const tenant = await createTenant(host.grpcAddress, 'Late committer');
+    let release!: () => void;
+    const held = new Promise<void>((resolve) => (release = resolve));
+    // The real store, whose transaction stays open until released.
+    const holding = new Proxy(db.sql, {
+      get(target, property, receiver) {
+        if (property !== 'begin') return Reflect.get(target, property, receiver);
+        return (fn: (tx: Sql) => Promise<unknown>) =>
+          target.begin(async (tx) => {
+            const result = await fn(tx as unknown as Sql);
+            await held;
+            return result;
+          });
+      },
+    });
+    const early = new UsageStore(holding as Sql).insertEvents([
+      { id: uuidv7(), orgId: tenant.organizationId, metric: 'api_calls', quantity: Decimal.of('1'), occurredAt: day(0) },
+    ]);
+    await new Promise((resolve) => setTimeout(resolve, 200)); // its rows are written, not committed
+    expect((await ingest(tenant.apiKey, { metric: 'api_calls', quantity: 10, timestamp: day(0).toISOString() })).status).toBe(202);
+
+    await aggregate({ orgId: tenant.organizationId });
+    expect((await aggregates(tenant.organizationId)).get(`api_calls/${dayKey(day(0))}`)).toBe('10');
+
+    release();
+    await early;
+    await aggregate({ orgId: tenant.organizationId });
+    expect((await aggregates(tenant.organizationId)).get(`api_calls/${dayKey(day(0))}`)).toBe('11');
+  });
+
+  it('corrects a day when a late event arrives, and announces the new total', async () => {
+    const tenant = await createTenant(host.grpcAddress, 'Late events');
+    const threeDaysAgo = day(-3);
+    await ingest(tenant.apiKey, { metric: 'api_calls', quantity: 5, timestamp: threeDaysAgo.toISOString() });
+    await aggregate();
+    await ingest(tenant.apiKey, { metric: 'api_calls', quantity: 2.25, timestamp: threeDaysAgo.toISOString() });
+    await aggregate();
+    expect((await aggregates(tenant.organizationId)).get(`api_calls/${dayKey(threeDaysAgo)}`)).toBe('7.25');
+
+    const events = await waitForStream(host.natsUrl, host.stream.stream, (all) =>
+      all.some((e) => e.event.type === 'dev.polaris.aggregate.updated' && e.event.data.orgId === tenant.organizationId && e.event.data.total === '7.25'),
+    );
+    const updates = events.filter((e) => e.event.type === 'dev.polaris.aggregate.updated' && e.event.data.orgId === tenant.organizationId);
+    expect(updates.map((e) => e.event.data.total)).toEqual(['5', '7.25']);
+    expect(updates[1]!.event.data).toMatchObject({
+      metric: 'api_calls',
+      periodStart: `${dayKey(threeDaysAgo)}T00:00:00.000Z`,
+      periodEnd: `${dayKey(day(-2))}T00:00:00.000Z`,
+    });
+    expect(updates[1]!.subject).toBe(`${host.stream.subjectPrefix}.dev.polaris.aggregate.updated`);
+  });
+
+  it('limits a run to one organization when asked', async () => {
+    const one = await createTenant(host.grpcAddress, 'One');
+    const two = await createTenant(host.grpcAddress, 'Two');
+    await ingest(one.apiKey, { metric: 'api_calls', quantity: 1 });
+    await ingest(two.apiKey, { metric: 'api_calls', quantity: 1 });
+    await aggregate({ orgId: one.organizationId });
+    expect((await aggregates(one.organizationId)).size).toBe(1);
+    expect((await aggregates(two.organizationId)).size).toBe(0);
+    await aggregate();
+    expect((await aggregates(two.organizationId)).size).toBe(1);
+  });
+
+  it('is triggered over HTTP by a binary-mode CloudEvent or a Knative ping, as the README shows', async () => {
+    const tenant = await createTenant(host.grpcAddress, 'Curl');
+    await ingest(tenant.apiKey, { metric: 'api_calls', quantity: 3 });
+    const send = (type: string) =>
+      fetch(`${host.http}/events`, {
+        method: 'POST',
+        headers: { 'ce-specversion': '1.0', 'ce-id': uuidv7(), 'ce-source': '/curl', 'ce-type': type, 'content-type': 'application/json' },
+        body: '{}',
+      });
+    expect((await send('dev.polaris.aggregation.requested')).status).toBe(202);
+    expect((await aggregates(tenant.organizationId)).get(`api_calls/${dayKey(day(0))}`)).toBe('3');
+    expect((await send('dev.knative.sources.ping')).status).toBe(202);
+    const bad = await fetch(`${host.http}/events`, {
+      method: 'POST',
+      headers: { 'ce-specversion': '1.0', 'ce-id': 'x', 'ce-source': '/curl', 'ce-type': 'dev.polaris.aggregation.requested', 'content-type': 'application/json' },
+      body: '{"orgId":"acme"}',
+    });
+    expect(bad.status).toBe(400);
+  });
+});
+
+describe('RecordUsage and GetUsageSummary over gRPC', () => {
+  it('records through the same logic as ingest, idempotently', async () => {
+    const tenant = await createTenant(host.grpcAddress, 'Rpc');
+    const request = { organizationId: tenant.organizationId, metric: 'api_calls', quantity: '1.5', timestamp: '', idempotencyKey: 'rpc-1' };
+    const first = await rpc.call(UsageRpc.recordUsage, request);
+    expect(first.duplicate).toBe(false);
+    expect(await rpc.call(UsageRpc.recordUsage, request)).toEqual({ eventId: first.eventId, duplicate: true });
+    await rpc.call(UsageRpc.recordUsage, { ...request, idempotencyKey: '', timestamp: day(-1).toISOString(), quantity: '2' });
+    await aggregate();
+
+    const { aggregates: all } = await rpc.call(UsageRpc.getUsageSummary, { organizationId: tenant.organizationId, metric: 'api_calls', from: dayKey(day(-1)), to: dayKey(day(1)) });
+    expect(all).toEqual([
+      { metric: 'api_calls', total: '2', periodStart: `${dayKey(day(-1))}T00:00:00.000Z`, periodEnd: `${dayKey(day(0))}T00:00:00.000Z` },
+      { metric: 'api_calls', total: '1.5', periodStart: `${dayKey(day(0))}T00:00:00.000Z`, periodEnd: `${dayKey(day(1))}T00:00:00.000Z` },
+    ]);
+    const { aggregates: today } = await rpc.call(UsageRpc.getUsageSummary, { organizationId: tenant.organizationId, metric: 'api_calls', from: dayKey(day(0)), to: dayKey(day(1)) });
+    expect(today.map((a) => a.total)).toEqual(['1.5']);
+  });
+
+  it.each([
+    ['recordUsage', { organizationId: 'nope', metric: 'api_calls', quantity: '1', timestamp: '', idempotencyKey: '' }, 'organization_id'],
+    ['recordUsage', { organizationId: '00000000-0000-4000-8000-000000000000', metric: 'Bad', quantity: '1', timestamp: '', idempotencyKey: '' }, 'metric'],
+    ['recordUsage', { organizationId: '00000000-0000-4000-8000-000000000000', metric: 'ok', quantity: 'five', timestamp: '', idempotencyKey: '' }, 'quantity'],
+    ['recordUsage', { organizationId: '00000000-0000-4000-8000-000000000000', metric: 'ok', quantity: '-1', timestamp: '', idempotencyKey: '' }, 'quantity'],
+    ['recordUsage', { organizationId: '00000000-0000-4000-8000-000000000000', metric: 'ok', quantity: '1', timestamp: 'now', idempotencyKey: '' }, 'timestamp'],
+    ['getUsageSummary', { organizationId: '', metric: 'api_calls', from: '', to: '' }, 'organization_id'],
+    ['getUsageSummary', { organizationId: '00000000-0000-4000-8000-000000000000', metric: 'api_calls', from: 'last week', to: '' }, 'from'],
+    ['getUsageSummary', { organizationId: '00000000-0000-4000-8000-000000000000', metric: 'api_calls', from: '2026-02-01', to: '2026-01-01' }, 'to'],
+  ] as const)('%s with bad %s answers INVALID_ARGUMENT naming it', async (method, request, field) => {
+    const err = await grpcError(rpc.call(UsageRpc[method] as grpc.MethodDefinition<object, unknown>, request));
+    expect(err.code).toBe(grpc.status.INVALID_ARGUMENT);
+    expect(err.details).toContain(`${field}:`);
+  });
+});

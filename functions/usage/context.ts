@@ -1,0 +1,39 @@
+/**
+ * What Usage's functions share in one process: the service over one pool, the
+ * outbox relay that publishes its events to JetStream, and the API-key cache.
+ */
+import { OutboxRelay } from '../../shared/events/index.js';
+import { ApiKeyAuthenticator } from '../../shared/grpc/api-key-authenticator.js';
+import { defineServiceContext } from '../../shared/runtime/function.js';
+import { UsageService, UsageStore } from './domain/index.js';
+
+export const usageContext = defineServiceContext({
+  service: 'usage',
+  create(runtime) {
+    const { config } = runtime;
+    const sql = runtime.database();
+    // Connect now, so shutdown stops the relay before it closes the connection.
+    void runtime.nats();
+    const relay = new OutboxRelay({
+      sql,
+      schema: 'usage',
+      nats: () => runtime.nats(),
+      stream: { stream: config.natsStream, subjectPrefix: config.natsSubjectPrefix },
+      logger: runtime.logger,
+      metrics: runtime.metrics,
+    });
+    relay.start();
+    runtime.onShutdown(() => relay.stop());
+    const usage = new UsageService(new UsageStore(sql), {
+      maxEventAgeDays: config.maxEventAgeDays,
+      metrics: runtime.metrics,
+      onCommitted: () => relay.nudge(),
+    });
+    const authenticator = new ApiKeyAuthenticator(runtime.clients, {
+      ttlSeconds: config.apiKeyCacheSeconds,
+      negativeTtlSeconds: config.apiKeyNegativeCacheSeconds,
+    });
+    return { usage, authenticator, relay };
+  },
+  ready: ({ usage }) => usage.ready(),
+});

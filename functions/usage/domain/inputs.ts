@@ -1,0 +1,187 @@
+/**
+ * Usage's inputs and their validators. One validator serves every way an
+ * event arrives (JSON, CloudEvents, gRPC, GraphQL); each caller says what the
+ * fields are called on its wire so the problems name them as the client sent them.
+ */
+import { isLosslessNumber, LosslessNumber } from 'lossless-json';
+import { Decimal } from '../../../shared/decimal.js';
+import { Problems, type FieldProblem } from '../../../shared/errors.js';
+import { isUuid } from '../../../shared/validation.js';
+
+export const usageLimits = {
+  /** Digits after the point a quantity may have. */
+  quantityDecimalPlaces: 12,
+  /** Digits before the point (the column is numeric(38, 12)). */
+  quantityIntegerDigits: 26,
+  idempotencyKeyLength: 255,
+  /** How far in the future a timestamp may lie (clock skew), in milliseconds. */
+  futureToleranceMs: 5 * 60 * 1000,
+  /** Longest range GetUsageSummary answers, in days. */
+  summaryMaxDays: 400,
+} as const;
+
+const metricPattern = /^[a-z][a-z0-9_.-]{0,63}$/;
+const rfc3339 = /^\d{4}-\d{2}-\d{2}[Tt]\d{2}:\d{2}:\d{2}(\.\d{1,9})?([Zz]|[+-]\d{2}:\d{2})$/;
+
+/** A usage event as validated: what the domain stores. */
+export interface UsageEventInput {
+  metric: string;
+  /** Exact, ≥ 0, at most 12 decimal places. */
+  quantity: Decimal;
+  occurredAt: Date;
+  /** Replays with the same key (per organization) are counted once. */
+  idempotencyKey?: string;
+  /** The CloudEvent type it arrived as, kept but not interpreted. */
+  eventType?: string;
+}
+
+/**
+ * An event as decoded from the wire, before validation. `quantity` is an exact
+ * number literal (lossless-json's LosslessNumber) when the wire had a number.
+ */
+export interface RawUsageEvent {
+  metric?: unknown;
+  quantity?: unknown;
+  timestamp?: unknown;
+  idempotencyKey?: unknown;
+  eventType?: string;
+}
+
+/** What each field is called on the wire the event came from. */
+export interface UsageFieldNames {
+  metric: string;
+  quantity: string;
+  timestamp: string;
+  idempotencyKey: string;
+}
+
+export const jsonFieldNames: UsageFieldNames = {
+  metric: 'metric',
+  quantity: 'quantity',
+  timestamp: 'timestamp',
+  idempotencyKey: 'idempotency_key',
+};
+
+export interface ValidationContext {
+  now: Date;
+  /** Oldest accepted timestamp, in days before now. */
+  maxAgeDays: number;
+  names?: UsageFieldNames;
+}
+
+export type UsageEventValidation = { ok: true; event: UsageEventInput } | { ok: false; problems: FieldProblem[] };
+
+/** Validates one event, collecting every problem. */
+export function validateUsageEvent(raw: RawUsageEvent, context: ValidationContext): UsageEventValidation {
+  const names = context.names ?? jsonFieldNames;
+  const problems = new Problems();
+
+  const metric = raw.metric;
+  if (problems.check(typeof metric === 'string', names.metric, metric === undefined ? 'is required' : 'must be a string')) {
+    problems.check(
+      metricPattern.test(metric as string),
+      names.metric,
+      'must be 1–64 characters of a-z 0-9 _ . -, starting with a letter',
+    );
+  }
+
+  const quantity = parseQuantity(raw.quantity, names.quantity, problems);
+  const occurredAt = parseTimestamp(raw.timestamp, names.timestamp, context, problems);
+
+  let idempotencyKey: string | undefined;
+  if (raw.idempotencyKey !== undefined && raw.idempotencyKey !== null) {
+    if (problems.check(typeof raw.idempotencyKey === 'string', names.idempotencyKey, 'must be a string')) {
+      idempotencyKey = raw.idempotencyKey as string;
+      problems.check(
+        idempotencyKey.length >= 1 && idempotencyKey.length <= usageLimits.idempotencyKeyLength,
+        names.idempotencyKey,
+        `must be 1–${usageLimits.idempotencyKeyLength} characters`,
+      );
+    }
+  }
+
+  if (problems.list.length > 0) return { ok: false, problems: problems.list };
+  return {
+    ok: true,
+    event: { metric: metric as string, quantity: quantity!, occurredAt: occurredAt!, idempotencyKey, eventType: raw.eventType },
+  };
+}
+
+/** An exact quantity from a wire number literal (or a decimal string, for RPCs). */
+function parseQuantity(value: unknown, field: string, problems: Problems): Decimal | undefined {
+  if (value === undefined || value === null) {
+    problems.add(field, 'is required');
+    return undefined;
+  }
+  const text = isLosslessNumber(value) ? value.value : typeof value === 'number' ? numberLiteral(value) : undefined;
+  const quantity = text === undefined ? undefined : Decimal.parse(text);
+  if (!quantity) {
+    problems.add(field, 'must be a number');
+    return undefined;
+  }
+  if (!problems.check(!quantity.isNegative(), field, 'must be ≥ 0')) return undefined;
+  if (!problems.check(quantity.decimalPlaces <= usageLimits.quantityDecimalPlaces, field, `must have at most ${usageLimits.quantityDecimalPlaces} decimal places`)) return undefined;
+  if (!problems.check(quantity.integerDigits <= usageLimits.quantityIntegerDigits, field, `must be below 10^${usageLimits.quantityIntegerDigits}`)) return undefined;
+  return quantity;
+}
+
+/** A JS number's exact literal, or undefined for NaN and infinities. */
+function numberLiteral(value: number): string | undefined {
+  return Number.isFinite(value) ? String(value) : undefined;
+}
+
+function parseTimestamp(value: unknown, field: string, context: ValidationContext, problems: Problems): Date | undefined {
+  if (value === undefined || value === null || value === '') return context.now;
+  if (!problems.check(typeof value === 'string' && rfc3339.test(value), field, 'must be an RFC 3339 timestamp, e.g. 2026-11-25T10:00:00Z')) return undefined;
+  const at = new Date(value as string);
+  if (!problems.check(!Number.isNaN(at.getTime()), field, 'is not a valid date')) return undefined;
+  const now = context.now.getTime();
+  if (!problems.check(at.getTime() <= now + usageLimits.futureToleranceMs, field, 'is more than 5 minutes in the future')) return undefined;
+  if (!problems.check(at.getTime() >= now - context.maxAgeDays * 86_400_000, field, `is older than ${context.maxAgeDays} days`)) return undefined;
+  return at;
+}
+
+/** A decimal string from an RPC as the exact literal the validator expects. */
+export function quantityFromText(text: string): unknown {
+  try {
+    return text === '' ? undefined : new LosslessNumber(text);
+  } catch {
+    return text; // not a number: the validator names it
+  }
+}
+
+export interface UsageSummaryQuery {
+  organizationId: string;
+  /** Empty: every metric. */
+  metric?: string;
+  from: Date;
+  to: Date;
+}
+
+/**
+ * Validates a summary query. `from` and `to` are RFC 3339 or YYYY-MM-DD;
+ * they default to the current UTC month.
+ */
+export function validateSummaryQuery(input: { organizationId: string; metric: string; from: string; to: string }, now: Date): UsageSummaryQuery {
+  const problems = new Problems();
+  if (problems.check(input.organizationId !== '', 'organization_id', 'is required')) {
+    problems.check(isUuid(input.organizationId), 'organization_id', 'must be a UUID');
+  }
+  if (input.metric !== '') problems.check(metricPattern.test(input.metric), 'metric', 'must be 1–64 characters of a-z 0-9 _ . -, starting with a letter');
+  const monthStart = new Date(Date.UTC(now.getUTCFullYear(), now.getUTCMonth(), 1));
+  const from = input.from === '' ? monthStart : parseDate(input.from, 'from', problems);
+  const to = input.to === '' ? new Date(Date.UTC(monthStart.getUTCFullYear(), monthStart.getUTCMonth() + 1, 1)) : parseDate(input.to, 'to', problems);
+  if (from && to) {
+    problems.check(from < to, 'to', 'must be after from');
+    problems.check(to.getTime() - from.getTime() <= usageLimits.summaryMaxDays * 86_400_000, 'to', `must be at most ${usageLimits.summaryMaxDays} days after from`);
+  }
+  problems.throwIfAny();
+  return { organizationId: input.organizationId.toLowerCase(), metric: input.metric || undefined, from: from!, to: to! };
+}
+
+function parseDate(value: string, field: string, problems: Problems): Date | undefined {
+  const ok = /^\d{4}-\d{2}-\d{2}$/.test(value) || rfc3339.test(value);
+  const date = new Date(value.length === 10 ? `${value}T00:00:00Z` : value);
+  if (!problems.check(ok && !Number.isNaN(date.getTime()), field, 'must be a date (YYYY-MM-DD) or an RFC 3339 timestamp')) return undefined;
+  return date;
+}

@@ -1,0 +1,153 @@
+/**
+ * Usage's logic: record events exactly once, aggregate them incrementally,
+ * answer daily totals. Every way an event arrives (ingest, RecordUsage, the
+ * gateway) goes through `record`.
+ */
+import { Counter, Histogram, Gauge, type Registry } from 'prom-client';
+import { Batcher } from '../../../shared/batcher.js';
+import type { FieldProblem } from '../../../shared/errors.js';
+import { uuidv7 } from '../../../shared/uuid.js';
+import { dayPeriod } from './events.js';
+import { validateUsageEvent, type RawUsageEvent, type UsageFieldNames, type UsageSummaryQuery } from './inputs.js';
+import type { InsertResult, NewUsageEvent, UsageStore } from './store.js';
+
+export const RecordStatus = { Accepted: 'accepted', Duplicate: 'duplicate', Rejected: 'rejected' } as const;
+export type RecordStatus = (typeof RecordStatus)[keyof typeof RecordStatus];
+
+/** The fate of one submitted event. */
+export type RecordOutcome =
+  | { status: typeof RecordStatus.Accepted | typeof RecordStatus.Duplicate; id: string }
+  | { status: typeof RecordStatus.Rejected; problems: FieldProblem[] };
+
+export interface DailyUsage {
+  metric: string;
+  /** Exact decimal. */
+  total: string;
+  periodStart: string;
+  periodEnd: string;
+}
+
+export interface AggregationRun {
+  /** Pending events counted by this run. */
+  events: number;
+  /** (organization, metric, day) totals changed. */
+  aggregatesChanged: number;
+  durationSeconds: number;
+}
+
+export interface UsageServiceOptions {
+  /** Oldest accepted timestamp, in days before now. */
+  maxEventAgeDays: number;
+  metrics: Registry;
+  /** Called after events or aggregates were committed (to wake the outbox relay). */
+  onCommitted?: () => void;
+  now?: () => Date;
+}
+
+/** Pending events one aggregation transaction takes at most. */
+const aggregationBatchSize = 50_000;
+
+export class UsageService {
+  private readonly batcher: Batcher<NewUsageEvent, InsertResult>;
+  private readonly events: Counter<'outcome' | 'metric'>;
+  private readonly aggregationDuration: Histogram;
+  private readonly now: () => Date;
+
+  constructor(
+    private readonly store: UsageStore,
+    private readonly options: UsageServiceOptions,
+  ) {
+    this.now = options.now ?? (() => new Date());
+    // Concurrent requests share statements and commits; see shared/batcher.ts.
+    this.batcher = new Batcher((events) => store.insertEvents(events), { maxItems: 2000, maxConcurrentFlushes: 4 });
+    this.events = new Counter({
+      name: 'polaris_usage_events_total',
+      help: 'Usage events by outcome (accepted, duplicate, rejected) and metric',
+      labelNames: ['outcome', 'metric'],
+      registers: [options.metrics],
+    });
+    this.aggregationDuration = new Histogram({
+      name: 'polaris_aggregation_run_seconds',
+      help: 'Duration of aggregation runs',
+      buckets: [0.01, 0.05, 0.1, 0.5, 1, 5, 15, 60, 300],
+      registers: [options.metrics],
+    });
+    const backlog = (pick: (b: { events: number; oldestAgeSeconds: number }) => number) =>
+      async function (this: Gauge) {
+        this.set(pick(await store.aggregationBacklog()));
+      };
+    new Gauge({
+      name: 'polaris_aggregation_pending_events',
+      help: 'Events committed but not yet aggregated',
+      registers: [options.metrics],
+      collect: backlog((b) => b.events),
+    });
+    new Gauge({
+      name: 'polaris_aggregation_lag_seconds',
+      help: 'Age of the oldest event not yet aggregated',
+      registers: [options.metrics],
+      collect: backlog((b) => b.oldestAgeSeconds),
+    });
+  }
+
+  /**
+   * Validates and records events for an organization. Invalid events are
+   * rejected and stored nowhere; the others commit before this resolves.
+   * A replayed idempotency key resolves to the first event's id, as a duplicate.
+   */
+  async record(orgId: string, raw: readonly RawUsageEvent[], names?: UsageFieldNames): Promise<RecordOutcome[]> {
+    const now = this.now();
+    const validated = raw.map((event) => validateUsageEvent(event, { now, maxAgeDays: this.options.maxEventAgeDays, names }));
+    const accepted: NewUsageEvent[] = [];
+    for (const result of validated) if (result.ok) accepted.push({ ...result.event, id: uuidv7(now.getTime()), orgId });
+
+    const inserted = accepted.length > 0 ? await this.batcher.submit(accepted) : [];
+    if (inserted.some((result) => !result.duplicate)) this.options.onCommitted?.();
+
+    let next = 0;
+    return validated.map((result): RecordOutcome => {
+      if (!result.ok) {
+        this.events.inc({ outcome: RecordStatus.Rejected, metric: 'unknown' });
+        return { status: RecordStatus.Rejected, problems: result.problems };
+      }
+      const { id, duplicate } = inserted[next++]!;
+      const status = duplicate ? RecordStatus.Duplicate : RecordStatus.Accepted;
+      this.events.inc({ outcome: status, metric: result.event.metric });
+      return { status, id };
+    });
+  }
+
+  /** Daily totals whose UTC day starts in [from, to). */
+  async summary(query: UsageSummaryQuery): Promise<DailyUsage[]> {
+    const totals = await this.store.dailyTotals(query.organizationId, query.metric, startOfDayAtOrAfter(query.from), startOfDayAtOrAfter(query.to));
+    return totals.map(({ metric, day, total }) => ({ metric, total, ...dayPeriod(day) }));
+  }
+
+  /**
+   * Counts every event committed since the last run (all organizations, or
+   * one). Its cost follows the new events, not the history.
+   */
+  async aggregate(options: { orgId?: string } = {}): Promise<AggregationRun> {
+    const stopTimer = this.aggregationDuration.startTimer();
+    let events = 0;
+    let aggregatesChanged = 0;
+    for (;;) {
+      const { consumed, changed } = await this.store.aggregateBatch(aggregationBatchSize, options.orgId);
+      events += consumed;
+      aggregatesChanged += changed.length;
+      if (changed.length > 0) this.options.onCommitted?.();
+      if (consumed < aggregationBatchSize) break;
+    }
+    return { events, aggregatesChanged, durationSeconds: stopTimer() };
+  }
+
+  ready(): Promise<void> {
+    return this.store.ping();
+  }
+}
+
+/** Midnight UTC of `at`'s day when `at` is midnight, else of the next day. */
+function startOfDayAtOrAfter(at: Date): Date {
+  const midnight = Date.UTC(at.getUTCFullYear(), at.getUTCMonth(), at.getUTCDate());
+  return new Date(midnight === at.getTime() ? midnight : midnight + 86_400_000);
+}

@@ -1,0 +1,150 @@
+/**
+ * Decoding and encoding of `POST /ingest` (the public contract, §3): one JSON
+ * event, a JSON array of up to 1000, a structured CloudEvent or a CloudEvents
+ * batch. Numbers are parsed losslessly, so a quantity is kept exactly as written.
+ */
+import { CloudEvent, ValidationError as CloudEventValidationError } from 'cloudevents';
+import type { FastifyInstance } from 'fastify';
+import { isLosslessNumber, parse as parseLosslessJson } from 'lossless-json';
+import { httpStatusByKind, ValidationError, type FieldProblem } from '../../shared/errors.js';
+import type { ErrorBody } from '../../shared/runtime/http.js';
+import { jsonFieldNames, RecordStatus, type RawUsageEvent, type RecordOutcome, type UsageFieldNames } from './domain/index.js';
+
+export const ingestContentTypes = {
+  json: 'application/json',
+  cloudEvent: 'application/cloudevents+json',
+  cloudEventBatch: 'application/cloudevents-batch+json',
+} as const;
+
+/** Events in one request at most. */
+export const maxBatchEvents = 1000;
+
+export const cloudEventFieldNames: UsageFieldNames = {
+  metric: 'data.metric',
+  quantity: 'data.quantity',
+  timestamp: 'time',
+  idempotencyKey: 'id',
+};
+
+const requiredCloudEventAttributes = ['specversion', 'id', 'source', 'type'] as const;
+
+/** One decoded item: an event for the domain, or the problems that reject it already. */
+export type DecodedItem = { event: RawUsageEvent } | { problems: FieldProblem[] };
+
+export interface IngestRequest {
+  /** An array was sent: answer per item. */
+  batch: boolean;
+  items: DecodedItem[];
+  names: UsageFieldNames;
+}
+
+/** Parses the three JSON media types losslessly; anything else answers 415. */
+export function registerIngestParsers(app: FastifyInstance): void {
+  app.removeAllContentTypeParsers();
+  app.addContentTypeParser(Object.values(ingestContentTypes), { parseAs: 'string' }, (_request, body, done) => {
+    try {
+      done(null, parseLosslessJson(body as string));
+    } catch {
+      done(new ValidationError([{ field: 'body', message: 'is not valid JSON' }]), undefined);
+    }
+  });
+}
+
+export function decodeIngestRequest(contentType: string | undefined, body: unknown, idempotencyHeader: string | undefined): IngestRequest {
+  const mediaType = (contentType ?? '').split(';')[0]!.trim().toLowerCase();
+  const cloudEvents = mediaType !== ingestContentTypes.json;
+  const names = cloudEvents ? cloudEventFieldNames : jsonFieldNames;
+  const batch = Array.isArray(body);
+
+  if (mediaType === ingestContentTypes.cloudEventBatch && !batch) throw bodyProblem('a CloudEvents batch must be a JSON array');
+  if (mediaType === ingestContentTypes.cloudEvent && batch) throw bodyProblem('send an array as application/cloudevents-batch+json');
+  if (batch && (body.length === 0 || body.length > maxBatchEvents)) throw bodyProblem(`must hold 1 to ${maxBatchEvents} events`);
+  if (idempotencyHeader !== undefined) {
+    if (batch) throw new ValidationError([{ field: 'Idempotency-Key', message: 'applies to a single event; give each item its own key' }]);
+    if (cloudEvents) throw new ValidationError([{ field: 'Idempotency-Key', message: "a CloudEvent's id is its idempotency key" }]);
+  }
+
+  const values: unknown[] = batch ? body : [body];
+  const items = values.map((value) => (cloudEvents ? decodeCloudEvent(value) : decodeJsonEvent(value, idempotencyHeader)));
+  return { batch, items, names };
+}
+
+function decodeJsonEvent(value: unknown, idempotencyHeader: string | undefined): DecodedItem {
+  if (!isPlainObject(value)) return { problems: [{ field: 'body', message: 'each event must be a JSON object' }] };
+  const { metric, quantity, timestamp, idempotency_key: idempotencyKey, ...unknown } = value;
+  const extra = Object.keys(unknown);
+  if (extra.length > 0) return { problems: extra.map((field) => ({ field, message: 'is not a known field' })) };
+  if (idempotencyHeader !== undefined && idempotencyKey !== undefined && idempotencyKey !== idempotencyHeader) {
+    return { problems: [{ field: 'idempotency_key', message: 'differs from the Idempotency-Key header' }] };
+  }
+  return { event: { metric, quantity, timestamp, idempotencyKey: idempotencyKey ?? idempotencyHeader } };
+}
+
+function decodeCloudEvent(value: unknown): DecodedItem {
+  if (!isPlainObject(value)) return { problems: [{ field: 'body', message: 'each CloudEvent must be a JSON object' }] };
+  // The SDK would invent a missing id; for ingest the id is the idempotency key, so it must be sent.
+  const missing = requiredCloudEventAttributes.filter((name) => value[name] === undefined);
+  if (missing.length > 0) return { problems: missing.map((field) => ({ field, message: 'is required' })) };
+  // CloudEvent attributes are strings; lossless numbers would fail the SDK's schema for the wrong reason.
+  const attributes = Object.fromEntries(Object.entries(value).map(([key, v]) => [key, key !== 'data' && isLosslessNumber(v) ? Number(v.value) : v]));
+  let event: CloudEvent<unknown>;
+  try {
+    event = new CloudEvent(attributes as object, true);
+  } catch (err) {
+    return { problems: [{ field: 'cloudevent', message: cloudEventProblem(err) }] };
+  }
+  if ('data_base64' in value) return { problems: [{ field: 'data_base64', message: 'data must be a JSON object' }] };
+  const data = event.data;
+  if (!isPlainObject(data)) return { problems: [{ field: 'data', message: 'must be an object with metric and quantity' }] };
+  const { metric, quantity, ...unknown } = data;
+  const extra = Object.keys(unknown);
+  if (extra.length > 0) return { problems: extra.map((field) => ({ field: `data.${field}`, message: 'is not a known field' })) };
+  return { event: { metric, quantity, timestamp: (value as { time?: unknown }).time, idempotencyKey: event.id, eventType: event.type } };
+}
+
+function cloudEventProblem(err: unknown): string {
+  if (err instanceof CloudEventValidationError) {
+    const first = (err.errors ?? [])[0] as { instancePath?: string; message?: string } | string | undefined;
+    if (typeof first === 'string') return first;
+    if (first?.message) return `${first.instancePath?.replace(/^\//, '') || 'event'} ${first.message}`;
+  }
+  return err instanceof Error ? err.message : 'is not a valid CloudEvent';
+}
+
+/** The decoded items' outcomes, with the domain's outcomes filled in for the events it saw. */
+export function mergeOutcomes(items: readonly DecodedItem[], recorded: readonly RecordOutcome[]): RecordOutcome[] {
+  let next = 0;
+  return items.map((item) => ('event' in item ? recorded[next++]! : { status: RecordStatus.Rejected, problems: item.problems }));
+}
+
+/** The contract's answers: 202 for one event, 400 when it is rejected, 200 with per-item results for an array. */
+export function ingestResponse(batch: boolean, outcomes: readonly RecordOutcome[]): { status: number; body: unknown } {
+  if (!batch) {
+    const outcome = outcomes[0]!;
+    if (outcome.status === RecordStatus.Rejected) return { status: httpStatusByKind.VALIDATION, body: rejection(outcome.problems) };
+    return { status: 202, body: { id: outcome.id, duplicate: outcome.status === RecordStatus.Duplicate } };
+  }
+  return {
+    status: 200,
+    body: {
+      results: outcomes.map((outcome) =>
+        outcome.status === RecordStatus.Rejected
+          ? { status: outcome.status, error: rejection(outcome.problems).error }
+          : { status: outcome.status, id: outcome.id },
+      ),
+    },
+  };
+}
+
+function rejection(problems: FieldProblem[]): ErrorBody {
+  const error = new ValidationError(problems);
+  return { error: { code: error.code, message: error.message, fields: problems } };
+}
+
+function bodyProblem(message: string): ValidationError {
+  return new ValidationError([{ field: 'body', message }]);
+}
+
+function isPlainObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value) && !isLosslessNumber(value);
+}

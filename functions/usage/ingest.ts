@@ -1,0 +1,25 @@
+import { defineHttpFunction } from '../../shared/runtime/function.js';
+import { maxBodyBytes } from '../../shared/runtime/http.js';
+import { usageContext } from './context.js';
+import { decodeIngestRequest, ingestResponse, mergeOutcomes, registerIngestParsers } from './ingest-body.js';
+
+const header = (value: string | string[] | undefined) => (Array.isArray(value) ? value[0] : value);
+
+/**
+ * `POST /ingest` with `X-API-Key`: one event, an array, or CloudEvents.
+ * A 2xx answer means the events are committed.
+ */
+export default defineHttpFunction({
+  context: usageContext,
+  routes(app, { usage, authenticator }) {
+    registerIngestParsers(app);
+    app.post('/ingest', { bodyLimit: maxBodyBytes }, async (request, reply) => {
+      const tenant = await authenticator.authenticate(header(request.headers['x-api-key']));
+      const decoded = decodeIngestRequest(request.headers['content-type'], request.body, header(request.headers['idempotency-key']));
+      const events = decoded.items.flatMap((item) => ('event' in item ? [item.event] : []));
+      const recorded = events.length > 0 ? await usage.record(tenant.organizationId, events, decoded.names) : [];
+      const { status, body } = ingestResponse(decoded.batch, mergeOutcomes(decoded.items, recorded));
+      return reply.code(status).send(body);
+    });
+  },
+});

@@ -1,0 +1,43 @@
+import { describe, expect, it } from 'vitest';
+import { Decimal } from './decimal.js';
+
+describe('Decimal', () => {
+  it.each([
+    ['12', '12'],
+    ['-0.50', '-0.5'],
+    ['1.5e3', '1500'],
+    ['1.5E-3', '0.0015'],
+    ['0.000000000001', '0.000000000001'],
+    ['123456789012345678901234.123456789012', '123456789012345678901234.123456789012'],
+    ['+7.000', '7'],
+  ])('parses %s exactly as %s', (text, expected) => {
+    expect(Decimal.of(text).toString()).toBe(expected);
+  });
+
+  it.each(['', '1.', '.5', '1e', 'NaN', 'Infinity', '0x10', '1,5', '1 000'])('refuses %j', (text) => {
+    expect(Decimal.parse(text)).toBeUndefined();
+  });
+
+  it('adds, subtracts and multiplies without floating point error', () => {
+    expect(Decimal.of('0.1').add(Decimal.of('0.2')).toString()).toBe('0.3');
+    expect(Decimal.of('1').sub(Decimal.of('0.9')).toString()).toBe('0.1');
+    expect(Decimal.of('1.1').mul(Decimal.of('1.1')).toString()).toBe('1.21');
+    expect(Decimal.of('100000000000000000000.01').add(Decimal.of('0.01')).toString()).toBe('100000000000000000000.02');
+  });
+
+  it('rounds halves away from zero', () => {
+    expect(Decimal.of('0.125').roundHalfUp(2).toString()).toBe('0.13');
+    expect(Decimal.of('0.124999').roundHalfUp(2).toString()).toBe('0.12');
+    expect(Decimal.of('-0.125').roundHalfUp(2).toString()).toBe('-0.13');
+    expect(Decimal.of('2.5').roundHalfUp(0).toString()).toBe('3');
+    expect(Decimal.of('1.005').toFixed(2)).toBe('1.01');
+    expect(Decimal.of('7').toFixed(2)).toBe('7.00');
+    expect(Decimal.of('-0.001').toFixed(2)).toBe('0.00');
+  });
+
+  it('reports decimal places and integer digits', () => {
+    expect(Decimal.of('12.3400').decimalPlaces).toBe(2);
+    expect(Decimal.of('0.5').integerDigits).toBe(0);
+    expect(Decimal.of('12345.5').integerDigits).toBe(5);
+  });
+});

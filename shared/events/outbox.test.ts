@@ -1,0 +1,361 @@
+/**
+ * The outbox and its relay against real PostgreSQL and NATS JetStream: each
+ * test has its own database, stream and subject prefix; one starts and stops
+ * a private nats-server to take NATS away and bring it back.
+ */
+import { randomBytes } from 'node:crypto';
+import fs from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { connect, headers, type JetStreamManager, type Msg, type NatsConnection, type StoredMsg } from 'nats';
+import { pino } from 'pino';
+import { Registry } from 'prom-client';
+import { afterEach, describe, expect, it } from 'vitest';
+import { startNatsServer, type NatsServerHandle } from '../../scripts/local/infrastructure.js';
+import { createTestDatabase, type TestDatabase } from '../../test/support/database.js';
+import {
+  decodeCloudEvent,
+  enqueueEvents,
+  ensureEventStream,
+  EventDecodeError,
+  EventType,
+  newEvent,
+  OutboxRelay,
+  outboxTableSql,
+  publishCloudEvent,
+  subjectForEventType,
+  type EventStreamConfig,
+} from './index.js';
+
+const natsUrl = process.env.NATS_URL ?? 'nats://127.0.0.1:4222';
+const schema = 't';
+
+/** Resources a test opened, released newest first whatever the outcome. */
+const cleanups: Array<() => Promise<unknown> | unknown> = [];
+afterEach(async () => {
+  for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
+});
+
+async function outboxDatabase(schemas: readonly string[] = [schema]): Promise<TestDatabase> {
+  const db = await createTestDatabase({ migrate: false });
+  cleanups.push(() => db.drop());
+  for (const name of schemas) {
+    await db.sql.begin(async (tx) => {
+      await tx.unsafe(`create schema "${name}"`);
+      await tx.unsafe(`set local search_path to "${name}"`);
+      await tx.unsafe(outboxTableSql);
+    });
+  }
+  return db;
+}
+
+async function natsConnection(url = natsUrl): Promise<NatsConnection> {
+  const nc = await connect({ servers: url, maxReconnectAttempts: -1, waitOnFirstConnect: true, reconnectTimeWait: 100 });
+  cleanups.push(() => nc.close());
+  return nc;
+}
+
+/** A stream and subject prefix no other test uses, deleted afterwards (the connection must outlive the test). */
+function testStream(nc: NatsConnection): EventStreamConfig {
+  const id = randomBytes(5).toString('hex');
+  const config = { stream: `TEST_${id}`, subjectPrefix: `test.${id}` };
+  cleanups.push(async () => {
+    if (nc.isClosed()) return;
+    const jsm = await nc.jetstreamManager();
+    await jsm.streams.delete(config.stream).catch(() => undefined);
+  });
+  return config;
+}
+
+const silentLogger = pino({ level: 'silent' });
+
+function capturingLogger(): { logger: pino.Logger; lines: () => Array<Record<string, unknown>> } {
+  const lines: string[] = [];
+  const logger = pino({ level: 'debug' }, { write: (line: string) => lines.push(line) });
+  return { logger, lines: () => lines.map((line) => JSON.parse(line) as Record<string, unknown>) };
+}
+
+function newRelay(db: TestDatabase, nc: NatsConnection, stream: EventStreamConfig, options: Partial<ConstructorParameters<typeof OutboxRelay>[0]> = {}) {
+  const relay = new OutboxRelay({
+    sql: db.sql,
+    schema,
+    nats: async () => nc,
+    stream,
+    logger: silentLogger,
+    metrics: new Registry(),
+    ...options,
+  });
+  cleanups.push(() => relay.stop());
+  return relay;
+}
+
+let counter = 0;
+function usageEvent(extra: Partial<{ metric: string }> = {}) {
+  const id = `${Date.now()}-${++counter}-${randomBytes(4).toString('hex')}`;
+  return newEvent(
+    EventType.UsageRecorded,
+    '/polaris/usage',
+    { orgId: 'org-1', metric: extra.metric ?? 'api_calls', quantity: '1.5', occurredAt: '2024-05-01T10:00:00.000Z', eventId: id },
+    { id, subject: 'org-1' },
+  );
+}
+
+async function streamMessages(jsm: JetStreamManager, stream: string): Promise<StoredMsg[]> {
+  const info = await jsm.streams.info(stream);
+  const messages: StoredMsg[] = [];
+  for (let seq = info.state.first_seq; seq <= info.state.last_seq && info.state.messages > 0; seq++) {
+    messages.push(await jsm.streams.getMessage(stream, { seq }));
+  }
+  return messages;
+}
+
+async function outboxCount(db: TestDatabase, name = schema): Promise<number> {
+  const [row] = await db.sql<{ count: number }[]>`select count(*)::int as count from ${db.sql(name)}.outbox`;
+  return row!.count;
+}
+
+async function metricValue(registry: Registry, name: string, labels: Record<string, string> = {}): Promise<number> {
+  const metric = registry.getSingleMetric(name);
+  if (!metric) return 0;
+  const { values } = await metric.get();
+  return values
+    .filter((v) => Object.entries(labels).every(([key, value]) => v.labels[key] === value))
+    .reduce((sum, v) => sum + v.value, 0);
+}
+
+async function waitFor(what: string, condition: () => Promise<boolean> | boolean, timeoutMs = 10_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await condition())) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 25));
+  }
+}
+
+describe('outbox relay', () => {
+  it('publishes committed events once in structured mode and never rolled-back ones', async () => {
+    const db = await outboxDatabase();
+    const nc = await natsConnection();
+    const stream = testStream(nc);
+    const rolledBack = [usageEvent(), usageEvent()];
+    // Quotes, backslashes, commas, braces and non-ASCII survive the array parameters and jsonb.
+    const tricky = usageEvent({ metric: 'he said "hi", {a\\b} — ünïcødé 🚀' });
+    const invoice = newEvent(
+      EventType.InvoiceUpdated,
+      '/polaris/billing',
+      { orgId: 'org-1', invoiceId: 'inv-1', status: 'draft', amount: '12.340000', periodStart: '2024-05-01T00:00:00.000Z', periodEnd: '2024-06-01T00:00:00.000Z' },
+      { subject: 'org-1' },
+    );
+    const committed = [usageEvent(), tricky, invoice];
+
+    await expect(
+      db.sql.begin(async (tx) => {
+        await enqueueEvents(tx, schema, rolledBack);
+        throw new Error('rolled back on purpose');
+      }),
+    ).rejects.toThrow('rolled back on purpose');
+    expect(await db.sql.begin((tx) => enqueueEvents(tx, schema, committed))).toBe(3);
+    // The same event id again is a no-op.
+    expect(await enqueueEvents(db.sql, schema, [committed[0]!])).toBe(0);
+
+    const relay = newRelay(db, nc, stream);
+    expect(await relay.relayOnce()).toBe(3);
+    expect(await relay.relayOnce()).toBe(0);
+    expect(await outboxCount(db)).toBe(0);
+
+    const jsm = await nc.jetstreamManager();
+    const messages = await streamMessages(jsm, stream.stream);
+    expect(messages.map((m) => m.header.get('Nats-Msg-Id'))).toEqual(committed.map((e) => e.id));
+    for (const [i, message] of messages.entries()) {
+      const event = committed[i]!;
+      expect(message.subject).toBe(subjectForEventType(stream, event.type));
+      expect(message.header.get('content-type')).toBe('application/cloudevents+json');
+      const decoded = decodeCloudEvent(message);
+      expect(decoded.toJSON()).toEqual(JSON.parse(JSON.stringify(event)));
+      expect(decoded.datacontenttype).toBe('application/json');
+    }
+    expect(message(messages, invoice.id).subject).toBe(`${stream.subjectPrefix}.dev.polaris.invoice.updated`);
+  });
+
+  it('keeps events while NATS is down and publishes each once when it is back', async () => {
+    const db = await outboxDatabase();
+    const stateDir = await fs.mkdtemp(path.join(os.tmpdir(), 'polaris-outbox-'));
+    cleanups.push(() => fs.rm(stateDir, { recursive: true, force: true }));
+    let server: NatsServerHandle = await startNatsServer({ stateDir });
+    cleanups.push(() => server.stop());
+    const nc = await natsConnection(server.url);
+    const stream = { stream: 'OUTBOX_TEST', subjectPrefix: 'outbox.test' };
+    const registry = new Registry();
+    const debug = capturingLogger(); cleanups.push(() => console.log(debug.lines().map((l) => JSON.stringify(l)).join("\n")));
+    const relay = newRelay(db, nc, stream, { metrics: registry, publishTimeoutMs: 1_000, logger: debug.logger });
+    relay.start();
+
+    const before = [usageEvent(), usageEvent(), usageEvent()];
+    await enqueueEvents(db.sql, schema, before);
+    relay.nudge();
+    await waitFor('the first events to be relayed', async () => (await outboxCount(db)) === 0);
+
+    await server.stop();
+    const during = [usageEvent(), usageEvent(), usageEvent(), usageEvent()];
+    await enqueueEvents(db.sql, schema, during);
+    relay.nudge();
+    await waitFor('two failed passes', async () => (await metricValue(registry, 'polaris_outbox_publish_failures_total', { schema })) >= 2);
+    expect(await metricValue(registry, 'polaris_outbox_backlog', { schema })).toBe(during.length);
+    expect(await metricValue(registry, 'polaris_outbox_oldest_age_seconds', { schema })).toBeGreaterThan(0);
+
+    server = await startNatsServer({ stateDir, port: server.port });
+    await waitFor('the outbox to empty after NATS is back', async () => (await outboxCount(db)) === 0);
+    expect(await metricValue(registry, 'polaris_outbox_backlog', { schema })).toBe(0);
+
+    const jsm = await nc.jetstreamManager();
+    const ids = (await streamMessages(jsm, stream.stream)).map((m) => m.header.get('Nats-Msg-Id'));
+    expect(ids.sort()).toEqual([...before, ...during].map((e) => e.id).sort());
+    expect(await metricValue(registry, 'polaris_outbox_published_total', { schema })).toBe(before.length + during.length);
+    await relay.stop();
+    await nc.close();
+  });
+
+  it('re-publishes rows whose commit was lost, and JetStream drops them as duplicates', async () => {
+    const db = await outboxDatabase();
+    const nc = await natsConnection();
+    const stream = testStream(nc);
+    const events = [usageEvent(), usageEvent(), usageEvent()];
+    await enqueueEvents(db.sql, schema, events);
+
+    // A relay that crashed after JetStream's acks but before deleting the rows.
+    await ensureEventStream(nc, stream);
+    const js = nc.jetstream();
+    for (const event of events) expect((await publishCloudEvent(js, stream, event)).duplicate).toBe(false);
+
+    const { logger, lines } = capturingLogger();
+    const relay = newRelay(db, nc, stream, { logger });
+    expect(await relay.relayOnce()).toBe(events.length);
+    expect(await outboxCount(db)).toBe(0);
+    expect(lines().find((line) => line.duplicates !== undefined)?.duplicates).toBe(events.length);
+
+    const jsm = await nc.jetstreamManager();
+    const info = await jsm.streams.info(stream.stream);
+    expect(info.state.messages).toBe(events.length);
+    expect(info.state.last_seq).toBe(events.length);
+    expect((await publishCloudEvent(js, stream, events[0]!)).duplicate).toBe(true);
+  });
+
+  it('lets two relays share one outbox without publishing any event twice', async () => {
+    const db = await outboxDatabase();
+    const nc = await natsConnection();
+    const stream = testStream(nc);
+    const events = Array.from({ length: 600 }, () => usageEvent());
+    await enqueueEvents(db.sql, schema, events);
+
+    // A core subscription sees every publish, even those JetStream would drop as duplicates.
+    const seen = new Map<string, number>();
+    const sub = nc.subscribe(`${stream.subjectPrefix}.>`, {
+      callback: (_err, msg: Msg) => {
+        const id = msg.headers?.get('Nats-Msg-Id') ?? '';
+        seen.set(id, (seen.get(id) ?? 0) + 1);
+      },
+    });
+    cleanups.push(() => sub.unsubscribe());
+    await ensureEventStream(nc, stream);
+
+    const registry = new Registry();
+    const first = newRelay(db, nc, stream, { metrics: registry, batchSize: 50 });
+    const second = newRelay(db, nc, stream, { metrics: registry, batchSize: 50 });
+    const [a, b] = await Promise.all([first.relayOnce(), second.relayOnce()]);
+    // Either may finish early on rows the other holds: drain what is left.
+    const rest = (await first.relayOnce()) + (await second.relayOnce());
+    await nc.flush();
+
+    expect(a + b + rest).toBe(events.length);
+    expect(a).toBeGreaterThan(0);
+    expect(b).toBeGreaterThan(0);
+    expect(await outboxCount(db)).toBe(0);
+    expect(seen.size).toBe(events.length);
+    expect([...seen.values()].every((count) => count === 1)).toBe(true);
+    expect(await metricValue(registry, 'polaris_outbox_published_total', { schema })).toBe(events.length);
+  });
+
+  it('shares metrics between relays of several schemas on one registry', async () => {
+    const db = await outboxDatabase(['t', 'u']);
+    const nc = await natsConnection();
+    const stream = testStream(nc);
+    const registry = new Registry();
+    const relayT = newRelay(db, nc, stream, { metrics: registry, schema: 't' });
+    const relayU = newRelay(db, nc, stream, { metrics: registry, schema: 'u' });
+    await enqueueEvents(db.sql, 't', [usageEvent()]);
+    await enqueueEvents(db.sql, 'u', [usageEvent(), usageEvent()]);
+
+    expect(await metricValue(registry, 'polaris_outbox_backlog', { schema: 't' })).toBe(1);
+    expect(await metricValue(registry, 'polaris_outbox_backlog', { schema: 'u' })).toBe(2);
+    expect(await relayT.relayOnce()).toBe(1);
+    expect(await relayU.relayOnce()).toBe(2);
+    expect(await metricValue(registry, 'polaris_outbox_published_total', { schema: 'u', type: EventType.UsageRecorded })).toBe(2);
+    expect(await metricValue(registry, 'polaris_outbox_backlog')).toBe(0);
+    expect(await registry.metrics()).toContain('polaris_outbox_oldest_age_seconds{schema="u"} 0');
+  });
+
+  it('relays within milliseconds of a nudge, and stop() ends the loop', async () => {
+    const db = await outboxDatabase();
+    const nc = await natsConnection();
+    const stream = testStream(nc);
+    const relay = newRelay(db, nc, stream, { pollIntervalMs: 60_000 });
+    relay.start();
+    await waitFor('the stream to exist', async () => (await nc.jetstreamManager()).streams.info(stream.stream).then(() => true, () => false));
+
+    const started = Date.now();
+    await enqueueEvents(db.sql, schema, [usageEvent()]);
+    relay.nudge();
+    await waitFor('the nudged event to be relayed', async () => (await outboxCount(db)) === 0);
+    expect(Date.now() - started).toBeLessThan(2_000);
+    await relay.stop();
+
+    await enqueueEvents(db.sql, schema, [usageEvent()]);
+    relay.nudge();
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    expect(await outboxCount(db)).toBe(1);
+  });
+
+  it('does not block start() or stop() while the first NATS connection is pending', async () => {
+    const db = await outboxDatabase();
+    const relay = new OutboxRelay({
+      sql: db.sql,
+      schema,
+      nats: () => new Promise<NatsConnection>(() => undefined),
+      stream: { stream: 'NEVER', subjectPrefix: 'never' },
+      logger: silentLogger,
+      metrics: new Registry(),
+    });
+    relay.start();
+    relay.nudge();
+    await relay.stop();
+  });
+});
+
+describe('decodeCloudEvent', () => {
+  const encoder = new TextEncoder();
+  const msg = (body: string, contentType?: string) => {
+    const h = headers();
+    if (contentType) h.set('Content-Type', contentType);
+    return { data: encoder.encode(body), headers: h, subject: 's' } as unknown as Msg;
+  };
+
+  it('reads structured mode, with or without the content type header', () => {
+    const event = usageEvent();
+    expect(decodeCloudEvent(msg(JSON.stringify(event), 'application/cloudevents+json; charset=utf-8')).id).toBe(event.id);
+    expect(decodeCloudEvent(msg(JSON.stringify(event))).data).toEqual(event.data);
+  });
+
+  it('rejects garbage with a clear error', () => {
+    expect(() => decodeCloudEvent(msg('not json'))).toThrow(EventDecodeError);
+    expect(() => decodeCloudEvent(msg('not json'))).toThrow('not UTF-8 JSON');
+    expect(() => decodeCloudEvent(msg('[1]'))).toThrow('not a JSON object');
+    expect(() => decodeCloudEvent(msg('{"type":"x","source":"/s","specversion":"1.0"}'))).toThrow('missing id');
+    expect(() => decodeCloudEvent(msg('{"id":"1","type":"x","source":"","specversion":"1.0"}'))).toThrow('invalid CloudEvent');
+    expect(() => decodeCloudEvent(msg(JSON.stringify(usageEvent()), 'application/json'))).toThrow("content-type is 'application/json'");
+  });
+});
+
+function message(messages: StoredMsg[], id: string): StoredMsg {
+  const found = messages.find((m) => m.header.get('Nats-Msg-Id') === id);
+  if (!found) throw new Error(`no message ${id}`);
+  return found;
+}

@@ -1,0 +1,464 @@
+/**
+ * The transactional outbox: a service writes its CloudEvents into its own
+ * schema's `outbox` table in the same transaction as the data they describe,
+ * so an event exists exactly when its data was committed, even while NATS is
+ * down. The {@link OutboxRelay} publishes them to JetStream and deletes each
+ * row only after JetStream acknowledged it.
+ *
+ * Delivery is at least once from the relay's side and once on the stream:
+ * a relay that crashes between JetStream's ack and its commit publishes those
+ * rows again, and JetStream drops them by `Nats-Msg-Id` (the event id) within
+ * the stream's duplicate window. Order on the stream follows `seq` within a
+ * batch but is not guaranteed across relays or retries.
+ */
+import type { CloudEvent } from 'cloudevents';
+import { ErrorCode, Events, NatsError, type JetStreamClient, type NatsConnection, type PubAck } from 'nats';
+import type { TransactionSql } from 'postgres';
+import { Counter, Gauge, type Registry } from 'prom-client';
+import type { Sql } from '../database.js';
+import type { Logger } from '../logger.js';
+import { encodeCloudEvent, ensureEventStream, publishEncodedEvent, type EventStreamConfig } from './nats.js';
+
+/**
+ * Creates the `outbox` table in the current search_path: include it in a
+ * service's migration (which runs with `set local search_path to "<schema>"`).
+ * `payload` is the structured-mode CloudEvent.
+ */
+export const outboxTableSql = `
+  -- CloudEvents committed with their data, until the relay has them on JetStream.
+  create table outbox (
+    seq bigint generated always as identity primary key,
+    event_id text not null unique,
+    type text not null,
+    payload jsonb not null,
+    created_at timestamptz not null default now(),
+    attempts int not null default 0,
+    last_error text
+  );
+`;
+
+/**
+ * Inserts events into `<schema>.outbox` in one statement. Pass the caller's
+ * transaction (`sql.begin(async (tx) => …enqueueEvents(tx, …))`) so the events
+ * commit or roll back with the data they describe; call the relay's `nudge()`
+ * after the commit. An event id already in the outbox is skipped.
+ *
+ * @returns how many events were new.
+ */
+export async function enqueueEvents(sql: Sql | TransactionSql, schema: string, events: readonly CloudEvent<unknown>[]): Promise<number> {
+  if (events.length === 0) return 0;
+  const encoded = events.map(encodeCloudEvent);
+  const result = await sql`
+    insert into ${sql(schema)}.outbox (event_id, type, payload)
+    select e.id, e.type, e.body::jsonb
+    from unnest(${encoded.map((e) => e.id)}::text[], ${encoded.map((e) => e.type)}::text[], ${encoded.map((e) => e.body)}::text[])
+      with ordinality as e (id, type, body, n)
+    order by e.n
+    on conflict (event_id) do nothing`;
+  return result.count;
+}
+
+/** Options of {@link OutboxRelay}. */
+export interface OutboxRelayOptions {
+  /** The pool of the database that holds `<schema>.outbox`. */
+  sql: Sql;
+  /** The schema whose outbox this relay empties, e.g. `usage`. */
+  schema: string;
+  /**
+   * The NATS connection, e.g. the runtime's `nats()`. It may take long to
+   * resolve (NATS down at start-up); the relay waits without blocking `start()`.
+   * A connection that reconnects for ever (`maxReconnectAttempts: -1`) lets the
+   * relay resume as soon as NATS is back.
+   */
+  nats: () => Promise<NatsConnection>;
+  stream: EventStreamConfig;
+  logger: Logger;
+  /** The registry the `polaris_outbox_*` metrics go to. */
+  metrics: Registry;
+  /** Rows per transaction, published concurrently. Default 500. */
+  batchSize?: number;
+  /** Milliseconds between passes when nothing nudges the relay. Default 2000. */
+  pollIntervalMs?: number;
+  /** Milliseconds to wait for each JetStream ack. Default 5000. */
+  publishTimeoutMs?: number;
+}
+
+/** Retry delays after failed passes: doubling from `initialMs`, at most `maxMs`. */
+export const relayBackoff = {
+  initialMs: 500,
+  maxMs: 30_000,
+} as const;
+
+const relayDefaults = {
+  batchSize: 500,
+  pollIntervalMs: 2_000,
+  publishTimeoutMs: 5_000,
+} as const;
+
+/** Characters of an error message kept in `outbox.last_error`. */
+const LAST_ERROR_MAX_LENGTH = 500;
+
+/** JetStream did not acknowledge any event of a batch; the rows stay in the outbox. */
+export class OutboxPublishError extends Error {
+  override name = 'OutboxPublishError';
+  constructor(
+    readonly schema: string,
+    /** Events of the failed batch. */
+    readonly failed: number,
+    /** Events this pass published before the failed batch. */
+    readonly published: number,
+    options: { cause: unknown },
+  ) {
+    super(`outbox ${schema}: JetStream acknowledged none of ${failed} events (${errorText(options.cause)})`, options);
+  }
+}
+
+function errorText(err: unknown): string {
+  const text = err instanceof NatsError ? `${err.code}: ${err.message}` : err instanceof Error ? err.message : String(err);
+  return text.slice(0, LAST_ERROR_MAX_LENGTH);
+}
+
+interface OutboxRow {
+  seq: string;
+  id: string;
+  type: string;
+  body: string;
+}
+
+interface BatchResult {
+  selected: number;
+  published: number;
+  duplicates: number;
+  failed: number;
+  firstError?: unknown;
+}
+
+/**
+ * Publishes a schema's outbox to JetStream: `start()` runs passes until
+ * `stop()`, each woken by `nudge()` or every `pollIntervalMs`, backing off
+ * after failures. Several relays (processes) may share one outbox: rows are
+ * claimed with `for update skip locked`, so no two publish the same row at once.
+ */
+export class OutboxRelay {
+  private readonly batchSize: number;
+  private readonly pollIntervalMs: number;
+  private readonly publishTimeoutMs: number;
+  private readonly metrics: OutboxMetrics;
+  private readonly source: BacklogSource;
+
+  private loop: Promise<void> | undefined;
+  private stopRequested = false;
+  private resolveStopped: (() => void) | undefined;
+  private stopped: Promise<undefined> = Promise.resolve(undefined);
+  private wake: (() => void) | undefined;
+  private nudged = false;
+  private consecutiveFailures = 0;
+  private readonly inFlight = new Set<Promise<unknown>>();
+  /** Connections on which the stream was ensured since they last (re)connected. */
+  private readonly streamReady = new WeakSet<NatsConnection>();
+  private readonly watched = new WeakSet<NatsConnection>();
+  private readonly stopWatching: Array<() => void> = [];
+
+  constructor(private readonly options: OutboxRelayOptions) {
+    this.batchSize = options.batchSize ?? relayDefaults.batchSize;
+    this.pollIntervalMs = options.pollIntervalMs ?? relayDefaults.pollIntervalMs;
+    this.publishTimeoutMs = options.publishTimeoutMs ?? relayDefaults.publishTimeoutMs;
+    if (!Number.isInteger(this.batchSize) || this.batchSize < 1) throw new Error('OutboxRelay: batchSize must be a positive integer');
+    this.metrics = outboxMetrics(options.metrics);
+    this.source = { schema: options.schema, sql: options.sql, logger: options.logger };
+    this.metrics.sources.add(this.source);
+  }
+
+  /** Starts relaying in the background; returns at once. A no-op while running. */
+  start(): void {
+    if (this.loop) return;
+    this.stopRequested = false;
+    this.stopped = new Promise((resolve) => {
+      this.resolveStopped = () => resolve(undefined);
+    });
+    if (!this.metrics.sources.has(this.source)) this.metrics.sources.add(this.source);
+    this.loop = this.run();
+  }
+
+  /**
+   * Wakes the relay for a pass now. Call it after committing events. While
+   * backing off after failures it only marks work as pending: the backoff
+   * protects NATS, and a reconnect wakes the relay anyway.
+   */
+  nudge(): void {
+    this.nudged = true;
+    if (this.consecutiveFailures === 0) this.wake?.();
+  }
+
+  /** Stops the loop, waits for passes in flight to end, and withdraws this outbox from the backlog metrics. */
+  async stop(): Promise<void> {
+    this.stopRequested = true;
+    this.resolveStopped?.();
+    this.wake?.();
+    await this.loop;
+    await Promise.allSettled([...this.inFlight]);
+    this.loop = undefined;
+    for (const stop of this.stopWatching.splice(0)) stop();
+    this.metrics.sources.delete(this.source);
+  }
+
+  /**
+   * One pass: publishes batches until the outbox is empty (or `stop()` was
+   * called). Each batch is one transaction: claim up to `batchSize` rows in
+   * `seq` order, publish them all concurrently, delete the acknowledged rows,
+   * count an attempt and the error on the others, commit. A batch with some
+   * failures still commits its acknowledged rows and the pass goes on, so one
+   * bad event cannot hold back the rest.
+   *
+   * @returns events published (including ones JetStream already had).
+   * @throws the NATS error when NATS is not connected, or OutboxPublishError
+   *   when JetStream acknowledged no event of a batch.
+   */
+  async relayOnce(): Promise<number> {
+    return this.track(this.options.nats().then((nc) => this.relay(nc)));
+  }
+
+  private track<T>(pass: Promise<T>): Promise<T> {
+    this.inFlight.add(pass);
+    return pass.finally(() => this.inFlight.delete(pass));
+  }
+
+  private async run(): Promise<void> {
+    while (!this.stopRequested) {
+      this.nudged = false;
+      let delayMs = this.pollIntervalMs;
+      try {
+        // Waiting for the first connection must not hold up stop().
+        const nc = await Promise.race([this.options.nats(), this.stopped]);
+        if (nc === undefined) break;
+        await this.track(this.relay(nc));
+        if (this.consecutiveFailures > 0) {
+          this.options.logger.info({ schema: this.options.schema, failedPasses: this.consecutiveFailures }, 'outbox relay: publishing again');
+        }
+        this.consecutiveFailures = 0;
+      } catch (err) {
+        this.consecutiveFailures += 1;
+        this.metrics.failures.inc({ schema: this.options.schema });
+        delayMs = Math.min(relayBackoff.maxMs, relayBackoff.initialMs * 2 ** (this.consecutiveFailures - 1));
+        // The error carries NATS/PostgreSQL codes and messages, never event payloads.
+        this.options.logger.warn(
+          { err, schema: this.options.schema, failedPasses: this.consecutiveFailures, retryInMs: delayMs },
+          'outbox relay: publishing failed, events stay in the outbox',
+        );
+      }
+      if (this.stopRequested) break;
+      if (this.nudged && this.consecutiveFailures === 0) continue;
+      await this.sleep(delayMs);
+    }
+  }
+
+  private sleep(ms: number): Promise<void> {
+    return new Promise((resolve) => {
+      const done = () => {
+        clearTimeout(timer);
+        this.wake = undefined;
+        resolve();
+      };
+      const timer = setTimeout(done, ms);
+      this.wake = done;
+    });
+  }
+
+  private async relay(nc: NatsConnection): Promise<number> {
+    if (nc.isClosed()) throw NatsError.errorForCode(ErrorCode.ConnectionClosed);
+    // Fails fast while disconnected, instead of claiming rows and waiting for
+    // publishes that the client would only buffer until they time out.
+    await withTimeout(nc.rtt(), this.publishTimeoutMs, () => NatsError.errorForCode(ErrorCode.Timeout));
+    this.watch(nc);
+    if (!this.streamReady.has(nc)) {
+      await ensureEventStream(nc, this.options.stream);
+      this.streamReady.add(nc);
+    }
+    const js = nc.jetstream({ timeout: this.publishTimeoutMs });
+    let published = 0;
+    for (;;) {
+      const batch = await this.relayBatch(js);
+      published += batch.published;
+      if (batch.duplicates > 0) {
+        this.options.logger.info(
+          { schema: this.options.schema, duplicates: batch.duplicates },
+          'outbox relay: JetStream already had some events (published before an interrupted commit); dropped as duplicates',
+        );
+      }
+      if (batch.failed > 0) {
+        // Some streams reject what others accept (size limits): keep going while anything gets through.
+        if (batch.published === 0) throw new OutboxPublishError(this.options.schema, batch.failed, published, { cause: batch.firstError });
+        this.options.logger.warn(
+          { err: batch.firstError, schema: this.options.schema, failed: batch.failed },
+          'outbox relay: JetStream rejected some events; they stay in the outbox',
+        );
+      } else if (batch.selected < this.batchSize) {
+        return published;
+      }
+      if (this.stopRequested) return published;
+    }
+  }
+
+  private async relayBatch(js: JetStreamClient): Promise<BatchResult> {
+    const { schema, stream } = this.options;
+    return this.options.sql.begin(async (tx) => {
+      const rows = await tx<OutboxRow[]>`
+        select seq, event_id as id, type, payload::text as body
+        from ${tx(schema)}.outbox
+        order by seq
+        limit ${this.batchSize}
+        for update skip locked`;
+      if (rows.length === 0) return { selected: 0, published: 0, duplicates: 0, failed: 0 };
+
+      // All publishes in flight at once: one round trip per batch, not per event.
+      const results = await Promise.allSettled(rows.map((row) => publishEncodedEvent(js, stream, row, this.publishTimeoutMs)));
+      const acked: string[] = [];
+      const failedSeqs: string[] = [];
+      const failedErrors: string[] = [];
+      let duplicates = 0;
+      let firstError: unknown;
+      results.forEach((result: PromiseSettledResult<PubAck>, i) => {
+        const row = rows[i]!;
+        if (result.status === 'fulfilled') {
+          acked.push(row.seq);
+          if (result.value.duplicate) duplicates += 1;
+          this.metrics.published.inc({ schema, type: row.type });
+        } else {
+          firstError ??= result.reason;
+          failedSeqs.push(row.seq);
+          failedErrors.push(errorText(result.reason));
+        }
+      });
+      if (acked.length > 0) {
+        await tx`delete from ${tx(schema)}.outbox where seq = any(${acked}::bigint[])`;
+      }
+      if (failedSeqs.length > 0) {
+        await tx`
+          update ${tx(schema)}.outbox o
+          set attempts = o.attempts + 1, last_error = f.error
+          from unnest(${failedSeqs}::bigint[], ${failedErrors}::text[]) as f (seq, error)
+          where o.seq = f.seq`;
+      }
+      return { selected: rows.length, published: acked.length, duplicates, failed: failedSeqs.length, firstError };
+    });
+  }
+
+  /** After a reconnect the server may be a new one: ensure the stream again, and retry now rather than after the backoff. */
+  private watch(nc: NatsConnection): void {
+    if (this.watched.has(nc)) return;
+    this.watched.add(nc);
+    const statuses = nc.status();
+    const stoppable = statuses as AsyncIterable<unknown> & { stop?: () => void };
+    if (typeof stoppable.stop === 'function') this.stopWatching.push(() => stoppable.stop?.());
+    void (async () => {
+      for await (const status of statuses) {
+        if (status.type !== Events.Reconnect) continue;
+        this.streamReady.delete(nc);
+        this.wake?.();
+      }
+    })().catch(() => undefined);
+  }
+}
+
+function withTimeout<T>(promise: Promise<T>, ms: number, error: () => Error): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  return Promise.race([
+    promise,
+    new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(error()), ms);
+    }),
+  ]).finally(() => clearTimeout(timer));
+}
+
+// ---------------------------------------------------------------------------
+// Metrics
+// ---------------------------------------------------------------------------
+
+/** An outbox the backlog gauges report on. */
+interface BacklogSource {
+  schema: string;
+  sql: Sql;
+  logger: Logger;
+}
+
+interface OutboxMetrics {
+  published: Counter<'schema' | 'type'>;
+  failures: Counter<'schema'>;
+  backlog: Gauge<'schema'>;
+  oldestAge: Gauge<'schema'>;
+  sources: Set<BacklogSource>;
+}
+
+/** Metrics are created once per registry, so relays for several schemas in one process share them. */
+const metricsByRegistry = new WeakMap<Registry, OutboxMetrics>();
+
+function outboxMetrics(registry: Registry): OutboxMetrics {
+  const existing = metricsByRegistry.get(registry);
+  if (existing) return existing;
+  const sources = new Set<BacklogSource>();
+  // Both gauges come from one query per outbox; a scrape collects them concurrently and shares it.
+  let sampling: Promise<Map<string, { backlog: number; oldestAgeSeconds: number }>> | undefined;
+  const sample = () => {
+    sampling ??= sampleBacklogs(sources).finally(() => {
+      sampling = undefined;
+    });
+    return sampling;
+  };
+  const collectInto = async (gauge: Gauge<'schema'>, pick: (s: { backlog: number; oldestAgeSeconds: number }) => number) => {
+    gauge.reset();
+    for (const [schema, sampled] of await sample()) gauge.set({ schema }, pick(sampled));
+  };
+  const metrics: OutboxMetrics = {
+    sources,
+    published: new Counter({
+      name: 'polaris_outbox_published_total',
+      help: 'Events the outbox relay published to JetStream (acknowledged), by schema and event type',
+      labelNames: ['schema', 'type'] as const,
+      registers: [registry],
+    }),
+    failures: new Counter({
+      name: 'polaris_outbox_publish_failures_total',
+      help: 'Outbox relay passes that failed (NATS unreachable or no event acknowledged); each is retried with backoff',
+      labelNames: ['schema'] as const,
+      registers: [registry],
+    }),
+    backlog: new Gauge({
+      name: 'polaris_outbox_backlog',
+      help: 'Events waiting in the outbox, by schema',
+      labelNames: ['schema'] as const,
+      registers: [registry],
+      async collect() {
+        await collectInto(this, (s) => s.backlog);
+      },
+    }),
+    oldestAge: new Gauge({
+      name: 'polaris_outbox_oldest_age_seconds',
+      help: 'Seconds the oldest event has waited in the outbox (0 when empty), by schema',
+      labelNames: ['schema'] as const,
+      registers: [registry],
+      async collect() {
+        await collectInto(this, (s) => s.oldestAgeSeconds);
+      },
+    }),
+  };
+  metricsByRegistry.set(registry, metrics);
+  return metrics;
+}
+
+/** Backlog per schema; an outbox whose database does not answer is left out of this scrape. */
+async function sampleBacklogs(sources: ReadonlySet<BacklogSource>): Promise<Map<string, { backlog: number; oldestAgeSeconds: number }>> {
+  const sampled = new Map<string, { backlog: number; oldestAgeSeconds: number }>();
+  await Promise.all(
+    [...sources].map(async ({ schema, sql, logger }) => {
+      try {
+        const [row] = await sql<{ backlog: number; age: number }[]>`
+          select count(*)::int as backlog, coalesce(extract(epoch from now() - min(created_at)), 0)::float8 as age
+          from ${sql(schema)}.outbox`;
+        sampled.set(schema, { backlog: row?.backlog ?? 0, oldestAgeSeconds: Math.max(0, row?.age ?? 0) });
+      } catch (err) {
+        logger.debug({ err, schema }, 'outbox relay: could not measure the backlog');
+      }
+    }),
+  );
+  return sampled;
+}

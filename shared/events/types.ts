@@ -1,0 +1,105 @@
+/**
+ * The CloudEvents Polaris publishes and consumes: their types, the shape of
+ * each one's `data`, and a helper that builds a validated event.
+ */
+import { CloudEvent } from 'cloudevents';
+
+/**
+ * Every CloudEvent type on the Polaris stream. `data` is JSON
+ * (`datacontenttype: application/json`); amounts and quantities are decimal
+ * strings so no precision is lost in JavaScript numbers, instants are RFC 3339.
+ */
+export const EventType = {
+  /** A usage event was accepted, once. `data`: {@link UsageRecordedData}. */
+  UsageRecorded: 'dev.polaris.usage.recorded',
+  /** Someone asks Usage to aggregate now, for one organization or all. `data`: {@link AggregationRequestedData}. */
+  AggregationRequested: 'dev.polaris.aggregation.requested',
+  /** An (organization, metric, period) total changed. `data`: {@link AggregateUpdatedData}. */
+  AggregateUpdated: 'dev.polaris.aggregate.updated',
+  /** An invoice was created or changed status or amount. `data`: {@link InvoiceUpdatedData}. */
+  InvoiceUpdated: 'dev.polaris.invoice.updated',
+  /** A Knative PingSource tick (schedules such as periodic aggregation). `data` is what the PingSource was given. */
+  KnativePing: 'dev.knative.sources.ping',
+} as const;
+export type EventType = (typeof EventType)[keyof typeof EventType];
+
+/** `data` of `dev.polaris.usage.recorded`. */
+export interface UsageRecordedData {
+  orgId: string;
+  metric: string;
+  /** Decimal string, e.g. `"12.5"`. */
+  quantity: string;
+  /** When the usage happened, RFC 3339. */
+  occurredAt: string;
+  /** The usage event's id (also the CloudEvent id). */
+  eventId: string;
+}
+
+/** `data` of `dev.polaris.aggregation.requested`: one organization, or every one when `orgId` is absent. */
+export interface AggregationRequestedData {
+  orgId?: string;
+}
+
+/** `data` of `dev.polaris.aggregate.updated`: the new total over [periodStart, periodEnd). */
+export interface AggregateUpdatedData {
+  orgId: string;
+  metric: string;
+  /** RFC 3339, inclusive. */
+  periodStart: string;
+  /** RFC 3339, exclusive. */
+  periodEnd: string;
+  /** Decimal string. */
+  total: string;
+}
+
+/** `data` of `dev.polaris.invoice.updated`. */
+export interface InvoiceUpdatedData {
+  orgId: string;
+  invoiceId: string;
+  /** The invoice's status after the change, e.g. `draft`, `finalized`. */
+  status: string;
+  /** Decimal string, in the invoice's currency. */
+  amount: string;
+  /** RFC 3339, inclusive. */
+  periodStart: string;
+  /** RFC 3339, exclusive. */
+  periodEnd: string;
+}
+
+/** The `data` type of each event type. */
+export interface EventDataByType {
+  [EventType.UsageRecorded]: UsageRecordedData;
+  [EventType.AggregationRequested]: AggregationRequestedData;
+  [EventType.AggregateUpdated]: AggregateUpdatedData;
+  [EventType.InvoiceUpdated]: InvoiceUpdatedData;
+  [EventType.KnativePing]: unknown;
+}
+
+/** Optional attributes of {@link newEvent}. */
+export interface NewEventOptions {
+  /** Event id; default a random UUID. Give a stable one (e.g. the usage event's id) when re-emitting must be recognised as the same event. */
+  id?: string;
+  /** RFC 3339 time of the occurrence; default now. */
+  time?: string;
+  /** The CloudEvent `subject`, e.g. the organization id, so consumers can route without reading `data`. */
+  subject?: string;
+}
+
+/**
+ * Builds a CloudEvent 1.0 with JSON `data`, validated by the SDK.
+ *
+ * @param source a URI-reference naming the producer, e.g. `/polaris/usage`.
+ * @throws the SDK's `ValidationError` when an attribute is invalid (e.g. an empty source).
+ */
+export function newEvent<K extends EventType>(type: K, source: string, data: EventDataByType[K], options: NewEventOptions = {}): CloudEvent<EventDataByType[K]> {
+  return new CloudEvent<EventDataByType[K]>({
+    specversion: '1.0',
+    id: options.id,
+    type,
+    source,
+    time: options.time,
+    subject: options.subject,
+    datacontenttype: 'application/json',
+    data,
+  });
+}

@@ -5,7 +5,10 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { IdentityService, ApiKeyStatus } from '../proto/gen/polaris/identity/v1/identity.js';
+import { randomBytes } from 'node:crypto';
+import { UsageService } from '../proto/gen/polaris/usage/v1/usage.js';
 import { functionRegistry } from '../functions/registry.js';
+import { deleteStream } from './support/nats.js';
 import { buildAll, bundlePath } from '../scripts/build.js';
 import { findFreePort } from '../scripts/local/infrastructure.js';
 import { createTestDatabase, type TestDatabase } from './support/database.js';
@@ -13,17 +16,30 @@ import { checkHealth, listServicesByReflection, rpcClient, testAdminToken } from
 import { spawnBundle, waitForOk, type SpawnedFunction } from './support/process.js';
 
 let db: TestDatabase;
+const suffix = randomBytes(4).toString('hex');
+const stream = { stream: `TEST_BUNDLES_${suffix}`, subjectPrefix: `test.bundles.${suffix}` };
 const running = new Map<string, SpawnedFunction>();
 const startupMs = new Map<string, number>();
 
 beforeAll(async () => {
   db = await createTestDatabase();
   await buildAll();
+  const ports = new Map<string, number>();
+  for (const entry of functionRegistry) ports.set(entry.name, await findFreePort());
   await Promise.all(
     functionRegistry.map(async (entry) => {
-      const port = await findFreePort();
+      const port = ports.get(entry.name)!;
       const started = performance.now();
-      const fn = spawnBundle(bundlePath(entry.name), port, { DATABASE_URL: db.url, POLARIS_ADMIN_TOKEN: testAdminToken, K_SERVICE: entry.name, K_REVISION: `${entry.name}-00001` });
+      const fn = spawnBundle(bundlePath(entry.name), port, {
+        DATABASE_URL: db.url,
+        POLARIS_ADMIN_TOKEN: testAdminToken,
+        // The only RPC a bundle here makes is ingest's ValidateApiKey.
+        POLARIS_GRPC_ADDRESS: `127.0.0.1:${ports.get('validate-api-key')}`,
+        POLARIS_NATS_STREAM: stream.stream,
+        POLARIS_NATS_SUBJECT_PREFIX: stream.subjectPrefix,
+        K_SERVICE: entry.name,
+        K_REVISION: `${entry.name}-00001`,
+      });
       running.set(entry.name, fn);
       await waitForOk(`http://127.0.0.1:${port}/health/liveness`, 10_000);
       startupMs.set(entry.name, performance.now() - started);
@@ -33,6 +49,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   for (const fn of running.values()) fn.child.kill('SIGKILL');
+  await deleteStream('nats://127.0.0.1:4222', stream.stream);
   await db?.drop();
 });
 
@@ -64,6 +81,31 @@ describe('each bundle, started alone with PORT', () => {
       create.close();
       validate.close();
       revoke.close();
+    }
+  });
+
+  it('ingest takes an event with a key that validate-api-key vouches for, and aggregate counts it', async () => {
+    const create = rpcClient(`127.0.0.1:${running.get('create-organization')!.port}`);
+    const summary = rpcClient(`127.0.0.1:${running.get('get-usage-summary')!.port}`);
+    try {
+      const { organization, apiKey } = await create.call(IdentityService.createOrganization, { name: 'Ingesting' });
+      const response = await fetch(`http://127.0.0.1:${running.get('ingest')!.port}/ingest`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', 'x-api-key': apiKey },
+        body: '{"metric":"api_calls","quantity":4.5}',
+      });
+      expect(response.status).toBe(202);
+      const aggregate = await fetch(`http://127.0.0.1:${running.get('aggregate')!.port}/`, {
+        method: 'POST',
+        headers: { 'ce-specversion': '1.0', 'ce-id': 'bundle-run-1', 'ce-source': '/test', 'ce-type': 'dev.polaris.aggregation.requested', 'content-type': 'application/json' },
+        body: '{}',
+      });
+      expect(aggregate.status).toBe(202);
+      const { aggregates } = await summary.call(UsageService.getUsageSummary, { organizationId: organization!.id, metric: 'api_calls', from: '', to: '' });
+      expect(aggregates.map((a) => a.total)).toEqual(['4.5']);
+    } finally {
+      create.close();
+      summary.close();
     }
   });
 

@@ -98,7 +98,7 @@ const relayDefaults = {
 /** Characters of an error message kept in `outbox.last_error`. */
 const LAST_ERROR_MAX_LENGTH = 500;
 
-/** JetStream did not acknowledge any event of a batch; the rows stay in the outbox. */
+/** NATS or JetStream was unavailable and acknowledged no event of a batch; the rows stay in the outbox. */
 export class OutboxPublishError extends Error {
   override name = 'OutboxPublishError';
   constructor(
@@ -109,8 +109,19 @@ export class OutboxPublishError extends Error {
     readonly published: number,
     options: { cause: unknown },
   ) {
-    super(`outbox ${schema}: JetStream acknowledged none of ${failed} events (${errorText(options.cause)})`, options);
+    super(`outbox ${schema}: JetStream acknowledged none of ${failed} events: ${errorText(options.cause)}`, options);
   }
+}
+
+/**
+ * True when JetStream or the client refused this event itself (too large, a
+ * type that is no subject, a stream API error other than 503), so retrying
+ * soon will not help; false when NATS or JetStream is unavailable.
+ */
+function isRejection(err: unknown): boolean {
+  if (!(err instanceof NatsError)) return true;
+  if (err.api_error !== undefined) return err.api_error.code !== 503;
+  return err.code === ErrorCode.MaxPayloadExceeded || err.code === ErrorCode.BadSubject || err.code === ErrorCode.BadPayload;
 }
 
 function errorText(err: unknown): string {
@@ -119,18 +130,27 @@ function errorText(err: unknown): string {
 }
 
 interface OutboxRow {
+  /** bigint, as postgres.js returns it. */
   seq: string;
   id: string;
   type: string;
   body: string;
+  attempts: number;
 }
 
 interface BatchResult {
   selected: number;
+  /** The highest seq selected (the cursor for the next batch). */
+  lastSeq: string;
+  /** Acknowledged, including duplicates. */
   published: number;
   duplicates: number;
   failed: number;
-  firstError?: unknown;
+  /** The first error that says NATS or JetStream is unavailable (timeout, no responders, disconnected). */
+  unavailable?: unknown;
+  /** The first error rejecting an event that had not failed before (too large, bad subject, refused by the stream). */
+  rejected?: unknown;
+  newlyRejected: number;
 }
 
 /**
@@ -203,16 +223,17 @@ export class OutboxRelay {
   }
 
   /**
-   * One pass: publishes batches until the outbox is empty (or `stop()` was
-   * called). Each batch is one transaction: claim up to `batchSize` rows in
-   * `seq` order, publish them all concurrently, delete the acknowledged rows,
-   * count an attempt and the error on the others, commit. A batch with some
-   * failures still commits its acknowledged rows and the pass goes on, so one
-   * bad event cannot hold back the rest.
+   * One pass over the outbox (ends early after `stop()`). Each batch is one
+   * transaction: claim up to `batchSize` rows in `seq` order (`for update skip
+   * locked`), publish them all concurrently, delete the acknowledged rows, add
+   * an attempt and the error to the others, commit. A batch with failures
+   * still commits what was acknowledged. Rows JetStream rejects (e.g. too
+   * large) stay with their `last_error` and are tried again next pass without
+   * holding back the rows behind them.
    *
    * @returns events published (including ones JetStream already had).
    * @throws the NATS error when NATS is not connected, or OutboxPublishError
-   *   when JetStream acknowledged no event of a batch.
+   *   when NATS was unavailable and acknowledged no event of a batch.
    */
   async relayOnce(): Promise<number> {
     return this.track(this.options.nats().then((nc) => this.relay(nc)));
@@ -274,61 +295,82 @@ export class OutboxRelay {
       await ensureEventStream(nc, this.options.stream);
       this.streamReady.add(nc);
     }
-    const js = nc.jetstream({ timeout: this.publishTimeoutMs });
+    try {
+      return await this.relayBatches(nc.jetstream({ timeout: this.publishTimeoutMs }));
+    } catch (err) {
+      // The stream may be gone (deleted, a new server): ensure it again next pass.
+      this.streamReady.delete(nc);
+      throw err;
+    }
+  }
+
+  private async relayBatches(js: JetStreamClient): Promise<number> {
     let published = 0;
+    // The cursor moves past rows JetStream rejected, so they cannot hold back
+    // the rows behind them; the next pass tries them again.
+    let afterSeq = '0';
     for (;;) {
-      const batch = await this.relayBatch(js);
+      const batch = await this.relayBatch(js, afterSeq);
       published += batch.published;
       if (batch.duplicates > 0) {
         this.options.logger.info(
           { schema: this.options.schema, duplicates: batch.duplicates },
-          'outbox relay: JetStream already had some events (published before an interrupted commit); dropped as duplicates',
+          'outbox relay: JetStream already had some events (published before an interrupted commit) and dropped them as duplicates',
         );
       }
-      if (batch.failed > 0) {
-        // Some streams reject what others accept (size limits): keep going while anything gets through.
-        if (batch.published === 0) throw new OutboxPublishError(this.options.schema, batch.failed, published, { cause: batch.firstError });
+      if (batch.unavailable !== undefined && batch.published === 0) {
+        throw new OutboxPublishError(this.options.schema, batch.failed, published, { cause: batch.unavailable });
+      }
+      if (batch.rejected !== undefined) {
         this.options.logger.warn(
-          { err: batch.firstError, schema: this.options.schema, failed: batch.failed },
-          'outbox relay: JetStream rejected some events; they stay in the outbox',
+          { err: batch.rejected, schema: this.options.schema, rejected: batch.newlyRejected },
+          'outbox relay: JetStream rejected events; they stay in the outbox with their error',
         );
-      } else if (batch.selected < this.batchSize) {
-        return published;
       }
-      if (this.stopRequested) return published;
+      if (batch.selected < this.batchSize || this.stopRequested) return published;
+      afterSeq = batch.lastSeq;
     }
   }
 
-  private async relayBatch(js: JetStreamClient): Promise<BatchResult> {
+  private async relayBatch(js: JetStreamClient, afterSeq: string): Promise<BatchResult> {
     const { schema, stream } = this.options;
     return this.options.sql.begin(async (tx) => {
       const rows = await tx<OutboxRow[]>`
-        select seq, event_id as id, type, payload::text as body
+        select seq, event_id as id, type, payload::text as body, attempts
         from ${tx(schema)}.outbox
+        where seq > ${afterSeq}
         order by seq
         limit ${this.batchSize}
         for update skip locked`;
-      if (rows.length === 0) return { selected: 0, published: 0, duplicates: 0, failed: 0 };
+      const result: BatchResult = { selected: rows.length, lastSeq: rows.at(-1)?.seq ?? afterSeq, published: 0, duplicates: 0, failed: 0, newlyRejected: 0 };
+      if (rows.length === 0) return result;
 
       // All publishes in flight at once: one round trip per batch, not per event.
-      const results = await Promise.allSettled(rows.map((row) => publishEncodedEvent(js, stream, row, this.publishTimeoutMs)));
+      const settled = await Promise.allSettled(rows.map((row) => publishEncodedEvent(js, stream, row, this.publishTimeoutMs)));
       const acked: string[] = [];
       const failedSeqs: string[] = [];
       const failedErrors: string[] = [];
-      let duplicates = 0;
-      let firstError: unknown;
-      results.forEach((result: PromiseSettledResult<PubAck>, i) => {
+      settled.forEach((outcome: PromiseSettledResult<PubAck>, i) => {
         const row = rows[i]!;
-        if (result.status === 'fulfilled') {
+        if (outcome.status === 'fulfilled') {
           acked.push(row.seq);
-          if (result.value.duplicate) duplicates += 1;
+          if (outcome.value.duplicate) result.duplicates += 1;
           this.metrics.published.inc({ schema, type: row.type });
+          return;
+        }
+        failedSeqs.push(row.seq);
+        failedErrors.push(errorText(outcome.reason));
+        if (isRejection(outcome.reason)) {
+          result.rejected ??= outcome.reason;
+          // Warn once per event, not on every pass that tries it again.
+          if (row.attempts === 0) result.newlyRejected += 1;
         } else {
-          firstError ??= result.reason;
-          failedSeqs.push(row.seq);
-          failedErrors.push(errorText(result.reason));
+          result.unavailable ??= outcome.reason;
         }
       });
+      if (result.newlyRejected === 0) result.rejected = undefined;
+      result.published = acked.length;
+      result.failed = failedSeqs.length;
       if (acked.length > 0) {
         await tx`delete from ${tx(schema)}.outbox where seq = any(${acked}::bigint[])`;
       }
@@ -339,7 +381,7 @@ export class OutboxRelay {
           from unnest(${failedSeqs}::bigint[], ${failedErrors}::text[]) as f (seq, error)
           where o.seq = f.seq`;
       }
-      return { selected: rows.length, published: acked.length, duplicates, failed: failedSeqs.length, firstError };
+      return result;
     });
   }
 

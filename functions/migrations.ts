@@ -1,6 +1,6 @@
 /** Every service's schema migrations, in the order `npm run migrate` applies them. */
 import type { SchemaMigrations } from '../shared/database.js';
-import { identityMigrations } from './identity/domain/index.js';
-import { usageMigrations } from './usage/domain/index.js';
+import { identityMigrations } from './identity/domain/migrations.js';
+import { usageMigrations } from './usage/domain/migrations.js';
 
 export const allMigrations: readonly SchemaMigrations[] = [identityMigrations, usageMigrations];

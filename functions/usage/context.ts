@@ -2,7 +2,7 @@
  * What Usage's functions share in one process: the service over one pool, the
  * outbox relay that publishes its events to JetStream, and the API-key cache.
  */
-import { OutboxRelay } from '../../shared/events/index.js';
+import { natsConnection, OutboxRelay } from '../../shared/events/index.js';
 import { ApiKeyAuthenticator } from '../../shared/grpc/api-key-authenticator.js';
 import { defineServiceContext } from '../../shared/runtime/function.js';
 import { UsageService, UsageStore } from './domain/index.js';
@@ -13,11 +13,11 @@ export const usageContext = defineServiceContext({
     const { config } = runtime;
     const sql = runtime.database();
     // Connect now, so shutdown stops the relay before it closes the connection.
-    void runtime.nats();
+    void natsConnection(runtime);
     const relay = new OutboxRelay({
       sql,
       schema: 'usage',
-      nats: () => runtime.nats(),
+      nats: () => natsConnection(runtime),
       stream: { stream: config.natsStream, subjectPrefix: config.natsSubjectPrefix },
       logger: runtime.logger,
       metrics: runtime.metrics,

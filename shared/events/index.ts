@@ -16,6 +16,7 @@ export {
   encodeCloudEvent,
   ensureEventStream,
   EventDecodeError,
+  eventStreamConfig,
   eventStreamLimits,
   publishCloudEvent,
   publishEncodedEvent,
@@ -24,3 +25,4 @@ export {
   type EventStreamConfig,
 } from './nats.js';
 export { enqueueEvents, OutboxPublishError, OutboxRelay, outboxTableSql, relayBackoff, type OutboxRelayOptions } from './outbox.js';
+export { natsConnection } from './connection.js';

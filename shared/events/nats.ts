@@ -22,6 +22,7 @@ import {
   type StoredMsg,
   type StreamInfo,
 } from 'nats';
+import type { RuntimeConfig } from '../config.js';
 
 /** Where Polaris events live: the runtime config's `natsStream` and `natsSubjectPrefix`. */
 export interface EventStreamConfig {
@@ -29,6 +30,11 @@ export interface EventStreamConfig {
   stream: string;
   /** Subjects are `<subjectPrefix>.<CloudEvent type>`, e.g. `polaris.events`. */
   subjectPrefix: string;
+}
+
+/** The event stream the runtime configuration names (`POLARIS_NATS_STREAM`, `POLARIS_NATS_SUBJECT_PREFIX`). */
+export function eventStreamConfig(config: Pick<RuntimeConfig, 'natsStream' | 'natsSubjectPrefix'>): EventStreamConfig {
+  return { stream: config.natsStream, subjectPrefix: config.natsSubjectPrefix };
 }
 
 /** The structured-mode content type, as the NATS binding and HTTP binding name it. */

@@ -176,7 +176,8 @@ export class OutboxRelay {
   private readonly inFlight = new Set<Promise<unknown>>();
   /** Connections on which the stream was ensured since they last (re)connected. */
   private readonly streamReady = new WeakSet<NatsConnection>();
-  private readonly watched = new WeakSet<NatsConnection>();
+  /** Connections whose reconnects wake this relay; renewed at stop(). */
+  private watched = new WeakSet<NatsConnection>();
   private readonly stopWatching: Array<() => void> = [];
 
   constructor(private readonly options: OutboxRelayOptions) {
@@ -219,6 +220,7 @@ export class OutboxRelay {
     await Promise.allSettled([...this.inFlight]);
     this.loop = undefined;
     for (const stop of this.stopWatching.splice(0)) stop();
+    this.watched = new WeakSet();
     this.metrics.sources.delete(this.source);
   }
 
@@ -236,7 +238,8 @@ export class OutboxRelay {
    *   when NATS was unavailable and acknowledged no event of a batch.
    */
   async relayOnce(): Promise<number> {
-    return this.track(this.options.nats().then((nc) => this.relay(nc)));
+    const nc = await this.options.nats();
+    return this.track(this.relay(nc));
   }
 
   private track<T>(pass: Promise<T>): Promise<T> {

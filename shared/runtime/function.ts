@@ -6,7 +6,6 @@
 import type { MethodDefinition, Metadata } from '@grpc/grpc-js';
 import type { CloudEvent } from 'cloudevents';
 import type { FastifyInstance } from 'fastify';
-import type { NatsConnection } from 'nats';
 import type { Registry } from 'prom-client';
 import type { RuntimeConfig } from '../config.js';
 import type { Sql } from '../database.js';
@@ -21,11 +20,12 @@ export interface Runtime {
   /** The process's PostgreSQL pool (opened on first call; needs DATABASE_URL). */
   database(): Sql;
   /**
-   * The process's NATS connection, opened on first call. It resolves once
-   * connected and reconnects for ever after, so a NATS outage delays
-   * publishing but never fails a request.
+   * One instance per process of a resource functions share (a connection, a
+   * client): `open` runs on the first call for `name`, `close` at shutdown.
+   * The runtime itself imports no client library, so a bundle carries only
+   * the ones its function uses.
    */
-  nats(): Promise<NatsConnection>;
+  resource<T>(name: string, open: () => T, close: (resource: T) => Promise<void> | void): T;
   /** Clients for calling other functions over gRPC. */
   readonly clients: GrpcClients;
   /** Runs `close` at shutdown, after the servers stopped and in-flight work finished. */

@@ -2,7 +2,6 @@
  * The per-process Runtime: configuration, logger, metrics and the resources
  * functions share, opened on first use and closed in reverse order at shutdown.
  */
-import { connect, type NatsConnection } from 'nats';
 import type { Registry } from 'prom-client';
 import { ConfigError, type RuntimeConfig } from '../config.js';
 import { connectDatabase, type Sql } from '../database.js';
@@ -21,7 +20,7 @@ export function createRuntime(config: RuntimeConfig, overrides: { logger?: Logge
   const metrics = overrides.metrics ?? createMetricsRegistry({ service: config.service, revision: config.revision });
   const closers: Array<() => Promise<void> | void> = [];
   let sql: Sql | undefined;
-  let nats: Promise<NatsConnection> | undefined;
+  const resources = new Map<string, unknown>();
 
   const clients = new GrpcClients({ address: config.grpcAddress, addressTemplate: config.functionAddressTemplate });
   closers.push(() => clients.close());
@@ -40,22 +39,13 @@ export function createRuntime(config: RuntimeConfig, overrides: { logger?: Logge
       }
       return sql;
     },
-    nats() {
-      if (!nats) {
-        nats = connect({
-          servers: config.natsUrl,
-          name: config.service,
-          waitOnFirstConnect: true,
-          maxReconnectAttempts: -1,
-          reconnectTimeWait: 1000,
-        });
-        closers.push(async () => {
-          // Never wait for a server that is not there: drain only a live connection.
-          const connection = await Promise.race([nats!, new Promise<undefined>((resolve) => setTimeout(() => resolve(undefined), 100))]);
-          if (connection && !connection.isClosed()) await connection.drain().catch(() => connection.close());
-        });
+    resource<T>(name: string, open: () => T, close: (resource: T) => Promise<void> | void): T {
+      if (!resources.has(name)) {
+        const resource = open();
+        resources.set(name, resource);
+        closers.push(() => close(resource));
       }
-      return nats;
+      return resources.get(name) as T;
     },
     onShutdown(close) {
       closers.push(close);

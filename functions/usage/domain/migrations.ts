@@ -1,5 +1,5 @@
 import type { SchemaMigrations } from '../../../shared/database.js';
-import { outboxTableSql } from '../../../shared/events/index.js';
+import { outboxTableSql } from '../../../shared/events/outbox-table.js';
 
 /** Usage's schema. Forward-only: add a migration, never edit an applied one. */
 export const usageMigrations: SchemaMigrations = {

@@ -1,0 +1,26 @@
+/** The process's one NATS connection, shared by every function it hosts. */
+import { connect, type NatsConnection } from 'nats';
+import type { Runtime } from '../runtime/function.js';
+
+/**
+ * Resolves once connected and reconnects for ever after, so a NATS outage
+ * delays publishing but never fails a request. Drained at shutdown.
+ */
+export function natsConnection(runtime: Runtime): Promise<NatsConnection> {
+  return runtime.resource(
+    'nats',
+    () =>
+      connect({
+        servers: runtime.config.natsUrl,
+        name: runtime.config.service,
+        waitOnFirstConnect: true,
+        maxReconnectAttempts: -1,
+        reconnectTimeWait: 1000,
+      }),
+    async (pending) => {
+      // Never wait for a server that is not there: drain only a live connection.
+      const connection = await Promise.race([pending, new Promise<undefined>((resolve) => setTimeout(() => resolve(undefined), 100))]);
+      if (connection && !connection.isClosed()) await connection.drain().catch(() => connection.close());
+    },
+  );
+}

@@ -1,0 +1,96 @@
+/** Structured-mode encoding and the event stream, against the NATS server on 127.0.0.1:4222. */
+import { randomBytes } from 'node:crypto';
+import { connect, headers, nanos, type Msg, type NatsConnection } from 'nats';
+import { afterEach, describe, expect, it } from 'vitest';
+import { decodeCloudEvent, ensureEventStream, EventDecodeError, eventStreamLimits, EventType, newEvent, subjectForEventType } from './index.js';
+
+const natsUrl = process.env.NATS_URL ?? 'nats://127.0.0.1:4222';
+
+const cleanups: Array<() => Promise<unknown> | unknown> = [];
+afterEach(async () => {
+  for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
+});
+
+async function natsConnection(): Promise<NatsConnection> {
+  const nc = await connect({ servers: natsUrl });
+  cleanups.push(() => nc.close());
+  return nc;
+}
+
+function uniqueStream(nc: NatsConnection) {
+  const id = randomBytes(5).toString('hex');
+  const config = { stream: `TEST_${id}`, subjectPrefix: `test.${id}` };
+  cleanups.push(async () => (await nc.jetstreamManager()).streams.delete(config.stream).catch(() => undefined));
+  return config;
+}
+
+const pingEvent = () => newEvent(EventType.KnativePing, '/apis/v1/namespaces/polaris/pingsources/aggregate', { reason: 'schedule' });
+
+describe('ensureEventStream', () => {
+  it('creates the stream once however many processes race to create it', async () => {
+    const connections = await Promise.all([natsConnection(), natsConnection(), natsConnection(), natsConnection()]);
+    const config = uniqueStream(connections[0]!);
+    const infos = await Promise.all(connections.map((nc) => ensureEventStream(nc, config)));
+    for (const info of infos) expect(info.config.subjects).toEqual([`${config.subjectPrefix}.>`]);
+    const { config: created } = infos[0]!;
+    expect(created.storage).toBe('file');
+    expect(created.retention).toBe('limits');
+    expect(created.duplicate_window).toBe(nanos(eventStreamLimits.duplicateWindowMs));
+    expect(created.max_age).toBe(nanos(eventStreamLimits.maxAgeMs));
+  });
+
+  it('updates only the subjects of an existing stream, keeping its messages and other limits', async () => {
+    const nc = await natsConnection();
+    const config = uniqueStream(nc);
+    const jsm = await nc.jetstreamManager();
+    await jsm.streams.add({ name: config.stream, subjects: [`${config.subjectPrefix}.old`], max_age: nanos(60_000) });
+    await nc.jetstream().publish(`${config.subjectPrefix}.old`);
+
+    const info = await ensureEventStream(nc, config);
+    expect(info.config.subjects).toEqual([`${config.subjectPrefix}.>`]);
+    expect(info.config.max_age).toBe(nanos(60_000));
+    expect(info.state.messages).toBe(1);
+  });
+});
+
+describe('subjectForEventType', () => {
+  it('appends the type to the prefix, and refuses types that are no subject', () => {
+    expect(subjectForEventType({ stream: 'S', subjectPrefix: 'polaris.events' }, EventType.UsageRecorded)).toBe('polaris.events.dev.polaris.usage.recorded');
+    expect(() => subjectForEventType({ stream: 'S', subjectPrefix: 'p' }, 'a.*')).toThrow('cannot be a NATS subject');
+    expect(() => subjectForEventType({ stream: 'S', subjectPrefix: 'p' }, 'a..b')).toThrow('cannot be a NATS subject');
+  });
+});
+
+describe('newEvent', () => {
+  it('builds a valid JSON CloudEvent with the given id, time and subject', () => {
+    const event = newEvent(EventType.AggregationRequested, '/polaris/usage', { orgId: 'org-1' }, { id: 'e-1', time: '2024-05-01T00:00:00.000Z', subject: 'org-1' });
+    expect(event).toMatchObject({ specversion: '1.0', id: 'e-1', type: 'dev.polaris.aggregation.requested', subject: 'org-1', datacontenttype: 'application/json' });
+    expect(event.time).toBe('2024-05-01T00:00:00.000Z');
+    expect(newEvent(EventType.AggregationRequested, '/polaris/usage', {}).id).toMatch(/^[0-9a-f-]{36}$/);
+    expect(() => newEvent(EventType.AggregationRequested, '', {})).toThrow();
+  });
+});
+
+describe('decodeCloudEvent', () => {
+  const encoder = new TextEncoder();
+  const msg = (body: string, contentType?: string) => {
+    const h = headers();
+    if (contentType) h.set('Content-Type', contentType);
+    return { data: encoder.encode(body), headers: h, subject: 's' } as unknown as Msg;
+  };
+
+  it('reads structured mode, with or without the content type header', () => {
+    const event = pingEvent();
+    expect(decodeCloudEvent(msg(JSON.stringify(event), 'application/cloudevents+json; charset=utf-8')).id).toBe(event.id);
+    expect(decodeCloudEvent(msg(JSON.stringify(event))).data).toEqual(event.data);
+  });
+
+  it('rejects garbage with a clear error', () => {
+    expect(() => decodeCloudEvent(msg('not json'))).toThrow(EventDecodeError);
+    expect(() => decodeCloudEvent(msg('not json'))).toThrow('not UTF-8 JSON');
+    expect(() => decodeCloudEvent(msg('[1]'))).toThrow('not a JSON object');
+    expect(() => decodeCloudEvent(msg('{"type":"x","source":"/s","specversion":"1.0"}'))).toThrow('missing id');
+    expect(() => decodeCloudEvent(msg('{"id":"1","type":"x","source":"","specversion":"1.0"}'))).toThrow('invalid CloudEvent: source');
+    expect(() => decodeCloudEvent(msg(JSON.stringify(pingEvent()), 'application/json'))).toThrow("content-type is 'application/json'");
+  });
+});

@@ -2,5 +2,6 @@
 import type { SchemaMigrations } from '../shared/database.js';
 import { identityMigrations } from './identity/domain/migrations.js';
 import { usageMigrations } from './usage/domain/migrations.js';
+import { billingMigrations } from './billing/domain/migrations.js';
 
-export const allMigrations: readonly SchemaMigrations[] = [identityMigrations, usageMigrations];
+export const allMigrations: readonly SchemaMigrations[] = [identityMigrations, usageMigrations, billingMigrations];

@@ -26,6 +26,20 @@ export const functionRegistry = [
     module: 'usage/aggregate',
     subscribes: ['dev.polaris.aggregation.requested', 'dev.knative.sources.ping'],
   },
+
+  // Billing
+  { name: 'generate-invoice', service: 'billing', kind: 'grpc', module: 'billing/generate-invoice' },
+  { name: 'list-invoices', service: 'billing', kind: 'grpc', module: 'billing/list-invoices' },
+  { name: 'set-plan', service: 'billing', kind: 'grpc', module: 'billing/set-plan' },
+  { name: 'list-plans', service: 'billing', kind: 'grpc', module: 'billing/list-plans' },
+  { name: 'finalize-invoice', service: 'billing', kind: 'grpc', module: 'billing/finalize-invoice' },
+  {
+    name: 'on-aggregate-updated',
+    service: 'billing',
+    kind: 'event',
+    module: 'billing/on-aggregate-updated',
+    subscribes: ['dev.polaris.aggregate.updated'],
+  },
 ] as const satisfies readonly FunctionEntry[];
 
 export type FunctionName = (typeof functionRegistry)[number]['name'];

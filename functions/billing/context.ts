@@ -1,0 +1,58 @@
+/**
+ * What Billing's functions share in one process: the service over one pool,
+ * Usage and Identity reached over gRPC, and the relay of its outbox.
+ */
+import { IdentityService } from '../../proto/gen/polaris/identity/v1/identity.js';
+import { UsageService as UsageRpc } from '../../proto/gen/polaris/usage/v1/usage.js';
+import { Decimal } from '../../shared/decimal.js';
+import { natsConnection, OutboxRelay } from '../../shared/events/index.js';
+import { defineServiceContext } from '../../shared/runtime/function.js';
+import { BillingService, BillingStore, type UsageReader } from './domain/index.js';
+import type { GrpcClients } from '../../shared/grpc/clients.js';
+
+/** Totals per metric from Usage's GetUsageSummary (daily aggregates, summed exactly). */
+function usageOverGrpc(clients: GrpcClients): UsageReader {
+  return {
+    async totals(orgId, period) {
+      const { aggregates } = await clients.call(UsageRpc.getUsageSummary, {
+        organizationId: orgId,
+        metric: '',
+        from: period.start.toISOString(),
+        to: period.end.toISOString(),
+      });
+      const totals = new Map<string, Decimal>();
+      for (const { metric, total } of aggregates) totals.set(metric, (totals.get(metric) ?? Decimal.zero).add(Decimal.of(total)));
+      return totals;
+    },
+  };
+}
+
+export const billingContext = defineServiceContext({
+  service: 'billing',
+  create(runtime) {
+    const { config } = runtime;
+    const sql = runtime.database();
+    // Connect now, so shutdown stops the relay before it closes the connection.
+    void natsConnection(runtime);
+    const relay = new OutboxRelay({
+      sql,
+      schema: 'billing',
+      nats: () => natsConnection(runtime),
+      stream: { stream: config.natsStream, subjectPrefix: config.natsSubjectPrefix },
+      logger: runtime.logger,
+      metrics: runtime.metrics,
+    });
+    relay.start();
+    runtime.onShutdown(() => relay.stop());
+    const billing = new BillingService(new BillingStore(sql), {
+      usage: usageOverGrpc(runtime.clients),
+      requireOrganization: async (organizationId) => {
+        await runtime.clients.call(IdentityService.getOrganization, { organizationId });
+      },
+      logger: runtime.logger,
+      onCommitted: () => relay.nudge(),
+    });
+    return { billing };
+  },
+  ready: ({ billing }) => billing.ready(),
+});

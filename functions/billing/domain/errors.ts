@@ -1,0 +1,16 @@
+import { ConflictError, NotFoundError } from '../../../shared/errors.js';
+
+export class InvoiceNotFoundError extends NotFoundError {
+  override name = 'InvoiceNotFoundError';
+  constructor(id: string) {
+    super('invoice_not_found', `invoice ${id} does not exist`);
+  }
+}
+
+/** An organization's plans share one currency, so one invoice can total them. */
+export class CurrencyMismatchError extends ConflictError {
+  override name = 'CurrencyMismatchError';
+  constructor(existing: string, requested: string) {
+    super('currency_mismatch', `currency: the organization's plans are in ${existing}; a plan in ${requested} cannot join them`);
+  }
+}

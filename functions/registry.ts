@@ -40,6 +40,9 @@ export const functionRegistry = [
     module: 'billing/on-aggregate-updated',
     subscribes: ['dev.polaris.aggregate.updated'],
   },
+
+  // Gateway
+  { name: 'gateway', service: 'gateway', kind: 'http', module: 'gateway/graphql' },
 ] as const satisfies readonly FunctionEntry[];
 
 export type FunctionName = (typeof functionRegistry)[number]['name'];

@@ -86,6 +86,7 @@ export async function buildAll(): Promise<Map<string, number>> {
       sizes.set('migrate', outputBytes(result.metafile!));
     }),
   );
+  builds.push(build({ ...common, entryPoints: [`${root}scripts/delivery.ts`], outfile: `${distDir}/delivery/index.mjs` }).then((result) => void sizes.set('delivery', outputBytes(result.metafile!))));
   await Promise.all(builds);
   return sizes;
 }

@@ -1,0 +1,42 @@
+/**
+ * GraphQL errors, mapped once: every error carries `extensions.code`
+ * (UNAUTHENTICATED, FORBIDDEN, BAD_USER_INPUT, NOT_FOUND or INTERNAL), field
+ * names as GraphQL spells them, and nothing internal.
+ */
+import { GraphQLError } from 'graphql';
+import { graphqlCodeByKind, toPublicError, ValidationError, ErrorKind, type FieldProblem } from '../../shared/errors.js';
+import type { Logger } from '../../shared/logger.js';
+
+/** `unit_price` → `unitPrice`: RPCs name fields as protobuf does, GraphQL in camelCase. */
+const camel = (name: string) => name.replace(/_([a-z])/g, (_, letter: string) => letter.toUpperCase());
+
+export interface FormattedError {
+  message: string;
+  locations?: readonly { line: number; column: number }[];
+  path?: readonly (string | number)[];
+  extensions: { code: string; fields?: FieldProblem[] };
+}
+
+/** One GraphQL error as the client sees it; internal ones are logged, not shown. */
+export function formatError(error: GraphQLError, logger: Logger): FormattedError {
+  const place = { ...(error.locations && { locations: error.locations }), ...(error.path && { path: error.path }) };
+  const original = error.originalError;
+  if (!original || original instanceof GraphQLError) {
+    // Parse and validation errors (and scalar parsing): the client's document is at fault.
+    const code = (error.extensions?.code as string | undefined) ?? 'BAD_USER_INPUT';
+    return { message: error.message, ...place, extensions: { code: code === 'INTERNAL' ? code : 'BAD_USER_INPUT' } };
+  }
+  const publicError = toPublicError(original);
+  if (publicError.kind === ErrorKind.Internal) logger.error({ err: original, path: error.path }, 'graphql resolver failed');
+  if (publicError instanceof ValidationError) {
+    const fields = publicError.problems.map((p) => ({ field: camel(p.field), message: p.message }));
+    return { message: fields.map((p) => `${p.field}: ${p.message}`).join('; '), ...place, extensions: { code: 'BAD_USER_INPUT', fields } };
+  }
+  return { message: publicError.message, ...place, extensions: { code: graphqlCodeByKind[publicError.kind] } };
+}
+
+/** True when every error is the client's document being invalid (answer 400). */
+export function isRequestError(errors: readonly FormattedError[]): boolean {
+  return errors.length > 0 && errors.every((e) => e.extensions.code === 'BAD_USER_INPUT' && !e.path);
+}
+

@@ -1,0 +1,44 @@
+import mercurius from 'mercurius';
+import { GraphQLError } from 'graphql';
+import { defineHttpFunction } from '../../shared/runtime/function.js';
+import { gatewayContext } from './context.js';
+import { formatError, isRequestError } from './errors.js';
+import { fieldCountRule, graphqlLimits } from './limits.js';
+import { resolvers, type RequestContext } from './resolvers.js';
+import { schema } from './schema.js';
+
+/**
+ * The public GraphQL gateway: `POST /graphql` and GraphiQL at `/graphiql`.
+ * Tenants send `X-API-Key` or a JWT; the operator sends the admin token.
+ */
+export default defineHttpFunction({
+  context: gatewayContext,
+  async routes(app, gateway) {
+    await app.register(mercurius, {
+      schema,
+      resolvers: resolvers as never,
+      path: '/graphql',
+      graphiql: true,
+      queryDepth: graphqlLimits.depth,
+      validationRules: [fieldCountRule],
+      context: (request): RequestContext => {
+        let caller: ReturnType<RequestContext['caller']> | undefined;
+        return { gateway, caller: () => (caller ??= gateway.auth.authenticate(request.headers)) };
+      },
+      errorFormatter: (execution) => {
+        const errors = execution.errors.flatMap((error) => {
+          // Mercurius wraps a document's validation errors in one error.
+          const inner = (error.originalError as { errors?: unknown } | undefined)?.errors;
+          return Array.isArray(inner) ? inner.map((e) => (e instanceof GraphQLError ? e : new GraphQLError(String((e as Error).message)))) : [error];
+        });
+        const formatted = errors.map((error) => formatError(error, gateway.logger));
+        return { statusCode: !execution.data && isRequestError(formatted) ? 400 : 200, response: { data: execution.data ?? null, errors: formatted } as never };
+      },
+    });
+    app.graphql.addHook('preParsing', async (_schema, source) => {
+      if (source.length > graphqlLimits.queryLength) {
+        throw new GraphQLError(`query is longer than ${graphqlLimits.queryLength} characters`, { extensions: { code: 'BAD_USER_INPUT' } });
+      }
+    });
+  },
+});

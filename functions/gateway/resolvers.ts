@@ -1,0 +1,113 @@
+/**
+ * Every field delegates to a service over gRPC; the gateway only decides who
+ * may ask and reshapes the answer.
+ */
+import type { IResolvers } from 'mercurius';
+import { BillingService as Billing, type Invoice } from '../../proto/gen/polaris/billing/v1/billing.js';
+import { IdentityService as Identity, type Organization } from '../../proto/gen/polaris/identity/v1/identity.js';
+import { UsageService as Usage } from '../../proto/gen/polaris/usage/v1/usage.js';
+import { requireOperator, tenantOf, type Caller } from './auth.js';
+import type { GatewayContext } from './context.js';
+import { DecimalScalar } from './decimal-scalar.js';
+
+/** Per request: the caller, worked out once, on first need. */
+export interface RequestContext {
+  gateway: GatewayContext;
+  caller(): Promise<Caller | undefined>;
+}
+
+type UsageArgs = { metric: string; from?: string | null; to?: string | null };
+
+const invoiceView = (invoice: Invoice) => ({ ...invoice, totalAmount: Number(invoice.amount) });
+const apiKeyView = (key: { id: string; prefix: string; createdAt: string; revokedAt: string }) => ({ ...key, revokedAt: key.revokedAt || null });
+
+async function usageOf({ gateway }: RequestContext, organizationId: string, args: UsageArgs) {
+  const { aggregates } = await gateway.clients.call(Usage.getUsageSummary, {
+    organizationId,
+    metric: args.metric,
+    from: args.from ?? '',
+    to: args.to ?? '',
+  });
+  return aggregates.map((aggregate) => ({ ...aggregate, total: Number(aggregate.total) }));
+}
+
+async function invoicesOf({ gateway }: RequestContext, organizationId: string) {
+  const { invoices } = await gateway.clients.call(Billing.listInvoices, { organizationId });
+  return invoices.map(invoiceView);
+}
+
+async function organization({ gateway }: RequestContext, organizationId: string): Promise<Organization> {
+  return (await gateway.clients.call(Identity.getOrganization, { organizationId })).organization!;
+}
+
+async function asOperator(context: RequestContext): Promise<GatewayContext> {
+  requireOperator(await context.caller());
+  return context.gateway;
+}
+
+// eslint-disable-next-line @typescript-eslint/no-explicit-any -- parents differ per type
+export const resolvers: IResolvers<any, RequestContext> = {
+  Decimal: DecimalScalar,
+  Query: {
+    me: async (_root, _args, context) => organization(context, tenantOf(await context.caller())),
+    usage: async (_root, args: UsageArgs, context) => usageOf(context, tenantOf(await context.caller()), args),
+    invoices: async (_root, _args, context) => invoicesOf(context, tenantOf(await context.caller())),
+    organizations: async (_root, _args, context) => {
+      const gateway = await asOperator(context);
+      return (await gateway.clients.call(Identity.listOrganizations, {}, gateway.operatorMetadata)).organizations;
+    },
+    organization: async (_root, args: { id: string }, context) => {
+      await asOperator(context);
+      return organization(context, args.id);
+    },
+  },
+  // Reached only through `me` (the caller's own) or `organization` (the operator's).
+  Organization: {
+    usage: (parent: Organization, args: UsageArgs, context) => usageOf(context, parent.id, args),
+    invoices: (parent: Organization, _args, context) => invoicesOf(context, parent.id),
+    plans: async (parent: Organization, _args, { gateway }) =>
+      (await gateway.clients.call(Billing.listPlans, { organizationId: parent.id })).plans,
+    apiKeys: async (parent: Organization, _args, { gateway }) =>
+      (await gateway.clients.call(Identity.listApiKeys, { organizationId: parent.id }, gateway.operatorMetadata)).apiKeys.map(apiKeyView),
+  },
+  Mutation: {
+    recordUsage: async (_root, args: { metric: string; quantity: number; timestamp?: string | null; idempotencyKey?: string | null }, context) => {
+      const organizationId = tenantOf(await context.caller());
+      await context.gateway.clients.call(Usage.recordUsage, {
+        organizationId,
+        metric: args.metric,
+        quantity: String(args.quantity),
+        timestamp: args.timestamp ?? '',
+        idempotencyKey: args.idempotencyKey ?? '',
+      });
+      return true;
+    },
+    createOrganization: async (_root, args: { name: string }, context) => {
+      const gateway = await asOperator(context);
+      const created = await gateway.clients.call(Identity.createOrganization, { name: args.name }, gateway.operatorMetadata);
+      return { organization: created.organization, apiKey: created.apiKey };
+    },
+    createApiKey: async (_root, args: { organizationId: string }, context) => {
+      const gateway = await asOperator(context);
+      const created = await gateway.clients.call(Identity.createApiKey, { organizationId: args.organizationId }, gateway.operatorMetadata);
+      return { id: created.apiKeyId, apiKey: created.apiKey };
+    },
+    revokeApiKey: async (_root, args: { id: string }, context) => {
+      const gateway = await asOperator(context);
+      return (await gateway.clients.call(Identity.revokeApiKey, { apiKeyId: args.id }, gateway.operatorMetadata)).revoked;
+    },
+    setPlan: async (_root, args: { organizationId: string; name: string; metric: string; unitPrice: string; freeQuota: string }, context) => {
+      const gateway = await asOperator(context);
+      const { plan } = await gateway.clients.call(Billing.setPlan, { ...args, currency: '' }, gateway.operatorMetadata);
+      return plan;
+    },
+    generateInvoice: async (_root, args: { organizationId: string; periodStart: string; periodEnd: string }, context) => {
+      const gateway = await asOperator(context);
+      return invoiceView((await gateway.clients.call(Billing.generateInvoice, args, gateway.operatorMetadata)).invoice!);
+    },
+    finalizeInvoice: async (_root, args: { id: string }, context) => {
+      const gateway = await asOperator(context);
+      return invoiceView((await gateway.clients.call(Billing.finalizeInvoice, { invoiceId: args.id }, gateway.operatorMetadata)).invoice!);
+    },
+  },
+};

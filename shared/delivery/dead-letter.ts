@@ -1,0 +1,128 @@
+/**
+ * The dead-letter stream: where an event goes when a function did not take it
+ * within its attempts, or when the message is no CloudEvent at all. Its
+ * subjects live outside the event stream's `<prefix>.>`, so dead letters are
+ * never consumed as events; an operator reads them (`nats stream view`) and
+ * re-publishes what should be retried.
+ */
+import { nanos, RetentionPolicy, StorageType, type JetStreamManager, type NatsConnection, type NatsError, type StreamInfo } from 'nats';
+import { allEventsSubject, eventStreamLimits, type EventStreamConfig } from '../events/nats.js';
+
+/**
+ * Headers a dead-lettered message carries besides the original ones. The
+ * original `Nats-*` headers are dropped: they instruct the server (an expected
+ * stream, the message id) and would make the dead-letter publish fail.
+ */
+export const DeadLetterHeader = {
+  /** The registry name of the function that did not take the event. */
+  Function: 'Polaris-Delivery-Function',
+  /** Delivery attempts made to the function (0 when the message could not be decoded). */
+  Attempts: 'Polaris-Delivery-Attempts',
+  /** The last error, one line of at most {@link deadLetterLimits.errorMaxLength} characters; never the payload. */
+  Error: 'Polaris-Delivery-Error',
+  /** The subject the event was published on, e.g. `polaris.events.dev.polaris.aggregate.updated`. */
+  Subject: 'Polaris-Delivery-Subject',
+  /** The event's sequence number in the event stream. */
+  Sequence: 'Polaris-Delivery-Sequence',
+} as const;
+export type DeadLetterHeader = (typeof DeadLetterHeader)[keyof typeof DeadLetterHeader];
+
+/** Limits of the dead-letter stream. */
+export const deadLetterLimits = {
+  /** Milliseconds a dead letter is kept: 30 days, time for an operator to look. */
+  maxAgeMs: 30 * 24 * 60 * 60 * 1000,
+  /** Milliseconds JetStream remembers a dead letter's `Nats-Msg-Id` (as the event stream). */
+  duplicateWindowMs: eventStreamLimits.duplicateWindowMs,
+  /** Characters of an error message kept in {@link DeadLetterHeader.Error}. */
+  errorMaxLength: 300,
+} as const;
+
+/** The first token of every dead-letter subject. */
+const deadLetterRoot = 'dead-letter';
+
+const JetStreamErrorCode = {
+  StreamNotFound: 10059,
+  StreamNameInUse: 10058,
+} as const;
+
+/** The dead-letter stream of an event stream: `<stream>_DEAD_LETTER`. */
+export function deadLetterStreamName(config: EventStreamConfig): string {
+  return `${config.stream}_DEAD_LETTER`;
+}
+
+/**
+ * Where a function's dead letters are published: `dead-letter.<prefix>.<function>`.
+ *
+ * @throws Error when the function name cannot be a subject token.
+ */
+export function deadLetterSubject(config: EventStreamConfig, functionName: string): string {
+  if (!/^[A-Za-z0-9_-]+$/.test(functionName)) throw new Error(`function name '${functionName}' cannot be a NATS subject token`);
+  return `${deadLetterRoot}.${config.subjectPrefix}.${functionName}`;
+}
+
+/** The subject filter of every dead letter of the stream: `dead-letter.<prefix>.>`. */
+export function allDeadLettersSubject(config: EventStreamConfig): string {
+  return `${deadLetterRoot}.${config.subjectPrefix}.>`;
+}
+
+/**
+ * Creates the dead-letter stream if it is missing: subjects
+ * `dead-letter.<prefix>.>`, file storage, limits retention, 30 days max age
+ * ({@link deadLetterLimits}). An existing stream is updated only when its
+ * subjects differ and is never deleted. Safe when several processes call it at once.
+ *
+ * @returns the stream's info after the call.
+ * @throws Error when the dead-letter subjects would fall inside the event stream's (a prefix starting with `dead-letter.`).
+ * @throws NatsError when JetStream is unavailable, or another stream already owns the subjects.
+ */
+export async function ensureDeadLetterStream(nc: NatsConnection, config: EventStreamConfig): Promise<StreamInfo> {
+  const subjects = [allDeadLettersSubject(config)];
+  // `<prefix>.>` matches `dead-letter.<prefix>.x` only when that starts with `<prefix>.`.
+  if (`${deadLetterRoot}.${config.subjectPrefix}.`.startsWith(`${config.subjectPrefix}.`)) {
+    throw new Error(`dead letters of '${allEventsSubject(config)}' would be consumed as events: choose a subject prefix not starting with '${deadLetterRoot}.'`);
+  }
+  const name = deadLetterStreamName(config);
+  const jsm = await nc.jetstreamManager();
+  let info = await streamInfo(jsm, name);
+  if (info === undefined) {
+    try {
+      return await jsm.streams.add({
+        name,
+        subjects,
+        storage: StorageType.File,
+        retention: RetentionPolicy.Limits,
+        duplicate_window: nanos(deadLetterLimits.duplicateWindowMs),
+        max_age: nanos(deadLetterLimits.maxAgeMs),
+      });
+    } catch (err) {
+      // Another process created it first: use theirs.
+      if (apiErrorCode(err) !== JetStreamErrorCode.StreamNameInUse) throw err;
+      info = await jsm.streams.info(name);
+    }
+  }
+  const current = info.config.subjects ?? [];
+  if (current.length === subjects.length && subjects.every((subject) => current.includes(subject))) return info;
+  return jsm.streams.update(name, { subjects });
+}
+
+/** One line of at most {@link deadLetterLimits.errorMaxLength} characters, safe as a header value. */
+export function deadLetterErrorText(err: unknown): string {
+  let text = err instanceof Error ? err.message : String(err);
+  const code = (err as { cause?: { code?: unknown } } | null)?.cause?.code;
+  if (typeof code === 'string' && !text.includes(code)) text = `${text} (${code})`;
+  // eslint-disable-next-line no-control-regex
+  return text.replace(/[\u0000-\u001f\u007f]+/g, ' ').trim().slice(0, deadLetterLimits.errorMaxLength);
+}
+
+function apiErrorCode(err: unknown): number | undefined {
+  return (err as NatsError | null)?.api_error?.err_code;
+}
+
+async function streamInfo(jsm: JetStreamManager, name: string): Promise<StreamInfo | undefined> {
+  try {
+    return await jsm.streams.info(name);
+  } catch (err) {
+    if (apiErrorCode(err) === JetStreamErrorCode.StreamNotFound) return undefined;
+    throw err;
+  }
+}

@@ -5,7 +5,8 @@
  * migrator, `dist/migrate/index.mjs`, for the Kubernetes Job.
  */
 import { build, type BuildOptions, type Plugin } from 'esbuild';
-import { rmSync } from 'node:fs';
+import { cpSync, rmSync } from 'node:fs';
+import { dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { functionRegistry } from '../functions/registry.js';
 import type { FunctionEntry } from '../shared/runtime/function.js';
@@ -34,13 +35,15 @@ const common: BuildOptions = {
   sourcemap: 'linked',
   legalComments: 'linked',
   // CommonJS dependencies (@grpc/grpc-js among them) use require and __dirname; an ES module has neither.
+  // Packages find their own files relative to a folder one level below their root (lib/, src/), so
+  // __dirname is `<bundle dir>/lib` and such files are copied into the bundle's folder (`bundleAssets`).
   banner: {
     js: [
       "import { createRequire as __polarisCreateRequire } from 'node:module';",
       "import { fileURLToPath as __polarisFileURLToPath } from 'node:url';",
       'const require = __polarisCreateRequire(import.meta.url);',
       'const __filename = __polarisFileURLToPath(import.meta.url);',
-      "const __dirname = __filename.slice(0, __filename.lastIndexOf('/'));",
+      "const __dirname = __filename.slice(0, __filename.lastIndexOf('/')) + '/lib';",
     ].join(' '),
   },
   plugins: [embeddedProtoLoader],
@@ -65,6 +68,12 @@ export function entrySource(entry: FunctionEntry): string {
   ].join('\n');
 }
 
+/** Files a bundle's packages read at run time, copied from node_modules into the bundle's folder. */
+const bundleAssets: Partial<Record<string, Array<{ from: string; to: string }>>> = {
+  // GraphiQL's page and scripts, served by Mercurius from `<package>/static`.
+  gateway: [{ from: 'mercurius/static', to: 'static' }],
+};
+
 export function bundlePath(name: string): string {
   return `${distDir}/functions/${name}/index.mjs`;
 }
@@ -80,6 +89,9 @@ export async function buildAll(): Promise<Map<string, number>> {
       outfile: bundlePath(entry.name),
     });
     sizes.set(entry.name, outputBytes(result.metafile!));
+    for (const asset of bundleAssets[entry.name] ?? []) {
+      cpSync(`${root}node_modules/${asset.from}`, `${dirname(bundlePath(entry.name))}/${asset.to}`, { recursive: true });
+    }
   });
   builds.push(
     build({ ...common, entryPoints: [`${root}scripts/migrate.ts`], outfile: `${distDir}/migrate/index.mjs` }).then((result) => {

@@ -17,6 +17,7 @@ import type { CloudEvent } from 'cloudevents';
 import {
   AckPolicy,
   DeliverPolicy,
+  Events,
   headers,
   nanos,
   type Consumer,
@@ -207,6 +208,8 @@ export class EventDelivery {
   private ensuringStreams?: Promise<void>;
   /** The connection the consumers were attached with; messages are answered on it. */
   private nc?: NatsConnection;
+  /** The connection whose reconnects are watched. */
+  private watched?: NatsConnection;
 
   /**
    * @throws RangeError when an option is out of range; Error when a type cannot be a subject or a function name a subject token.
@@ -361,7 +364,30 @@ export class EventDelivery {
     if (nc === undefined) throw new StoppedError('event delivery stopped');
     if (nc.isClosed()) throw new Error('the NATS connection is closed');
     this.nc = nc;
+    this.watchReconnects(nc);
     return nc;
+  }
+
+  /**
+   * Re-attaches every consumer after a reconnect. The server may have come
+   * back without its store (streams and consumers gone), and an open pull
+   * request would only notice when it expires.
+   */
+  private watchReconnects(nc: NatsConnection): void {
+    if (this.watched === nc) return;
+    this.watched = nc;
+    void (async () => {
+      for await (const status of nc.status()) {
+        if (this.stopping || this.watched !== nc) break;
+        if (status.type !== Events.Reconnect) continue;
+        this.options.logger.info({ server: status.data }, 'event delivery: NATS reconnected, re-attaching consumers');
+        for (const binding of this.bindings) {
+          binding.consumer = undefined;
+          this.attached.delete(binding);
+          void binding.batch?.close().catch(() => undefined);
+        }
+      }
+    })().catch(() => undefined);
   }
 
   private async freeSlot(binding: Binding): Promise<void> {

@@ -64,7 +64,7 @@ describe('npm start', () => {
 
     const cli = (...args: string[]) =>
       spawnSync(tsx, ['scripts/polaris.ts', ...args], {
-        env: { ...process.env, POLARIS_GRPC_ADDRESS: `127.0.0.1:${grpcPort}`, POLARIS_STATE_DIR: stateDir, POLARIS_ADMIN_TOKEN: '' },
+        env: { ...process.env, POLARIS_URL: `http://127.0.0.1:${httpPort}`, POLARIS_STATE_DIR: stateDir, POLARIS_ADMIN_TOKEN: '' },
         encoding: 'utf8',
       });
     const created = cli('org', 'create', '--name', 'Acme');
@@ -74,7 +74,7 @@ describe('npm start', () => {
     expect(apiKey).toMatch(/^pol_/);
     const bad = cli('org', 'get', '--id', 'nope');
     expect(bad.status).toBe(1);
-    expect(JSON.parse(bad.stderr).error).toMatchObject({ code: 'invalid_argument' });
+    expect(JSON.parse(bad.stderr).errors[0].extensions).toMatchObject({ code: 'BAD_USER_INPUT' });
 
     polaris.child.kill('SIGINT');
     expect(await polaris.exited).toBe(0);

@@ -25,6 +25,7 @@ export const DeadLetterHeader = {
   /** The event's sequence number in the event stream. */
   Sequence: 'Polaris-Delivery-Sequence',
 } as const;
+/** The name of one of the {@link DeadLetterHeader} headers. */
 export type DeadLetterHeader = (typeof DeadLetterHeader)[keyof typeof DeadLetterHeader];
 
 /** Limits of the dead-letter stream. */

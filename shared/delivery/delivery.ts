@@ -299,9 +299,10 @@ export class EventDelivery {
     let failures = 0;
     while (!this.stopping) {
       try {
-        binding.consumer ??= await this.attach(binding);
         await this.freeSlot(binding);
-        const batch = await binding.consumer.fetch({ max_messages: this.concurrency - binding.inFlight, expires: FETCH_EXPIRES_MS });
+        // A local: a reconnect may clear binding.consumer while this pull is open.
+        const consumer = (binding.consumer ??= await this.attach(binding));
+        const batch = await consumer.fetch({ max_messages: this.concurrency - binding.inFlight, expires: FETCH_EXPIRES_MS });
         binding.batch = batch;
         if (this.stopping) void batch.close().catch(() => undefined);
         for await (const msg of batch) {
@@ -499,6 +500,8 @@ export class EventDelivery {
     } catch (err) {
       const delayMs = this.backoffFor(Math.max(1, msg.info.deliveryCount));
       this.options.logger.error({ ...log, err, retryInMs: delayMs }, 'event delivery: could not dead-letter, will retry');
+      // In case an operator deleted the dead-letter stream: the retry then finds it again.
+      void ensureDeadLetterStream(this.nc!, stream).catch(() => undefined);
       msg.nak(delayMs);
       return;
     }

@@ -145,6 +145,19 @@ describe('each bundle, started alone with PORT', () => {
   });
 });
 
+describe('the runtime contract, for every bundle', () => {
+  it('logs structured JSON to stdout, and exits 0 on SIGTERM', async () => {
+    const stopped = [...running.entries()].filter(([, fn]) => fn.child.exitCode === null);
+    for (const [, fn] of stopped) fn.child.kill('SIGTERM');
+    for (const [name, fn] of stopped) {
+      expect(await fn.exited, name).toBe(0);
+      const lines = fn.stdout().split('\n').filter(Boolean);
+      expect(lines.length, name).toBeGreaterThan(0);
+      for (const line of lines) expect(() => JSON.parse(line), `${name}: ${line}`).not.toThrow();
+    }
+  });
+});
+
 describe('a bundle with invalid configuration', () => {
   it('exits 1 with one message naming every problem', async () => {
     const fn = spawnBundle(bundlePath('validate-api-key'), 1, {

@@ -6,6 +6,8 @@ export interface SpawnedFunction {
   port: number;
   /** Everything written to stdout and stderr so far. */
   output(): string;
+  /** What was written to stdout alone. */
+  stdout(): string;
   /** Resolves with the exit code (or signal name). */
   exited: Promise<number | string>;
 }
@@ -16,10 +18,14 @@ export function spawnBundle(bundle: string, port: number, env: Record<string, st
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let output = '';
-  child.stdout!.on('data', (chunk) => (output += chunk));
+  let stdout = '';
+  child.stdout!.on('data', (chunk) => {
+    output += chunk;
+    stdout += chunk;
+  });
   child.stderr!.on('data', (chunk) => (output += chunk));
   const exited = new Promise<number | string>((resolve) => child.on('exit', (code, signal) => resolve(code ?? signal ?? -1)));
-  return { child, port, output: () => output, exited };
+  return { child, port, output: () => output, stdout: () => stdout, exited };
 }
 
 /** Polls `url` until it answers 200; returns the milliseconds it took. */

@@ -30,6 +30,8 @@ export const defaults = {
   /** Seconds an unknown API key is remembered as unknown. */
   apiKeyNegativeCacheSeconds: 5,
   databasePoolSize: 10,
+  /** Requests a second per API key or token at ingest and the gateway; 0 turns the limit off. */
+  rateLimitPerSecond: 0,
   /** Milliseconds SIGTERM waits for in-flight work before closing anyway. */
   shutdownGraceMs: 10_000,
 } as const;
@@ -70,6 +72,10 @@ export interface RuntimeConfig {
   jwtSecret?: string;
   apiKeyCacheSeconds: number;
   apiKeyNegativeCacheSeconds: number;
+  /** Requests a second per credential at ingest and the gateway; 0 (default) is no limit. */
+  rateLimitPerSecond: number;
+  /** Burst allowed per credential; 0 means twice the rate. */
+  rateLimitBurst: number;
   shutdownGraceMs: number;
 }
 
@@ -172,6 +178,8 @@ export function readRuntimeConfig(read: SettingsReader): RuntimeConfig {
     jwtSecret: read.secret('auth', 'POLARIS_JWT_SECRET', 32),
     apiKeyCacheSeconds: read.integer('auth', 'POLARIS_API_KEY_CACHE_SECONDS', defaults.apiKeyCacheSeconds, { min: 0, max: 60 }),
     apiKeyNegativeCacheSeconds: read.integer('auth', 'POLARIS_API_KEY_NEGATIVE_CACHE_SECONDS', defaults.apiKeyNegativeCacheSeconds, { min: 0, max: 60 }),
+    rateLimitPerSecond: read.integer('auth', 'POLARIS_RATE_LIMIT_PER_SECOND', defaults.rateLimitPerSecond, { min: 0, max: 1_000_000 }),
+    rateLimitBurst: read.integer('auth', 'POLARIS_RATE_LIMIT_BURST', 0, { min: 0, max: 1_000_000 }),
     shutdownGraceMs: read.integer('runtime', 'POLARIS_SHUTDOWN_GRACE_MS', defaults.shutdownGraceMs, { min: 0, max: 600_000 }),
   };
   if (!/^[A-Za-z0-9_-]+$/.test(config.natsStream)) read.problems.push('nats: POLARIS_NATS_STREAM must be letters, digits, _ or -');

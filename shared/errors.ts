@@ -12,6 +12,7 @@ export const ErrorKind = {
   Unauthenticated: 'UNAUTHENTICATED',
   Forbidden: 'FORBIDDEN',
   Unavailable: 'UNAVAILABLE',
+  RateLimited: 'RATE_LIMITED',
   Internal: 'INTERNAL',
 } as const;
 export type ErrorKind = (typeof ErrorKind)[keyof typeof ErrorKind];
@@ -80,6 +81,14 @@ export class UnavailableError extends PolarisError {
   }
 }
 
+/** Too many requests for one credential; `retryAfterSeconds` says when to come back. */
+export class RateLimitedError extends PolarisError {
+  override name = 'RateLimitedError';
+  constructor(readonly retryAfterSeconds: number) {
+    super(ErrorKind.RateLimited, 'rate_limited', `rate limit exceeded, retry after ${retryAfterSeconds} s`);
+  }
+}
+
 /**
  * Collects field problems so a validator can report all of them at once.
  * `check(cond, field, message)` records a problem when `cond` is false.
@@ -106,6 +115,7 @@ export const httpStatusByKind: Record<ErrorKind, number> = {
   NOT_FOUND: 404,
   CONFLICT: 409,
   UNAVAILABLE: 503,
+  RATE_LIMITED: 429,
   INTERNAL: 500,
 };
 
@@ -116,6 +126,7 @@ export const grpcStatusByKind: Record<ErrorKind, GrpcStatus> = {
   NOT_FOUND: GrpcStatus.NOT_FOUND,
   CONFLICT: GrpcStatus.FAILED_PRECONDITION,
   UNAVAILABLE: GrpcStatus.UNAVAILABLE,
+  RATE_LIMITED: GrpcStatus.RESOURCE_EXHAUSTED,
   INTERNAL: GrpcStatus.INTERNAL,
 };
 
@@ -126,6 +137,7 @@ export const graphqlCodeByKind: Record<ErrorKind, string> = {
   NOT_FOUND: 'NOT_FOUND',
   CONFLICT: 'BAD_USER_INPUT',
   UNAVAILABLE: 'INTERNAL',
+  RATE_LIMITED: 'RATE_LIMITED',
   INTERNAL: 'INTERNAL',
 };
 
@@ -146,8 +158,9 @@ export function kindFromGrpcStatus(code: number): ErrorKind {
       return ErrorKind.Conflict;
     case GrpcStatus.UNAVAILABLE:
     case GrpcStatus.DEADLINE_EXCEEDED:
-    case GrpcStatus.RESOURCE_EXHAUSTED:
       return ErrorKind.Unavailable;
+    case GrpcStatus.RESOURCE_EXHAUSTED:
+      return ErrorKind.RateLimited;
     default:
       return ErrorKind.Internal;
   }

@@ -5,6 +5,7 @@
 import { Metadata } from '@grpc/grpc-js';
 import { IdentityService } from '../../proto/gen/polaris/identity/v1/identity.js';
 import { ApiKeyAuthenticator } from '../../shared/grpc/api-key-authenticator.js';
+import { rateLimiterFrom } from '../../shared/rate-limiter.js';
 import { defineServiceContext } from '../../shared/runtime/function.js';
 import { GatewayAuth } from './auth.js';
 
@@ -27,7 +28,7 @@ export const gatewayContext = defineServiceContext({
         await clients.call(IdentityService.getOrganization, { organizationId });
       },
     });
-    return { clients, auth, operatorMetadata, logger: runtime.logger };
+    return { clients, auth, operatorMetadata, logger: runtime.logger, rateLimiter: rateLimiterFrom(config) };
   },
 });
 

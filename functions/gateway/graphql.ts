@@ -1,5 +1,6 @@
 import mercurius from 'mercurius';
 import { GraphQLError } from 'graphql';
+import { RateLimitedError } from '../../shared/errors.js';
 import { defineHttpFunction } from '../../shared/runtime/function.js';
 import { gatewayContext } from './context.js';
 import { formatError, isRequestError } from './errors.js';
@@ -14,6 +15,20 @@ import { schema } from './schema.js';
 export default defineHttpFunction({
   context: gatewayContext,
   async routes(app, gateway) {
+    // Limited per credential before any work; a GraphQL-shaped 429 so clients read it like other errors.
+    app.addHook('preHandler', async (request, reply) => {
+      const credential = request.headers['x-api-key'] ?? request.headers.authorization;
+      if (!gateway.rateLimiter || typeof credential !== 'string' || request.routeOptions.url !== '/graphql') return;
+      try {
+        gateway.rateLimiter.take(credential);
+      } catch (err) {
+        if (!(err instanceof RateLimitedError)) throw err;
+        return reply
+          .code(429)
+          .header('retry-after', String(err.retryAfterSeconds))
+          .send({ data: null, errors: [{ message: err.message, extensions: { code: 'RATE_LIMITED' } }] });
+      }
+    });
     await app.register(mercurius, {
       schema,
       resolvers: resolvers as never,

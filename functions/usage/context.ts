@@ -4,6 +4,7 @@
  */
 import { natsConnection, OutboxRelay } from '../../shared/events/index.js';
 import { ApiKeyAuthenticator } from '../../shared/grpc/api-key-authenticator.js';
+import { rateLimiterFrom } from '../../shared/rate-limiter.js';
 import { defineServiceContext } from '../../shared/runtime/function.js';
 import { UsageService, UsageStore } from './domain/index.js';
 
@@ -33,7 +34,7 @@ export const usageContext = defineServiceContext({
       ttlSeconds: config.apiKeyCacheSeconds,
       negativeTtlSeconds: config.apiKeyNegativeCacheSeconds,
     });
-    return { usage, authenticator, relay };
+    return { usage, authenticator, relay, rateLimiter: rateLimiterFrom(config) };
   },
   ready: ({ usage }) => usage.ready(),
 });

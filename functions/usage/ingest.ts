@@ -11,10 +11,12 @@ const header = (value: string | string[] | undefined) => (Array.isArray(value) ?
  */
 export default defineHttpFunction({
   context: usageContext,
-  routes(app, { usage, authenticator }) {
+  routes(app, { usage, authenticator, rateLimiter }) {
     registerIngestParsers(app);
     app.post('/ingest', { bodyLimit: maxBodyBytes }, async (request, reply) => {
-      const tenant = await authenticator.authenticate(header(request.headers['x-api-key']));
+      const apiKey = header(request.headers['x-api-key']);
+      if (apiKey) rateLimiter?.take(apiKey);
+      const tenant = await authenticator.authenticate(apiKey);
       const decoded = decodeIngestRequest(request.headers['content-type'], request.body, header(request.headers['idempotency-key']));
       const events = decoded.items.flatMap((item) => ('event' in item ? [item.event] : []));
       const recorded = events.length > 0 ? await usage.record(tenant.organizationId, events, decoded.names) : [];

@@ -4,7 +4,7 @@
  */
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyError, type FastifyInstance } from 'fastify';
 import { Histogram } from 'prom-client';
-import { httpStatusByKind, toPublicError, ValidationError, type FieldProblem } from '../errors.js';
+import { httpStatusByKind, RateLimitedError, toPublicError, ValidationError, type FieldProblem } from '../errors.js';
 import type { Logger } from '../logger.js';
 import { opsPaths, opsResponse, type OpsOptions } from './ops.js';
 
@@ -49,6 +49,7 @@ export function createHttpApp(options: HttpAppOptions): FastifyInstance {
     const { status, body } = errorResponse(err);
     if (status >= 500) request.log.error({ err }, 'request failed');
     if (status === 503) reply.header('retry-after', '1');
+    if (err instanceof RateLimitedError) reply.header('retry-after', String(err.retryAfterSeconds));
     return reply.code(status).send(body);
   });
   app.setNotFoundHandler((request, reply) =>

@@ -9,7 +9,7 @@ import { randomBytes } from 'node:crypto';
 import { UsageService } from '../proto/gen/polaris/usage/v1/usage.js';
 import { functionRegistry } from '../functions/registry.js';
 import { deleteStream } from './support/nats.js';
-import { buildAll, bundlePath } from '../scripts/build.js';
+import { bundlePath } from '../scripts/build.js';
 import { findFreePort } from '../scripts/local/infrastructure.js';
 import { createTestDatabase, type TestDatabase } from './support/database.js';
 import { checkHealth, listServicesByReflection, rpcClient, testAdminToken } from './support/grpc.js';
@@ -22,7 +22,6 @@ const running = new Map<string, SpawnedFunction>();
 
 beforeAll(async () => {
   db = await createTestDatabase();
-  await buildAll();
   const ports = new Map<string, number>();
   for (const entry of functionRegistry) ports.set(entry.name, await findFreePort());
   await Promise.all(

@@ -1,0 +1,63 @@
+/** The real bundles of a fault scenario, started (and restarted) on fixed ports. */
+import { IdentityService } from '../../proto/gen/polaris/identity/v1/identity.js';
+import { bundlePath } from '../../scripts/build.js';
+import { findFreePort } from '../../scripts/local/infrastructure.js';
+import { rpcClient, testAdminToken } from '../support/grpc.js';
+import { spawnBundle, waitForOk, type SpawnedFunction } from '../support/process.js';
+
+export class BundleSet {
+  readonly running = new Map<string, SpawnedFunction>();
+  private readonly ports = new Map<string, number>();
+
+  constructor(private readonly env: Record<string, string>) {}
+
+  static async start(names: readonly string[], env: Record<string, string>): Promise<BundleSet> {
+    const set = new BundleSet(env);
+    for (const name of names) set.ports.set(name, await findFreePort());
+    await Promise.all(names.map((name) => set.startOne(name)));
+    return set;
+  }
+
+  port(name: string): number {
+    return this.ports.get(name)!;
+  }
+
+  url(name: string): string {
+    return `http://127.0.0.1:${this.port(name)}`;
+  }
+
+  /** Starts `name` on its port and waits until it is ready. */
+  async startOne(name: string): Promise<SpawnedFunction> {
+    const fn = spawnBundle(bundlePath(name), this.port(name), {
+      ...this.env,
+      POLARIS_ADMIN_TOKEN: testAdminToken,
+      POLARIS_GRPC_ADDRESS: `127.0.0.1:${this.ports.get('validate-api-key') ?? 0}`,
+      K_SERVICE: name,
+      LOG_LEVEL: 'warn',
+    });
+    this.running.set(name, fn);
+    await waitForOk(`${this.url(name)}/health/readiness`, 30_000);
+    return fn;
+  }
+
+  /** SIGTERM, and the exit code. */
+  async stop(name: string): Promise<number | string> {
+    const fn = this.running.get(name)!;
+    fn.child.kill('SIGTERM');
+    return fn.exited;
+  }
+
+  async createTenant(): Promise<{ organizationId: string; apiKey: string }> {
+    const client = rpcClient(`127.0.0.1:${this.port('create-organization')}`);
+    try {
+      const created = await client.call(IdentityService.createOrganization, { name: 'Under fault' });
+      return { organizationId: created.organization!.id, apiKey: created.apiKey };
+    } finally {
+      client.close();
+    }
+  }
+
+  killAll(): void {
+    for (const fn of this.running.values()) if (fn.child.exitCode === null) fn.child.kill('SIGKILL');
+  }
+}

@@ -11,6 +11,9 @@ import postgres from 'postgres';
 import { functionRegistry } from '../functions/registry.js';
 import { loadFunction } from '../functions/load.js';
 import { ConfigError } from '../shared/config.js';
+import { EventDelivery, subscriptionsFromRegistry } from '../shared/delivery/index.js';
+import { natsConnection } from '../shared/events/index.js';
+import { eventStreamConfig } from '../shared/events/nats.js';
 import { startHost } from '../shared/runtime/host.js';
 import { createRuntime } from '../shared/runtime/runtime.js';
 import { loadLocalConfig } from './local/config.js';
@@ -55,6 +58,17 @@ async function main(): Promise<void> {
     const functions = await Promise.all(functionRegistry.map(async (entry) => ({ entry, fn: await loadFunction(entry) })));
     const host = await startHost({ runtime, functions, host: config.host, httpPort: config.httpPort, grpcPort: config.grpcPort });
 
+    // Events from JetStream to the event functions, as the delivery process does in the cluster.
+    const delivery = new EventDelivery({
+      nats: () => natsConnection(runtime),
+      stream: eventStreamConfig(runtime.config),
+      subscriptions: subscriptionsFromRegistry(functionRegistry),
+      deliver: (functionName, event) => host.deliver(functionName, event),
+      logger: runtime.logger,
+      metrics: runtime.metrics,
+    });
+    delivery.start();
+
     let aggregationTimer: NodeJS.Timeout | undefined;
     if (config.aggregationIntervalSeconds > 0) {
       aggregationTimer = setInterval(() => {
@@ -78,6 +92,7 @@ async function main(): Promise<void> {
       stopping = true;
       say(`\n${signal}: stopping Polaris …`);
       clearInterval(aggregationTimer);
+      await delivery.stop();
       await host.close();
       await stopServices();
       process.exit(0);

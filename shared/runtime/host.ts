@@ -34,6 +34,8 @@ export interface FunctionHost {
   grpcPort: number;
   /** Delivers one event to every function subscribed to its type. */
   dispatch(event: CloudEvent<unknown>): Promise<number>;
+  /** Delivers one event to one event function (what the delivery process does over HTTP). */
+  deliver(functionName: string, event: CloudEvent<unknown>): Promise<void>;
   /** Stops accepting, lets in-flight work finish (up to the grace period), closes resources. */
   close(): Promise<void>;
 }
@@ -61,6 +63,7 @@ export async function startHost(options: HostOptions): Promise<FunctionHost> {
       httpPort: http.port,
       grpcPort: grpc.port,
       dispatch: http.dispatch,
+      deliver: http.deliver,
       async close() {
         if (draining) return;
         draining = true;

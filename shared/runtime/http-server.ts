@@ -26,6 +26,8 @@ export interface RunningHttpServer extends RunningServer {
   app: FastifyInstance;
   /** Delivers one event to every function subscribed to its type; returns how many. */
   dispatch(event: CloudEvent<unknown>): Promise<number>;
+  /** Delivers one event to one event function, as the delivery process would over HTTP. */
+  deliver(functionName: string, event: CloudEvent<unknown>): Promise<void>;
 }
 
 export async function startHttpServer(options: HttpServerOptions): Promise<RunningHttpServer> {
@@ -40,6 +42,12 @@ export async function startHttpServer(options: HttpServerOptions): Promise<Runni
     const targets = eventFunctions.filter(({ entry }) => entry.subscribes?.includes(event.type));
     for (const { fn } of targets) await fn.handle(event, contexts.of(fn));
     return targets.length;
+  };
+
+  const deliver = async (functionName: string, event: CloudEvent<unknown>): Promise<void> => {
+    const target = eventFunctions.find(({ entry }) => entry.name === functionName && entry.subscribes?.includes(event.type));
+    if (!target) throw new PolarisError(ErrorKind.Validation, 'unsupported_event_type', `type: ${functionName} does not handle '${event.type}'`);
+    await target.fn.handle(event, contexts.of(target.fn));
   };
 
   for (const { fn } of options.functions) {
@@ -65,6 +73,7 @@ export async function startHttpServer(options: HttpServerOptions): Promise<Runni
   return {
     app,
     dispatch,
+    deliver,
     port: (app.server.address() as { port: number }).port,
     async close(graceMs) {
       const timer = setTimeout(() => app.server.closeAllConnections(), graceMs);

@@ -102,21 +102,13 @@ describe('aggregation', () => {
     const tenant = await createTenant(host.grpcAddress, 'Late committer');
     let release!: () => void;
     const held = new Promise<void>((resolve) => (release = resolve));
-    // The real store, whose transaction stays open until released.
-    const holding = new Proxy(db.sql, {
-      get(target, property, receiver) {
-        if (property !== 'begin') return Reflect.get(target, property, receiver);
-        return (fn: (tx: Sql) => Promise<unknown>) =>
-          target.begin(async (tx) => {
-            const result = await fn(tx as unknown as Sql);
-            await held;
-            return result;
-          });
-      },
+    // The real store, writing inside a transaction that stays open until released.
+    const early = db.sql.begin(async (tx) => {
+      await new UsageStore(tx as unknown as Sql).insertEvents([
+        { id: uuidv7(), orgId: tenant.organizationId, metric: 'api_calls', quantity: Decimal.of('1'), occurredAt: day(0) },
+      ]);
+      await held;
     });
-    const early = new UsageStore(holding as Sql).insertEvents([
-      { id: uuidv7(), orgId: tenant.organizationId, metric: 'api_calls', quantity: Decimal.of('1'), occurredAt: day(0) },
-    ]);
     await new Promise((resolve) => setTimeout(resolve, 200)); // its rows are written, not committed
     expect((await ingest(tenant.apiKey, { metric: 'api_calls', quantity: 10, timestamp: day(0).toISOString() })).status).toBe(202);
 

@@ -27,6 +27,7 @@ export const usageContext = defineServiceContext({
     runtime.onShutdown(() => relay.stop());
     const usage = new UsageService(new UsageStore(sql), {
       maxEventAgeDays: config.maxEventAgeDays,
+      maxConcurrentWrites: Math.max(1, config.databasePoolSize - 2),
       metrics: runtime.metrics,
       onCommitted: () => relay.nudge(),
     });

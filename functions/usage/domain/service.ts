@@ -39,6 +39,8 @@ export interface UsageServiceOptions {
   /** Oldest accepted timestamp, in days before now. */
   maxEventAgeDays: number;
   metrics: Registry;
+  /** Batches written at once (each holds a connection); leave some of the pool to the rest. */
+  maxConcurrentWrites: number;
   /** Called after events or aggregates were committed (to wake the outbox relay). */
   onCommitted?: () => void;
   now?: () => Date;
@@ -59,7 +61,7 @@ export class UsageService {
   ) {
     this.now = options.now ?? (() => new Date());
     // Concurrent requests share statements and commits; see shared/batcher.ts.
-    this.batcher = new Batcher((events) => store.insertEvents(events), { maxItems: 2000, maxConcurrentFlushes: 4 });
+    this.batcher = new Batcher((events) => store.insertEvents(events), { maxItems: 2000, maxConcurrentFlushes: options.maxConcurrentWrites });
     this.events = new Counter({
       name: 'polaris_usage_events_total',
       help: 'Usage events by outcome (accepted, duplicate, rejected) and metric',

@@ -1,6 +1,6 @@
 /** Usage's SQL. Only this file touches the `usage` schema. */
 import type { Sql } from '../../../shared/database.js';
-import { enqueueEvents } from '../../../shared/events/index.js';
+import { encodeCloudEvent, enqueueEvents, EventType } from '../../../shared/events/index.js';
 import { aggregateUpdated, usageRecorded, type ChangedAggregate } from './events.js';
 import type { UsageEventInput } from './inputs.js';
 
@@ -34,10 +34,9 @@ export class UsageStore {
   constructor(private readonly sql: Sql) {}
 
   /**
-   * Inserts events in one transaction: the events, their pending-aggregation
-   * rows and their usage.recorded outbox rows commit together or not at all.
-   * Replayed idempotency keys (within the batch or against earlier commits)
-   * resolve to the first event's id.
+   * Inserts events atomically with their pending-aggregation rows and their
+   * usage.recorded outbox rows. Replayed idempotency keys (within the batch or
+   * against earlier commits) resolve to the first event's id.
    */
   async insertEvents(events: readonly NewUsageEvent[]): Promise<InsertResult[]> {
     // Within the batch, the first event with a key wins; later ones are its duplicates.
@@ -55,45 +54,52 @@ export class UsageStore {
     const order = unique.map((_, index) => index).sort((a, b) => compareKeys(unique[a]!, unique[b]!));
     const rows = order.map((index) => unique[index]!);
 
-    const resolved = await this.sql.begin(async (tx) => {
-      const inserted = await tx<{ id: string }[]>`
-        with input as (
-          select * from unnest(
-            ${rows.map((e) => e.id)}::uuid[], ${rows.map((e) => e.orgId)}::uuid[], ${rows.map((e) => e.metric)}::text[],
-            ${rows.map((e) => e.quantity.toString())}::numeric[], ${rows.map((e) => e.occurredAt.toISOString())}::timestamptz[],
-            ${rows.map((e) => e.idempotencyKey ?? null)}::text[], ${rows.map((e) => e.eventType ?? null)}::text[]
-          ) as t(id, org_id, metric, quantity, occurred_at, idempotency_key, event_type)
-        ),
-        inserted as (
-          insert into usage.usage_events (id, org_id, metric, quantity, occurred_at, idempotency_key, event_type)
-          select * from input
-          on conflict (org_id, idempotency_key) where idempotency_key is not null do nothing
-          returning id, org_id, metric, quantity, occurred_at
-        ),
-        pending as (
-          insert into usage.pending_aggregation (org_id, metric, day, quantity)
-          select org_id, metric, (occurred_at at time zone 'UTC')::date, quantity from inserted
-        )
-        select id from inserted`;
-      const insertedIds = new Set(inserted.map((row) => row.id));
-      const fresh = rows.filter((event) => insertedIds.has(event.id));
-      await enqueueEvents(tx, 'usage', fresh.map((event) => usageRecorded({ ...event, quantity: event.quantity.toString() })));
+    // One statement, so one round trip and one commit: the events, their
+    // pending-aggregation rows and their usage.recorded outbox rows (for the
+    // events that are new) commit together or not at all.
+    const recorded = rows.map((event) => encodeCloudEvent(usageRecorded({ ...event, quantity: event.quantity.toString() })));
+    const inserted = await this.sql<{ id: string }[]>`
+      with input as (
+        select * from unnest(
+          ${rows.map((e) => e.id)}::uuid[], ${rows.map((e) => e.orgId)}::uuid[], ${rows.map((e) => e.metric)}::text[],
+          ${rows.map((e) => e.quantity.toString())}::numeric[], ${rows.map((e) => e.occurredAt.toISOString())}::timestamptz[],
+          ${rows.map((e) => e.idempotencyKey ?? null)}::text[], ${rows.map((e) => e.eventType ?? null)}::text[],
+          ${recorded.map((e) => e.body)}::text[]
+        ) as t(id, org_id, metric, quantity, occurred_at, idempotency_key, event_type, recorded_event)
+      ),
+      inserted as (
+        insert into usage.usage_events (id, org_id, metric, quantity, occurred_at, idempotency_key, event_type)
+        select id, org_id, metric, quantity, occurred_at, idempotency_key, event_type from input
+        on conflict (org_id, idempotency_key) where idempotency_key is not null do nothing
+        returning id, org_id, metric, quantity, occurred_at
+      ),
+      pending as (
+        insert into usage.pending_aggregation (org_id, metric, day, quantity)
+        select org_id, metric, (occurred_at at time zone 'UTC')::date, quantity from inserted
+      ),
+      outbox as (
+        insert into usage.outbox (event_id, type, payload)
+        select input.id::text, ${EventType.UsageRecorded}, input.recorded_event::jsonb from inserted join input using (id)
+      )
+      select id from inserted`;
+    const insertedIds = new Set(inserted.map((row) => row.id));
 
-      const replayed = rows.filter((event) => !insertedIds.has(event.id));
-      const firstIds = new Map<string, string>();
-      if (replayed.length > 0) {
-        const existing = await tx<{ id: string; orgId: string; idempotencyKey: string }[]>`
-          select e.id, e.org_id, e.idempotency_key from usage.usage_events e
-          join unnest(${replayed.map((e) => e.orgId)}::uuid[], ${replayed.map((e) => e.idempotencyKey!)}::text[]) as k(org_id, idempotency_key)
-            on e.org_id = k.org_id and e.idempotency_key = k.idempotency_key`;
-        for (const row of existing) firstIds.set(dedupeKey(row.orgId, row.idempotencyKey), row.id);
-      }
-      return unique.map((event): InsertResult => {
-        if (insertedIds.has(event.id)) return { id: event.id, duplicate: false };
-        const id = firstIds.get(dedupeKey(event.orgId, event.idempotencyKey!));
-        if (!id) throw new Error('replayed idempotency key without its first event');
-        return { id, duplicate: true };
-      });
+    // A key that conflicted belongs to an event committed before (by this
+    // statement's wait, at the latest): read its id in a statement of its own.
+    const replayed = rows.filter((event) => !insertedIds.has(event.id));
+    const firstIds = new Map<string, string>();
+    if (replayed.length > 0) {
+      const existing = await this.sql<{ id: string; orgId: string; idempotencyKey: string }[]>`
+        select e.id, e.org_id, e.idempotency_key from usage.usage_events e
+        join unnest(${replayed.map((e) => e.orgId)}::uuid[], ${replayed.map((e) => e.idempotencyKey!)}::text[]) as k(org_id, idempotency_key)
+          on e.org_id = k.org_id and e.idempotency_key = k.idempotency_key`;
+      for (const row of existing) firstIds.set(dedupeKey(row.orgId, row.idempotencyKey), row.id);
+    }
+    const resolved = unique.map((event): InsertResult => {
+      if (insertedIds.has(event.id)) return { id: event.id, duplicate: false };
+      const id = firstIds.get(dedupeKey(event.orgId, event.idempotencyKey!));
+      if (!id) throw new Error('replayed idempotency key without its first event');
+      return { id, duplicate: true };
     });
 
     return events.map((event, index) => {

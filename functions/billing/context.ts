@@ -5,7 +5,7 @@
 import { IdentityService } from '../../proto/gen/polaris/identity/v1/identity.js';
 import { UsageService as UsageRpc } from '../../proto/gen/polaris/usage/v1/usage.js';
 import { Decimal } from '../../shared/decimal.js';
-import { natsConnection, OutboxRelay } from '../../shared/events/index.js';
+import { startOutboxRelay } from '../../shared/events/index.js';
 import { defineServiceContext } from '../../shared/runtime/function.js';
 import { BillingService, BillingStore, type UsageReader } from './domain/index.js';
 import type { GrpcClients } from '../../shared/grpc/clients.js';
@@ -30,21 +30,8 @@ function usageOverGrpc(clients: GrpcClients): UsageReader {
 export const billingContext = defineServiceContext({
   service: 'billing',
   create(runtime) {
-    const { config } = runtime;
-    const sql = runtime.database();
-    // Connect now, so shutdown stops the relay before it closes the connection.
-    void natsConnection(runtime);
-    const relay = new OutboxRelay({
-      sql,
-      schema: 'billing',
-      nats: () => natsConnection(runtime),
-      stream: { stream: config.natsStream, subjectPrefix: config.natsSubjectPrefix },
-      logger: runtime.logger,
-      metrics: runtime.metrics,
-    });
-    relay.start();
-    runtime.onShutdown(() => relay.stop());
-    const billing = new BillingService(new BillingStore(sql), {
+    const relay = startOutboxRelay(runtime, 'billing');
+    const billing = new BillingService(new BillingStore(runtime.database()), {
       usage: usageOverGrpc(runtime.clients),
       requireOrganization: async (organizationId) => {
         await runtime.clients.call(IdentityService.getOrganization, { organizationId });

@@ -2,7 +2,7 @@
  * What Usage's functions share in one process: the service over one pool, the
  * outbox relay that publishes its events to JetStream, and the API-key cache.
  */
-import { natsConnection, OutboxRelay } from '../../shared/events/index.js';
+import { startOutboxRelay } from '../../shared/events/index.js';
 import { ApiKeyAuthenticator } from '../../shared/grpc/api-key-authenticator.js';
 import { rateLimiterFrom } from '../../shared/rate-limiter.js';
 import { defineServiceContext } from '../../shared/runtime/function.js';
@@ -12,20 +12,8 @@ export const usageContext = defineServiceContext({
   service: 'usage',
   create(runtime) {
     const { config } = runtime;
-    const sql = runtime.database();
-    // Connect now, so shutdown stops the relay before it closes the connection.
-    void natsConnection(runtime);
-    const relay = new OutboxRelay({
-      sql,
-      schema: 'usage',
-      nats: () => natsConnection(runtime),
-      stream: { stream: config.natsStream, subjectPrefix: config.natsSubjectPrefix },
-      logger: runtime.logger,
-      metrics: runtime.metrics,
-    });
-    relay.start();
-    runtime.onShutdown(() => relay.stop());
-    const usage = new UsageService(new UsageStore(sql), {
+    const relay = startOutboxRelay(runtime, 'usage');
+    const usage = new UsageService(new UsageStore(runtime.database()), {
       maxEventAgeDays: config.maxEventAgeDays,
       maxConcurrentWrites: Math.max(1, config.databasePoolSize - 2),
       metrics: runtime.metrics,
@@ -35,7 +23,7 @@ export const usageContext = defineServiceContext({
       ttlSeconds: config.apiKeyCacheSeconds,
       negativeTtlSeconds: config.apiKeyNegativeCacheSeconds,
     });
-    return { usage, authenticator, relay, rateLimiter: rateLimiterFrom(config) };
+    return { usage, authenticator, rateLimiter: rateLimiterFrom(config) };
   },
   ready: ({ usage }) => usage.ready(),
 });

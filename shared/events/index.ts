@@ -25,4 +25,4 @@ export {
   type EventStreamConfig,
 } from './nats.js';
 export { enqueueEvents, OutboxPublishError, OutboxRelay, outboxTableSql, relayBackoff, type OutboxRelayOptions } from './outbox.js';
-export { natsConnection } from './connection.js';
+export { natsConnection, startOutboxRelay } from './connection.js';

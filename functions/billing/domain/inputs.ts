@@ -1,11 +1,9 @@
 /** Billing's inputs and their validators, reporting every problem at once. */
 import { Decimal } from '../../../shared/decimal.js';
 import { Problems } from '../../../shared/errors.js';
-import { isUuid } from '../../../shared/validation.js';
+import { isUuid, metricNamePattern, metricNameProblem, parseDateOrTimestamp } from '../../../shared/validation.js';
 import { defaultCurrency, isKnownCurrency } from './currency.js';
 
-const metricPattern = /^[a-z][a-z0-9_.-]{0,63}$/;
-const rfc3339 = /^\d{4}-\d{2}-\d{2}[Tt]\d{2}:\d{2}:\d{2}(\.\d{1,9})?([Zz]|[+-]\d{2}:\d{2})$/;
 
 export const billingLimits = {
   planNameLength: 100,
@@ -38,7 +36,7 @@ export function validateSetPlan(input: {
   const name = input.name.trim();
   problems.check(name.length > 0, 'name', 'is required');
   problems.check(name.length <= billingLimits.planNameLength, 'name', `must be at most ${billingLimits.planNameLength} characters`);
-  problems.check(metricPattern.test(input.metric), 'metric', 'must be 1–64 characters of a-z 0-9 _ . -, starting with a letter');
+  problems.check(metricNamePattern.test(input.metric), 'metric', metricNameProblem);
   const unitPrice = checkAmount(problems, 'unit_price', input.unitPrice);
   const freeQuota = checkAmount(problems, 'free_quota', input.freeQuota);
   const currency = (input.currency || defaultCurrency).toUpperCase();
@@ -89,9 +87,8 @@ function checkAmount(problems: Problems, field: string, text: string): Decimal |
 }
 
 function checkInstant(problems: Problems, field: string, value: string): Date | undefined {
-  const ok = /^\d{4}-\d{2}-\d{2}$/.test(value) || rfc3339.test(value);
-  const date = new Date(value.length === 10 ? `${value}T00:00:00Z` : value);
   if (!problems.check(value !== '', field, 'is required')) return undefined;
-  if (!problems.check(ok && !Number.isNaN(date.getTime()), field, 'must be a date (YYYY-MM-DD) or an RFC 3339 timestamp')) return undefined;
+  const date = parseDateOrTimestamp(value);
+  problems.check(date !== undefined, field, 'must be a date (YYYY-MM-DD) or an RFC 3339 timestamp');
   return date;
 }

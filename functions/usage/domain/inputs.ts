@@ -6,7 +6,7 @@
 import { isLosslessNumber, LosslessNumber } from 'lossless-json';
 import { Decimal } from '../../../shared/decimal.js';
 import { Problems, type FieldProblem } from '../../../shared/errors.js';
-import { isUuid } from '../../../shared/validation.js';
+import { isUuid, metricNamePattern, metricNameProblem, parseDateOrTimestamp, parseTimestamp } from '../../../shared/validation.js';
 
 export const usageLimits = {
   /** Digits after the point a quantity may have. */
@@ -20,8 +20,6 @@ export const usageLimits = {
   summaryMaxDays: 400,
 } as const;
 
-const metricPattern = /^[a-z][a-z0-9_.-]{0,63}$/;
-const rfc3339 = /^\d{4}-\d{2}-\d{2}[Tt]\d{2}:\d{2}:\d{2}(\.\d{1,9})?([Zz]|[+-]\d{2}:\d{2})$/;
 
 /** A usage event as validated: what the domain stores. */
 export interface UsageEventInput {
@@ -78,15 +76,11 @@ export function validateUsageEvent(raw: RawUsageEvent, context: ValidationContex
 
   const metric = raw.metric;
   if (problems.check(typeof metric === 'string', names.metric, metric === undefined ? 'is required' : 'must be a string')) {
-    problems.check(
-      metricPattern.test(metric as string),
-      names.metric,
-      'must be 1–64 characters of a-z 0-9 _ . -, starting with a letter',
-    );
+    problems.check(metricNamePattern.test(metric as string), names.metric, metricNameProblem);
   }
 
   const quantity = parseQuantity(raw.quantity, names.quantity, problems);
-  const occurredAt = parseTimestamp(raw.timestamp, names.timestamp, context, problems);
+  const occurredAt = checkTimestamp(raw.timestamp, names.timestamp, context, problems);
 
   let idempotencyKey: string | undefined;
   if (raw.idempotencyKey !== undefined && raw.idempotencyKey !== null) {
@@ -130,11 +124,13 @@ function numberLiteral(value: number): string | undefined {
   return Number.isFinite(value) ? String(value) : undefined;
 }
 
-function parseTimestamp(value: unknown, field: string, context: ValidationContext, problems: Problems): Date | undefined {
+function checkTimestamp(value: unknown, field: string, context: ValidationContext, problems: Problems): Date | undefined {
   if (value === undefined || value === null || value === '') return context.now;
-  if (!problems.check(typeof value === 'string' && rfc3339.test(value), field, 'must be an RFC 3339 timestamp, e.g. 2026-11-25T10:00:00Z')) return undefined;
-  const at = new Date(value as string);
-  if (!problems.check(!Number.isNaN(at.getTime()), field, 'is not a valid date')) return undefined;
+  const at = typeof value === 'string' ? parseTimestamp(value) : undefined;
+  if (!at) {
+    problems.add(field, 'must be an RFC 3339 timestamp, e.g. 2026-11-25T10:00:00Z');
+    return undefined;
+  }
   const now = context.now.getTime();
   if (!problems.check(at.getTime() <= now + usageLimits.futureToleranceMs, field, 'is more than 5 minutes in the future')) return undefined;
   if (!problems.check(at.getTime() >= now - context.maxAgeDays * 86_400_000, field, `is older than ${context.maxAgeDays} days`)) return undefined;
@@ -167,7 +163,7 @@ export function validateSummaryQuery(input: { organizationId: string; metric: st
   if (problems.check(input.organizationId !== '', 'organization_id', 'is required')) {
     problems.check(isUuid(input.organizationId), 'organization_id', 'must be a UUID');
   }
-  if (input.metric !== '') problems.check(metricPattern.test(input.metric), 'metric', 'must be 1–64 characters of a-z 0-9 _ . -, starting with a letter');
+  if (input.metric !== '') problems.check(metricNamePattern.test(input.metric), 'metric', metricNameProblem);
   const monthStart = new Date(Date.UTC(now.getUTCFullYear(), now.getUTCMonth(), 1));
   const from = input.from === '' ? monthStart : parseDate(input.from, 'from', problems);
   const to = input.to === '' ? new Date(Date.UTC(monthStart.getUTCFullYear(), monthStart.getUTCMonth() + 1, 1)) : parseDate(input.to, 'to', problems);
@@ -180,8 +176,7 @@ export function validateSummaryQuery(input: { organizationId: string; metric: st
 }
 
 function parseDate(value: string, field: string, problems: Problems): Date | undefined {
-  const ok = /^\d{4}-\d{2}-\d{2}$/.test(value) || rfc3339.test(value);
-  const date = new Date(value.length === 10 ? `${value}T00:00:00Z` : value);
-  if (!problems.check(ok && !Number.isNaN(date.getTime()), field, 'must be a date (YYYY-MM-DD) or an RFC 3339 timestamp')) return undefined;
+  const date = parseDateOrTimestamp(value);
+  problems.check(date !== undefined, field, 'must be a date (YYYY-MM-DD) or an RFC 3339 timestamp');
   return date;
 }

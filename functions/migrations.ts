@@ -5,3 +5,6 @@ import { usageMigrations } from './usage/domain/migrations.js';
 import { billingMigrations } from './billing/domain/migrations.js';
 
 export const allMigrations: readonly SchemaMigrations[] = [identityMigrations, usageMigrations, billingMigrations];
+
+/** The schemas with an `outbox` table: their events reach JetStream through the relays. */
+export const outboxSchemas = ['usage', 'billing'] as const;

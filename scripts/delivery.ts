@@ -1,7 +1,8 @@
 /**
  * The event delivery process: always on (in Kubernetes a Deployment, or a
  * ContainerSource), it consumes the JetStream event stream and POSTs each
- * event in binary mode to every function the registry subscribes to its type.
+ * event in binary mode to every function the registry subscribes to its type,
+ * and relays the services' outboxes to JetStream (with DATABASE_URL).
  * `npm run build` bundles it into `dist/delivery/index.mjs`; from source it
  * runs as `tsx scripts/delivery.ts`.
  *
@@ -16,7 +17,10 @@ import type { AddressInfo } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import { connect, type NatsConnection } from 'nats';
 import type { Registry } from 'prom-client';
+import { outboxSchemas } from '../functions/migrations.js';
 import { functionRegistry } from '../functions/registry.js';
+import { connectDatabase, type Sql } from '../shared/database.js';
+import { startOutboxRelays } from '../shared/events/index.js';
 import { ConfigError, readRuntimeConfig, SettingsReader, type Env, type RuntimeConfig } from '../shared/config.js';
 import { deliveryDefaults, EventDelivery, httpDeliverer, httpDelivererDefaults, subscriptionsFromRegistry } from '../shared/delivery/index.js';
 import { eventStreamConfig } from '../shared/events/nats.js';
@@ -106,6 +110,17 @@ export async function startDelivery(config: DeliveryConfig, overrides: { logger?
     concurrency: config.concurrency,
   });
 
+  // The outboxes of the services go out from here too: this process is always
+  // on, unlike the functions that write them.
+  let relays: { stop(): Promise<void> } | undefined;
+  let sql: Sql | undefined;
+  if (config.databaseUrl) {
+    sql = connectDatabase({ url: config.databaseUrl, poolSize: 3 });
+    relays = await startOutboxRelays({ sql, schemas: outboxSchemas, nats, stream: eventStreamConfig(config), logger, metrics });
+  } else {
+    logger.warn('no DATABASE_URL: the outboxes are not relayed by this process');
+  }
+
   let closing = false;
   const server = createServer(
     opsRequestHandler({
@@ -136,6 +151,8 @@ export async function startDelivery(config: DeliveryConfig, overrides: { logger?
       ]);
       clearTimeout(timer);
       if (!finished) logger.warn({ graceMs: config.shutdownGraceMs }, 'deliveries still in flight at shutdown; JetStream redelivers them');
+      await relays?.stop();
+      await sql?.end({ timeout: 5 });
       // Never wait for a server that is not there: drain only a live connection.
       const nc = connection && (await Promise.race([connection.catch(() => undefined), new Promise<undefined>((resolve) => setTimeout(() => resolve(undefined), 100))]));
       if (nc && !nc.isClosed()) await nc.drain().catch(() => nc.close());

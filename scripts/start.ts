@@ -10,9 +10,10 @@ import { CloudEvent } from 'cloudevents';
 import postgres from 'postgres';
 import { functionRegistry } from '../functions/registry.js';
 import { loadFunction } from '../functions/load.js';
+import { outboxSchemas } from '../functions/migrations.js';
 import { ConfigError } from '../shared/config.js';
 import { EventDelivery, subscriptionsFromRegistry } from '../shared/delivery/index.js';
-import { natsConnection } from '../shared/events/index.js';
+import { natsConnection, startOutboxRelays } from '../shared/events/index.js';
 import { eventStreamConfig } from '../shared/events/nats.js';
 import { startHost } from '../shared/runtime/host.js';
 import { createRuntime } from '../shared/runtime/runtime.js';
@@ -58,7 +59,16 @@ async function main(): Promise<void> {
     const functions = await Promise.all(functionRegistry.map(async (entry) => ({ entry, fn: await loadFunction(entry) })));
     const host = await startHost({ runtime, functions, host: config.host, httpPort: config.httpPort, grpcPort: config.grpcPort });
 
-    // Events from JetStream to the event functions, as the delivery process does in the cluster.
+    // The outboxes to JetStream, and events from JetStream to the event
+    // functions, as the delivery process does in the cluster.
+    const relays = await startOutboxRelays({
+      sql: runtime.database(),
+      schemas: outboxSchemas,
+      nats: () => natsConnection(runtime),
+      stream: eventStreamConfig(runtime.config),
+      logger: runtime.logger,
+      metrics: runtime.metrics,
+    });
     const delivery = new EventDelivery({
       nats: () => natsConnection(runtime),
       stream: eventStreamConfig(runtime.config),
@@ -93,6 +103,7 @@ async function main(): Promise<void> {
       say(`\n${signal}: stopping Polaris …`);
       clearInterval(aggregationTimer);
       await delivery.stop();
+      await relays.stop();
       await host.close();
       await stopServices();
       process.exit(0);

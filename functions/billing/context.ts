@@ -1,11 +1,11 @@
 /**
  * What Billing's functions share in one process: the service over one pool,
- * Usage and Identity reached over gRPC, and the relay of its outbox.
+ * with Usage and Identity reached over gRPC. Its events reach JetStream
+ * through the outbox, relayed by the always-on delivery process.
  */
 import { IdentityService } from '../../proto/gen/polaris/identity/v1/identity.js';
 import { UsageService as UsageRpc } from '../../proto/gen/polaris/usage/v1/usage.js';
 import { Decimal } from '../../shared/decimal.js';
-import { startOutboxRelay } from '../../shared/events/index.js';
 import { defineServiceContext } from '../../shared/runtime/function.js';
 import { BillingService, BillingStore, type UsageReader } from './domain/index.js';
 import type { GrpcClients } from '../../shared/grpc/clients.js';
@@ -30,14 +30,12 @@ function usageOverGrpc(clients: GrpcClients): UsageReader {
 export const billingContext = defineServiceContext({
   service: 'billing',
   create(runtime) {
-    const relay = startOutboxRelay(runtime, 'billing');
     const billing = new BillingService(new BillingStore(runtime.database()), {
       usage: usageOverGrpc(runtime.clients),
       requireOrganization: async (organizationId) => {
         await runtime.clients.call(IdentityService.getOrganization, { organizationId });
       },
       logger: runtime.logger,
-      onCommitted: () => relay.nudge(),
     });
     return { billing };
   },

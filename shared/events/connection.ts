@@ -1,8 +1,8 @@
-/** The process's one NATS connection, shared by every function it hosts, and the outbox relays that use it. */
+/** The process's one NATS connection, shared by every function it hosts, and the outbox relays. */
 import { connect, type NatsConnection } from 'nats';
 import type { Runtime } from '../runtime/function.js';
-import { eventStreamConfig } from './nats.js';
-import { OutboxRelay } from './outbox.js';
+import { outboxNotifyChannel } from './outbox-writer.js';
+import { OutboxRelay, type OutboxRelayOptions } from './outbox.js';
 
 /**
  * Resolves once connected and reconnects for ever after, so a NATS outage
@@ -27,22 +27,33 @@ export function natsConnection(runtime: Runtime): Promise<NatsConnection> {
   );
 }
 
+/** What {@link startOutboxRelays} needs. */
+export interface OutboxRelaysOptions extends Omit<OutboxRelayOptions, 'schema'> {
+  /** The schemas whose `outbox` tables to relay, e.g. `usage`, `billing`. */
+  schemas: readonly string[];
+}
+
 /**
- * Starts relaying `<schema>.outbox` to JetStream for the process's lifetime:
- * stopped at shutdown, before the NATS connection and the pool close.
+ * Relays each schema's outbox to JetStream until `stop()`. Runs in an
+ * always-on process (the delivery process in the cluster, `npm start`
+ * locally), not in functions that scale to zero: an outbox row must go out
+ * even when no request follows it. Inserts NOTIFY `polaris_outbox`, and a
+ * LISTEN here wakes the right relay at once; polling covers a missed notice.
  */
-export function startOutboxRelay(runtime: Runtime, schema: string): OutboxRelay {
-  // Connect now, so the relay's shutdown hook runs before the connection's.
-  void natsConnection(runtime);
-  const relay = new OutboxRelay({
-    sql: runtime.database(),
-    schema,
-    nats: () => natsConnection(runtime),
-    stream: eventStreamConfig(runtime.config),
-    logger: runtime.logger,
-    metrics: runtime.metrics,
-  });
-  relay.start();
-  runtime.onShutdown(() => relay.stop());
-  return relay;
+export async function startOutboxRelays(options: OutboxRelaysOptions): Promise<{ stop(): Promise<void> }> {
+  const { schemas, ...relayOptions } = options;
+  const relays = new Map(schemas.map((schema) => [schema, new OutboxRelay({ ...relayOptions, schema })]));
+  for (const relay of relays.values()) relay.start();
+  let listening: { unlisten(): Promise<void> } | undefined;
+  try {
+    listening = await options.sql.listen(outboxNotifyChannel, (schema) => relays.get(schema)?.nudge());
+  } catch (err) {
+    options.logger.warn({ err }, 'outbox: LISTEN failed; relaying by polling');
+  }
+  return {
+    async stop() {
+      await listening?.unlisten().catch(() => {});
+      await Promise.all([...relays.values()].map((relay) => relay.stop()));
+    },
+  };
 }

@@ -2,18 +2,19 @@
 export {
   EventType,
   newEvent,
+  encodeCloudEvent,
   type AggregateUpdatedData,
   type AggregationRequestedData,
   type EventDataByType,
   type InvoiceUpdatedData,
   type NewEventOptions,
   type UsageRecordedData,
+  type EncodedEvent,
 } from './types.js';
 export {
   allEventsSubject,
   cloudEventsContentType,
   decodeCloudEvent,
-  encodeCloudEvent,
   ensureEventStream,
   EventDecodeError,
   eventStreamConfig,
@@ -21,8 +22,8 @@ export {
   publishCloudEvent,
   publishEncodedEvent,
   subjectForEventType,
-  type EncodedEvent,
   type EventStreamConfig,
 } from './nats.js';
-export { enqueueEvents, OutboxPublishError, OutboxRelay, outboxTableSql, relayBackoff, type OutboxRelayOptions } from './outbox.js';
-export { natsConnection, startOutboxRelay } from './connection.js';
+export { OutboxPublishError, OutboxRelay, relayBackoff, type OutboxRelayOptions } from './outbox.js';
+export { enqueueEvents, outboxNotifyChannel, outboxNotifySql, outboxTableSql } from './outbox-writer.js';
+export { natsConnection, startOutboxRelays, type OutboxRelaysOptions } from './connection.js';

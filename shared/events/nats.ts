@@ -23,6 +23,7 @@ import {
   type StreamInfo,
 } from 'nats';
 import type { RuntimeConfig } from '../config.js';
+import { encodeCloudEvent, type EncodedEvent } from './types.js';
 
 /** Where Polaris events live: the runtime config's `natsStream` and `natsSubjectPrefix`. */
 export interface EventStreamConfig {
@@ -132,19 +133,6 @@ export async function ensureEventStream(nc: NatsConnection, config: EventStreamC
   }
   if (sameSubjects(info.config.subjects, subjects)) return info;
   return jsm.streams.update(config.stream, { subjects });
-}
-
-/** A CloudEvent in structured mode, ready to store or publish. */
-export interface EncodedEvent {
-  id: string;
-  type: string;
-  /** The JSON event (`application/cloudevents+json`). */
-  body: string;
-}
-
-/** Encodes an event in structured mode (the SDK's JSON form: binary data as `data_base64`). */
-export function encodeCloudEvent(event: CloudEvent<unknown>): EncodedEvent {
-  return { id: event.id, type: event.type, body: JSON.stringify(event) };
 }
 
 const utf8 = new TextEncoder();

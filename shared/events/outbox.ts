@@ -17,30 +17,8 @@ import type { TransactionSql } from 'postgres';
 import { Counter, Gauge, type Registry } from 'prom-client';
 import type { Sql } from '../database.js';
 import type { Logger } from '../logger.js';
-import { encodeCloudEvent, ensureEventStream, publishEncodedEvent, type EventStreamConfig } from './nats.js';
+import { ensureEventStream, publishEncodedEvent, type EventStreamConfig } from './nats.js';
 
-export { outboxTableSql } from './outbox-table.js';
-
-/**
- * Inserts events into `<schema>.outbox` in one statement. Pass the caller's
- * transaction (`sql.begin(async (tx) => …enqueueEvents(tx, …))`) so the events
- * commit or roll back with the data they describe; call the relay's `nudge()`
- * after the commit. An event id already in the outbox is skipped.
- *
- * @returns how many events were new.
- */
-export async function enqueueEvents(sql: Sql | TransactionSql, schema: string, events: readonly CloudEvent<unknown>[]): Promise<number> {
-  if (events.length === 0) return 0;
-  const encoded = events.map(encodeCloudEvent);
-  const result = await sql`
-    insert into ${sql(schema)}.outbox (event_id, type, payload)
-    select e.id, e.type, e.body::jsonb
-    from unnest(${encoded.map((e) => e.id)}::text[], ${encoded.map((e) => e.type)}::text[], ${encoded.map((e) => e.body)}::text[])
-      with ordinality as e (id, type, body, n)
-    order by e.n
-    on conflict (event_id) do nothing`;
-  return result.count;
-}
 
 /** Options of {@link OutboxRelay}. */
 export interface OutboxRelayOptions {

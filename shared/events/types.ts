@@ -103,3 +103,16 @@ export function newEvent<K extends EventType>(type: K, source: string, data: Eve
     data,
   });
 }
+
+/** A CloudEvent in structured mode, ready to store or publish. */
+export interface EncodedEvent {
+  id: string;
+  type: string;
+  /** The JSON event (`application/cloudevents+json`). */
+  body: string;
+}
+
+/** Encodes an event in structured mode (the SDK's JSON form: binary data as `data_base64`). */
+export function encodeCloudEvent(event: CloudEvent<unknown>): EncodedEvent {
+  return { id: event.id, type: event.type, body: JSON.stringify(event) };
+}

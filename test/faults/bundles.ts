@@ -36,7 +36,7 @@ export class BundleSet {
       LOG_LEVEL: 'warn',
     });
     this.running.set(name, fn);
-    await waitForOk(`${this.url(name)}/health/readiness`, 30_000);
+    await waitForOk(`${this.url(name)}/health/readiness`, 90_000);
     return fn;
   }
 

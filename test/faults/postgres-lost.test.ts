@@ -23,7 +23,7 @@ beforeAll(async () => {
     POLARIS_NATS_STREAM: `TEST_PGLOST_${suffix}`,
     POLARIS_NATS_SUBJECT_PREFIX: `test.pglost.${suffix}`,
   });
-}, 60_000);
+}, 120_000);
 
 afterAll(async () => {
   bundles?.killAll();

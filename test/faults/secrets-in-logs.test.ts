@@ -33,7 +33,7 @@ beforeAll(async () => {
     POLARIS_NATS_SUBJECT_PREFIX: `test.secrets.${suffix}`,
     LOG_LEVEL: 'debug',
   });
-}, 60_000);
+}, 120_000);
 
 afterAll(async () => {
   bundles?.killAll();
@@ -70,5 +70,5 @@ describe('logs', () => {
       expect(logs, 'a secret appears in the logs').not.toContain(secret);
     }
     console.log(`faults: secrets-in-logs bytes=${logs.length} secrets found: 0`);
-  }, 60_000);
+  }, 120_000);
 });

@@ -21,7 +21,7 @@ beforeAll(async () => {
     POLARIS_NATS_STREAM: `TEST_FAULT_${suffix}`,
     POLARIS_NATS_SUBJECT_PREFIX: `test.fault.${suffix}`,
   });
-}, 60_000);
+}, 120_000);
 
 afterAll(async () => {
   bundles?.killAll();

@@ -3,7 +3,10 @@
  * database and a JetStream stream of the test's own, on ports the OS picks.
  */
 import { randomBytes } from 'node:crypto';
+import { outboxSchemas } from '../../functions/migrations.js';
 import { functionRegistry } from '../../functions/registry.js';
+import { natsConnection, startOutboxRelays } from '../../shared/events/index.js';
+import { eventStreamConfig } from '../../shared/events/nats.js';
 import { loadFunction } from '../../functions/load.js';
 import { loadRuntimeConfig } from '../../shared/config.js';
 import { createLogger } from '../../shared/logger.js';
@@ -47,8 +50,21 @@ export async function startTestHost(options: TestHostOptions): Promise<TestHost>
   const runtime = createRuntime(config, { logger: createLogger({ service: 'test', revision: 'test', level: 'silent' }) });
   const functions = await Promise.all(entries.map(async (entry) => ({ entry, fn: await loadFunction(entry) })));
   const host = await startHost({ runtime, functions, host: '127.0.0.1', httpPort: 0, grpcPort });
+  // As `npm start` does: the outboxes relayed to this host's stream (delivery is up to each test).
+  const relays = await startOutboxRelays({
+    sql: runtime.database(),
+    schemas: outboxSchemas,
+    nats: () => natsConnection(runtime),
+    stream: eventStreamConfig(config),
+    logger: runtime.logger,
+    metrics: runtime.metrics,
+  });
   return {
     ...host,
+    async close() {
+      await relays.stop();
+      await host.close();
+    },
     grpcAddress,
     http: `http://127.0.0.1:${host.httpPort}`,
     natsUrl: config.natsUrl,

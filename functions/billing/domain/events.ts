@@ -1,6 +1,6 @@
 /** The CloudEvents Billing emits. */
 import type { CloudEvent } from 'cloudevents';
-import { EventType, newEvent, type InvoiceUpdatedData } from '../../../shared/events/index.js';
+import { EventType, newEvent, type InvoiceUpdatedData } from '../../../shared/events/types.js';
 import type { Invoice } from './store.js';
 
 export const billingEventSource = '/polaris/billing';

@@ -1,5 +1,5 @@
 import type { SchemaMigrations } from '../../../shared/database.js';
-import { outboxTableSql } from '../../../shared/events/outbox-table.js';
+import { outboxNotifySql, outboxTableSql } from '../../../shared/events/outbox-writer.js';
 
 /** Billing's schema. Forward-only: add a migration, never edit an applied one. */
 export const billingMigrations: SchemaMigrations = {
@@ -51,6 +51,11 @@ export const billingMigrations: SchemaMigrations = {
 
         ${outboxTableSql}
       `,
+    },
+    {
+      // The always-on relay LISTENs, so events go out as soon as they commit.
+      id: '0002_outbox_notify',
+      sql: outboxNotifySql,
     },
   ],
 };

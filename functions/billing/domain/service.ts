@@ -22,8 +22,6 @@ export interface BillingServiceOptions {
   usage: UsageReader;
   requireOrganization: OrganizationCheck;
   logger: Logger;
-  /** Called after invoices changed (to wake the outbox relay). */
-  onCommitted?: () => void;
   now?: () => Date;
 }
 
@@ -76,9 +74,7 @@ export class BillingService {
     if (invoice.status === InvoiceStatus.Draft) {
       await this.writeInvoice(invoice.orgId, { start: invoice.periodStart, end: invoice.periodEnd });
     }
-    const finalized = await this.store.finalizeInvoice(id);
-    if (finalized?.changed) this.options.onCommitted?.();
-    return finalized!.invoice;
+    return (await this.store.finalizeInvoice(id))!.invoice;
   }
 
   listInvoices(orgId: string): Promise<Invoice[]> {
@@ -97,8 +93,6 @@ export class BillingService {
     const [plans, usage] = await Promise.all([this.store.listPlans(orgId), this.options.usage.totals(orgId, period)]);
     const currency = plans[0]?.currency ?? defaultCurrency;
     const priced = priceUsage(plans, usage, minorUnits(currency));
-    const write = await this.store.writeInvoice(orgId, period, currency, priced);
-    if (write.changed) this.options.onCommitted?.();
-    return write;
+    return this.store.writeInvoice(orgId, period, currency, priced);
   }
 }

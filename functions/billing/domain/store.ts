@@ -5,7 +5,7 @@ import type { TransactionSql } from 'postgres';
 /** A pool or a transaction: both run queries. */
 type Queryable = Sql | TransactionSql;
 import { Decimal } from '../../../shared/decimal.js';
-import { enqueueEvents } from '../../../shared/events/index.js';
+import { enqueueEvents } from '../../../shared/events/outbox-writer.js';
 import { uuidv7 } from '../../../shared/uuid.js';
 import { invoiceUpdated } from './events.js';
 import type { Period, SetPlanInput } from './inputs.js';

@@ -41,8 +41,6 @@ export interface UsageServiceOptions {
   metrics: Registry;
   /** Batches written at once (each holds a connection); leave some of the pool to the rest. */
   maxConcurrentWrites: number;
-  /** Called after events or aggregates were committed (to wake the outbox relay). */
-  onCommitted?: () => void;
   now?: () => Date;
 }
 
@@ -104,7 +102,6 @@ export class UsageService {
     for (const result of validated) if (result.ok) accepted.push({ ...result.event, id: uuidv7(now.getTime()), orgId });
 
     const inserted = accepted.length > 0 ? await this.batcher.submit(accepted) : [];
-    if (inserted.some((result) => !result.duplicate)) this.options.onCommitted?.();
 
     let next = 0;
     return validated.map((result): RecordOutcome => {
@@ -137,7 +134,6 @@ export class UsageService {
       const { consumed, changed } = await this.store.aggregateBatch(aggregationBatchSize, options.orgId);
       events += consumed;
       aggregatesChanged += changed.length;
-      if (changed.length > 0) this.options.onCommitted?.();
       if (consumed < aggregationBatchSize) break;
     }
     return { events, aggregatesChanged, durationSeconds: stopTimer() };

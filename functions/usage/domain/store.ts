@@ -1,6 +1,7 @@
 /** Usage's SQL. Only this file touches the `usage` schema. */
 import type { Sql } from '../../../shared/database.js';
-import { encodeCloudEvent, enqueueEvents, EventType } from '../../../shared/events/index.js';
+import { enqueueEvents } from '../../../shared/events/outbox-writer.js';
+import { encodeCloudEvent, EventType } from '../../../shared/events/types.js';
 import { aggregateUpdated, usageRecorded, type ChangedAggregate } from './events.js';
 import type { UsageEventInput } from './inputs.js';
 

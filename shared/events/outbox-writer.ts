@@ -1,0 +1,66 @@
+/**
+ * The write side of the transactional outbox: its table, the NOTIFY that wakes
+ * the relays, and `enqueueEvents` for use inside a service's transaction.
+ * Kept apart from the relay (./outbox.ts), so functions and the migrator do
+ * not carry the NATS client.
+ */
+import type { CloudEvent } from 'cloudevents';
+import type { TransactionSql } from 'postgres';
+import type { Sql } from '../database.js';
+import { encodeCloudEvent } from './types.js';
+
+/**
+ * Creates the `outbox` table in the current search_path: include it in a
+ * service's migration (which runs with `set local search_path to "<schema>"`).
+ * `payload` is the structured-mode CloudEvent.
+ */
+export const outboxTableSql = `
+  -- CloudEvents committed with their data, until the relay has them on JetStream.
+  create table outbox (
+    seq bigint generated always as identity primary key,
+    event_id text not null unique,
+    type text not null,
+    payload jsonb not null,
+    created_at timestamptz not null default now(),
+    attempts int not null default 0,
+    last_error text
+  );
+`;
+
+/** The channel an outbox insert notifies, with the schema as payload, so relays wake at once. */
+export const outboxNotifyChannel = 'polaris_outbox';
+
+/**
+ * A statement-level trigger that NOTIFYs `polaris_outbox` with the schema's
+ * name whenever rows are inserted into its `outbox` (delivered at commit).
+ * Include it after `outboxTableSql`, in the same search_path.
+ */
+export const outboxNotifySql = `
+  create function notify_outbox() returns trigger language plpgsql as $$
+  begin
+    perform pg_notify('${outboxNotifyChannel}', tg_table_schema);
+    return null;
+  end $$;
+  create trigger outbox_notify after insert on outbox for each statement execute function notify_outbox();
+`;
+
+/**
+ * Inserts events into `<schema>.outbox` in one statement. Pass the caller's
+ * transaction (`sql.begin(async (tx) => …enqueueEvents(tx, …))`) so the events
+ * commit or roll back with the data they describe; call the relay's `nudge()`
+ * after the commit. An event id already in the outbox is skipped.
+ *
+ * @returns how many events were new.
+ */
+export async function enqueueEvents(sql: Sql | TransactionSql, schema: string, events: readonly CloudEvent<unknown>[]): Promise<number> {
+  if (events.length === 0) return 0;
+  const encoded = events.map(encodeCloudEvent);
+  const result = await sql`
+    insert into ${sql(schema)}.outbox (event_id, type, payload)
+    select e.id, e.type, e.body::jsonb
+    from unnest(${encoded.map((e) => e.id)}::text[], ${encoded.map((e) => e.type)}::text[], ${encoded.map((e) => e.body)}::text[])
+      with ordinality as e (id, type, body, n)
+    order by e.n
+    on conflict (event_id) do nothing`;
+  return result.count;
+}

@@ -43,6 +43,7 @@ export const functionRegistry = [
 
   // Gateway
   { name: 'gateway', service: 'gateway', kind: 'http', module: 'gateway/graphql' },
+  { name: 'dashboard', service: 'gateway', kind: 'http', module: 'dashboard/dashboard' },
 ] as const satisfies readonly FunctionEntry[];
 
 export type FunctionName = (typeof functionRegistry)[number]['name'];

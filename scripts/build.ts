@@ -2,12 +2,14 @@
  * Bundles every function in the registry into one self-contained file,
  * `dist/functions/<name>/index.mjs`, that serves it on PORT as Knative runs it
  * (`node dist/functions/validate-api-key/index.mjs`). Also bundles the
- * migrator, `dist/migrate/index.mjs`, for the Kubernetes Job.
+ * migrator, `dist/migrate/index.mjs`, for the Kubernetes Job, and the
+ * dashboard's web page into `dist/functions/dashboard/public/`.
  */
 import { build, type BuildOptions, type Plugin } from 'esbuild';
 import { cpSync, rmSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { writeDashboardPage } from '../functions/dashboard/build-page.js';
 import { functionRegistry } from '../functions/registry.js';
 import type { FunctionEntry } from '../shared/runtime/function.js';
 
@@ -99,6 +101,8 @@ export async function buildAll(): Promise<Map<string, number>> {
     }),
   );
   builds.push(build({ ...common, entryPoints: [`${root}scripts/delivery.ts`], outfile: `${distDir}/delivery/index.mjs` }).then((result) => void sizes.set('delivery', outputBytes(result.metafile!))));
+  // The dashboard's web page (scripts, styles, HTML), served from the bundle's folder.
+  builds.push(writeDashboardPage(`${dirname(bundlePath('dashboard'))}/public`).then((bytes) => void sizes.set('dashboard (web page)', bytes)));
   await Promise.all(builds);
   return sizes;
 }

@@ -1,0 +1,37 @@
+# One small image per function, each carrying only its own bundle:
+#
+#   docker build --build-arg FUNCTION=ingest -t polaris-ingest .
+#
+# FUNCTION is a name from functions/registry.ts, or `migrate` (the migration
+# Job) or `delivery` (JetStream to the event functions). Every image shares the
+# build stage, so building all of them installs and bundles once.
+
+FROM node:20-bookworm-slim AS build
+WORKDIR /src
+COPY package.json package-lock.json ./
+# npm ci's postinstall applies these to node_modules before anything is bundled.
+COPY patches/ patches/
+RUN npm ci --no-audit --no-fund
+COPY . .
+RUN npm run build
+
+FROM build AS bundle
+ARG FUNCTION
+RUN set -eu; \
+    case "${FUNCTION:-}" in \
+      '') echo 'FUNCTION is required: --build-arg FUNCTION=<function name, migrate or delivery>' >&2; exit 1 ;; \
+      migrate|delivery) from="dist/${FUNCTION}" ;; \
+      *) from="dist/functions/${FUNCTION}" ;; \
+    esac; \
+    if [ ! -f "${from}/index.mjs" ]; then echo "FUNCTION=${FUNCTION} has no bundle: not in functions/registry.ts?" >&2; exit 1; fi; \
+    cp -R "${from}" /bundle
+
+# The bundle is self-contained (the gateway's GraphiQL assets sit beside it):
+# no node_modules, no sources, no npm at run time.
+FROM node:20-bookworm-slim
+ENV NODE_ENV=production PORT=8080
+WORKDIR /app
+COPY --from=bundle /bundle/ ./
+USER node
+EXPOSE 8080
+CMD ["node", "index.mjs"]

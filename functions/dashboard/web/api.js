@@ -1,0 +1,98 @@
+/**
+ * The dashboard's only way to Polaris: the public GraphQL API on the same
+ * origin, with the credential from this tab's session.
+ */
+
+/** @typedef {import('./types').Session} Session */
+/** @typedef {{ field: string, message: string }} FieldProblem */
+
+/** Everything the page keeps in sessionStorage is under this prefix, and goes at sign-out. */
+const storagePrefix = 'polaris.dashboard.';
+const sessionKey = `${storagePrefix}session`;
+
+/** An error answered by the API (its `extensions.code`), or a request that never got an answer. */
+export class GraphqlError extends Error {
+  /**
+   * @param {string} message
+   * @param {string} code `UNAUTHENTICATED`, `FORBIDDEN`, `BAD_USER_INPUT`, … or `NETWORK`
+   * @param {FieldProblem[]} [fields] the arguments at fault, for `BAD_USER_INPUT`
+   */
+  constructor(message, code, fields = []) {
+    super(message);
+    this.code = code;
+    this.fields = fields;
+  }
+}
+
+/** @returns {Session | null} */
+export function loadSession() {
+  try {
+    const stored = JSON.parse(sessionStorage.getItem(sessionKey) ?? 'null');
+    if ((stored?.role === 'organization' || stored?.role === 'operator') && typeof stored.credential === 'string') return stored;
+  } catch {
+    // A damaged entry is the same as none.
+  }
+  return null;
+}
+
+/** @param {Session} session */
+export function saveSession(session) {
+  sessionStorage.setItem(sessionKey, JSON.stringify(session));
+}
+
+export function clearSession() {
+  for (const key of Object.keys(sessionStorage)) if (key.startsWith(storagePrefix)) sessionStorage.removeItem(key);
+}
+
+/** How Identity makes API keys: `pol_` and 40 base64url characters. */
+const apiKeyPattern = /^pol_[\w-]{40}$/;
+
+/**
+ * An API key goes in `X-API-Key`; anything else (a JWT, the operator's admin
+ * token) in `Authorization: Bearer`, so an admin token entered as an
+ * organization's gets FORBIDDEN, which says what to do, not UNAUTHENTICATED.
+ * @param {Session} session
+ * @returns {Record<string, string>}
+ */
+function credentialHeaders(session) {
+  const isApiKey = session.role === 'organization' && apiKeyPattern.test(session.credential);
+  return isApiKey ? { 'x-api-key': session.credential } : { authorization: `Bearer ${session.credential}` };
+}
+
+/**
+ * Runs one GraphQL operation; resolves with its `data`, rejects with the
+ * first error.
+ * @template T
+ * @param {Session} session
+ * @param {string} query
+ * @param {Record<string, unknown>} [variables]
+ * @returns {Promise<T>}
+ */
+export async function graphql(session, query, variables = {}) {
+  /** @type {Response} */
+  let response;
+  try {
+    response = await fetch('/graphql', {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', accept: 'application/json', ...credentialHeaders(session) },
+      body: JSON.stringify({ query, variables }),
+      cache: 'no-store',
+    });
+  } catch {
+    throw new GraphqlError('Polaris cannot be reached. Check the connection; the figures refresh once it is back.', 'NETWORK');
+  }
+  /** @type {{ data?: T | null, errors?: { message: string, extensions?: { code?: string, fields?: FieldProblem[] } }[] }} */
+  let body;
+  try {
+    body = await response.json();
+  } catch {
+    throw new GraphqlError(`Polaris answered ${response.status} ${response.statusText} without a GraphQL body.`, `HTTP_${response.status}`);
+  }
+  const [error] = body.errors ?? [];
+  if (error) {
+    const code = error.extensions?.code ?? (response.status === 401 ? 'UNAUTHENTICATED' : `HTTP_${response.status}`);
+    throw new GraphqlError(error.message, code, error.extensions?.fields ?? []);
+  }
+  if (!body.data) throw new GraphqlError(`Polaris answered ${response.status} without data.`, `HTTP_${response.status}`);
+  return body.data;
+}

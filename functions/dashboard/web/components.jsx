@@ -1,0 +1,73 @@
+/** Small pieces both views use. */
+import { formatMoney } from './format.js';
+
+/** @typedef {import('preact').ComponentChildren} Children */
+
+/**
+ * An error as the API gave it: its message and its code, with the arguments
+ * at fault. Announced when it appears.
+ * @param {{ error: unknown, title?: string }} props
+ */
+export function ErrorMessage({ error, title }) {
+  if (!error) return null;
+  const { message, code, fields } = /** @type {{ message?: string, code?: string, fields?: { field: string, message: string }[] }} */ (error);
+  const problems = fields?.filter((problem) => !message?.includes(problem.message)) ?? [];
+  return (
+    <div class="alert alert-error" role="alert">
+      <p>
+        {title && <strong>{title} </strong>}
+        {message ?? String(error)}
+        {code && <code class="error-code">{code}</code>}
+      </p>
+      {problems.length > 0 && (
+        <ul>
+          {problems.map((problem) => (
+            <li key={problem.field}>
+              <code>{problem.field}</code>: {problem.message}
+            </li>
+          ))}
+        </ul>
+      )}
+    </div>
+  );
+}
+
+/** @param {{ title: string, children?: Children }} props */
+export function EmptyState({ title, children }) {
+  return (
+    <div class="empty">
+      <p class="empty-title">{title}</p>
+      {children && <p class="empty-text">{children}</p>}
+    </div>
+  );
+}
+
+/**
+ * An exact amount; `data-amount` holds the API's string as it came.
+ * @param {{ amount: string, currency: string, class?: string }} props
+ */
+export function Money({ amount, currency, class: className }) {
+  return (
+    <span class={['money', className].filter(Boolean).join(' ')} data-amount={amount} data-currency={currency}>
+      {formatMoney(amount, currency)}
+    </span>
+  );
+}
+
+/** @param {{ status: string }} props */
+export function StatusBadge({ status }) {
+  return <span class={`badge badge-${status === 'draft' ? 'draft' : status === 'finalized' ? 'final' : 'muted'}`}>{status}</span>;
+}
+
+/**
+ * A table that scrolls sideways inside its card on a narrow screen, so the
+ * page itself never does; focusable so the keyboard can scroll it too.
+ * @param {{ label: string, children: Children }} props
+ */
+export function TableScroll({ label, children }) {
+  return (
+    <div class="table-scroll" role="region" aria-label={label} tabIndex={0}>
+      {children}
+    </div>
+  );
+}

@@ -1,0 +1,275 @@
+#!/usr/bin/env bash
+# Deploys Polaris to a local kind cluster running Knative Serving, Kourier and
+# Knative Eventing: creates the cluster (kind-config.yaml), installs Knative at
+# the versions pinned below, builds one image per function and loads them into
+# the cluster, starts PostgreSQL and NATS, runs the migrations, deploys every
+# function of functions/registry.ts (listed in knative/functions.txt by
+# `npm run manifests`) with `kn service create --force`, then the aggregation
+# CronJob and the event delivery, and prints the URLs.
+#
+#   scripts/kind/deploy.sh            deploy; needs docker, kind, kubectl and kn
+#   scripts/kind/deploy.sh --dry-run  print every command, in order, running none
+#
+# Running it again is safe: it keeps the cluster, the data and the secrets, and
+# rolls out new revisions only when the working tree changed.
+#
+# Environment: POLARIS_KIND_CLUSTER (default polaris); POLARIS_IMAGE_TAG
+# (default: a hash of the working tree, so unchanged code keeps its revisions).
+set -eEuo pipefail
+
+cd "$(dirname "$0")/../.."
+
+readonly KNATIVE_SERVING_VERSION=1.22.1
+readonly KOURIER_VERSION=1.22.1
+readonly KNATIVE_EVENTING_VERSION=1.22.2
+readonly SERVING_RELEASE="https://github.com/knative/serving/releases/download/knative-v${KNATIVE_SERVING_VERSION}"
+readonly KOURIER_RELEASE="https://github.com/knative-extensions/net-kourier/releases/download/knative-v${KOURIER_VERSION}"
+readonly EVENTING_RELEASE="https://github.com/knative/eventing/releases/download/knative-v${KNATIVE_EVENTING_VERSION}"
+
+readonly CLUSTER="${POLARIS_KIND_CLUSTER:-polaris}"
+readonly NAMESPACE=polaris
+readonly DOMAIN=127.0.0.1.sslip.io
+# Images the Dockerfile builds besides the functions (scripts/manifests.ts: processImageNames).
+readonly PROCESS_IMAGES=(migrate delivery)
+readonly STEPS=11
+
+usage() {
+  sed -n '2,/^set -eEuo pipefail/p' "$0" | sed '$d; s/^# \{0,1\}//'
+}
+
+dry_run=false
+for arg in "$@"; do
+  case "$arg" in
+    --dry-run) dry_run=true ;;
+    -h | --help) usage; exit 0 ;;
+    *) echo "deploy.sh: unknown option '$arg' (see --help)" >&2; exit 2 ;;
+  esac
+done
+
+# --- how each command is shown and run --------------------------------------
+
+# Quotes a word for the shell only when it needs it, so the plan stays readable.
+quote() {
+  if [[ "$1" =~ ^[A-Za-z0-9_./:=@%+,-]+$ ]]; then
+    printf '%s' "$1"
+  else
+    printf "'%s'" "${1//\'/\'\\\'\'}"
+  fi
+}
+
+quote_all() {
+  local out="" word
+  for word in "$@"; do out+="${out:+ }$(quote "$word")"; done
+  printf '%s' "$out"
+}
+
+step_number=0
+step_title=""
+step_hint=""
+
+# Starts a step: its title, and what to do when it fails.
+step() {
+  step_number=$((step_number + 1))
+  step_title="$1"
+  step_hint="$2"
+  if $dry_run; then
+    printf '\n# [%d/%d] %s\n' "$step_number" "$STEPS" "$step_title"
+  else
+    printf '\n\033[1m==> [%d/%d] %s\033[0m\n' "$step_number" "$STEPS" "$step_title"
+  fi
+}
+
+# Runs one command (or prints it, with --dry-run).
+run() {
+  if $dry_run; then
+    quote_all "$@"
+    printf '\n'
+  else
+    printf '  $ %s\n' "$(quote_all "$@")"
+    "$@"
+  fi
+}
+
+# Runs one command like run, trying again for a while: a webhook that was just
+# installed may not answer at once.
+run_retrying() {
+  local attempt
+  if $dry_run; then
+    run "$@"
+    return
+  fi
+  for attempt in 1 2 3 4 5 6; do
+    run "$@" && return
+    ((attempt < 6)) || return 1
+    echo "  (trying again in 10 s)"
+    sleep 10
+  done
+}
+
+# Runs a shell snippet: pipes, conditionals (or prints it, with --dry-run).
+run_shell() {
+  if $dry_run; then
+    printf '%s\n' "$1"
+  else
+    printf '  $ %s\n' "$1"
+    bash -euo pipefail -c "$1"
+  fi
+}
+
+on_failure() {
+  local status=$?
+  if ((step_number > 0)); then
+    printf '\ndeploy.sh: step %d/%d failed: %s\n  %s\n  Then run scripts/kind/deploy.sh again: finished steps are kept.\n' \
+      "$step_number" "$STEPS" "$step_title" "$step_hint" >&2
+  fi
+  exit "$status"
+}
+trap on_failure ERR
+
+# --- what the steps need ------------------------------------------------------
+
+# A tag that changes exactly when the working tree does: the hash of a tree
+# holding every file git does not ignore, committed or not.
+source_tag() {
+  local scratch tree
+  if ! git rev-parse --is-inside-work-tree >/dev/null 2>&1; then
+    date -u +%Y%m%d%H%M%S
+    return
+  fi
+  scratch=$(mktemp -d)
+  GIT_INDEX_FILE="$scratch/index" git add -A . >/dev/null
+  tree=$(GIT_INDEX_FILE="$scratch/index" git write-tree)
+  rm -rf "$scratch"
+  printf '%s' "${tree:0:12}"
+}
+
+readonly TAG="${POLARIS_IMAGE_TAG:-$(source_tag)}"
+
+image() {
+  printf 'kind.local/polaris-%s:%s' "$1" "$TAG"
+}
+
+# The committed manifests name images with the tag `dev`; deploy this build's.
+with_tag() {
+  printf 'sed %s %s' "$(quote "s|\\(image: kind.local/polaris-[a-z0-9-]*\\):dev\$|\\1:$TAG|")" "$1"
+}
+
+functions=()
+while IFS= read -r name; do
+  [[ -n "$name" ]] && functions+=("$name")
+done <knative/functions.txt
+if ((${#functions[@]} == 0)); then
+  echo "deploy.sh: knative/functions.txt lists no function: run npm run manifests" >&2
+  exit 1
+fi
+
+host_port=$(awk '/hostPort:/ { print $2; exit }' kind-config.yaml)
+port_suffix=""
+[[ "$host_port" == 80 ]] || port_suffix=":$host_port"
+readonly INGEST_URL="http://ingest.${NAMESPACE}.${DOMAIN}${port_suffix}"
+readonly GATEWAY_URL="http://gateway.${NAMESPACE}.${DOMAIN}${port_suffix}"
+
+# --- the plan -----------------------------------------------------------------
+
+if $dry_run; then
+  printf '# Polaris on kind: the commands scripts/kind/deploy.sh runs, in order (run from the repository root).\n'
+  printf '# Needs docker, kind (0.30 or later), kubectl and kn on the PATH. Image tag: %s\n' "$TAG"
+fi
+
+step "Creating the kind cluster $CLUSTER, unless it exists" "Install what is missing: docker, kind (https://kind.sigs.k8s.io), kubectl, kn (https://knative.dev/docs/client/)."
+if ! $dry_run; then
+  for tool in docker kind kubectl kn; do
+    command -v "$tool" >/dev/null || { echo "deploy.sh: $tool is not on the PATH" >&2; false; }
+  done
+  docker info >/dev/null 2>&1 || { echo "deploy.sh: docker answers no commands: is the daemon running?" >&2; false; }
+fi
+run_shell "kind get clusters 2>/dev/null | grep -x $(quote "$CLUSTER") >/dev/null || kind create cluster --name $(quote "$CLUSTER") --config kind-config.yaml --wait 120s"
+run kubectl config use-context "kind-$CLUSTER"
+
+step "Installing Knative Serving v$KNATIVE_SERVING_VERSION" "kubectl get pods -n knative-serving shows what is not ready."
+run kubectl apply -f "$SERVING_RELEASE/serving-crds.yaml"
+run kubectl wait --for=condition=Established --timeout=120s crd -l knative.dev/crd-install=true
+run kubectl apply -f "$SERVING_RELEASE/serving-core.yaml"
+run kubectl wait --for=condition=Available --timeout=300s deployment --all -n knative-serving
+
+step "Installing Kourier v$KOURIER_VERSION and the $DOMAIN domain" "kubectl get pods -n kourier-system shows what is not ready."
+run kubectl apply -f "$KOURIER_RELEASE/kourier.yaml"
+run kubectl apply -f scripts/kind/kourier-ingress.yaml
+run_retrying kubectl patch configmap/config-network -n knative-serving --type merge -p '{"data":{"ingress-class":"kourier.ingress.networking.knative.dev"}}'
+run_retrying kubectl patch configmap/config-domain -n knative-serving --type merge -p "{\"data\":{\"$DOMAIN\":\"\"}}"
+run kubectl wait --for=condition=Available --timeout=300s deployment --all -n kourier-system
+run kubectl wait --for=condition=Available --timeout=300s deployment --all -n knative-serving
+
+step "Installing Knative Eventing v$KNATIVE_EVENTING_VERSION" "kubectl get pods -n knative-eventing shows what is not ready."
+run kubectl apply -f "$EVENTING_RELEASE/eventing-crds.yaml"
+run kubectl wait --for=condition=Established --timeout=120s crd -l knative.dev/crd-install=true
+run kubectl apply -f "$EVENTING_RELEASE/eventing-core.yaml"
+run kubectl wait --for=condition=Available --timeout=300s deployment --all -n knative-eventing
+
+step "Building ${#functions[@]} function images and ${#PROCESS_IMAGES[@]} more, tag $TAG" "The docker build output above names the failing stage; npm run build shows the same errors locally."
+images=()
+for name in "${functions[@]}" "${PROCESS_IMAGES[@]}"; do
+  run docker build --build-arg "FUNCTION=$name" -t "$(image "$name")" .
+  images+=("$(image "$name")")
+done
+
+step "Loading the images into the cluster" "kind load needs the cluster created in step 1: kind get clusters."
+run kind load docker-image --name "$CLUSTER" "${images[@]}"
+
+step "Starting PostgreSQL and NATS" "kubectl get pods -n $NAMESPACE; kubectl describe statefulset -n $NAMESPACE."
+run kubectl apply -f knative/00-namespace.yaml -f knative/10-config.yaml
+# Random secrets, made once: PostgreSQL keeps the password its volume was created with.
+run_shell "if kubectl get secret polaris-secrets polaris-postgres -n $NAMESPACE >/dev/null 2>&1; then
+  echo 'Secrets polaris-secrets and polaris-postgres exist: kept'
+else
+  postgres_password=\$(head -c 24 /dev/urandom | od -An -tx1 | tr -d ' \\n')
+  kubectl create secret generic polaris-postgres -n $NAMESPACE \\
+    --from-literal=POSTGRES_PASSWORD=\"\$postgres_password\" \\
+    --dry-run=client -o yaml | kubectl apply -f -
+  kubectl create secret generic polaris-secrets -n $NAMESPACE \\
+    --from-literal=DATABASE_URL=\"postgres://polaris:\$postgres_password@postgres.$NAMESPACE.svc.cluster.local:5432/polaris\" \\
+    --from-literal=POLARIS_ADMIN_TOKEN=\"pol_admin_\$(head -c 24 /dev/urandom | od -An -tx1 | tr -d ' \\n')\" \\
+    --from-literal=POLARIS_JWT_SECRET=\"\$(head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \\n')\" \\
+    --dry-run=client -o yaml | kubectl apply -f -
+fi"
+run kubectl apply -f knative/20-postgres.yaml -f knative/21-nats.yaml
+run kubectl rollout status statefulset/postgres -n "$NAMESPACE" --timeout=300s
+run kubectl rollout status statefulset/nats -n "$NAMESPACE" --timeout=300s
+
+step "Migrating the database" "kubectl logs job/polaris-migrate -n $NAMESPACE shows why."
+run kubectl delete job polaris-migrate -n "$NAMESPACE" --ignore-not-found
+run_shell "$(with_tag knative/30-migrate-job.yaml) | kubectl apply -f -"
+run kubectl wait --for=condition=complete --timeout=300s job/polaris-migrate -n "$NAMESPACE"
+
+step "Deploying ${#functions[@]} functions with kn" "kn service describe <function> -n $NAMESPACE and kubectl logs -n $NAMESPACE -l serving.knative.dev/service=<function> -c function show why."
+for name in "${functions[@]}"; do
+  run kn service create "$name" -n "$NAMESPACE" -f "knative/functions/$name.yaml" --image "$(image "$name")" --force --no-wait
+done
+run kubectl wait --for=condition=Ready --timeout=600s ksvc --all -n "$NAMESPACE"
+run kn service list -n "$NAMESPACE"
+
+step "Scheduling aggregation (CronJob and SinkBinding)" "kubectl describe sinkbinding aggregation-cron -n $NAMESPACE shows why."
+run kubectl apply -f knative/50-aggregation-cronjob.yaml
+run kubectl wait --for=condition=Ready --timeout=120s sinkbinding/aggregation-cron -n "$NAMESPACE"
+
+step "Starting the event delivery" "kubectl logs deployment/polaris-delivery -n $NAMESPACE shows why."
+run_shell "$(with_tag knative/60-delivery.yaml) | kubectl apply -f -"
+run kubectl rollout status deployment/polaris-delivery -n "$NAMESPACE" --timeout=300s
+
+try_it="ADMIN=\$(kubectl get secret polaris-secrets -n $NAMESPACE -o jsonpath='{.data.POLARIS_ADMIN_TOKEN}' | base64 -d)
+curl -s $GATEWAY_URL/graphql -H \"Authorization: Bearer \$ADMIN\" -H 'Content-Type: application/json' \\
+  -d '{\"query\": \"mutation { createOrganization(name: \\\"Acme\\\") { organization { id name } apiKey } }\"}'
+KEY=<apiKey from the answer>
+curl -s $INGEST_URL/ingest -H \"X-API-Key: \$KEY\" -H 'Content-Type: application/json' \\
+  -d '{\"metric\": \"api_calls\", \"quantity\": 5}'
+kubectl get pods -n $NAMESPACE -w    # functions scale to zero about a minute after their last request"
+
+if $dry_run; then
+  printf '\n# Then try it:\n# %s\n' "${try_it//$'\n'/$'\n'# }"
+else
+  printf '\n\033[1mPolaris is deployed.\033[0m\n'
+  printf '  ingest    %s/ingest\n' "$INGEST_URL"
+  printf '  GraphQL   %s/graphql   (GraphiQL: %s/graphiql)\n' "$GATEWAY_URL" "$GATEWAY_URL"
+  printf '  Admin token: %s\n' "$(kubectl get secret polaris-secrets -n "$NAMESPACE" -o jsonpath='{.data.POLARIS_ADMIN_TOKEN}' | base64 -d)"
+  printf '\nTry it:\n%s\n' "$try_it"
+fi

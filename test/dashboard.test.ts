@@ -1,0 +1,382 @@
+/**
+ * The dashboard in a real browser: Debian's Chromium, driven by
+ * playwright-core, against `npm start`. The figures the page shows are
+ * compared with what GraphQL answers; a screenshot of each step goes to
+ * test-artifacts/dashboard/.
+ */
+import { spawnSync } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { Browser, BrowserContext, Locator, Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { collectPageErrors, launchChromium, screenshotter, waitForAttribute } from './support/browser.js';
+import { createTestDatabase, type TestDatabase } from './support/database.js';
+import { deleteStream } from './support/nats.js';
+import { graphqlCall, startPolaris, type PolarisProcess } from './support/polaris-process.js';
+
+const suffix = randomBytes(4).toString('hex');
+const stream = `TEST_DASHBOARD_${suffix}`;
+const screenshot = screenshotter('test-artifacts/dashboard');
+const desktop = { viewport: { width: 1280, height: 900 }, locale: 'en-US' };
+const phone = { viewport: { width: 390, height: 844 }, deviceScaleFactor: 2, isMobile: true, hasTouch: true, locale: 'en-US' };
+
+let browser: Browser;
+let db: TestDatabase;
+let polaris: PolarisProcess;
+let organizationId: string;
+let apiKey: string;
+const contexts: BrowserContext[] = [];
+
+const operator = () => ({ authorization: `Bearer ${polaris.adminToken}` });
+const tenant = () => ({ 'x-api-key': apiKey });
+
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+async function gql(query: string, variables: object, headers: Record<string, string>): Promise<any> {
+  const { data, errors } = await graphqlCall(polaris.http, query, variables, headers);
+  if (errors) throw new Error(`GraphQL: ${JSON.stringify(errors)}`);
+  return data;
+}
+
+async function ingest(events: object[]): Promise<void> {
+  const response = await fetch(`${polaris.http}/ingest`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', 'x-api-key': apiKey },
+    body: JSON.stringify(events),
+  });
+  const body = (await response.json()) as { results: { status: string }[] };
+  expect(response.ok, JSON.stringify(body)).toBe(true);
+  expect(body.results.every((result) => result.status === 'accepted'), JSON.stringify(body)).toBe(true);
+}
+
+async function waitFor<T>(what: string, probe: () => Promise<T | undefined>, timeoutMs = 30_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await probe();
+    if (value !== undefined) return value;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 250));
+  }
+}
+
+async function newPage(options: object = desktop): Promise<{ page: Page; errors: string[] }> {
+  const context = await browser.newContext(options);
+  contexts.push(context);
+  const page = await context.newPage();
+  return { page, errors: collectPageErrors(page) };
+}
+
+async function signIn(page: Page, role: 'organization' | 'operator', credential: string): Promise<void> {
+  await page.goto(`${polaris.http}/dashboard`);
+  if (role === 'operator') await page.getByLabel('Operator').check();
+  await page.getByLabel(role === 'operator' ? 'Admin token' : 'API key or JWT').fill(credential);
+  await page.getByRole('button', { name: 'Sign in' }).click();
+  await page.getByRole('heading', { level: 1, name: role === 'operator' ? 'Organizations' : 'Acme Rockets' }).waitFor();
+}
+
+/** Nothing wider than the screen: the page never scrolls sideways. */
+async function expectNoSidewaysScroll(page: Page): Promise<void> {
+  const [scrollWidth, innerWidth] = (await page.evaluate('[document.documentElement.scrollWidth, window.innerWidth]')) as [number, number];
+  expect(scrollWidth).toBeLessThanOrEqual(innerWidth);
+}
+
+const draftAmount = (page: Page): Locator => page.locator('[data-current-invoice] .amount-big');
+
+/** UTC days of this month up to today, the last five at most: `YYYY-MM-DD`. */
+function recentDaysOfThisMonth(): string[] {
+  const today = new Date();
+  const days: string[] = [];
+  for (let back = 5; back >= 0; back--) {
+    const day = new Date(Date.UTC(today.getUTCFullYear(), today.getUTCMonth(), today.getUTCDate() - back));
+    if (day.getUTCMonth() === today.getUTCMonth()) days.push(day.toISOString().slice(0, 10));
+  }
+  return days;
+}
+
+beforeAll(async () => {
+  // First, so a machine without Chromium fails at once with what to install.
+  browser = await launchChromium();
+  db = await createTestDatabase({ migrate: false });
+  polaris = await startPolaris({
+    DATABASE_URL: db.url,
+    POLARIS_STATE_DIR: mkdtempSync(join(tmpdir(), 'polaris-dashboard-')),
+    POLARIS_NATS_STREAM: stream,
+    POLARIS_NATS_SUBJECT_PREFIX: `test.dashboard.${suffix}`,
+    POLARIS_AGGREGATION_INTERVAL: '1',
+  });
+
+  const created = await gql('mutation { createOrganization(name: "Acme Rockets") { organization { id } apiKey } }', {}, operator());
+  organizationId = created.createOrganization.organization.id;
+  apiKey = created.createOrganization.apiKey;
+  const setPlan = 'mutation($o: ID!, $n: String!, $m: String!, $p: Decimal!, $q: Decimal!) { setPlan(organizationId: $o, name: $n, metric: $m, unitPrice: $p, freeQuota: $q) { id } }';
+  await gql(setPlan, { o: organizationId, n: 'API calls', m: 'api_calls', p: '0.002', q: '100' }, operator());
+  await gql(setPlan, { o: organizationId, n: 'Storage', m: 'storage_gb', p: '0.25', q: '10' }, operator());
+
+  // A few days of usage; today's events carry no timestamp (the time of receipt).
+  const days = recentDaysOfThisMonth();
+  const calls = [120, 340, 90, 410, 260, 180];
+  const storage = [12.5, 13.25, 13.75, 14, 15.5, 16.25];
+  const events = days.flatMap((day, index) => {
+    const at = index === days.length - 1 ? {} : { timestamp: `${day}T12:00:00Z` };
+    return [
+      { metric: 'api_calls', quantity: calls[index]!, idempotency_key: `calls-${day}`, ...at },
+      { metric: 'storage_gb', quantity: storage[index]!, idempotency_key: `storage-${day}`, ...at },
+    ];
+  });
+  // A metric without a plan: the page shows it once the viewer adds its name.
+  await ingest([...events, { metric: 'exports', quantity: 7, idempotency_key: 'exports-1' }]);
+  const sent = { api_calls: calls.slice(0, days.length).reduce((a, b) => a + b, 0), storage_gb: storage.slice(0, days.length).reduce((a, b) => a + b, 0) };
+  await waitFor('the draft invoice to price every event', async () => {
+    const { invoices } = await gql('{ invoices { lineItems { metric quantity } } }', {}, tenant());
+    const lines: { metric: string; quantity: string }[] = invoices[0]?.lineItems ?? [];
+    const priced = (metric: keyof typeof sent) => Number(lines.find((line) => line.metric === metric)?.quantity) === sent[metric];
+    return priced('api_calls') && priced('storage_gb') ? true : undefined;
+  });
+}, 120_000);
+
+afterAll(async () => {
+  for (const context of contexts) await context.close();
+  await browser?.close();
+  await polaris?.stop();
+  await deleteStream('nats://127.0.0.1:4222', stream);
+  await db?.drop();
+});
+
+describe('GET /dashboard', () => {
+  it('serves the page with its content type, cache policy and a same-origin Content-Security-Policy', async () => {
+    const response = await fetch(`${polaris.http}/dashboard`);
+    expect(response.status).toBe(200);
+    expect(response.headers.get('content-type')).toBe('text/html; charset=utf-8');
+    expect(response.headers.get('cache-control')).toBe('no-cache');
+    const csp = response.headers.get('content-security-policy') ?? '';
+    for (const directive of ["default-src 'none'", "script-src 'self'", "style-src 'self'", "connect-src 'self'", "frame-ancestors 'none'"]) expect(csp).toContain(directive);
+    expect(response.headers.get('x-content-type-options')).toBe('nosniff');
+
+    const html = await response.text();
+    const script = /src="(\/dashboard\/app-[A-Z0-9]+\.js)"/.exec(html)?.[1];
+    const stylesheet = /href="(\/dashboard\/app-[A-Z0-9]+\.css)"/.exec(html)?.[1];
+    expect(script).toBeDefined();
+    expect(stylesheet).toBeDefined();
+    const js = await fetch(`${polaris.http}${script}`, { headers: { 'accept-encoding': 'br' } });
+    expect(js.headers.get('content-type')).toBe('text/javascript; charset=utf-8');
+    expect(js.headers.get('cache-control')).toBe('public, max-age=31536000, immutable');
+    expect(js.headers.get('content-encoding')).toBe('br');
+    const css = await fetch(`${polaris.http}${stylesheet}`);
+    expect(css.headers.get('content-type')).toBe('text/css; charset=utf-8');
+
+    const etag = response.headers.get('etag')!;
+    expect((await fetch(`${polaris.http}/dashboard`, { headers: { 'if-none-match': etag } })).status).toBe(304);
+    expect((await fetch(`${polaris.http}/dashboard/nope.js`)).status).toBe(404);
+    expect((await fetch(`${polaris.http}/dashboard/index.html`)).status).toBe(404);
+  });
+
+  it("type-checks the page's scripts against the DOM (functions/dashboard/web/tsconfig.json)", () => {
+    const result = spawnSync(join(process.cwd(), 'node_modules/.bin/tsc'), ['-p', 'functions/dashboard/web'], { encoding: 'utf8' });
+    expect(result.stdout + result.stderr).toBe('');
+    expect(result.status).toBe(0);
+  }, 60_000);
+});
+
+describe('the dashboard in Chromium', () => {
+  let organizationPage: Page;
+  let organizationErrors: string[];
+
+  it('shows an organization its daily usage and its draft invoice, as GraphQL answers them', async () => {
+    ({ page: organizationPage, errors: organizationErrors } = await newPage());
+    const page = organizationPage;
+    await signIn(page, 'organization', apiKey);
+
+    for (const metric of ['api_calls', 'storage_gb']) {
+      const { usage } = await gql('query($m: String!) { usage(metric: $m) { total periodStart } }', { m: metric }, tenant());
+      expect(usage.length).toBeGreaterThan(0);
+      for (const day of usage as { total: number; periodStart: string }[]) {
+        await waitForAttribute(page.locator(`[data-metric="${metric}"][data-day="${day.periodStart.slice(0, 10)}"]`), 'data-total', String(day.total));
+      }
+      const month = (usage as { total: number }[]).reduce((sum, day) => sum + day.total, 0);
+      await waitForAttribute(page.locator(`[data-metric-total="${metric}"]`), 'data-value', String(month));
+    }
+    const { invoices } = await gql('{ invoices { amount currency status } }', {}, tenant());
+    expect(invoices[0]).toMatchObject({ status: 'draft', currency: 'USD' });
+    await waitForAttribute(draftAmount(page), 'data-amount', invoices[0].amount);
+    expect(await draftAmount(page).textContent()).toBe(`$${invoices[0].amount}`);
+    expect(await page.locator('.chart canvas').count()).toBeGreaterThan(0);
+    await screenshot(page, 'organization');
+
+    // A metric's figure shows or hides it in the chart, so a small one can be read beside a large one.
+    const callsToggle = page.locator('[data-metric-total="api_calls"] button');
+    await callsToggle.click();
+    await waitForAttribute(callsToggle, 'aria-pressed', 'false');
+    await screenshot(page, 'organization-one-metric');
+    await callsToggle.press('Enter');
+    await waitForAttribute(callsToggle, 'aria-pressed', 'true');
+
+    // A metric no plan names shows once its name is added.
+    expect(await page.locator('[data-metric-total="exports"]').count()).toBe(0);
+    await page.getByLabel('Follow another metric').fill('exports');
+    await page.getByRole('button', { name: 'Add', exact: true }).click();
+    const exports = await waitFor('the unplanned usage to be aggregated', async () => {
+      const { usage } = await gql('{ usage(metric: "exports") { total } }', {}, tenant());
+      return usage.length > 0 ? (usage as { total: number }[]) : undefined;
+    });
+    await waitForAttribute(page.locator('[data-metric-total="exports"]'), 'data-value', String(exports.reduce((sum, day) => sum + day.total, 0)));
+    await page.getByRole('button', { name: 'Stop following exports' }).click();
+    await page.locator('[data-metric-total="exports"]').waitFor({ state: 'detached' });
+
+    // The credential lives in this tab's sessionStorage only, never in the address.
+    expect(page.url()).not.toContain(apiKey);
+    expect(await page.evaluate('localStorage.length')).toBe(0);
+    expect(await page.evaluate('sessionStorage.getItem("polaris.dashboard.session")')).toContain(apiKey);
+    expect(organizationErrors).toEqual([]);
+  }, 60_000);
+
+  it('follows new usage: the draft amount changes without a reload', async () => {
+    const page = organizationPage;
+    await page.evaluate('window.notReloaded = true');
+    const before = await draftAmount(page).getAttribute('data-amount');
+    await ingest([{ metric: 'api_calls', quantity: 2500, idempotency_key: 'more-calls' }]);
+    const after = await waitFor("GraphQL's draft amount to change", async () => {
+      const { invoices } = await gql('{ invoices { amount } }', {}, tenant());
+      return invoices[0].amount !== before ? (invoices[0].amount as string) : undefined;
+    });
+    await waitForAttribute(draftAmount(page), 'data-amount', after, 20_000);
+    expect(await page.evaluate('window.notReloaded')).toBe(true);
+    await screenshot(page, 'organization-updated');
+    expect(organizationErrors).toEqual([]);
+  }, 60_000);
+
+  it('lets the operator create a key (shown once), set a plan, revoke a key, and generate and finalize an invoice', async () => {
+    const { page, errors } = await newPage();
+    await page.context().grantPermissions(['clipboard-read', 'clipboard-write'], { origin: polaris.http });
+    await signIn(page, 'operator', polaris.adminToken);
+    await page.getByRole('button', { name: /Acme Rockets/ }).click();
+    await page.getByRole('heading', { level: 2, name: 'Acme Rockets' }).waitFor();
+    await screenshot(page, 'operator');
+
+    // A new key: shown once, copyable, and it works.
+    await page.getByRole('button', { name: 'Create API key' }).click();
+    const shown = page.locator('[data-new-api-key]');
+    await shown.waitFor();
+    const newKey = (await shown.textContent())!.trim();
+    expect(newKey).toMatch(/^pol_\S{40}$/);
+    expect((await gql('{ me { id } }', {}, { 'x-api-key': newKey })).me.id).toBe(organizationId);
+    await page.getByRole('button', { name: 'Copy' }).click();
+    await page.getByText('Copied to the clipboard.').waitFor();
+    expect(await page.evaluate('navigator.clipboard.readText()')).toBe(newKey);
+    await screenshot(page, 'operator-new-key');
+    await page.getByRole('button', { name: 'I have stored it' }).click();
+    expect(await page.content()).not.toContain(newKey);
+
+    // A plan.
+    await page.getByLabel('Plan name').fill('Events');
+    await page.getByLabel('Metric', { exact: true }).fill('events');
+    await page.getByLabel('Unit price').fill('0.0005');
+    await page.getByLabel('Free quota').fill('1000');
+    await page.getByRole('button', { name: 'Save plan' }).click();
+    await page.getByText('Plan for events saved.').waitFor();
+    const { organization } = await gql('query($id: ID!) { organization(id: $id) { plans { metric unitPrice freeQuota } apiKeys { id prefix revokedAt } } }', { id: organizationId }, operator());
+    const plan = organization.plans.find((p: { metric: string }) => p.metric === 'events');
+    expect(plan).toMatchObject({ unitPrice: '0.0005' });
+    await waitForAttribute(page.locator('[data-plan-metric="events"] [data-unit-price]'), 'data-unit-price', plan.unitPrice);
+    await waitForAttribute(page.locator('[data-plan-metric="events"] [data-free-quota]'), 'data-free-quota', plan.freeQuota);
+
+    // Revoking the new key, after confirming.
+    const key = organization.apiKeys.find((k: { prefix: string }) => newKey.startsWith(k.prefix));
+    await page.getByRole('button', { name: `Revoke ${key.prefix}…` }).click();
+    await page.getByRole('button', { name: 'Revoke key' }).click();
+    await waitForAttribute(page.locator(`[data-api-key-id="${key.id}"]`), 'data-revoked', 'true');
+    const keys = (await gql('query($id: ID!) { organization(id: $id) { apiKeys { id revokedAt } } }', { id: organizationId }, operator())).organization.apiKeys;
+    expect(keys.find((k: { id: string }) => k.id === key.id).revokedAt).not.toBeNull();
+
+    // Last month's invoice: generated, then finalized.
+    const now = new Date();
+    const lastMonth = new Date(Date.UTC(now.getUTCFullYear(), now.getUTCMonth() - 1, 1));
+    const thisMonth = new Date(Date.UTC(now.getUTCFullYear(), now.getUTCMonth(), 1));
+    await page.getByLabel('From (UTC, included)').fill(lastMonth.toISOString().slice(0, 10));
+    await page.getByLabel('To (UTC, excluded)').fill(thisMonth.toISOString().slice(0, 10));
+    await page.getByRole('button', { name: 'Generate invoice' }).click();
+    await page.getByText('Invoice generated.').waitFor();
+    const generated = (await gql('{ invoices { id periodStart status } }', {}, tenant())).invoices.find(
+      (invoice: { periodStart: string }) => invoice.periodStart === lastMonth.toISOString(),
+    );
+    expect(generated).toMatchObject({ status: 'draft' });
+    const monthName = lastMonth.toLocaleString('en-US', { month: 'long', year: 'numeric', timeZone: 'UTC' });
+    await page.getByRole('button', { name: `Finalize the invoice for ${monthName}` }).click();
+    await page.getByRole('button', { name: 'Finalize', exact: true }).click();
+    await waitForAttribute(page.locator(`[data-invoice-id="${generated.id}"]`), 'data-status', 'finalized');
+    await screenshot(page, 'operator-after-changes');
+    expect(errors).toEqual([]);
+  }, 90_000);
+
+  it('signs in with the keyboard alone: Tab, arrows, typing and Enter, with a visible focus', async () => {
+    const { page, errors } = await newPage();
+    await page.goto(`${polaris.http}/dashboard`);
+    const credentialId = await page.getByLabel('API key or JWT').getAttribute('id');
+    const focusedId = async () => (await page.evaluate('document.activeElement?.id ?? null')) as string | null;
+    for (let presses = 0; presses < 6 && (await focusedId()) !== credentialId; presses++) {
+      await page.keyboard.press('Tab');
+    }
+    expect(await focusedId()).toBe(credentialId);
+    expect(await page.evaluate('getComputedStyle(document.activeElement).outlineStyle')).toBe('solid');
+    await page.keyboard.type(apiKey);
+    await screenshot(page, 'keyboard-focus');
+    await page.keyboard.press('Enter');
+    await page.getByRole('heading', { level: 1, name: 'Acme Rockets' }).waitFor();
+
+    // Back out and in as the operator: the heading has focus, Sign out is one Shift+Tab before it.
+    await page.keyboard.press('Shift+Tab');
+    expect(await page.evaluate('document.activeElement?.textContent')).toBe('Sign out');
+    await page.keyboard.press('Enter');
+    await page.getByText('You signed out.').waitFor();
+    await page.keyboard.press('Tab'); // the role's radio group, on Organization
+    await page.keyboard.press('ArrowRight'); // Operator
+    await page.keyboard.press('Tab');
+    expect(await focusedId()).toBe(await page.getByLabel('Admin token').getAttribute('id'));
+    await page.keyboard.type(polaris.adminToken);
+    await page.keyboard.press('Enter');
+    await page.getByRole('heading', { level: 1, name: 'Organizations' }).waitFor();
+    expect(errors).toEqual([]);
+  }, 60_000);
+
+  it('fits a phone screen without scrolling sideways', async () => {
+    const { page, errors } = await newPage(phone);
+    await page.goto(`${polaris.http}/dashboard`);
+    await expectNoSidewaysScroll(page);
+    await screenshot(page, 'phone-sign-in');
+
+    await signIn(page, 'organization', apiKey);
+    await page.locator('.chart canvas').first().waitFor();
+    await expectNoSidewaysScroll(page);
+    await screenshot(page, 'phone-organization');
+
+    await page.getByRole('button', { name: 'Sign out' }).click();
+    await signIn(page, 'operator', polaris.adminToken);
+    await page.getByRole('heading', { level: 2, name: 'Acme Rockets' }).waitFor();
+    await expectNoSidewaysScroll(page);
+    await screenshot(page, 'phone-operator');
+    expect(errors).toEqual([]);
+  }, 60_000);
+
+  it("shows the API's error with its code, and sends an ended session back to sign-in", async () => {
+    const { page } = await newPage();
+    await page.goto(`${polaris.http}/dashboard`);
+    await page.getByLabel('API key or JWT').fill(`pol_${'x'.repeat(40)}`);
+    await page.getByRole('button', { name: 'Sign in' }).click();
+    await page.getByRole('alert').filter({ hasText: 'UNAUTHENTICATED' }).waitFor();
+    await screenshot(page, 'sign-in-error');
+
+    // The operator's token is not an organization's: the page says which role to pick.
+    await page.getByLabel('API key or JWT').fill(polaris.adminToken);
+    await page.getByRole('button', { name: 'Sign in' }).click();
+    await page.getByRole('alert').filter({ hasText: 'FORBIDDEN' }).filter({ hasText: 'sign in as Operator' }).waitFor();
+
+    // A session whose credential stops working ends, back at sign-in with the reason.
+    await signIn(page, 'organization', apiKey);
+    await page.evaluate(`sessionStorage.setItem('polaris.dashboard.session', JSON.stringify({ role: 'organization', credential: 'pol_${'y'.repeat(40)}' }))`);
+    await page.reload();
+    await page.getByRole('alert').filter({ hasText: 'Your session ended' }).filter({ hasText: 'UNAUTHENTICATED' }).waitFor();
+    await page.getByRole('heading', { level: 1, name: 'Sign in' }).waitFor();
+    expect(await page.evaluate('sessionStorage.getItem("polaris.dashboard.session")')).toBeNull();
+    await screenshot(page, 'session-ended');
+  }, 60_000);
+});

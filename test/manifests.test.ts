@@ -1,0 +1,357 @@
+/**
+ * The manifests under knative/ and compose.yaml: what `npm run manifests`
+ * generates, valid against the Kubernetes and Knative schemas with no field
+ * those schemas lack (the API server would refuse or drop it), and
+ * consistent with the registry and with every setting the code reads.
+ */
+import { readdirSync, readFileSync } from 'node:fs';
+import { join, relative } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { describe, expect, it } from 'vitest';
+import { parse, parseAllDocuments } from 'yaml';
+import { Deployment } from 'kubernetes-models/apps/v1/Deployment';
+import { StatefulSet } from 'kubernetes-models/apps/v1/StatefulSet';
+import { CronJob } from 'kubernetes-models/batch/v1/CronJob';
+import { Job } from 'kubernetes-models/batch/v1/Job';
+import { ConfigMap } from 'kubernetes-models/v1/ConfigMap';
+import { Namespace } from 'kubernetes-models/v1/Namespace';
+import { Secret } from 'kubernetes-models/v1/Secret';
+import { Service as CoreService } from 'kubernetes-models/v1/Service';
+import { Service as KnativeService } from '@kubernetes-models/knative/serving.knative.dev/v1/Service';
+import { SinkBinding } from '@kubernetes-models/knative/sources.knative.dev/v1/SinkBinding';
+import { functionRegistry } from '../functions/registry.js';
+import { EventType } from '../shared/events/types.js';
+import type { FunctionEntry } from '../shared/runtime/function.js';
+import { bundlePath, distDir } from '../scripts/build.js';
+import { configMapName, imageFor, secretName, staleManifests } from '../scripts/manifests.js';
+
+const root = fileURLToPath(new URL('..', import.meta.url));
+const read = (path: string) => readFileSync(join(root, path), 'utf8');
+const registry: readonly FunctionEntry[] = functionRegistry;
+
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+type Manifest = { apiVersion: string; kind: string; metadata: { name: string; namespace?: string; labels?: Record<string, string> }; [field: string]: any };
+
+/** A model class of kubernetes-models: built from a manifest, it checks it against the API's schema. */
+interface ModelClass {
+  new (data: never): { validate(): void };
+  prototype: { validate(this: unknown): void };
+}
+
+/** The model of every kind the manifests may hold; any other kind fails the test. */
+const models: Record<string, ModelClass> = {
+  'v1/Namespace': Namespace,
+  'v1/ConfigMap': ConfigMap,
+  'v1/Secret': Secret,
+  'v1/Service': CoreService,
+  'apps/v1/StatefulSet': StatefulSet,
+  'apps/v1/Deployment': Deployment,
+  'batch/v1/Job': Job,
+  'batch/v1/CronJob': CronJob,
+  'serving.knative.dev/v1/Service': KnativeService,
+  'sources.knative.dev/v1/SinkBinding': SinkBinding,
+} as unknown as Record<string, ModelClass>;
+
+function modelOf(manifest: Manifest): ModelClass {
+  const model = models[`${manifest.apiVersion}/${manifest.kind}`];
+  if (!model) throw new Error(`no model for ${manifest.apiVersion} ${manifest.kind}`);
+  return model;
+}
+
+/**
+ * Paths of the fields in `manifest` its schema does not define. The models
+ * accept unknown fields, as `kubectl apply` does not, so this runs the
+ * model's compiled validator on a view of the manifest that records which
+ * fields it reads: a field never read is one the schema lacks. An object
+ * whose keys the validator enumerates is a map (labels, ConfigMap data), and
+ * one it reads no field of has an open schema (a SinkBinding's matchLabels):
+ * any key is allowed in both.
+ */
+function fieldsTheSchemaLacks(manifest: object, model: ModelClass): string[] {
+  const readKeys = new Map<object, Set<string>>();
+  const maps = new Set<object>();
+  const views = new WeakMap<object, object>();
+  const view = (value: unknown): unknown => {
+    if (value === null || typeof value !== 'object') return value;
+    let proxy = views.get(value);
+    if (!proxy) {
+      proxy = new Proxy(value, {
+        get(target, key, receiver) {
+          if (typeof key === 'string') {
+            const keys = readKeys.get(target) ?? new Set<string>();
+            keys.add(key);
+            readKeys.set(target, keys);
+          }
+          return view(Reflect.get(target, key, receiver));
+        },
+        ownKeys(target) {
+          maps.add(target);
+          return Reflect.ownKeys(target);
+        },
+      });
+      views.set(value, proxy);
+    }
+    return proxy;
+  };
+  model.prototype.validate.call(view(manifest));
+
+  const unknown: string[] = [];
+  const walk = (value: unknown, path: string) => {
+    if (value === null || typeof value !== 'object') return;
+    if (Array.isArray(value)) return value.forEach((item, index) => walk(item, `${path}/${index}`));
+    const known = readKeys.get(value);
+    // Read nothing of, yet reached: its schema is an open object (x-kubernetes-preserve-unknown-fields).
+    if (!maps.has(value) && !known) return;
+    for (const [key, child] of Object.entries(value)) {
+      if (!maps.has(value) && !known?.has(key)) unknown.push(`${path}/${key}`);
+      else walk(child, `${path}/${key}`);
+    }
+  };
+  walk(manifest, '');
+  return unknown;
+}
+
+/** Every YAML file under knative/, path → its documents. */
+function manifestFiles(): Map<string, Manifest[]> {
+  const files = new Map<string, Manifest[]>();
+  for (const entry of readdirSync(join(root, 'knative'), { recursive: true, withFileTypes: true })) {
+    if (!entry.isFile() || !entry.name.endsWith('.yaml')) continue;
+    const path = relative(root, join(entry.parentPath, entry.name));
+    const documents = parseAllDocuments(read(path));
+    if (!Array.isArray(documents)) throw new Error(`${path}: not YAML documents`);
+    for (const document of documents) if (document.errors.length > 0) throw new Error(`${path}: ${document.errors[0]!.message}`);
+    files.set(path, documents.map((document) => document.toJS() as Manifest));
+  }
+  return files;
+}
+
+const files = manifestFiles();
+const all = [...files.values()].flat();
+const find = (kind: string, name: string, apiVersion?: string): Manifest => {
+  const found = all.filter((m) => m.kind === kind && m.metadata.name === name && (!apiVersion || m.apiVersion === apiVersion));
+  if (found.length !== 1) throw new Error(`expected one ${kind} ${name}, found ${found.length}`);
+  return found[0]!;
+};
+const knativeServices = all.filter((m) => m.apiVersion === 'serving.knative.dev/v1' && m.kind === 'Service');
+const configData: Record<string, string> = find('ConfigMap', configMapName).data;
+const secretData: Record<string, string> = find('Secret', secretName).stringData;
+
+describe('manifests', () => {
+  it('are what npm run manifests generates (run it after changing the registry or the settings)', () => {
+    expect(staleManifests()).toEqual([]);
+  });
+
+  it('each start by saying they are generated', () => {
+    for (const path of [...files.keys(), 'compose.yaml']) expect(read(path), path).toMatch(/^# Generated by `npm run manifests`/);
+  });
+
+  it('are every one valid for its kind, with no field the schema lacks', () => {
+    expect(all.length).toBeGreaterThan(registry.length);
+    for (const manifest of all) {
+      const where = `${manifest.kind} ${manifest.metadata.name}`;
+      const Model = modelOf(manifest);
+      expect(() => new Model(manifest as never).validate(), where).not.toThrow();
+      expect(fieldsTheSchemaLacks(manifest, Model), where).toEqual([]);
+      expect(manifest.metadata.namespace ?? 'polaris', where).toBe('polaris');
+    }
+  });
+
+  it('rejects a misspelled field that the models alone accept', () => {
+    const ingest = structuredClone(find('Service', 'ingest', 'serving.knative.dev/v1'));
+    ingest.spec.template.spec.containers[0].readinesProbe = { httpGet: { path: '/health/readiness' } };
+    ingest.spec.template.spec.containres = structuredClone(ingest.spec.template.spec.containers);
+    expect(() => new KnativeService(ingest as never).validate()).not.toThrow();
+    expect(fieldsTheSchemaLacks(ingest, KnativeService as unknown as ModelClass)).toEqual([
+      '/spec/template/spec/containers/0/readinesProbe',
+      '/spec/template/spec/containres',
+    ]);
+
+    const delivery = structuredClone(find('Deployment', 'polaris-delivery'));
+    delivery.spec.template.spec.containers[0].resources.limit = { cpu: '1' };
+    expect(fieldsTheSchemaLacks(delivery, Deployment as unknown as ModelClass)).toEqual(['/spec/template/spec/containers/0/resources/limit']);
+  });
+
+  it('hold one Knative Service per registry function, and no other, one file each', () => {
+    expect(knativeServices.map((s) => s.metadata.name).sort()).toEqual(registry.map((e) => e.name).sort());
+    for (const entry of registry) expect(files.get(`knative/functions/${entry.name}.yaml`)?.map((m) => m.metadata.name)).toEqual([entry.name]);
+    expect(read('knative/functions.txt').trim().split('\n')).toEqual(registry.map((e) => e.name));
+  });
+
+  it('run each function from its image, scaling to zero, probed on its health routes', () => {
+    for (const entry of registry) {
+      const service = find('Service', entry.name, 'serving.knative.dev/v1');
+      const template = service.spec.template;
+      const [container, ...others] = template.spec.containers;
+      expect(others, entry.name).toEqual([]);
+      expect(container.name).toBe('function');
+      expect(container.image).toBe(imageFor(entry.name));
+      expect(container.image).toMatch(/^kind\.local\//);
+      expect(template.metadata.annotations['autoscaling.knative.dev/min-scale'], entry.name).toBe('0');
+      expect(Number(template.metadata.annotations['autoscaling.knative.dev/target'])).toBeGreaterThan(0);
+      expect(container.readinessProbe.httpGet.path).toBe('/health/readiness');
+      expect(container.livenessProbe.httpGet.path).toBe('/health/liveness');
+      expect(container.resources.requests).toBeDefined();
+      expect(container.resources.limits).toBeDefined();
+      expect(container.envFrom).toEqual([{ configMapRef: { name: configMapName } }, { secretRef: { name: secretName } }]);
+      // Knative derives the port from the container's one declared port; h2c makes it route HTTP/2 end to end.
+      expect(container.ports, entry.name).toEqual([{ name: entry.kind === 'grpc' ? 'h2c' : 'http1', containerPort: 8080 }]);
+      const visibility = service.metadata.labels?.['networking.knative.dev/visibility'];
+      expect(visibility, entry.name).toBe(entry.kind === 'http' ? undefined : 'cluster-local');
+    }
+    // High concurrency for RPCs and HTTP, lower for event handlers.
+    const concurrency = (kind: string) => knativeServices.filter((s) => s.metadata.labels?.['polaris.dev/kind'] === kind).map((s) => s.spec.template.spec.containerConcurrency);
+    expect(new Set([...concurrency('grpc'), ...concurrency('http')])).toEqual(new Set([0]));
+    for (const limit of concurrency('event')) expect(limit).toBeGreaterThan(0);
+  });
+
+  it("keep to the rules Knative's webhook adds to the schema", () => {
+    const reservedPorts = [8008, 8012, 8013, 8022, 9090, 9091];
+    const reservedEnv = ['PORT', 'K_SERVICE', 'K_CONFIGURATION', 'K_REVISION'];
+    const securityFields = ['allowPrivilegeEscalation', 'capabilities', 'privileged', 'readOnlyRootFilesystem', 'runAsGroup', 'runAsNonRoot', 'runAsUser', 'seccompProfile'];
+    for (const service of knativeServices) {
+      const where = service.metadata.name;
+      const { spec, metadata } = service.spec.template;
+      expect(spec.containerConcurrency, where).toBeLessThanOrEqual(1000);
+      const { 'autoscaling.knative.dev/min-scale': min, 'autoscaling.knative.dev/max-scale': max } = metadata.annotations;
+      expect(Number(min), where).toBeLessThanOrEqual(Number(max));
+      const container = spec.containers[0];
+      expect(container.name, where).not.toBe('queue-proxy');
+      expect(['', 'h2c', 'http1'], where).toContain(container.ports[0].name ?? '');
+      expect(reservedPorts, where).not.toContain(container.ports[0].containerPort);
+      for (const variable of container.env ?? []) expect(reservedEnv, where).not.toContain(variable.name);
+      // With no periodSeconds, Knative probes readiness on its own schedule and refuses these.
+      if (!container.readinessProbe.periodSeconds) {
+        expect(container.readinessProbe.timeoutSeconds, where).toBeUndefined();
+        expect(container.readinessProbe.failureThreshold, where).toBeUndefined();
+      }
+      for (const probe of [container.readinessProbe, container.livenessProbe]) expect([undefined, container.ports[0].name], where).toContain(probe.httpGet.port);
+      for (const field of Object.keys(container.securityContext)) expect(securityFields, where).toContain(field);
+      expect(container.securityContext.capabilities.add, where).toBeUndefined();
+    }
+  });
+
+  it('provide every setting the code reads from the ConfigMap or the Secret, and only those', () => {
+    const readByCode = settingsReadIn(clusterCodeFiles());
+    expect([...readByCode]).toEqual(expect.arrayContaining(['DATABASE_URL', 'NATS_URL', 'POLARIS_DELIVERY_ADDRESS_TEMPLATE', 'K_SERVICE']));
+    const provided = new Set([...Object.keys(configData), ...Object.keys(secretData)]);
+    const missing = [...readByCode].filter((name) => !provided.has(name) && !(name in notFromConfig));
+    expect(missing, 'settings the code reads that neither the ConfigMap nor the Secret provides').toEqual([]);
+    const unread = [...provided].filter((name) => !readByCode.has(name));
+    expect(unread, 'settings no code reads').toEqual([]);
+    for (const name of Object.keys(notFromConfig)) expect(provided.has(name), name).toBe(false);
+
+    const localOnly = [...settingsReadIn(['scripts/local/config.ts'])].filter((name) => !readByCode.has(name));
+    expect(localOnly).toEqual(expect.arrayContaining(['POLARIS_HTTP_PORT', 'POLARIS_AGGREGATION_INTERVAL']));
+    for (const name of localOnly) expect(provided.has(name), name).toBe(false);
+  });
+
+  it('find PostgreSQL and NATS where their Services and StatefulSets put them, on volumes of their own', () => {
+    for (const name of ['postgres', 'nats']) {
+      const set = find('StatefulSet', name);
+      expect(set.spec.serviceName).toBe(name);
+      expect(set.spec.volumeClaimTemplates).toHaveLength(1);
+      const mounts = set.spec.template.spec.containers[0].volumeMounts;
+      expect(mounts.map((m: { name: string }) => m.name)).toEqual([set.spec.volumeClaimTemplates[0].metadata.name]);
+      const service = find('Service', name, 'v1');
+      expect(service.spec.selector).toEqual(set.spec.selector.matchLabels);
+    }
+    expect(find('StatefulSet', 'nats').spec.template.spec.containers[0].args).toEqual(expect.arrayContaining(['-js', '-sd', '/data']));
+    expect(new URL(configData.NATS_URL!).host).toBe(`nats.polaris.svc.cluster.local:${find('Service', 'nats', 'v1').spec.ports[0].port}`);
+    const database = new URL(secretData.DATABASE_URL!);
+    expect(database.host).toBe(`postgres.polaris.svc.cluster.local:${find('Service', 'postgres', 'v1').spec.ports[0].port}`);
+    const postgresEnv = Object.fromEntries(find('StatefulSet', 'postgres').spec.template.spec.containers[0].env.map((e: { name: string; value?: string }) => [e.name, e.value]));
+    expect([database.username, database.pathname.slice(1)]).toEqual([postgresEnv.POSTGRES_USER, postgresEnv.POSTGRES_DB]);
+    expect(configData.POLARIS_FUNCTION_ADDRESS_TEMPLATE).toBe('{name}.polaris.svc.cluster.local:80');
+    expect(configData.POLARIS_DELIVERY_ADDRESS_TEMPLATE).toBe('{name}.polaris.svc.cluster.local');
+  });
+
+  it('migrate with a Job and deliver events with an always-on Deployment, each from its own image', () => {
+    const job = find('Job', 'polaris-migrate');
+    const migrate = job.spec.template.spec.containers[0];
+    expect(migrate.image).toBe(imageFor('migrate'));
+    expect(migrate.env).toEqual([{ name: 'DATABASE_URL', valueFrom: { secretKeyRef: { name: secretName, key: 'DATABASE_URL' } } }]);
+    const delivery = find('Deployment', 'polaris-delivery');
+    expect(delivery.spec.replicas).toBe(1);
+    const container = delivery.spec.template.spec.containers[0];
+    expect(container.image).toBe(imageFor('delivery'));
+    expect(container.readinessProbe.httpGet.path).toBe('/health/readiness');
+    expect(container.envFrom).toEqual([{ configMapRef: { name: configMapName } }]);
+  });
+
+  it('post the aggregation CloudEvent every 5 minutes to the aggregation function, through a SinkBinding', () => {
+    const [aggregate] = registry.filter((e) => e.subscribes?.includes(EventType.AggregationRequested));
+    const cron = find('CronJob', 'aggregation-cron');
+    const binding = find('SinkBinding', 'aggregation-cron');
+    expect(cron.spec.schedule).toBe('*/5 * * * *');
+    expect(binding.spec.sink.ref).toEqual({ apiVersion: 'serving.knative.dev/v1', kind: 'Service', name: aggregate!.name });
+    expect(binding.spec.subject).toEqual({ apiVersion: 'batch/v1', kind: 'Job', selector: { matchLabels: cron.spec.jobTemplate.metadata.labels } });
+    const script: string = cron.spec.jobTemplate.spec.template.spec.containers[0].command.join(' ');
+    expect(script).toContain('"$K_SINK"');
+    expect(script).toContain(`ce-type: ${EventType.AggregationRequested}`);
+    expect(script).toContain('ce-specversion: 1.0');
+    expect(script).toContain('ce-id: aggregation-$(cat /proc/sys/kernel/random/uuid)');
+  });
+});
+
+describe('compose.yaml', () => {
+  const compose = parse(read('compose.yaml'), { merge: true }) as { services: Record<string, { build?: { args: { FUNCTION: string } }; environment?: Record<string, string> }> };
+
+  it('builds every function, the migration and the delivery from the Dockerfile, each by its name', () => {
+    for (const name of [...registry.map((e) => e.name), 'migrate', 'delivery']) expect(compose.services[name]?.build?.args.FUNCTION, name).toBe(name);
+  });
+
+  it('gives every function the settings the code reads, each function at {name}:8080', () => {
+    const readByCode = [...settingsReadIn(clusterCodeFiles())].filter((name) => !(name in notFromConfig));
+    for (const entry of registry) {
+      const environment = compose.services[entry.name]!.environment!;
+      expect(Object.keys(environment).sort(), entry.name).toEqual(readByCode.sort());
+      expect(environment.POLARIS_FUNCTION_ADDRESS_TEMPLATE).toBe('{name}:8080');
+    }
+  });
+});
+
+describe('Dockerfile', () => {
+  it('copies the bundle folders npm run build writes, and runs as the node user', () => {
+    const dockerfile = read('Dockerfile');
+    expect(relative(root, bundlePath('ingest'))).toBe('dist/functions/ingest/index.mjs');
+    expect(relative(root, distDir)).toBe('dist');
+    expect(dockerfile).toContain('from="dist/functions/${FUNCTION}"');
+    expect(dockerfile).toContain('migrate|delivery) from="dist/${FUNCTION}"');
+    expect(dockerfile).toMatch(/^USER node$/m);
+    expect(dockerfile).toMatch(/^CMD \["node", "index.mjs"\]$/m);
+  });
+});
+
+/**
+ * Settings the code reads that the ConfigMap and the Secret must not hold:
+ * Knative or a binding sets them, or they only make sense on one machine.
+ */
+const notFromConfig: Record<string, string> = {
+  PORT: 'Knative sets it to the container port; the delivery listens on its default, the port it declares',
+  K_SERVICE: 'Knative sets it on every revision; the delivery names itself',
+  K_REVISION: 'Knative sets it on every revision',
+  K_SINK: 'the SinkBinding injects it into the aggregation Jobs',
+  POLARIS_GRPC_ADDRESS: "the local host's one gRPC port; in the cluster each RPC goes to its own function",
+};
+
+/** The TypeScript that runs in the cluster: the functions, the shared runtime, the delivery and the migration. */
+function clusterCodeFiles(): string[] {
+  const sources = (dir: string) =>
+    readdirSync(join(root, dir), { recursive: true, withFileTypes: true })
+      .filter((entry) => entry.isFile() && entry.name.endsWith('.ts') && !entry.name.endsWith('.test.ts'))
+      .map((entry) => relative(root, join(entry.parentPath, entry.name)));
+  return [...sources('shared'), ...sources('functions'), 'scripts/delivery.ts', 'scripts/migrate.ts'];
+}
+
+/** Environment variables `files` read: `process.env.X`, and the SettingsReader's `read.string('X')` and `read.integer('subsystem', 'X', …)`. */
+function settingsReadIn(paths: readonly string[]): Set<string> {
+  const names = new Set<string>();
+  for (const path of paths) {
+    const source = read(path);
+    for (const match of source.matchAll(/process\.env(?:\.([A-Z][A-Z0-9_]*)|\[['"]([A-Z][A-Z0-9_]*)['"]\])/g)) names.add((match[1] ?? match[2])!);
+    for (const [, first, second] of source.matchAll(/\bread\.\w+\(\s*'([^']*)'(?:\s*,\s*'([^']*)')?/g)) {
+      for (const literal of [first, second]) if (literal && /^[A-Z][A-Z0-9_]*$/.test(literal)) names.add(literal);
+    }
+  }
+  return names;
+}

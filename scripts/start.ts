@@ -16,6 +16,7 @@ import { EventDelivery, subscriptionsFromRegistry } from '../shared/delivery/ind
 import { natsConnection, startOutboxRelays } from '../shared/events/index.js';
 import { eventStreamConfig } from '../shared/events/nats.js';
 import { startHost } from '../shared/runtime/host.js';
+import { handleProcessFailures } from '../shared/runtime/standalone.js';
 import { createRuntime } from '../shared/runtime/runtime.js';
 import { loadLocalConfig } from './local/config.js';
 import { ensureNats, loadOrCreateAdminToken, startEmbeddedPostgres, type RunningService } from './local/infrastructure.js';
@@ -56,6 +57,7 @@ async function main(): Promise<void> {
       // Functions calling functions come back to this process's gRPC port.
       grpcAddress: `127.0.0.1:${config.grpcPort}`,
     });
+    handleProcessFailures(runtime.logger, 'polaris');
     const functions = await Promise.all(functionRegistry.map(async (entry) => ({ entry, fn: await loadFunction(entry) })));
     const host = await startHost({ runtime, functions, host: config.host, httpPort: config.httpPort, grpcPort: config.grpcPort });
 

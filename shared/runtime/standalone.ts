@@ -4,6 +4,8 @@
  * passed in, so a gRPC bundle carries no HTTP framework and vice versa.
  */
 import { ConfigError, loadRuntimeConfig } from '../config.js';
+import { ErrorKind, toPublicError } from '../errors.js';
+import type { Logger } from '../logger.js';
 import { createServiceContexts } from './contexts.js';
 import type { AnyFunction, FunctionEntry } from './function.js';
 import type { GrpcServerOptions, RunningServer } from './grpc-server.js';
@@ -23,6 +25,7 @@ export async function runStandalone(entry: FunctionEntry, fn: AnyFunction, start
   }
   if (fn.kind !== entry.kind) throw new Error(`${entry.name}: module exports a ${fn.kind} function, registry says ${entry.kind}`);
   const runtime = createRuntime({ ...config, service: process.env.K_SERVICE ? config.service : entry.name });
+  handleProcessFailures(runtime.logger, entry.name);
   let draining = false;
   try {
     const contexts = await createServiceContexts([fn], runtime);
@@ -54,4 +57,22 @@ export async function runStandalone(entry: FunctionEntry, fn: AnyFunction, start
     await runtime.close();
     process.exit(1);
   }
+}
+
+/**
+ * Logs a crash as one structured line, like every other log line, then exits 1.
+ * postgres.js can reject one of its own promises that no caller holds when the
+ * server ends a session (57P01 on pg_terminate_backend or a restart); the
+ * requests affected get their own error, so that one is a warning, not a crash.
+ */
+export function handleProcessFailures(logger: Logger, name: string): void {
+  const crash = (kind: string) => (err: unknown) => {
+    logger.fatal({ err }, `${name}: ${kind}`);
+    process.exit(1);
+  };
+  process.on('uncaughtException', crash('uncaught exception'));
+  process.on('unhandledRejection', (err) => {
+    if (toPublicError(err).kind === ErrorKind.Unavailable) logger.warn({ err }, 'database connection lost');
+    else crash('unhandled rejection')(err);
+  });
 }

@@ -31,6 +31,18 @@ afterAll(async () => {
   await db?.drop();
 });
 
+/** A fetch that, when the ingest process died, fails with what it logged last. */
+async function fetchOrCrash(url: string, init: RequestInit): Promise<Response> {
+  try {
+    return await fetch(url, init);
+  } catch (err) {
+    const ingest = bundles.running.get('ingest')!;
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    if (ingest.child.exitCode !== null) throw new Error(`ingest exited ${ingest.child.exitCode}:\n${ingest.output().slice(-4000)}`);
+    throw err;
+  }
+}
+
 describe('PostgreSQL connections lost', () => {
   it('answers 503 with Retry-After, never a false 2xx, and recovers by itself', async () => {
     const tenant = await bundles.createTenant();
@@ -47,7 +59,7 @@ describe('PostgreSQL connections lost', () => {
           where datname = ${databaseName} and application_name in ('ingest', 'validate-api-key')`;
         terminated += rows.length;
         // Catch one answer while the sessions are gone.
-        const response = await fetch(`${bundles.url('ingest')}/ingest`, {
+        const response = await fetchOrCrash(`${bundles.url('ingest')}/ingest`, {
           method: 'POST',
           headers: { 'content-type': 'application/json', 'x-api-key': tenant.apiKey },
           body: JSON.stringify({ metric: 'api_calls', quantity: 1, idempotency_key: `probe-${round}` }),
@@ -57,8 +69,12 @@ describe('PostgreSQL connections lost', () => {
         if (response.status === 503) retryAfter.push(response.headers.get('retry-after') ?? '');
       }
     })();
-    const report = await ingestUnderFaults({ url: bundles.url('ingest'), apiKey: tenant.apiKey, workers: 8, eventsPerWorker: 60, prefix: 'pglost' });
-    await chaos;
+    const [report] = await Promise.all([
+      ingestUnderFaults({ url: bundles.url('ingest'), apiKey: tenant.apiKey, workers: 8, eventsPerWorker: 60, prefix: 'pglost', isAlive: () => bundles.running.get('ingest')!.child.exitCode === null }),
+      chaos,
+    ]);
+    const ingestProcess = bundles.running.get('ingest')!;
+    expect(ingestProcess.child.exitCode, ingestProcess.output().slice(-4000)).toBeNull();
     await admin.end();
 
     const rows = await db.sql<{ key: string; n: number }[]>`

@@ -15,6 +15,8 @@ export interface LoadOptions {
   metric?: string;
   /** Attempts per event at most. Default 400. */
   maxAttempts?: number;
+  /** False once the server died for good: stop retrying (the scenario then fails on its own). */
+  isAlive?: () => boolean;
 }
 
 export interface LoadReport {
@@ -49,6 +51,7 @@ export async function ingestUnderFaults(options: LoadOptions): Promise<LoadRepor
         body = await response.text();
       } catch {
         count('network');
+        if (options.isAlive && !options.isAlive()) break;
         await new Promise((resolve) => setTimeout(resolve, 25));
         continue;
       }

@@ -22,16 +22,29 @@ export const metricNameProblem = 'must be 1–64 characters of a-z 0-9 _ . -, st
 const rfc3339 = /^\d{4}-\d{2}-\d{2}[Tt]\d{2}:\d{2}:\d{2}(\.\d{1,9})?([Zz]|[+-]\d{2}:\d{2})$/;
 const isoDate = /^\d{4}-\d{2}-\d{2}$/;
 
-/** An RFC 3339 timestamp with its zone; undefined when `value` is not one. */
-export function parseTimestamp(value: string): Date | undefined {
-  if (!rfc3339.test(value)) return undefined;
-  const at = new Date(value);
-  return Number.isNaN(at.getTime()) ? undefined : at;
+/** Instants Polaris accepts: from 1970 to the end of 9998, so day and month arithmetic stays within PostgreSQL's range. */
+const earliest = Date.UTC(1970, 0, 1);
+const latest = Date.UTC(9999, 0, 1);
+
+function inRange(at: Date): Date | undefined {
+  const time = at.getTime();
+  return Number.isNaN(time) || time < earliest || time >= latest ? undefined : at;
 }
 
-/** A date (YYYY-MM-DD, UTC midnight) or an RFC 3339 timestamp; undefined when neither. */
-export function parseDateOrTimestamp(value: string): Date | undefined {
-  if (!isoDate.test(value)) return parseTimestamp(value);
-  const at = new Date(`${value}T00:00:00Z`);
-  return Number.isNaN(at.getTime()) ? undefined : at;
+/** An RFC 3339 timestamp with its zone, 1970 to 9998; undefined when `value` is not one. */
+export function parseTimestamp(value: string): Date | undefined {
+  return rfc3339.test(value) ? inRange(new Date(value)) : undefined;
 }
+
+/** A date (YYYY-MM-DD, UTC midnight) or an RFC 3339 timestamp, 1970 to 9998; undefined when neither. */
+export function parseDateOrTimestamp(value: string): Date | undefined {
+  return isoDate.test(value) ? inRange(new Date(`${value}T00:00:00Z`)) : parseTimestamp(value);
+}
+
+/** Text PostgreSQL can store as sent: well-formed Unicode (no lone surrogate) and no U+0000. */
+export function isStorableText(value: string): boolean {
+  return value.isWellFormed() && !value.includes('\u0000');
+}
+
+/** The problem with text PostgreSQL cannot store, for a field's message. */
+export const storableTextProblem = 'must be valid Unicode text without U+0000';

@@ -1,6 +1,6 @@
 import { Problems } from '../../shared/errors.js';
 import { defineEventFunction } from '../../shared/runtime/function.js';
-import { isUuid } from '../../shared/validation.js';
+import { isUuid, parseTimestamp } from '../../shared/validation.js';
 import { billingContext } from './context.js';
 
 /**
@@ -14,8 +14,8 @@ export default defineEventFunction({
     const data = (event.data ?? {}) as { orgId?: unknown; periodStart?: unknown };
     const problems = new Problems();
     problems.check(typeof data.orgId === 'string' && isUuid(data.orgId), 'data.orgId', 'must be an organization id (UUID)');
-    const at = typeof data.periodStart === 'string' ? new Date(data.periodStart) : undefined;
-    problems.check(at !== undefined && !Number.isNaN(at.getTime()), 'data.periodStart', 'must be an RFC 3339 timestamp');
+    const at = typeof data.periodStart === 'string' ? parseTimestamp(data.periodStart) : undefined;
+    problems.check(at !== undefined, 'data.periodStart', 'must be an RFC 3339 timestamp');
     problems.throwIfAny();
     await billing.onUsageChanged(data.orgId as string, at!);
   },

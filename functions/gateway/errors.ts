@@ -21,6 +21,10 @@ export interface FormattedError {
 export function formatError(error: GraphQLError, logger: Logger): FormattedError {
   const place = { ...(error.locations && { locations: error.locations }), ...(error.path && { path: error.path }) };
   const original = error.originalError;
+  if (isRequestRefusal(original)) {
+    // Mercurius and Fastify refusing the request itself (no JSON, no query, …): their messages are for clients.
+    return { message: original!.message, ...place, extensions: { code: 'BAD_USER_INPUT' } };
+  }
   if (!original || original instanceof GraphQLError) {
     // Parse and validation errors (and scalar parsing): the client's document is at fault.
     const code = (error.extensions?.code as string | undefined) ?? 'BAD_USER_INPUT';
@@ -33,6 +37,12 @@ export function formatError(error: GraphQLError, logger: Logger): FormattedError
     return { message: fields.map((p) => `${p.field}: ${p.message}`).join('; '), ...place, extensions: { code: 'BAD_USER_INPUT', fields } };
   }
   return { message: publicError.message, ...place, extensions: { code: graphqlCodeByKind[publicError.kind] } };
+}
+
+/** Errors of Mercurius or Fastify about the request (status 4xx, codes MER_ERR_…/FST_ERR_…), not our resolvers. */
+function isRequestRefusal(error: Error | undefined): boolean {
+  const { statusCode, code } = (error ?? {}) as { statusCode?: unknown; code?: unknown };
+  return (typeof statusCode === 'number' && statusCode >= 400 && statusCode < 500) || (typeof code === 'string' && /^(MER|FST)_ERR_/.test(code));
 }
 
 /** True when every error is the client's document being invalid (answer 400). */

@@ -82,9 +82,11 @@ function decodeJsonEvent(value: unknown, idempotencyHeader: string | undefined):
 
 function decodeCloudEvent(value: unknown): DecodedItem {
   if (!isPlainObject(value)) return { problems: [{ field: 'body', message: 'each CloudEvent must be a JSON object' }] };
-  // The SDK would invent a missing id; for ingest the id is the idempotency key, so it must be sent.
-  const missing = requiredCloudEventAttributes.filter((name) => value[name] === undefined);
-  if (missing.length > 0) return { problems: missing.map((field) => ({ field, message: 'is required' })) };
+  // The SDK would invent a missing id (the idempotency key here) and skips
+  // validating other spec versions, so the required attributes are checked first.
+  const missing = requiredCloudEventAttributes.filter((name) => typeof value[name] !== 'string' || value[name] === '');
+  if (missing.length > 0) return { problems: missing.map((field) => ({ field, message: 'is required, a non-empty string' })) };
+  if (value.specversion !== '1.0') return { problems: [{ field: 'specversion', message: 'must be 1.0' }] };
   // CloudEvent attributes are strings; lossless numbers would fail the SDK's schema for the wrong reason.
   const attributes = Object.fromEntries(Object.entries(value).map(([key, v]) => [key, key !== 'data' && isLosslessNumber(v) ? Number(v.value) : v]));
   let event: CloudEvent<unknown>;

@@ -14,7 +14,7 @@ import { HealthImplementation } from 'grpc-health-check';
 import { Counter, Histogram } from 'prom-client';
 import { descriptorSetBase64 } from '../../proto/gen/descriptor-set.js';
 import { assertOperator } from '../auth.js';
-import { ErrorKind, toPublicError } from '../errors.js';
+import { ErrorKind, toPublicError, ValidationError } from '../errors.js';
 import { toGrpcStatus } from '../grpc/errors.js';
 import { serviceNameForRpc } from '../grpc/names.js';
 import type { ServiceContexts } from './contexts.js';
@@ -62,6 +62,7 @@ export async function startGrpcServer(options: GrpcServerOptions): Promise<Runni
     const handler: grpc.handleUnaryCall<unknown, unknown> = (call, callback) => {
       const stopTimer = handling.startTimer({ method });
       const answer = async () => {
+        if (call.request === undecodable) throw new ValidationError([{ field: 'request', message: 'is not a valid protobuf message for this RPC' }]);
         if (fn.operatorOnly) assertOperator(call.metadata, runtime.config.adminToken);
         return fn.handle(call.request, context, call.metadata);
       };
@@ -80,9 +81,12 @@ export async function startGrpcServer(options: GrpcServerOptions): Promise<Runni
         },
       );
     };
+    // grpc-js answers INTERNAL for a request it cannot decode; decoding here
+    // lets the handler answer INVALID_ARGUMENT, the client's mistake it is.
+    const definition = { ...fn.method, requestDeserialize: (bytes: Buffer) => decodeOrMark(fn.method.requestDeserialize, bytes) };
     // One method per addService call: grpc-js routes by path, so the RPCs of
     // one service can come from separate functions.
-    server.addService({ [method]: fn.method }, { [method]: handler });
+    server.addService({ [method]: definition }, { [method]: handler });
   }
 
   const services = [...new Set(functions.map((fn) => serviceNameForRpc(fn.method.path)))];
@@ -113,6 +117,17 @@ export async function startGrpcServer(options: GrpcServerOptions): Promise<Runni
       opsServer.closeAllConnections();
     },
   };
+}
+
+/** Stands for a request body that is no valid message of the RPC's type. */
+const undecodable = Symbol('undecodable request');
+
+function decodeOrMark(decode: (bytes: Buffer) => unknown, bytes: Buffer): unknown {
+  try {
+    return decode(bytes);
+  } catch {
+    return undecodable;
+  }
 }
 
 /** HTTP/2's connection preface starts with these bytes; no HTTP/1 request does. */

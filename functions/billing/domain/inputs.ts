@@ -1,7 +1,7 @@
 /** Billing's inputs and their validators, reporting every problem at once. */
 import { Decimal } from '../../../shared/decimal.js';
 import { Problems } from '../../../shared/errors.js';
-import { isUuid, metricNamePattern, metricNameProblem, parseDateOrTimestamp } from '../../../shared/validation.js';
+import { isStorableText, isUuid, metricNamePattern, metricNameProblem, parseDateOrTimestamp, storableTextProblem } from '../../../shared/validation.js';
 import { defaultCurrency, isKnownCurrency } from './currency.js';
 
 
@@ -36,6 +36,7 @@ export function validateSetPlan(input: {
   const name = input.name.trim();
   problems.check(name.length > 0, 'name', 'is required');
   problems.check(name.length <= billingLimits.planNameLength, 'name', `must be at most ${billingLimits.planNameLength} characters`);
+  problems.check(isStorableText(name), 'name', storableTextProblem);
   problems.check(metricNamePattern.test(input.metric), 'metric', metricNameProblem);
   const unitPrice = checkAmount(problems, 'unit_price', input.unitPrice);
   const freeQuota = checkAmount(problems, 'free_quota', input.freeQuota);

@@ -3,6 +3,7 @@
  * problem at once, naming fields as the wire does (`organization_id`).
  */
 import { Problems } from '../../../shared/errors.js';
+import { isStorableText, storableTextProblem } from '../../../shared/validation.js';
 
 export interface CreateOrganizationInput {
   /** 1–200 characters after trimming. */
@@ -14,6 +15,7 @@ export function validateCreateOrganization(input: { name: string }): CreateOrgan
   const name = input.name.trim();
   problems.check(name.length > 0, 'name', 'is required');
   problems.check(name.length <= 200, 'name', 'must be at most 200 characters');
+  problems.check(isStorableText(name), 'name', storableTextProblem);
   problems.throwIfAny();
   return { name };
 }

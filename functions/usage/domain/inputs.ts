@@ -6,7 +6,7 @@
 import { isLosslessNumber, LosslessNumber } from 'lossless-json';
 import { Decimal } from '../../../shared/decimal.js';
 import { Problems, type FieldProblem } from '../../../shared/errors.js';
-import { isUuid, metricNamePattern, metricNameProblem, parseDateOrTimestamp, parseTimestamp } from '../../../shared/validation.js';
+import { isStorableText, isUuid, metricNamePattern, metricNameProblem, parseDateOrTimestamp, parseTimestamp, storableTextProblem } from '../../../shared/validation.js';
 
 export const usageLimits = {
   /** Digits after the point a quantity may have. */
@@ -91,8 +91,11 @@ export function validateUsageEvent(raw: RawUsageEvent, context: ValidationContex
         names.idempotencyKey,
         `must be 1–${usageLimits.idempotencyKeyLength} characters`,
       );
+      problems.check(isStorableText(idempotencyKey), names.idempotencyKey, storableTextProblem);
     }
   }
+
+  if (raw.eventType !== undefined) problems.check(isStorableText(raw.eventType), 'type', storableTextProblem);
 
   if (problems.list.length > 0) return { ok: false, problems: problems.list };
   return {

@@ -174,7 +174,9 @@ async function listenGrpcAndHttp(
   httpServer: ReturnType<typeof createHttpServer>,
 ): Promise<NetServer> {
   const injector = grpcServer.createConnectionInjector(grpc.ServerCredentials.createInsecure());
-  const listener = createServer((socket: Socket) => {
+  // noDelay: gRPC writes small frames through a JS stream; with Nagle's
+  // algorithm each RPC waited ~40 ms on loopback for a delayed ACK.
+  const listener = createServer({ noDelay: true }, (socket: Socket) => {
     socket.once('data', (chunk: Buffer) => {
       socket.pause();
       if (startsLikeHttp2(chunk)) {

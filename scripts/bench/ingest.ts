@@ -1,0 +1,209 @@
+/**
+ * Ingest: single events (authenticated, durable, 50 connections) against a
+ * bare Fastify route answering the same 202, and batches of 100 events against
+ * a raw COPY into a table shaped and indexed like usage_events.
+ */
+import postgres from 'postgres';
+import { createTenant, histogram, meanMs, settle, type Bench } from './context.js';
+import { formatCpu } from './cpu.js';
+import { interleaved, load, warmUp, type LoadResult } from './load.js';
+import type { CpuSplit } from './cpu.js';
+import { sleep } from './processes.js';
+
+const connections = 50;
+
+interface DbCounters {
+  commits: number;
+  walSyncs: number;
+  events: number;
+}
+
+async function dbCounters(bench: Bench): Promise<DbCounters> {
+  // Statistics reach pg_stat_* up to a second late.
+  await sleep(1100);
+  const [row] = await bench.sql<{ commits: string; wal_syncs: string; events: number }[]>`
+    select (select xact_commit from pg_stat_database where datname = current_database()) as commits,
+           (select wal_sync from pg_stat_wal) as wal_syncs,
+           (select count(*)::int from usage.usage_events) as events`;
+  return { commits: Number(row!.commits), walSyncs: Number(row!.wal_syncs), events: row!.events };
+}
+
+function perSecond(before: DbCounters, after: DbCounters, seconds: number) {
+  const commits = after.commits - before.commits;
+  const events = after.events - before.events;
+  return {
+    db_commits_per_s: commits / seconds,
+    events_per_commit: commits > 0 ? events / commits : 0,
+    wal_syncs_per_s: (after.walSyncs - before.walSyncs) / seconds,
+  };
+}
+
+export async function benchSingleEvents(bench: Bench): Promise<void> {
+  const { durationSeconds, rounds } = bench.settings;
+  const tenant = await createTenant(bench, 'Bench ingest');
+  const request = {
+    method: 'POST' as const,
+    path: '/ingest',
+    headers: { 'content-type': 'application/json', 'x-api-key': tenant.apiKey },
+    // autocannon replaces [<id>] with a unique id per request: every event is new.
+    body: '{"metric":"api_calls","quantity":1,"idempotency_key":"[<id>]"}',
+  };
+  const idle = async () => void (await settle(bench));
+  let before!: DbCounters;
+  let serverBefore!: { sum: number; count: number };
+  const [base, ours] = await interleaved(
+    [
+      { url: bench.baseline, before: idle },
+      { url: bench.polaris, before: idle },
+    ],
+    { request, connections, cpu: bench.cpu },
+    durationSeconds,
+    rounds,
+    {
+      afterWarmUp: async () => {
+        await settle(bench);
+        before = await dbCounters(bench);
+        serverBefore = await histogram(bench, 'http_request_duration_seconds', 'route="/ingest"');
+      },
+    },
+  );
+  const serverMs = meanMs(serverBefore, await histogram(bench, 'http_request_duration_seconds', 'route="/ingest"'));
+  const after = await dbCounters(bench);
+  const drained = await settle(bench);
+  const db = perSecond(before, after, ours!.cpu.wallSeconds);
+  if (!base || !ours) throw new Error('no load results');
+
+  const cpu = (bench.results.diagnostics.cpu ??= {}) as Record<string, string>;
+  cpu['ingest: bare Fastify'] = formatCpu(base.cpu);
+  cpu['ingest: Polaris'] = formatCpu(ours.cpu);
+  bench.results.diagnostics.ingest = { polaris: ours, baseline: base, db, outboxDrainSeconds: drained.seconds };
+
+  const failed = ours.non2xx + ours.errors + ours.timeouts;
+  bench.results.add({
+    section: 'ingest',
+    name: 'single-event ingest throughput',
+    value: ours.rps,
+    unit: 'req/s',
+    baseline: { name: 'bare Fastify', value: base.rps },
+    goal: '≥ 0.35 × baseline',
+    extra: {
+      requests: ours.requests,
+      failed,
+      ...db,
+      outbox_drained_after_s: drained.seconds,
+      rounds_rps: ours.rounds!.map((round) => round.rps).join('/'),
+      baseline_rounds_rps: base.rounds!.map((round) => round.rps).join('/'),
+    },
+  }).met = ours.rps >= 0.35 * base.rps && failed === 0;
+  bench.results.add({
+    section: 'ingest',
+    name: 'single-event ingest p50 latency',
+    value: ours.p50,
+    unit: 'ms',
+    baseline: { name: 'bare Fastify', value: base.p50 },
+    extra: { p90_ms: ours.p90, max_ms: ours.max, mean_in_fastify_ms: serverMs, rounds_p99_ms: ours.rounds!.map((round) => round.p99).join('/') },
+  });
+  bench.results.add({
+    section: 'ingest',
+    name: 'single-event ingest p99 latency',
+    value: ours.p99,
+    unit: 'ms',
+    baseline: { name: 'bare Fastify', value: base.p99 },
+    goal: '≤ 25 ms',
+  }).met = ours.p99 <= 25;
+}
+
+export async function benchBatches(bench: Bench): Promise<void> {
+  const { durationSeconds, rounds } = bench.settings;
+  const tenant = await createTenant(bench, 'Bench batch ingest');
+  const events = Array.from({ length: 100 }, (_, i) => `{"metric":"api_calls","quantity":${i},"idempotency_key":"[<id>]-${i}"}`);
+  const request = {
+    method: 'POST' as const,
+    path: '/ingest',
+    headers: { 'content-type': 'application/json', 'x-api-key': tenant.apiKey },
+    body: `[${events.join(',')}]`,
+  };
+  await warmUp({ url: bench.polaris, request, connections: 10 });
+  await settle(bench);
+
+  // Rounds alternate Polaris and a raw COPY of as many rows as Polaris took in that round, into a
+  // table shaped and indexed like usage_events (but without Polaris's pending and outbox rows).
+  const seconds = Math.max(2, Math.round(durationSeconds / rounds));
+  const loads: LoadResult[] = [];
+  const copies: number[] = [];
+  const drains: number[] = [];
+  let copyCpu: CpuSplit | undefined;
+  let db = { db_commits_per_s: 0, events_per_commit: 0, wal_syncs_per_s: 0 };
+  for (let round = 0; round < rounds; round++) {
+    const before = await dbCounters(bench);
+    const ours = await load({ url: bench.polaris, request, connections: 10, durationSeconds: seconds, cpu: bench.cpu });
+    const after = await dbCounters(bench);
+    if (round === 0) db = perSecond(before, after, ours.cpu.wallSeconds);
+    loads.push(ours);
+    drains.push((await settle(bench)).seconds);
+    const copy = await copyRows(bench, Math.max(10_000, ours.requests * 100));
+    copies.push(copy.perSecond);
+    if (round === 0) copyCpu = copy.cpu;
+  }
+  const wall = loads.reduce((sum, run) => sum + run.cpu.wallSeconds, 0);
+  const eventsPerSecond = (loads.reduce((sum, run) => sum + run.requests, 0) * 100) / wall;
+  const copyPerSecond = [...copies].sort((a, b) => a - b)[Math.floor(copies.length / 2)]!;
+  const p99s = loads.map((run) => run.p99);
+
+  const cpu = (bench.results.diagnostics.cpu ??= {}) as Record<string, string>;
+  cpu['batch ingest: Polaris (first round)'] = formatCpu(loads[0]!.cpu);
+  cpu['batch ingest: raw COPY (first round)'] = formatCpu(copyCpu!);
+  bench.results.diagnostics.batchIngest = { polaris: loads, db, copyPerSecond: copies, outboxDrainSeconds: drains };
+
+  const failed = loads.reduce((sum, run) => sum + run.non2xx + run.errors + run.timeouts, 0);
+  bench.results.add({
+    section: 'batch',
+    name: 'batch ingest (100 events a request)',
+    value: eventsPerSecond,
+    unit: 'events/s',
+    baseline: { name: 'raw COPY', value: copyPerSecond },
+    goal: '≥ 0.40 × baseline',
+    extra: {
+      rounds_events_per_s: loads.map((run) => Math.round(run.rps * 100)).join('/'),
+      copy_rounds_per_s: copies.map((value) => Math.round(value)).join('/'),
+      p99_ms: [...p99s].sort((a, b) => a - b)[Math.floor(p99s.length / 2)]!,
+      failed,
+      ...db,
+      outbox_drained_after_s: drains.map((value) => Math.round(value * 10) / 10).join('/'),
+    },
+  }).met = eventsPerSecond >= 0.4 * copyPerSecond && failed === 0;
+}
+
+/** COPYs `rows` rows into a fresh table shaped and indexed like usage_events; rows a second. */
+async function copyRows(bench: Bench, rows: number): Promise<{ perSecond: number; cpu: CpuSplit }> {
+  const sql = postgres(bench.databaseUrl, { max: 1, onnotice: () => {} });
+  try {
+    await sql`create table public.copy_baseline (like usage.usage_events including all)`;
+    const stopCpu = bench.cpu();
+    const orgId = crypto.randomUUID();
+    const now = new Date().toISOString();
+    const started = performance.now();
+    const writable = await sql`copy public.copy_baseline (id, org_id, metric, quantity, occurred_at, idempotency_key) from stdin`.writable();
+    await new Promise<void>((resolve, reject) => {
+      writable.on('error', reject);
+      writable.on('finish', resolve);
+      let i = 0;
+      const write = () => {
+        let ok = true;
+        while (i < rows && ok) {
+          ok = writable.write(`${crypto.randomUUID()}\t${orgId}\tapi_calls\t${i % 100}\t${now}\tcopy-${i}\n`);
+          i++;
+        }
+        if (i < rows) writable.once('drain', write);
+        else writable.end();
+      };
+      write();
+    });
+    const perSecond = rows / ((performance.now() - started) / 1000);
+    const cpu = stopCpu();
+    await sql`drop table public.copy_baseline`;
+    return { perSecond, cpu };
+  } finally {
+    await sql.end();
+  }
+}

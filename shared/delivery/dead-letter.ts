@@ -5,8 +5,8 @@
  * never consumed as events; an operator reads them (`nats stream view`) and
  * re-publishes what should be retried.
  */
-import { nanos, RetentionPolicy, StorageType, type JetStreamManager, type NatsConnection, type NatsError, type StreamInfo } from 'nats';
-import { allEventsSubject, eventStreamLimits, type EventStreamConfig } from '../events/nats.js';
+import { nanos, RetentionPolicy, StorageType, type NatsConnection, type StreamInfo } from 'nats';
+import { allEventsSubject, apiErrorCode, eventStreamLimits, JetStreamErrorCode, streamInfo, type EventStreamConfig } from '../events/nats.js';
 
 /**
  * Headers a dead-lettered message carries besides the original ones. The
@@ -41,10 +41,6 @@ export const deadLetterLimits = {
 /** The first token of every dead-letter subject. */
 const deadLetterRoot = 'dead-letter';
 
-const JetStreamErrorCode = {
-  StreamNotFound: 10059,
-  StreamNameInUse: 10058,
-} as const;
 
 /** The dead-letter stream of an event stream: `<stream>_DEAD_LETTER`. */
 export function deadLetterStreamName(config: EventStreamConfig): string {
@@ -115,15 +111,3 @@ export function deadLetterErrorText(err: unknown): string {
   return text.replace(/[\u0000-\u001f\u007f]+/g, ' ').trim().slice(0, deadLetterLimits.errorMaxLength);
 }
 
-function apiErrorCode(err: unknown): number | undefined {
-  return (err as NatsError | null)?.api_error?.err_code;
-}
-
-async function streamInfo(jsm: JetStreamManager, name: string): Promise<StreamInfo | undefined> {
-  try {
-    return await jsm.streams.info(name);
-  } catch (err) {
-    if (apiErrorCode(err) === JetStreamErrorCode.StreamNotFound) return undefined;
-    throw err;
-  }
-}

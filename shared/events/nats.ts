@@ -54,7 +54,7 @@ export const eventStreamLimits = {
 } as const;
 
 /** JetStream API error codes (`api_error.err_code`) this module tells apart. */
-const JetStreamErrorCode = {
+export const JetStreamErrorCode = {
   StreamNotFound: 10059,
   StreamNameInUse: 10058,
 } as const;
@@ -84,11 +84,13 @@ export function allEventsSubject(config: EventStreamConfig): string {
   return `${config.subjectPrefix}.>`;
 }
 
-function apiErrorCode(err: unknown): number | undefined {
+/** The JetStream API error code of a failed request, if it has one. */
+export function apiErrorCode(err: unknown): number | undefined {
   return (err as NatsError | null)?.api_error?.err_code;
 }
 
-async function streamInfo(jsm: JetStreamManager, name: string): Promise<StreamInfo | undefined> {
+/** A stream's info, undefined when it does not exist. */
+export async function streamInfo(jsm: JetStreamManager, name: string): Promise<StreamInfo | undefined> {
   try {
     return await jsm.streams.info(name);
   } catch (err) {

@@ -11,19 +11,22 @@
  * - the HTTP status is below 500;
  * - every GraphQL error has extensions.code in UNAUTHENTICATED, FORBIDDEN,
  *   BAD_USER_INPUT, NOT_FOUND, INTERNAL (and a non-GraphQL error body is coded);
+ *   stricter: no input here is an internal failure, so INTERNAL fails the run
+ *   too, but for the open JSON-AST bug (see isJsonAstQuery);
  * - no message or body holds a stack frame, SQL or a connection string;
  * - a tenant's answer never holds another tenant's organization id or API key
- *   (nor its own key: keys are shown once, to the operator).
+ *   (nor its own key: keys are shown once, to the operator);
+ * - a document the builder made clean passes validation (so resolvers run).
  */
 import fc from 'fast-check';
 import {
   buildSchema,
   getNamedType,
-  parse as parseGraphql,
   isEnumType,
   isNonNullType,
   isObjectType,
   isScalarType,
+  parse as parseGraphql,
   type GraphQLArgument,
   type GraphQLField,
   type GraphQLInputType,
@@ -55,7 +58,7 @@ import {
 
 const numRuns = Number(process.env.FUZZ_GRAPHQL_RUNS ?? 2000);
 /** Every field is an RPC, and every RPC costs ~40 ms of TCP latency here (see the report): many lanes at once. */
-const lanes = Number(process.env.FUZZ_LANES ?? 32);
+const lanes = 16;
 const allowedCodes = ['UNAUTHENTICATED', 'FORBIDDEN', 'BAD_USER_INPUT', 'NOT_FOUND', 'INTERNAL'];
 
 let env: FuzzEnv;

@@ -54,6 +54,17 @@ export default defineHttpFunction({
       if (source.length > graphqlLimits.queryLength) {
         throw new GraphQLError(`query is longer than ${graphqlLimits.queryLength} characters`, { extensions: { code: 'BAD_USER_INPUT' } });
       }
+      // Mercurius would take a JSON document AST here too; Polaris takes GraphQL text only.
+      if (isJson(source)) throw new GraphQLError('query must be GraphQL text', { extensions: { code: 'BAD_USER_INPUT' } });
     });
   },
 });
+
+function isJson(text: string): boolean {
+  try {
+    JSON.parse(text);
+    return true;
+  } catch {
+    return false;
+  }
+}

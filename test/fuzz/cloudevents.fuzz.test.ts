@@ -12,7 +12,8 @@
  *   random content types and bodies) and structured/batch mode, with the types
  *   the host subscribes to (aggregation requested, aggregate updated, Knative
  *   ping) and unknown ones. Properties: no 5xx, every error coded, a 2xx counts
- *   the events.
+ *   the events, an envelope without specversion 1.0 and non-empty id, source
+ *   and type is refused, and a clean aggregation request is accepted.
  */
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -304,7 +305,7 @@ interface EventsRequest {
   body: string;
   /** What the model is sure of: the events count on a 2xx, or a 400. */
   expect?: { status: 202; accepted: number } | { status: 400 };
-  /** A structured event that is no valid 1.0 CloudEvent (specversion, or id/source/type not non-empty strings): must be refused, is not (known bug). */
+  /** Some event's specversion is not "1.0", or its id, source or type is no non-empty string: 400. */
   invalidEnvelope?: boolean;
 }
 
@@ -376,9 +377,12 @@ const binaryRequest = (lane: Lane): fc.Arbitrary<EventsRequest> =>
       if (r.time !== undefined) headers['ce-time'] = r.time;
       for (const [name, value] of r.extras) if (!(name in headers)) headers[name] = value;
       if (r.contentType !== undefined) headers['content-type'] = r.contentType;
+      // The required attributes as the server reads them (HTTP trims header values; an extra may be one of them).
+      const attribute = (name: string) => headers[`ce-${name}`]?.trim() ?? '';
+      const structuredType = /^application\/cloudevents(-batch)?\+json\s*(;|$)/i.test(r.contentType ?? '');
+      const invalidEnvelope = !structuredType && (attribute('specversion') !== '1.0' || ['id', 'source', 'type'].some((name) => attribute(name) === ''));
       const clean =
-        r.specversion === '1.0' &&
-        !!r.id &&
+        !invalidEnvelope &&
         r.source === '/operator' &&
         r.extras.length === 0 &&
         (r.time === undefined || !Number.isNaN(Date.parse(r.time))) &&
@@ -395,11 +399,7 @@ const binaryRequest = (lane: Lane): fc.Arbitrary<EventsRequest> =>
           expectation = { status: 202, accepted: 1 };
         }
       }
-      return {
-        headers,
-        body: r.data.text,
-        expect: expectation,
-      };
+      return { headers, body: r.data.text, expect: invalidEnvelope ? { status: 400 } : expectation };
     });
 
 const structuredRequest = (lane: Lane): fc.Arbitrary<EventsRequest> =>
@@ -496,20 +496,16 @@ describe('CloudEvents fuzz', () => {
     expect(outcome.json.error.fields).toEqual(expect.arrayContaining([expect.objectContaining({ field })]));
   });
 
-  // Open bug: POST /events validates CloudEvents with the SDK only, whose
-  // validate() returns false (does not throw) for any specversion but 1.0,
-  // and which invents a missing id: a structured event
+  // Found by this suite: POST /events validated CloudEvents with the SDK
+  // only, whose validate() returns false (does not throw) for a specversion
+  // other than 1.0, and which invents a missing id: a structured event
   // {"specversion":"2.0","type":"dev.polaris.aggregation.requested","data":{}}
-  // (no id, no source) is answered 202 {"accepted":1} and runs the
-  // aggregation; so is {"specversion":"1.0","source":"/x","type":"…"} without
-  // an id. Expected: 400 invalid_argument naming the attribute, as /ingest
-  // does since ddde028. (The delivery process only forwards valid events, so
-  // this needs direct access to the Broker route.)
-  it.fails.each([
+  // (no id, no source) was answered 202 {"accepted":1} and ran the aggregation.
+  it.each([
     ['specversion 2.0 without id and source', '{"specversion":"2.0","type":"dev.polaris.aggregation.requested","data":{}}'],
     ['specversion 1.0 without id', '{"specversion":"1.0","source":"/x","type":"dev.polaris.aggregation.requested","data":{}}'],
     ['an empty id', '{"specversion":"1.0","id":"","source":"/x","type":"com.example.nothing"}'],
-  ])('POST /events: refuses a structured CloudEvent with %s (known bug: 202)', async (_what, body) => {
+  ])('POST /events: refuses a structured CloudEvent with %s', async (_what, body) => {
     const answer = await post(`${env.host.http}/events`, { 'content-type': 'application/cloudevents+json' }, body);
     expect(answer.status).toBe(400);
   });
@@ -588,7 +584,9 @@ async function eventsCase(request: EventsRequest): Promise<void> {
     expect(json, what).toEqual({ accepted: expect.any(Number) });
     expect(json.accepted, what).toBeGreaterThanOrEqual(0); // an empty batch is a batch
   }
-  if (request.invalidEnvelope && answer.status === 202) tally.count('invalid envelopes accepted by /events (known bug)');
+  // Without a well-formed media type Fastify refuses the body before the envelope is read: 415 is as right as 400 then.
+  const refusals = /^[\w.+-]+\/[\w.+-]+/.test(request.headers['content-type'] ?? '') ? [400] : [400, 415];
+  if (request.invalidEnvelope) expect(refusals, `${what}\n(not a valid 1.0 envelope)`).toContain(answer.status);
   if (request.expect?.status === 202) expect(json, what).toEqual({ accepted: request.expect.accepted });
-  if (request.expect?.status === 400) expect(answer.status, what).toBe(400);
+  if (request.expect?.status === 400) expect(refusals, what).toContain(answer.status);
 }

@@ -116,7 +116,7 @@ async function main(): Promise<void> {
   const adminToken = randomBytes(24).toString('base64url');
   const [httpPort, grpcPort, baselinePort] = [await findFreePort(), await findFreePort(), await findFreePort()];
   log('starting Polaris (npm start) and the baseline server …');
-  const polaris = await startProcess([tsx, 'scripts/start.ts'], 'Polaris is ready', {
+  const polaris = await startProcess([process.execPath, '--import', 'tsx', 'scripts/start.ts'], 'Polaris is ready', {
     DATABASE_URL: databaseUrl,
     NATS_URL: natsUrl,
     POLARIS_HTTP_PORT: String(httpPort),

@@ -22,7 +22,7 @@ beforeAll(async () => {
   httpPort = await findFreePort();
   const grpcPort = await findFreePort();
   const { POLARIS_ADMIN_TOKEN: _ignored, ...inherited } = process.env;
-  polaris = spawn(tsx, ['scripts/start.ts'], {
+  polaris = spawn(process.execPath, ['--import', 'tsx', 'scripts/start.ts'], {
     env: { ...inherited, DATABASE_URL: db.url, POLARIS_HTTP_PORT: String(httpPort), POLARIS_GRPC_PORT: String(grpcPort), POLARIS_AGGREGATION_INTERVAL: '0' },
     stdio: ['ignore', 'pipe', 'pipe'],
   });

@@ -353,8 +353,8 @@ function bodyParses(b: Body): boolean | undefined {
 
 /**
  * Lanes of cases run concurrently, each with tenants of its own (so each can
- * check its own rows), so that PostgreSQL and the ~40 ms an unknown key's
- * ValidateApiKey takes (see the report) overlap with the work in Node.
+ * check its own rows), so that waiting on PostgreSQL and on ValidateApiKey
+ * (unknown keys) overlaps with the work in Node.
  */
 const lanes = 4;
 

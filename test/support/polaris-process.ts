@@ -1,6 +1,5 @@
 /** `npm start` (scripts/start.ts) as a child process, as a user runs it. */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { join } from 'node:path';
 import { findFreePort } from '../../scripts/local/infrastructure.js';
 
 export interface PolarisProcess {
@@ -16,7 +15,7 @@ export interface PolarisProcess {
 export async function startPolaris(env: Record<string, string>): Promise<PolarisProcess> {
   const [httpPort, grpcPort] = [await findFreePort(), await findFreePort()];
   const { POLARIS_ADMIN_TOKEN: _inherited, ...inherited } = process.env;
-  const child = spawn(join(process.cwd(), 'node_modules/.bin/tsx'), ['scripts/start.ts'], {
+  const child = spawn(process.execPath, ['--import', 'tsx', 'scripts/start.ts'], {
     env: { ...inherited, POLARIS_HTTP_PORT: String(httpPort), POLARIS_GRPC_PORT: String(grpcPort), LOG_LEVEL: 'warn', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });

@@ -292,52 +292,50 @@ function headlessService(name: string, component: string, ports: Array<{ name: s
   };
 }
 
+/** One replica with a 1 GiB volume `data`: the shape both infrastructure services share. */
+function singleReplicaStatefulSet(name: string, labels: Record<string, string>, container: IContainer): IStatefulSet {
+  return {
+    apiVersion: 'apps/v1',
+    kind: 'StatefulSet',
+    metadata: { name, namespace, labels },
+    spec: {
+      serviceName: name,
+      replicas: 1,
+      selector: { matchLabels: labels },
+      template: { metadata: { labels }, spec: { containers: [container] } },
+      volumeClaimTemplates: [
+        {
+          metadata: { name: 'data', labels },
+          spec: { accessModes: ['ReadWriteOnce'], resources: { requests: { storage: '1Gi' } } },
+        },
+      ],
+    },
+  };
+}
+
 function postgres(): [ICoreService, IStatefulSet] {
   const labels = labelsFor('postgres', 'database');
   const { user, database, port } = postgresDatabase;
   const ready = ['pg_isready', '-h', '127.0.0.1', '-U', user, '-d', database];
   return [
     headlessService('postgres', 'database', [{ name: 'postgres', port }]),
-    {
-      apiVersion: 'apps/v1',
-      kind: 'StatefulSet',
-      metadata: { name: 'postgres', namespace, labels },
-      spec: {
-        serviceName: 'postgres',
-        replicas: 1,
-        selector: { matchLabels: labels },
-        template: {
-          metadata: { labels },
-          spec: {
-            containers: [
-              {
-                name: 'postgres',
-                image: infrastructureImages.postgres,
-                args: ['-c', 'max_connections=200'],
-                ports: [{ name: 'postgres', containerPort: port }],
-                env: [
-                  { name: 'POSTGRES_USER', value: user },
-                  { name: 'POSTGRES_DB', value: database },
-                  { name: 'POSTGRES_PASSWORD', valueFrom: { secretKeyRef: { name: postgresSecretName, key: 'POSTGRES_PASSWORD' } } },
-                  // A subdirectory: a fresh volume's root may hold lost+found, which initdb refuses.
-                  { name: 'PGDATA', value: '/var/lib/postgresql/data/pgdata' },
-                ],
-                volumeMounts: [{ name: 'data', mountPath: '/var/lib/postgresql/data' }],
-                readinessProbe: { exec: { command: ready }, periodSeconds: 5, timeoutSeconds: 3 },
-                livenessProbe: { exec: { command: ready }, initialDelaySeconds: 30, periodSeconds: 10, timeoutSeconds: 5 },
-                resources: { requests: { cpu: '100m', memory: '256Mi' }, limits: { memory: '1Gi' } },
-              },
-            ],
-          },
-        },
-        volumeClaimTemplates: [
-          {
-            metadata: { name: 'data', labels },
-            spec: { accessModes: ['ReadWriteOnce'], resources: { requests: { storage: '1Gi' } } },
-          },
-        ],
-      },
-    },
+    singleReplicaStatefulSet('postgres', labels, {
+      name: 'postgres',
+      image: infrastructureImages.postgres,
+      args: ['-c', 'max_connections=200'],
+      ports: [{ name: 'postgres', containerPort: port }],
+      env: [
+        { name: 'POSTGRES_USER', value: user },
+        { name: 'POSTGRES_DB', value: database },
+        { name: 'POSTGRES_PASSWORD', valueFrom: { secretKeyRef: { name: postgresSecretName, key: 'POSTGRES_PASSWORD' } } },
+        // A subdirectory: a fresh volume's root may hold lost+found, which initdb refuses.
+        { name: 'PGDATA', value: '/var/lib/postgresql/data/pgdata' },
+      ],
+      volumeMounts: [{ name: 'data', mountPath: '/var/lib/postgresql/data' }],
+      readinessProbe: { exec: { command: ready }, periodSeconds: 5, timeoutSeconds: 3 },
+      livenessProbe: { exec: { command: ready }, initialDelaySeconds: 30, periodSeconds: 10, timeoutSeconds: 5 },
+      resources: { requests: { cpu: '100m', memory: '256Mi' }, limits: { memory: '1Gi' } },
+    }),
   ];
 }
 
@@ -348,42 +346,19 @@ function nats(): [ICoreService, IStatefulSet] {
       { name: 'client', port: natsPort },
       { name: 'monitor', port: natsMonitorPort },
     ]),
-    {
-      apiVersion: 'apps/v1',
-      kind: 'StatefulSet',
-      metadata: { name: 'nats', namespace, labels },
-      spec: {
-        serviceName: 'nats',
-        replicas: 1,
-        selector: { matchLabels: labels },
-        template: {
-          metadata: { labels },
-          spec: {
-            containers: [
-              {
-                name: 'nats',
-                image: infrastructureImages.nats,
-                args: ['-js', '-sd', '/data', '-m', String(natsMonitorPort)],
-                ports: [
-                  { name: 'client', containerPort: natsPort },
-                  { name: 'monitor', containerPort: natsMonitorPort },
-                ],
-                volumeMounts: [{ name: 'data', mountPath: '/data' }],
-                readinessProbe: { httpGet: { path: '/healthz', port: 'monitor' }, periodSeconds: 5 },
-                livenessProbe: { tcpSocket: { port: 'client' }, initialDelaySeconds: 10, periodSeconds: 10 },
-                resources: { requests: { cpu: '50m', memory: '64Mi' }, limits: { memory: '512Mi' } },
-              },
-            ],
-          },
-        },
-        volumeClaimTemplates: [
-          {
-            metadata: { name: 'data', labels },
-            spec: { accessModes: ['ReadWriteOnce'], resources: { requests: { storage: '1Gi' } } },
-          },
-        ],
-      },
-    },
+    singleReplicaStatefulSet('nats', labels, {
+      name: 'nats',
+      image: infrastructureImages.nats,
+      args: ['-js', '-sd', '/data', '-m', String(natsMonitorPort)],
+      ports: [
+        { name: 'client', containerPort: natsPort },
+        { name: 'monitor', containerPort: natsMonitorPort },
+      ],
+      volumeMounts: [{ name: 'data', mountPath: '/data' }],
+      readinessProbe: { httpGet: { path: '/healthz', port: 'monitor' }, periodSeconds: 5 },
+      livenessProbe: { tcpSocket: { port: 'client' }, initialDelaySeconds: 10, periodSeconds: 10 },
+      resources: { requests: { cpu: '50m', memory: '64Mi' }, limits: { memory: '512Mi' } },
+    }),
   ];
 }
 

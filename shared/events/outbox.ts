@@ -11,9 +11,7 @@
  * the stream's duplicate window. Order on the stream follows `seq` within a
  * batch but is not guaranteed across relays or retries.
  */
-import type { CloudEvent } from 'cloudevents';
 import { ErrorCode, Events, NatsError, type JetStreamClient, type NatsConnection, type PubAck } from 'nats';
-import type { TransactionSql } from 'postgres';
 import { Counter, Gauge, type Registry } from 'prom-client';
 import type { Sql } from '../database.js';
 import type { Logger } from '../logger.js';

@@ -41,7 +41,7 @@ export class BillingService {
     const { plan, conflictingCurrency } = await this.store.upsertPlan(input);
     if (!plan) throw new CurrencyMismatchError(conflictingCurrency!, input.currency);
     try {
-      await this.refreshDraft(input.organizationId, monthOf(this.now()));
+      await this.writeInvoice(input.organizationId, monthOf(this.now()));
     } catch (err) {
       // The plan is saved; the next aggregate update reprices the draft.
       this.options.logger.warn({ err, orgId: input.organizationId }, 'draft invoice not repriced after plan change');
@@ -64,7 +64,7 @@ export class BillingService {
    * change. Finalized invoices stay as they are.
    */
   async onUsageChanged(orgId: string, at: Date): Promise<InvoiceWrite> {
-    return this.refreshDraft(orgId, monthOf(at));
+    return this.writeInvoice(orgId, monthOf(at));
   }
 
   /** Prices the invoice once more from current usage, then freezes it for good. */
@@ -83,10 +83,6 @@ export class BillingService {
 
   ready(): Promise<void> {
     return this.store.ping();
-  }
-
-  private refreshDraft(orgId: string, month: Period): Promise<InvoiceWrite> {
-    return this.writeInvoice(orgId, month);
   }
 
   private async writeInvoice(orgId: string, period: Period): Promise<InvoiceWrite> {

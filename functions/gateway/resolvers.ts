@@ -36,8 +36,8 @@ async function invoicesOf({ gateway }: RequestContext, organizationId: string) {
   return invoices.map(invoiceView);
 }
 
-async function organization({ gateway }: RequestContext, organizationId: string): Promise<Organization> {
-  return (await gateway.clients.call(Identity.getOrganization, { organizationId })).organization!;
+function organization({ gateway }: RequestContext, organizationId: string): Promise<Organization> {
+  return gateway.organization(organizationId);
 }
 
 async function asOperator(context: RequestContext): Promise<GatewayContext> {

@@ -6,9 +6,17 @@ export function isKnownCurrency(code: string): boolean {
   return known.has(code);
 }
 
+// Building an Intl.NumberFormat takes some 60 µs; ListInvoices asks once per invoice.
+const minorUnitsByCurrency = new Map<string, number>();
+
 /** Digits after the point in the currency's smallest unit. */
 export function minorUnits(currency: string): number {
-  return new Intl.NumberFormat('en', { style: 'currency', currency }).resolvedOptions().maximumFractionDigits ?? 2;
+  let places = minorUnitsByCurrency.get(currency);
+  if (places === undefined) {
+    places = new Intl.NumberFormat('en', { style: 'currency', currency }).resolvedOptions().maximumFractionDigits ?? 2;
+    minorUnitsByCurrency.set(currency, places);
+  }
+  return places;
 }
 
 export const defaultCurrency = 'USD';

@@ -12,7 +12,7 @@ import { deleteStream } from './support/nats.js';
 import { bundlePath } from '../scripts/build.js';
 import { findFreePort } from '../scripts/local/infrastructure.js';
 import { createTestDatabase, type TestDatabase } from './support/database.js';
-import { checkHealth, listServicesByReflection, rpcClient, testAdminToken } from './support/grpc.js';
+import { checkHealth, filesBySymbol, listServicesByReflection, rpcClient, testAdminToken } from './support/grpc.js';
 import { spawnBundle, waitForOk, type SpawnedFunction } from './support/process.js';
 
 let db: TestDatabase;
@@ -107,6 +107,7 @@ describe('each bundle, started alone with PORT', () => {
   it('lists its service through reflection and reports SERVING through grpc.health.v1', async () => {
     const address = `127.0.0.1:${running.get('validate-api-key')!.port}`;
     expect(await listServicesByReflection(address)).toEqual(['polaris.identity.v1.Identity']);
+    expect(await filesBySymbol(address, 'polaris.identity.v1.ValidateApiKeyRequest')).toEqual(['polaris/identity/v1/identity.proto']);
     expect(await checkHealth(address, 'polaris.identity.v1.Identity')).toBe('SERVING');
   });
 

@@ -1,9 +1,9 @@
 /**
- * Stands in for @grpc/proto-loader inside bundles, for grpc-health-check and
- * @grpc/reflection only: they load their .proto files from their package
- * folders, which a single-file bundle does not have. `loadSync` answers from
- * the protocol definitions generated into proto/gen/library-protos.ts; the
- * rest is the real proto-loader. scripts/build.ts wires it in.
+ * Stands in for @grpc/proto-loader inside bundles, for @grpc/reflection only:
+ * it loads its .proto files from its package folder, which a bundle does not
+ * have. `loadSync` answers from the protocol definitions generated into
+ * proto/gen/library-protos.ts; the rest is the real proto-loader.
+ * scripts/build.ts wires it in.
  */
 import * as protoLoader from '@grpc/proto-loader';
 import { libraryProtos } from '../../proto/gen/library-protos.js';

@@ -6,16 +6,12 @@
  */
 import { createServer as createHttpServer } from 'node:http';
 import { createServer, type Server as NetServer, type Socket } from 'node:net';
-import { Duplex } from 'node:stream';
 import * as grpc from '@grpc/grpc-js';
-import { loadFileDescriptorSetFromBuffer } from '@grpc/proto-loader';
-import { ReflectionService } from '@grpc/reflection';
-import { HealthImplementation } from 'grpc-health-check';
 import { Counter, Histogram } from 'prom-client';
-import { descriptorSetBase64 } from '../../proto/gen/descriptor-set.js';
 import { assertOperator } from '../auth.js';
 import { ErrorKind, toPublicError, ValidationError } from '../errors.js';
 import { toGrpcStatus } from '../grpc/errors.js';
+import { HealthService } from '../grpc/health.js';
 import { serviceNameForRpc } from '../grpc/names.js';
 import type { ServiceContexts } from './contexts.js';
 import type { AnyFunction, GrpcFunction, Runtime } from './function.js';
@@ -90,10 +86,9 @@ export async function startGrpcServer(options: GrpcServerOptions): Promise<Runni
   }
 
   const services = [...new Set(functions.map((fn) => serviceNameForRpc(fn.method.path)))];
-  const health = new HealthImplementation(Object.fromEntries([['', 'SERVING'], ...services.map((s) => [s, 'SERVING'])]));
+  const health = new HealthService(Object.fromEntries([['', 'SERVING'], ...services.map((s) => [s, 'SERVING'])]));
   health.addToServer(server);
-  const descriptors = loadFileDescriptorSetFromBuffer(Buffer.from(descriptorSetBase64, 'base64'));
-  new ReflectionService(descriptors, { services }).addToServer(server);
+  addReflectionOnFirstCall(server, services);
 
   const opsServer = createHttpServer(opsRequestHandler({ metrics: runtime.metrics, readiness: options.readiness }));
   const listener = await listenGrpcAndHttp(options.port, options.host, server, opsServer);
@@ -119,6 +114,54 @@ export async function startGrpcServer(options: GrpcServerOptions): Promise<Runni
   };
 }
 
+/**
+ * Server reflection, registered at start but built on its first call:
+ * @grpc/reflection indexes the whole FileDescriptorSet with protobufjs, a
+ * third of a gRPC bundle's cold start, for a service only tools call. Its
+ * codecs are looked up when used: grpc-js decodes a call's messages only as
+ * the handler reads them, and the handler starts once reflection is built.
+ */
+function addReflectionOnFirstCall(server: grpc.Server, services: string[]): void {
+  const methods = new Map<string, { definition: grpc.MethodDefinition<unknown, unknown>; handler: grpc.handleBidiStreamingCall<unknown, unknown> }>();
+  let building: Promise<void> | undefined;
+  const build = async () => {
+    const [{ ReflectionService }, { loadFileDescriptorSetFromBuffer }, { descriptorSetBase64 }] = await Promise.all([
+      import('@grpc/reflection'),
+      import('@grpc/proto-loader'),
+      import('../../proto/gen/descriptor-set.js'),
+    ]);
+    const descriptors = loadFileDescriptorSetFromBuffer(Buffer.from(descriptorSetBase64, 'base64'));
+    new ReflectionService(descriptors, { services }).addToServer({
+      addService(service, implementation) {
+        for (const [name, definition] of Object.entries(service)) {
+          methods.set(definition.path, { definition, handler: implementation[name] as grpc.handleBidiStreamingCall<unknown, unknown> });
+        }
+      },
+    });
+  };
+  for (const version of ['v1', 'v1alpha']) {
+    const path = `/grpc.reflection.${version}.ServerReflection/ServerReflectionInfo`;
+    const built = () => methods.get(path)!;
+    const definition: grpc.MethodDefinition<unknown, unknown> = {
+      path,
+      requestStream: true,
+      responseStream: true,
+      requestSerialize: (message) => built().definition.requestSerialize(message),
+      requestDeserialize: (bytes) => built().definition.requestDeserialize(bytes),
+      responseSerialize: (message) => built().definition.responseSerialize(message),
+      responseDeserialize: (bytes) => built().definition.responseDeserialize(bytes),
+    };
+    const handler: grpc.handleBidiStreamingCall<unknown, unknown> = (call) => {
+      building ??= build();
+      building.then(
+        () => built().handler(call),
+        (err: unknown) => call.emit('error', err),
+      );
+    };
+    server.addService({ ServerReflectionInfo: definition }, { ServerReflectionInfo: handler });
+  }
+}
+
 /** Stands for a request body that is no valid message of the RPC's type. */
 const undecodable = Symbol('undecodable request');
 
@@ -139,31 +182,6 @@ function startsLikeHttp2(chunk: Buffer): boolean {
 }
 
 /**
- * The socket as a stream that replays `first` before the rest. Node's HTTP/2
- * reads a net.Socket through its native handle and would miss bytes already
- * read into JavaScript, so the gRPC side gets this JS stream instead.
- */
-function replaying(socket: Socket, first: Buffer): Duplex {
-  const stream = new Duplex({
-    read: () => socket.resume(),
-    write: (chunk, encoding, callback) => socket.write(chunk, encoding, callback),
-    final: (callback) => socket.end(callback),
-    destroy: (err, callback) => {
-      socket.destroy(err ?? undefined);
-      callback(err);
-    },
-  });
-  stream.push(first);
-  socket.on('data', (data: Buffer) => {
-    if (!stream.push(data)) socket.pause();
-  });
-  socket.on('end', () => stream.push(null));
-  socket.on('error', (err) => stream.destroy(err));
-  socket.on('close', () => stream.destroy());
-  return stream;
-}
-
-/**
  * Listens on `port` and hands each connection to gRPC when it opens with the
  * HTTP/2 preface (h2c, prior knowledge), else to the HTTP/1.1 server.
  */
@@ -174,15 +192,18 @@ async function listenGrpcAndHttp(
   httpServer: ReturnType<typeof createHttpServer>,
 ): Promise<NetServer> {
   const injector = grpcServer.createConnectionInjector(grpc.ServerCredentials.createInsecure());
-  // noDelay: gRPC writes small frames through a JS stream; with Nagle's
-  // algorithm each RPC waited ~40 ms on loopback for a delayed ACK.
+  // noDelay: gRPC writes small frames; with Nagle's algorithm each RPC
+  // waited ~40 ms on loopback for a delayed ACK.
   const listener = createServer({ noDelay: true }, (socket: Socket) => {
     socket.once('data', (chunk: Buffer) => {
       socket.pause();
+      // Either server reads the first bytes again: HTTP/2 takes what a socket
+      // has buffered before it reads the native handle, so gRPC keeps the
+      // socket itself (a JS stream in between was a tenth of each RPC's CPU).
+      socket.unshift(chunk);
       if (startsLikeHttp2(chunk)) {
-        injector.injectConnection(replaying(socket, chunk));
+        injector.injectConnection(socket);
       } else {
-        socket.unshift(chunk);
         httpServer.emit('connection', socket);
         socket.resume();
       }

@@ -1,4 +1,6 @@
 /** gRPC helpers for tests: promisified calls and a reflection client. */
+import { fromBinary } from '@bufbuild/protobuf';
+import { FileDescriptorProtoSchema } from '@bufbuild/protobuf/wkt';
 import * as grpc from '@grpc/grpc-js';
 import { loadSync } from '@grpc/proto-loader';
 import { createRequire } from 'node:module';
@@ -46,8 +48,8 @@ export async function grpcError(promise: Promise<unknown>): Promise<grpc.Service
   throw new Error('expected the call to fail');
 }
 
-/** The services a server lists through gRPC server reflection, as grpcurl's `list` shows them. */
-export async function listServicesByReflection(address: string): Promise<string[]> {
+/** One request to a server's gRPC server reflection (v1), and its answer, both as proto-loader shapes them (snake_case). */
+async function askReflection(address: string, request: object): Promise<any> {
   const require = createRequire(import.meta.url);
   const protoPath = join(dirname(require.resolve('@grpc/reflection/package.json')), 'build/proto/grpc/reflection/v1/reflection.proto');
   const definition = grpc.loadPackageDefinition(loadSync(protoPath, { keepCase: true })) as any;
@@ -56,16 +58,28 @@ export async function listServicesByReflection(address: string): Promise<string[
   try {
     return await new Promise((resolve, reject) => {
       const stream = client.ServerReflectionInfo();
-      stream.on('data', (response: any) => {
-        resolve(response.list_services_response.service.map((s: { name: string }) => s.name));
+      stream.on('data', (response: unknown) => {
+        resolve(response);
         stream.end();
       });
       stream.on('error', reject);
-      stream.write({ list_services: '' });
+      stream.write(request);
     });
   } finally {
     client.close();
   }
+}
+
+/** The services a server lists through gRPC server reflection, as grpcurl's `list` shows them. */
+export async function listServicesByReflection(address: string): Promise<string[]> {
+  const response = await askReflection(address, { list_services: '' });
+  return response.list_services_response.service.map((s: { name: string }) => s.name);
+}
+
+/** The names of the files reflection answers for a symbol: the one declaring it, then those it needs. */
+export async function filesBySymbol(address: string, symbol: string): Promise<string[]> {
+  const response = await askReflection(address, { file_containing_symbol: symbol });
+  return response.file_descriptor_response.file_descriptor_proto.map((bytes: Buffer) => fromBinary(FileDescriptorProtoSchema, bytes).name);
 }
 
 /** `grpc.health.v1.Health/Check` for `service` ('' is the whole server): SERVING, NOT_SERVING, … */

@@ -1,27 +1,32 @@
 /**
- * Bundles every function in the registry into one self-contained file,
- * `dist/functions/<name>/index.mjs`, that serves it on PORT as Knative runs it
- * (`node dist/functions/validate-api-key/index.mjs`). Also bundles the
+ * Bundles every function in the registry into a self-contained folder,
+ * `dist/functions/<name>/`, whose `index.mjs` serves it on PORT as Knative runs
+ * it (`node dist/functions/validate-api-key/index.mjs`): the function's code is
+ * `function.cjs`, with its V8 code cache `function.cjs.cache`. Also bundles the
  * migrator, `dist/migrate/index.mjs`, for the Kubernetes Job, and the
  * dashboard's web page into `dist/functions/dashboard/public/`.
  */
 import { build, type BuildOptions, type Plugin } from 'esbuild';
-import { cpSync, rmSync } from 'node:fs';
+import { execFile } from 'node:child_process';
+import { cpSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
 import { writeDashboardPage } from '../functions/dashboard/build-page.js';
 import { functionRegistry } from '../functions/registry.js';
 import type { FunctionEntry } from '../shared/runtime/function.js';
+import { findFreePort } from './local/infrastructure.js';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 export const distDir = `${root}dist`;
+const execFileAsync = promisify(execFile);
 
-/** Where the packages that read their .proto files at run time find them in a bundle. */
+/** Where @grpc/reflection, which reads its .proto files at run time, finds them in a bundle. */
 const embeddedProtoLoader: Plugin = {
   name: 'embedded-proto-loader',
   setup(build) {
     build.onResolve({ filter: /^@grpc\/proto-loader$/ }, (args) =>
-      /[/\\](grpc-health-check|@grpc[/\\]reflection)[/\\]/.test(args.importer)
+      /[/\\]@grpc[/\\]reflection[/\\]/.test(args.importer)
         ? { path: `${root}shared/grpc/embedded-proto-loader.ts` }
         : undefined,
     );
@@ -32,13 +37,21 @@ const common: BuildOptions = {
   bundle: true,
   platform: 'node',
   target: 'node20',
-  format: 'esm',
   minify: true,
   sourcemap: 'linked',
   legalComments: 'linked',
+  plugins: [embeddedProtoLoader],
+  logLevel: 'warning',
+  metafile: true,
+};
+
+/** The migrator and the delivery process: one ES module each. */
+const esModule: BuildOptions = {
+  ...common,
+  format: 'esm',
   // CommonJS dependencies (@grpc/grpc-js among them) use require and __dirname; an ES module has neither.
   // Packages find their own files relative to a folder one level below their root (lib/, src/), so
-  // __dirname is `<bundle dir>/lib` and such files are copied into the bundle's folder (`bundleAssets`).
+  // __dirname is `<bundle dir>/lib`.
   banner: {
     js: [
       "import { createRequire as __polarisCreateRequire } from 'node:module';",
@@ -48,14 +61,24 @@ const common: BuildOptions = {
       "const __dirname = __filename.slice(0, __filename.lastIndexOf('/')) + '/lib';",
     ].join(' '),
   },
-  plugins: [embeddedProtoLoader],
-  logLevel: 'warning',
-  metafile: true,
+};
+
+/**
+ * A function's code, `function.cjs`: a CommonJS script, since only a script
+ * can be compiled with a V8 code cache on Node 20. The bundle's `index.mjs`
+ * (shared/runtime/code-cache-loader.ts) compiles it in a wrapper that passes
+ * require, __filename, __dirname and `importMetaUrl`.
+ */
+const functionCode: BuildOptions = {
+  ...common,
+  format: 'cjs',
+  define: { 'import.meta.url': 'importMetaUrl' },
 };
 
 /**
  * The bundle's entry source: the function module handed to the standalone
- * runtime with the one server its kind needs.
+ * runtime with the one server its kind needs, as the start function the loader
+ * calls once the code is compiled.
  */
 export function entrySource(entry: FunctionEntry): string {
   const server =
@@ -66,7 +89,7 @@ export function entrySource(entry: FunctionEntry): string {
     `import fn from './functions/${entry.module}.ts';`,
     `import { runStandalone } from './shared/runtime/standalone.ts';`,
     server,
-    `await runStandalone(${JSON.stringify(entry)}, fn, start);`,
+    `export default () => runStandalone(${JSON.stringify(entry)}, fn, start);`,
   ].join('\n');
 }
 
@@ -84,32 +107,47 @@ export function bundlePath(name: string): string {
 export async function buildAll(): Promise<Map<string, number>> {
   rmSync(distDir, { recursive: true, force: true });
   const sizes = new Map<string, number>();
+  const loader = (await build({ entryPoints: [`${root}shared/runtime/code-cache-loader.ts`], platform: 'node', target: 'node20', format: 'esm', write: false })).outputFiles[0]!.contents;
   const builds = functionRegistry.map(async (entry) => {
+    const directory = dirname(bundlePath(entry.name));
     const result = await build({
-      ...common,
+      ...functionCode,
       stdin: { contents: entrySource(entry), resolveDir: root, loader: 'ts', sourcefile: `${entry.name}.entry.ts` },
-      outfile: bundlePath(entry.name),
+      outfile: `${directory}/function.cjs`,
     });
-    sizes.set(entry.name, outputBytes(result.metafile!));
+    writeFileSync(bundlePath(entry.name), loader);
+    await writeCodeCache(entry.name);
+    sizes.set(entry.name, outputBytes(result.metafile!) + loader.length);
     for (const asset of bundleAssets[entry.name] ?? []) {
-      cpSync(`${root}node_modules/${asset.from}`, `${dirname(bundlePath(entry.name))}/${asset.to}`, { recursive: true });
+      cpSync(`${root}node_modules/${asset.from}`, `${directory}/${asset.to}`, { recursive: true });
     }
   });
   builds.push(
-    build({ ...common, entryPoints: [`${root}scripts/migrate.ts`], outfile: `${distDir}/migrate/index.mjs` }).then((result) => {
+    build({ ...esModule, entryPoints: [`${root}scripts/migrate.ts`], outfile: `${distDir}/migrate/index.mjs` }).then((result) => {
       sizes.set('migrate', outputBytes(result.metafile!));
     }),
   );
-  builds.push(build({ ...common, entryPoints: [`${root}scripts/delivery.ts`], outfile: `${distDir}/delivery/index.mjs` }).then((result) => void sizes.set('delivery', outputBytes(result.metafile!))));
+  builds.push(build({ ...esModule, entryPoints: [`${root}scripts/delivery.ts`], outfile: `${distDir}/delivery/index.mjs` }).then((result) => void sizes.set('delivery', outputBytes(result.metafile!))));
   // The dashboard's web page (scripts, styles, HTML), served from the bundle's folder.
   builds.push(writeDashboardPage(`${dirname(bundlePath('dashboard'))}/public`).then((bytes) => void sizes.set('dashboard (web page)', bytes)));
   await Promise.all(builds);
   return sizes;
 }
 
+/**
+ * Starts a bundle once with `--write-code-cache`, so its code cache holds all
+ * that starting compiles: on a free port, with a database URL it never uses
+ * (the pool connects on its first query), and none of the build's environment,
+ * so no NODE_OPTIONS give the cache V8 flags a cold start would not have.
+ */
+async function writeCodeCache(name: string): Promise<void> {
+  const env = { PORT: String(await findFreePort()), DATABASE_URL: 'postgres://polaris@127.0.0.1:1/polaris', LOG_LEVEL: 'warn' };
+  await execFileAsync(process.execPath, [bundlePath(name), '--write-code-cache'], { env, timeout: 60_000 });
+}
+
 function outputBytes(metafile: { outputs: Record<string, { bytes: number }> }): number {
   return Object.entries(metafile.outputs)
-    .filter(([file]) => file.endsWith('.mjs'))
+    .filter(([file]) => /\.[cm]js$/.test(file))
     .reduce((sum, [, output]) => sum + output.bytes, 0);
 }
 

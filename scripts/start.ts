@@ -19,6 +19,7 @@ import { startHost } from '../shared/runtime/host.js';
 import { handleProcessFailures } from '../shared/runtime/standalone.js';
 import { createRuntime } from '../shared/runtime/runtime.js';
 import { loadLocalConfig } from './local/config.js';
+import { addThreadMetrics, startGrpcThread } from './local/grpc-thread.js';
 import { ensureNats, loadOrCreateAdminToken, startEmbeddedPostgres, type RunningService } from './local/infrastructure.js';
 import { migrateDatabase } from './migrate.js';
 
@@ -48,7 +49,7 @@ async function main(): Promise<void> {
     const applied = await migrateDatabase(databaseUrl);
     if (applied.length > 0) say(`Applied migrations: ${applied.join(', ')}`);
 
-    const runtime = createRuntime({
+    const runtimeConfig = {
       ...config.runtime,
       service: 'polaris-local',
       databaseUrl,
@@ -56,10 +57,18 @@ async function main(): Promise<void> {
       adminToken,
       // Functions calling functions come back to this process's gRPC port.
       grpcAddress: `127.0.0.1:${config.grpcPort}`,
-    });
+    };
+    const runtime = createRuntime(runtimeConfig);
     handleProcessFailures(runtime.logger, 'polaris');
-    const functions = await Promise.all(functionRegistry.map(async (entry) => ({ entry, fn: await loadFunction(entry) })));
-    const host = await startHost({ runtime, functions, host: config.host, httpPort: config.httpPort, grpcPort: config.grpcPort });
+    // The RPCs on a thread of their own, the HTTP and event functions here.
+    const rpcs = await startGrpcThread({ config: runtimeConfig, host: config.host, port: config.grpcPort }, (err) => {
+      runtime.logger.fatal({ err }, 'polaris: the gRPC thread failed');
+      process.exit(1);
+    });
+    addThreadMetrics(runtime.metrics, rpcs);
+    const httpEntries = functionRegistry.filter((entry) => entry.kind !== 'grpc');
+    const functions = await Promise.all(httpEntries.map(async (entry) => ({ entry, fn: await loadFunction(entry) })));
+    const host = await startHost({ runtime, functions, host: config.host, httpPort: config.httpPort });
 
     // The outboxes to JetStream, and events from JetStream to the event
     // functions, as the delivery process does in the cluster.
@@ -92,10 +101,10 @@ async function main(): Promise<void> {
     const http = `http://${config.host}:${host.httpPort}`;
     say('');
     say(`HTTP    ${http}  (POST /ingest, POST /graphql, GET /graphiql, GET /dashboard, POST /events, GET /metrics)`);
-    say(`gRPC    ${config.host}:${host.grpcPort}  (h2c, reflection and grpc.health.v1)`);
+    say(`gRPC    ${config.host}:${rpcs.port}  (h2c, reflection and grpc.health.v1)`);
     say(`NATS    ${nats.url}`);
     say(`Admin token: ${adminToken}`);
-    say(`${functions.length} functions: ${functions.map(({ entry }) => entry.name).join(', ')}`);
+    say(`${functionRegistry.length} functions: ${functionRegistry.map((entry) => entry.name).join(', ')}`);
     say('Polaris is ready');
 
     let stopping = false;
@@ -107,6 +116,7 @@ async function main(): Promise<void> {
       await delivery.stop();
       await relays.stop();
       await host.close();
+      await rpcs.close();
       await stopServices();
       process.exit(0);
     };

@@ -23,15 +23,18 @@ export interface HostOptions {
   host?: string;
   /** HTTP functions, `POST /events`, health and metrics. */
   httpPort: number;
-  /** Every RPC; also answers HTTP/1.1 health and metrics. */
-  grpcPort: number;
+  /**
+   * Every RPC; also answers HTTP/1.1 health and metrics. Undefined: no gRPC
+   * server here (`npm start` serves its RPCs from a thread of their own).
+   */
+  grpcPort?: number;
 }
 
 export interface FunctionHost {
   app: FastifyInstance;
-  /** Ports actually bound (useful when 0 was asked for). */
+  /** Ports actually bound (useful when 0 was asked for); no gRPC port when none was asked for. */
   httpPort: number;
-  grpcPort: number;
+  grpcPort?: number;
   /** Delivers one event to every function subscribed to its type. */
   dispatch(event: CloudEvent<unknown>): Promise<number>;
   /** Delivers one event to one event function (what the delivery process does over HTTP). */
@@ -56,12 +59,13 @@ export async function startHost(options: HostOptions): Promise<FunctionHost> {
   try {
     const http = await startHttpServer({ ...common, functions: options.functions, port: options.httpPort, eventRoute: 'events' });
     servers.push(http);
-    const grpc = await startGrpcServer({ ...common, functions: options.functions.map(({ fn }) => fn), port: options.grpcPort });
-    servers.push(grpc);
+    const grpc =
+      options.grpcPort === undefined ? undefined : await startGrpcServer({ ...common, functions: options.functions.map(({ fn }) => fn), port: options.grpcPort });
+    if (grpc) servers.push(grpc);
     return {
       app: http.app,
       httpPort: http.port,
-      grpcPort: grpc.port,
+      grpcPort: grpc?.port,
       dispatch: http.dispatch,
       deliver: http.deliver,
       async close() {

@@ -76,16 +76,20 @@ export class UsageService {
       async function (this: Gauge) {
         this.set(pick(await store.aggregationBacklog()));
       };
+    // Read from the database, so every copy of the service reads the same
+    // figure: merged registries keep one reading rather than their sum.
     new Gauge({
       name: 'polaris_aggregation_pending_events',
       help: 'Events committed but not yet aggregated',
       registers: [options.metrics],
+      aggregator: 'first',
       collect: backlog((b) => b.events),
     });
     new Gauge({
       name: 'polaris_aggregation_lag_seconds',
       help: 'Age of the oldest event not yet aggregated',
       registers: [options.metrics],
+      aggregator: 'first',
       collect: backlog((b) => b.oldestAgeSeconds),
     });
   }

@@ -1,0 +1,143 @@
+/**
+ * `npm start`'s RPCs, on a worker thread of their own. In the cluster every
+ * function is its own process; here the gRPC functions share a thread apart
+ * from the HTTP ones, so a GraphQL request's gateway work and the RPCs it
+ * makes run on two cores instead of queueing on one (at 500 GraphQL requests
+ * a second one thread was saturated). The thread has its own runtime, pools
+ * and service contexts, as a separate process would; its metrics are added
+ * into the host's `/metrics`.
+ */
+import { isMainThread, parentPort, Worker, workerData, type MessagePort } from 'node:worker_threads';
+import { AggregatorRegistry, Registry, type MetricObjectWithValues, type MetricValue } from 'prom-client';
+import { loadFunction } from '../../functions/load.js';
+import { functionRegistry } from '../../functions/registry.js';
+import type { RuntimeConfig } from '../../shared/config.js';
+import { createServiceContexts } from '../../shared/runtime/contexts.js';
+import { startGrpcServer } from '../../shared/runtime/grpc-server.js';
+import { createRuntime } from '../../shared/runtime/runtime.js';
+
+export interface GrpcThreadOptions {
+  config: RuntimeConfig;
+  host: string;
+  port: number;
+}
+
+type Metrics = MetricObjectWithValues<MetricValue<string>>[];
+
+export interface GrpcThread {
+  /** The port bound. */
+  port: number;
+  /** The thread's metrics, for {@link addThreadMetrics}. */
+  metrics(): Promise<Metrics>;
+  /** Stops accepting RPCs, lets those in flight finish (up to the grace period), and ends the thread. */
+  close(): Promise<void>;
+}
+
+type Request = { id: number; kind: 'metrics' | 'close' };
+type Reply = { id: number; result?: unknown; error?: string } | { started: number } | { failed: string };
+
+/** Starts every gRPC function of the registry on a thread; resolves once it listens. A crash after that goes to `onCrash`. */
+export function startGrpcThread(options: GrpcThreadOptions, onCrash: (err: Error) => void): Promise<GrpcThread> {
+  const workerData = { grpcThread: options };
+  // The thread runs this same file. A worker does not inherit `--import tsx`,
+  // so from source it registers tsx itself first.
+  const worker = import.meta.url.endsWith('.ts')
+    ? new Worker(
+        `import(${JSON.stringify(import.meta.resolve('tsx/esm/api'))}).then((tsx) => { tsx.register(); return import(${JSON.stringify(import.meta.url)}); })`,
+        { eval: true, workerData },
+      )
+    : new Worker(new URL(import.meta.url), { workerData });
+  const pending = new Map<number, { resolve(result: unknown): void; reject(err: Error): void }>();
+  let nextId = 0;
+  let closing = false;
+  const call = (kind: Request['kind']) =>
+    new Promise<unknown>((resolve, reject) => {
+      const id = nextId++;
+      pending.set(id, { resolve, reject });
+      worker.postMessage({ id, kind } satisfies Request);
+    });
+
+  return new Promise((resolve, reject) => {
+    let started = false;
+    worker.on('message', (reply: Reply) => {
+      if ('started' in reply) {
+        started = true;
+        resolve({
+          port: reply.started,
+          metrics: () => call('metrics') as Promise<Metrics>,
+          async close() {
+            closing = true;
+            await call('close');
+          },
+        });
+      } else if ('failed' in reply) {
+        reject(new Error(reply.failed));
+      } else {
+        const waiting = pending.get(reply.id);
+        pending.delete(reply.id);
+        if (reply.error === undefined) waiting?.resolve(reply.result);
+        else waiting?.reject(new Error(reply.error));
+      }
+    });
+    worker.on('error', (err) => (started ? onCrash(err) : reject(err)));
+    worker.on('exit', (code) => {
+      for (const waiting of pending.values()) waiting.reject(new Error(`gRPC thread exited (${code})`));
+      pending.clear();
+      if (!started) reject(new Error(`gRPC thread exited (${code}) before listening`));
+      else if (!closing) onCrash(new Error(`gRPC thread exited (${code})`));
+    });
+  });
+}
+
+/**
+ * Makes `registry`'s text output, which `/metrics` serves, the sum of its own
+ * metrics and the thread's: counters and histograms of the same name (a
+ * service's metrics exist on both threads) add up, as Prometheus would sum
+ * two processes. The thread collects no process metrics: the host has those.
+ */
+export function addThreadMetrics(registry: Registry, thread: GrpcThread): void {
+  registry.metrics = async () => {
+    const [own, threads] = await Promise.all([registry.getMetricsAsJSON(), thread.metrics().catch(() => [])]);
+    return AggregatorRegistry.aggregate([own, threads]).metrics();
+  };
+}
+
+/** The thread's side: the gRPC functions, answering the host's requests until told to close. */
+async function serveRpcs(options: GrpcThreadOptions, port: MessagePort): Promise<void> {
+  const metrics = new Registry();
+  metrics.setDefaultLabels({ service: options.config.service, revision: options.config.revision });
+  const runtime = createRuntime(options.config, { metrics });
+  let server: Awaited<ReturnType<typeof startGrpcServer>>;
+  let draining = false;
+  try {
+    const functions = await Promise.all(functionRegistry.filter((entry) => entry.kind === 'grpc').map((entry) => loadFunction(entry)));
+    const contexts = await createServiceContexts(functions, runtime);
+    const readiness = async () => {
+      if (draining) throw new Error('shutting down');
+      await contexts.ready();
+    };
+    server = await startGrpcServer({ runtime, contexts, readiness, functions, host: options.host, port: options.port });
+  } catch (err) {
+    await runtime.close();
+    port.postMessage({ failed: (err as Error).message } satisfies Reply);
+    return;
+  }
+  const close = async () => {
+    draining = true;
+    await server.close(runtime.config.shutdownGraceMs);
+    await runtime.close();
+  };
+  port.on('message', ({ id, kind }: Request) => {
+    (kind === 'metrics' ? metrics.getMetricsAsJSON() : close()).then(
+      (result) => {
+        port.postMessage({ id, result } satisfies Reply);
+        if (kind === 'close') port.close();
+      },
+      (err: unknown) => port.postMessage({ id, error: (err as Error).message } satisfies Reply),
+    );
+  });
+  port.postMessage({ started: server.port } satisfies Reply);
+}
+
+const threadOptions = (workerData as { grpcThread?: GrpcThreadOptions } | null)?.grpcThread;
+if (!isMainThread && parentPort && threadOptions) await serveRpcs(threadOptions, parentPort);

@@ -1,6 +1,10 @@
-/** autocannon, run in this process, with the CPU split of the machine while it ran. */
+/**
+ * autocannon (or, at a fixed rate, {@link pacedLoad}), run in this process,
+ * with the CPU split of the machine while it ran.
+ */
 import autocannon from 'autocannon';
 import type { CpuSplit } from './cpu.js';
+import { pacedLoad } from './paced.js';
 
 export interface LoadResult {
   rps: number;
@@ -22,7 +26,7 @@ export interface LoadOptions {
   request: autocannon.Request;
   connections: number;
   durationSeconds: number;
-  /** Requests a second over all connections; unset: as fast as the server answers. */
+  /** Requests a second over all connections, paced evenly; unset: as fast as the server answers. */
   overallRate?: number;
   cpu: () => () => CpuSplit;
 }
@@ -34,11 +38,11 @@ function options(options: Omit<LoadOptions, 'cpu'>): autocannon.Options {
     duration: options.durationSeconds,
     requests: [options.request],
     idReplacement: true,
-    ...(options.overallRate ? { overallRate: options.overallRate } : {}),
   };
 }
 
 export async function load(loadOptions: LoadOptions): Promise<LoadResult> {
+  if (loadOptions.overallRate) return loadAtRate({ ...loadOptions, overallRate: loadOptions.overallRate });
   const stopCpu = loadOptions.cpu();
   const result = await autocannon(options(loadOptions));
   const cpu = stopCpu();
@@ -56,9 +60,17 @@ export async function load(loadOptions: LoadOptions): Promise<LoadResult> {
   };
 }
 
+/** A fixed rate is paced by {@link pacedLoad}, which measures latency from when each request was due. */
+async function loadAtRate(loadOptions: LoadOptions & { overallRate: number }): Promise<LoadResult> {
+  const stopCpu = loadOptions.cpu();
+  const result = await pacedLoad({ ...loadOptions, rate: loadOptions.overallRate });
+  return { ...result.latencies, rps: result.rps, requests: result.requests, non2xx: result.non2xx, errors: result.errors, timeouts: 0, cpu: stopCpu() };
+}
+
 /** A short run that warms up JIT, pools and caches before a measured one; its results are dropped. */
 export async function warmUp(loadOptions: Omit<LoadOptions, 'durationSeconds' | 'cpu'>, seconds = 2): Promise<void> {
-  await autocannon(options({ ...loadOptions, durationSeconds: seconds }));
+  if (loadOptions.overallRate) await pacedLoad({ ...loadOptions, rate: loadOptions.overallRate, durationSeconds: seconds });
+  else await autocannon(options({ ...loadOptions, durationSeconds: seconds }));
 }
 
 export interface Contender {

@@ -5,9 +5,10 @@
  * `npm start` builds them in memory when the function starts.
  */
 import { build } from 'esbuild';
-import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { mkdir, readFile } from 'node:fs/promises';
 import { basename } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { writePageFile } from './page.js';
 
 const webDir = fileURLToPath(new URL('./web/', import.meta.url));
 
@@ -42,7 +43,7 @@ export async function buildDashboardPage(): Promise<PageFiles> {
 export async function writeDashboardPage(dir: string): Promise<number> {
   const files = await buildDashboardPage();
   await mkdir(dir, { recursive: true });
-  await Promise.all([...files].map(([name, contents]) => writeFile(`${dir}/${name}`, contents)));
+  await Promise.all([...files].map(([name, contents]) => writePageFile(dir, name, Buffer.from(contents))));
   return [...files.values()].reduce((sum, contents) => sum + contents.byteLength, 0);
 }
 

@@ -26,8 +26,9 @@ RUN set -eu; \
     if [ ! -f "${from}/index.mjs" ]; then echo "FUNCTION=${FUNCTION} has no bundle: not in functions/registry.ts?" >&2; exit 1; fi; \
     cp -R "${from}" /bundle
 
-# The bundle is self-contained (the gateway's GraphiQL assets sit beside it):
-# no node_modules, no sources, no npm at run time.
+# The bundle is self-contained (its code, the V8 code cache the build stage
+# wrote with this same Node image, the gateway's GraphiQL assets): no
+# node_modules, no sources, no npm at run time.
 FROM node:20-bookworm-slim
 ENV NODE_ENV=production PORT=8080
 WORKDIR /app

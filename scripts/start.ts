@@ -1,7 +1,8 @@
 /**
  * `npm start`: every function of Polaris on this machine, wired as in the
- * cluster. HTTP functions on POLARIS_HTTP_PORT, every RPC on POLARIS_GRPC_PORT,
- * PostgreSQL and NATS from the environment or started here, and the
+ * cluster. HTTP functions on POLARIS_HTTP_PORT, every RPC on POLARIS_GRPC_PORT
+ * (from a worker thread, scripts/local/grpc-thread.ts), PostgreSQL and NATS
+ * from the environment or started here, and the
  * aggregation CloudEvent sent on a timer as the CronJob does.
  */
 import { mkdir } from 'node:fs/promises';

@@ -36,10 +36,6 @@ async function invoicesOf({ gateway }: RequestContext, organizationId: string) {
   return invoices.map(invoiceView);
 }
 
-function organization({ gateway }: RequestContext, organizationId: string): Promise<Organization> {
-  return gateway.organization(organizationId);
-}
-
 async function asOperator(context: RequestContext): Promise<GatewayContext> {
   requireOperator(await context.caller());
   return context.gateway;
@@ -49,7 +45,7 @@ async function asOperator(context: RequestContext): Promise<GatewayContext> {
 export const resolvers: IResolvers<any, RequestContext> = {
   Decimal: DecimalScalar,
   Query: {
-    me: async (_root, _args, context) => organization(context, tenantOf(await context.caller())),
+    me: async (_root, _args, context) => context.gateway.organization(tenantOf(await context.caller())),
     usage: async (_root, args: UsageArgs, context) => usageOf(context, tenantOf(await context.caller()), args),
     invoices: async (_root, _args, context) => invoicesOf(context, tenantOf(await context.caller())),
     organizations: async (_root, _args, context) => {
@@ -57,8 +53,8 @@ export const resolvers: IResolvers<any, RequestContext> = {
       return (await gateway.clients.call(Identity.listOrganizations, {}, gateway.operatorMetadata)).organizations;
     },
     organization: async (_root, args: { id: string }, context) => {
-      await asOperator(context);
-      return organization(context, args.id);
+      const gateway = await asOperator(context);
+      return gateway.organization(args.id);
     },
   },
   // Reached only through `me` (the caller's own) or `organization` (the operator's).

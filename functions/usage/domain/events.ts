@@ -17,7 +17,7 @@ export interface RecordedEvent {
  * id, so JetStream drops re-publishes. Ingest encodes one per accepted event,
  * so this writes the JSON directly: every attribute is a constant or a value
  * Polaris made and validated, and building each through the SDK (which
- * validates every attribute again) was 5% of ingest's CPU. The tests check it
+ * validates every attribute again) showed as 5% of ingest's CPU in profiles. The tests check it
  * against the SDK's own encoding and validation.
  */
 export function usageRecorded(event: RecordedEvent): EncodedEvent {

@@ -1,0 +1,93 @@
+/**
+ * The two faults `patches/postgres+3.4.9.patch` mends in postgres.js, each
+ * reproduced exactly: a connection that closes while a small write waits for
+ * its flush (postgres.js defers writes under 1 KiB to the next turn of the
+ * event loop). Upstream, the first crashed the process and the second left
+ * the reconnected connection hanging until connect_timeout, which the
+ * PostgreSQL fault test met as ingest requests taking 10 s.
+ */
+import { Socket } from 'node:net';
+import postgres from 'postgres';
+import { afterEach, describe, expect, it } from 'vitest';
+import { adminDatabaseUrl } from './support/database.js';
+
+const connectTimeoutSeconds = 3;
+let sql: postgres.Sql | undefined;
+
+afterEach(async () => {
+  await sql?.end({ timeout: 1 });
+});
+
+/** A one-connection pool whose sockets the test can reach. */
+function poolWithSockets(): { sql: postgres.Sql; sockets: Socket[] } {
+  const sockets: Socket[] = [];
+  const pool = postgres(adminDatabaseUrl, {
+    max: 1,
+    connect_timeout: connectTimeoutSeconds,
+    onnotice: () => {},
+    socket: () => {
+      const socket = new Socket();
+      sockets.push(socket);
+      socket.connect(5432, new URL(adminDatabaseUrl).hostname);
+      return socket;
+    },
+  });
+  return { sql: pool, sockets };
+}
+
+/**
+ * Starts a query from a setImmediate callback, as the ingest's group commit
+ * does, and destroys the socket in the same callback. postgres.js buffers the
+ * query's bytes behind a setImmediate of its own, which can only run in the
+ * next turn of the event loop, while the socket's 'close' comes in this
+ * turn's close phase: the connection closes with the write pending.
+ */
+function queryThenCloseWithWritePending(pool: { sql: postgres.Sql; sockets: Socket[] }): Promise<string | undefined> {
+  return new Promise((resolve) => {
+    setImmediate(async () => {
+      const outcome = pool.sql`select 1 as one`.execute().then(() => 'answered', (err: { code?: string }) => err.code);
+      // postgres.js hands the query to its connection after a microtask.
+      for (let i = 0; i < 5; i++) await Promise.resolve();
+      pool.sockets.at(-1)!.destroy();
+      resolve(outcome);
+    });
+  });
+}
+
+describe('postgres.js, patched', () => {
+  it('reconnects and answers after its connection closed with a write pending', async () => {
+    const pool = poolWithSockets();
+    sql = pool.sql;
+    await sql`select 1`;
+
+    expect(await queryThenCloseWithWritePending(pool)).toBe('CONNECTION_CLOSED');
+
+    const started = performance.now();
+    const [row] = await sql<{ one: number }[]>`select 1 as one`;
+    expect(row!.one).toBe(1);
+    expect(pool.sockets.length).toBe(2);
+    // Upstream, this query waited for connect_timeout and then failed.
+    expect(performance.now() - started).toBeLessThan((connectTimeoutSeconds * 1000) / 2);
+  });
+
+  it('fails the transaction, rather than the process, when a write finds its socket gone', async () => {
+    const pool = poolWithSockets();
+    sql = pool.sql;
+    const outcome = await sql
+      .begin(async (tx) => {
+        await tx`select 1`;
+        const socket = pool.sockets.at(-1)!;
+        const closed = new Promise((resolve) => socket.once('close', resolve));
+        socket.destroy();
+        await closed;
+        // The transaction holds its connection, now without a socket: this
+        // write finds none (upstream: a TypeError no caller can catch).
+        await tx`select 2`;
+      })
+      .then(() => 'committed', (err: { code?: string }) => err.code);
+    expect(outcome).toBe('CONNECTION_CLOSED');
+
+    const [row] = await sql<{ one: number }[]>`select 1 as one`;
+    expect(row!.one).toBe(1);
+  });
+});

@@ -21,17 +21,20 @@ afterEach(async () => {
 /** A one-connection pool whose sockets the test can reach. */
 function poolWithSockets(): { sql: postgres.Sql; sockets: Socket[] } {
   const sockets: Socket[] = [];
+  const server = new URL(adminDatabaseUrl);
   const pool = postgres(adminDatabaseUrl, {
     max: 1,
     connect_timeout: connectTimeoutSeconds,
     onnotice: () => {},
+    // postgres.js documents `socket` (a function returning the connection's
+    // socket); its type definitions leave it out.
     socket: () => {
       const socket = new Socket();
       sockets.push(socket);
-      socket.connect(5432, new URL(adminDatabaseUrl).hostname);
+      socket.connect(Number(server.port || 5432), server.hostname);
       return socket;
     },
-  });
+  } as postgres.Options<{}>);
   return { sql: pool, sockets };
 }
 

@@ -14,7 +14,7 @@ export const chromiumPath = '/usr/bin/chromium';
  */
 export async function launchChromium(): Promise<Browser> {
   if (!existsSync(chromiumPath)) {
-    throw new Error(`Chromium is missing at ${chromiumPath}: install it with \`apt-get install chromium\` (.ci/run does).`);
+    throw new Error(`Chromium is missing at ${chromiumPath}: install it with \`apt-get install chromium\` (\`npm test\` does when run as root).`);
   }
   return chromium.launch({
     executablePath: chromiumPath,

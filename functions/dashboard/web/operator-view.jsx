@@ -3,7 +3,7 @@
  * (create, shown once; revoke), plans (set) and invoices (generate for a
  * period, finalize).
  */
-import { useCallback, useEffect, useId, useRef, useState } from 'preact/hooks';
+import { useCallback, useEffect, useId, useLayoutEffect, useRef, useState } from 'preact/hooks';
 import { EmptyState, ErrorMessage, Money, StatusBadge, TableScroll } from './components.jsx';
 import { currentMonth, formatDay, formatDecimal, formatPeriod, isoDay } from './format.js';
 
@@ -157,7 +157,7 @@ function NewKeyNotice({ newKey, onDismiss }) {
   const keyText = useRef(/** @type {HTMLElement | null} */ (null));
   const box = useRef(/** @type {HTMLDivElement | null} */ (null));
 
-  useEffect(() => box.current?.focus(), []);
+  useLayoutEffect(() => box.current?.focus(), []);
 
   const copy = async () => {
     try {

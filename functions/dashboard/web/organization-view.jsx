@@ -2,7 +2,7 @@
  * An organization's view: this month's usage per metric, the draft invoice
  * as it follows that usage, and past invoices. Refreshes every few seconds.
  */
-import { useCallback, useEffect, useId, useRef, useState } from 'preact/hooks';
+import { useCallback, useEffect, useId, useLayoutEffect, useRef, useState } from 'preact/hooks';
 import { EmptyState, ErrorMessage, Money, StatusBadge, TableScroll } from './components.jsx';
 import { currentMonth, formatDecimal, formatMonth, formatNumber, formatPeriod, formatTime, formatWeekday, isoDay } from './format.js';
 import { UsageChart, seriesColor } from './usage-chart.jsx';
@@ -116,7 +116,8 @@ export function OrganizationView({ request, onIdentified }) {
   }, [refresh]);
 
   const name = dashboard?.me.name;
-  useEffect(() => {
+  // Focus moves with the render that shows the name (see SignIn).
+  useLayoutEffect(() => {
     if (!name) return;
     onIdentified(name);
     heading.current?.focus();

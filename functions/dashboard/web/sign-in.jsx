@@ -1,5 +1,5 @@
 /** Sign-in: an organization's API key or JWT, or the operator's admin token. */
-import { useEffect, useId, useRef, useState } from 'preact/hooks';
+import { useId, useLayoutEffect, useRef, useState } from 'preact/hooks';
 import { GraphqlError, graphql, saveSession } from './api.js';
 import { ErrorMessage } from './components.jsx';
 
@@ -17,8 +17,10 @@ export function SignIn({ notice, initialRole, onSignedIn }) {
   const heading = useRef(/** @type {HTMLHeadingElement | null} */ (null));
   const id = useId();
 
-  // Sent back here after a session ended: start from the heading, under the message.
-  useEffect(() => {
+  // Sent back here after a session ended: start from the heading, under the
+  // message. A layout effect moves focus in the same task as the render, so a
+  // key pressed as soon as the message shows already starts from the heading.
+  useLayoutEffect(() => {
     if (notice) heading.current?.focus();
   }, [notice]);
 

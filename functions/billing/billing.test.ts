@@ -148,6 +148,22 @@ describe('invoices', () => {
     expect((await invoices(tenant))[0]!.amount).toBe('0.01');
   });
 
+  it('prices a total beyond 10^26 at the largest unit price, exactly', async () => {
+    const tenant = await createTenant(host.grpcAddress);
+    const largest = 10n ** 26n - 1n; // the largest quantity an event and a unit price may have
+    await setPlan(tenant, 'bytes', largest.toString(), '0');
+    const response = await fetch(`${host.http}/ingest`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', 'x-api-key': tenant.apiKey },
+      body: `[{"metric":"bytes","quantity":${largest}},{"metric":"bytes","quantity":${largest}}]`,
+    });
+    expect(response.status).toBe(200);
+    await aggregateAndDeliver(tenant);
+    const [invoice] = await invoices(tenant);
+    expect(invoice!.amount).toBe(`${2n * largest * largest}.00`);
+    expect(invoice!.lineItems[0]).toMatchObject({ quantity: (2n * largest).toString(), billableQuantity: (2n * largest).toString() });
+  });
+
   it('GenerateInvoice stores any period, the same invoice each time', async () => {
     const tenant = await createTenant(host.grpcAddress);
     await setPlan(tenant, 'api_calls', '1', '0');

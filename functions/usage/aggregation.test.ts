@@ -143,6 +143,25 @@ describe('aggregation', () => {
     expect(updates[1]!.subject).toBe(`${host.stream.subjectPrefix}.dev.polaris.aggregate.updated`);
   });
 
+  it('sums totals beyond what one event may carry, exactly, and keeps counting everyone else', async () => {
+    const large = await createTenant(host.grpcAddress, 'Large');
+    const small = await createTenant(host.grpcAddress, 'Small');
+    // The largest quantity ingest accepts, twice: the day's total passes 10^26.
+    const largest = '99999999999999999999999999.999999999999';
+    for (const key of ['a', 'b']) {
+      const response = await fetch(`${host.http}/ingest`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', 'x-api-key': large.apiKey },
+        body: `{"metric":"bytes","quantity":${largest},"idempotency_key":"${key}"}`,
+      });
+      expect(response.status).toBe(202);
+    }
+    await ingest(small.apiKey, { metric: 'bytes', quantity: 1 });
+    await aggregate();
+    expect([...(await aggregates(large.organizationId)).values()]).toEqual([Decimal.of(largest).add(Decimal.of(largest)).toString()]);
+    expect([...(await aggregates(small.organizationId)).values()]).toEqual(['1']);
+  });
+
   it('limits a run to one organization when asked', async () => {
     const one = await createTenant(host.grpcAddress, 'One');
     const two = await createTenant(host.grpcAddress, 'Two');

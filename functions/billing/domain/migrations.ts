@@ -57,5 +57,19 @@ export const billingMigrations: SchemaMigrations = {
       id: '0002_outbox_notify',
       sql: outboxNotifySql,
     },
+    {
+      // Usage totals have no upper bound (see usage's 0003), and neither have
+      // the quantities and amounts priced from them: unconstrained numeric, so
+      // a large total prices exactly instead of failing the invoice. Plans'
+      // inputs (unit price, free quota) keep their limits.
+      id: '0003_unbounded_amounts',
+      sql: `
+        alter table invoices alter column amount type numeric;
+        alter table invoice_lines
+          alter column quantity type numeric,
+          alter column billable_quantity type numeric,
+          alter column amount type numeric;
+      `,
+    },
   ],
 };

@@ -11,7 +11,7 @@ import { isStorableText, isUuid, metricNamePattern, metricNameProblem, parseDate
 export const usageLimits = {
   /** Digits after the point a quantity may have. */
   quantityDecimalPlaces: 12,
-  /** Digits before the point (the column is numeric(38, 12)). */
+  /** Digits before the point (the events' column is numeric(38, 12); totals are unbounded). */
   quantityIntegerDigits: 26,
   idempotencyKeyLength: 255,
   /** How far in the future a timestamp may lie (clock skew), in milliseconds. */

@@ -55,5 +55,14 @@ export const usageMigrations: SchemaMigrations = {
       id: '0002_outbox_notify',
       sql: outboxNotifySql,
     },
+    {
+      // An event's quantity is below 10^26, but a day's total is a sum of any
+      // number of them: in numeric(38, 12) two large events overflowed, and the
+      // failing run kept every organization's pending events from being
+      // counted. Unconstrained numeric stays exact at any size (widening it
+      // rewrites no row).
+      id: '0003_unbounded_totals',
+      sql: `alter table usage_aggregates alter column total type numeric`,
+    },
   ],
 };

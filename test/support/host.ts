@@ -47,7 +47,8 @@ export async function startTestHost(options: TestHostOptions): Promise<TestHost>
     ...options.env,
     DATABASE_URL: options.databaseUrl,
   });
-  const runtime = createRuntime(config, { logger: createLogger({ service: 'test', revision: 'test', level: (process.env.POLARIS_TEST_LOG_LEVEL ?? 'silent') as 'silent' }) });
+  // Quiet unless asked: POLARIS_TEST_LOG_LEVEL=error shows why a function answered 500.
+  const runtime = createRuntime(config, { logger: createLogger({ service: 'test', revision: 'test', level: process.env.POLARIS_TEST_LOG_LEVEL ?? 'silent' }) });
   const functions = await Promise.all(entries.map(async (entry) => ({ entry, fn: await loadFunction(entry) })));
   const host = await startHost({ runtime, functions, host: '127.0.0.1', httpPort: 0, grpcPort });
   // As `npm start` does: the outboxes relayed to this host's stream (delivery is up to each test).

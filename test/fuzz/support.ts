@@ -445,6 +445,8 @@ export interface Lane {
   globex: TestTenant;
   /** The lane's counts after its last case. */
   last?: LaneSnapshot;
+  /** Ids of every event of the lane's organizations seen so far. */
+  seen: Set<string>;
 }
 
 export async function makeLanes(env: FuzzEnv, count: number): Promise<Lane[]> {
@@ -452,6 +454,7 @@ export async function makeLanes(env: FuzzEnv, count: number): Promise<Lane[]> {
     Array.from({ length: count }, async (_, i) => ({
       acme: await createTenant(env.host.grpcAddress, `Acme ${i}`),
       globex: await createTenant(env.host.grpcAddress, `Globex ${i}`),
+      seen: new Set<string>(),
     })),
   );
 }
@@ -475,7 +478,6 @@ export interface IngestOutcome {
 }
 
 interface LaneSnapshot {
-  at: string;
   events: number;
   pending: number;
 }
@@ -498,15 +500,19 @@ export async function ingestChecked(
     (select count(*)::int from usage.pending_aggregation where org_id = any(${orgs}::uuid[])) as pending`;
   // The lane's requests run one at a time and its organizations are its own: the
   // snapshot taken after the previous case is this case's "before".
-  const before = lane.last ?? (await env.db.sql<LaneSnapshot[]>`select clock_timestamp()::text as at, ${counts(env.db.sql)}`)[0]!;
+  const before = lane.last ?? (await env.db.sql<LaneSnapshot[]>`select ${counts(env.db.sql)}`)[0]!;
   const answer = await post(`${env.host.http}/ingest`, request.headers, request.body);
-  // The lane's rows received since `before` (its requests run one at a time), and its counts.
+  // The lane's rows not seen after any earlier case (by id, not by time: a
+  // row's received_at is its transaction's start, and comparing it with a
+  // timestamp read on another connection leans on clocks agreeing to the
+  // microsecond), and its counts.
   const [after] = await env.db.sql<Array<LaneSnapshot & { rows: StoredRow[] | null }>>`
-    select clock_timestamp()::text as at, ${counts(env.db.sql)},
+    select ${counts(env.db.sql)},
       (select json_agg(json_build_object('id', id::text, 'org', org_id::text, 'quantity', trim_scale(quantity)::text))
-       from usage.usage_events where org_id = any(${orgs}::uuid[]) and received_at >= ${before.at}::timestamptz) as rows`;
+       from usage.usage_events where org_id = any(${orgs}::uuid[]) and id <> all(${[...lane.seen]}::uuid[])) as rows`;
   const rows = after!.rows ?? [];
-  lane.last = { at: after!.at, events: after!.events, pending: after!.pending };
+  for (const row of rows) lane.seen.add(row.id);
+  lane.last = { events: after!.events, pending: after!.pending };
   tally.cases += 1;
   const what = `POST /ingest ${JSON.stringify(request.headers)} ${request.body.slice(0, 300)}\n→ ${answer.status} ${answer.text.slice(0, 600)}`;
   const json = answer.json as Json;

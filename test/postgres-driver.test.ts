@@ -65,12 +65,11 @@ describe('postgres.js, patched', () => {
 
     expect(await queryThenCloseWithWritePending(pool)).toBe('CONNECTION_CLOSED');
 
-    const started = performance.now();
+    // Upstream, the reconnected connection never sent its startup message:
+    // this query failed with CONNECT_TIMEOUT after connect_timeout.
     const [row] = await sql<{ one: number }[]>`select 1 as one`;
     expect(row!.one).toBe(1);
     expect(pool.sockets.length).toBe(2);
-    // Upstream, this query waited for connect_timeout and then failed.
-    expect(performance.now() - started).toBeLessThan((connectTimeoutSeconds * 1000) / 2);
   });
 
   it('fails the transaction, rather than the process, when a write finds its socket gone', async () => {

@@ -108,6 +108,10 @@ export async function buildAll(): Promise<Map<string, number>> {
   rmSync(distDir, { recursive: true, force: true });
   const sizes = new Map<string, number>();
   const loader = (await build({ entryPoints: [`${root}shared/runtime/code-cache-loader.ts`], platform: 'node', target: 'node20', format: 'esm', write: false })).outputFiles[0]!.contents;
+  // The dashboard's web page (scripts, styles, HTML), served from the bundle's folder.
+  const dashboardPage = writeDashboardPage(`${dirname(bundlePath('dashboard'))}/public`);
+  /** What a function reads from its folder when it starts, so before its code cache's start. */
+  const filesReadAtStart: Partial<Record<string, Promise<unknown>>> = { dashboard: dashboardPage };
   const builds = functionRegistry.map(async (entry) => {
     const directory = dirname(bundlePath(entry.name));
     const result = await build({
@@ -116,11 +120,12 @@ export async function buildAll(): Promise<Map<string, number>> {
       outfile: `${directory}/function.cjs`,
     });
     writeFileSync(bundlePath(entry.name), loader);
-    await writeCodeCache(entry.name);
-    sizes.set(entry.name, outputBytes(result.metafile!) + loader.length);
     for (const asset of bundleAssets[entry.name] ?? []) {
       cpSync(`${root}node_modules/${asset.from}`, `${directory}/${asset.to}`, { recursive: true });
     }
+    await filesReadAtStart[entry.name];
+    await writeCodeCache(entry.name);
+    sizes.set(entry.name, outputBytes(result.metafile!) + loader.length);
   });
   builds.push(
     build({ ...esModule, entryPoints: [`${root}scripts/migrate.ts`], outfile: `${distDir}/migrate/index.mjs` }).then((result) => {
@@ -128,8 +133,7 @@ export async function buildAll(): Promise<Map<string, number>> {
     }),
   );
   builds.push(build({ ...esModule, entryPoints: [`${root}scripts/delivery.ts`], outfile: `${distDir}/delivery/index.mjs` }).then((result) => void sizes.set('delivery', outputBytes(result.metafile!))));
-  // The dashboard's web page (scripts, styles, HTML), served from the bundle's folder.
-  builds.push(writeDashboardPage(`${dirname(bundlePath('dashboard'))}/public`).then((bytes) => void sizes.set('dashboard (web page)', bytes)));
+  builds.push(dashboardPage.then((bytes) => void sizes.set('dashboard (web page)', bytes)));
   await Promise.all(builds);
   return sizes;
 }

@@ -110,6 +110,11 @@ export function clusterSettings(): Record<string, string> {
     POLARIS_DELIVERY_TIMEOUT_MS: String(httpDelivererDefaults.timeoutMs),
     // Knative Services answer on port 80 of their cluster-local name.
     POLARIS_FUNCTION_ADDRESS_TEMPLATE: `${clusterHost('{name}')}:80`,
+    // Sign-in through an identity provider: set its JWKS URL (and the iss and aud its tokens carry) to turn it on.
+    POLARIS_JWT_AUDIENCE: '',
+    POLARIS_JWT_ISSUER: '',
+    POLARIS_JWT_JWKS_URL: '',
+    POLARIS_JWT_ORGANIZATION_CLAIM: defaults.jwtOrganizationClaim,
     POLARIS_MAX_EVENT_AGE_DAYS: String(defaults.maxEventAgeDays),
     POLARIS_NATS_STREAM: defaults.natsStream,
     POLARIS_NATS_SUBJECT_PREFIX: defaults.natsSubjectPrefix,

@@ -14,6 +14,8 @@ describe('loadRuntimeConfig', () => {
     });
     expect(config.databaseUrl).toBeUndefined();
     expect(config.adminToken).toBeUndefined();
+    expect(config.jwtJwksUrl).toBeUndefined();
+    expect(config.jwtOrganizationClaim).toBe('sub');
   });
 
   it("reads Knative's PORT, K_SERVICE and K_REVISION", () => {
@@ -33,6 +35,7 @@ describe('loadRuntimeConfig', () => {
         NATS_URL: 'not a url',
         LOG_LEVEL: 'chatty',
         POLARIS_JWT_SECRET: 'short',
+        POLARIS_JWT_JWKS_URL: 'file:///etc/keys.json',
         POLARIS_API_KEY_CACHE_SECONDS: '3600',
         POLARIS_FUNCTION_ADDRESS_TEMPLATE: 'identity:80',
       });
@@ -47,6 +50,7 @@ describe('loadRuntimeConfig', () => {
       'database: DATABASE_URL must be a postgres: or postgresql:// URL',
       'nats: NATS_URL must be a nats: or tls: or ws: or wss:// URL',
       'auth: POLARIS_JWT_SECRET must be at least 32 characters',
+      'auth: POLARIS_JWT_JWKS_URL must be a https: or http:// URL',
       "auth: POLARIS_API_KEY_CACHE_SECONDS must be a whole number from 0 to 60, got '3600'",
       "grpc: POLARIS_FUNCTION_ADDRESS_TEMPLATE must contain '{name}'",
     ]);

@@ -29,6 +29,8 @@ export const defaults = {
   apiKeyCacheSeconds: 60,
   /** Seconds an unknown API key is remembered as unknown. */
   apiKeyNegativeCacheSeconds: 5,
+  /** The JWT claim that names the caller's organization. */
+  jwtOrganizationClaim: 'sub',
   databasePoolSize: 10,
   /** Requests a second per API key or token at ingest and the gateway; 0 turns the limit off. */
   rateLimitPerSecond: 0,
@@ -68,8 +70,16 @@ export interface RuntimeConfig {
   functionAddressTemplate: string;
   /** The operator's bearer token. */
   adminToken?: string;
-  /** HS256 secret for organization JWTs; JWT login is off when unset. */
+  /** HS256 secret for organization JWTs; JWT login is off when neither it nor `jwtJwksUrl` is set. */
   jwtSecret?: string;
+  /** An identity provider's keys (JWKS): RS256 and ES256 JWTs it signed are accepted. */
+  jwtJwksUrl?: string;
+  /** The `iss` a JWKS-signed JWT must carry, when set. */
+  jwtIssuer?: string;
+  /** The `aud` a JWKS-signed JWT must carry, when set. */
+  jwtAudience?: string;
+  /** The JWT claim that holds the organization id. Default `sub`. */
+  jwtOrganizationClaim: string;
   apiKeyCacheSeconds: number;
   apiKeyNegativeCacheSeconds: number;
   /** Requests a second per credential at ingest and the gateway; 0 (default) is no limit. */
@@ -176,6 +186,10 @@ export function readRuntimeConfig(read: SettingsReader): RuntimeConfig {
     functionAddressTemplate: read.string('POLARIS_FUNCTION_ADDRESS_TEMPLATE') ?? defaults.functionAddressTemplate,
     adminToken: read.secret('auth', 'POLARIS_ADMIN_TOKEN', 16),
     jwtSecret: read.secret('auth', 'POLARIS_JWT_SECRET', 32),
+    jwtJwksUrl: read.url('auth', 'POLARIS_JWT_JWKS_URL', ['https:', 'http:']),
+    jwtIssuer: read.string('POLARIS_JWT_ISSUER'),
+    jwtAudience: read.string('POLARIS_JWT_AUDIENCE'),
+    jwtOrganizationClaim: read.string('POLARIS_JWT_ORGANIZATION_CLAIM') ?? defaults.jwtOrganizationClaim,
     apiKeyCacheSeconds: read.integer('auth', 'POLARIS_API_KEY_CACHE_SECONDS', defaults.apiKeyCacheSeconds, { min: 0, max: 60 }),
     apiKeyNegativeCacheSeconds: read.integer('auth', 'POLARIS_API_KEY_NEGATIVE_CACHE_SECONDS', defaults.apiKeyNegativeCacheSeconds, { min: 0, max: 60 }),
     rateLimitPerSecond: read.integer('auth', 'POLARIS_RATE_LIMIT_PER_SECOND', defaults.rateLimitPerSecond, { min: 0, max: 1_000_000 }),

@@ -36,6 +36,8 @@ export const gatewayContext = defineServiceContext({
       }),
       adminToken: config.adminToken,
       jwtSecret: config.jwtSecret,
+      jwks: config.jwtJwksUrl ? { url: config.jwtJwksUrl, issuer: config.jwtIssuer, audience: config.jwtAudience } : undefined,
+      organizationClaim: config.jwtOrganizationClaim,
       requireOrganization: async (organizationId) => {
         await organization(organizationId);
       },

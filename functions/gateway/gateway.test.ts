@@ -10,24 +10,37 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestDatabase, type TestDatabase } from '../../test/support/database.js';
 import { testAdminToken } from '../../test/support/grpc.js';
 import { startTestHost, type TestHost } from '../../test/support/host.js';
+import { startIdentityProvider, type IdentityProvider } from '../../test/support/identity-provider.js';
 import { deleteStream } from '../../test/support/nats.js';
 import { createTenant, type TestTenant } from '../../test/support/tenants.js';
 
 const jwtSecret = 'test-jwt-secret-that-is-long-enough-0123456789';
 let db: TestDatabase;
 let host: TestHost;
+let provider: IdentityProvider;
 let acme: TestTenant;
 let globex: TestTenant;
 
 beforeAll(async () => {
   db = await createTestDatabase();
-  host = await startTestHost({ databaseUrl: db.url, env: { POLARIS_JWT_SECRET: jwtSecret, POLARIS_API_KEY_CACHE_SECONDS: '1' } });
+  provider = await startIdentityProvider();
+  host = await startTestHost({
+    databaseUrl: db.url,
+    env: {
+      POLARIS_JWT_SECRET: jwtSecret,
+      POLARIS_JWT_JWKS_URL: provider.jwksUrl,
+      POLARIS_JWT_ISSUER: provider.issuer,
+      POLARIS_JWT_AUDIENCE: provider.audience,
+      POLARIS_API_KEY_CACHE_SECONDS: '1',
+    },
+  });
   acme = await createTenant(host.grpcAddress, 'Acme');
   globex = await createTenant(host.grpcAddress, 'Globex');
 });
 
 afterAll(async () => {
   await host?.close();
+  await provider?.close();
   await deleteStream(host.natsUrl, host.stream.stream);
   await db?.drop();
 });
@@ -200,6 +213,31 @@ describe('JWTs', () => {
     ['whose subject is no organization id', async () => jwt('acme')],
     ['that is garbage', async () => 'not.a.jwt'],
   ])('refuses a token %s', async (_what, token) => {
+    const { body } = await graphql('{ me { id } }', {}, { bearer: await token() });
+    expect(body.data).toBeNull();
+    expect(codes(body)).toEqual(['UNAUTHENTICATED']);
+  });
+});
+
+describe("JWTs from an identity provider's JWKS", () => {
+  it('sign in an organization with RS256 or ES256 tokens from the configured issuer for the configured audience', async () => {
+    for (const alg of ['RS256', 'ES256'] as const) {
+      const { body } = await graphql('{ me { id name } }', {}, { bearer: await provider.sign({ sub: acme.organizationId }, { alg, expiresIn: '5m' }) });
+      expect(body.data.me).toEqual({ id: acme.organizationId, name: 'Acme' });
+    }
+    // The keys are fetched once and kept, not fetched per request.
+    expect(provider.requests).toBe(1);
+  });
+
+  it.each([
+    ['signed by a key the JWKS does not hold, under a kid it does', async () => provider.sign({ sub: acme.organizationId }, { unpublishedKey: true })],
+    ['from another issuer', async () => provider.sign({ sub: acme.organizationId, iss: 'https://elsewhere.example/' })],
+    ['for another audience', async () => provider.sign({ sub: acme.organizationId, aud: 'someone-else' })],
+    ['expired', async () => provider.sign({ sub: acme.organizationId }, { expiresIn: '-10m' })],
+    ['for an unknown organization', async () => provider.sign({ sub: '00000000-0000-4000-8000-000000000000' })],
+    // Algorithm confusion: HS256 keyed with the provider's public key must not pass as the provider's.
+    ['signed HS256 with the JWKS as the secret', async () => jwt(acme.organizationId, { secret: JSON.stringify(await (await fetch(provider.jwksUrl)).json()) })],
+  ])('refuse a token %s', async (_what, token) => {
     const { body } = await graphql('{ me { id } }', {}, { bearer: await token() });
     expect(body.data).toBeNull();
     expect(codes(body)).toEqual(['UNAUTHENTICATED']);

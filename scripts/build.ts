@@ -84,7 +84,7 @@ export function entrySource(entry: FunctionEntry): string {
   const server =
     entry.kind === 'grpc'
       ? `import { startGrpcServer as start } from './shared/runtime/grpc-server.ts';`
-      : `import { startStandaloneHttpServer as start } from './shared/runtime/http-server.ts';`;
+      : `import { startHttpServer as start } from './shared/runtime/http-server.ts';`;
   return [
     `import fn from './functions/${entry.module}.ts';`,
     `import { runStandalone } from './shared/runtime/standalone.ts';`,
@@ -132,7 +132,7 @@ export async function buildAll(): Promise<Map<string, number>> {
       sizes.set('migrate', outputBytes(result.metafile!));
     }),
   );
-  builds.push(build({ ...esModule, entryPoints: [`${root}scripts/delivery.ts`], outfile: `${distDir}/delivery/index.mjs` }).then((result) => void sizes.set('delivery', outputBytes(result.metafile!))));
+  builds.push(build({ ...esModule, entryPoints: [`${root}functions/event-plane/process.ts`], outfile: `${distDir}/delivery/index.mjs` }).then((result) => void sizes.set('delivery', outputBytes(result.metafile!))));
   builds.push(dashboardPage.then((bytes) => void sizes.set('dashboard (web page)', bytes)));
   await Promise.all(builds);
   return sizes;

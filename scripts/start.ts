@@ -11,40 +11,38 @@ import { CloudEvent } from 'cloudevents';
 import postgres from 'postgres';
 import { functionRegistry } from '../functions/registry.js';
 import { loadFunction } from '../functions/load.js';
-import { outboxSchemas } from '../functions/migrations.js';
-import { ConfigError } from '../shared/config.js';
-import { EventDelivery, subscriptionsFromRegistry } from '../shared/delivery/index.js';
-import { natsConnection, startOutboxRelays } from '../shared/events/index.js';
-import { eventStreamConfig } from '../shared/events/nats.js';
+import { startEventPlane } from '../functions/event-plane/index.js';
+import { eventStreamConfig, natsConnection } from '../shared/events/index.js';
 import { startHost } from '../shared/runtime/host.js';
-import { handleProcessFailures } from '../shared/runtime/standalone.js';
+import { createLogger } from '../shared/logger.js';
+import { loadSettingsOrExit, runProcess, type Closable } from '../shared/runtime/lifecycle.js';
 import { createRuntime } from '../shared/runtime/runtime.js';
-import { loadLocalConfig } from './local/config.js';
+import { loadLocalConfig, type LocalConfig } from './local/config.js';
 import { addThreadMetrics, startGrpcThread } from './local/grpc-thread.js';
-import { ensureNats, loadOrCreateAdminToken, startEmbeddedPostgres, type RunningService } from './local/infrastructure.js';
+import { ensureNats, loadOrCreateAdminToken, startEmbeddedPostgres } from './local/infrastructure.js';
 import { migrateDatabase } from './migrate.js';
 
 const say = (line: string) => process.stdout.write(`${line}\n`);
 
-async function main(): Promise<void> {
-  const config = loadLocalConfig();
+/** Starts PostgreSQL and NATS when none are given, then Polaris on them; resolves once it is ready. */
+async function startPolaris(config: LocalConfig): Promise<Closable> {
   const stateDir = resolve(config.stateDir);
   await mkdir(stateDir, { recursive: true });
-  const services: RunningService[] = [];
-  const stopServices = async () => {
-    for (const service of services.splice(0).reverse()) await service.stop();
+  // Whatever started, stopped in reverse order: at Ctrl-C, or when a later step fails.
+  const started: Closable[] = [];
+  const stopAll = async () => {
+    for (const service of started.splice(0).reverse()) await service.close();
   };
-
   try {
     let databaseUrl = config.runtime.databaseUrl;
     if (!databaseUrl) {
       say(`Starting embedded PostgreSQL in ${config.stateDir}/postgres …`);
       const embedded = await startEmbeddedPostgres({ dataDir: resolve(stateDir, 'postgres'), log: say });
-      services.push(embedded);
+      started.push({ close: () => embedded.stop() });
       databaseUrl = await ensureDatabase(embedded.url, 'polaris');
     }
     const nats = await ensureNats({ url: config.natsUrl, stateDir, log: say });
-    services.push(nats);
+    started.push({ close: () => nats.stop() });
     const adminToken = config.runtime.adminToken ?? (await loadOrCreateAdminToken(stateDir));
 
     const applied = await migrateDatabase(databaseUrl);
@@ -60,43 +58,36 @@ async function main(): Promise<void> {
       grpcAddress: `127.0.0.1:${config.grpcPort}`,
     };
     const runtime = createRuntime(runtimeConfig);
-    handleProcessFailures(runtime.logger, 'polaris');
     // The RPCs on a thread of their own, the HTTP and event functions here.
     const rpcs = await startGrpcThread({ config: runtimeConfig, host: config.host, port: config.grpcPort }, (err) => {
       runtime.logger.fatal({ err }, 'polaris: the gRPC thread failed');
       process.exit(1);
     });
+    started.push(rpcs);
     addThreadMetrics(runtime.metrics, rpcs);
     const httpEntries = functionRegistry.filter((entry) => entry.kind !== 'grpc');
     const functions = await Promise.all(httpEntries.map(async (entry) => ({ entry, fn: await loadFunction(entry) })));
     const host = await startHost({ runtime, functions, host: config.host, httpPort: config.httpPort });
+    started.push(host);
 
     // The outboxes to JetStream, and events from JetStream to the event
     // functions, as the delivery process does in the cluster.
-    const relays = await startOutboxRelays({
+    const eventPlane = await startEventPlane({
+      nats: () => natsConnection(runtime),
+      stream: eventStreamConfig(runtime.config),
+      logger: runtime.logger,
+      metrics: runtime.metrics,
       sql: runtime.database(),
-      schemas: outboxSchemas,
-      nats: () => natsConnection(runtime),
-      stream: eventStreamConfig(runtime.config),
-      logger: runtime.logger,
-      metrics: runtime.metrics,
-    });
-    const delivery = new EventDelivery({
-      nats: () => natsConnection(runtime),
-      stream: eventStreamConfig(runtime.config),
-      subscriptions: subscriptionsFromRegistry(functionRegistry),
       deliver: (functionName, event) => host.deliver(functionName, event),
-      logger: runtime.logger,
-      metrics: runtime.metrics,
     });
-    delivery.start();
+    started.push({ close: async () => void (await eventPlane.stop(runtime.config.shutdownGraceMs)) });
 
-    let aggregationTimer: NodeJS.Timeout | undefined;
     if (config.aggregationIntervalSeconds > 0) {
-      aggregationTimer = setInterval(() => {
+      const timer = setInterval(() => {
         const event = new CloudEvent({ type: 'dev.polaris.aggregation.requested', source: '/polaris/local/scheduler', data: {} });
         host.dispatch(event).catch((err: unknown) => runtime.logger.error({ err }, 'scheduled aggregation failed'));
       }, config.aggregationIntervalSeconds * 1000);
+      started.push({ close: async () => clearInterval(timer) });
     }
 
     const http = `http://${config.host}:${host.httpPort}`;
@@ -107,24 +98,9 @@ async function main(): Promise<void> {
     say(`Admin token: ${adminToken}`);
     say(`${functionRegistry.length} functions: ${functionRegistry.map((entry) => entry.name).join(', ')}`);
     say('Polaris is ready');
-
-    let stopping = false;
-    const stop = async (signal: string) => {
-      if (stopping) return;
-      stopping = true;
-      say(`\n${signal}: stopping Polaris …`);
-      clearInterval(aggregationTimer);
-      await delivery.stop();
-      await relays.stop();
-      await host.close();
-      await rpcs.close();
-      await stopServices();
-      process.exit(0);
-    };
-    process.on('SIGINT', () => void stop('SIGINT'));
-    process.on('SIGTERM', () => void stop('SIGTERM'));
+    return { close: stopAll };
   } catch (err) {
-    await stopServices();
+    await stopAll();
     throw err;
   }
 }
@@ -143,7 +119,11 @@ async function ensureDatabase(serverUrl: string, name: string): Promise<string> 
   return url.toString();
 }
 
-main().catch((err: unknown) => {
-  console.error(err instanceof ConfigError ? `Polaris cannot start: ${err.message}` : `Polaris cannot start: ${(err as Error).message}`);
-  process.exit(1);
+const config = loadSettingsOrExit('Polaris cannot start', () => loadLocalConfig());
+await runProcess({
+  name: 'polaris',
+  logger: createLogger({ service: 'polaris-local', revision: config.runtime.revision, level: config.runtime.logLevel }),
+  start: () => startPolaris(config),
+  onStartFailure: (err) => console.error(`Polaris cannot start: ${(err as Error).message}`),
+  onStopping: (signal) => say(`\n${signal}: stopping Polaris …`),
 });

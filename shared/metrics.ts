@@ -11,3 +11,20 @@ export function createMetricsRegistry(labels: { service: string; revision: strin
   collectDefaultMetrics({ register: registry });
   return registry;
 }
+
+/**
+ * Makes `create` run once per registry: the instances of one component in a
+ * process (relays for two schemas, say) then share its metrics, which
+ * prom-client would otherwise refuse to register twice.
+ */
+export function oncePerRegistry<T>(create: (registry: Registry) => T): (registry: Registry) => T {
+  const created = new WeakMap<Registry, T>();
+  return (registry) => {
+    let metrics = created.get(registry);
+    if (metrics === undefined) {
+      metrics = create(registry);
+      created.set(registry, metrics);
+    }
+    return metrics;
+  };
+}

@@ -340,7 +340,7 @@ function clusterCodeFiles(): string[] {
     readdirSync(join(root, dir), { recursive: true, withFileTypes: true })
       .filter((entry) => entry.isFile() && entry.name.endsWith('.ts') && !entry.name.endsWith('.test.ts'))
       .map((entry) => relative(root, join(entry.parentPath, entry.name)));
-  return [...sources('shared'), ...sources('functions'), 'scripts/delivery.ts', 'scripts/migrate.ts'];
+  return [...sources('shared'), ...sources('functions'), 'scripts/migrate.ts'];
 }
 
 /** Environment variables `files` read: `process.env.X`, and the SettingsReader's `read.string('X')` and `read.integer('subsystem', 'X', …)`. */

@@ -12,9 +12,10 @@ import { AggregatorRegistry, Registry, type MetricObjectWithValues, type MetricV
 import { loadFunction } from '../../functions/load.js';
 import { functionRegistry } from '../../functions/registry.js';
 import type { RuntimeConfig } from '../../shared/config.js';
-import { createServiceContexts } from '../../shared/runtime/contexts.js';
 import { startGrpcServer } from '../../shared/runtime/grpc-server.js';
+import { serveFunctions, type Served } from '../../shared/runtime/lifecycle.js';
 import { createRuntime } from '../../shared/runtime/runtime.js';
+import type { RunningServer } from '../../shared/runtime/server.js';
 
 export interface GrpcThreadOptions {
   config: RuntimeConfig;
@@ -107,28 +108,21 @@ async function serveRpcs(options: GrpcThreadOptions, port: MessagePort): Promise
   const metrics = new Registry();
   metrics.setDefaultLabels({ service: options.config.service, revision: options.config.revision });
   const runtime = createRuntime(options.config, { metrics });
-  let server: Awaited<ReturnType<typeof startGrpcServer>>;
-  let draining = false;
+  let served: Served<[RunningServer]>;
   try {
-    const functions = await Promise.all(functionRegistry.filter((entry) => entry.kind === 'grpc').map((entry) => loadFunction(entry)));
-    const contexts = await createServiceContexts(functions, runtime);
-    const readiness = async () => {
-      if (draining) throw new Error('shutting down');
-      await contexts.ready();
-    };
-    server = await startGrpcServer({ runtime, contexts, readiness, functions, host: options.host, port: options.port });
+    const entries = functionRegistry.filter((entry) => entry.kind === 'grpc');
+    const functions = await Promise.all(entries.map(async (entry) => ({ entry, fn: await loadFunction(entry) })));
+    served = await serveFunctions({
+      runtime,
+      functions,
+      servers: [(shared) => startGrpcServer({ ...shared, host: options.host, port: options.port })],
+    });
   } catch (err) {
-    await runtime.close();
     port.postMessage({ failed: (err as Error).message } satisfies Reply);
     return;
   }
-  const close = async () => {
-    draining = true;
-    await server.close(runtime.config.shutdownGraceMs);
-    await runtime.close();
-  };
   port.on('message', ({ id, kind }: Request) => {
-    (kind === 'metrics' ? metrics.getMetricsAsJSON() : close()).then(
+    (kind === 'metrics' ? metrics.getMetricsAsJSON() : served.close()).then(
       (result) => {
         port.postMessage({ id, result } satisfies Reply);
         if (kind === 'close') port.close();
@@ -136,7 +130,7 @@ async function serveRpcs(options: GrpcThreadOptions, port: MessagePort): Promise
       (err: unknown) => port.postMessage({ id, error: (err as Error).message } satisfies Reply),
     );
   });
-  port.postMessage({ started: server.port } satisfies Reply);
+  port.postMessage({ started: served.servers[0].port } satisfies Reply);
 }
 
 const threadOptions = (workerData as { grpcThread?: GrpcThreadOptions } | null)?.grpcThread;

@@ -1,4 +1,8 @@
-/** CloudEvents on NATS JetStream, and the transactional outbox that publishes them. */
+/**
+ * Polaris's CloudEvents: their types and data, their structured-mode encoding
+ * on NATS JetStream, the streams that hold them, the process's NATS
+ * connection, and the write side of the transactional outbox.
+ */
 export {
   EventType,
   newEvent,
@@ -11,19 +15,15 @@ export {
   type UsageRecordedData,
   type EncodedEvent,
 } from './types.js';
+export { cloudEventsContentType, decodeCloudEvent, EventDecodeError, publishEncodedEvent, subjectForEventType } from './nats.js';
 export {
   allEventsSubject,
-  cloudEventsContentType,
-  decodeCloudEvent,
-  ensureEventStream,
-  EventDecodeError,
+  ensureStream,
   eventStreamConfig,
   eventStreamLimits,
-  publishCloudEvent,
-  publishEncodedEvent,
-  subjectForEventType,
+  eventStreamSpec,
   type EventStreamConfig,
-} from './nats.js';
-export { OutboxPublishError, OutboxRelay, relayBackoff, type OutboxRelayOptions } from './outbox.js';
+  type StreamSpec,
+} from './streams.js';
 export { enqueueEvents, outboxNotifyChannel, outboxNotifySql, outboxTableSql } from './outbox-writer.js';
-export { closeNats, connectNats, natsConnection, startOutboxRelays, type OutboxRelaysOptions } from './connection.js';
+export { closeNats, connectNats, natsConnection } from './connection.js';

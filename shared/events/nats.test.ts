@@ -2,7 +2,7 @@
 import { randomBytes } from 'node:crypto';
 import { connect, headers, nanos, type Msg, type NatsConnection } from 'nats';
 import { afterEach, describe, expect, it } from 'vitest';
-import { decodeCloudEvent, ensureEventStream, EventDecodeError, eventStreamLimits, EventType, newEvent, subjectForEventType } from './index.js';
+import { decodeCloudEvent, ensureStream, EventDecodeError, eventStreamSpec, eventStreamLimits, EventType, newEvent, subjectForEventType } from './index.js';
 
 const natsUrl = process.env.NATS_URL ?? 'nats://127.0.0.1:4222';
 
@@ -26,11 +26,11 @@ function uniqueStream(nc: NatsConnection) {
 
 const pingEvent = () => newEvent(EventType.KnativePing, '/apis/v1/namespaces/polaris/pingsources/aggregate', { reason: 'schedule' });
 
-describe('ensureEventStream', () => {
+describe('ensureStream', () => {
   it('creates the stream once however many processes race to create it', async () => {
     const connections = await Promise.all([natsConnection(), natsConnection(), natsConnection(), natsConnection()]);
     const config = uniqueStream(connections[0]!);
-    const infos = await Promise.all(connections.map((nc) => ensureEventStream(nc, config)));
+    const infos = await Promise.all(connections.map((nc) => ensureStream(nc, eventStreamSpec(config))));
     for (const info of infos) expect(info.config.subjects).toEqual([`${config.subjectPrefix}.>`]);
     const { config: created } = infos[0]!;
     expect(created.storage).toBe('file');
@@ -46,7 +46,7 @@ describe('ensureEventStream', () => {
     await jsm.streams.add({ name: config.stream, subjects: [`${config.subjectPrefix}.old`], max_age: nanos(60_000) });
     await nc.jetstream().publish(`${config.subjectPrefix}.old`);
 
-    const info = await ensureEventStream(nc, config);
+    const info = await ensureStream(nc, eventStreamSpec(config));
     expect(info.config.subjects).toEqual([`${config.subjectPrefix}.>`]);
     expect(info.config.max_age).toBe(nanos(60_000));
     expect(info.state.messages).toBe(1);

@@ -6,58 +6,12 @@
  * the stream's duplicate window.
  */
 import { CloudEvent } from 'cloudevents';
-import {
-  headers,
-  Match,
-  nanos,
-  RetentionPolicy,
-  StorageType,
-  type JetStreamClient,
-  type JetStreamManager,
-  type JsMsg,
-  type Msg,
-  type NatsConnection,
-  type NatsError,
-  type PubAck,
-  type StoredMsg,
-  type StreamInfo,
-} from 'nats';
-import type { RuntimeConfig } from '../config.js';
-import { encodeCloudEvent, type EncodedEvent } from './types.js';
-
-/** Where Polaris events live: the runtime config's `natsStream` and `natsSubjectPrefix`. */
-export interface EventStreamConfig {
-  /** JetStream stream name, e.g. `POLARIS_EVENTS`. */
-  stream: string;
-  /** Subjects are `<subjectPrefix>.<CloudEvent type>`, e.g. `polaris.events`. */
-  subjectPrefix: string;
-}
-
-/** The event stream the runtime configuration names (`POLARIS_NATS_STREAM`, `POLARIS_NATS_SUBJECT_PREFIX`). */
-export function eventStreamConfig(config: Pick<RuntimeConfig, 'natsStream' | 'natsSubjectPrefix'>): EventStreamConfig {
-  return { stream: config.natsStream, subjectPrefix: config.natsSubjectPrefix };
-}
+import { headers, Match, type JetStreamClient, type JsMsg, type Msg, type PubAck, type StoredMsg } from 'nats';
+import type { EventStreamConfig } from './streams.js';
+import type { EncodedEvent } from './types.js';
 
 /** The structured-mode content type, as the NATS binding and HTTP binding name it. */
 export const cloudEventsContentType = 'application/cloudevents+json';
-
-/**
- * Stream limits. The duplicate window bounds how late a re-publish (after a
- * relay crashed between JetStream's ack and its commit, or NATS was down for
- * a while) is still recognised; 10 minutes covers restarts and backoff.
- */
-export const eventStreamLimits = {
-  /** Milliseconds JetStream remembers a `Nats-Msg-Id`. */
-  duplicateWindowMs: 10 * 60 * 1000,
-  /** Milliseconds an event stays in the stream. */
-  maxAgeMs: 7 * 24 * 60 * 60 * 1000,
-} as const;
-
-/** JetStream API error codes (`api_error.err_code`) this module tells apart. */
-export const JetStreamErrorCode = {
-  StreamNotFound: 10059,
-  StreamNameInUse: 10058,
-} as const;
 
 /** A NATS message that is not a structured-mode CloudEvent. The payload is never part of the message. */
 export class EventDecodeError extends Error {
@@ -79,64 +33,6 @@ export function subjectForEventType(config: EventStreamConfig, type: string): st
   return `${config.subjectPrefix}.${type}`;
 }
 
-/** The subject filter that matches every event on the stream: `<prefix>.>`. */
-export function allEventsSubject(config: EventStreamConfig): string {
-  return `${config.subjectPrefix}.>`;
-}
-
-/** The JetStream API error code of a failed request, if it has one. */
-export function apiErrorCode(err: unknown): number | undefined {
-  return (err as NatsError | null)?.api_error?.err_code;
-}
-
-/** A stream's info, undefined when it does not exist. */
-export async function streamInfo(jsm: JetStreamManager, name: string): Promise<StreamInfo | undefined> {
-  try {
-    return await jsm.streams.info(name);
-  } catch (err) {
-    if (apiErrorCode(err) === JetStreamErrorCode.StreamNotFound) return undefined;
-    throw err;
-  }
-}
-
-const sameSubjects = (a: readonly string[] | undefined, b: readonly string[]): boolean =>
-  a !== undefined && a.length === b.length && b.every((subject) => a.includes(subject));
-
-/**
- * Creates the event stream if it is missing: subjects `<prefix>.>`, file
- * storage, limits retention, a 10-minute duplicate window and a 7-day max age
- * ({@link eventStreamLimits}). An existing stream is updated only when its
- * subjects differ (its other limits are the operator's to change) and is
- * never deleted. Safe when several processes call it at once.
- *
- * @returns the stream's info after the call.
- * @throws NatsError when JetStream is unavailable, or another stream already owns the subjects.
- */
-export async function ensureEventStream(nc: NatsConnection, config: EventStreamConfig): Promise<StreamInfo> {
-  const jsm = await nc.jetstreamManager();
-  const subjects = [allEventsSubject(config)];
-  let info = await streamInfo(jsm, config.stream);
-  if (info === undefined) {
-    try {
-      return await jsm.streams.add({
-        name: config.stream,
-        subjects,
-        storage: StorageType.File,
-        retention: RetentionPolicy.Limits,
-        duplicate_window: nanos(eventStreamLimits.duplicateWindowMs),
-        max_age: nanos(eventStreamLimits.maxAgeMs),
-      });
-    } catch (err) {
-      // Another process created it first (with a config that differs in some
-      // detail, or the server would have answered success): use theirs.
-      if (apiErrorCode(err) !== JetStreamErrorCode.StreamNameInUse) throw err;
-      info = await jsm.streams.info(config.stream);
-    }
-  }
-  if (sameSubjects(info.config.subjects, subjects)) return info;
-  return jsm.streams.update(config.stream, { subjects });
-}
-
 const utf8 = new TextEncoder();
 
 /**
@@ -156,18 +52,6 @@ export async function publishEncodedEvent(js: JetStreamClient, config: EventStre
     expect: { streamName: config.stream },
     ...(timeoutMs === undefined ? {} : { timeout: timeoutMs }),
   });
-}
-
-/**
- * Publishes a CloudEvent in structured mode to `<prefix>.<type>`, with
- * `Nats-Msg-Id` set to the event id. Services should not call this directly
- * for their own data changes: they enqueue events in the outbox, in the same
- * transaction, and the relay publishes them.
- *
- * @returns the ack; `ack.duplicate` is true when JetStream already had this id.
- */
-export function publishCloudEvent(js: JetStreamClient, config: EventStreamConfig, event: CloudEvent<unknown>): Promise<PubAck> {
-  return publishEncodedEvent(js, config, encodeCloudEvent(event));
 }
 
 const utf8Decoder = new TextDecoder('utf-8', { fatal: true });

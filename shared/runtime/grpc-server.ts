@@ -13,30 +13,17 @@ import { ErrorKind, toPublicError, ValidationError } from '../errors.js';
 import { toGrpcStatus } from '../grpc/errors.js';
 import { HealthService } from '../grpc/health.js';
 import { serviceNameForRpc } from '../grpc/names.js';
-import type { ServiceContexts } from './contexts.js';
-import type { AnyFunction, GrpcFunction, Runtime } from './function.js';
+import type { GrpcFunction } from './function.js';
 import { opsRequestHandler } from './ops.js';
+import type { RunningServer, ServerOptions } from './server.js';
 
-export interface GrpcServerOptions {
-  runtime: Runtime;
-  functions: readonly AnyFunction[];
-  contexts: ServiceContexts;
-  host: string;
-  port: number;
-  readiness(): Promise<void>;
-}
-
-export interface RunningServer {
-  /** The port bound (useful when 0 was asked for). */
-  port: number;
-  /** Stops accepting, then waits for in-flight work up to `graceMs`. */
-  close(graceMs: number): Promise<void>;
-}
-
-export async function startGrpcServer(options: GrpcServerOptions): Promise<RunningServer> {
+/** Serves the gRPC functions among `options.functions`, with health, reflection and the ops routes, on one port. */
+export async function startGrpcServer(options: ServerOptions): Promise<RunningServer> {
   const { runtime, contexts } = options;
-  // eslint-disable-next-line @typescript-eslint/no-explicit-any
-  const functions = options.functions.filter((fn): fn is GrpcFunction<any, any, any> => fn.kind === 'grpc');
+  const functions = options.functions
+    .map(({ fn }) => fn)
+    // eslint-disable-next-line @typescript-eslint/no-explicit-any
+    .filter((fn): fn is GrpcFunction<any, any, any> => fn.kind === 'grpc');
   const server = new grpc.Server({ 'grpc.max_receive_message_length': 4 * 1024 * 1024 });
   const handled = new Counter({
     name: 'grpc_server_handled_total',

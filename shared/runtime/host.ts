@@ -5,16 +5,11 @@
  */
 import type { CloudEvent } from 'cloudevents';
 import type { FastifyInstance } from 'fastify';
-import { createServiceContexts } from './contexts.js';
-import type { AnyFunction, FunctionEntry } from './function.js';
-import { startGrpcServer, type RunningServer } from './grpc-server.js';
+import { startGrpcServer } from './grpc-server.js';
 import { startHttpServer } from './http-server.js';
+import { serveFunctions } from './lifecycle.js';
 import type { ProcessRuntime } from './runtime.js';
-
-export interface HostedFunction {
-  entry: FunctionEntry;
-  fn: AnyFunction;
-}
+import type { HostedFunction } from './server.js';
 
 export interface HostOptions {
   runtime: ProcessRuntime;
@@ -44,40 +39,16 @@ export interface FunctionHost {
 }
 
 export async function startHost(options: HostOptions): Promise<FunctionHost> {
-  const { runtime } = options;
-  const contexts = await createServiceContexts(
-    options.functions.map(({ fn }) => fn),
-    runtime,
-  );
-  let draining = false;
-  const readiness = async () => {
-    if (draining) throw new Error('shutting down');
-    await contexts.ready();
-  };
-  const common = { runtime, contexts, readiness, host: options.host ?? '127.0.0.1' };
-  const servers: RunningServer[] = [];
-  try {
-    const http = await startHttpServer({ ...common, functions: options.functions, port: options.httpPort, eventRoute: 'events' });
-    servers.push(http);
-    const grpc =
-      options.grpcPort === undefined ? undefined : await startGrpcServer({ ...common, functions: options.functions.map(({ fn }) => fn), port: options.grpcPort });
-    if (grpc) servers.push(grpc);
-    return {
-      app: http.app,
-      httpPort: http.port,
-      grpcPort: grpc?.port,
-      dispatch: http.dispatch,
-      deliver: http.deliver,
-      async close() {
-        if (draining) return;
-        draining = true;
-        await Promise.all(servers.map((server) => server.close(runtime.config.shutdownGraceMs)));
-        await runtime.close();
-      },
-    };
-  } catch (err) {
-    await Promise.all(servers.map((server) => server.close(0)));
-    await runtime.close();
-    throw err;
-  }
+  const host = options.host ?? '127.0.0.1';
+  const { grpcPort } = options;
+  const served = await serveFunctions({
+    runtime: options.runtime,
+    functions: options.functions,
+    servers: [
+      (shared) => startHttpServer({ ...shared, host, port: options.httpPort, eventRoute: 'events' }),
+      async (shared) => (grpcPort === undefined ? undefined : startGrpcServer({ ...shared, host, port: grpcPort })),
+    ],
+  });
+  const [http, grpc] = served.servers;
+  return { app: http.app, httpPort: http.port, grpcPort: grpc?.port, dispatch: http.dispatch, deliver: http.deliver, close: served.close };
 }

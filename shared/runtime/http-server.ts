@@ -7,13 +7,10 @@ import type { FastifyInstance } from 'fastify';
 import { ErrorKind, PolarisError } from '../errors.js';
 import { acceptAnyBody, eventsFromHttp } from './cloudevents.js';
 import type { EventFunction, FunctionEntry } from './function.js';
-import type { GrpcServerOptions, RunningServer } from './grpc-server.js';
-import type { HostedFunction } from './host.js';
 import { createHttpApp } from './http.js';
-import type { StartServer } from './standalone.js';
+import type { RunningServer, ServerOptions } from './server.js';
 
-export interface HttpServerOptions extends Omit<GrpcServerOptions, 'functions'> {
-  functions: readonly HostedFunction[];
+export interface HttpServerOptions extends ServerOptions {
   /**
    * Where CloudEvents are received: `root` for a single event function
    * (Knative delivers to `/`), `events` for `POST /events`, routed by type to
@@ -82,7 +79,3 @@ export async function startHttpServer(options: HttpServerOptions): Promise<Runni
     },
   };
 }
-
-/** A bundle's HTTP server: its one function, CloudEvents at `/`. */
-export const startStandaloneHttpServer: StartServer = (options) =>
-  startHttpServer({ ...options, functions: options.functions.map((fn) => ({ entry: options.entry, fn })) });

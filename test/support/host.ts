@@ -3,11 +3,10 @@
  * database and a JetStream stream of the test's own, on ports the OS picks.
  */
 import { randomBytes } from 'node:crypto';
-import { outboxSchemas } from '../../functions/migrations.js';
-import { functionRegistry } from '../../functions/registry.js';
-import { natsConnection, startOutboxRelays } from '../../shared/events/index.js';
-import { eventStreamConfig } from '../../shared/events/nats.js';
+import { startEventPlane, type EventPlane } from '../../functions/event-plane/index.js';
 import { loadFunction } from '../../functions/load.js';
+import { functionRegistry } from '../../functions/registry.js';
+import { eventStreamConfig, natsConnection } from '../../shared/events/index.js';
 import { loadRuntimeConfig } from '../../shared/config.js';
 import { createLogger } from '../../shared/logger.js';
 import { startHost, type FunctionHost } from '../../shared/runtime/host.js';
@@ -22,6 +21,11 @@ export interface TestHostOptions {
   entries?: readonly FunctionEntry[];
   /** Extra environment (NATS_URL, cache settings, …). */
   env?: Record<string, string>;
+  /**
+   * Delivers the stream's events to this host's event functions, as `npm
+   * start` does. Default off: most tests dispatch events themselves.
+   */
+  delivery?: Pick<NonNullable<Parameters<typeof startEventPlane>[0]['delivery']>, 'maxDeliver' | 'backoffMs'> | boolean;
 }
 
 export interface TestHost extends FunctionHost {
@@ -30,6 +34,7 @@ export interface TestHost extends FunctionHost {
   natsUrl: string;
   /** This host's own JetStream stream and subject prefix. */
   stream: { stream: string; subjectPrefix: string };
+  eventPlane: EventPlane;
 }
 
 export async function startTestHost(options: TestHostOptions): Promise<TestHost> {
@@ -51,21 +56,23 @@ export async function startTestHost(options: TestHostOptions): Promise<TestHost>
   const runtime = createRuntime(config, { logger: createLogger({ service: 'test', revision: 'test', level: process.env.POLARIS_TEST_LOG_LEVEL ?? 'silent' }) });
   const functions = await Promise.all(entries.map(async (entry) => ({ entry, fn: await loadFunction(entry) })));
   const host = await startHost({ runtime, functions, host: '127.0.0.1', httpPort: 0, grpcPort });
-  // As `npm start` does: the outboxes relayed to this host's stream (delivery is up to each test).
-  const relays = await startOutboxRelays({
-    sql: runtime.database(),
-    schemas: outboxSchemas,
+  // As `npm start` does: the outboxes relayed to this host's stream, and delivery when asked for.
+  const eventPlane = await startEventPlane({
     nats: () => natsConnection(runtime),
     stream: eventStreamConfig(config),
     logger: runtime.logger,
     metrics: runtime.metrics,
+    sql: runtime.database(),
+    deliver: options.delivery ? (functionName, event) => host.deliver(functionName, event) : undefined,
+    delivery: typeof options.delivery === 'object' ? options.delivery : undefined,
   });
   return {
     ...host,
     async close() {
-      await relays.stop();
+      await eventPlane.stop();
       await host.close();
     },
+    eventPlane,
     grpcAddress,
     http: `http://127.0.0.1:${host.httpPort}`,
     natsUrl: config.natsUrl,

@@ -1,5 +1,7 @@
-/** Reading what landed on a test's JetStream stream. */
-import { connect, type NatsConnection } from 'nats';
+/** Reading what landed on a test's JetStream stream, and publishing onto it. */
+import type { CloudEvent } from 'cloudevents';
+import { connect, type JetStreamClient, type NatsConnection, type PubAck } from 'nats';
+import { encodeCloudEvent, publishEncodedEvent, type EventStreamConfig } from '../../shared/events/index.js';
 
 export interface StoredEvent {
   subject: string;
@@ -58,4 +60,9 @@ export async function deleteStream(natsUrl: string, stream: string): Promise<voi
   } finally {
     await nc?.close();
   }
+}
+
+/** Publishes a CloudEvent straight onto a test's stream, as the outbox relay would. */
+export function publishEvent(js: JetStreamClient, stream: EventStreamConfig, event: CloudEvent<unknown>): Promise<PubAck> {
+  return publishEncodedEvent(js, stream, encodeCloudEvent(event));
 }

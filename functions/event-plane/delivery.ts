@@ -14,24 +14,12 @@
  */
 import { createHash } from 'node:crypto';
 import type { CloudEvent } from 'cloudevents';
-import {
-  AckPolicy,
-  DeliverPolicy,
-  Events,
-  headers,
-  nanos,
-  type Consumer,
-  type ConsumerConfig,
-  type ConsumerMessages,
-  type JsMsg,
-  type MsgHdrs,
-  type NatsConnection,
-} from 'nats';
+import { AckPolicy, DeliverPolicy, headers, nanos, type Consumer, type ConsumerConfig, type ConsumerMessages, type JsMsg, type MsgHdrs, type NatsConnection } from 'nats';
 import { Counter, Histogram, type Registry } from 'prom-client';
-import type { Logger } from '../logger.js';
-import type { FunctionEntry } from '../runtime/function.js';
-import { decodeCloudEvent, ensureEventStream, EventDecodeError, subjectForEventType, type EventStreamConfig } from '../events/nats.js';
-import { DeadLetterHeader, deadLetterErrorText, deadLetterStreamName, deadLetterSubject, ensureDeadLetterStream } from './dead-letter.js';
+import { decodeCloudEvent, EventDecodeError, eventStreamSpec, subjectForEventType, type EventStreamConfig } from '../../shared/events/index.js';
+import { oncePerRegistry } from '../../shared/metrics.js';
+import { DeadLetterHeader, deadLetterErrorText, deadLetterStreamName, deadLetterStreamSpec, deadLetterSubject } from './dead-letter.js';
+import { backoffDelay, NatsWorker, WorkerStoppedError, type NatsWorkerOptions } from './nats-worker.js';
 
 /** A function and the CloudEvent types delivered to it. */
 export interface EventSubscription {
@@ -48,19 +36,12 @@ export interface EventSubscription {
 export type DeliverEvent = (functionName: string, event: CloudEvent<unknown>) => Promise<void>;
 
 /** Options of {@link EventDelivery}. */
-export interface EventDeliveryOptions {
-  /**
-   * The NATS connection. It may resolve late (NATS down at start-up); delivery
-   * waits without blocking `start()`. A connection that reconnects for ever
-   * (`maxReconnectAttempts: -1`) lets delivery resume when NATS is back.
-   */
-  nats: () => Promise<NatsConnection>;
+export interface EventDeliveryOptions extends NatsWorkerOptions {
   /** The event stream to consume; its dead letters go to `<stream>_DEAD_LETTER`. */
   stream: EventStreamConfig;
-  /** Who takes which types; build it from the registry with {@link subscriptionsFromRegistry}. */
+  /** Who takes which types (the event plane reads them from the registry). */
   subscriptions: readonly EventSubscription[];
   deliver: DeliverEvent;
-  logger: Logger;
   /** The registry the `polaris_delivery_*` metrics go to. */
   metrics: Registry;
   /** Attempts per event and function before it is dead-lettered. Default 8. */
@@ -109,12 +90,7 @@ export const deliveryMetricNames = {
 const FETCH_EXPIRES_MS = 5_000;
 
 /** Pauses between attempts to (re)attach a consumer while NATS or JetStream is unavailable. */
-const ATTACH_BACKOFF_MS = [500, 1_000, 2_000, 5_000, 10_000] as const;
-
-/** The subscriptions of every registry entry that subscribes to events. */
-export function subscriptionsFromRegistry(entries: readonly FunctionEntry[]): EventSubscription[] {
-  return entries.flatMap((entry) => (entry.subscribes && entry.subscribes.length > 0 ? [{ name: entry.name, types: entry.subscribes }] : []));
-}
+const attachBackoff = { initialMs: 500, maxMs: 10_000 } as const;
 
 /**
  * The durable consumer name of a (function, type) pair on a stream, e.g.
@@ -137,26 +113,22 @@ interface DeliveryMetrics {
   duration: Histogram<'function'>;
 }
 
-/** The delivery metrics of `registry`, created on first use (several EventDelivery may share a registry). */
-function deliveryMetrics(registry: Registry): DeliveryMetrics {
-  const counter = (name: string, help: string) =>
-    (registry.getSingleMetric(name) as Counter<'function' | 'type'> | undefined) ??
-    new Counter({ name, help, labelNames: ['function', 'type'], registers: [registry] });
+/** The delivery metrics of `registry`, created once (several EventDelivery may share a registry). */
+const deliveryMetrics = oncePerRegistry((registry: Registry): DeliveryMetrics => {
+  const counter = (name: string, help: string) => new Counter({ name, help, labelNames: ['function', 'type'], registers: [registry] });
   return {
     delivered: counter(deliveryMetricNames.delivered, 'Events a function took, by function and type'),
     failures: counter(deliveryMetricNames.failures, 'Failed delivery attempts, by function and type'),
     deadLettered: counter(deliveryMetricNames.deadLettered, 'Events moved to the dead-letter stream, by function and type'),
-    duration:
-      (registry.getSingleMetric(deliveryMetricNames.duration) as Histogram<'function'> | undefined) ??
-      new Histogram({
-        name: deliveryMetricNames.duration,
-        help: 'Seconds per delivery attempt, by function',
-        labelNames: ['function'],
-        buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30],
-        registers: [registry],
-      }),
+    duration: new Histogram({
+      name: deliveryMetricNames.duration,
+      help: 'Seconds per delivery attempt, by function',
+      labelNames: ['function'],
+      buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30],
+      registers: [registry],
+    }),
   };
-}
+});
 
 /** One durable consumer: the events of one type for one function. */
 interface Binding {
@@ -173,11 +145,6 @@ interface Binding {
   slotFreed?: () => void;
 }
 
-/** Thrown inside the consume loops once `stop()` was called. */
-class StoppedError extends Error {
-  override name = 'StoppedError';
-}
-
 /**
  * Consumes the event stream and delivers every event to each function
  * subscribed to its type, through one durable pull consumer per
@@ -189,7 +156,7 @@ class StoppedError extends Error {
  * the last attempt cannot make JetStream drop the event silently; the next
  * delivery finds the attempts used up and dead-letters it.
  */
-export class EventDelivery {
+export class EventDelivery extends NatsWorker {
   private readonly bindings: readonly Binding[];
   private readonly maxDeliver: number;
   private readonly backoffMs: readonly number[];
@@ -200,21 +167,15 @@ export class EventDelivery {
   private readonly attached = new Set<Binding>();
   private readonly inFlight = new Set<Promise<void>>();
   private loops: Promise<void>[] = [];
-  private stopping = false;
   private stopped?: Promise<void>;
-  private signalStop!: () => void;
-  private readonly stopSignal = new Promise<void>((resolve) => (this.signalStop = resolve));
-  /** The stream checks under way, shared by consumers attaching at the same time. */
-  private ensuringStreams?: Promise<void>;
   /** The connection the consumers were attached with; messages are answered on it. */
   private nc?: NatsConnection;
-  /** The connection whose reconnects are watched. */
-  private watched?: NatsConnection;
 
   /**
    * @throws RangeError when an option is out of range; Error when a type cannot be a subject or a function name a subject token.
    */
   constructor(private readonly options: EventDeliveryOptions) {
+    super(options, [eventStreamSpec(options.stream), deadLetterStreamSpec(options.stream)]);
     this.maxDeliver = options.maxDeliver ?? deliveryDefaults.maxDeliver;
     this.backoffMs = options.backoffMs ?? deliveryDefaults.backoffMs;
     this.ackWaitMs = options.ackWaitMs ?? deliveryDefaults.ackWaitMs;
@@ -282,8 +243,7 @@ export class EventDelivery {
    */
   stop(): Promise<void> {
     this.stopped ??= (async () => {
-      this.stopping = true;
-      this.signalStop();
+      this.signalStopping();
       for (const binding of this.bindings) {
         binding.slotFreed?.();
         void binding.batch?.close().catch(() => undefined);
@@ -310,16 +270,16 @@ export class EventDelivery {
           if (this.stopping) msg.nak();
           else this.track(binding, msg);
         }
-        if (failures > 0) this.options.logger.info({ consumer: binding.durable }, 'event delivery resumed');
+        if (failures > 0) this.logger.info({ consumer: binding.durable }, 'event delivery resumed');
         failures = 0;
       } catch (err) {
         if (this.stopping) break;
         binding.consumer = undefined;
         this.attached.delete(binding);
         // One warning per outage, not one per retry.
-        this.options.logger[failures === 0 ? 'warn' : 'debug']({ err, consumer: binding.durable }, 'event delivery: consumer unavailable, re-attaching');
-        await this.pause(ATTACH_BACKOFF_MS[Math.min(failures, ATTACH_BACKOFF_MS.length - 1)]!);
         failures++;
+        this.logger[failures === 1 ? 'warn' : 'debug']({ err, consumer: binding.durable }, 'event delivery: consumer unavailable, re-attaching');
+        await this.pause(backoffDelay(attachBackoff, failures));
       } finally {
         binding.batch = undefined;
       }
@@ -329,11 +289,8 @@ export class EventDelivery {
   /** Ensures both streams and this binding's consumer, and returns the consumer. */
   private async attach(binding: Binding): Promise<Consumer> {
     const nc = await this.connection();
-    this.ensuringStreams ??= (async () => {
-      await ensureEventStream(nc, this.options.stream);
-      await ensureDeadLetterStream(nc, this.options.stream);
-    })().finally(() => (this.ensuringStreams = undefined));
-    await this.ensuringStreams;
+    await this.ensureStreams(nc);
+    this.nc = nc;
     const jsm = await nc.jetstreamManager();
     // Creating a durable that exists with this config returns it; with another
     // config (a new ackWaitMs) the server updates it in place.
@@ -341,7 +298,7 @@ export class EventDelivery {
     const consumer = await nc.jetstream().consumers.get(this.options.stream.stream, binding.durable);
     this.attached.add(binding);
     if (this.attached.size === this.bindings.length) {
-      this.options.logger.info({ stream: this.options.stream.stream, consumers: this.bindings.length }, 'event delivery attached');
+      this.logger.info({ stream: this.options.stream.stream, consumers: this.bindings.length }, 'event delivery attached');
     }
     return consumer;
   }
@@ -359,54 +316,31 @@ export class EventDelivery {
     };
   }
 
-  /** The NATS connection, or a StoppedError once `stop()` is called while waiting for it. */
-  private async connection(): Promise<NatsConnection> {
-    const nc = await Promise.race([this.options.nats(), this.stopSignal.then(() => undefined)]);
-    if (nc === undefined) throw new StoppedError('event delivery stopped');
-    if (nc.isClosed()) throw new Error('the NATS connection is closed');
-    this.nc = nc;
-    this.watchReconnects(nc);
-    return nc;
-  }
-
   /**
    * Re-attaches every consumer after a reconnect. The server may have come
    * back without its store (streams and consumers gone), and an open pull
    * request would only notice when it expires.
    */
-  private watchReconnects(nc: NatsConnection): void {
-    if (this.watched === nc) return;
-    this.watched = nc;
-    void (async () => {
-      for await (const status of nc.status()) {
-        if (this.stopping || this.watched !== nc) break;
-        if (status.type !== Events.Reconnect) continue;
-        this.options.logger.info({ server: status.data }, 'event delivery: NATS reconnected, re-attaching consumers');
-        for (const binding of this.bindings) {
-          binding.consumer = undefined;
-          this.attached.delete(binding);
-          void binding.batch?.close().catch(() => undefined);
-        }
-      }
-    })().catch(() => undefined);
+  protected override reconnected(): void {
+    this.logger.info('event delivery: NATS reconnected, re-attaching consumers');
+    for (const binding of this.bindings) {
+      binding.consumer = undefined;
+      this.attached.delete(binding);
+      void binding.batch?.close().catch(() => undefined);
+    }
   }
 
   private async freeSlot(binding: Binding): Promise<void> {
     while (binding.inFlight >= this.concurrency && !this.stopping) {
       await new Promise<void>((resolve) => (binding.slotFreed = resolve));
     }
-    if (this.stopping) throw new StoppedError('event delivery stopped');
-  }
-
-  private pause(ms: number): Promise<void> {
-    let timer: NodeJS.Timeout | undefined;
-    return Promise.race([new Promise<void>((resolve) => (timer = setTimeout(resolve, ms))), this.stopSignal]).finally(() => clearTimeout(timer));
+    if (this.stopping) throw new WorkerStoppedError();
   }
 
   private track(binding: Binding, msg: JsMsg): void {
     binding.inFlight++;
     const handled: Promise<void> = this.handle(binding, msg)
-      .catch((err: unknown) => this.options.logger.error({ err, consumer: binding.durable }, 'event delivery: message handling failed'))
+      .catch((err: unknown) => this.logger.error({ err, consumer: binding.durable }, 'event delivery: message handling failed'))
       .finally(() => {
         binding.inFlight--;
         this.inFlight.delete(handled);
@@ -446,7 +380,7 @@ export class EventDelivery {
         return;
       }
       const delayMs = this.backoffFor(attempt);
-      this.options.logger.warn(
+      this.logger.warn(
         { function: binding.functionName, type: binding.type, eventId: event.id, attempt, retryInMs: delayMs, error: deadLetterErrorText(err) },
         'event delivery failed, will retry',
       );
@@ -495,13 +429,14 @@ export class EventDelivery {
       // A duplicate is a re-dead-letter (a lost term): already counted.
       if (!ack.duplicate) {
         this.metrics.deadLettered.inc(binding.labels);
-        this.options.logger.error(log, 'event dead-lettered');
+        this.logger.error(log, 'event dead-lettered');
       }
     } catch (err) {
       const delayMs = this.backoffFor(Math.max(1, msg.info.deliveryCount));
-      this.options.logger.error({ ...log, err, retryInMs: delayMs }, 'event delivery: could not dead-letter, will retry');
-      // In case an operator deleted the dead-letter stream: the retry then finds it again.
-      void ensureDeadLetterStream(this.nc!, stream).catch(() => undefined);
+      this.logger.error({ ...log, err, retryInMs: delayMs }, 'event delivery: could not dead-letter, will retry');
+      // In case an operator deleted the dead-letter stream: ensure it again before the retry.
+      this.streamsLost();
+      void this.ensureStreams(this.nc!).catch(() => undefined);
       msg.nak(delayMs);
       return;
     }

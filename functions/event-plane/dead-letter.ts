@@ -5,8 +5,7 @@
  * never consumed as events; an operator reads them (`nats stream view`) and
  * re-publishes what should be retried.
  */
-import { nanos, RetentionPolicy, StorageType, type NatsConnection, type StreamInfo } from 'nats';
-import { allEventsSubject, apiErrorCode, eventStreamLimits, JetStreamErrorCode, streamInfo, type EventStreamConfig } from '../events/nats.js';
+import { allEventsSubject, eventStreamLimits, type EventStreamConfig, type StreamSpec } from '../../shared/events/index.js';
 
 /**
  * Headers a dead-lettered message carries besides the original ones. The
@@ -63,43 +62,22 @@ export function allDeadLettersSubject(config: EventStreamConfig): string {
 }
 
 /**
- * Creates the dead-letter stream if it is missing: subjects
- * `dead-letter.<prefix>.>`, file storage, limits retention, 30 days max age
- * ({@link deadLetterLimits}). An existing stream is updated only when its
- * subjects differ and is never deleted. Safe when several processes call it at once.
+ * The dead-letter stream: subjects `dead-letter.<prefix>.>`, 30 days of dead
+ * letters ({@link deadLetterLimits}).
  *
- * @returns the stream's info after the call.
  * @throws Error when the dead-letter subjects would fall inside the event stream's (a prefix starting with `dead-letter.`).
- * @throws NatsError when JetStream is unavailable, or another stream already owns the subjects.
  */
-export async function ensureDeadLetterStream(nc: NatsConnection, config: EventStreamConfig): Promise<StreamInfo> {
-  const subjects = [allDeadLettersSubject(config)];
+export function deadLetterStreamSpec(config: EventStreamConfig): StreamSpec {
   // `<prefix>.>` matches `dead-letter.<prefix>.x` only when that starts with `<prefix>.`.
   if (`${deadLetterRoot}.${config.subjectPrefix}.`.startsWith(`${config.subjectPrefix}.`)) {
     throw new Error(`dead letters of '${allEventsSubject(config)}' would be consumed as events: choose a subject prefix not starting with '${deadLetterRoot}.'`);
   }
-  const name = deadLetterStreamName(config);
-  const jsm = await nc.jetstreamManager();
-  let info = await streamInfo(jsm, name);
-  if (info === undefined) {
-    try {
-      return await jsm.streams.add({
-        name,
-        subjects,
-        storage: StorageType.File,
-        retention: RetentionPolicy.Limits,
-        duplicate_window: nanos(deadLetterLimits.duplicateWindowMs),
-        max_age: nanos(deadLetterLimits.maxAgeMs),
-      });
-    } catch (err) {
-      // Another process created it first: use theirs.
-      if (apiErrorCode(err) !== JetStreamErrorCode.StreamNameInUse) throw err;
-      info = await jsm.streams.info(name);
-    }
-  }
-  const current = info.config.subjects ?? [];
-  if (current.length === subjects.length && subjects.every((subject) => current.includes(subject))) return info;
-  return jsm.streams.update(name, { subjects });
+  return {
+    name: deadLetterStreamName(config),
+    subjects: [allDeadLettersSubject(config)],
+    duplicateWindowMs: deadLetterLimits.duplicateWindowMs,
+    maxAgeMs: deadLetterLimits.maxAgeMs,
+  };
 }
 
 /** One line of at most {@link deadLetterLimits.errorMaxLength} characters, safe as a header value. */

@@ -11,28 +11,20 @@
  * the stream's duplicate window. Order on the stream follows `seq` within a
  * batch but is not guaranteed across relays or retries.
  */
-import { ErrorCode, Events, NatsError, type JetStreamClient, type NatsConnection, type PubAck } from 'nats';
-import { Counter, Gauge, type Registry } from 'prom-client';
-import type { Sql } from '../database.js';
-import type { Logger } from '../logger.js';
-import { ensureEventStream, publishEncodedEvent, type EventStreamConfig } from './nats.js';
-
+import { ErrorCode, NatsError, type JetStreamClient, type NatsConnection, type PubAck } from 'nats';
+import type { Registry } from 'prom-client';
+import type { Sql } from '../../shared/database.js';
+import { eventStreamSpec, publishEncodedEvent, type EventStreamConfig } from '../../shared/events/index.js';
+import { NatsWorker, backoffDelay, type NatsWorkerOptions } from './nats-worker.js';
+import { outboxMetrics, type BacklogSource, type OutboxMetrics } from './outbox-metrics.js';
 
 /** Options of {@link OutboxRelay}. */
-export interface OutboxRelayOptions {
+export interface OutboxRelayOptions extends NatsWorkerOptions {
   /** The pool of the database that holds `<schema>.outbox`. */
   sql: Sql;
   /** The schema whose outbox this relay empties, e.g. `usage`. */
   schema: string;
-  /**
-   * The NATS connection, e.g. the runtime's `nats()`. It may take long to
-   * resolve (NATS down at start-up); the relay waits without blocking `start()`.
-   * A connection that reconnects for ever (`maxReconnectAttempts: -1`) lets the
-   * relay resume as soon as NATS is back.
-   */
-  nats: () => Promise<NatsConnection>;
   stream: EventStreamConfig;
-  logger: Logger;
   /** The registry the `polaris_outbox_*` metrics go to. */
   metrics: Registry;
   /** Rows per transaction, published concurrently. Default 500. */
@@ -44,7 +36,7 @@ export interface OutboxRelayOptions {
 }
 
 /** Retry delays after failed passes: doubling from `initialMs`, at most `maxMs`. */
-export const relayBackoff = {
+const relayBackoff = {
   initialMs: 500,
   maxMs: 30_000,
 } as const;
@@ -119,7 +111,7 @@ interface BatchResult {
  * after failures. Several relays (processes) may share one outbox: rows are
  * claimed with `for update skip locked`, so no two publish the same row at once.
  */
-export class OutboxRelay {
+export class OutboxRelay extends NatsWorker {
   private readonly batchSize: number;
   private readonly pollIntervalMs: number;
   private readonly publishTimeoutMs: number;
@@ -127,20 +119,12 @@ export class OutboxRelay {
   private readonly source: BacklogSource;
 
   private loop: Promise<void> | undefined;
-  private stopRequested = false;
-  private resolveStopped: (() => void) | undefined;
-  private stopped: Promise<undefined> = Promise.resolve(undefined);
-  private wake: (() => void) | undefined;
   private nudged = false;
   private consecutiveFailures = 0;
   private readonly inFlight = new Set<Promise<unknown>>();
-  /** Connections on which the stream was ensured since they last (re)connected. */
-  private readonly streamReady = new WeakSet<NatsConnection>();
-  /** Connections whose reconnects wake this relay; renewed at stop(). */
-  private watched = new WeakSet<NatsConnection>();
-  private readonly stopWatching: Array<() => void> = [];
 
   constructor(private readonly options: OutboxRelayOptions) {
+    super(options, [eventStreamSpec(options.stream)]);
     this.batchSize = options.batchSize ?? relayDefaults.batchSize;
     this.pollIntervalMs = options.pollIntervalMs ?? relayDefaults.pollIntervalMs;
     this.publishTimeoutMs = options.publishTimeoutMs ?? relayDefaults.publishTimeoutMs;
@@ -150,14 +134,9 @@ export class OutboxRelay {
     this.metrics.sources.add(this.source);
   }
 
-  /** Starts relaying in the background; returns at once. A no-op while running. */
+  /** Starts relaying in the background; returns at once. A no-op while running, and after `stop()`. */
   start(): void {
-    if (this.loop) return;
-    this.stopRequested = false;
-    this.stopped = new Promise((resolve) => {
-      this.resolveStopped = () => resolve(undefined);
-    });
-    if (!this.metrics.sources.has(this.source)) this.metrics.sources.add(this.source);
+    if (this.loop || this.stopping) return;
     this.loop = this.run();
   }
 
@@ -168,101 +147,80 @@ export class OutboxRelay {
    */
   nudge(): void {
     this.nudged = true;
-    if (this.consecutiveFailures === 0) this.wake?.();
+    if (this.consecutiveFailures === 0) this.wake();
   }
 
-  /** Stops the loop, waits for passes in flight to end, and withdraws this outbox from the backlog metrics. */
+  /** Stops the loop for good, waits for passes in flight to end, and withdraws this outbox from the backlog metrics. */
   async stop(): Promise<void> {
-    this.stopRequested = true;
-    this.resolveStopped?.();
-    this.wake?.();
+    this.signalStopping();
     await this.loop;
     await Promise.allSettled([...this.inFlight]);
-    this.loop = undefined;
-    for (const stop of this.stopWatching.splice(0)) stop();
-    this.watched = new WeakSet();
     this.metrics.sources.delete(this.source);
   }
 
   /**
-   * One pass over the outbox (ends early after `stop()`). Each batch is one
-   * transaction: claim up to `batchSize` rows in `seq` order (`for update skip
-   * locked`), publish them all concurrently, delete the acknowledged rows, add
-   * an attempt and the error to the others, commit. A batch with failures
-   * still commits what was acknowledged. Rows JetStream rejects (e.g. too
-   * large) stay with their `last_error` and are tried again next pass without
-   * holding back the rows behind them.
+   * One pass over the outbox, the loop's unit of work (ends early after
+   * `stop()`). Each batch is one transaction: claim up to `batchSize` rows in
+   * `seq` order (`for update skip locked`), publish them all concurrently,
+   * delete the acknowledged rows, add an attempt and the error to the others,
+   * commit. A batch with failures still commits what was acknowledged. Rows
+   * JetStream rejects (e.g. too large) stay with their `last_error` and are
+   * tried again next pass without holding back the rows behind them.
    *
    * @returns events published (including ones JetStream already had).
-   * @throws the NATS error when NATS is not connected, or OutboxPublishError
-   *   when NATS was unavailable and acknowledged no event of a batch.
+   * @throws WorkerStoppedError when stopped while waiting for the connection;
+   *   the NATS error when NATS is not connected; OutboxPublishError when NATS
+   *   was unavailable and acknowledged no event of a batch.
    */
   async relayOnce(): Promise<number> {
-    const nc = await this.options.nats();
-    return this.track(this.relay(nc));
-  }
-
-  private track<T>(pass: Promise<T>): Promise<T> {
+    const nc = await this.connection();
+    const pass = this.relay(nc);
     this.inFlight.add(pass);
     return pass.finally(() => this.inFlight.delete(pass));
   }
 
+  protected override reconnected(): void {
+    // Retry now rather than after the backoff.
+    this.wake();
+  }
+
   private async run(): Promise<void> {
-    while (!this.stopRequested) {
+    while (!this.stopping) {
       this.nudged = false;
       let delayMs = this.pollIntervalMs;
       try {
-        // Waiting for the first connection must not hold up stop().
-        const nc = await Promise.race([this.options.nats(), this.stopped]);
-        if (nc === undefined) break;
-        await this.track(this.relay(nc));
+        await this.relayOnce();
         if (this.consecutiveFailures > 0) {
-          this.options.logger.info({ schema: this.options.schema, failedPasses: this.consecutiveFailures }, 'outbox relay: publishing again');
+          this.logger.info({ schema: this.options.schema, failedPasses: this.consecutiveFailures }, 'outbox relay: publishing again');
         }
         this.consecutiveFailures = 0;
       } catch (err) {
+        if (this.stopping) break;
         this.consecutiveFailures += 1;
         this.metrics.failures.inc({ schema: this.options.schema });
-        delayMs = Math.min(relayBackoff.maxMs, relayBackoff.initialMs * 2 ** (this.consecutiveFailures - 1));
+        delayMs = backoffDelay(relayBackoff, this.consecutiveFailures);
         // The error carries NATS/PostgreSQL codes and messages, never event payloads.
-        this.options.logger.warn(
+        this.logger.warn(
           { err, schema: this.options.schema, failedPasses: this.consecutiveFailures, retryInMs: delayMs },
           'outbox relay: publishing failed, events stay in the outbox',
         );
       }
-      if (this.stopRequested) break;
+      if (this.stopping) break;
       if (this.nudged && this.consecutiveFailures === 0) continue;
-      await this.sleep(delayMs);
+      await this.pause(delayMs);
     }
-  }
-
-  private sleep(ms: number): Promise<void> {
-    return new Promise((resolve) => {
-      const done = () => {
-        clearTimeout(timer);
-        this.wake = undefined;
-        resolve();
-      };
-      const timer = setTimeout(done, ms);
-      this.wake = done;
-    });
   }
 
   private async relay(nc: NatsConnection): Promise<number> {
-    if (nc.isClosed()) throw NatsError.errorForCode(ErrorCode.ConnectionClosed);
     // Fails fast while disconnected, instead of claiming rows and waiting for
     // publishes that the client would only buffer until they time out.
     await withTimeout(nc.rtt(), this.publishTimeoutMs, () => NatsError.errorForCode(ErrorCode.Timeout));
-    this.watch(nc);
-    if (!this.streamReady.has(nc)) {
-      await ensureEventStream(nc, this.options.stream);
-      this.streamReady.add(nc);
-    }
+    await this.ensureStreams(nc);
     try {
       return await this.relayBatches(nc.jetstream({ timeout: this.publishTimeoutMs }));
     } catch (err) {
       // The stream may be gone (deleted, a new server): ensure it again next pass.
-      this.streamReady.delete(nc);
+      this.streamsLost();
       throw err;
     }
   }
@@ -276,7 +234,7 @@ export class OutboxRelay {
       const batch = await this.relayBatch(js, afterSeq);
       published += batch.published;
       if (batch.duplicates > 0) {
-        this.options.logger.info(
+        this.logger.info(
           { schema: this.options.schema, duplicates: batch.duplicates },
           'outbox relay: JetStream already had some events (published before an interrupted commit) and dropped them as duplicates',
         );
@@ -285,12 +243,12 @@ export class OutboxRelay {
         throw new OutboxPublishError(this.options.schema, batch.failed, published, { cause: batch.unavailable });
       }
       if (batch.rejected !== undefined) {
-        this.options.logger.warn(
+        this.logger.warn(
           { err: batch.rejected, schema: this.options.schema, rejected: batch.newlyRejected },
           'outbox relay: JetStream rejected events; they stay in the outbox with their error',
         );
       }
-      if (batch.selected < this.batchSize || this.stopRequested) return published;
+      if (batch.selected < this.batchSize || this.stopping) return published;
       afterSeq = batch.lastSeq;
     }
   }
@@ -347,22 +305,6 @@ export class OutboxRelay {
       return result;
     });
   }
-
-  /** After a reconnect the server may be a new one: ensure the stream again, and retry now rather than after the backoff. */
-  private watch(nc: NatsConnection): void {
-    if (this.watched.has(nc)) return;
-    this.watched.add(nc);
-    const statuses = nc.status();
-    const stoppable = statuses as AsyncIterable<unknown> & { stop?: () => void };
-    if (typeof stoppable.stop === 'function') this.stopWatching.push(() => stoppable.stop?.());
-    void (async () => {
-      for await (const status of statuses) {
-        if (status.type !== Events.Reconnect) continue;
-        this.streamReady.delete(nc);
-        this.wake?.();
-      }
-    })().catch(() => undefined);
-  }
 }
 
 function withTimeout<T>(promise: Promise<T>, ms: number, error: () => Error): Promise<T> {
@@ -373,97 +315,4 @@ function withTimeout<T>(promise: Promise<T>, ms: number, error: () => Error): Pr
       timer = setTimeout(() => reject(error()), ms);
     }),
   ]).finally(() => clearTimeout(timer));
-}
-
-// ---------------------------------------------------------------------------
-// Metrics
-// ---------------------------------------------------------------------------
-
-/** An outbox the backlog gauges report on. */
-interface BacklogSource {
-  schema: string;
-  sql: Sql;
-  logger: Logger;
-}
-
-interface OutboxMetrics {
-  published: Counter<'schema' | 'type'>;
-  failures: Counter<'schema'>;
-  backlog: Gauge<'schema'>;
-  oldestAge: Gauge<'schema'>;
-  sources: Set<BacklogSource>;
-}
-
-/** Metrics are created once per registry, so relays for several schemas in one process share them. */
-const metricsByRegistry = new WeakMap<Registry, OutboxMetrics>();
-
-function outboxMetrics(registry: Registry): OutboxMetrics {
-  const existing = metricsByRegistry.get(registry);
-  if (existing) return existing;
-  const sources = new Set<BacklogSource>();
-  // Both gauges come from one query per outbox; a scrape collects them concurrently and shares it.
-  let sampling: Promise<Map<string, { backlog: number; oldestAgeSeconds: number }>> | undefined;
-  const sample = () => {
-    sampling ??= sampleBacklogs(sources).finally(() => {
-      sampling = undefined;
-    });
-    return sampling;
-  };
-  const collectInto = async (gauge: Gauge<'schema'>, pick: (s: { backlog: number; oldestAgeSeconds: number }) => number) => {
-    gauge.reset();
-    for (const [schema, sampled] of await sample()) gauge.set({ schema }, pick(sampled));
-  };
-  const metrics: OutboxMetrics = {
-    sources,
-    published: new Counter({
-      name: 'polaris_outbox_published_total',
-      help: 'Events the outbox relay published to JetStream (acknowledged), by schema and event type',
-      labelNames: ['schema', 'type'] as const,
-      registers: [registry],
-    }),
-    failures: new Counter({
-      name: 'polaris_outbox_publish_failures_total',
-      help: 'Outbox relay passes that failed (NATS unreachable or no event acknowledged); each is retried with backoff',
-      labelNames: ['schema'] as const,
-      registers: [registry],
-    }),
-    backlog: new Gauge({
-      name: 'polaris_outbox_backlog',
-      help: 'Events waiting in the outbox, by schema',
-      labelNames: ['schema'] as const,
-      registers: [registry],
-      async collect() {
-        await collectInto(this, (s) => s.backlog);
-      },
-    }),
-    oldestAge: new Gauge({
-      name: 'polaris_outbox_oldest_age_seconds',
-      help: 'Seconds the oldest event has waited in the outbox (0 when empty), by schema',
-      labelNames: ['schema'] as const,
-      registers: [registry],
-      async collect() {
-        await collectInto(this, (s) => s.oldestAgeSeconds);
-      },
-    }),
-  };
-  metricsByRegistry.set(registry, metrics);
-  return metrics;
-}
-
-/** Backlog per schema; an outbox whose database does not answer is left out of this scrape. */
-async function sampleBacklogs(sources: ReadonlySet<BacklogSource>): Promise<Map<string, { backlog: number; oldestAgeSeconds: number }>> {
-  const sampled = new Map<string, { backlog: number; oldestAgeSeconds: number }>();
-  await Promise.all(
-    [...sources].map(async ({ schema, sql, logger }) => {
-      try {
-        const [row] = await sql<{ backlog: number; age: number }[]>`
-          select count(*)::int as backlog, coalesce(extract(epoch from now() - min(created_at)), 0)::float8 as age
-          from ${sql(schema)}.outbox`;
-        sampled.set(schema, { backlog: row?.backlog ?? 0, oldestAgeSeconds: Math.max(0, row?.age ?? 0) });
-      } catch (err) {
-        logger.debug({ err, schema }, 'outbox relay: could not measure the backlog');
-      }
-    }),
-  );
-  return sampled;
 }

@@ -16,16 +16,16 @@ import { createTestDatabase, type TestDatabase } from '../../test/support/databa
 import {
   decodeCloudEvent,
   enqueueEvents,
-  ensureEventStream,
+  ensureStream,
+  eventStreamSpec,
   EventType,
   newEvent,
-  OutboxPublishError,
-  OutboxRelay,
   outboxTableSql,
-  publishCloudEvent,
   subjectForEventType,
   type EventStreamConfig,
-} from './index.js';
+} from '../../shared/events/index.js';
+import { publishEvent } from '../../test/support/nats.js';
+import { OutboxPublishError, OutboxRelay } from './index.js';
 
 const natsUrl = process.env.NATS_URL ?? 'nats://127.0.0.1:4222';
 const schema = 't';
@@ -221,9 +221,9 @@ describe('outbox relay', () => {
     await enqueueEvents(db.sql, schema, events);
 
     // A relay that crashed after JetStream's acks but before deleting the rows.
-    await ensureEventStream(nc, stream);
+    await ensureStream(nc, eventStreamSpec(stream));
     const js = nc.jetstream();
-    for (const event of events) expect((await publishCloudEvent(js, stream, event)).duplicate).toBe(false);
+    for (const event of events) expect((await publishEvent(js, stream, event)).duplicate).toBe(false);
 
     const { logger, lines } = capturingLogger();
     const relay = newRelay(db, nc, stream, { logger });
@@ -235,7 +235,7 @@ describe('outbox relay', () => {
     const info = await jsm.streams.info(stream.stream);
     expect(info.state.messages).toBe(events.length);
     expect(info.state.last_seq).toBe(events.length);
-    expect((await publishCloudEvent(js, stream, events[0]!)).duplicate).toBe(true);
+    expect((await publishEvent(js, stream, events[0]!)).duplicate).toBe(true);
   });
 
   it('keeps rows NATS could not take, with their attempts and error, and recreates a deleted stream', async () => {
@@ -298,7 +298,7 @@ describe('outbox relay', () => {
       },
     });
     cleanups.push(() => sub.unsubscribe());
-    await ensureEventStream(nc, stream);
+    await ensureStream(nc, eventStreamSpec(stream));
 
     const registry = new Registry();
     const first = newRelay(db, nc, stream, { metrics: registry, batchSize: 50 });

@@ -12,11 +12,11 @@ import { join } from 'node:path';
 import { connect, headers as natsHeaders, type ConsumerInfo, type NatsConnection, type StoredMsg } from 'nats';
 import { Registry } from 'prom-client';
 import { afterEach, beforeAll, afterAll, describe, expect, it } from 'vitest';
-import { functionRegistry } from '../../functions/registry.js';
 import { findFreePort, startNatsServer } from '../../scripts/local/infrastructure.js';
+import { encodeCloudEvent, EventType, newEvent, publishEncodedEvent, subjectForEventType, type EventStreamConfig } from '../../shared/events/index.js';
+import { createLogger } from '../../shared/logger.js';
+import { publishEvent } from '../../test/support/nats.js';
 import { waitForOk } from '../../test/support/process.js';
-import { encodeCloudEvent, EventType, newEvent, publishCloudEvent, publishEncodedEvent, subjectForEventType, type EventStreamConfig } from '../events/index.js';
-import { createLogger } from '../logger.js';
 import {
   DeadLetterHeader,
   deadLetterStreamName,
@@ -168,8 +168,8 @@ describe('EventDelivery', () => {
     const first = requested('org-1', 'evt-requested-1');
     const second = newEvent(EventType.AggregateUpdated, '/test/delivery', { orgId: 'org-1', metric: 'api_calls', periodStart: '2026-01-01T00:00:00Z', periodEnd: '2026-01-02T00:00:00Z', total: '4.5' });
     const js = nc.jetstream();
-    await publishCloudEvent(js, stream, first);
-    await publishCloudEvent(js, stream, second);
+    await publishEvent(js, stream, first);
+    await publishEvent(js, stream, second);
 
     await waitFor('both deliveries to alpha and one to beta', () => fixture.of('alpha').length === 2 && fixture.of('beta').length === 1);
     await waitFor('every consumer acked', () => allAcked(stream));
@@ -206,7 +206,7 @@ describe('EventDelivery', () => {
     const { metrics } = await startDelivery({ stream, subscriptions: [{ name: 'flaky', types: [EventType.AggregationRequested] }], addressTemplate: fixture.addressTemplate });
 
     const event = requested('org-2');
-    await publishCloudEvent(nc.jetstream(), stream, event);
+    await publishEvent(nc.jetstream(), stream, event);
     await waitFor('the third attempt', () => fixture.received.length === 3);
     await waitFor('the event acked', () => allAcked(stream));
     await sleep(300);
@@ -233,7 +233,7 @@ describe('EventDelivery', () => {
     });
 
     const event = requested('org-3');
-    await publishCloudEvent(nc.jetstream(), stream, event);
+    await publishEvent(nc.jetstream(), stream, event);
     await waitFor('the dead letter', async () => (await deadLetters(stream)).length === 1);
     await waitFor('the event terminated', () => allAcked(stream));
     await sleep(500);
@@ -282,7 +282,7 @@ describe('EventDelivery', () => {
     const fixture = await fixtureFunctions(() => released.then(() => 202));
     const { delivery, metrics } = await startDelivery({ stream, subscriptions: [{ name: 'slow', types: [EventType.AggregationRequested] }], addressTemplate: fixture.addressTemplate });
 
-    await publishCloudEvent(nc.jetstream(), stream, requested('org-4'));
+    await publishEvent(nc.jetstream(), stream, requested('org-4'));
     await waitFor('the delivery to start', () => fixture.received.length === 1);
     let stopped = false;
     const stopping = delivery.stop().then(() => (stopped = true));
@@ -348,19 +348,19 @@ describe('EventDelivery across NATS restarts', () => {
   }, 30_000);
 });
 
-describe('scripts/delivery.ts', () => {
+describe('the delivery process (functions/event-plane/process.ts)', () => {
   it('delivers to the subscribed function, answers readiness, and exits 0 on SIGTERM', async () => {
     const stream = uniqueStream();
     const fixture = await fixtureFunctions();
     // A type exactly one registry function takes, so one delivery is expected.
-    const subscriptions = subscriptionsFromRegistry(functionRegistry);
+    const subscriptions = subscriptionsFromRegistry();
     const subscribers = (type: string) => subscriptions.filter((s) => s.types.includes(type));
     const type = [EventType.AggregateUpdated, EventType.AggregationRequested].find((t) => subscribers(t).length === 1)!;
     const [subscriber] = subscribers(type);
     expect(subscriber).toBeDefined();
 
     const port = await findFreePort();
-    const child = spawn(process.execPath, ['--import', 'tsx', join(process.cwd(), 'scripts/delivery.ts')], {
+    const child = spawn(process.execPath, ['--import', 'tsx', join(process.cwd(), 'functions/event-plane/process.ts')], {
       env: {
         PATH: process.env.PATH ?? '',
         PORT: String(port),
@@ -383,7 +383,7 @@ describe('scripts/delivery.ts', () => {
     try {
       await waitForOk(`http://127.0.0.1:${port}/health/readiness`, 15_000);
       const event = newEvent(type, '/test/delivery-process', { orgId: 'org-5' } as never);
-      await publishCloudEvent(nc.jetstream(), stream, event);
+      await publishEvent(nc.jetstream(), stream, event);
       await waitFor('the delivery', () => fixture.received.length === 1);
       expect(fixture.received[0]).toMatchObject({ name: subscriber!.name, headers: { 'ce-id': event.id, 'ce-type': type } });
       await waitFor('the event acked', () => allAcked(stream));
@@ -401,7 +401,7 @@ describe('scripts/delivery.ts', () => {
   });
 
   it('refuses an address template without {name}, listing every problem', async () => {
-    const child = spawn(process.execPath, ['--import', 'tsx', join(process.cwd(), 'scripts/delivery.ts')], {
+    const child = spawn(process.execPath, ['--import', 'tsx', join(process.cwd(), 'functions/event-plane/process.ts')], {
       env: { PATH: process.env.PATH ?? '', PORT: 'x', POLARIS_DELIVERY_ADDRESS_TEMPLATE: '127.0.0.1:9' },
       stdio: ['ignore', 'pipe', 'pipe'],
     });

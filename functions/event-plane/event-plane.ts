@@ -1,0 +1,96 @@
+/**
+ * The event plane: the services' outboxes relayed to JetStream, and each event
+ * delivered from JetStream to every function the registry subscribes to its
+ * type. One way to start it for every place it runs: the always-on delivery
+ * process in the cluster (./process.ts), `npm start`, and the tests' host.
+ */
+import type { NatsConnection } from 'nats';
+import type { Registry } from 'prom-client';
+import type { Sql } from '../../shared/database.js';
+import { outboxNotifyChannel, type EventStreamConfig } from '../../shared/events/index.js';
+import type { Logger } from '../../shared/logger.js';
+import type { FunctionEntry } from '../../shared/runtime/function.js';
+import { outboxSchemas } from '../migrations.js';
+import { functionRegistry } from '../registry.js';
+import { EventDelivery, type DeliverEvent, type EventDeliveryOptions, type EventSubscription } from './delivery.js';
+import { OutboxRelay, type OutboxRelayOptions } from './outbox-relay.js';
+
+/** What {@link startEventPlane} needs. */
+export interface EventPlaneOptions {
+  /** The process's NATS connection; it may resolve late (NATS down at start-up). */
+  nats: () => Promise<NatsConnection>;
+  stream: EventStreamConfig;
+  logger: Logger;
+  metrics: Registry;
+  /** The services' database, whose outboxes are relayed. Without it nothing is relayed. */
+  sql?: Sql;
+  /** How an event reaches a function. Without it nothing is delivered (a test that delivers by hand). */
+  deliver?: DeliverEvent;
+  /** Delivery's attempts, backoff and concurrency; defaults in `deliveryDefaults`. */
+  delivery?: Pick<EventDeliveryOptions, 'maxDeliver' | 'backoffMs' | 'ackWaitMs' | 'concurrency'>;
+  /** The relays' batch size and pacing; defaults in the relay. */
+  relay?: Pick<OutboxRelayOptions, 'batchSize' | 'pollIntervalMs' | 'publishTimeoutMs'>;
+}
+
+/** A running event plane. */
+export interface EventPlane {
+  /** Resolves once delivery's consumers are attached; rejects before (readiness). */
+  ready(): Promise<void>;
+  /**
+   * Stops delivery, waiting up to `graceMs` for deliveries in flight
+   * (JetStream redelivers any left), then the relays. Leaves the NATS
+   * connection and the database pool to their owner.
+   */
+  stop(graceMs?: number): Promise<boolean>;
+}
+
+/** The functions the registry subscribes to events, with their types. */
+export function subscriptionsFromRegistry(entries: readonly FunctionEntry[] = functionRegistry): EventSubscription[] {
+  return entries.flatMap((entry) => (entry.subscribes && entry.subscribes.length > 0 ? [{ name: entry.name, types: entry.subscribes }] : []));
+}
+
+/** Starts relaying and delivering; resolves at once, even while NATS is down. */
+export async function startEventPlane(options: EventPlaneOptions): Promise<EventPlane> {
+  const { nats, stream, logger, metrics } = options;
+  const relays = options.sql ? await startOutboxRelays(options.sql, { nats, stream, logger, metrics, ...options.relay }) : undefined;
+  const delivery = options.deliver
+    ? new EventDelivery({ nats, stream, logger, metrics, subscriptions: subscriptionsFromRegistry(), deliver: options.deliver, ...options.delivery })
+    : undefined;
+  delivery?.start();
+  return {
+    ready: async () => delivery?.ready(),
+    async stop(graceMs = Number.POSITIVE_INFINITY) {
+      let timer: NodeJS.Timeout | undefined;
+      const finished = await Promise.race([
+        (delivery?.stop() ?? Promise.resolve()).then(() => true),
+        new Promise<false>((resolve) => (timer = setTimeout(() => resolve(false), Math.min(graceMs, 2 ** 31 - 1)))),
+      ]);
+      clearTimeout(timer);
+      if (!finished) logger.warn({ graceMs }, 'deliveries still in flight at shutdown; JetStream redelivers them');
+      await relays?.stop();
+      return finished;
+    },
+  };
+}
+
+/**
+ * Relays each service's outbox until `stop()`. Inserts NOTIFY
+ * `polaris_outbox` with their schema, and a LISTEN here wakes that relay at
+ * once; polling covers a missed notice.
+ */
+async function startOutboxRelays(sql: Sql, options: Omit<OutboxRelayOptions, 'sql' | 'schema'>): Promise<{ stop(): Promise<void> }> {
+  const relays = new Map(outboxSchemas.map((schema) => [schema as string, new OutboxRelay({ ...options, sql, schema })]));
+  for (const relay of relays.values()) relay.start();
+  let listening: { unlisten(): Promise<void> } | undefined;
+  try {
+    listening = await sql.listen(outboxNotifyChannel, (schema) => relays.get(schema)?.nudge());
+  } catch (err) {
+    options.logger.warn({ err }, 'outbox: LISTEN failed; relaying by polling');
+  }
+  return {
+    async stop() {
+      await listening?.unlisten().catch(() => {});
+      await Promise.all([...relays.values()].map((relay) => relay.stop()));
+    },
+  };
+}

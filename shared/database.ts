@@ -66,8 +66,3 @@ export async function migrate(sql: Sql, schemas: readonly SchemaMigrations[]): P
   }
   return applied;
 }
-
-/** True when the error is PostgreSQL's unique_violation. */
-export function isUniqueViolation(err: unknown): boolean {
-  return (err as { code?: string } | null)?.code === '23505';
-}

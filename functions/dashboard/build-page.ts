@@ -8,12 +8,9 @@ import { build } from 'esbuild';
 import { mkdir, readFile } from 'node:fs/promises';
 import { basename } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { writePageFile } from './page.js';
+import { writePageFile, type PageFiles } from './page-files.js';
 
 const webDir = fileURLToPath(new URL('./web/', import.meta.url));
-
-/** The page's files by name (`index.html`, `app-<hash>.js`, …). */
-export type PageFiles = Map<string, Uint8Array>;
 
 export async function buildDashboardPage(): Promise<PageFiles> {
   const result = await build({

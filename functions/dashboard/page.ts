@@ -7,9 +7,7 @@
  */
 import { createHash } from 'node:crypto';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
-import { writeFile } from 'node:fs/promises';
-import { brotliCompressSync, constants as zlib, gzipSync } from 'node:zlib';
-import type { PageFiles } from './build-page.js';
+import { compress, compressedFiles, type CompressedForms, type PageFiles } from './page-files.js';
 
 /** One file of the page as it is served. */
 export interface PageAsset {
@@ -19,14 +17,6 @@ export interface PageAsset {
   readonly etag: string;
   readonly encoded: CompressedForms;
 }
-
-/** A file's compressed forms, only where they are smaller; on disk as `<name>.br` and `<name>.gz`. */
-export interface CompressedForms {
-  readonly br?: Buffer;
-  readonly gzip?: Buffer;
-}
-
-const compressedFiles = { br: '.br', gzip: '.gz' } as const;
 
 /** Where `npm run build` puts the page, relative to the bundle (`dist/functions/dashboard/public/`). */
 const builtDir = new URL('./public/', import.meta.url);
@@ -59,27 +49,11 @@ function readBuiltPage(): Map<string, PageAsset> {
   );
 }
 
-/** Writes `contents` and its compressed forms into `dir` as `name`, `name.br` and `name.gz`; `npm run build` does. */
-export async function writePageFile(dir: string, name: string, contents: Buffer): Promise<void> {
-  const { br, gzip } = compress(contents);
-  await Promise.all([
-    writeFile(`${dir}/${name}`, contents),
-    br && writeFile(`${dir}/${name}${compressedFiles.br}`, br),
-    gzip && writeFile(`${dir}/${name}${compressedFiles.gzip}`, gzip),
-  ]);
-}
-
 async function buildPageFromSource(): Promise<PageFiles> {
   // A specifier in a variable: esbuild leaves the import alone, so the bundle carries neither esbuild nor the page's sources.
   const builder = './build-page.js';
   const { buildDashboardPage } = (await import(builder)) as typeof import('./build-page.js');
   return buildDashboardPage();
-}
-
-function compress(body: Buffer): CompressedForms {
-  const br = brotliCompressSync(body, { params: { [zlib.BROTLI_PARAM_QUALITY]: 11, [zlib.BROTLI_PARAM_SIZE_HINT]: body.length } });
-  const gzip = gzipSync(body, { level: 9 });
-  return { ...(br.length < body.length && { br }), ...(gzip.length < body.length && { gzip }) };
 }
 
 function pageAsset(name: string, body: Buffer, encoded: CompressedForms): PageAsset {

@@ -1,10 +1,13 @@
 /** The `Decimal` scalar: exact, serialized as a string, accepted as a string or a number. */
-import { GraphQLError, GraphQLScalarType, Kind } from 'graphql';
+import { GraphQLScalarType, Kind, type ValueNode } from 'graphql';
 import { Decimal } from '../../shared/decimal.js';
+import { requestError } from './errors.js';
 
-function parse(value: unknown): string {
+const notDecimal = 'Decimal must be a decimal number, as a string or a number';
+
+function parse(value: unknown, node?: ValueNode): string {
   const decimal = typeof value === 'string' || typeof value === 'number' ? Decimal.parse(String(value)) : undefined;
-  if (!decimal) throw new GraphQLError('Decimal must be a decimal number, as a string or a number', { extensions: { code: 'BAD_USER_INPUT' } });
+  if (!decimal) throw requestError(notDecimal, node);
   return decimal.toString();
 }
 
@@ -12,9 +15,8 @@ export const DecimalScalar = new GraphQLScalarType({
   name: 'Decimal',
   description: 'Exact decimal; serialized as a string, accepted as a string or a number.',
   serialize: (value) => String(value),
-  parseValue: parse,
+  parseValue: (value) => parse(value),
   parseLiteral(ast) {
-    if (ast.kind === Kind.STRING || ast.kind === Kind.INT || ast.kind === Kind.FLOAT) return parse(ast.value);
-    throw new GraphQLError('Decimal must be a decimal number, as a string or a number', { nodes: ast, extensions: { code: 'BAD_USER_INPUT' } });
+    return ast.kind === Kind.STRING || ast.kind === Kind.INT || ast.kind === Kind.FLOAT ? parse(ast.value, ast) : parse(undefined, ast);
   },
 });

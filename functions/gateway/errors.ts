@@ -3,9 +3,17 @@
  * (UNAUTHENTICATED, FORBIDDEN, BAD_USER_INPUT, NOT_FOUND or INTERNAL), field
  * names as GraphQL spells them, and nothing internal.
  */
-import { GraphQLError } from 'graphql';
+import { GraphQLError, type ASTNode } from 'graphql';
 import { graphqlCodeByKind, toPublicError, ValidationError, ErrorKind, type FieldProblem } from '../../shared/errors.js';
 import type { Logger } from '../../shared/logger.js';
+
+/** The code of every error that is the client's doing, from the one table of codes. */
+const badUserInput = graphqlCodeByKind[ErrorKind.Validation];
+
+/** An error in the client's request, before any resolver ran (a limit, a malformed scalar). */
+export function requestError(message: string, nodes?: ASTNode): GraphQLError {
+  return new GraphQLError(message, { nodes, extensions: { code: badUserInput } });
+}
 
 /** `unit_price` → `unitPrice`: RPCs name fields as protobuf does, GraphQL in camelCase. */
 const camel = (name: string) => name.replace(/_([a-z])/g, (_, letter: string) => letter.toUpperCase());
@@ -23,18 +31,18 @@ export function formatError(error: GraphQLError, logger: Logger): FormattedError
   const original = error.originalError;
   if (isRequestRefusal(original)) {
     // Mercurius and Fastify refusing the request itself (no JSON, no query, …): their messages are for clients.
-    return { message: original!.message, ...place, extensions: { code: 'BAD_USER_INPUT' } };
+    return { message: original!.message, ...place, extensions: { code: badUserInput } };
   }
   if (!original || original instanceof GraphQLError) {
     // Parse and validation errors (and scalar parsing): the client's document is at fault.
-    const code = (error.extensions?.code as string | undefined) ?? 'BAD_USER_INPUT';
-    return { message: error.message, ...place, extensions: { code: code === 'INTERNAL' ? code : 'BAD_USER_INPUT' } };
+    const internal = graphqlCodeByKind[ErrorKind.Internal];
+    return { message: error.message, ...place, extensions: { code: error.extensions?.code === internal ? internal : badUserInput } };
   }
   const publicError = toPublicError(original);
   if (publicError.kind === ErrorKind.Internal) logger.error({ err: original, path: error.path }, 'graphql resolver failed');
   if (publicError instanceof ValidationError) {
     const fields = publicError.problems.map((p) => ({ field: camel(p.field), message: p.message }));
-    return { message: fields.map((p) => `${p.field}: ${p.message}`).join('; '), ...place, extensions: { code: 'BAD_USER_INPUT', fields } };
+    return { message: fields.map((p) => `${p.field}: ${p.message}`).join('; '), ...place, extensions: { code: badUserInput, fields } };
   }
   return { message: publicError.message, ...place, extensions: { code: graphqlCodeByKind[publicError.kind] } };
 }
@@ -47,6 +55,6 @@ function isRequestRefusal(error: Error | undefined): boolean {
 
 /** True when every error is the client's document being invalid (answer 400). */
 export function isRequestError(errors: readonly FormattedError[]): boolean {
-  return errors.length > 0 && errors.every((e) => e.extensions.code === 'BAD_USER_INPUT' && !e.path);
+  return errors.length > 0 && errors.every((e) => e.extensions.code === badUserInput && !e.path);
 }
 

@@ -1,9 +1,9 @@
 import mercurius from 'mercurius';
 import { GraphQLError } from 'graphql';
-import { RateLimitedError } from '../../shared/errors.js';
+import { httpStatusByKind, RateLimitedError } from '../../shared/errors.js';
 import { defineHttpFunction } from '../../shared/runtime/function.js';
 import { gatewayContext } from './context.js';
-import { formatError, isRequestError } from './errors.js';
+import { formatError, isRequestError, requestError } from './errors.js';
 import { fieldCountRule, graphqlLimits } from './limits.js';
 import { resolvers, type RequestContext } from './resolvers.js';
 import { schema } from './schema.js';
@@ -23,10 +23,8 @@ export default defineHttpFunction({
         gateway.rateLimiter.take(credential);
       } catch (err) {
         if (!(err instanceof RateLimitedError)) throw err;
-        return reply
-          .code(429)
-          .header('retry-after', String(err.retryAfterSeconds))
-          .send({ data: null, errors: [{ message: err.message, extensions: { code: 'RATE_LIMITED' } }] });
+        const error = formatError(new GraphQLError(err.message, { originalError: err }), gateway.logger);
+        return reply.code(httpStatusByKind[err.kind]).header('retry-after', String(err.retryAfterSeconds)).send({ data: null, errors: [error] });
       }
     });
     await app.register(mercurius, {
@@ -52,10 +50,10 @@ export default defineHttpFunction({
     });
     app.graphql.addHook('preParsing', async (_schema, source) => {
       if (source.length > graphqlLimits.queryLength) {
-        throw new GraphQLError(`query is longer than ${graphqlLimits.queryLength} characters`, { extensions: { code: 'BAD_USER_INPUT' } });
+        throw requestError(`query is longer than ${graphqlLimits.queryLength} characters`);
       }
       // Mercurius would take a JSON document AST here too; Polaris takes GraphQL text only.
-      if (isJson(source)) throw new GraphQLError('query must be GraphQL text', { extensions: { code: 'BAD_USER_INPUT' } });
+      if (isJson(source)) throw requestError('query must be GraphQL text');
     });
   },
 });

@@ -2,7 +2,8 @@
  * Limits on what one GraphQL request may ask, so no query costs the services
  * more than a page of a dashboard would.
  */
-import { GraphQLError, type ASTVisitor, type ValidationContext } from 'graphql';
+import type { ASTVisitor, ValidationContext } from 'graphql';
+import { requestError } from './errors.js';
 
 export const graphqlLimits = {
   /** Nesting depth of selections. */
@@ -20,7 +21,7 @@ export function fieldCountRule(context: ValidationContext): ASTVisitor {
     Field() {
       fields += 1;
       if (fields === graphqlLimits.fields + 1) {
-        context.reportError(new GraphQLError(`query selects more than ${graphqlLimits.fields} fields`, { extensions: { code: 'BAD_USER_INPUT' } }));
+        context.reportError(requestError(`query selects more than ${graphqlLimits.fields} fields`));
       }
     },
   };

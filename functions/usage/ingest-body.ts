@@ -4,8 +4,9 @@
  * batch. Numbers are parsed losslessly, so a quantity is kept exactly as written.
  */
 import type { FastifyInstance } from 'fastify';
-import { isLosslessNumber, parse as parseLosslessJson } from 'lossless-json';
+import { parse as parseLosslessJson } from 'lossless-json';
 import { CloudEventsMediaType, mediaTypeOf, readCloudEvent } from '../../shared/cloudevents.js';
+import { NumberLiteral } from '../../shared/decimal.js';
 import { httpStatusByKind, ValidationError, type FieldProblem } from '../../shared/errors.js';
 import type { ErrorBody } from '../../shared/runtime/http.js';
 import { jsonFieldNames, RecordStatus, type RawUsageEvent, type RecordOutcome, type UsageFieldNames } from './domain/index.js';
@@ -36,12 +37,15 @@ export interface IngestRequest {
   names: UsageFieldNames;
 }
 
-/** Parses the three JSON media types losslessly; anything else answers 415. */
+/**
+ * Parses the three JSON media types losslessly, every number as the
+ * NumberLiteral it was written as; anything else answers 415.
+ */
 export function registerIngestParsers(app: FastifyInstance): void {
   app.removeAllContentTypeParsers();
   app.addContentTypeParser(Object.values(ingestContentTypes), { parseAs: 'string' }, (_request, body, done) => {
     try {
-      done(null, parseLosslessJson(body as string));
+      done(null, parseLosslessJson(body as string, null, NumberLiteral.of));
     } catch {
       done(new ValidationError([{ field: 'body', message: 'is not valid JSON' }]), undefined);
     }
@@ -80,8 +84,8 @@ function decodeJsonEvent(value: unknown, idempotencyHeader: string | undefined):
 
 function decodeCloudEvent(value: unknown): DecodedItem {
   if (!isPlainObject(value)) return { problems: [{ field: 'body', message: 'each CloudEvent must be a JSON object' }] };
-  // CloudEvent attributes are strings; lossless numbers would fail the SDK's schema for the wrong reason.
-  const attributes = Object.fromEntries(Object.entries(value).map(([key, v]) => [key, key !== 'data' && isLosslessNumber(v) ? Number(v.value) : v]));
+  // CloudEvent attributes are strings; number literals would fail the SDK's schema for the wrong reason.
+  const attributes = Object.fromEntries(Object.entries(value).map(([key, v]) => [key, key !== 'data' && v instanceof NumberLiteral ? Number(v.text) : v]));
   const reading = readCloudEvent(attributes);
   if (!reading.ok) return { problems: reading.problems.map(({ attribute, message }) => ({ field: attribute ?? 'cloudevent', message })) };
   const { event } = reading;
@@ -129,5 +133,5 @@ function bodyProblem(message: string): ValidationError {
 }
 
 function isPlainObject(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value) && !isLosslessNumber(value);
+  return typeof value === 'object' && value !== null && !Array.isArray(value) && !(value instanceof NumberLiteral);
 }

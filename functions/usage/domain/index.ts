@@ -3,7 +3,6 @@ export { UsageService, RecordStatus, type RecordOutcome, type DailyUsage, type A
 export { UsageStore } from './store.js';
 export {
   validateSummaryQuery,
-  quantityFromText,
   jsonFieldNames,
   usageLimits,
   type RawUsageEvent,

@@ -3,8 +3,7 @@
  * event arrives (JSON, CloudEvents, gRPC, GraphQL); each caller says what the
  * fields are called on its wire so the problems name them as the client sent them.
  */
-import { isLosslessNumber, LosslessNumber } from 'lossless-json';
-import { Decimal } from '../../../shared/decimal.js';
+import { NumberLiteral, type Decimal } from '../../../shared/decimal.js';
 import { Problems, type FieldProblem } from '../../../shared/errors.js';
 import { isStorableText, isUuid, metricNamePattern, metricNameProblem, parseDateOrTimestamp, parseTimestamp, storableTextProblem } from '../../../shared/validation.js';
 
@@ -34,8 +33,9 @@ export interface UsageEventInput {
 }
 
 /**
- * An event as decoded from the wire, before validation. `quantity` is an exact
- * number literal (lossless-json's LosslessNumber) when the wire had a number.
+ * An event as decoded from the wire, before validation. `quantity` is a
+ * NumberLiteral when the wire had a number (its edge decides that once), and
+ * whatever else the wire had otherwise, for the validator to name.
  */
 export interface RawUsageEvent {
   metric?: unknown;
@@ -104,14 +104,13 @@ export function validateUsageEvent(raw: RawUsageEvent, context: ValidationContex
   };
 }
 
-/** An exact quantity from a wire number literal (or a decimal string, for RPCs). */
+/** An exact quantity from the wire's number literal. */
 function parseQuantity(value: unknown, field: string, problems: Problems): Decimal | undefined {
   if (value === undefined || value === null) {
     problems.add(field, 'is required');
     return undefined;
   }
-  const text = isLosslessNumber(value) ? value.value : typeof value === 'number' ? numberLiteral(value) : undefined;
-  const quantity = text === undefined ? undefined : Decimal.parse(text);
+  const quantity = value instanceof NumberLiteral ? value.toDecimal() : undefined;
   if (!quantity) {
     problems.add(field, 'must be a number');
     return undefined;
@@ -120,11 +119,6 @@ function parseQuantity(value: unknown, field: string, problems: Problems): Decim
   if (!problems.check(quantity.decimalPlaces <= usageLimits.quantityDecimalPlaces, field, `must have at most ${usageLimits.quantityDecimalPlaces} decimal places`)) return undefined;
   if (!problems.check(quantity.integerDigits <= usageLimits.quantityIntegerDigits, field, `must be below 10^${usageLimits.quantityIntegerDigits}`)) return undefined;
   return quantity;
-}
-
-/** A JS number's exact literal, or undefined for NaN and infinities. */
-function numberLiteral(value: number): string | undefined {
-  return Number.isFinite(value) ? String(value) : undefined;
 }
 
 function checkTimestamp(value: unknown, field: string, context: ValidationContext, problems: Problems): Date | undefined {
@@ -138,15 +132,6 @@ function checkTimestamp(value: unknown, field: string, context: ValidationContex
   if (!problems.check(at.getTime() <= now + usageLimits.futureToleranceMs, field, 'is more than 5 minutes in the future')) return undefined;
   if (!problems.check(at.getTime() >= now - context.maxAgeDays * 86_400_000, field, `is older than ${context.maxAgeDays} days`)) return undefined;
   return at;
-}
-
-/** A decimal string from an RPC as the exact literal the validator expects. */
-export function quantityFromText(text: string): unknown {
-  try {
-    return text === '' ? undefined : new LosslessNumber(text);
-  } catch {
-    return text; // not a number: the validator names it
-  }
 }
 
 export interface UsageSummaryQuery {

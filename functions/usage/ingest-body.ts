@@ -9,7 +9,7 @@ import { CloudEventsMediaType, mediaTypeOf, readCloudEvent } from '../../shared/
 import { NumberLiteral } from '../../shared/decimal.js';
 import { httpStatusByKind, ValidationError, type FieldProblem } from '../../shared/errors.js';
 import type { ErrorBody } from '../../shared/runtime/http.js';
-import { jsonFieldNames, RecordStatus, type RawUsageEvent, type RecordOutcome, type UsageFieldNames } from './domain/index.js';
+import { jsonFieldNames, RecordStatus, type RecordItem, type RecordOutcome, type UsageFieldNames } from './domain/index.js';
 
 export const ingestContentTypes = {
   json: 'application/json',
@@ -27,13 +27,11 @@ export const cloudEventFieldNames: UsageFieldNames = {
   idempotencyKey: 'id',
 };
 
-/** One decoded item: an event for the domain, or the problems that reject it already. */
-export type DecodedItem = { event: RawUsageEvent } | { problems: FieldProblem[] };
-
 export interface IngestRequest {
   /** An array was sent: answer per item. */
   batch: boolean;
-  items: DecodedItem[];
+  /** In request order: each an event for the domain, or the problems that refuse it already. */
+  items: RecordItem[];
   names: UsageFieldNames;
 }
 
@@ -71,7 +69,7 @@ export function decodeIngestRequest(contentType: string | undefined, body: unkno
   return { batch, items, names };
 }
 
-function decodeJsonEvent(value: unknown, idempotencyHeader: string | undefined): DecodedItem {
+function decodeJsonEvent(value: unknown, idempotencyHeader: string | undefined): RecordItem {
   if (!isPlainObject(value)) return { problems: [{ field: 'body', message: 'each event must be a JSON object' }] };
   const { metric, quantity, timestamp, idempotency_key: idempotencyKey, ...unknown } = value;
   const extra = Object.keys(unknown);
@@ -82,7 +80,7 @@ function decodeJsonEvent(value: unknown, idempotencyHeader: string | undefined):
   return { event: { metric, quantity, timestamp, idempotencyKey: idempotencyKey ?? idempotencyHeader } };
 }
 
-function decodeCloudEvent(value: unknown): DecodedItem {
+function decodeCloudEvent(value: unknown): RecordItem {
   if (!isPlainObject(value)) return { problems: [{ field: 'body', message: 'each CloudEvent must be a JSON object' }] };
   // CloudEvent attributes are strings; number literals would fail the SDK's schema for the wrong reason.
   const attributes = Object.fromEntries(Object.entries(value).map(([key, v]) => [key, key !== 'data' && v instanceof NumberLiteral ? Number(v.text) : v]));
@@ -96,12 +94,6 @@ function decodeCloudEvent(value: unknown): DecodedItem {
   const extra = Object.keys(unknown);
   if (extra.length > 0) return { problems: extra.map((field) => ({ field: `data.${field}`, message: 'is not a known field' })) };
   return { event: { metric, quantity, timestamp: (value as { time?: unknown }).time, idempotencyKey: event.id, eventType: event.type } };
-}
-
-/** The decoded items' outcomes, with the domain's outcomes filled in for the events it saw. */
-export function mergeOutcomes(items: readonly DecodedItem[], recorded: readonly RecordOutcome[]): RecordOutcome[] {
-  let next = 0;
-  return items.map((item) => ('event' in item ? recorded[next++]! : { status: RecordStatus.Rejected, problems: item.problems }));
 }
 
 /** The contract's answers: 202 for one event, 400 when it is rejected, 200 with per-item results for an array. */

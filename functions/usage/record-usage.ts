@@ -14,11 +14,13 @@ export default defineGrpcFunction({
     const orgId = requireUuid('organization_id', request.organizationId);
     const [outcome] = await usage.record(orgId, [
       {
-        metric: request.metric,
-        // A decimal string; one that is no number stays a string, for the validator to name.
-        quantity: request.quantity === '' ? undefined : (NumberLiteral.parse(request.quantity) ?? request.quantity),
-        timestamp: request.timestamp || undefined,
-        idempotencyKey: request.idempotencyKey || undefined,
+        event: {
+          metric: request.metric,
+          // A decimal string; one that is no number stays a string, for the validator to name.
+          quantity: request.quantity === '' ? undefined : (NumberLiteral.parse(request.quantity) ?? request.quantity),
+          timestamp: request.timestamp || undefined,
+          idempotencyKey: request.idempotencyKey || undefined,
+        },
       },
     ]);
     if (outcome!.status === RecordStatus.Rejected) throw new ValidationError(outcome!.problems);

@@ -6,6 +6,7 @@ export {
   jsonFieldNames,
   usageLimits,
   type RawUsageEvent,
+  type RecordItem,
   type UsageFieldNames,
   type UsageSummaryQuery,
 } from './inputs.js';

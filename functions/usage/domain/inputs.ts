@@ -45,6 +45,9 @@ export interface RawUsageEvent {
   eventType?: string;
 }
 
+/** One item of a request: an event as decoded, or the problems its edge already found. */
+export type RecordItem = { event: RawUsageEvent } | { problems: FieldProblem[] };
+
 /** What each field is called on the wire the event came from. */
 export interface UsageFieldNames {
   metric: string;

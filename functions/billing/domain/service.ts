@@ -6,7 +6,8 @@ import type { Logger } from '../../../shared/logger.js';
 import { Decimal } from '../../../shared/decimal.js';
 import { defaultCurrency, minorUnits } from './currency.js';
 import { CurrencyMismatchError, InvoiceNotFoundError } from './errors.js';
-import { monthOf, type Period, type SetPlanInput } from './inputs.js';
+import { periodOf, PeriodUnit, type Period } from '../../../shared/periods.js';
+import type { SetPlanInput } from './inputs.js';
 import { priceUsage } from './pricing.js';
 import { InvoiceStatus, type BillingStore, type Invoice, type InvoiceWrite, type Plan } from './store.js';
 
@@ -41,7 +42,7 @@ export class BillingService {
     const { plan, conflictingCurrency } = await this.store.upsertPlan(input);
     if (!plan) throw new CurrencyMismatchError(conflictingCurrency!, input.currency);
     try {
-      await this.writeInvoice(input.organizationId, monthOf(this.now()));
+      await this.writeInvoice(input.organizationId, periodOf(PeriodUnit.Month, this.now()));
     } catch (err) {
       // The plan is saved; the next aggregate update reprices the draft.
       this.options.logger.warn({ err, orgId: input.organizationId }, 'draft invoice not repriced after plan change');
@@ -64,7 +65,7 @@ export class BillingService {
    * change. Finalized invoices stay as they are.
    */
   async onUsageChanged(orgId: string, at: Date): Promise<InvoiceWrite> {
-    return this.writeInvoice(orgId, monthOf(at));
+    return this.writeInvoice(orgId, periodOf(PeriodUnit.Month, at));
   }
 
   /** Prices the invoice once more from current usage, then freezes it for good. */

@@ -5,7 +5,17 @@
  */
 import { NumberLiteral, type Decimal } from '../../../shared/decimal.js';
 import { Problems, type FieldProblem } from '../../../shared/errors.js';
-import { isStorableText, isUuid, metricNamePattern, metricNameProblem, parseDateOrTimestamp, parseTimestamp, storableTextProblem } from '../../../shared/validation.js';
+import { daysInMs, periodOf, PeriodUnit } from '../../../shared/periods.js';
+import {
+  checkDateOrTimestamp,
+  checkPeriod,
+  isStorableText,
+  isUuid,
+  metricNamePattern,
+  metricNameProblem,
+  parseTimestamp,
+  storableTextProblem,
+} from '../../../shared/validation.js';
 
 export const usageLimits = {
   /** Digits after the point a quantity may have. */
@@ -133,7 +143,7 @@ function checkTimestamp(value: unknown, field: string, context: ValidationContex
   }
   const now = context.now.getTime();
   if (!problems.check(at.getTime() <= now + usageLimits.futureToleranceMs, field, 'is more than 5 minutes in the future')) return undefined;
-  if (!problems.check(at.getTime() >= now - context.maxAgeDays * 86_400_000, field, `is older than ${context.maxAgeDays} days`)) return undefined;
+  if (!problems.check(at.getTime() >= now - daysInMs(context.maxAgeDays), field, `is older than ${context.maxAgeDays} days`)) return undefined;
   return at;
 }
 
@@ -155,19 +165,10 @@ export function validateSummaryQuery(input: { organizationId: string; metric: st
     problems.check(isUuid(input.organizationId), 'organization_id', 'must be a UUID');
   }
   if (input.metric !== '') problems.check(metricNamePattern.test(input.metric), 'metric', metricNameProblem);
-  const monthStart = new Date(Date.UTC(now.getUTCFullYear(), now.getUTCMonth(), 1));
-  const from = input.from === '' ? monthStart : parseDate(input.from, 'from', problems);
-  const to = input.to === '' ? new Date(Date.UTC(monthStart.getUTCFullYear(), monthStart.getUTCMonth() + 1, 1)) : parseDate(input.to, 'to', problems);
-  if (from && to) {
-    problems.check(from < to, 'to', 'must be after from');
-    problems.check(to.getTime() - from.getTime() <= usageLimits.summaryMaxDays * 86_400_000, 'to', `must be at most ${usageLimits.summaryMaxDays} days after from`);
-  }
+  const month = periodOf(PeriodUnit.Month, now);
+  const from = input.from === '' ? month.start : checkDateOrTimestamp(problems, 'from', input.from);
+  const to = input.to === '' ? month.end : checkDateOrTimestamp(problems, 'to', input.to);
+  const period = checkPeriod(problems, { field: 'from', at: from }, { field: 'to', at: to }, usageLimits.summaryMaxDays);
   problems.throwIfAny();
-  return { organizationId: input.organizationId.toLowerCase(), metric: input.metric || undefined, from: from!, to: to! };
-}
-
-function parseDate(value: string, field: string, problems: Problems): Date | undefined {
-  const date = parseDateOrTimestamp(value);
-  problems.check(date !== undefined, field, 'must be a date (YYYY-MM-DD) or an RFC 3339 timestamp');
-  return date;
+  return { organizationId: input.organizationId.toLowerCase(), metric: input.metric || undefined, from: period!.start, to: period!.end };
 }

@@ -6,8 +6,8 @@
 import { Counter, Histogram, Gauge, type Registry } from 'prom-client';
 import { Batcher } from '../../../shared/batcher.js';
 import type { FieldProblem } from '../../../shared/errors.js';
+import { periodOf, PeriodUnit, periodText, startAtOrAfter } from '../../../shared/periods.js';
 import { uuidv7 } from '../../../shared/uuid.js';
-import { dayPeriod } from './events.js';
 import { validateUsageEvent, type RecordItem, type UsageFieldNames, type UsageSummaryQuery } from './inputs.js';
 import type { InsertResult, NewUsageEvent, UsageStore } from './store.js';
 
@@ -125,8 +125,10 @@ export class UsageService {
 
   /** Daily totals whose UTC day starts in [from, to). */
   async summary(query: UsageSummaryQuery): Promise<DailyUsage[]> {
-    const totals = await this.store.dailyTotals(query.organizationId, query.metric, startOfDayAtOrAfter(query.from), startOfDayAtOrAfter(query.to));
-    return totals.map(({ metric, day, total }) => ({ metric, total, ...dayPeriod(day) }));
+    const fromDay = startAtOrAfter(PeriodUnit.Day, query.from);
+    const toDay = startAtOrAfter(PeriodUnit.Day, query.to);
+    const totals = await this.store.dailyTotals(query.organizationId, query.metric, fromDay, toDay);
+    return totals.map(({ metric, day, total }) => ({ metric, total, ...periodText(periodOf(PeriodUnit.Day, day)) }));
   }
 
   /**
@@ -149,10 +151,4 @@ export class UsageService {
   ready(): Promise<void> {
     return this.store.ping();
   }
-}
-
-/** Midnight UTC of `at`'s day when `at` is midnight, else of the next day. */
-function startOfDayAtOrAfter(at: Date): Date {
-  const midnight = Date.UTC(at.getUTCFullYear(), at.getUTCMonth(), at.getUTCDate());
-  return new Date(midnight === at.getTime() ? midnight : midnight + 86_400_000);
 }

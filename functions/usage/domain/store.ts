@@ -2,6 +2,7 @@
 import type { Sql } from '../../../shared/database.js';
 import { enqueueEvents } from '../../../shared/events/outbox-writer.js';
 import { EventType } from '../../../shared/events/types.js';
+import { utcDate } from '../../../shared/periods.js';
 import { aggregateUpdated, usageRecorded, type ChangedAggregate } from './events.js';
 import type { UsageEventInput } from './inputs.js';
 
@@ -149,7 +150,7 @@ export class UsageStore {
     return this.sql<DailyTotal[]>`
       select metric, day, trim_scale(total)::text as total from usage.usage_aggregates
       where org_id = ${orgId} ${metric ? this.sql`and metric = ${metric}` : this.sql``}
-        and day >= ${isoDay(fromDay)}::date and day < ${isoDay(toDay)}::date
+        and day >= ${utcDate(fromDay)}::date and day < ${utcDate(toDay)}::date
       order by metric, day`;
   }
 
@@ -167,9 +168,5 @@ export class UsageStore {
 
 function compareKeys(a: NewUsageEvent, b: NewUsageEvent): number {
   return a.orgId < b.orgId ? -1 : a.orgId > b.orgId ? 1 : (a.idempotencyKey ?? '') < (b.idempotencyKey ?? '') ? -1 : 1;
-}
-
-function isoDay(date: Date): string {
-  return date.toISOString().slice(0, 10);
 }
 

@@ -13,7 +13,7 @@ export interface BatcherOptions {
 
 interface Waiting<T, R> {
   items: T[];
-  resolve(results: R[]): void;
+  resolve(result: R): void;
   reject(err: unknown): void;
 }
 
@@ -23,14 +23,17 @@ export class Batcher<T, R> {
   private running = 0;
   private scheduled = false;
 
-  /** `flush` writes a batch and returns one result per item, in order. */
+  /**
+   * `flush` writes a batch and returns its result, which every caller whose
+   * items it held receives (a map by item id, say, for each to find its own).
+   */
   constructor(
-    private readonly flush: (items: T[]) => Promise<R[]>,
+    private readonly flush: (items: T[]) => Promise<R>,
     private readonly options: BatcherOptions,
   ) {}
 
-  /** Resolves with the results of `items` once the batch holding them is committed. */
-  submit(items: T[]): Promise<R[]> {
+  /** Resolves with the result of the batch holding `items` once it is committed. */
+  submit(items: T[]): Promise<R> {
     return new Promise((resolve, reject) => {
       this.queue.push({ items, resolve, reject });
       this.queuedItems += items.length;
@@ -60,12 +63,8 @@ export class Batcher<T, R> {
     this.queuedItems -= count;
     this.running += 1;
     this.flush(batch.flatMap((waiting) => waiting.items)).then(
-      (results) => {
-        let offset = 0;
-        for (const waiting of batch) {
-          waiting.resolve(results.slice(offset, offset + waiting.items.length));
-          offset += waiting.items.length;
-        }
+      (result) => {
+        for (const waiting of batch) waiting.resolve(result);
       },
       (err: unknown) => {
         for (const waiting of batch) waiting.reject(err);

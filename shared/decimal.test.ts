@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { Decimal } from './decimal.js';
+import { Decimal, NumberLiteral } from './decimal.js';
 
 describe('Decimal', () => {
   it.each([
@@ -39,5 +39,17 @@ describe('Decimal', () => {
     expect(Decimal.of('12.3400').decimalPlaces).toBe(2);
     expect(Decimal.of('0.5').integerDigits).toBe(0);
     expect(Decimal.of('12345.5').integerDigits).toBe(5);
+  });
+});
+
+describe('NumberLiteral', () => {
+  it.each(['0', '5', '-0.50', '12345678901234.123456789012', '1.5e3', '1E-12'])('keeps %s exactly as written', (text) => {
+    expect(NumberLiteral.parse(text)?.text).toBe(text);
+    expect(NumberLiteral.of(text).toDecimal()!.cmp(Decimal.of(text))).toBe(0);
+  });
+
+  it.each(['', ' 5', '+5', '05', '1.', '.5', '1e', 'NaN', 'Infinity', '0x10', '1,5', 'five'])('is not %j, as JSON would not be', (text) => {
+    expect(NumberLiteral.parse(text)).toBeUndefined();
+    expect(() => NumberLiteral.of(text)).toThrow(RangeError);
   });
 });

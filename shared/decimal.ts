@@ -5,6 +5,44 @@
 
 const literal = /^([+-])?(\d+)(?:\.(\d+))?(?:[eE]([+-]?\d+))?$/;
 
+/** A number in JSON's grammar (RFC 8259 §6): no sign but `-`, no leading zeros, no bare point. */
+const jsonNumber = /^-?(?:0|[1-9]\d*)(?:\.\d+)?(?:[eE][+-]?\d+)?$/;
+
+/**
+ * A number exactly as the client wrote it (`5`, `0.000000000001`, `1.5e3`),
+ * decided once at the edge that reads the wire: the lossless JSON parser of
+ * ingest, or an RPC's decimal string. Domain code turns it into a Decimal and
+ * checks its range; a value that was not a number on the wire is never one of
+ * these, so a validator can still say it must be a number.
+ */
+export class NumberLiteral {
+  private constructor(
+    /** The literal's text, e.g. `12.50`. */
+    readonly text: string,
+  ) {}
+
+  /** `text` as a literal when it is a number in JSON's grammar; undefined otherwise (`' 5'`, `'+5'`, `'05'`, `'1.'`). */
+  static parse(text: string): NumberLiteral | undefined {
+    return jsonNumber.test(text) ? new NumberLiteral(text) : undefined;
+  }
+
+  /** Like `parse`, but throws on anything that is not a number literal. */
+  static of(text: string): NumberLiteral {
+    const parsed = NumberLiteral.parse(text);
+    if (!parsed) throw new RangeError(`not a number literal: ${text}`);
+    return parsed;
+  }
+
+  /** The exact value; undefined only for an exponent beyond ±1000 (see {@link Decimal.parse}). */
+  toDecimal(): Decimal | undefined {
+    return Decimal.parse(this.text);
+  }
+
+  toString(): string {
+    return this.text;
+  }
+}
+
 export class Decimal {
   private constructor(
     /** The value times 10^scale. */

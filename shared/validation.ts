@@ -1,5 +1,6 @@
 /** Small validators shared by every service's input checks. */
 import { Problems } from './errors.js';
+import { lastsAtMostDays, type Period } from './periods.js';
 
 const uuidPattern = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
@@ -39,6 +40,31 @@ export function parseTimestamp(value: string): Date | undefined {
 /** A date (YYYY-MM-DD, UTC midnight) or an RFC 3339 timestamp, 1970 to 9998; undefined when neither. */
 export function parseDateOrTimestamp(value: string): Date | undefined {
   return isoDate.test(value) ? inRange(new Date(`${value}T00:00:00Z`)) : parseTimestamp(value);
+}
+
+/** `value` as a date or RFC 3339 timestamp ({@link parseDateOrTimestamp}), naming `field` when it is neither. */
+export function checkDateOrTimestamp(problems: Problems, field: string, value: string): Date | undefined {
+  const at = parseDateOrTimestamp(value);
+  problems.check(at !== undefined, field, 'must be a date (YYYY-MM-DD) or an RFC 3339 timestamp');
+  return at;
+}
+
+/**
+ * A period from two checked bounds: the end after the start and at most
+ * `maxDays` days of 24 hours later, naming the end's field when it is not.
+ * Undefined when a bound is missing or the period is refused.
+ */
+export function checkPeriod(
+  problems: Problems,
+  start: { field: string; at: Date | undefined },
+  end: { field: string; at: Date | undefined },
+  maxDays: number,
+): Period | undefined {
+  if (!start.at || !end.at) return undefined;
+  const period = { start: start.at, end: end.at };
+  const ordered = problems.check(period.start < period.end, end.field, `must be after ${start.field}`);
+  const short = problems.check(lastsAtMostDays(period, maxDays), end.field, `must be at most ${maxDays} days after ${start.field}`);
+  return ordered && short ? period : undefined;
 }
 
 /** Text PostgreSQL can store as sent: well-formed Unicode (no lone surrogate) and no U+0000. */

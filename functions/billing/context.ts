@@ -10,19 +10,17 @@ import { defineServiceContext } from '../../shared/runtime/function.js';
 import { BillingService, BillingStore, type UsageReader } from './domain/index.js';
 import type { GrpcClients } from '../../shared/grpc/clients.js';
 
-/** Totals per metric from Usage's GetUsageSummary (daily aggregates, summed exactly). */
+/** Usage's daily totals from its GetUsageSummary RPC, each an exact decimal. */
 function usageOverGrpc(clients: GrpcClients): UsageReader {
   return {
-    async totals(orgId, period) {
+    async dailyTotals(orgId, period) {
       const { aggregates } = await clients.call(UsageRpc.getUsageSummary, {
         organizationId: orgId,
         metric: '',
         from: period.start.toISOString(),
         to: period.end.toISOString(),
       });
-      const totals = new Map<string, Decimal>();
-      for (const { metric, total } of aggregates) totals.set(metric, (totals.get(metric) ?? Decimal.zero).add(Decimal.of(total)));
-      return totals;
+      return aggregates.map(({ metric, total }) => ({ metric, total: Decimal.of(total) }));
     },
   };
 }

@@ -3,17 +3,18 @@
  * event, a JSON array of up to 1000, a structured CloudEvent or a CloudEvents
  * batch. Numbers are parsed losslessly, so a quantity is kept exactly as written.
  */
-import { CloudEvent, ValidationError as CloudEventValidationError } from 'cloudevents';
 import type { FastifyInstance } from 'fastify';
-import { isLosslessNumber, parse as parseLosslessJson } from 'lossless-json';
+import { parse as parseLosslessJson } from 'lossless-json';
+import { CloudEventsMediaType, mediaTypeOf, readCloudEvent } from '../../shared/cloudevents.js';
+import { NumberLiteral } from '../../shared/decimal.js';
 import { httpStatusByKind, ValidationError, type FieldProblem } from '../../shared/errors.js';
 import type { ErrorBody } from '../../shared/runtime/http.js';
-import { jsonFieldNames, RecordStatus, type RawUsageEvent, type RecordOutcome, type UsageFieldNames } from './domain/index.js';
+import { jsonFieldNames, RecordStatus, type RecordItem, type RecordOutcome, type UsageFieldNames } from './domain/index.js';
 
 export const ingestContentTypes = {
   json: 'application/json',
-  cloudEvent: 'application/cloudevents+json',
-  cloudEventBatch: 'application/cloudevents-batch+json',
+  cloudEvent: CloudEventsMediaType.structured,
+  cloudEventBatch: CloudEventsMediaType.batch,
 } as const;
 
 /** Events in one request at most. */
@@ -26,24 +27,23 @@ export const cloudEventFieldNames: UsageFieldNames = {
   idempotencyKey: 'id',
 };
 
-const requiredCloudEventAttributes = ['specversion', 'id', 'source', 'type'] as const;
-
-/** One decoded item: an event for the domain, or the problems that reject it already. */
-export type DecodedItem = { event: RawUsageEvent } | { problems: FieldProblem[] };
-
 export interface IngestRequest {
   /** An array was sent: answer per item. */
   batch: boolean;
-  items: DecodedItem[];
+  /** In request order: each an event for the domain, or the problems that refuse it already. */
+  items: RecordItem[];
   names: UsageFieldNames;
 }
 
-/** Parses the three JSON media types losslessly; anything else answers 415. */
+/**
+ * Parses the three JSON media types losslessly, every number as the
+ * NumberLiteral it was written as; anything else answers 415.
+ */
 export function registerIngestParsers(app: FastifyInstance): void {
   app.removeAllContentTypeParsers();
   app.addContentTypeParser(Object.values(ingestContentTypes), { parseAs: 'string' }, (_request, body, done) => {
     try {
-      done(null, parseLosslessJson(body as string));
+      done(null, parseLosslessJson(body as string, null, NumberLiteral.of));
     } catch {
       done(new ValidationError([{ field: 'body', message: 'is not valid JSON' }]), undefined);
     }
@@ -51,7 +51,7 @@ export function registerIngestParsers(app: FastifyInstance): void {
 }
 
 export function decodeIngestRequest(contentType: string | undefined, body: unknown, idempotencyHeader: string | undefined): IngestRequest {
-  const mediaType = (contentType ?? '').split(';')[0]!.trim().toLowerCase();
+  const mediaType = mediaTypeOf(contentType);
   const cloudEvents = mediaType !== ingestContentTypes.json;
   const names = cloudEvents ? cloudEventFieldNames : jsonFieldNames;
   const batch = Array.isArray(body);
@@ -69,7 +69,7 @@ export function decodeIngestRequest(contentType: string | undefined, body: unkno
   return { batch, items, names };
 }
 
-function decodeJsonEvent(value: unknown, idempotencyHeader: string | undefined): DecodedItem {
+function decodeJsonEvent(value: unknown, idempotencyHeader: string | undefined): RecordItem {
   if (!isPlainObject(value)) return { problems: [{ field: 'body', message: 'each event must be a JSON object' }] };
   const { metric, quantity, timestamp, idempotency_key: idempotencyKey, ...unknown } = value;
   const extra = Object.keys(unknown);
@@ -80,21 +80,13 @@ function decodeJsonEvent(value: unknown, idempotencyHeader: string | undefined):
   return { event: { metric, quantity, timestamp, idempotencyKey: idempotencyKey ?? idempotencyHeader } };
 }
 
-function decodeCloudEvent(value: unknown): DecodedItem {
+function decodeCloudEvent(value: unknown): RecordItem {
   if (!isPlainObject(value)) return { problems: [{ field: 'body', message: 'each CloudEvent must be a JSON object' }] };
-  // The SDK would invent a missing id (the idempotency key here) and skips
-  // validating other spec versions, so the required attributes are checked first.
-  const missing = requiredCloudEventAttributes.filter((name) => typeof value[name] !== 'string' || value[name] === '');
-  if (missing.length > 0) return { problems: missing.map((field) => ({ field, message: 'is required, a non-empty string' })) };
-  if (value.specversion !== '1.0') return { problems: [{ field: 'specversion', message: 'must be 1.0' }] };
-  // CloudEvent attributes are strings; lossless numbers would fail the SDK's schema for the wrong reason.
-  const attributes = Object.fromEntries(Object.entries(value).map(([key, v]) => [key, key !== 'data' && isLosslessNumber(v) ? Number(v.value) : v]));
-  let event: CloudEvent<unknown>;
-  try {
-    event = new CloudEvent(attributes as object, true);
-  } catch (err) {
-    return { problems: [{ field: 'cloudevent', message: cloudEventProblem(err) }] };
-  }
+  // CloudEvent attributes are strings; number literals would fail the SDK's schema for the wrong reason.
+  const attributes = Object.fromEntries(Object.entries(value).map(([key, v]) => [key, key !== 'data' && v instanceof NumberLiteral ? Number(v.text) : v]));
+  const reading = readCloudEvent(attributes);
+  if (!reading.ok) return { problems: reading.problems.map(({ attribute, message }) => ({ field: attribute ?? 'cloudevent', message })) };
+  const { event } = reading;
   if ('data_base64' in value) return { problems: [{ field: 'data_base64', message: 'data must be a JSON object' }] };
   const data = event.data;
   if (!isPlainObject(data)) return { problems: [{ field: 'data', message: 'must be an object with metric and quantity' }] };
@@ -102,21 +94,6 @@ function decodeCloudEvent(value: unknown): DecodedItem {
   const extra = Object.keys(unknown);
   if (extra.length > 0) return { problems: extra.map((field) => ({ field: `data.${field}`, message: 'is not a known field' })) };
   return { event: { metric, quantity, timestamp: (value as { time?: unknown }).time, idempotencyKey: event.id, eventType: event.type } };
-}
-
-function cloudEventProblem(err: unknown): string {
-  if (err instanceof CloudEventValidationError) {
-    const first = (err.errors ?? [])[0] as { instancePath?: string; message?: string } | string | undefined;
-    if (typeof first === 'string') return first;
-    if (first?.message) return `${first.instancePath?.replace(/^\//, '') || 'event'} ${first.message}`;
-  }
-  return err instanceof Error ? err.message : 'is not a valid CloudEvent';
-}
-
-/** The decoded items' outcomes, with the domain's outcomes filled in for the events it saw. */
-export function mergeOutcomes(items: readonly DecodedItem[], recorded: readonly RecordOutcome[]): RecordOutcome[] {
-  let next = 0;
-  return items.map((item) => ('event' in item ? recorded[next++]! : { status: RecordStatus.Rejected, problems: item.problems }));
 }
 
 /** The contract's answers: 202 for one event, 400 when it is rejected, 200 with per-item results for an array. */
@@ -148,5 +125,5 @@ function bodyProblem(message: string): ValidationError {
 }
 
 function isPlainObject(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value) && !isLosslessNumber(value);
+  return typeof value === 'object' && value !== null && !Array.isArray(value) && !(value instanceof NumberLiteral);
 }

@@ -1,7 +1,7 @@
 import { defineHttpFunction } from '../../shared/runtime/function.js';
 import { maxBodyBytes } from '../../shared/runtime/http.js';
 import { usageContext } from './context.js';
-import { decodeIngestRequest, ingestResponse, mergeOutcomes, registerIngestParsers } from './ingest-body.js';
+import { decodeIngestRequest, ingestResponse, registerIngestParsers } from './ingest-body.js';
 
 const header = (value: string | string[] | undefined) => (Array.isArray(value) ? value[0] : value);
 
@@ -18,9 +18,8 @@ export default defineHttpFunction({
       if (apiKey) rateLimiter?.take(apiKey);
       const tenant = await authenticator.authenticate(apiKey);
       const decoded = decodeIngestRequest(request.headers['content-type'], request.body, header(request.headers['idempotency-key']));
-      const events = decoded.items.flatMap((item) => ('event' in item ? [item.event] : []));
-      const recorded = events.length > 0 ? await usage.record(tenant.organizationId, events, decoded.names) : [];
-      const { status, body } = ingestResponse(decoded.batch, mergeOutcomes(decoded.items, recorded));
+      const outcomes = await usage.record(tenant.organizationId, decoded.items, decoded.names);
+      const { status, body } = ingestResponse(decoded.batch, outcomes);
       return reply.code(status).send(body);
     });
   },

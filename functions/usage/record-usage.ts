@@ -1,8 +1,9 @@
 import { UsageService as UsageRpc } from '../../proto/gen/polaris/usage/v1/usage.js';
+import { NumberLiteral } from '../../shared/decimal.js';
 import { ValidationError } from '../../shared/errors.js';
 import { defineGrpcFunction } from '../../shared/runtime/function.js';
 import { requireUuid } from '../../shared/validation.js';
-import { quantityFromText, RecordStatus } from './domain/index.js';
+import { RecordStatus } from './domain/index.js';
 import { usageContext } from './context.js';
 
 /** Records one event for an organization the caller has authenticated (the gateway). */
@@ -13,10 +14,13 @@ export default defineGrpcFunction({
     const orgId = requireUuid('organization_id', request.organizationId);
     const [outcome] = await usage.record(orgId, [
       {
-        metric: request.metric,
-        quantity: quantityFromText(request.quantity),
-        timestamp: request.timestamp || undefined,
-        idempotencyKey: request.idempotencyKey || undefined,
+        event: {
+          metric: request.metric,
+          // A decimal string; one that is no number stays a string, for the validator to name.
+          quantity: request.quantity === '' ? undefined : (NumberLiteral.parse(request.quantity) ?? request.quantity),
+          timestamp: request.timestamp || undefined,
+          idempotencyKey: request.idempotencyKey || undefined,
+        },
       },
     ]);
     if (outcome!.status === RecordStatus.Rejected) throw new ValidationError(outcome!.problems);

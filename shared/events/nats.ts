@@ -7,11 +7,12 @@
  */
 import { CloudEvent } from 'cloudevents';
 import { headers, Match, type JetStreamClient, type JsMsg, type Msg, type PubAck, type StoredMsg } from 'nats';
+import { CloudEventsMediaType, mediaTypeOf, readCloudEvent, type CloudEventProblem } from '../cloudevents.js';
 import type { EventStreamConfig } from './streams.js';
 import type { EncodedEvent } from './types.js';
 
 /** The structured-mode content type, as the NATS binding and HTTP binding name it. */
-export const cloudEventsContentType = 'application/cloudevents+json';
+export const cloudEventsContentType = CloudEventsMediaType.structured;
 
 /** A NATS message that is not a structured-mode CloudEvent. The payload is never part of the message. */
 export class EventDecodeError extends Error {
@@ -67,8 +68,7 @@ const utf8Decoder = new TextDecoder('utf-8', { fatal: true });
 export function decodeCloudEvent(msg: JsMsg | Msg | StoredMsg): CloudEvent<unknown> {
   const hdrs = 'header' in msg ? msg.header : msg.headers;
   const contentType = hdrs?.has('content-type', Match.IgnoreCase) ? hdrs.get('content-type', Match.IgnoreCase) : undefined;
-  const mediaType = contentType?.split(';')[0]?.trim().toLowerCase();
-  if (mediaType !== undefined && mediaType !== cloudEventsContentType) {
+  if (contentType !== undefined && mediaTypeOf(contentType) !== cloudEventsContentType) {
     throw new EventDecodeError(`not a structured-mode CloudEvent: content-type is '${contentType}'`);
   }
   let parsed: unknown;
@@ -80,22 +80,14 @@ export function decodeCloudEvent(msg: JsMsg | Msg | StoredMsg): CloudEvent<unkno
   if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) {
     throw new EventDecodeError('not a structured-mode CloudEvent: the body is not a JSON object');
   }
-  // The SDK fills in a missing id, time and specversion; a received event must carry its own.
-  const missing = requiredAttributes.filter((name) => typeof (parsed as Record<string, unknown>)[name] !== 'string');
-  if (missing.length > 0) throw new EventDecodeError(`invalid CloudEvent: missing ${missing.join(', ')}`);
-  try {
-    return new CloudEvent<unknown>(parsed);
-  } catch (err) {
-    throw new EventDecodeError(`invalid CloudEvent: ${validationProblem(err)}`, { cause: err });
-  }
+  const reading = readCloudEvent(parsed as Record<string, unknown>);
+  if (!reading.ok) throw new EventDecodeError(`invalid CloudEvent: ${describeProblems(reading.problems)}`, { cause: reading.cause });
+  return reading.event;
 }
 
-const requiredAttributes = ['specversion', 'id', 'source', 'type'] as const;
-
-/** The first problem the SDK's validator reports, e.g. `source must NOT have fewer than 1 characters`. */
-function validationProblem(err: unknown): string {
-  const first = (err as { errors?: unknown[] } | null)?.errors?.[0] as { instancePath?: string; message?: string } | string | undefined;
-  if (typeof first === 'string') return first;
-  if (first?.message) return `${first.instancePath?.replace(/^\//, '') || 'event'} ${first.message}`;
-  return err instanceof Error ? (err.message.split('\n')[0] ?? err.message) : String(err);
+/** `missing id, source`, then any other problem as `<attribute> <message>`. */
+function describeProblems(problems: readonly CloudEventProblem[]): string {
+  const missing = problems.filter((p) => p.missing).map((p) => p.attribute);
+  const others = problems.filter((p) => !p.missing).map((p) => (p.attribute ? `${p.attribute} ${p.message}` : p.message));
+  return [...(missing.length > 0 ? [`missing ${missing.join(', ')}`] : []), ...others].join('; ');
 }

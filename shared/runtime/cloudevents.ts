@@ -2,9 +2,10 @@
  * CloudEvents over HTTP, as Knative delivers them: binary mode (ce-* headers)
  * or structured mode (application/cloudevents+json), validated by the SDK.
  */
-import { CloudEvent, HTTP, ValidationError as CloudEventValidationError } from 'cloudevents';
+import { CloudEvent, HTTP } from 'cloudevents';
 import type { FastifyInstance } from 'fastify';
-import { Problems, ValidationError } from '../errors.js';
+import { CloudEventsMediaType, cloudEventProblem, mediaTypeOf, requiredAttributeProblems, requiredAttributes } from '../cloudevents.js';
+import { ValidationError, type FieldProblem } from '../errors.js';
 
 /**
  * Lets `app` receive any content type as a raw string: in binary mode the
@@ -30,20 +31,17 @@ export function eventsFromHttp(headers: Record<string, string | string[] | undef
     return events;
   } catch (err) {
     if (err instanceof ValidationError) throw err;
-    const detail = err instanceof CloudEventValidationError ? cloudEventProblem(err) : err instanceof Error ? err.message : 'malformed';
-    throw new ValidationError([{ field: 'cloudevent', message: detail }]);
+    throw new ValidationError([{ field: 'cloudevent', message: cloudEventProblem(err) }]);
   }
 }
 
-const requiredAttributes = ['specversion', 'id', 'source', 'type'] as const;
-
 /**
- * Checks the required attributes before the SDK sees the message: it invents
- * a missing id and does not validate a specversion other than 1.0.
+ * Checks the required attributes of every event in the request before the
+ * SDK reads them, naming binary mode's as their headers (`ce-id`).
  */
 function requireEnvelope(headers: Record<string, string>, body: unknown): void {
-  const contentType = (headers['content-type'] ?? '').split(';')[0]!.trim().toLowerCase();
-  const structured = contentType === 'application/cloudevents+json' || contentType === 'application/cloudevents-batch+json';
+  const mediaType = mediaTypeOf(headers['content-type']);
+  const structured = mediaType === CloudEventsMediaType.structured || mediaType === CloudEventsMediaType.batch;
   let envelopes: unknown[];
   if (structured) {
     let parsed: unknown;
@@ -56,22 +54,11 @@ function requireEnvelope(headers: Record<string, string>, body: unknown): void {
   } else {
     envelopes = [Object.fromEntries(requiredAttributes.map((name) => [name, headers[`ce-${name}`]]))];
   }
-  const problems = new Problems();
-  for (const envelope of envelopes) {
-    const attributes = (typeof envelope === 'object' && envelope !== null ? envelope : {}) as Record<string, unknown>;
-    for (const name of requiredAttributes) {
-      const field = structured ? name : `ce-${name}`;
-      if (problems.check(typeof attributes[name] === 'string' && attributes[name] !== '', field, 'is required, a non-empty string') && name === 'specversion') {
-        problems.check(attributes[name] === '1.0', field, 'must be 1.0');
-      }
-    }
-  }
-  problems.throwIfAny();
-}
-
-function cloudEventProblem(err: CloudEventValidationError): string {
-  const first = (err.errors ?? [])[0] as { instancePath?: string; message?: string } | string | undefined;
-  if (typeof first === 'string') return first;
-  if (first?.message) return `${first.instancePath?.replace(/^\//, '') || 'event'} ${first.message}`;
-  return err.message;
+  const problems: FieldProblem[] = envelopes.flatMap((envelope) =>
+    requiredAttributeProblems(typeof envelope === 'object' && envelope !== null ? (envelope as Record<string, unknown>) : {}).map(({ attribute, message }) => ({
+      field: structured ? attribute : `ce-${attribute}`,
+      message,
+    })),
+  );
+  if (problems.length > 0) throw new ValidationError(problems);
 }

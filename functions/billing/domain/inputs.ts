@@ -1,7 +1,8 @@
 /** Billing's inputs and their validators, reporting every problem at once. */
 import { Decimal } from '../../../shared/decimal.js';
 import { Problems } from '../../../shared/errors.js';
-import { isStorableText, isUuid, metricNamePattern, metricNameProblem, parseDateOrTimestamp, storableTextProblem } from '../../../shared/validation.js';
+import type { Period } from '../../../shared/periods.js';
+import { checkDateOrTimestamp, checkPeriod, isStorableText, isUuid, metricNamePattern, metricNameProblem, storableTextProblem } from '../../../shared/validation.js';
 import { defaultCurrency, isKnownCurrency } from './currency.js';
 
 
@@ -46,31 +47,15 @@ export function validateSetPlan(input: {
   return { organizationId, name, metric: input.metric, unitPrice: unitPrice!, freeQuota: freeQuota!, currency };
 }
 
-export interface Period {
-  start: Date;
-  end: Date;
-}
-
 /** A billing period from RFC 3339 timestamps or YYYY-MM-DD dates (UTC midnight). */
 export function validatePeriod(input: { organizationId: string; periodStart: string; periodEnd: string }): { organizationId: string; period: Period } {
   const problems = new Problems();
   const organizationId = checkId(problems, 'organization_id', input.organizationId);
   const start = checkInstant(problems, 'period_start', input.periodStart);
   const end = checkInstant(problems, 'period_end', input.periodEnd);
-  if (start && end) {
-    problems.check(start < end, 'period_end', 'must be after period_start');
-    problems.check(end.getTime() - start.getTime() <= billingLimits.periodMaxDays * 86_400_000, 'period_end', `must be at most ${billingLimits.periodMaxDays} days after period_start`);
-  }
+  const period = checkPeriod(problems, { field: 'period_start', at: start }, { field: 'period_end', at: end }, billingLimits.periodMaxDays);
   problems.throwIfAny();
-  return { organizationId, period: { start: start!, end: end! } };
-}
-
-/** The calendar month (UTC) that contains `at`. */
-export function monthOf(at: Date): Period {
-  return {
-    start: new Date(Date.UTC(at.getUTCFullYear(), at.getUTCMonth(), 1)),
-    end: new Date(Date.UTC(at.getUTCFullYear(), at.getUTCMonth() + 1, 1)),
-  };
+  return { organizationId, period: period! };
 }
 
 function checkId(problems: Problems, field: string, value: string): string {
@@ -89,7 +74,5 @@ function checkAmount(problems: Problems, field: string, text: string): Decimal |
 
 function checkInstant(problems: Problems, field: string, value: string): Date | undefined {
   if (!problems.check(value !== '', field, 'is required')) return undefined;
-  const date = parseDateOrTimestamp(value);
-  problems.check(date !== undefined, field, 'must be a date (YYYY-MM-DD) or an RFC 3339 timestamp');
-  return date;
+  return checkDateOrTimestamp(problems, field, value);
 }

@@ -3,16 +3,17 @@
  * Billing reads no usage table: it asks Usage over gRPC (`UsageReader`).
  */
 import type { Logger } from '../../../shared/logger.js';
-import { Decimal } from '../../../shared/decimal.js';
 import { defaultCurrency, minorUnits } from './currency.js';
 import { CurrencyMismatchError, InvoiceNotFoundError } from './errors.js';
-import { monthOf, type Period, type SetPlanInput } from './inputs.js';
-import { priceUsage } from './pricing.js';
+import { periodOf, PeriodUnit, type Period } from '../../../shared/periods.js';
+import type { SetPlanInput } from './inputs.js';
+import { priceUsage, totalsByMetric, type MetricTotal } from './pricing.js';
 import { InvoiceStatus, type BillingStore, type Invoice, type InvoiceWrite, type Plan } from './store.js';
 
-/** Usage totals per metric over a period, from the Usage service. */
+/** Usage's figures for a period, from the Usage service. */
 export interface UsageReader {
-  totals(orgId: string, period: Period): Promise<Map<string, Decimal>>;
+  /** The daily totals of every metric whose day starts in `period`. */
+  dailyTotals(orgId: string, period: Period): Promise<MetricTotal[]>;
 }
 
 /** Confirms an organization exists (through Identity); throws NotFound otherwise. */
@@ -41,7 +42,7 @@ export class BillingService {
     const { plan, conflictingCurrency } = await this.store.upsertPlan(input);
     if (!plan) throw new CurrencyMismatchError(conflictingCurrency!, input.currency);
     try {
-      await this.writeInvoice(input.organizationId, monthOf(this.now()));
+      await this.writeInvoice(input.organizationId, periodOf(PeriodUnit.Month, this.now()));
     } catch (err) {
       // The plan is saved; the next aggregate update reprices the draft.
       this.options.logger.warn({ err, orgId: input.organizationId }, 'draft invoice not repriced after plan change');
@@ -64,7 +65,7 @@ export class BillingService {
    * change. Finalized invoices stay as they are.
    */
   async onUsageChanged(orgId: string, at: Date): Promise<InvoiceWrite> {
-    return this.writeInvoice(orgId, monthOf(at));
+    return this.writeInvoice(orgId, periodOf(PeriodUnit.Month, at));
   }
 
   /** Prices the invoice once more from current usage, then freezes it for good. */
@@ -86,9 +87,9 @@ export class BillingService {
   }
 
   private async writeInvoice(orgId: string, period: Period): Promise<InvoiceWrite> {
-    const [plans, usage] = await Promise.all([this.store.listPlans(orgId), this.options.usage.totals(orgId, period)]);
+    const [plans, daily] = await Promise.all([this.store.listPlans(orgId), this.options.usage.dailyTotals(orgId, period)]);
     const currency = plans[0]?.currency ?? defaultCurrency;
-    const priced = priceUsage(plans, usage, minorUnits(currency));
+    const priced = priceUsage(plans, totalsByMetric(daily), minorUnits(currency));
     return this.store.writeInvoice(orgId, period, currency, priced);
   }
 }

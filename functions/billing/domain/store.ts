@@ -8,7 +8,8 @@ import { Decimal } from '../../../shared/decimal.js';
 import { enqueueEvents } from '../../../shared/events/outbox-writer.js';
 import { uuidv7 } from '../../../shared/uuid.js';
 import { invoiceUpdated } from './events.js';
-import type { Period, SetPlanInput } from './inputs.js';
+import type { Period } from '../../../shared/periods.js';
+import type { SetPlanInput } from './inputs.js';
 import type { PricedInvoice, PricedLine } from './pricing.js';
 
 export interface Plan {

@@ -1,6 +1,7 @@
 /** The CloudEvents Usage emits. */
 import type { CloudEvent } from 'cloudevents';
 import { EventType, newEvent, type AggregateUpdatedData, type EncodedEvent, type UsageRecordedData } from '../../../shared/events/types.js';
+import { periodOf, PeriodUnit, periodText } from '../../../shared/periods.js';
 
 export const usageEventSource = '/polaris/usage';
 
@@ -46,17 +47,11 @@ export interface ChangedAggregate {
 
 /** `dev.polaris.aggregate.updated`, one per changed (organization, metric, day). */
 export function aggregateUpdated(aggregate: ChangedAggregate): CloudEvent<AggregateUpdatedData> {
-  const { periodStart, periodEnd } = dayPeriod(aggregate.day);
+  const { periodStart, periodEnd } = periodText(periodOf(PeriodUnit.Day, aggregate.day));
   return newEvent(
     EventType.AggregateUpdated,
     usageEventSource,
     { orgId: aggregate.orgId, metric: aggregate.metric, periodStart, periodEnd, total: aggregate.total },
     { subject: aggregate.orgId },
   );
-}
-
-/** A UTC day as [midnight, next midnight) in RFC 3339. */
-export function dayPeriod(day: Date): { periodStart: string; periodEnd: string } {
-  const start = new Date(Date.UTC(day.getUTCFullYear(), day.getUTCMonth(), day.getUTCDate()));
-  return { periodStart: start.toISOString(), periodEnd: new Date(start.getTime() + 86_400_000).toISOString() };
 }

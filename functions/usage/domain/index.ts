@@ -3,10 +3,10 @@ export { UsageService, RecordStatus, type RecordOutcome, type DailyUsage, type A
 export { UsageStore } from './store.js';
 export {
   validateSummaryQuery,
-  quantityFromText,
   jsonFieldNames,
   usageLimits,
   type RawUsageEvent,
+  type RecordItem,
   type UsageFieldNames,
   type UsageSummaryQuery,
 } from './inputs.js';

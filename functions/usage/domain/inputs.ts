@@ -3,10 +3,19 @@
  * event arrives (JSON, CloudEvents, gRPC, GraphQL); each caller says what the
  * fields are called on its wire so the problems name them as the client sent them.
  */
-import { isLosslessNumber, LosslessNumber } from 'lossless-json';
-import { Decimal } from '../../../shared/decimal.js';
+import { NumberLiteral, type Decimal } from '../../../shared/decimal.js';
 import { Problems, type FieldProblem } from '../../../shared/errors.js';
-import { isStorableText, isUuid, metricNamePattern, metricNameProblem, parseDateOrTimestamp, parseTimestamp, storableTextProblem } from '../../../shared/validation.js';
+import { daysInMs, periodOf, PeriodUnit } from '../../../shared/periods.js';
+import {
+  checkDateOrTimestamp,
+  checkPeriod,
+  isStorableText,
+  isUuid,
+  metricNamePattern,
+  metricNameProblem,
+  parseTimestamp,
+  storableTextProblem,
+} from '../../../shared/validation.js';
 
 export const usageLimits = {
   /** Digits after the point a quantity may have. */
@@ -34,8 +43,9 @@ export interface UsageEventInput {
 }
 
 /**
- * An event as decoded from the wire, before validation. `quantity` is an exact
- * number literal (lossless-json's LosslessNumber) when the wire had a number.
+ * An event as decoded from the wire, before validation. `quantity` is a
+ * NumberLiteral when the wire had a number (its edge decides that once), and
+ * whatever else the wire had otherwise, for the validator to name.
  */
 export interface RawUsageEvent {
   metric?: unknown;
@@ -44,6 +54,9 @@ export interface RawUsageEvent {
   idempotencyKey?: unknown;
   eventType?: string;
 }
+
+/** One item of a request: an event as decoded, or the problems its edge already found. */
+export type RecordItem = { event: RawUsageEvent } | { problems: FieldProblem[] };
 
 /** What each field is called on the wire the event came from. */
 export interface UsageFieldNames {
@@ -104,14 +117,13 @@ export function validateUsageEvent(raw: RawUsageEvent, context: ValidationContex
   };
 }
 
-/** An exact quantity from a wire number literal (or a decimal string, for RPCs). */
+/** An exact quantity from the wire's number literal. */
 function parseQuantity(value: unknown, field: string, problems: Problems): Decimal | undefined {
   if (value === undefined || value === null) {
     problems.add(field, 'is required');
     return undefined;
   }
-  const text = isLosslessNumber(value) ? value.value : typeof value === 'number' ? numberLiteral(value) : undefined;
-  const quantity = text === undefined ? undefined : Decimal.parse(text);
+  const quantity = value instanceof NumberLiteral ? value.toDecimal() : undefined;
   if (!quantity) {
     problems.add(field, 'must be a number');
     return undefined;
@@ -120,11 +132,6 @@ function parseQuantity(value: unknown, field: string, problems: Problems): Decim
   if (!problems.check(quantity.decimalPlaces <= usageLimits.quantityDecimalPlaces, field, `must have at most ${usageLimits.quantityDecimalPlaces} decimal places`)) return undefined;
   if (!problems.check(quantity.integerDigits <= usageLimits.quantityIntegerDigits, field, `must be below 10^${usageLimits.quantityIntegerDigits}`)) return undefined;
   return quantity;
-}
-
-/** A JS number's exact literal, or undefined for NaN and infinities. */
-function numberLiteral(value: number): string | undefined {
-  return Number.isFinite(value) ? String(value) : undefined;
 }
 
 function checkTimestamp(value: unknown, field: string, context: ValidationContext, problems: Problems): Date | undefined {
@@ -136,17 +143,8 @@ function checkTimestamp(value: unknown, field: string, context: ValidationContex
   }
   const now = context.now.getTime();
   if (!problems.check(at.getTime() <= now + usageLimits.futureToleranceMs, field, 'is more than 5 minutes in the future')) return undefined;
-  if (!problems.check(at.getTime() >= now - context.maxAgeDays * 86_400_000, field, `is older than ${context.maxAgeDays} days`)) return undefined;
+  if (!problems.check(at.getTime() >= now - daysInMs(context.maxAgeDays), field, `is older than ${context.maxAgeDays} days`)) return undefined;
   return at;
-}
-
-/** A decimal string from an RPC as the exact literal the validator expects. */
-export function quantityFromText(text: string): unknown {
-  try {
-    return text === '' ? undefined : new LosslessNumber(text);
-  } catch {
-    return text; // not a number: the validator names it
-  }
 }
 
 export interface UsageSummaryQuery {
@@ -167,19 +165,10 @@ export function validateSummaryQuery(input: { organizationId: string; metric: st
     problems.check(isUuid(input.organizationId), 'organization_id', 'must be a UUID');
   }
   if (input.metric !== '') problems.check(metricNamePattern.test(input.metric), 'metric', metricNameProblem);
-  const monthStart = new Date(Date.UTC(now.getUTCFullYear(), now.getUTCMonth(), 1));
-  const from = input.from === '' ? monthStart : parseDate(input.from, 'from', problems);
-  const to = input.to === '' ? new Date(Date.UTC(monthStart.getUTCFullYear(), monthStart.getUTCMonth() + 1, 1)) : parseDate(input.to, 'to', problems);
-  if (from && to) {
-    problems.check(from < to, 'to', 'must be after from');
-    problems.check(to.getTime() - from.getTime() <= usageLimits.summaryMaxDays * 86_400_000, 'to', `must be at most ${usageLimits.summaryMaxDays} days after from`);
-  }
+  const month = periodOf(PeriodUnit.Month, now);
+  const from = input.from === '' ? month.start : checkDateOrTimestamp(problems, 'from', input.from);
+  const to = input.to === '' ? month.end : checkDateOrTimestamp(problems, 'to', input.to);
+  const period = checkPeriod(problems, { field: 'from', at: from }, { field: 'to', at: to }, usageLimits.summaryMaxDays);
   problems.throwIfAny();
-  return { organizationId: input.organizationId.toLowerCase(), metric: input.metric || undefined, from: from!, to: to! };
-}
-
-function parseDate(value: string, field: string, problems: Problems): Date | undefined {
-  const date = parseDateOrTimestamp(value);
-  problems.check(date !== undefined, field, 'must be a date (YYYY-MM-DD) or an RFC 3339 timestamp');
-  return date;
+  return { organizationId: input.organizationId.toLowerCase(), metric: input.metric || undefined, from: period!.start, to: period!.end };
 }

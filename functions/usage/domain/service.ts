@@ -6,9 +6,9 @@
 import { Counter, Histogram, Gauge, type Registry } from 'prom-client';
 import { Batcher } from '../../../shared/batcher.js';
 import type { FieldProblem } from '../../../shared/errors.js';
+import { periodOf, PeriodUnit, periodText, startAtOrAfter } from '../../../shared/periods.js';
 import { uuidv7 } from '../../../shared/uuid.js';
-import { dayPeriod } from './events.js';
-import { validateUsageEvent, type RawUsageEvent, type UsageFieldNames, type UsageSummaryQuery } from './inputs.js';
+import { validateUsageEvent, type RecordItem, type UsageFieldNames, type UsageSummaryQuery } from './inputs.js';
 import type { InsertResult, NewUsageEvent, UsageStore } from './store.js';
 
 export const RecordStatus = { Accepted: 'accepted', Duplicate: 'duplicate', Rejected: 'rejected' } as const;
@@ -48,7 +48,7 @@ export interface UsageServiceOptions {
 const aggregationBatchSize = 50_000;
 
 export class UsageService {
-  private readonly batcher: Batcher<NewUsageEvent, InsertResult>;
+  private readonly batcher: Batcher<NewUsageEvent, ReadonlyMap<string, InsertResult>>;
   private readonly events: Counter<'outcome' | 'metric'>;
   private readonly aggregationDuration: Histogram;
   private readonly now: () => Date;
@@ -95,35 +95,40 @@ export class UsageService {
   }
 
   /**
-   * Validates and records events for an organization. Invalid events are
-   * rejected and stored nowhere; the others commit before this resolves.
-   * A replayed idempotency key resolves to the first event's id, as a duplicate.
+   * Validates and records a request's items for an organization: one outcome
+   * per item, in the items' order. Items the edge already refused, and events
+   * that fail validation, are rejected and stored nowhere; the others commit
+   * before this resolves. A replayed idempotency key resolves to the first
+   * event's id, as a duplicate.
    */
-  async record(orgId: string, raw: readonly RawUsageEvent[], names?: UsageFieldNames): Promise<RecordOutcome[]> {
+  async record(orgId: string, items: readonly RecordItem[], names?: UsageFieldNames): Promise<RecordOutcome[]> {
     const now = this.now();
-    const validated = raw.map((event) => validateUsageEvent(event, { now, maxAgeDays: this.options.maxEventAgeDays, names }));
-    const accepted: NewUsageEvent[] = [];
-    for (const result of validated) if (result.ok) accepted.push({ ...result.event, id: uuidv7(now.getTime()), orgId });
+    const checked = items.map((item): NewUsageEvent | FieldProblem[] => {
+      if ('problems' in item) return item.problems;
+      const result = validateUsageEvent(item.event, { now, maxAgeDays: this.options.maxEventAgeDays, names });
+      return result.ok ? { ...result.event, id: uuidv7(now.getTime()), orgId } : result.problems;
+    });
+    const accepted = checked.filter((item): item is NewUsageEvent => !Array.isArray(item));
+    const inserted = accepted.length > 0 ? await this.batcher.submit(accepted) : new Map<string, InsertResult>();
 
-    const inserted = accepted.length > 0 ? await this.batcher.submit(accepted) : [];
-
-    let next = 0;
-    return validated.map((result): RecordOutcome => {
-      if (!result.ok) {
+    return checked.map((item): RecordOutcome => {
+      if (Array.isArray(item)) {
         this.events.inc({ outcome: RecordStatus.Rejected, metric: 'unknown' });
-        return { status: RecordStatus.Rejected, problems: result.problems };
+        return { status: RecordStatus.Rejected, problems: item };
       }
-      const { id, duplicate } = inserted[next++]!;
+      const { id, duplicate } = inserted.get(item.id)!;
       const status = duplicate ? RecordStatus.Duplicate : RecordStatus.Accepted;
-      this.events.inc({ outcome: status, metric: result.event.metric });
+      this.events.inc({ outcome: status, metric: item.metric });
       return { status, id };
     });
   }
 
   /** Daily totals whose UTC day starts in [from, to). */
   async summary(query: UsageSummaryQuery): Promise<DailyUsage[]> {
-    const totals = await this.store.dailyTotals(query.organizationId, query.metric, startOfDayAtOrAfter(query.from), startOfDayAtOrAfter(query.to));
-    return totals.map(({ metric, day, total }) => ({ metric, total, ...dayPeriod(day) }));
+    const fromDay = startAtOrAfter(PeriodUnit.Day, query.from);
+    const toDay = startAtOrAfter(PeriodUnit.Day, query.to);
+    const totals = await this.store.dailyTotals(query.organizationId, query.metric, fromDay, toDay);
+    return totals.map(({ metric, day, total }) => ({ metric, total, ...periodText(periodOf(PeriodUnit.Day, day)) }));
   }
 
   /**
@@ -146,10 +151,4 @@ export class UsageService {
   ready(): Promise<void> {
     return this.store.ping();
   }
-}
-
-/** Midnight UTC of `at`'s day when `at` is midnight, else of the next day. */
-function startOfDayAtOrAfter(at: Date): Date {
-  const midnight = Date.UTC(at.getUTCFullYear(), at.getUTCMonth(), at.getUTCDate());
-  return new Date(midnight === at.getTime() ? midnight : midnight + 86_400_000);
 }

@@ -2,6 +2,7 @@
 import type { Sql } from '../../../shared/database.js';
 import { enqueueEvents } from '../../../shared/events/outbox-writer.js';
 import { EventType } from '../../../shared/events/types.js';
+import { utcDate } from '../../../shared/periods.js';
 import { aggregateUpdated, usageRecorded, type ChangedAggregate } from './events.js';
 import type { UsageEventInput } from './inputs.js';
 
@@ -38,23 +39,26 @@ export class UsageStore {
    * Inserts events atomically with their pending-aggregation rows and their
    * usage.recorded outbox rows. Replayed idempotency keys (within the batch or
    * against earlier commits) resolve to the first event's id.
+   *
+   * @returns each event's result, by the id it was given.
    */
-  async insertEvents(events: readonly NewUsageEvent[]): Promise<InsertResult[]> {
+  async insertEvents(events: readonly NewUsageEvent[]): Promise<Map<string, InsertResult>> {
     // Within the batch, the first event with a key wins; later ones are its duplicates.
-    const firstIndex = new Map<string, number>();
+    const firstByKey = new Map<string, NewUsageEvent>();
     const unique: NewUsageEvent[] = [];
-    const uniqueIndexOf = events.map((event) => {
-      if (event.idempotencyKey === undefined) return unique.push(event) - 1;
-      const key = dedupeKey(event.orgId, event.idempotencyKey);
-      const known = firstIndex.get(key);
-      if (known !== undefined) return known;
-      firstIndex.set(key, unique.length);
-      return unique.push(event) - 1;
-    });
+    const copies: { event: NewUsageEvent; first: NewUsageEvent }[] = [];
+    for (const event of events) {
+      const key = event.idempotencyKey === undefined ? undefined : dedupeKey(event.orgId, event.idempotencyKey);
+      const first = key === undefined ? undefined : firstByKey.get(key);
+      if (first) {
+        copies.push({ event, first });
+        continue;
+      }
+      if (key !== undefined) firstByKey.set(key, event);
+      unique.push(event);
+    }
     // Taking unique-index locks in one order keeps concurrent batches from deadlocking.
-    const order = unique.map((_, index) => index).sort((a, b) => compareKeys(unique[a]!, unique[b]!));
-    const rows = order.map((index) => unique[index]!);
-
+    const rows = unique.sort(compareKeys);
     // One statement, so one round trip and one commit: the events, their
     // pending-aggregation rows and their usage.recorded outbox rows (for the
     // events that are new) commit together or not at all.
@@ -83,32 +87,25 @@ export class UsageStore {
         select input.id::text, ${EventType.UsageRecorded}, input.recorded_event::jsonb from inserted join input using (id)
       )
       select id from inserted`;
-    const insertedIds = new Set(inserted.map((row) => row.id));
-
+    const results = new Map<string, InsertResult>(inserted.map((row) => [row.id, { id: row.id, duplicate: false }]));
     // A key that conflicted belongs to an event committed before (by this
     // statement's wait, at the latest): read its id in a statement of its own.
-    const replayed = rows.filter((event) => !insertedIds.has(event.id));
-    const firstIds = new Map<string, string>();
+    const replayed = rows.filter((event) => !results.has(event.id));
     if (replayed.length > 0) {
       const existing = await this.sql<{ id: string; orgId: string; idempotencyKey: string }[]>`
         select e.id, e.org_id, e.idempotency_key from usage.usage_events e
         join unnest(${replayed.map((e) => e.orgId)}::uuid[], ${replayed.map((e) => e.idempotencyKey!)}::text[]) as k(org_id, idempotency_key)
           on e.org_id = k.org_id and e.idempotency_key = k.idempotency_key`;
-      for (const row of existing) firstIds.set(dedupeKey(row.orgId, row.idempotencyKey), row.id);
+      const firstIds = new Map(existing.map((row) => [dedupeKey(row.orgId, row.idempotencyKey), row.id]));
+      for (const event of replayed) {
+        const id = firstIds.get(dedupeKey(event.orgId, event.idempotencyKey!));
+        if (!id) throw new Error('replayed idempotency key without its first event');
+        results.set(event.id, { id, duplicate: true });
+      }
     }
-    const resolved = unique.map((event): InsertResult => {
-      if (insertedIds.has(event.id)) return { id: event.id, duplicate: false };
-      const id = firstIds.get(dedupeKey(event.orgId, event.idempotencyKey!));
-      if (!id) throw new Error('replayed idempotency key without its first event');
-      return { id, duplicate: true };
-    });
-
-    return events.map((event, index) => {
-      const result = resolved[uniqueIndexOf[index]!]!;
-      // Every later copy of a key in the same batch is a duplicate of the first.
-      const isFirst = unique[uniqueIndexOf[index]!] === event;
-      return isFirst ? result : { id: result.id, duplicate: true };
-    });
+    // Every later copy of a key in the same batch is a duplicate of the first.
+    for (const { event, first } of copies) results.set(event.id, { id: results.get(first.id)!.id, duplicate: true });
+    return results;
   }
 
   /**
@@ -153,7 +150,7 @@ export class UsageStore {
     return this.sql<DailyTotal[]>`
       select metric, day, trim_scale(total)::text as total from usage.usage_aggregates
       where org_id = ${orgId} ${metric ? this.sql`and metric = ${metric}` : this.sql``}
-        and day >= ${isoDay(fromDay)}::date and day < ${isoDay(toDay)}::date
+        and day >= ${utcDate(fromDay)}::date and day < ${utcDate(toDay)}::date
       order by metric, day`;
   }
 
@@ -171,9 +168,5 @@ export class UsageStore {
 
 function compareKeys(a: NewUsageEvent, b: NewUsageEvent): number {
   return a.orgId < b.orgId ? -1 : a.orgId > b.orgId ? 1 : (a.idempotencyKey ?? '') < (b.idempotencyKey ?? '') ? -1 : 1;
-}
-
-function isoDay(date: Date): string {
-  return date.toISOString().slice(0, 10);
 }
 

@@ -36,7 +36,7 @@ import { benchGraphql } from './bench/graphql.js';
 import { benchBatches, benchSingleEvents } from './bench/ingest.js';
 import { startProcess, stopProcess } from './bench/processes.js';
 import { Results } from './bench/report.js';
-import { findFreePort, startEmbeddedPostgres } from './local/infrastructure.js';
+import { findFreePort, startEmbeddedPostgres } from './local/index.js';
 
 const sections = ['ingest', 'batch', 'aggregation', 'draft', 'graphql', 'bundles'] as const;
 type Section = (typeof sections)[number];

@@ -21,7 +21,7 @@ import { handleProcessFailures } from '../shared/runtime/standalone.js';
 import { createRuntime } from '../shared/runtime/runtime.js';
 import { loadLocalConfig } from './local/config.js';
 import { addThreadMetrics, startGrpcThread } from './local/grpc-thread.js';
-import { ensureNats, loadOrCreateAdminToken, startEmbeddedPostgres, type RunningService } from './local/infrastructure.js';
+import { ensureNats, loadOrCreateAdminToken, startEmbeddedPostgres, type RunningService } from './local/index.js';
 import { migrateDatabase } from './migrate.js';
 
 const say = (line: string) => process.stdout.write(`${line}\n`);

@@ -10,7 +10,7 @@ import { UsageService } from '../proto/gen/polaris/usage/v1/usage.js';
 import { functionRegistry } from '../functions/registry.js';
 import { deleteStream } from './support/nats.js';
 import { bundlePath } from '../scripts/build.js';
-import { findFreePort } from '../scripts/local/infrastructure.js';
+import { findFreePort } from '../scripts/local/index.js';
 import { createTestDatabase, type TestDatabase } from './support/database.js';
 import { checkHealth, filesBySymbol, listServicesByReflection, rpcClient, testAdminToken } from './support/grpc.js';
 import { spawnBundle, waitForOk, type SpawnedFunction } from './support/process.js';

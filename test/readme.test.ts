@@ -6,7 +6,7 @@ import { spawn, spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { findFreePort } from '../scripts/local/infrastructure.js';
+import { findFreePort } from '../scripts/local/index.js';
 import { createTestDatabase, type TestDatabase } from './support/database.js';
 
 const blocks = [...readFileSync('README.md', 'utf8').matchAll(/^```sh\n([\s\S]*?)^```/gm)].map((match) => match[1]!);

@@ -7,7 +7,7 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { findFreePort } from '../scripts/local/infrastructure.js';
+import { findFreePort } from '../scripts/local/index.js';
 import { createTestDatabase, type TestDatabase } from './support/database.js';
 import { checkHealth, listServicesByReflection } from './support/grpc.js';
 

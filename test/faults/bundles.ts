@@ -1,7 +1,7 @@
 /** The real bundles of a fault scenario, started (and restarted) on fixed ports. */
 import { IdentityService } from '../../proto/gen/polaris/identity/v1/identity.js';
 import { bundlePath } from '../../scripts/build.js';
-import { findFreePort } from '../../scripts/local/infrastructure.js';
+import { findFreePort } from '../../scripts/local/index.js';
 import { rpcClient, testAdminToken } from '../support/grpc.js';
 import { spawnBundle, waitForOk, type SpawnedFunction } from '../support/process.js';
 

@@ -1,6 +1,6 @@
 /** `npm start` (scripts/start.ts) as a child process, as a user runs it. */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { findFreePort } from '../../scripts/local/infrastructure.js';
+import { findFreePort } from '../../scripts/local/index.js';
 
 export interface PolarisProcess {
   child: ChildProcess;

@@ -191,7 +191,7 @@ describe('startEmbeddedPostgres', () => {
     const dataDir = path.join(dir, '.polaris', 'postgres');
     await fs.mkdir(dataDir, { recursive: true });
     await fs.writeFile(path.join(dataDir, 'PG_VERSION'), '18\n');
-    await expect(startEmbeddedPostgres({ dataDir, sharedDir: path.join(dir, 'shared') })).rejects.toThrow(
+    await expect(startEmbeddedPostgres({ dataDir })).rejects.toThrow(
       /"postgres" user .* cannot enter .* where a cluster already is/,
     );
   });

@@ -8,13 +8,20 @@
  */
 import net from 'node:net';
 
+/** `N` numbers as a tuple when `N` is a literal (`Ports<2>` is `[number, number]`), else `number[]`. */
+export type Ports<N extends number, Found extends number[] = []> = number extends N
+  ? number[]
+  : Found['length'] extends N
+    ? Found
+    : Ports<N, [...Found, number]>;
+
 /**
  * Asks the OS for `count` distinct free TCP ports on 127.0.0.1. Every socket
  * stays open until all of them are bound, so the ports differ from one
  * another; they are closed before returning, so another process may still
  * take one before the caller binds it.
  */
-export async function findFreePorts(count: number): Promise<number[]> {
+export async function findFreePorts<N extends number>(count: N): Promise<Ports<N>> {
   const servers: net.Server[] = [];
   try {
     const ports: number[] = [];
@@ -24,7 +31,7 @@ export async function findFreePorts(count: number): Promise<number[]> {
       servers.push(server);
       ports.push(await listenOnFreePort(server));
     }
-    return ports;
+    return ports as Ports<N>;
   } finally {
     await Promise.all(servers.map((server) => new Promise<void>((resolve) => (server.listening ? server.close(() => resolve()) : resolve()))));
   }

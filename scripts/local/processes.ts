@@ -70,7 +70,7 @@ export interface SupervisedProcess {
    * it exits first or `timeoutMs` passes.
    */
   waitUntilReady(timeoutMs: number): Promise<boolean>;
-  /** Runs the stop steps (if it still runs) and closes the log. Safe to call twice. */
+  /** Runs the stop steps (if it still runs), waits for its last output and closes the log. Safe to call twice. */
   stop(): Promise<void>;
 }
 
@@ -87,18 +87,15 @@ export function superviseProcess(options: SuperviseOptions): SupervisedProcess {
     env: options.env,
   });
   let spawnError: Error | undefined;
-  let closed = false;
-  // 'close' rather than 'exit': by then every chunk of output has arrived.
-  const exited = new Promise<void>((resolve) => {
+  const spawnFailed = new Promise<void>((resolve) =>
     child.once('error', (err) => {
       spawnError = err;
       resolve();
-    });
-    child.once('close', () => {
-      closed = true;
-      resolve();
-    });
-  });
+    }),
+  );
+  const exited = Promise.race([spawnFailed, new Promise<void>((resolve) => child.once('exit', () => resolve()))]);
+  // After 'exit', output may still be on its way; 'close' says it has all arrived.
+  const outputDone = Promise.race([spawnFailed, new Promise<void>((resolve) => child.once('close', () => resolve()))]);
   let markReady!: () => void;
   const ready = new Promise<boolean>((resolve) => (markReady = () => resolve(true)));
   let unmatched = '';
@@ -121,7 +118,7 @@ export function superviseProcess(options: SuperviseOptions): SupervisedProcess {
   process.on('exit', onParentExit);
   void exited.then(() => process.removeListener('exit', onParentExit));
 
-  const hasExited = () => spawnError !== undefined || closed;
+  const hasExited = () => spawnError !== undefined || child.exitCode !== null || child.signalCode !== null;
   const waitForExit = (timeoutMs: number) => within(exited.then(() => true), timeoutMs, false);
 
   let stopping: Promise<void> | undefined;
@@ -142,6 +139,8 @@ export function superviseProcess(options: SuperviseOptions): SupervisedProcess {
     stop() {
       stopping ??= (async () => {
         if (!hasExited()) await stopWithSignals((signal) => child.kill(signal), waitForExit, options.stopSteps);
+        // A grandchild may hold the pipes open; a second is enough for the last words.
+        await within(outputDone, 1_000, undefined);
         await new Promise<void>((resolve) => log.end(() => resolve()));
       })();
       return stopping;

@@ -88,10 +88,13 @@ describe('startNatsServer', () => {
     const stateDir = await freshDir();
     const first = await startNatsServer({ stateDir });
     try {
-      // Same port: the second server fails to bind and exits.
-      await expect(startNatsServer({ stateDir: await freshDir(), port: first.port })).rejects.toThrow(
-        /^nats: nats-server: exited with code 1 \(full log: .*nats-server\.log\)\n.*address already in use/s,
+      // Same port: the second server fails to bind and exits (and is stopped should it start after all).
+      const failure = await startNatsServer({ stateDir: await freshDir(), port: first.port }).then(
+        (second) => second.stop(),
+        (err: Error) => err,
       );
+      expect(failure).toBeInstanceOf(Error);
+      expect((failure as Error).message).toMatch(/^nats: nats-server: exited with code 1 \(full log: .*nats-server\.log\)\n.*address already in use/s);
     } finally {
       await first.stop();
     }

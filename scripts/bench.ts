@@ -36,7 +36,7 @@ import { benchGraphql } from './bench/graphql.js';
 import { benchBatches, benchSingleEvents } from './bench/ingest.js';
 import { startProcess, stopProcess } from './bench/processes.js';
 import { Results } from './bench/report.js';
-import { findFreePort, startEmbeddedPostgres } from './local/infrastructure.js';
+import { findFreePorts, startEmbeddedPostgres } from './local/index.js';
 
 const sections = ['ingest', 'batch', 'aggregation', 'draft', 'graphql', 'bundles'] as const;
 type Section = (typeof sections)[number];
@@ -114,7 +114,7 @@ async function main(): Promise<void> {
   cleanup.push({ name: 'NATS streams', run: async () => Promise.all([deleteStream(natsUrl, stream), deleteStream(natsUrl, `${stream}_DEAD_LETTER`)]).then(() => undefined) });
 
   const adminToken = randomBytes(24).toString('base64url');
-  const [httpPort, grpcPort, baselinePort] = [await findFreePort(), await findFreePort(), await findFreePort()];
+  const [httpPort, grpcPort, baselinePort] = await findFreePorts(3);
   log('starting Polaris (npm start) and the baseline server …');
   const polaris = await startProcess([process.execPath, '--import', 'tsx', 'scripts/start.ts'], 'Polaris is ready', {
     DATABASE_URL: databaseUrl,

@@ -15,7 +15,7 @@ import { promisify } from 'node:util';
 import { writeDashboardPage } from '../functions/dashboard/build-page.js';
 import { functionRegistry } from '../functions/registry.js';
 import type { FunctionEntry } from '../shared/runtime/function.js';
-import { findFreePort } from './local/infrastructure.js';
+import { findFreePort } from './local/index.js';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 export const distDir = `${root}dist`;

@@ -19,7 +19,7 @@ import { loadSettingsOrExit, runProcess, type Closable } from '../shared/runtime
 import { createRuntime } from '../shared/runtime/runtime.js';
 import { loadLocalConfig, type LocalConfig } from './local/config.js';
 import { addThreadMetrics, startGrpcThread } from './local/grpc-thread.js';
-import { ensureNats, loadOrCreateAdminToken, startEmbeddedPostgres } from './local/infrastructure.js';
+import { ensureNats, loadOrCreateAdminToken, startEmbeddedPostgres } from './local/index.js';
 import { migrateDatabase } from './migrate.js';
 
 const say = (line: string) => process.stdout.write(`${line}\n`);

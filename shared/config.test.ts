@@ -45,7 +45,7 @@ describe('loadRuntimeConfig', () => {
     expect(error).toBeInstanceOf(ConfigError);
     const problems = (error as ConfigError).problems;
     expect(problems).toEqual([
-      "http: PORT must be a whole number from 1 to 65535, got '70000'",
+      "http: PORT must be a whole number from 0 to 65535, got '70000'",
       "log: LOG_LEVEL must be one of fatal, error, warn, info, debug, trace, silent, got 'chatty'",
       'database: DATABASE_URL must be a postgres: or postgresql:// URL',
       'nats: NATS_URL must be a nats: or tls: or ws: or wss:// URL',

@@ -172,7 +172,7 @@ export function loadRuntimeConfig(env: Env = process.env): RuntimeConfig {
 /** Reads the runtime settings into `read`, which collects the problems (for callers with settings of their own). */
 export function readRuntimeConfig(read: SettingsReader): RuntimeConfig {
   const config: RuntimeConfig = {
-    port: read.port('http', 'PORT', defaults.port),
+    port: read.integer('http', 'PORT', defaults.port, { min: 0, max: 65535 }), // 0: the OS picks a free port (tests)
     service: read.string('K_SERVICE') ?? 'polaris',
     revision: read.string('K_REVISION') ?? 'local',
     logLevel: read.oneOf('log', 'LOG_LEVEL', logLevels, defaults.logLevel),

@@ -10,10 +10,9 @@ import { UsageService } from '../proto/gen/polaris/usage/v1/usage.js';
 import { functionRegistry } from '../functions/registry.js';
 import { deleteStream } from './support/nats.js';
 import { bundlePath } from '../scripts/build.js';
-import { findFreePort } from '../scripts/local/infrastructure.js';
 import { createTestDatabase, type TestDatabase } from './support/database.js';
 import { checkHealth, filesBySymbol, listServicesByReflection, rpcClient, testAdminToken } from './support/grpc.js';
-import { spawnBundle, waitForOk, type SpawnedFunction } from './support/process.js';
+import { spawnBundle, spawnBundleOnFreePort, waitForOk, type SpawnedFunction } from './support/process.js';
 
 let db: TestDatabase;
 const suffix = randomBytes(4).toString('hex');
@@ -22,26 +21,28 @@ const running = new Map<string, SpawnedFunction>();
 
 beforeAll(async () => {
   db = await createTestDatabase();
-  const ports = new Map<string, number>();
-  for (const entry of functionRegistry) ports.set(entry.name, await findFreePort());
-  await Promise.all(
-    functionRegistry.map(async (entry) => {
-      const port = ports.get(entry.name)!;
-      const fn = spawnBundle(bundlePath(entry.name), port, {
-        DATABASE_URL: db.url,
-        POLARIS_ADMIN_TOKEN: testAdminToken,
-        // The only RPC a bundle here makes is ingest's ValidateApiKey.
-        POLARIS_GRPC_ADDRESS: `127.0.0.1:${ports.get('validate-api-key')}`,
-        POLARIS_NATS_STREAM: stream.stream,
-        POLARIS_NATS_SUBJECT_PREFIX: stream.subjectPrefix,
-        K_SERVICE: entry.name,
-        K_REVISION: `${entry.name}-00001`,
-      });
-      running.set(entry.name, fn);
-      // All bundles start at once here, so this only catches hangs; npm run bench measures cold starts.
-      await waitForOk(`http://127.0.0.1:${port}/health/liveness`, 60_000);
-    }),
-  );
+  // Each bundle binds a port of its own choosing (PORT=0) and logs it: ports picked
+  // beforehand could go to two bundles. validate-api-key first, as the others' one
+  // RPC (ingest's ValidateApiKey) goes to it.
+  const start = async (entry: (typeof functionRegistry)[number], grpcAddress: Record<string, string>) => {
+    const fn = await spawnBundleOnFreePort(bundlePath(entry.name), {
+      DATABASE_URL: db.url,
+      POLARIS_ADMIN_TOKEN: testAdminToken,
+      ...grpcAddress,
+      POLARIS_NATS_STREAM: stream.stream,
+      POLARIS_NATS_SUBJECT_PREFIX: stream.subjectPrefix,
+      K_SERVICE: entry.name,
+      K_REVISION: `${entry.name}-00001`,
+    });
+    running.set(entry.name, fn);
+    // All bundles start at once here, so this only catches hangs; npm run bench measures cold starts.
+    await waitForOk(`http://127.0.0.1:${fn.port}/health/liveness`, 60_000);
+    return fn;
+  };
+  const validator = functionRegistry.find((entry) => entry.name === 'validate-api-key')!;
+  const validating = await start(validator, {});
+  const others = functionRegistry.filter((entry) => entry !== validator);
+  await Promise.all(others.map((entry) => start(entry, { POLARIS_GRPC_ADDRESS: `127.0.0.1:${validating.port}` })));
 }, 120_000);
 
 afterAll(async () => {

@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { functionRegistry } from '../functions/registry.js';
-import { placeholderSecrets, processImageNames } from '../scripts/manifests.js';
+import { placeholderSecrets, processImageNames } from '../scripts/manifests/index.js';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 const functionNames = functionRegistry.map((entry) => entry.name);

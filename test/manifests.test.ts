@@ -23,7 +23,8 @@ import { functionRegistry } from '../functions/registry.js';
 import { EventType } from '../shared/events/types.js';
 import type { FunctionEntry } from '../shared/runtime/function.js';
 import { bundlePath, distDir } from '../scripts/build.js';
-import { configMapName, imageFor, secretName, staleManifests } from '../scripts/manifests.js';
+import { staleManifests } from '../scripts/manifests.js';
+import { configMapName, imageFor, secretName } from '../scripts/manifests/index.js';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 const read = (path: string) => readFileSync(join(root, path), 'utf8');

@@ -6,7 +6,7 @@ import { spawn, spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { findFreePort } from '../scripts/local/infrastructure.js';
+import { findFreePorts } from '../scripts/local/index.js';
 import { createTestDatabase, type TestDatabase } from './support/database.js';
 
 const blocks = [...readFileSync('README.md', 'utf8').matchAll(/^```sh\n([\s\S]*?)^```/gm)].map((match) => match[1]!);
@@ -19,8 +19,8 @@ const env: Record<string, string> = {};
 
 beforeAll(async () => {
   db = await createTestDatabase({ migrate: false });
-  httpPort = await findFreePort();
-  const grpcPort = await findFreePort();
+  let grpcPort: number;
+  [httpPort, grpcPort] = await findFreePorts(2);
   const { POLARIS_ADMIN_TOKEN: _ignored, ...inherited } = process.env;
   polaris = spawn(process.execPath, ['--import', 'tsx', 'scripts/start.ts'], {
     env: { ...inherited, DATABASE_URL: db.url, POLARIS_HTTP_PORT: String(httpPort), POLARIS_GRPC_PORT: String(grpcPort), POLARIS_AGGREGATION_INTERVAL: '0' },

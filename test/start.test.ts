@@ -2,12 +2,12 @@
  * `npm start` as a user runs it: the whole bundle of functions in one command,
  * the operator tool against it, and a clean stop on Ctrl-C.
  */
-import { spawn, spawnSync } from 'node:child_process';
-import { mkdtempSync } from 'node:fs';
+import { execFileSync, spawn, spawnSync } from 'node:child_process';
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { findFreePort } from '../scripts/local/infrastructure.js';
+import { findFreePorts, locationFileName } from '../scripts/local/index.js';
 import { createTestDatabase, type TestDatabase } from './support/database.js';
 import { checkHealth, listServicesByReflection } from './support/grpc.js';
 
@@ -21,8 +21,8 @@ afterAll(async () => {
   await db?.drop();
 });
 
-function startPolaris(env: Record<string, string>) {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'scripts/start.ts'], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+function startPolaris(env: Record<string, string>, cwd = process.cwd()) {
+  const child = spawn(process.execPath, ['--import', 'tsx', 'scripts/start.ts'], { cwd, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
   let output = '';
   child.stdout.on('data', (chunk) => (output += chunk));
   child.stderr.on('data', (chunk) => (output += chunk));
@@ -45,7 +45,7 @@ function startPolaris(env: Record<string, string>) {
 
 describe('npm start', () => {
   it('brings every function up, prints the admin token, serves the operator tool, and stops cleanly', async () => {
-    const [httpPort, grpcPort] = [await findFreePort(), await findFreePort()];
+    const [httpPort, grpcPort] = await findFreePorts(2);
     const stateDir = mkdtempSync(join(tmpdir(), 'polaris-start-'));
     const polaris = startPolaris({
       DATABASE_URL: db.url,
@@ -78,7 +78,45 @@ describe('npm start', () => {
 
     polaris.child.kill('SIGINT');
     expect(await polaris.exited).toBe(0);
+    rmSync(stateDir, { recursive: true, force: true });
   }, 60_000);
+
+  it('starts from a checkout in a private directory on the embedded PostgreSQL', async () => {
+    // A fresh `mktemp -d` directory (0700), as /root is: as root, PostgreSQL's own user cannot enter it.
+    const privateDir = mkdtempSync(join(tmpdir(), 'polaris-checkout-'));
+    const checkout = join(privateDir, 'polaris');
+    // The working tree's files as a clone has them (with changes not yet committed), and its installed packages.
+    const files = execFileSync('git', ['ls-files', '-z', '--cached', '--others', '--exclude-standard'], { encoding: 'utf8' }).split('\0');
+    for (const file of files.filter((name) => name !== '' && existsSync(name))) {
+      mkdirSync(join(checkout, dirname(file)), { recursive: true });
+      copyFileSync(file, join(checkout, file));
+    }
+    symlinkSync(join(process.cwd(), 'node_modules'), join(checkout, 'node_modules'));
+    const relocatedData = () => {
+      const location = join(checkout, '.polaris', locationFileName);
+      return existsSync(location) ? /^data: (\/var\/lib\/polaris\/postgres\/[0-9a-f]+)$/m.exec(readFileSync(location, 'utf8'))?.[1] : undefined;
+    };
+    try {
+      const [httpPort, grpcPort] = await findFreePorts(2);
+      // No DATABASE_URL, and the default state directory `.polaris/` of the checkout.
+      const polaris = startPolaris(
+        { DATABASE_URL: '', POLARIS_STATE_DIR: '', POLARIS_HTTP_PORT: String(httpPort), POLARIS_GRPC_PORT: String(grpcPort), POLARIS_AGGREGATION_INTERVAL: '0' },
+        checkout,
+      );
+      try {
+        await polaris.ready;
+        expect((await fetch(`http://127.0.0.1:${httpPort}/health/readiness`)).status).toBe(200);
+        if (process.getuid?.() === 0) expect(polaris.output()).toContain(`the cluster's data is kept in ${relocatedData()}`);
+      } finally {
+        polaris.child.kill('SIGINT');
+      }
+      expect(await polaris.exited).toBe(0);
+    } finally {
+      const data = relocatedData();
+      if (data) rmSync(data, { recursive: true, force: true });
+      rmSync(privateDir, { recursive: true, force: true });
+    }
+  }, 90_000);
 
   it('refuses to start on invalid configuration, listing every problem', async () => {
     const polaris = startPolaris({ POLARIS_HTTP_PORT: 'http', POLARIS_GRPC_PORT: '0', POLARIS_AGGREGATION_INTERVAL: '-5' });

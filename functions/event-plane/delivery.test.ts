@@ -12,7 +12,7 @@ import { join } from 'node:path';
 import { connect, headers as natsHeaders, type ConsumerInfo, type NatsConnection, type StoredMsg } from 'nats';
 import { Registry } from 'prom-client';
 import { afterEach, beforeAll, afterAll, describe, expect, it } from 'vitest';
-import { findFreePort, startNatsServer } from '../../scripts/local/infrastructure.js';
+import { findFreePort, startNatsServer } from '../../scripts/local/index.js';
 import { encodeCloudEvent, EventType, newEvent, publishEncodedEvent, subjectForEventType, type EventStreamConfig } from '../../shared/events/index.js';
 import { createLogger } from '../../shared/logger.js';
 import { publishEvent } from '../../test/support/nats.js';

@@ -11,7 +11,7 @@ import { connect, type JetStreamManager, type Msg, type NatsConnection, type Sto
 import { pino } from 'pino';
 import { Registry } from 'prom-client';
 import { afterEach, describe, expect, it } from 'vitest';
-import { startNatsServer, type NatsServerHandle } from '../../scripts/local/infrastructure.js';
+import { startNatsServer, type NatsServerHandle } from '../../scripts/local/index.js';
 import { createTestDatabase, type TestDatabase } from '../../test/support/database.js';
 import {
   decodeCloudEvent,

@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { CloudEvent } from 'cloudevents';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startNatsServer, type NatsServerHandle } from '../../scripts/local/infrastructure.js';
+import { startNatsServer, type NatsServerHandle } from '../../scripts/local/index.js';
 import { createTestDatabase, type TestDatabase } from '../../test/support/database.js';
 import { startTestHost, type TestHost } from '../../test/support/host.js';
 import { waitForStream, type StoredEvent } from '../../test/support/nats.js';

@@ -11,7 +11,7 @@ import { dirname, join } from 'node:path';
 import type { ChildProcess } from 'node:child_process';
 import { functionRegistry } from '../../functions/registry.js';
 import { buildAll, bundlePath } from '../build.js';
-import { findFreePort } from '../local/infrastructure.js';
+import { findFreePort } from '../local/index.js';
 import type { Bench } from './context.js';
 import { httpStatus, rssBytes, rssSplit, sleep, spawnTracked, stopProcess } from './processes.js';
 

@@ -29,7 +29,7 @@ readonly EVENTING_RELEASE="https://github.com/knative/eventing/releases/download
 readonly CLUSTER="${POLARIS_KIND_CLUSTER:-polaris}"
 readonly NAMESPACE=polaris
 readonly DOMAIN=127.0.0.1.sslip.io
-# Images the Dockerfile builds besides the functions (scripts/manifests.ts: processImageNames).
+# Images the Dockerfile builds besides the functions (scripts/manifests/facts.ts: processImageNames).
 readonly PROCESS_IMAGES=(migrate delivery)
 readonly STEPS=11
 

@@ -1,9 +1,11 @@
-/** The real bundles of a fault scenario, started (and restarted) on fixed ports. */
+/**
+ * The real bundles of a fault scenario: each first started on a port it binds
+ * itself (PORT=0), then restarted on that same port, as clients hold its URL.
+ */
 import { IdentityService } from '../../proto/gen/polaris/identity/v1/identity.js';
 import { bundlePath } from '../../scripts/build.js';
-import { findFreePort } from '../../scripts/local/infrastructure.js';
 import { rpcClient, testAdminToken } from '../support/grpc.js';
-import { spawnBundle, waitForOk, type SpawnedFunction } from '../support/process.js';
+import { spawnBundle, spawnBundleOnFreePort, waitForOk, type SpawnedFunction } from '../support/process.js';
 
 export class BundleSet {
   readonly running = new Map<string, SpawnedFunction>();
@@ -13,8 +15,11 @@ export class BundleSet {
 
   static async start(names: readonly string[], env: Record<string, string>): Promise<BundleSet> {
     const set = new BundleSet(env);
-    for (const name of names) set.ports.set(name, await findFreePort());
-    await Promise.all(names.map((name) => set.startOne(name)));
+    // validate-api-key first: the others' RPCs go to it.
+    const isValidator = (name: string): boolean => name === 'validate-api-key';
+    for (const batch of [names.filter(isValidator), names.filter((name) => !isValidator(name))]) {
+      await Promise.all(batch.map((name) => set.startOne(name)));
+    }
     return set;
   }
 
@@ -26,15 +31,19 @@ export class BundleSet {
     return `http://127.0.0.1:${this.port(name)}`;
   }
 
-  /** Starts `name` on its port and waits until it is ready. */
+  /** Starts `name` (again on its port, or the first time on a port it picks) and waits until it is ready. */
   async startOne(name: string): Promise<SpawnedFunction> {
-    const fn = spawnBundle(bundlePath(name), this.port(name), {
+    const env = {
       ...this.env,
       POLARIS_ADMIN_TOKEN: testAdminToken,
       POLARIS_GRPC_ADDRESS: `127.0.0.1:${this.ports.get('validate-api-key') ?? 0}`,
       K_SERVICE: name,
-      LOG_LEVEL: 'warn',
-    });
+      // info: the `listening` line says which port a bundle started with PORT=0 got.
+      LOG_LEVEL: 'info',
+    };
+    const port = this.ports.get(name);
+    const fn = port === undefined ? await spawnBundleOnFreePort(bundlePath(name), env, 90_000) : spawnBundle(bundlePath(name), port, env);
+    this.ports.set(name, fn.port);
     this.running.set(name, fn);
     await waitForOk(`${this.url(name)}/health/readiness`, 90_000);
     return fn;

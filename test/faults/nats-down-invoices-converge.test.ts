@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startNatsServer, type NatsServerHandle } from '../../scripts/local/infrastructure.js';
+import { startNatsServer, type NatsServerHandle } from '../../scripts/local/index.js';
 import { createTestDatabase, type TestDatabase } from '../support/database.js';
 import { readStream } from '../support/nats.js';
 import { graphqlCall, startPolaris, type PolarisProcess } from '../support/polaris-process.js';

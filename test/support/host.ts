@@ -12,7 +12,7 @@ import { createLogger } from '../../shared/logger.js';
 import { startHost, type FunctionHost } from '../../shared/runtime/host.js';
 import { createRuntime } from '../../shared/runtime/runtime.js';
 import type { FunctionEntry } from '../../shared/runtime/function.js';
-import { findFreePort } from '../../scripts/local/infrastructure.js';
+import { findFreePort } from '../../scripts/local/index.js';
 import { testAdminToken } from './grpc.js';
 
 export interface TestHostOptions {

@@ -1,6 +1,6 @@
 /** `npm start` (scripts/start.ts) as a child process, as a user runs it. */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { findFreePort } from '../../scripts/local/infrastructure.js';
+import { findFreePorts } from '../../scripts/local/index.js';
 
 export interface PolarisProcess {
   child: ChildProcess;
@@ -13,7 +13,7 @@ export interface PolarisProcess {
 }
 
 export async function startPolaris(env: Record<string, string>): Promise<PolarisProcess> {
-  const [httpPort, grpcPort] = [await findFreePort(), await findFreePort()];
+  const [httpPort, grpcPort] = await findFreePorts(2);
   const { POLARIS_ADMIN_TOKEN: _inherited, ...inherited } = process.env;
   const child = spawn(process.execPath, ['--import', 'tsx', 'scripts/start.ts'], {
     env: { ...inherited, POLARIS_HTTP_PORT: String(httpPort), POLARIS_GRPC_PORT: String(grpcPort), LOG_LEVEL: 'warn', ...env },

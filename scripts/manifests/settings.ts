@@ -1,0 +1,55 @@
+/**
+ * The settings every Polaris container reads, in the cluster (the ConfigMap
+ * and Secret) and in compose (each container's environment).
+ *
+ * @module
+ */
+import { defaults } from '../../shared/config.js';
+import { deliveryDefaults, httpDelivererDefaults } from '../../functions/event-plane/index.js';
+import { clusterHost, natsServer, placeholderPassword, postgresDatabase } from './facts.js';
+
+/** Settings of the whole system in the cluster: the `polaris-config` ConfigMap, sorted by name. */
+export function clusterSettings(): Record<string, string> {
+  const settings: Record<string, string> = {
+    LOG_LEVEL: defaults.logLevel,
+    NATS_URL: `nats://${clusterHost('nats')}:${natsServer.clientPort}`,
+    // Per replica, and every function scales out: PostgreSQL allows 200 connections in all.
+    POLARIS_DATABASE_POOL_SIZE: '5',
+    POLARIS_API_KEY_CACHE_SECONDS: String(defaults.apiKeyCacheSeconds),
+    POLARIS_API_KEY_NEGATIVE_CACHE_SECONDS: String(defaults.apiKeyNegativeCacheSeconds),
+    POLARIS_DELIVERY_ADDRESS_TEMPLATE: clusterHost('{name}'),
+    POLARIS_DELIVERY_CONCURRENCY: String(deliveryDefaults.concurrency),
+    POLARIS_DELIVERY_MAX_DELIVER: String(deliveryDefaults.maxDeliver),
+    POLARIS_DELIVERY_TIMEOUT_MS: String(httpDelivererDefaults.timeoutMs),
+    // Knative Services answer on port 80 of their cluster-local name.
+    POLARIS_FUNCTION_ADDRESS_TEMPLATE: `${clusterHost('{name}')}:80`,
+    // Sign-in through an identity provider: set its JWKS URL (and the iss and aud its tokens carry) to turn it on.
+    POLARIS_JWT_AUDIENCE: '',
+    POLARIS_JWT_ISSUER: '',
+    POLARIS_JWT_JWKS_URL: '',
+    POLARIS_JWT_ORGANIZATION_CLAIM: defaults.jwtOrganizationClaim,
+    POLARIS_MAX_EVENT_AGE_DAYS: String(defaults.maxEventAgeDays),
+    POLARIS_NATS_STREAM: defaults.natsStream,
+    POLARIS_NATS_SUBJECT_PREFIX: defaults.natsSubjectPrefix,
+    // On in the cluster (off by default locally): each instance allows a credential 100 requests a second, bursts of 200.
+    POLARIS_RATE_LIMIT_BURST: '200',
+    POLARIS_RATE_LIMIT_PER_SECOND: '100',
+    POLARIS_SHUTDOWN_GRACE_MS: String(defaults.shutdownGraceMs),
+  };
+  return Object.fromEntries(Object.entries(settings).sort(([a], [b]) => a.localeCompare(b)));
+}
+
+/** The `polaris-secrets` keys with placeholder values, for people who apply the manifests by hand. */
+export function placeholderSecrets(): Record<string, string> {
+  return {
+    DATABASE_URL: databaseUrl(clusterHost('postgres'), placeholderPassword),
+    POLARIS_ADMIN_TOKEN: `${placeholderPassword}-admin-token`,
+    POLARIS_JWT_SECRET: `${placeholderPassword}-jwt-secret-0000000`,
+  };
+}
+
+/** The URL of Polaris's database on the PostgreSQL server at `host`. */
+export function databaseUrl(host: string, password: string): string {
+  const { user, database, port } = postgresDatabase;
+  return `postgres://${user}:${password}@${host}:${port}/${database}`;
+}

@@ -1,5 +1,5 @@
 /** Loads a registry entry's module, checking it exports the kind the registry says. */
-import type { AnyFunction, FunctionEntry } from '../shared/runtime/function.js';
+import type { AnyFunction, FunctionEntry } from '../shared/runtime/index.js';
 
 export async function loadFunction(entry: FunctionEntry): Promise<AnyFunction> {
   const module = (await import(/* @vite-ignore */ `./${entry.module}.js`)) as { default?: AnyFunction };

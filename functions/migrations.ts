@@ -1,8 +1,8 @@
 /** Every service's schema migrations, in the order `npm run migrate` applies them. */
 import type { SchemaMigrations } from '../shared/database.js';
-import { identityMigrations } from './identity/domain/migrations.js';
-import { usageMigrations } from './usage/domain/migrations.js';
-import { billingMigrations } from './billing/domain/migrations.js';
+import { identityMigrations } from './identity/domain/index.js';
+import { usageMigrations } from './usage/domain/index.js';
+import { billingMigrations } from './billing/domain/index.js';
 
 export const allMigrations: readonly SchemaMigrations[] = [identityMigrations, usageMigrations, billingMigrations];
 

@@ -2,8 +2,8 @@ import { describe, expect, it } from 'vitest';
 import { BillingService } from '../proto/gen/polaris/billing/v1/billing.js';
 import { IdentityService } from '../proto/gen/polaris/identity/v1/identity.js';
 import { UsageService } from '../proto/gen/polaris/usage/v1/usage.js';
-import type { FunctionEntry } from '../shared/runtime/function.js';
-import { functionNameForRpc } from '../shared/grpc/names.js';
+import type { FunctionEntry } from '../shared/runtime/index.js';
+import { functionNameForRpc } from '../shared/grpc/index.js';
 import { loadFunction } from './load.js';
 import { functionRegistry } from './registry.js';
 

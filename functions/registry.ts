@@ -3,7 +3,7 @@
  * (`npm start`) and the Knative manifests all read it, so a function cannot
  * exist in one place and be missing from another.
  */
-import type { FunctionEntry } from '../shared/runtime/function.js';
+import type { FunctionEntry } from '../shared/runtime/index.js';
 
 export const functionRegistry = [
   // Identity

@@ -14,7 +14,7 @@ import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { writeDashboardPage } from '../functions/dashboard/build-page.js';
 import { functionRegistry } from '../functions/registry.js';
-import type { FunctionEntry } from '../shared/runtime/function.js';
+import type { FunctionEntry } from '../shared/runtime/index.js';
 import { findFreePort } from './local/index.js';
 
 const root = fileURLToPath(new URL('..', import.meta.url));

@@ -1,7 +1,7 @@
 /**
  * `npm start`: every function of Polaris on this machine, wired as in the
  * cluster. HTTP functions on POLARIS_HTTP_PORT, every RPC on POLARIS_GRPC_PORT
- * (from a worker thread, scripts/local/grpc-thread.ts), PostgreSQL and NATS
+ * (from a worker thread, scripts/start/grpc-thread.ts), PostgreSQL and NATS
  * from the environment or started here, and the
  * aggregation CloudEvent sent on a timer as the CronJob does.
  */
@@ -13,12 +13,9 @@ import { functionRegistry } from '../functions/registry.js';
 import { loadFunction } from '../functions/load.js';
 import { startEventPlane } from '../functions/event-plane/index.js';
 import { eventStreamConfig, natsConnection } from '../shared/events/index.js';
-import { startHost } from '../shared/runtime/host.js';
+import { type Closable, createRuntime, loadSettingsOrExit, runProcess, startHost } from '../shared/runtime/index.js';
 import { createLogger } from '../shared/logger.js';
-import { loadSettingsOrExit, runProcess, type Closable } from '../shared/runtime/lifecycle.js';
-import { createRuntime } from '../shared/runtime/runtime.js';
-import { loadLocalConfig, type LocalConfig } from './local/config.js';
-import { addThreadMetrics, startGrpcThread } from './local/grpc-thread.js';
+import { addThreadMetrics, loadLocalConfig, startGrpcThread, type LocalConfig } from './start/index.js';
 import { ensureNats, loadOrCreateAdminToken, startEmbeddedPostgres } from './local/index.js';
 import { migrateDatabase } from './migrate.js';
 

@@ -20,8 +20,8 @@ import { Service as CoreService } from 'kubernetes-models/v1/Service';
 import { Service as KnativeService } from '@kubernetes-models/knative/serving.knative.dev/v1/Service';
 import { SinkBinding } from '@kubernetes-models/knative/sources.knative.dev/v1/SinkBinding';
 import { functionRegistry } from '../functions/registry.js';
-import { EventType } from '../shared/events/types.js';
-import type { FunctionEntry } from '../shared/runtime/function.js';
+import { EventType } from '../shared/events/index.js';
+import type { FunctionEntry } from '../shared/runtime/index.js';
 import { bundlePath, distDir } from '../scripts/build.js';
 import { staleManifests } from '../scripts/manifests.js';
 import { configMapName, imageFor, secretName } from '../scripts/manifests/index.js';
@@ -241,7 +241,7 @@ describe('manifests', () => {
     expect(unread, 'settings no code reads').toEqual([]);
     for (const name of Object.keys(notFromConfig)) expect(provided.has(name), name).toBe(false);
 
-    const localOnly = [...settingsReadIn(['scripts/local/config.ts'])].filter((name) => !readByCode.has(name));
+    const localOnly = [...settingsReadIn(['scripts/start/config.ts'])].filter((name) => !readByCode.has(name));
     expect(localOnly).toEqual(expect.arrayContaining(['POLARIS_HTTP_PORT', 'POLARIS_AGGREGATION_INTERVAL']));
     for (const name of localOnly) expect(provided.has(name), name).toBe(false);
   });

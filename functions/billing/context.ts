@@ -6,9 +6,9 @@
 import { IdentityService } from '../../proto/gen/polaris/identity/v1/identity.js';
 import { UsageService as UsageRpc } from '../../proto/gen/polaris/usage/v1/usage.js';
 import { Decimal } from '../../shared/decimal.js';
-import { defineServiceContext } from '../../shared/runtime/function.js';
+import { defineServiceContext } from '../../shared/runtime/index.js';
 import { BillingService, BillingStore, type UsageReader } from './domain/index.js';
-import type { GrpcClients } from '../../shared/grpc/clients.js';
+import type { GrpcClients } from '../../shared/grpc/index.js';
 
 /** Usage's daily totals from its GetUsageSummary RPC, each an exact decimal. */
 function usageOverGrpc(clients: GrpcClients): UsageReader {

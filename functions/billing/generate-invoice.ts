@@ -1,5 +1,5 @@
 import { BillingService as BillingRpc } from '../../proto/gen/polaris/billing/v1/billing.js';
-import { defineGrpcFunction } from '../../shared/runtime/function.js';
+import { defineGrpcFunction } from '../../shared/runtime/index.js';
 import { validatePeriod } from './domain/index.js';
 import { billingContext } from './context.js';
 import { invoiceMessage } from './wire.js';

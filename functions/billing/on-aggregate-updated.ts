@@ -1,5 +1,5 @@
 import { Problems } from '../../shared/errors.js';
-import { defineEventFunction } from '../../shared/runtime/function.js';
+import { defineEventFunction } from '../../shared/runtime/index.js';
 import { isUuid, parseTimestamp } from '../../shared/validation.js';
 import { billingContext } from './context.js';
 

@@ -1,5 +1,5 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import { defineHttpFunction, defineServiceContext } from '../../shared/runtime/function.js';
+import { defineHttpFunction, defineServiceContext } from '../../shared/runtime/index.js';
 import { loadDashboardPage, negotiateEncoding, type PageAsset } from './page.js';
 
 /** The page's files, loaded once per process. */

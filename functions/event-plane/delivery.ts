@@ -15,9 +15,9 @@
 import { createHash } from 'node:crypto';
 import type { CloudEvent } from 'cloudevents';
 import { AckPolicy, DeliverPolicy, headers, nanos, type Consumer, type ConsumerConfig, type ConsumerMessages, type JsMsg, type MsgHdrs, type NatsConnection } from 'nats';
-import { Counter, Histogram, type Registry } from 'prom-client';
+import type { Registry } from 'prom-client';
 import { decodeCloudEvent, EventDecodeError, eventStreamSpec, subjectForEventType, type EventStreamConfig } from '../../shared/events/index.js';
-import { oncePerRegistry } from '../../shared/metrics.js';
+import { deliveryMetrics, type DeliveryMetrics } from './delivery-metrics.js';
 import { DeadLetterHeader, deadLetterErrorText, deadLetterStreamName, deadLetterStreamSpec, deadLetterSubject } from './dead-letter.js';
 import { backoffDelay, NatsWorker, WorkerStoppedError, type NatsWorkerOptions } from './nats-worker.js';
 
@@ -70,18 +70,6 @@ export const deliveryDefaults = {
   concurrency: 16,
 } as const;
 
-/** Names of the metrics {@link EventDelivery} records. */
-export const deliveryMetricNames = {
-  /** Counter {function, type}: events a function took. */
-  delivered: 'polaris_delivery_delivered_total',
-  /** Counter {function, type}: failed attempts (each one, including the last). */
-  failures: 'polaris_delivery_failures_total',
-  /** Counter {function, type}: events moved to the dead-letter stream. */
-  deadLettered: 'polaris_delivery_dead_lettered_total',
-  /** Histogram {function}: seconds per attempt, successful or not. */
-  duration: 'polaris_delivery_duration_seconds',
-} as const;
-
 /**
  * Milliseconds one pull request waits for messages. Short enough that freed
  * slots are refilled soon and that a lost pull (a reconnect) costs little;
@@ -105,30 +93,6 @@ export function durableConsumerName(stream: string, functionName: string, type: 
   const hash = createHash('sha256').update(`${stream}\n${functionName}\n${type}`).digest('hex').slice(0, 8);
   return `${readable}-${hash}`;
 }
-
-interface DeliveryMetrics {
-  delivered: Counter<'function' | 'type'>;
-  failures: Counter<'function' | 'type'>;
-  deadLettered: Counter<'function' | 'type'>;
-  duration: Histogram<'function'>;
-}
-
-/** The delivery metrics of `registry`, created once (several EventDelivery may share a registry). */
-const deliveryMetrics = oncePerRegistry((registry: Registry): DeliveryMetrics => {
-  const counter = (name: string, help: string) => new Counter({ name, help, labelNames: ['function', 'type'], registers: [registry] });
-  return {
-    delivered: counter(deliveryMetricNames.delivered, 'Events a function took, by function and type'),
-    failures: counter(deliveryMetricNames.failures, 'Failed delivery attempts, by function and type'),
-    deadLettered: counter(deliveryMetricNames.deadLettered, 'Events moved to the dead-letter stream, by function and type'),
-    duration: new Histogram({
-      name: deliveryMetricNames.duration,
-      help: 'Seconds per delivery attempt, by function',
-      labelNames: ['function'],
-      buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30],
-      registers: [registry],
-    }),
-  };
-});
 
 /** One durable consumer: the events of one type for one function. */
 interface Binding {

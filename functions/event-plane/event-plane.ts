@@ -9,7 +9,7 @@ import type { Registry } from 'prom-client';
 import type { Sql } from '../../shared/database.js';
 import { outboxNotifyChannel, type EventStreamConfig } from '../../shared/events/index.js';
 import type { Logger } from '../../shared/logger.js';
-import type { FunctionEntry } from '../../shared/runtime/function.js';
+import type { FunctionEntry } from '../../shared/runtime/index.js';
 import { outboxSchemas } from '../migrations.js';
 import { functionRegistry } from '../registry.js';
 import { EventDelivery, type DeliverEvent, type EventDeliveryOptions, type EventSubscription } from './delivery.js';

@@ -4,15 +4,8 @@
  * process that runs both in the cluster (./process.ts).
  */
 export { startEventPlane, subscriptionsFromRegistry, type EventPlane, type EventPlaneOptions } from './event-plane.js';
-export {
-  deliveryDefaults,
-  deliveryMetricNames,
-  durableConsumerName,
-  EventDelivery,
-  type DeliverEvent,
-  type EventDeliveryOptions,
-  type EventSubscription,
-} from './delivery.js';
-export { DeadLetterHeader, deadLetterStreamName, deadLetterSubject, allDeadLettersSubject } from './dead-letter.js';
-export { DeliveryHttpError, httpDeliverer, httpDelivererDefaults, type HttpDelivererOptions } from './http-deliverer.js';
+export { deliveryMetricNames } from './delivery-metrics.js';
+export { deliveryDefaults, EventDelivery, type DeliverEvent, type EventDeliveryOptions, type EventSubscription } from './delivery.js';
+export { DeadLetterHeader, deadLetterStreamName } from './dead-letter.js';
+export { httpDeliverer, httpDelivererDefaults, type HttpDelivererOptions } from './http-deliverer.js';
 export { OutboxPublishError, OutboxRelay, type OutboxRelayOptions } from './outbox-relay.js';

@@ -6,7 +6,7 @@
 import { SignJWT } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ErrorKind, NotFoundError } from '../../shared/errors.js';
-import type { ApiKeyAuthenticator } from '../../shared/grpc/api-key-authenticator.js';
+import type { ApiKeyAuthenticator } from '../../shared/grpc/index.js';
 import { findFreePort } from '../../scripts/local/index.js';
 import { startIdentityProvider, type IdentityProvider } from '../../test/support/identity-provider.js';
 import { GatewayAuth, type GatewayAuthOptions } from './auth.js';

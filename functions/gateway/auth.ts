@@ -8,7 +8,7 @@
 import { createRemoteJWKSet, decodeProtectedHeader, errors as joseErrors, jwtVerify, type JWTPayload } from 'jose';
 import { tokensEqual, bearerToken } from '../../shared/auth.js';
 import { ErrorKind, ForbiddenError, PolarisError, UnauthenticatedError, UnavailableError } from '../../shared/errors.js';
-import type { ApiKeyAuthenticator } from '../../shared/grpc/api-key-authenticator.js';
+import type { ApiKeyAuthenticator } from '../../shared/grpc/index.js';
 import { isUuid } from '../../shared/validation.js';
 
 export type Caller = { kind: 'tenant'; organizationId: string } | { kind: 'operator' };

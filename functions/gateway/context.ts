@@ -6,9 +6,9 @@
 import { Metadata } from '@grpc/grpc-js';
 import { IdentityService, type Organization } from '../../proto/gen/polaris/identity/v1/identity.js';
 import { ExpiringCache } from '../../shared/expiring-cache.js';
-import { ApiKeyAuthenticator } from '../../shared/grpc/api-key-authenticator.js';
+import { ApiKeyAuthenticator } from '../../shared/grpc/index.js';
 import { rateLimiterFrom } from '../../shared/rate-limiter.js';
-import { defineServiceContext } from '../../shared/runtime/function.js';
+import { defineServiceContext } from '../../shared/runtime/index.js';
 import { GatewayAuth } from './auth.js';
 
 export const gatewayContext = defineServiceContext({

@@ -1,7 +1,7 @@
 import mercurius from 'mercurius';
 import { GraphQLError } from 'graphql';
 import { httpStatusByKind, RateLimitedError } from '../../shared/errors.js';
-import { defineHttpFunction } from '../../shared/runtime/function.js';
+import { defineHttpFunction } from '../../shared/runtime/index.js';
 import { gatewayContext } from './context.js';
 import { formatError, isRequestError, requestError } from './errors.js';
 import { fieldCountRule, graphqlLimits } from './limits.js';

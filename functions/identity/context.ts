@@ -1,5 +1,5 @@
 /** What Identity's functions share in one process: the service over one pool. */
-import { defineServiceContext } from '../../shared/runtime/function.js';
+import { defineServiceContext } from '../../shared/runtime/index.js';
 import { IdentityService, IdentityStore } from './domain/index.js';
 
 export const identityContext = defineServiceContext({

@@ -4,7 +4,7 @@ import { ApiKeyStatus, IdentityService } from '../../proto/gen/polaris/identity/
 import { createTestDatabase, type TestDatabase } from '../../test/support/database.js';
 import { checkHealth, grpcError, listServicesByReflection, rpcClient } from '../../test/support/grpc.js';
 import { startTestHost } from '../../test/support/host.js';
-import type { FunctionHost } from '../../shared/runtime/host.js';
+import type { FunctionHost } from '../../shared/runtime/index.js';
 
 let db: TestDatabase;
 let host: FunctionHost;

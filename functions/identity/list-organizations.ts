@@ -1,5 +1,5 @@
 import { IdentityService } from '../../proto/gen/polaris/identity/v1/identity.js';
-import { defineGrpcFunction } from '../../shared/runtime/function.js';
+import { defineGrpcFunction } from '../../shared/runtime/index.js';
 import { identityContext } from './context.js';
 import { organizationMessage } from './wire.js';
 

@@ -1,4 +1,4 @@
-import { defineEventFunction } from '../../shared/runtime/function.js';
+import { defineEventFunction } from '../../shared/runtime/index.js';
 import { Problems } from '../../shared/errors.js';
 import { isUuid } from '../../shared/validation.js';
 import { usageContext } from './context.js';

@@ -3,9 +3,9 @@
  * the API-key cache. Its events reach JetStream through the outbox, relayed by
  * the always-on delivery process.
  */
-import { ApiKeyAuthenticator } from '../../shared/grpc/api-key-authenticator.js';
+import { ApiKeyAuthenticator } from '../../shared/grpc/index.js';
 import { rateLimiterFrom } from '../../shared/rate-limiter.js';
-import { defineServiceContext } from '../../shared/runtime/function.js';
+import { defineServiceContext } from '../../shared/runtime/index.js';
 import { UsageService, UsageStore } from './domain/index.js';
 
 export const usageContext = defineServiceContext({

@@ -1,5 +1,5 @@
 import { UsageService as UsageRpc } from '../../proto/gen/polaris/usage/v1/usage.js';
-import { defineGrpcFunction } from '../../shared/runtime/function.js';
+import { defineGrpcFunction } from '../../shared/runtime/index.js';
 import { validateSummaryQuery } from './domain/index.js';
 import { usageContext } from './context.js';
 

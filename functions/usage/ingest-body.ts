@@ -8,7 +8,7 @@ import { parse as parseLosslessJson } from 'lossless-json';
 import { CloudEventsMediaType, mediaTypeOf, readCloudEvent } from '../../shared/cloudevents.js';
 import { NumberLiteral } from '../../shared/decimal.js';
 import { httpStatusByKind, ValidationError, type FieldProblem } from '../../shared/errors.js';
-import type { ErrorBody } from '../../shared/runtime/http.js';
+import type { ErrorBody } from '../../shared/runtime/index.js';
 import { jsonFieldNames, RecordStatus, type RecordItem, type RecordOutcome, type UsageFieldNames } from './domain/index.js';
 
 export const ingestContentTypes = {

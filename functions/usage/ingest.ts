@@ -1,5 +1,4 @@
-import { defineHttpFunction } from '../../shared/runtime/function.js';
-import { maxBodyBytes } from '../../shared/runtime/http.js';
+import { defineHttpFunction, maxBodyBytes } from '../../shared/runtime/index.js';
 import { usageContext } from './context.js';
 import { decodeIngestRequest, ingestResponse, registerIngestParsers } from './ingest-body.js';
 

@@ -1,7 +1,7 @@
 import { UsageService as UsageRpc } from '../../proto/gen/polaris/usage/v1/usage.js';
 import { NumberLiteral } from '../../shared/decimal.js';
 import { ValidationError } from '../../shared/errors.js';
-import { defineGrpcFunction } from '../../shared/runtime/function.js';
+import { defineGrpcFunction } from '../../shared/runtime/index.js';
 import { requireUuid } from '../../shared/validation.js';
 import { RecordStatus } from './domain/index.js';
 import { usageContext } from './context.js';

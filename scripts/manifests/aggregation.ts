@@ -5,9 +5,9 @@
  * @module
  */
 import { functionRegistry } from '../../functions/registry.js';
-import { EventType } from '../../shared/events/types.js';
-import type { FunctionEntry } from '../../shared/runtime/function.js';
-import { localDefaults } from '../local/config.js';
+import { EventType } from '../../shared/events/index.js';
+import type { FunctionEntry } from '../../shared/runtime/index.js';
+import { localDefaults } from '../start/index.js';
 
 /** The one function that handles the aggregation request (the registry says which). */
 export function aggregationFunction(): FunctionEntry {

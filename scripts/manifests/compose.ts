@@ -6,8 +6,8 @@
  */
 import { Document, isMap } from 'yaml';
 import { functionRegistry } from '../../functions/registry.js';
-import type { FunctionEntry } from '../../shared/runtime/function.js';
-import { localDefaults } from '../local/config.js';
+import type { FunctionEntry } from '../../shared/runtime/index.js';
+import { localDefaults } from '../start/index.js';
 import { aggregationFunction, aggregationRequestScript } from './aggregation.js';
 import {
   containerPort,

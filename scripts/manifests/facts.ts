@@ -7,7 +7,7 @@
  */
 import type { ISecurityContext } from 'kubernetes-models/v1/SecurityContext';
 import { defaults } from '../../shared/config.js';
-import type { FunctionEntry } from '../../shared/runtime/function.js';
+import type { FunctionEntry } from '../../shared/runtime/index.js';
 
 /** The namespace every Polaris object lives in. */
 export const namespace = 'polaris';

@@ -5,24 +5,8 @@
  *
  * @module
  */
-export { aggregationFunction, aggregationRequestScript, aggregationSchedule } from './aggregation.js';
+
 export { composeFile } from './compose.js';
-export {
-  clusterHost,
-  configMapName,
-  defaultImageTag,
-  imageFor,
-  imageRegistry,
-  infrastructureImages,
-  isClusterLocal,
-  namespace,
-  natsServer,
-  postgresDatabase,
-  postgresSecretName,
-  postgresServer,
-  processImageNames,
-  secretName,
-} from './facts.js';
-export { knativeService } from './knative-services.js';
+export { configMapName, imageFor, namespace, processImageNames, secretName } from './facts.js';
 export { kubernetesFiles } from './kubernetes.js';
-export { clusterSettings, placeholderSecrets } from './settings.js';
+export { placeholderSecrets } from './settings.js';

@@ -6,7 +6,7 @@
  */
 import type { IResourceRequirements } from 'kubernetes-models/v1/ResourceRequirements';
 import type { IService as IKnativeService } from '@kubernetes-models/knative/serving.knative.dev/v1/Service';
-import type { FunctionEntry, FunctionKind } from '../../shared/runtime/function.js';
+import type { FunctionEntry, FunctionKind } from '../../shared/runtime/index.js';
 import { configMapName, containerPort, imageFor, isClusterLocal, labelsFor, namespace, restrictedContainer, secretName } from './facts.js';
 
 /** Knative autoscaling and size of a function, by its kind. */

@@ -18,8 +18,8 @@ import type { IService as ICoreService } from 'kubernetes-models/v1/Service';
 import type { ISinkBinding } from '@kubernetes-models/knative/sources.knative.dev/v1/SinkBinding';
 import { stringify } from 'yaml';
 import { functionRegistry } from '../../functions/registry.js';
-import { EventType } from '../../shared/events/types.js';
-import type { FunctionEntry } from '../../shared/runtime/function.js';
+import { EventType } from '../../shared/events/index.js';
+import type { FunctionEntry } from '../../shared/runtime/index.js';
 import { aggregationFunction, aggregationMinutes, aggregationRequestScript, aggregationSchedule } from './aggregation.js';
 import {
   configMapName,

@@ -1,6 +1,6 @@
 /** The process's one NATS connection, shared by every function it hosts and by the event plane. */
 import { connect, type NatsConnection } from 'nats';
-import type { Runtime } from '../runtime/function.js';
+import type { Runtime } from '../runtime/index.js';
 
 /**
  * Connects to NATS, waiting for a server that is not up yet, and reconnects

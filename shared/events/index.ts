@@ -8,22 +8,11 @@ export {
   newEvent,
   encodeCloudEvent,
   type AggregateUpdatedData,
-  type AggregationRequestedData,
-  type EventDataByType,
   type InvoiceUpdatedData,
-  type NewEventOptions,
   type UsageRecordedData,
   type EncodedEvent,
 } from './types.js';
-export { cloudEventsContentType, decodeCloudEvent, EventDecodeError, publishEncodedEvent, subjectForEventType } from './nats.js';
-export {
-  allEventsSubject,
-  ensureStream,
-  eventStreamConfig,
-  eventStreamLimits,
-  eventStreamSpec,
-  type EventStreamConfig,
-  type StreamSpec,
-} from './streams.js';
+export { decodeCloudEvent, EventDecodeError, publishEncodedEvent, subjectForEventType } from './nats.js';
+export { allEventsSubject, ensureStream, eventStreamConfig, eventStreamLimits, eventStreamSpec, type EventStreamConfig, type StreamSpec } from './streams.js';
 export { enqueueEvents, outboxNotifyChannel, outboxNotifySql, outboxTableSql } from './outbox-writer.js';
-export { closeNats, connectNats, natsConnection } from './connection.js';
+export { natsConnection } from './connection.js';

@@ -9,7 +9,7 @@ import type { FastifyInstance } from 'fastify';
 import type { Registry } from 'prom-client';
 import type { RuntimeConfig } from '../config.js';
 import type { Sql } from '../database.js';
-import type { GrpcClients } from '../grpc/clients.js';
+import type { GrpcClients } from '../grpc/index.js';
 import type { Logger } from '../logger.js';
 
 /** What the runtime offers while a service context is created. Resources open on first use. */

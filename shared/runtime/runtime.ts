@@ -5,7 +5,7 @@
 import type { Registry } from 'prom-client';
 import { ConfigError, type RuntimeConfig } from '../config.js';
 import { connectDatabase, type Sql } from '../database.js';
-import { GrpcClients } from '../grpc/clients.js';
+import { GrpcClients } from '../grpc/index.js';
 import { createLogger, type Logger } from '../logger.js';
 import { createMetricsRegistry } from '../metrics.js';
 import type { Runtime } from './function.js';

@@ -17,7 +17,7 @@
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Decimal } from '../../shared/decimal.js';
-import { maxBodyBytes } from '../../shared/runtime/http.js';
+import { maxBodyBytes } from '../../shared/runtime/index.js';
 import {
   brokenNumberText,
   expectNoStrayRowsAnywhere,

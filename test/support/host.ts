@@ -9,9 +9,7 @@ import { functionRegistry } from '../../functions/registry.js';
 import { eventStreamConfig, natsConnection } from '../../shared/events/index.js';
 import { loadRuntimeConfig } from '../../shared/config.js';
 import { createLogger } from '../../shared/logger.js';
-import { startHost, type FunctionHost } from '../../shared/runtime/host.js';
-import { createRuntime } from '../../shared/runtime/runtime.js';
-import type { FunctionEntry } from '../../shared/runtime/function.js';
+import { createRuntime, type FunctionEntry, type FunctionHost, startHost } from '../../shared/runtime/index.js';
 import { findFreePort } from '../../scripts/local/index.js';
 import { testAdminToken } from './grpc.js';
 

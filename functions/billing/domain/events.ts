@@ -1,12 +1,22 @@
 /** The CloudEvents Billing emits. */
 import type { CloudEvent } from 'cloudevents';
-import { EventType, newEvent, type InvoiceUpdatedData } from '../../../shared/events/types.js';
-import type { Invoice } from './store.js';
+import type { Decimal } from '../../../shared/decimal.js';
+import { EventType, newEvent, type InvoiceUpdatedData } from '../../../shared/events/index.js';
 
 export const billingEventSource = '/polaris/billing';
 
+/** What an invoice event tells of the invoice. */
+export interface InvoiceState {
+  id: string;
+  orgId: string;
+  status: string;
+  amount: Decimal;
+  periodStart: Date;
+  periodEnd: Date;
+}
+
 /** `dev.polaris.invoice.updated`, whenever an invoice's lines, amount or status change. */
-export function invoiceUpdated(invoice: Invoice): CloudEvent<InvoiceUpdatedData> {
+export function invoiceUpdated(invoice: InvoiceState): CloudEvent<InvoiceUpdatedData> {
   return newEvent(
     EventType.InvoiceUpdated,
     billingEventSource,

@@ -1,16 +1,16 @@
 /** Billing's SQL. Only this file touches the `billing` schema. */
-import type { Sql } from '../../../shared/database.js';
 import type { TransactionSql } from 'postgres';
+import type { Sql } from '../../../shared/database.js';
+import { Decimal } from '../../../shared/decimal.js';
+import { enqueueEvents } from '../../../shared/events/index.js';
+import type { Period } from '../../../shared/periods.js';
+import { uuidv7 } from '../../../shared/uuid.js';
+import { invoiceUpdated } from './events.js';
+import type { SetPlanInput } from './inputs.js';
+import type { PricedInvoice, PricedLine } from './pricing.js';
 
 /** A pool or a transaction: both run queries. */
 type Queryable = Sql | TransactionSql;
-import { Decimal } from '../../../shared/decimal.js';
-import { enqueueEvents } from '../../../shared/events/outbox-writer.js';
-import { uuidv7 } from '../../../shared/uuid.js';
-import { invoiceUpdated } from './events.js';
-import type { Period } from '../../../shared/periods.js';
-import type { SetPlanInput } from './inputs.js';
-import type { PricedInvoice, PricedLine } from './pricing.js';
 
 export interface Plan {
   id: string;

@@ -1,6 +1,5 @@
 /** Identity's domain, as its functions and the migrator use it. */
-export { IdentityService, ApiKeyStatus, type ApiKeyValidation, type NewApiKey } from './service.js';
+export { IdentityService, ApiKeyStatus, type NewApiKey } from './service.js';
 export { IdentityStore, type Organization, type ApiKeyRecord } from './store.js';
 export { validateCreateOrganization } from './inputs.js';
-export { OrganizationNotFoundError, ApiKeyNotFoundError } from './errors.js';
 export { identityMigrations } from './migrations.js';

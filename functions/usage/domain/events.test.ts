@@ -1,6 +1,6 @@
 import { CloudEvent } from 'cloudevents';
 import { describe, expect, it } from 'vitest';
-import { EventType, newEvent } from '../../../shared/events/types.js';
+import { EventType, newEvent } from '../../../shared/events/index.js';
 import { usageEventSource, usageRecorded } from './events.js';
 
 describe('usageRecorded', () => {

@@ -1,6 +1,6 @@
 /** The CloudEvents Usage emits. */
 import type { CloudEvent } from 'cloudevents';
-import { EventType, newEvent, type AggregateUpdatedData, type EncodedEvent, type UsageRecordedData } from '../../../shared/events/types.js';
+import { EventType, newEvent, type AggregateUpdatedData, type EncodedEvent, type UsageRecordedData } from '../../../shared/events/index.js';
 import { periodOf, PeriodUnit, periodText } from '../../../shared/periods.js';
 
 export const usageEventSource = '/polaris/usage';

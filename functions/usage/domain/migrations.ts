@@ -1,5 +1,5 @@
 import type { SchemaMigrations } from '../../../shared/database.js';
-import { outboxNotifySql, outboxTableSql } from '../../../shared/events/outbox-writer.js';
+import { outboxNotifySql, outboxTableSql } from '../../../shared/events/index.js';
 
 /** Usage's schema. Forward-only: add a migration, never edit an applied one. */
 export const usageMigrations: SchemaMigrations = {

@@ -1,7 +1,6 @@
 /** Usage's SQL. Only this file touches the `usage` schema. */
 import type { Sql } from '../../../shared/database.js';
-import { enqueueEvents } from '../../../shared/events/outbox-writer.js';
-import { EventType } from '../../../shared/events/types.js';
+import { enqueueEvents, EventType } from '../../../shared/events/index.js';
 import { utcDate } from '../../../shared/periods.js';
 import { aggregateUpdated, usageRecorded, type ChangedAggregate } from './events.js';
 import type { UsageEventInput } from './inputs.js';

@@ -12,10 +12,7 @@ import { AggregatorRegistry, Registry, type MetricObjectWithValues, type MetricV
 import { loadFunction } from '../../functions/load.js';
 import { functionRegistry } from '../../functions/registry.js';
 import type { RuntimeConfig } from '../../shared/config.js';
-import { startGrpcServer } from '../../shared/runtime/grpc-server.js';
-import { serveFunctions, type Served } from '../../shared/runtime/lifecycle.js';
-import { createRuntime } from '../../shared/runtime/runtime.js';
-import type { RunningServer } from '../../shared/runtime/server.js';
+import { createRuntime, type RunningServer, type Served, serveFunctions, startGrpcServer } from '../../shared/runtime/index.js';
 
 export interface GrpcThreadOptions {
   config: RuntimeConfig;

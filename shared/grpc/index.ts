@@ -1,0 +1,9 @@
+/**
+ * gRPC between functions: clients that find each RPC's function, the API-key
+ * check every tenant-facing function makes, error mapping, health and names.
+ */
+export { GrpcClients, type GrpcClientsOptions } from './clients.js';
+export { ApiKeyAuthenticator, type ApiKeyAuthenticatorOptions, type Tenant } from './api-key-authenticator.js';
+export { toGrpcStatus } from './errors.js';
+export { HealthService } from './health.js';
+export { functionNameForRpc, serviceNameForRpc } from './names.js';

@@ -18,35 +18,15 @@
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Decimal } from '../../shared/decimal.js';
-import {
-  expectNoStrayRowsAnywhere,
-  findLeak,
-  fuzzParameters,
-  headerText,
-  hostileMetric,
-  hostileNumberLiteral,
-  hostileString,
-  hostileTimestampText,
-  ingestChecked,
-  isCodedErrorBody,
-  isStorableText,
-  makeLanes,
-  numberFacts,
-  plainDecimal,
-  pollutionKey,
-  post,
-  rfc3339,
-  startFuzzEnv,
-  Tally,
-  timestampStyle,
-  uuid,
-  validMetric,
-  validQuantityLiteral,
-  type FuzzEnv,
-  type Json,
-  type Lane,
-  type TimestampStyle,
-} from './support.js';
+import { hostileNumberLiteral, validQuantityLiteral } from './arbitraries/numbers.js';
+import { headerText, hostileMetric, hostileString, pollutionKey, uuid, validMetric } from './arbitraries/text.js';
+import { hostileTimestampText, rfc3339, timestampStyle, type TimestampStyle } from './arbitraries/timestamps.js';
+import { findLeak, isCodedErrorBody, post, type Json } from './harness/answers.js';
+import { fuzzParameters, startFuzzEnv, type FuzzEnv } from './harness/environment.js';
+import { expectNoStrayRowsAnywhere, ingestChecked, makeLanes, type Lane } from './harness/ingest.js';
+import { Tally } from './harness/tally.js';
+import { numberFacts, plainDecimal } from './models/decimal-literal.js';
+import { isStorableText } from './models/text.js';
 
 const ingestRuns = Number(process.env.FUZZ_CE_INGEST_RUNS ?? 1300);
 const eventsRuns = Number(process.env.FUZZ_CE_EVENTS_RUNS ?? 900);

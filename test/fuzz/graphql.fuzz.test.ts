@@ -36,24 +36,12 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { schema as schemaText } from '../../functions/gateway/schema.js';
 import { testAdminToken } from '../support/grpc.js';
 import { createTenant, type TestTenant } from '../support/tenants.js';
-import {
-  findLeak,
-  fuzzJwtSecret,
-  fuzzParameters,
-  hostileMetric,
-  hostileString,
-  hostileTimestampText,
-  isCodedErrorBody,
-  oddUuidText,
-  post,
-  startFuzzEnv,
-  Tally,
-  uuid,
-  validMetric,
-  validQuantityLiteral,
-  type FuzzEnv,
-  type Json,
-} from './support.js';
+import { validQuantityLiteral } from './arbitraries/numbers.js';
+import { hostileMetric, hostileString, oddUuidText, uuid, validMetric } from './arbitraries/text.js';
+import { hostileTimestampText } from './arbitraries/timestamps.js';
+import { findLeak, isCodedErrorBody, post, type Json } from './harness/answers.js';
+import { fuzzJwtSecret, fuzzParameters, startFuzzEnv, type FuzzEnv } from './harness/environment.js';
+import { Tally } from './harness/tally.js';
 
 const numRuns = Number(process.env.FUZZ_GRAPHQL_RUNS ?? 2000);
 /** Every field is an RPC: lanes of requests run at once, so their waits overlap. */

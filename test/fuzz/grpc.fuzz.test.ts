@@ -41,21 +41,11 @@ import {
 import { GetUsageSummaryRequest, RecordUsageRequest, UsageService } from '../../proto/gen/polaris/usage/v1/usage.js';
 import { testAdminToken } from '../support/grpc.js';
 import { createTenant, type TestTenant } from '../support/tenants.js';
-import {
-  fuzzParameters,
-  hostileMetric,
-  hostileNumberLiteral,
-  hostileString,
-  hostileTimestampText,
-  nilUuid,
-  oddUuidText,
-  startFuzzEnv,
-  Tally,
-  uuid,
-  validMetric,
-  validQuantityLiteral,
-  type FuzzEnv,
-} from './support.js';
+import { hostileNumberLiteral, validQuantityLiteral } from './arbitraries/numbers.js';
+import { hostileMetric, hostileString, nilUuid, oddUuidText, uuid, validMetric } from './arbitraries/text.js';
+import { hostileTimestampText } from './arbitraries/timestamps.js';
+import { fuzzParameters, startFuzzEnv, type FuzzEnv } from './harness/environment.js';
+import { Tally } from './harness/tally.js';
 
 const messageRuns = Number(process.env.FUZZ_GRPC_RUNS ?? 1700);
 const rawRuns = Number(process.env.FUZZ_GRPC_RAW_RUNS ?? 500);

@@ -18,34 +18,15 @@ import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Decimal } from '../../shared/decimal.js';
 import { maxBodyBytes } from '../../shared/runtime/http.js';
-import {
-  brokenNumberText,
-  expectNoStrayRowsAnywhere,
-  fuzzParameters,
-  headerText,
-  hostileMetric,
-  hostileNumberLiteral,
-  hostileString,
-  hostileTimestampText,
-  ingestChecked,
-  isStorableText,
-  makeLanes,
-  numberFacts,
-  plainDecimal,
-  pollutionKey,
-  post,
-  rfc3339,
-  startFuzzEnv,
-  Tally,
-  timestampStyle,
-  validMetric,
-  validQuantityLiteral,
-  type FuzzEnv,
-  type IngestOutcome,
-  type Json,
-  type Lane,
-  type TimestampStyle,
-} from './support.js';
+import { brokenNumberText, hostileNumberLiteral, validQuantityLiteral } from './arbitraries/numbers.js';
+import { headerText, hostileMetric, hostileString, pollutionKey, validMetric } from './arbitraries/text.js';
+import { hostileTimestampText, rfc3339, timestampStyle, type TimestampStyle } from './arbitraries/timestamps.js';
+import { post, type Json } from './harness/answers.js';
+import { fuzzParameters, startFuzzEnv, type FuzzEnv } from './harness/environment.js';
+import { expectNoStrayRowsAnywhere, ingestChecked, makeLanes, type IngestOutcome, type Lane } from './harness/ingest.js';
+import { Tally } from './harness/tally.js';
+import { numberFacts, plainDecimal } from './models/decimal-literal.js';
+import { isStorableText } from './models/text.js';
 
 const numRuns = Number(process.env.FUZZ_INGEST_RUNS ?? 4000);
 let env: FuzzEnv;

@@ -1,4 +1,6 @@
 /** Exact decimal literals, checked independently of shared/decimal.ts. */
+import type { Validity } from './validity.js';
+
 export interface NumberFacts {
   negative: boolean;
   zero: boolean;
@@ -50,4 +52,17 @@ export function plainDecimal(literal: string): string {
     text = power >= digits.length ? `0.${'0'.repeat(power - digits.length)}${digits}` : `${digits.slice(0, digits.length - power)}.${digits.slice(digits.length - power)}`;
   }
   return `${sign ?? ''}${text}`;
+}
+
+/**
+ * What the contract makes of a JSON number literal as a quantity: ≥ 0, at
+ * most 12 decimal places, below 10^26; anything else is refused.
+ */
+export function quantityValidity(literal: string): Validity {
+  const facts = numberFacts(literal);
+  if (!facts) return 'invalid';
+  if (Math.abs(facts.exponent) > 1000) return 'unknown'; // a huge exponent may be refused as "not a number" even for 0
+  if (facts.negative && !facts.zero) return 'invalid';
+  if (facts.decimalPlaces > 12 || facts.integerDigits > 26) return 'invalid';
+  return 'valid';
 }

@@ -5,8 +5,8 @@
  */
 import { useCallback, useState } from 'preact/hooks';
 import { GraphqlError, clearSession, graphql, loadSession } from './api.js';
-import { OperatorView } from './operator-view.jsx';
-import { OrganizationView } from './organization-view.jsx';
+import { OperatorView } from './operator/operator-view.jsx';
+import { OrganizationView } from './organization/organization-view.jsx';
 import { SignIn } from './sign-in.jsx';
 
 /** @typedef {import('./types').Session} Session */

@@ -1,0 +1,35 @@
+/** What the organization's view asks for: one request, and the metrics it names. */
+
+/** @typedef {import('../types').Plan} Plan */
+/** @typedef {import('../types').Invoice} Invoice */
+/** @typedef {import('../types').UsageAggregate} UsageAggregate */
+/** @typedef {{ me: { id: string, name: string, plans: Plan[] }, invoices: Invoice[], usage: Map<string, UsageAggregate[]> }} Dashboard */
+
+/**
+ * One request for everything the view shows; `usage` needs a metric, so
+ * each metric is asked for under its own alias.
+ * @param {string[]} metrics
+ */
+export function dashboardQuery(metrics) {
+  const parameters = metrics.map((_, index) => `$m${index}: String!`).join(', ');
+  const usage = metrics.map((_, index) => `u${index}: usage(metric: $m${index}) { metric total periodStart periodEnd }`).join('\n');
+  return `query Dashboard${parameters ? `(${parameters})` : ''} {
+    me { id name plans { id name metric unitPrice freeQuota } }
+    invoices { id status periodStart periodEnd amount currency lineItems { metric quantity freeQuota billableQuantity unitPrice amount } }
+    ${usage}
+  }`;
+}
+
+/**
+ * The organization's metrics: those its plans price, those its invoices
+ * billed, and those the viewer added.
+ * @param {Plan[]} plans
+ * @param {Invoice[]} invoices
+ * @param {string[]} added
+ */
+export function metricsOf(plans, invoices, added) {
+  const metrics = new Set(plans.map((plan) => plan.metric));
+  for (const invoice of invoices) for (const item of invoice.lineItems ?? []) metrics.add(item.metric);
+  for (const metric of added) metrics.add(metric);
+  return [...metrics].sort();
+}

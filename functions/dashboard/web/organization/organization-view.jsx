@@ -1,0 +1,97 @@
+/**
+ * An organization's view: this month's usage per metric, the draft invoice
+ * as it follows that usage, and past invoices. Refreshes every few seconds.
+ */
+import { useCallback, useLayoutEffect, useRef, useState } from 'preact/hooks';
+import { ErrorMessage } from '../components.jsx';
+import { currentMonth, formatMonth } from '../format.js';
+import { loadAddedMetrics, saveAddedMetrics } from './added-metrics.js';
+import { CurrentInvoiceCard } from './current-invoice-card.jsx';
+import { dashboardQuery, metricsOf } from './dashboard-query.js';
+import { LiveStatus, useLiveRefresh } from './live-refresh.jsx';
+import { PastInvoicesCard } from './past-invoices-card.jsx';
+import { UsageCard } from './usage-card.jsx';
+
+/** @typedef {import('../types').Request} Request */
+/** @typedef {import('./dashboard-query.js').Dashboard} Dashboard */
+
+/**
+ * @param {{ request: Request, onIdentified: (name: string) => void }} props
+ */
+export function OrganizationView({ request, onIdentified }) {
+  const [dashboard, setDashboard] = useState(/** @type {Dashboard | null} */ (null));
+  const [error, setError] = useState(/** @type {unknown} */ (null));
+  const [updatedAt, setUpdatedAt] = useState(/** @type {Date | null} */ (null));
+  const [added, setAdded] = useState(loadAddedMetrics);
+  const addedRef = useRef(added);
+  const asked = useRef(/** @type {string[]} */ ([]));
+  const heading = useRef(/** @type {HTMLHeadingElement | null} */ (null));
+
+  const refresh = useCallback(async () => {
+    // A metric first seen in this answer (a new plan, a new line) is asked for once more right away.
+    for (let round = 0; round < 2; round++) {
+      const metrics = asked.current;
+      /** @type {Record<string, any>} */
+      const answer = await request(dashboardQuery(metrics), Object.fromEntries(metrics.map((metric, index) => [`m${index}`, metric])));
+      const known = metricsOf(answer.me.plans, answer.invoices, addedRef.current);
+      asked.current = known;
+      setDashboard({ me: answer.me, invoices: answer.invoices, usage: new Map(metrics.map((metric, index) => [metric, answer[`u${index}`] ?? []])) });
+      setUpdatedAt(new Date());
+      setError(null);
+      if (known.every((metric) => metrics.includes(metric))) return;
+    }
+  }, [request]);
+
+  useLiveRefresh(refresh, setError);
+
+  const name = dashboard?.me.name;
+  // Focus moves with the render that shows the name (see SignIn).
+  useLayoutEffect(() => {
+    if (!name) return;
+    onIdentified(name);
+    heading.current?.focus();
+  }, [name]);
+
+  /** @param {string[]} metrics */
+  const changeAdded = (metrics) => {
+    addedRef.current = metrics;
+    saveAddedMetrics(metrics);
+    setAdded(metrics);
+    if (dashboard) asked.current = metricsOf(dashboard.me.plans, dashboard.invoices, metrics);
+    refresh().catch(setError);
+  };
+
+  if (!dashboard) {
+    return (
+      <main id="main" class="page" aria-busy="true">
+        {error ? <ErrorMessage error={error} title="Could not load your dashboard:" /> : <p class="loading">Loading your usage and invoices…</p>}
+      </main>
+    );
+  }
+
+  const month = currentMonth();
+  const now = new Date();
+  const current = dashboard.invoices.find((invoice) => new Date(invoice.periodStart) <= now && now < new Date(invoice.periodEnd));
+  const past = dashboard.invoices.filter((invoice) => invoice !== current);
+  const metrics = [...dashboard.usage.keys()];
+
+  return (
+    <main id="main" class="page">
+      <div class="page-header">
+        <div>
+          <h1 ref={heading} tabIndex={-1}>
+            {dashboard.me.name}
+          </h1>
+          <p class="muted">Usage and billing for {formatMonth(month.start)} (UTC)</p>
+        </div>
+        <LiveStatus stale={Boolean(error)} updatedAt={updatedAt} />
+      </div>
+      <ErrorMessage error={error} title="Could not refresh:" />
+      <div class="grid grid-organization">
+        <UsageCard usage={dashboard.usage} metrics={metrics} month={month} plans={dashboard.me.plans} added={added} onAddedChange={changeAdded} />
+        <CurrentInvoiceCard invoice={current} />
+      </div>
+      <PastInvoicesCard invoices={past} />
+    </main>
+  );
+}

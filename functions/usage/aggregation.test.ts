@@ -38,9 +38,10 @@ afterAll(async () => {
   await db?.drop();
 });
 
+// The start of a UTC day: never in the future, whatever the hour the suite runs at.
 const day = (offset: number) => {
   const now = new Date();
-  return new Date(Date.UTC(now.getUTCFullYear(), now.getUTCMonth(), now.getUTCDate() + offset, 12));
+  return new Date(Date.UTC(now.getUTCFullYear(), now.getUTCMonth(), now.getUTCDate() + offset));
 };
 const dayKey = (date: Date) => date.toISOString().slice(0, 10);
 

@@ -23,6 +23,170 @@ export const protobufPackage = "polaris.usage.v1";
 
 export const protobufFileName = "polaris/usage/v1/usage.proto";
 
+/** How a window's value comes from its events. */
+export enum MeterAggregation {
+  METER_AGGREGATION_UNSPECIFIED = 0,
+  /** METER_AGGREGATION_SUM - The sum of quantity; every metric without a meter. */
+  METER_AGGREGATION_SUM = 1,
+  /** METER_AGGREGATION_COUNT - The number of events. */
+  METER_AGGREGATION_COUNT = 2,
+  /** METER_AGGREGATION_MAX - The greatest quantity. */
+  METER_AGGREGATION_MAX = 3,
+  /** METER_AGGREGATION_LATEST - The quantity of the event with the greatest (timestamp, id): a gauge. */
+  METER_AGGREGATION_LATEST = 4,
+  /** METER_AGGREGATION_UNIQUE_COUNT - The number of distinct values of value_property. */
+  METER_AGGREGATION_UNIQUE_COUNT = 5,
+  UNRECOGNIZED = -1,
+}
+
+export function meterAggregationFromJSON(object: any): MeterAggregation {
+  switch (object) {
+    case 0:
+    case "METER_AGGREGATION_UNSPECIFIED":
+      return MeterAggregation.METER_AGGREGATION_UNSPECIFIED;
+    case 1:
+    case "METER_AGGREGATION_SUM":
+      return MeterAggregation.METER_AGGREGATION_SUM;
+    case 2:
+    case "METER_AGGREGATION_COUNT":
+      return MeterAggregation.METER_AGGREGATION_COUNT;
+    case 3:
+    case "METER_AGGREGATION_MAX":
+      return MeterAggregation.METER_AGGREGATION_MAX;
+    case 4:
+    case "METER_AGGREGATION_LATEST":
+      return MeterAggregation.METER_AGGREGATION_LATEST;
+    case 5:
+    case "METER_AGGREGATION_UNIQUE_COUNT":
+      return MeterAggregation.METER_AGGREGATION_UNIQUE_COUNT;
+    case -1:
+    case "UNRECOGNIZED":
+    default:
+      return MeterAggregation.UNRECOGNIZED;
+  }
+}
+
+export function meterAggregationToJSON(object: MeterAggregation): string {
+  switch (object) {
+    case MeterAggregation.METER_AGGREGATION_UNSPECIFIED:
+      return "METER_AGGREGATION_UNSPECIFIED";
+    case MeterAggregation.METER_AGGREGATION_SUM:
+      return "METER_AGGREGATION_SUM";
+    case MeterAggregation.METER_AGGREGATION_COUNT:
+      return "METER_AGGREGATION_COUNT";
+    case MeterAggregation.METER_AGGREGATION_MAX:
+      return "METER_AGGREGATION_MAX";
+    case MeterAggregation.METER_AGGREGATION_LATEST:
+      return "METER_AGGREGATION_LATEST";
+    case MeterAggregation.METER_AGGREGATION_UNIQUE_COUNT:
+      return "METER_AGGREGATION_UNIQUE_COUNT";
+    case MeterAggregation.UNRECOGNIZED:
+    default:
+      return "UNRECOGNIZED";
+  }
+}
+
+export enum WindowSize {
+  /** WINDOW_SIZE_UNSPECIFIED - DAY. */
+  WINDOW_SIZE_UNSPECIFIED = 0,
+  WINDOW_SIZE_HOUR = 1,
+  WINDOW_SIZE_DAY = 2,
+  WINDOW_SIZE_MONTH = 3,
+  /** WINDOW_SIZE_PERIOD - One window, [from, to) itself: a billing period's value. */
+  WINDOW_SIZE_PERIOD = 4,
+  UNRECOGNIZED = -1,
+}
+
+export function windowSizeFromJSON(object: any): WindowSize {
+  switch (object) {
+    case 0:
+    case "WINDOW_SIZE_UNSPECIFIED":
+      return WindowSize.WINDOW_SIZE_UNSPECIFIED;
+    case 1:
+    case "WINDOW_SIZE_HOUR":
+      return WindowSize.WINDOW_SIZE_HOUR;
+    case 2:
+    case "WINDOW_SIZE_DAY":
+      return WindowSize.WINDOW_SIZE_DAY;
+    case 3:
+    case "WINDOW_SIZE_MONTH":
+      return WindowSize.WINDOW_SIZE_MONTH;
+    case 4:
+    case "WINDOW_SIZE_PERIOD":
+      return WindowSize.WINDOW_SIZE_PERIOD;
+    case -1:
+    case "UNRECOGNIZED":
+    default:
+      return WindowSize.UNRECOGNIZED;
+  }
+}
+
+export function windowSizeToJSON(object: WindowSize): string {
+  switch (object) {
+    case WindowSize.WINDOW_SIZE_UNSPECIFIED:
+      return "WINDOW_SIZE_UNSPECIFIED";
+    case WindowSize.WINDOW_SIZE_HOUR:
+      return "WINDOW_SIZE_HOUR";
+    case WindowSize.WINDOW_SIZE_DAY:
+      return "WINDOW_SIZE_DAY";
+    case WindowSize.WINDOW_SIZE_MONTH:
+      return "WINDOW_SIZE_MONTH";
+    case WindowSize.WINDOW_SIZE_PERIOD:
+      return "WINDOW_SIZE_PERIOD";
+    case WindowSize.UNRECOGNIZED:
+    default:
+      return "UNRECOGNIZED";
+  }
+}
+
+export interface Meter {
+  metric: string;
+  name: string;
+  aggregation: MeterAggregation;
+  /** The property UNIQUE_COUNT counts; empty for the others. */
+  valueProperty: string;
+  /** Property keys usage may be grouped and filtered by. */
+  groupBy: string[];
+}
+
+export interface CreateMeterRequest {
+  metric: string;
+  name: string;
+  aggregation: MeterAggregation;
+  valueProperty: string;
+  groupBy: string[];
+}
+
+export interface ListMetersRequest {
+}
+
+export interface ListMetersResponse {
+  meters: Meter[];
+}
+
+/** An event property's value. */
+export interface PropertyValue {
+  text?:
+    | string
+    | undefined;
+  /** A number as written: exact decimal text. */
+  number?: string | undefined;
+  flag?: boolean | undefined;
+}
+
+/** Keeps events whose property `key` has one of `values` (as text). */
+export interface PropertyFilter {
+  key: string;
+  values: string[];
+}
+
+/** A group's value of one group-by key; `present` false when its events lack the key. */
+export interface GroupValue {
+  key: string;
+  value: string;
+  present: boolean;
+}
+
 export interface RecordUsageRequest {
   organizationId: string;
   /** 1–64 characters of a-z 0-9 _ . -, starting with a letter. */
@@ -33,6 +197,13 @@ export interface RecordUsageRequest {
   timestamp: string;
   /** Optional; a replay with the same key is counted once. */
   idempotencyKey: string;
+  /** Optional event properties (see the meters contract for limits). */
+  properties: { [key: string]: PropertyValue };
+}
+
+export interface RecordUsageRequest_PropertiesEntry {
+  key: string;
+  value: PropertyValue | undefined;
 }
 
 export interface RecordUsageResponse {
@@ -48,23 +219,644 @@ export interface GetUsageSummaryRequest {
   from: string;
   /** RFC 3339 or YYYY-MM-DD, exclusive; empty: the start of the next UTC month. */
   to: string;
+  windowSize: WindowSize;
+  /** IANA time zone the DAY and MONTH windows start at midnight in; empty: UTC. */
+  timeZone: string;
+  /** A subset of the meter's group-by keys. */
+  groupBy: string[];
+  where: PropertyFilter[];
 }
 
 export interface UsageAggregate {
   metric: string;
-  /** Exact decimal. */
+  /** The window's value, exact decimal. */
   total: string;
-  /** RFC 3339, UTC midnight. */
+  /** RFC 3339, the window's start and end. */
   periodStart: string;
   periodEnd: string;
+  /** One per requested group-by key, in the request's order. */
+  groups: GroupValue[];
 }
 
 export interface GetUsageSummaryResponse {
   aggregates: UsageAggregate[];
 }
 
+function createBaseMeter(): Meter {
+  return { metric: "", name: "", aggregation: 0, valueProperty: "", groupBy: [] };
+}
+
+export const Meter: MessageFns<Meter> = {
+  encode(message: Meter, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.metric !== "") {
+      writer.uint32(10).string(message.metric);
+    }
+    if (message.name !== "") {
+      writer.uint32(18).string(message.name);
+    }
+    if (message.aggregation !== 0) {
+      writer.uint32(24).int32(message.aggregation);
+    }
+    if (message.valueProperty !== "") {
+      writer.uint32(34).string(message.valueProperty);
+    }
+    for (const v of message.groupBy) {
+      writer.uint32(42).string(v!);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): Meter {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseMeter();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.metric = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.name = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 24) {
+              break;
+            }
+
+            message.aggregation = reader.int32() as any;
+            continue;
+          }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.valueProperty = reader.string();
+            continue;
+          }
+          case 5: {
+            if (tag !== 42) {
+              break;
+            }
+
+            message.groupBy.push(reader.string());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): Meter {
+    return {
+      metric: isSet(object.metric) ? globalThis.String(object.metric) : "",
+      name: isSet(object.name) ? globalThis.String(object.name) : "",
+      aggregation: isSet(object.aggregation) ? meterAggregationFromJSON(object.aggregation) : 0,
+      valueProperty: isSet(object.valueProperty)
+        ? globalThis.String(object.valueProperty)
+        : isSet(object.value_property)
+        ? globalThis.String(object.value_property)
+        : "",
+      groupBy: globalThis.Array.isArray(object?.groupBy)
+        ? object.groupBy.map((e: any) => globalThis.String(e))
+        : globalThis.Array.isArray(object?.group_by)
+        ? object.group_by.map((e: any) => globalThis.String(e))
+        : [],
+    };
+  },
+
+  toJSON(message: Meter): unknown {
+    const obj: any = {};
+    if (message.metric !== "") {
+      obj.metric = message.metric;
+    }
+    if (message.name !== "") {
+      obj.name = message.name;
+    }
+    if (message.aggregation !== 0) {
+      obj.aggregation = meterAggregationToJSON(message.aggregation);
+    }
+    if (message.valueProperty !== "") {
+      obj.valueProperty = message.valueProperty;
+    }
+    if (message.groupBy?.length) {
+      obj.groupBy = message.groupBy;
+    }
+    return obj;
+  },
+};
+
+function createBaseCreateMeterRequest(): CreateMeterRequest {
+  return { metric: "", name: "", aggregation: 0, valueProperty: "", groupBy: [] };
+}
+
+export const CreateMeterRequest: MessageFns<CreateMeterRequest> = {
+  encode(message: CreateMeterRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.metric !== "") {
+      writer.uint32(10).string(message.metric);
+    }
+    if (message.name !== "") {
+      writer.uint32(18).string(message.name);
+    }
+    if (message.aggregation !== 0) {
+      writer.uint32(24).int32(message.aggregation);
+    }
+    if (message.valueProperty !== "") {
+      writer.uint32(34).string(message.valueProperty);
+    }
+    for (const v of message.groupBy) {
+      writer.uint32(42).string(v!);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): CreateMeterRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseCreateMeterRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.metric = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.name = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 24) {
+              break;
+            }
+
+            message.aggregation = reader.int32() as any;
+            continue;
+          }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.valueProperty = reader.string();
+            continue;
+          }
+          case 5: {
+            if (tag !== 42) {
+              break;
+            }
+
+            message.groupBy.push(reader.string());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): CreateMeterRequest {
+    return {
+      metric: isSet(object.metric) ? globalThis.String(object.metric) : "",
+      name: isSet(object.name) ? globalThis.String(object.name) : "",
+      aggregation: isSet(object.aggregation) ? meterAggregationFromJSON(object.aggregation) : 0,
+      valueProperty: isSet(object.valueProperty)
+        ? globalThis.String(object.valueProperty)
+        : isSet(object.value_property)
+        ? globalThis.String(object.value_property)
+        : "",
+      groupBy: globalThis.Array.isArray(object?.groupBy)
+        ? object.groupBy.map((e: any) => globalThis.String(e))
+        : globalThis.Array.isArray(object?.group_by)
+        ? object.group_by.map((e: any) => globalThis.String(e))
+        : [],
+    };
+  },
+
+  toJSON(message: CreateMeterRequest): unknown {
+    const obj: any = {};
+    if (message.metric !== "") {
+      obj.metric = message.metric;
+    }
+    if (message.name !== "") {
+      obj.name = message.name;
+    }
+    if (message.aggregation !== 0) {
+      obj.aggregation = meterAggregationToJSON(message.aggregation);
+    }
+    if (message.valueProperty !== "") {
+      obj.valueProperty = message.valueProperty;
+    }
+    if (message.groupBy?.length) {
+      obj.groupBy = message.groupBy;
+    }
+    return obj;
+  },
+};
+
+function createBaseListMetersRequest(): ListMetersRequest {
+  return {};
+}
+
+export const ListMetersRequest: MessageFns<ListMetersRequest> = {
+  encode(_: ListMetersRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): ListMetersRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseListMetersRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(_: any): ListMetersRequest {
+    return {};
+  },
+
+  toJSON(_: ListMetersRequest): unknown {
+    const obj: any = {};
+    return obj;
+  },
+};
+
+function createBaseListMetersResponse(): ListMetersResponse {
+  return { meters: [] };
+}
+
+export const ListMetersResponse: MessageFns<ListMetersResponse> = {
+  encode(message: ListMetersResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    for (const v of message.meters) {
+      Meter.encode(v!, writer.uint32(10).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): ListMetersResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseListMetersResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.meters.push(Meter.decode(reader, reader.uint32()));
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): ListMetersResponse {
+    return { meters: globalThis.Array.isArray(object?.meters) ? object.meters.map((e: any) => Meter.fromJSON(e)) : [] };
+  },
+
+  toJSON(message: ListMetersResponse): unknown {
+    const obj: any = {};
+    if (message.meters?.length) {
+      obj.meters = message.meters.map((e) => Meter.toJSON(e));
+    }
+    return obj;
+  },
+};
+
+function createBasePropertyValue(): PropertyValue {
+  return { text: undefined, number: undefined, flag: undefined };
+}
+
+export const PropertyValue: MessageFns<PropertyValue> = {
+  encode(message: PropertyValue, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.text !== undefined) {
+      writer.uint32(10).string(message.text);
+    }
+    if (message.number !== undefined) {
+      writer.uint32(18).string(message.number);
+    }
+    if (message.flag !== undefined) {
+      writer.uint32(24).bool(message.flag);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): PropertyValue {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBasePropertyValue();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.text = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.number = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 24) {
+              break;
+            }
+
+            message.flag = reader.bool();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): PropertyValue {
+    return {
+      text: isSet(object.text) ? globalThis.String(object.text) : undefined,
+      number: isSet(object.number) ? globalThis.String(object.number) : undefined,
+      flag: isSet(object.flag) ? globalThis.Boolean(object.flag) : undefined,
+    };
+  },
+
+  toJSON(message: PropertyValue): unknown {
+    const obj: any = {};
+    if (message.text !== undefined) {
+      obj.text = message.text;
+    }
+    if (message.number !== undefined) {
+      obj.number = message.number;
+    }
+    if (message.flag !== undefined) {
+      obj.flag = message.flag;
+    }
+    return obj;
+  },
+};
+
+function createBasePropertyFilter(): PropertyFilter {
+  return { key: "", values: [] };
+}
+
+export const PropertyFilter: MessageFns<PropertyFilter> = {
+  encode(message: PropertyFilter, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.key !== "") {
+      writer.uint32(10).string(message.key);
+    }
+    for (const v of message.values) {
+      writer.uint32(18).string(v!);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): PropertyFilter {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBasePropertyFilter();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.key = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.values.push(reader.string());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): PropertyFilter {
+    return {
+      key: isSet(object.key) ? globalThis.String(object.key) : "",
+      values: globalThis.Array.isArray(object?.values) ? object.values.map((e: any) => globalThis.String(e)) : [],
+    };
+  },
+
+  toJSON(message: PropertyFilter): unknown {
+    const obj: any = {};
+    if (message.key !== "") {
+      obj.key = message.key;
+    }
+    if (message.values?.length) {
+      obj.values = message.values;
+    }
+    return obj;
+  },
+};
+
+function createBaseGroupValue(): GroupValue {
+  return { key: "", value: "", present: false };
+}
+
+export const GroupValue: MessageFns<GroupValue> = {
+  encode(message: GroupValue, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.key !== "") {
+      writer.uint32(10).string(message.key);
+    }
+    if (message.value !== "") {
+      writer.uint32(18).string(message.value);
+    }
+    if (message.present !== false) {
+      writer.uint32(24).bool(message.present);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): GroupValue {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseGroupValue();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.key = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.value = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 24) {
+              break;
+            }
+
+            message.present = reader.bool();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): GroupValue {
+    return {
+      key: isSet(object.key) ? globalThis.String(object.key) : "",
+      value: isSet(object.value) ? globalThis.String(object.value) : "",
+      present: isSet(object.present) ? globalThis.Boolean(object.present) : false,
+    };
+  },
+
+  toJSON(message: GroupValue): unknown {
+    const obj: any = {};
+    if (message.key !== "") {
+      obj.key = message.key;
+    }
+    if (message.value !== "") {
+      obj.value = message.value;
+    }
+    if (message.present !== false) {
+      obj.present = message.present;
+    }
+    return obj;
+  },
+};
+
 function createBaseRecordUsageRequest(): RecordUsageRequest {
-  return { organizationId: "", metric: "", quantity: "", timestamp: "", idempotencyKey: "" };
+  return { organizationId: "", metric: "", quantity: "", timestamp: "", idempotencyKey: "", properties: {} };
 }
 
 export const RecordUsageRequest: MessageFns<RecordUsageRequest> = {
@@ -84,6 +876,9 @@ export const RecordUsageRequest: MessageFns<RecordUsageRequest> = {
     if (message.idempotencyKey !== "") {
       writer.uint32(42).string(message.idempotencyKey);
     }
+    globalThis.Object.entries(message.properties).forEach(([key, value]: [string, PropertyValue]) => {
+      RecordUsageRequest_PropertiesEntry.encode({ key: key as any, value }, writer.uint32(50).fork()).join();
+    });
     return writer;
   },
 
@@ -140,6 +935,17 @@ export const RecordUsageRequest: MessageFns<RecordUsageRequest> = {
             message.idempotencyKey = reader.string();
             continue;
           }
+          case 6: {
+            if (tag !== 50) {
+              break;
+            }
+
+            const entry6 = RecordUsageRequest_PropertiesEntry.decode(reader, reader.uint32());
+            if (entry6.value !== undefined) {
+              message.properties[entry6.key] = entry6.value;
+            }
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -167,6 +973,20 @@ export const RecordUsageRequest: MessageFns<RecordUsageRequest> = {
         : isSet(object.idempotency_key)
         ? globalThis.String(object.idempotency_key)
         : "",
+      properties: isObject(object.properties)
+        ? (globalThis.Object.entries(object.properties) as [string, any][]).reduce(
+          (acc: { [key: string]: PropertyValue }, [key, value]: [string, any]) => {
+            globalThis.Object.defineProperty(acc, key, {
+              value: PropertyValue.fromJSON(value),
+              enumerable: true,
+              configurable: true,
+              writable: true,
+            });
+            return acc;
+          },
+          {},
+        )
+        : {},
     };
   },
 
@@ -186,6 +1006,90 @@ export const RecordUsageRequest: MessageFns<RecordUsageRequest> = {
     }
     if (message.idempotencyKey !== "") {
       obj.idempotencyKey = message.idempotencyKey;
+    }
+    if (message.properties) {
+      const entries = globalThis.Object.entries(message.properties) as [string, PropertyValue][];
+      if (entries.length > 0) {
+        obj.properties = {};
+        entries.forEach(([k, v]) => {
+          obj.properties[k] = PropertyValue.toJSON(v);
+        });
+      }
+    }
+    return obj;
+  },
+};
+
+function createBaseRecordUsageRequest_PropertiesEntry(): RecordUsageRequest_PropertiesEntry {
+  return { key: "", value: undefined };
+}
+
+export const RecordUsageRequest_PropertiesEntry: MessageFns<RecordUsageRequest_PropertiesEntry> = {
+  encode(message: RecordUsageRequest_PropertiesEntry, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.key !== "") {
+      writer.uint32(10).string(message.key);
+    }
+    if (message.value !== undefined) {
+      PropertyValue.encode(message.value, writer.uint32(18).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): RecordUsageRequest_PropertiesEntry {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseRecordUsageRequest_PropertiesEntry();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.key = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.value = PropertyValue.decode(reader, reader.uint32());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): RecordUsageRequest_PropertiesEntry {
+    return {
+      key: isSet(object.key) ? globalThis.String(object.key) : "",
+      value: isSet(object.value) ? PropertyValue.fromJSON(object.value) : undefined,
+    };
+  },
+
+  toJSON(message: RecordUsageRequest_PropertiesEntry): unknown {
+    const obj: any = {};
+    if (message.key !== "") {
+      obj.key = message.key;
+    }
+    if (message.value !== undefined) {
+      obj.value = PropertyValue.toJSON(message.value);
     }
     return obj;
   },
@@ -271,7 +1175,7 @@ export const RecordUsageResponse: MessageFns<RecordUsageResponse> = {
 };
 
 function createBaseGetUsageSummaryRequest(): GetUsageSummaryRequest {
-  return { organizationId: "", metric: "", from: "", to: "" };
+  return { organizationId: "", metric: "", from: "", to: "", windowSize: 0, timeZone: "", groupBy: [], where: [] };
 }
 
 export const GetUsageSummaryRequest: MessageFns<GetUsageSummaryRequest> = {
@@ -287,6 +1191,18 @@ export const GetUsageSummaryRequest: MessageFns<GetUsageSummaryRequest> = {
     }
     if (message.to !== "") {
       writer.uint32(34).string(message.to);
+    }
+    if (message.windowSize !== 0) {
+      writer.uint32(40).int32(message.windowSize);
+    }
+    if (message.timeZone !== "") {
+      writer.uint32(50).string(message.timeZone);
+    }
+    for (const v of message.groupBy) {
+      writer.uint32(58).string(v!);
+    }
+    for (const v of message.where) {
+      PropertyFilter.encode(v!, writer.uint32(66).fork()).join();
     }
     return writer;
   },
@@ -336,6 +1252,38 @@ export const GetUsageSummaryRequest: MessageFns<GetUsageSummaryRequest> = {
             message.to = reader.string();
             continue;
           }
+          case 5: {
+            if (tag !== 40) {
+              break;
+            }
+
+            message.windowSize = reader.int32() as any;
+            continue;
+          }
+          case 6: {
+            if (tag !== 50) {
+              break;
+            }
+
+            message.timeZone = reader.string();
+            continue;
+          }
+          case 7: {
+            if (tag !== 58) {
+              break;
+            }
+
+            message.groupBy.push(reader.string());
+            continue;
+          }
+          case 8: {
+            if (tag !== 66) {
+              break;
+            }
+
+            message.where.push(PropertyFilter.decode(reader, reader.uint32()));
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -358,6 +1306,22 @@ export const GetUsageSummaryRequest: MessageFns<GetUsageSummaryRequest> = {
       metric: isSet(object.metric) ? globalThis.String(object.metric) : "",
       from: isSet(object.from) ? globalThis.String(object.from) : "",
       to: isSet(object.to) ? globalThis.String(object.to) : "",
+      windowSize: isSet(object.windowSize)
+        ? windowSizeFromJSON(object.windowSize)
+        : isSet(object.window_size)
+        ? windowSizeFromJSON(object.window_size)
+        : 0,
+      timeZone: isSet(object.timeZone)
+        ? globalThis.String(object.timeZone)
+        : isSet(object.time_zone)
+        ? globalThis.String(object.time_zone)
+        : "",
+      groupBy: globalThis.Array.isArray(object?.groupBy)
+        ? object.groupBy.map((e: any) => globalThis.String(e))
+        : globalThis.Array.isArray(object?.group_by)
+        ? object.group_by.map((e: any) => globalThis.String(e))
+        : [],
+      where: globalThis.Array.isArray(object?.where) ? object.where.map((e: any) => PropertyFilter.fromJSON(e)) : [],
     };
   },
 
@@ -375,12 +1339,24 @@ export const GetUsageSummaryRequest: MessageFns<GetUsageSummaryRequest> = {
     if (message.to !== "") {
       obj.to = message.to;
     }
+    if (message.windowSize !== 0) {
+      obj.windowSize = windowSizeToJSON(message.windowSize);
+    }
+    if (message.timeZone !== "") {
+      obj.timeZone = message.timeZone;
+    }
+    if (message.groupBy?.length) {
+      obj.groupBy = message.groupBy;
+    }
+    if (message.where?.length) {
+      obj.where = message.where.map((e) => PropertyFilter.toJSON(e));
+    }
     return obj;
   },
 };
 
 function createBaseUsageAggregate(): UsageAggregate {
-  return { metric: "", total: "", periodStart: "", periodEnd: "" };
+  return { metric: "", total: "", periodStart: "", periodEnd: "", groups: [] };
 }
 
 export const UsageAggregate: MessageFns<UsageAggregate> = {
@@ -396,6 +1372,9 @@ export const UsageAggregate: MessageFns<UsageAggregate> = {
     }
     if (message.periodEnd !== "") {
       writer.uint32(34).string(message.periodEnd);
+    }
+    for (const v of message.groups) {
+      GroupValue.encode(v!, writer.uint32(42).fork()).join();
     }
     return writer;
   },
@@ -445,6 +1424,14 @@ export const UsageAggregate: MessageFns<UsageAggregate> = {
             message.periodEnd = reader.string();
             continue;
           }
+          case 5: {
+            if (tag !== 42) {
+              break;
+            }
+
+            message.groups.push(GroupValue.decode(reader, reader.uint32()));
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -471,6 +1458,7 @@ export const UsageAggregate: MessageFns<UsageAggregate> = {
         : isSet(object.period_end)
         ? globalThis.String(object.period_end)
         : "",
+      groups: globalThis.Array.isArray(object?.groups) ? object.groups.map((e: any) => GroupValue.fromJSON(e)) : [],
     };
   },
 
@@ -487,6 +1475,9 @@ export const UsageAggregate: MessageFns<UsageAggregate> = {
     }
     if (message.periodEnd !== "") {
       obj.periodEnd = message.periodEnd;
+    }
+    if (message.groups?.length) {
+      obj.groups = message.groups.map((e) => GroupValue.toJSON(e));
     }
     return obj;
   },
@@ -554,7 +1545,10 @@ export const GetUsageSummaryResponse: MessageFns<GetUsageSummaryResponse> = {
   },
 };
 
-/** Usage records metered events and serves their daily aggregates. */
+/**
+ * Usage records metered events, measures them with meters, and serves their
+ * aggregates by window, time zone and property group.
+ */
 export type UsageService = typeof UsageService;
 export const UsageService = {
   /** Records one event, exactly once per (organization, idempotency key). */
@@ -567,7 +1561,7 @@ export const UsageService = {
     responseSerialize: (value: RecordUsageResponse): Buffer => Buffer.from(RecordUsageResponse.encode(value).finish()),
     responseDeserialize: (value: Buffer): RecordUsageResponse => RecordUsageResponse.decode(value),
   },
-  /** Daily aggregates of one metric over [from, to). */
+  /** A meter's values of one metric (or every metric) over [from, to), by window and group. */
   getUsageSummary: {
     path: "/polaris.usage.v1.Usage/GetUsageSummary" as const,
     requestStream: false as const,
@@ -579,13 +1573,37 @@ export const UsageService = {
       Buffer.from(GetUsageSummaryResponse.encode(value).finish()),
     responseDeserialize: (value: Buffer): GetUsageSummaryResponse => GetUsageSummaryResponse.decode(value),
   },
+  /** Defines how a metric is measured, or renames it / changes its group-by keys. */
+  createMeter: {
+    path: "/polaris.usage.v1.Usage/CreateMeter" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: CreateMeterRequest): Buffer => Buffer.from(CreateMeterRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): CreateMeterRequest => CreateMeterRequest.decode(value),
+    responseSerialize: (value: Meter): Buffer => Buffer.from(Meter.encode(value).finish()),
+    responseDeserialize: (value: Buffer): Meter => Meter.decode(value),
+  },
+  /** Every meter, by metric. */
+  listMeters: {
+    path: "/polaris.usage.v1.Usage/ListMeters" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: ListMetersRequest): Buffer => Buffer.from(ListMetersRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): ListMetersRequest => ListMetersRequest.decode(value),
+    responseSerialize: (value: ListMetersResponse): Buffer => Buffer.from(ListMetersResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): ListMetersResponse => ListMetersResponse.decode(value),
+  },
 } as const;
 
 export interface UsageServer extends UntypedServiceImplementation {
   /** Records one event, exactly once per (organization, idempotency key). */
   recordUsage: handleUnaryCall<RecordUsageRequest, RecordUsageResponse>;
-  /** Daily aggregates of one metric over [from, to). */
+  /** A meter's values of one metric (or every metric) over [from, to), by window and group. */
   getUsageSummary: handleUnaryCall<GetUsageSummaryRequest, GetUsageSummaryResponse>;
+  /** Defines how a metric is measured, or renames it / changes its group-by keys. */
+  createMeter: handleUnaryCall<CreateMeterRequest, Meter>;
+  /** Every meter, by metric. */
+  listMeters: handleUnaryCall<ListMetersRequest, ListMetersResponse>;
 }
 
 export interface UsageClient extends Client {
@@ -605,7 +1623,7 @@ export interface UsageClient extends Client {
     options: Partial<CallOptions>,
     callback: (error: ServiceError | null, response: RecordUsageResponse) => void,
   ): ClientUnaryCall;
-  /** Daily aggregates of one metric over [from, to). */
+  /** A meter's values of one metric (or every metric) over [from, to), by window and group. */
   getUsageSummary(
     request: GetUsageSummaryRequest,
     callback: (error: ServiceError | null, response: GetUsageSummaryResponse) => void,
@@ -621,6 +1639,38 @@ export interface UsageClient extends Client {
     options: Partial<CallOptions>,
     callback: (error: ServiceError | null, response: GetUsageSummaryResponse) => void,
   ): ClientUnaryCall;
+  /** Defines how a metric is measured, or renames it / changes its group-by keys. */
+  createMeter(
+    request: CreateMeterRequest,
+    callback: (error: ServiceError | null, response: Meter) => void,
+  ): ClientUnaryCall;
+  createMeter(
+    request: CreateMeterRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: Meter) => void,
+  ): ClientUnaryCall;
+  createMeter(
+    request: CreateMeterRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: Meter) => void,
+  ): ClientUnaryCall;
+  /** Every meter, by metric. */
+  listMeters(
+    request: ListMetersRequest,
+    callback: (error: ServiceError | null, response: ListMetersResponse) => void,
+  ): ClientUnaryCall;
+  listMeters(
+    request: ListMetersRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: ListMetersResponse) => void,
+  ): ClientUnaryCall;
+  listMeters(
+    request: ListMetersRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: ListMetersResponse) => void,
+  ): ClientUnaryCall;
 }
 
 export const UsageClient = makeGenericClientConstructor(UsageService, "polaris.usage.v1.Usage") as unknown as {
@@ -628,6 +1678,10 @@ export const UsageClient = makeGenericClientConstructor(UsageService, "polaris.u
   service: typeof UsageService;
   serviceName: string;
 };
+
+function isObject(value: any): boolean {
+  return typeof value === "object" && value !== null;
+}
 
 function isSet(value: any): boolean {
   return value !== null && value !== undefined;

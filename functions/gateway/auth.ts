@@ -119,6 +119,12 @@ export function tenantOf(caller: Caller | undefined): string {
   return caller.organizationId;
 }
 
+/** Any tenant or the operator; anonymous callers are refused. */
+export function requireCaller(caller: Caller | undefined): Caller {
+  if (!caller) throw new UnauthenticatedError('send X-API-Key, or Authorization: Bearer <JWT or admin token>');
+  return caller;
+}
+
 /** Refuses anyone but the operator. */
 export function requireOperator(caller: Caller | undefined): void {
   if (!caller) throw new UnauthenticatedError('operator only: send Authorization: Bearer <admin token>');

@@ -10,13 +10,24 @@ import type { Logger } from '../../shared/logger.js';
 /** The code of every error that is the client's doing, from the one table of codes. */
 const badUserInput = graphqlCodeByKind[ErrorKind.Validation];
 
-/** An error in the client's request, before any resolver ran (a limit, a malformed scalar). */
-export function requestError(message: string, nodes?: ASTNode): GraphQLError {
-  return new GraphQLError(message, { nodes, extensions: { code: badUserInput } });
+/**
+ * An error in the client's request, before any resolver ran (a limit, a
+ * malformed scalar); `fields` names the arguments at fault when a scalar knows them.
+ */
+export function requestError(message: string, nodes?: ASTNode, fields?: FieldProblem[]): GraphQLError {
+  return new GraphQLError(message, { nodes, extensions: { code: badUserInput, ...(fields && { fields }) } });
 }
 
-/** `unit_price` → `unitPrice`: RPCs name fields as protobuf does, GraphQL in camelCase. */
-const camel = (name: string) => name.replace(/_([a-z])/g, (_, letter: string) => letter.toUpperCase());
+/**
+ * `unit_price` → `unitPrice`: RPCs name fields as protobuf does, GraphQL in
+ * camelCase. Only the argument is renamed: in `properties.user_id` the part
+ * after the dot is the client's own key, kept as sent.
+ */
+const camel = (name: string) => {
+  const dot = name.indexOf('.');
+  const argument = dot < 0 ? name : name.slice(0, dot);
+  return argument.replace(/_([a-z])/g, (_, letter: string) => letter.toUpperCase()) + (dot < 0 ? '' : name.slice(dot));
+};
 
 export interface FormattedError {
   message: string;
@@ -33,10 +44,12 @@ export function formatError(error: GraphQLError, logger: Logger): FormattedError
     // Mercurius and Fastify refusing the request itself (no JSON, no query, …): their messages are for clients.
     return { message: original!.message, ...place, extensions: { code: badUserInput } };
   }
-  if (!original || original instanceof GraphQLError) {
+  if (!original || isGraphqlError(original)) {
     // Parse and validation errors (and scalar parsing): the client's document is at fault.
     const internal = graphqlCodeByKind[ErrorKind.Internal];
-    return { message: error.message, ...place, extensions: { code: error.extensions?.code === internal ? internal : badUserInput } };
+    const code = error.extensions?.code === internal ? internal : badUserInput;
+    const fields = fieldsNamed(error);
+    return { message: error.message, ...place, extensions: { code, ...(fields && { fields }) } };
   }
   const publicError = toPublicError(original);
   if (publicError.kind === ErrorKind.Internal) logger.error({ err: original, path: error.path }, 'graphql resolver failed');
@@ -45,6 +58,23 @@ export function formatError(error: GraphQLError, logger: Logger): FormattedError
     return { message: fields.map((p) => `${p.field}: ${p.message}`).join('; '), ...place, extensions: { code: badUserInput, fields } };
   }
   return { message: publicError.message, ...place, extensions: { code: graphqlCodeByKind[publicError.kind] } };
+}
+
+/**
+ * A GraphQLError of any copy of graphql-js: Mercurius's CommonJS one or the
+ * ES module the gateway imports, which are two classes where both load
+ * (under Vitest; the bundle has one).
+ */
+export function isGraphqlError(error: unknown): error is GraphQLError {
+  return error instanceof GraphQLError || (error instanceof Error && error.name === 'GraphQLError');
+}
+
+/** The arguments a scalar named (requestError's `fields`), however deep graphql-js wrapped its error. */
+function fieldsNamed(error: GraphQLError): FieldProblem[] | undefined {
+  for (let at: Error | undefined = error; at && isGraphqlError(at); at = at.originalError ?? undefined) {
+    if (at.extensions?.fields) return at.extensions.fields as FieldProblem[];
+  }
+  return undefined;
 }
 
 /** Errors of Mercurius or Fastify about the request (status 4xx, codes MER_ERR_…/FST_ERR_…), not our resolvers. */

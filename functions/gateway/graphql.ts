@@ -3,7 +3,7 @@ import { GraphQLError } from 'graphql';
 import { httpStatusByKind, RateLimitedError } from '../../shared/errors.js';
 import { defineHttpFunction } from '../../shared/runtime/index.js';
 import { gatewayContext } from './context.js';
-import { formatError, isRequestError, requestError } from './errors.js';
+import { formatError, isGraphqlError, isRequestError, requestError } from './errors.js';
 import { fieldCountRule, graphqlLimits } from './limits.js';
 import { resolvers, type RequestContext } from './resolvers.js';
 import { schema } from './schema.js';
@@ -42,7 +42,7 @@ export default defineHttpFunction({
         const errors = execution.errors.flatMap((error) => {
           // Mercurius wraps a document's validation errors in one error.
           const inner = (error.originalError as { errors?: unknown } | undefined)?.errors;
-          return Array.isArray(inner) ? inner.map((e) => (e instanceof GraphQLError ? e : new GraphQLError(String((e as Error).message)))) : [error];
+          return Array.isArray(inner) ? inner.map((e) => (isGraphqlError(e) ? e : new GraphQLError(String((e as Error).message)))) : [error];
         });
         const formatted = errors.map((error) => formatError(error, gateway.logger));
         return { statusCode: !execution.data && isRequestError(formatted) ? 400 : 200, response: { data: execution.data ?? null, errors: formatted } as never };

@@ -5,10 +5,11 @@
 import type { IResolvers } from 'mercurius';
 import { BillingService as Billing, type Invoice } from '../../proto/gen/polaris/billing/v1/billing.js';
 import { IdentityService as Identity, type Organization } from '../../proto/gen/polaris/identity/v1/identity.js';
-import { UsageService as Usage } from '../../proto/gen/polaris/usage/v1/usage.js';
 import { requireOperator, tenantOf, type Caller } from './auth.js';
 import type { GatewayContext } from './context.js';
 import { DecimalScalar } from './decimal-scalar.js';
+import { EventPropertiesScalar } from './event-properties-scalar.js';
+import { usageMutations, usageOf, usageQueries, type UsageArgs } from './usage-resolvers.js';
 
 /** Per request: the caller, worked out once, on first need. */
 export interface RequestContext {
@@ -16,20 +17,8 @@ export interface RequestContext {
   caller(): Promise<Caller | undefined>;
 }
 
-type UsageArgs = { metric: string; from?: string | null; to?: string | null };
-
 const invoiceView = (invoice: Invoice) => ({ ...invoice, totalAmount: Number(invoice.amount) });
 const apiKeyView = (key: { id: string; prefix: string; createdAt: string; revokedAt: string }) => ({ ...key, revokedAt: key.revokedAt || null });
-
-async function usageOf({ gateway }: RequestContext, organizationId: string, args: UsageArgs) {
-  const { aggregates } = await gateway.clients.call(Usage.getUsageSummary, {
-    organizationId,
-    metric: args.metric,
-    from: args.from ?? '',
-    to: args.to ?? '',
-  });
-  return aggregates.map((aggregate) => ({ ...aggregate, total: Number(aggregate.total) }));
-}
 
 async function invoicesOf({ gateway }: RequestContext, organizationId: string) {
   const { invoices } = await gateway.clients.call(Billing.listInvoices, { organizationId });
@@ -44,9 +33,10 @@ async function asOperator(context: RequestContext): Promise<GatewayContext> {
 // eslint-disable-next-line @typescript-eslint/no-explicit-any -- parents differ per type
 export const resolvers: IResolvers<any, RequestContext> = {
   Decimal: DecimalScalar,
+  EventProperties: EventPropertiesScalar,
   Query: {
+    ...usageQueries,
     me: async (_root, _args, context) => context.gateway.organization(tenantOf(await context.caller())),
-    usage: async (_root, args: UsageArgs, context) => usageOf(context, tenantOf(await context.caller()), args),
     invoices: async (_root, _args, context) => invoicesOf(context, tenantOf(await context.caller())),
     organizations: async (_root, _args, context) => {
       const gateway = await asOperator(context);
@@ -67,17 +57,7 @@ export const resolvers: IResolvers<any, RequestContext> = {
       (await gateway.clients.call(Identity.listApiKeys, { organizationId: parent.id }, gateway.operatorMetadata)).apiKeys.map(apiKeyView),
   },
   Mutation: {
-    recordUsage: async (_root, args: { metric: string; quantity: number; timestamp?: string | null; idempotencyKey?: string | null }, context) => {
-      const organizationId = tenantOf(await context.caller());
-      await context.gateway.clients.call(Usage.recordUsage, {
-        organizationId,
-        metric: args.metric,
-        quantity: String(args.quantity),
-        timestamp: args.timestamp ?? '',
-        idempotencyKey: args.idempotencyKey ?? '',
-      });
-      return true;
-    },
+    ...usageMutations,
     createOrganization: async (_root, args: { name: string }, context) => {
       const gateway = await asOperator(context);
       const created = await gateway.clients.call(Identity.createOrganization, { name: args.name }, gateway.operatorMetadata);

@@ -13,6 +13,9 @@
  *   npm run polaris -- invoice list --org <organization id>
  *   npm run polaris -- invoice generate --org <id> --from 2026-11-01 --to 2026-12-01
  *   npm run polaris -- invoice finalize --id <invoice id>
+ *   npm run polaris -- meter create --metric seats --name Seats --aggregation UNIQUE_COUNT --value-property user_id --group-by region
+ *   npm run polaris -- meter list
+ *   npm run polaris -- usage get --org <id> --metric api_calls --window HOUR --time-zone Asia/Kathmandu --group-by region --where region=eu,us
  *   npm run polaris -- aggregate [--org <organization id>]
  *
  * POLARIS_URL (default http://127.0.0.1:8080) says where; the admin token
@@ -21,98 +24,7 @@
 import { randomUUID } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { parseArgs } from 'node:util';
-
-const invoiceFields = 'id status periodStart periodEnd amount currency totalAmount lineItems { metric quantity freeQuota billableQuantity unitPrice amount }';
-
-interface Command {
-  usage: string;
-  options: Record<string, { type: 'string' }>;
-  /** A GraphQL document, its variables, and the path of the answer to print. */
-  request(values: Record<string, string | undefined>): { query: string; variables: object; pick: string };
-}
-
-const commands: Record<string, Command> = {
-  'org create': {
-    usage: 'org create --name <name>',
-    options: { name: { type: 'string' } },
-    request: ({ name }) => ({
-      query: 'mutation($name: String!) { createOrganization(name: $name) { organization { id name createdAt } apiKey } }',
-      variables: { name: name ?? '' },
-      pick: 'createOrganization',
-    }),
-  },
-  'org list': {
-    usage: 'org list',
-    options: {},
-    request: () => ({ query: '{ organizations { id name createdAt } }', variables: {}, pick: 'organizations' }),
-  },
-  'org get': {
-    usage: 'org get --id <organization id>',
-    options: { id: { type: 'string' } },
-    request: ({ id }) => ({
-      query: 'query($id: ID!) { organization(id: $id) { id name createdAt plans { id name metric unitPrice freeQuota } apiKeys { id prefix createdAt revokedAt } } }',
-      variables: { id: id ?? '' },
-      pick: 'organization',
-    }),
-  },
-  'key create': {
-    usage: 'key create --org <organization id>',
-    options: { org: { type: 'string' } },
-    request: ({ org }) => ({ query: 'mutation($org: ID!) { createApiKey(organizationId: $org) { id apiKey } }', variables: { org: org ?? '' }, pick: 'createApiKey' }),
-  },
-  'key list': {
-    usage: 'key list --org <organization id>',
-    options: { org: { type: 'string' } },
-    request: ({ org }) => ({
-      query: 'query($org: ID!) { organization(id: $org) { apiKeys { id prefix createdAt revokedAt } } }',
-      variables: { org: org ?? '' },
-      pick: 'organization.apiKeys',
-    }),
-  },
-  'key revoke': {
-    usage: 'key revoke --id <api key id>',
-    options: { id: { type: 'string' } },
-    request: ({ id }) => ({ query: 'mutation($id: ID!) { revokeApiKey(id: $id) }', variables: { id: id ?? '' }, pick: 'revokeApiKey' }),
-  },
-  'plan set': {
-    usage: 'plan set --org <organization id> --name <name> --metric <metric> --unit-price <decimal> --free-quota <decimal>',
-    options: { org: { type: 'string' }, name: { type: 'string' }, metric: { type: 'string' }, 'unit-price': { type: 'string' }, 'free-quota': { type: 'string' } },
-    request: (v) => ({
-      query:
-        'mutation($org: ID!, $name: String!, $metric: String!, $price: Decimal!, $quota: Decimal!) { setPlan(organizationId: $org, name: $name, metric: $metric, unitPrice: $price, freeQuota: $quota) { id name metric unitPrice freeQuota } }',
-      variables: { org: v.org ?? '', name: v.name ?? '', metric: v.metric ?? '', price: v['unit-price'] ?? '', quota: v['free-quota'] ?? '0' },
-      pick: 'setPlan',
-    }),
-  },
-  'plan list': {
-    usage: 'plan list --org <organization id>',
-    options: { org: { type: 'string' } },
-    request: ({ org }) => ({
-      query: 'query($org: ID!) { organization(id: $org) { plans { id name metric unitPrice freeQuota } } }',
-      variables: { org: org ?? '' },
-      pick: 'organization.plans',
-    }),
-  },
-  'invoice list': {
-    usage: 'invoice list --org <organization id>',
-    options: { org: { type: 'string' } },
-    request: ({ org }) => ({ query: `query($org: ID!) { organization(id: $org) { invoices { ${invoiceFields} } } }`, variables: { org: org ?? '' }, pick: 'organization.invoices' }),
-  },
-  'invoice generate': {
-    usage: 'invoice generate --org <organization id> --from <date> --to <date>',
-    options: { org: { type: 'string' }, from: { type: 'string' }, to: { type: 'string' } },
-    request: ({ org, from, to }) => ({
-      query: `mutation($org: ID!, $from: String!, $to: String!) { generateInvoice(organizationId: $org, periodStart: $from, periodEnd: $to) { ${invoiceFields} } }`,
-      variables: { org: org ?? '', from: from ?? '', to: to ?? '' },
-      pick: 'generateInvoice',
-    }),
-  },
-  'invoice finalize': {
-    usage: 'invoice finalize --id <invoice id>',
-    options: { id: { type: 'string' } },
-    request: ({ id }) => ({ query: `mutation($id: ID!) { finalizeInvoice(id: $id) { ${invoiceFields} } }`, variables: { id: id ?? '' }, pick: 'finalizeInvoice' }),
-  },
-};
+import { commands } from './polaris/commands.js';
 
 function usage(): string {
   return ['usage: npm run polaris -- <command>', ...Object.values(commands).map((c) => `  ${c.usage}`), '  aggregate [--org <organization id>]'].join('\n');
@@ -156,7 +68,13 @@ async function main(argv: string[]): Promise<number> {
     return 2;
   }
   const { values } = parseArgs({ args: argv.slice(2), options: command.options, strict: true });
-  const { query, variables, pick } = command.request(values as Record<string, string | undefined>);
+  const strings: Record<string, string | undefined> = {};
+  const lists: Record<string, string[]> = {};
+  for (const [name, value] of Object.entries(values)) {
+    if (Array.isArray(value)) lists[name] = value;
+    else strings[name] = value as string | undefined;
+  }
+  const { query, variables, pick } = command.request(strings, lists);
   const token = await adminToken();
   const response = await fetch(`${baseUrl()}/graphql`, {
     method: 'POST',

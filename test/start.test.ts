@@ -76,6 +76,23 @@ describe('npm start', () => {
     expect(bad.status).toBe(1);
     expect(JSON.parse(bad.stderr).errors[0].extensions).toMatchObject({ code: 'BAD_USER_INPUT' });
 
+    // Meters, and usage by window, time zone, group and filter.
+    const meter = cli('meter', 'create', '--metric', 'seats', '--name', 'Seats', '--aggregation', 'unique_count', '--value-property', 'user_id', '--group-by', 'region,tier');
+    expect(meter.status, meter.stderr).toBe(0);
+    const seats = { metric: 'seats', name: 'Seats', aggregation: 'UNIQUE_COUNT', valueProperty: 'user_id', groupBy: ['region', 'tier'] };
+    expect(JSON.parse(meter.stdout)).toEqual(seats);
+    expect(JSON.parse(cli('meter', 'list').stdout)).toContainEqual(seats);
+    const window = ['--org', organization.id, '--metric', 'seats', '--window', 'hour', '--time-zone', 'Asia/Kathmandu', '--group-by', 'region'];
+    const usage = cli('usage', 'get', ...window, '--where', 'region=eu,us', '--where', 'tier=pro');
+    expect(usage.status, usage.stderr).toBe(0);
+    expect(JSON.parse(usage.stdout)).toEqual([]);
+    const badZone = cli('usage', 'get', ...window.slice(0, -4), '--time-zone', 'Mars/Olympus_Mons');
+    expect(badZone.status).toBe(1);
+    expect(JSON.parse(badZone.stderr).errors[0].extensions).toMatchObject({ code: 'BAD_USER_INPUT', fields: [{ field: 'timeZone' }] });
+    const badWhere = cli('usage', 'get', ...window, '--where', 'region');
+    expect(badWhere.status).toBe(2);
+    expect(badWhere.stderr).toContain('--where takes <key>=<value>');
+
     polaris.child.kill('SIGINT');
     expect(await polaris.exited).toBe(0);
     rmSync(stateDir, { recursive: true, force: true });

@@ -1,0 +1,148 @@
+/**
+ * The operator tool's commands (scripts/polaris.ts runs them): each a
+ * GraphQL document built from its flags.
+ */
+import { commaList, enumValue, propertyFilter } from './flags.js';
+
+const invoiceFields = 'id status periodStart periodEnd amount currency totalAmount lineItems { metric quantity freeQuota billableQuantity unitPrice amount }';
+const meterFields = 'metric name aggregation valueProperty groupBy';
+
+export interface Command {
+  usage: string;
+  /** `multiple` options may be given more than once; their values come as `lists`. */
+  options: Record<string, { type: 'string'; multiple?: true }>;
+  /** A GraphQL document, its variables, and the path of the answer to print. */
+  request(values: Record<string, string | undefined>, lists: Record<string, string[]>): { query: string; variables: object; pick: string };
+}
+
+export const commands: Record<string, Command> = {
+  'org create': {
+    usage: 'org create --name <name>',
+    options: { name: { type: 'string' } },
+    request: ({ name }) => ({
+      query: 'mutation($name: String!) { createOrganization(name: $name) { organization { id name createdAt } apiKey } }',
+      variables: { name: name ?? '' },
+      pick: 'createOrganization',
+    }),
+  },
+  'org list': {
+    usage: 'org list',
+    options: {},
+    request: () => ({ query: '{ organizations { id name createdAt } }', variables: {}, pick: 'organizations' }),
+  },
+  'org get': {
+    usage: 'org get --id <organization id>',
+    options: { id: { type: 'string' } },
+    request: ({ id }) => ({
+      query: 'query($id: ID!) { organization(id: $id) { id name createdAt plans { id name metric unitPrice freeQuota } apiKeys { id prefix createdAt revokedAt } } }',
+      variables: { id: id ?? '' },
+      pick: 'organization',
+    }),
+  },
+  'key create': {
+    usage: 'key create --org <organization id>',
+    options: { org: { type: 'string' } },
+    request: ({ org }) => ({ query: 'mutation($org: ID!) { createApiKey(organizationId: $org) { id apiKey } }', variables: { org: org ?? '' }, pick: 'createApiKey' }),
+  },
+  'key list': {
+    usage: 'key list --org <organization id>',
+    options: { org: { type: 'string' } },
+    request: ({ org }) => ({
+      query: 'query($org: ID!) { organization(id: $org) { apiKeys { id prefix createdAt revokedAt } } }',
+      variables: { org: org ?? '' },
+      pick: 'organization.apiKeys',
+    }),
+  },
+  'key revoke': {
+    usage: 'key revoke --id <api key id>',
+    options: { id: { type: 'string' } },
+    request: ({ id }) => ({ query: 'mutation($id: ID!) { revokeApiKey(id: $id) }', variables: { id: id ?? '' }, pick: 'revokeApiKey' }),
+  },
+  'plan set': {
+    usage: 'plan set --org <organization id> --name <name> --metric <metric> --unit-price <decimal> --free-quota <decimal>',
+    options: { org: { type: 'string' }, name: { type: 'string' }, metric: { type: 'string' }, 'unit-price': { type: 'string' }, 'free-quota': { type: 'string' } },
+    request: (v) => ({
+      query:
+        'mutation($org: ID!, $name: String!, $metric: String!, $price: Decimal!, $quota: Decimal!) { setPlan(organizationId: $org, name: $name, metric: $metric, unitPrice: $price, freeQuota: $quota) { id name metric unitPrice freeQuota } }',
+      variables: { org: v.org ?? '', name: v.name ?? '', metric: v.metric ?? '', price: v['unit-price'] ?? '', quota: v['free-quota'] ?? '0' },
+      pick: 'setPlan',
+    }),
+  },
+  'plan list': {
+    usage: 'plan list --org <organization id>',
+    options: { org: { type: 'string' } },
+    request: ({ org }) => ({
+      query: 'query($org: ID!) { organization(id: $org) { plans { id name metric unitPrice freeQuota } } }',
+      variables: { org: org ?? '' },
+      pick: 'organization.plans',
+    }),
+  },
+  'invoice list': {
+    usage: 'invoice list --org <organization id>',
+    options: { org: { type: 'string' } },
+    request: ({ org }) => ({ query: `query($org: ID!) { organization(id: $org) { invoices { ${invoiceFields} } } }`, variables: { org: org ?? '' }, pick: 'organization.invoices' }),
+  },
+  'invoice generate': {
+    usage: 'invoice generate --org <organization id> --from <date> --to <date>',
+    options: { org: { type: 'string' }, from: { type: 'string' }, to: { type: 'string' } },
+    request: ({ org, from, to }) => ({
+      query: `mutation($org: ID!, $from: String!, $to: String!) { generateInvoice(organizationId: $org, periodStart: $from, periodEnd: $to) { ${invoiceFields} } }`,
+      variables: { org: org ?? '', from: from ?? '', to: to ?? '' },
+      pick: 'generateInvoice',
+    }),
+  },
+  'invoice finalize': {
+    usage: 'invoice finalize --id <invoice id>',
+    options: { id: { type: 'string' } },
+    request: ({ id }) => ({ query: `mutation($id: ID!) { finalizeInvoice(id: $id) { ${invoiceFields} } }`, variables: { id: id ?? '' }, pick: 'finalizeInvoice' }),
+  },
+  'meter create': {
+    usage: 'meter create --metric <metric> --name <name> --aggregation SUM|COUNT|MAX|LATEST|UNIQUE_COUNT [--value-property <key>] [--group-by <key>,<key>]',
+    options: { metric: { type: 'string' }, name: { type: 'string' }, aggregation: { type: 'string' }, 'value-property': { type: 'string' }, 'group-by': { type: 'string' } },
+    request: (v) => ({
+      query: `mutation($metric: String!, $name: String!, $aggregation: MeterAggregation!, $valueProperty: String, $groupBy: [String!]) { createMeter(metric: $metric, name: $name, aggregation: $aggregation, valueProperty: $valueProperty, groupBy: $groupBy) { ${meterFields} } }`,
+      variables: {
+        metric: v.metric ?? '',
+        name: v.name ?? '',
+        aggregation: enumValue(v.aggregation),
+        valueProperty: v['value-property'],
+        groupBy: commaList(v['group-by']),
+      },
+      pick: 'createMeter',
+    }),
+  },
+  'meter list': {
+    usage: 'meter list',
+    options: {},
+    request: () => ({ query: `{ meters { ${meterFields} } }`, variables: {}, pick: 'meters' }),
+  },
+  'usage get': {
+    usage:
+      'usage get --org <organization id> --metric <metric> [--from <date>] [--to <date>] [--window HOUR|DAY|MONTH] [--time-zone <IANA zone>] [--group-by <key>,<key>] [--where <key>=<value>,<value>]…',
+    options: {
+      org: { type: 'string' },
+      metric: { type: 'string' },
+      from: { type: 'string' },
+      to: { type: 'string' },
+      window: { type: 'string' },
+      'time-zone': { type: 'string' },
+      'group-by': { type: 'string' },
+      where: { type: 'string', multiple: true },
+    },
+    request: (v, lists) => ({
+      query:
+        'query($org: ID!, $metric: String!, $from: String, $to: String, $window: WindowSize, $timeZone: String, $groupBy: [String!], $where: [PropertyFilter!]) { organization(id: $org) { usage(metric: $metric, from: $from, to: $to, windowSize: $window, timeZone: $timeZone, groupBy: $groupBy, where: $where) { metric periodStart periodEnd value groups { key value } } } }',
+      variables: {
+        org: v.org ?? '',
+        metric: v.metric ?? '',
+        from: v.from,
+        to: v.to,
+        window: enumValue(v.window),
+        timeZone: v['time-zone'],
+        groupBy: commaList(v['group-by']),
+        where: (lists.where ?? []).map(propertyFilter),
+      },
+      pick: 'organization.usage',
+    }),
+  },
+};

@@ -19,9 +19,26 @@ export interface Plan {
 export interface UsageAggregate {
   metric: string;
   total: number;
-  /** RFC 3339: one UTC day. */
+  /** RFC 3339: one window, a UTC day unless asked otherwise. */
   periodStart: string;
   periodEnd: string;
+  /** The same as total, exact. */
+  value?: string;
+  /** One per requested groupBy key; null when the group's events lack it. */
+  groups?: { key: string; value: string | null }[];
+}
+
+export type MeterAggregation = 'SUM' | 'COUNT' | 'MAX' | 'LATEST' | 'UNIQUE_COUNT';
+
+export type WindowSize = 'HOUR' | 'DAY' | 'MONTH';
+
+/** How a metric is measured; a metric without one is a SUM meter with no properties. */
+export interface Meter {
+  metric: string;
+  name: string;
+  aggregation: MeterAggregation;
+  valueProperty: string | null;
+  groupBy: string[];
 }
 
 export interface InvoiceLineItem {

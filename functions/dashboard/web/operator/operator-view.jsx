@@ -1,9 +1,11 @@
 /**
  * The operator's view: organizations, and for the one selected its keys,
- * plans and invoices (organization-panel.jsx).
+ * plans and invoices (organization-panel.jsx); below them, the meters every
+ * organization's metrics are measured by.
  */
 import { useCallback, useEffect, useRef, useState } from 'preact/hooks';
 import { EmptyState, ErrorMessage } from '../components.jsx';
+import { MetersSection } from './meters-section.jsx';
 import { OrganizationList } from './organization-list.jsx';
 import { OrganizationPanel } from './organization-panel.jsx';
 
@@ -43,7 +45,7 @@ export function OperatorView({ request }) {
           <h1 ref={heading} tabIndex={-1}>
             Organizations
           </h1>
-          <p class="muted">Keys, plans and invoices of every organization.</p>
+          <p class="muted">Keys, plans and invoices of every organization, and the meters that measure their metrics.</p>
         </div>
       </div>
       <ErrorMessage error={error} title="Could not load organizations:" />
@@ -66,6 +68,7 @@ export function OperatorView({ request }) {
           </section>
         )}
       </div>
+      <MetersSection request={request} />
     </main>
   );
 }

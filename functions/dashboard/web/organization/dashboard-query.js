@@ -3,19 +3,27 @@
 /** @typedef {import('../types').Plan} Plan */
 /** @typedef {import('../types').Invoice} Invoice */
 /** @typedef {import('../types').UsageAggregate} UsageAggregate */
-/** @typedef {{ me: { id: string, name: string, plans: Plan[] }, invoices: Invoice[], usage: Map<string, UsageAggregate[]> }} Dashboard */
+/** @typedef {import('../types').Meter} Meter */
+/**
+ * @typedef {{ me: { id: string, name: string, plans: Plan[] }, invoices: Invoice[], meters: Meter[], usage: Map<string, UsageAggregate[]>, month: Map<string, number> }} Dashboard
+ *   `usage`: each metric's UTC days this month; `month`: its value for the
+ *   whole month, as its meter measures it (a sum, a count, the latest reading…)
+ */
 
 /**
  * One request for everything the view shows; `usage` needs a metric, so
- * each metric is asked for under its own alias.
+ * each metric is asked for under its own aliases: `u` its days, `t` its month.
  * @param {string[]} metrics
  */
 export function dashboardQuery(metrics) {
   const parameters = metrics.map((_, index) => `$m${index}: String!`).join(', ');
-  const usage = metrics.map((_, index) => `u${index}: usage(metric: $m${index}) { metric total periodStart periodEnd }`).join('\n');
+  const usage = metrics
+    .map((_, index) => `u${index}: usage(metric: $m${index}) { metric total periodStart periodEnd }\n    t${index}: usage(metric: $m${index}, windowSize: MONTH, timeZone: "UTC") { total }`)
+    .join('\n    ');
   return `query Dashboard${parameters ? `(${parameters})` : ''} {
     me { id name plans { id name metric unitPrice freeQuota } }
     invoices { id status periodStart periodEnd amount currency lineItems { metric quantity freeQuota billableQuantity unitPrice amount } }
+    meters { metric name aggregation valueProperty groupBy }
     ${usage}
   }`;
 }

@@ -1,6 +1,7 @@
 /**
  * An organization's view: this month's usage per metric, the draft invoice
- * as it follows that usage, and past invoices. Refreshes every few seconds.
+ * as it follows that usage, one metric by its meter's windows and groups,
+ * and past invoices. Refreshes every few seconds.
  */
 import { useCallback, useLayoutEffect, useRef, useState } from 'preact/hooks';
 import { ErrorMessage } from '../components.jsx';
@@ -9,6 +10,7 @@ import { loadAddedMetrics, saveAddedMetrics } from './added-metrics.js';
 import { CurrentInvoiceCard } from './current-invoice-card.jsx';
 import { dashboardQuery, metricsOf } from './dashboard-query.js';
 import { LiveStatus, useLiveRefresh } from './live-refresh.jsx';
+import { MeterCard } from './meter-card.jsx';
 import { PastInvoicesCard } from './past-invoices-card.jsx';
 import { UsageCard } from './usage-card.jsx';
 
@@ -35,7 +37,13 @@ export function OrganizationView({ request, onIdentified }) {
       const answer = await request(dashboardQuery(metrics), Object.fromEntries(metrics.map((metric, index) => [`m${index}`, metric])));
       const known = metricsOf(answer.me.plans, answer.invoices, addedRef.current);
       asked.current = known;
-      setDashboard({ me: answer.me, invoices: answer.invoices, usage: new Map(metrics.map((metric, index) => [metric, answer[`u${index}`] ?? []])) });
+      setDashboard({
+        me: answer.me,
+        invoices: answer.invoices,
+        meters: answer.meters,
+        usage: new Map(metrics.map((metric, index) => [metric, answer[`u${index}`] ?? []])),
+        month: new Map(metrics.map((metric, index) => [metric, answer[`t${index}`]?.[0]?.total ?? 0])),
+      });
       setUpdatedAt(new Date());
       setError(null);
       if (known.every((metric) => metrics.includes(metric))) return;
@@ -88,9 +96,19 @@ export function OrganizationView({ request, onIdentified }) {
       </div>
       <ErrorMessage error={error} title="Could not refresh:" />
       <div class="grid grid-organization">
-        <UsageCard usage={dashboard.usage} metrics={metrics} month={month} plans={dashboard.me.plans} added={added} onAddedChange={changeAdded} />
+        <UsageCard
+          usage={dashboard.usage}
+          totals={dashboard.month}
+          meters={dashboard.meters}
+          metrics={metrics}
+          month={month}
+          plans={dashboard.me.plans}
+          added={added}
+          onAddedChange={changeAdded}
+        />
         <CurrentInvoiceCard invoice={current} />
       </div>
+      <MeterCard request={request} metrics={metrics} meters={dashboard.meters} refreshedAt={updatedAt} />
       <PastInvoicesCard invoices={past} />
     </main>
   );

@@ -11,11 +11,16 @@ import { AddMetricForm } from './add-metric-form.jsx';
 
 /** @typedef {import('../types').Plan} Plan */
 /** @typedef {import('../types').UsageAggregate} UsageAggregate */
+/** @typedef {import('../types').Meter} Meter */
+
+/** What a metric's figure is, when it is not a sum. */
+const aggregationTags = { SUM: 'sum', COUNT: 'events', MAX: 'peak', LATEST: 'latest', UNIQUE_COUNT: 'distinct' };
 
 /**
- * @param {{ usage: Map<string, UsageAggregate[]>, metrics: string[], month: { start: Date, end: Date }, plans: Plan[], added: string[], onAddedChange: (metrics: string[]) => void }} props
+ * @param {{ usage: Map<string, UsageAggregate[]>, totals: Map<string, number>, meters: Meter[], metrics: string[], month: { start: Date, end: Date }, plans: Plan[], added: string[], onAddedChange: (metrics: string[]) => void }} props
+ *   `totals`: each metric's value for the month as its meter measures it (not always a sum of its days)
  */
-export function UsageCard({ usage, metrics, month, plans, added, onAddedChange }) {
+export function UsageCard({ usage, totals, meters, metrics, month, plans, added, onAddedChange }) {
   const [hidden, setHidden] = useState(/** @type {Set<string>} */ (new Set()));
   const today = isoDay(new Date());
   /** @type {string[]} UTC days of the month, `YYYY-MM-DD` */
@@ -23,7 +28,7 @@ export function UsageCard({ usage, metrics, month, plans, added, onAddedChange }
   for (let day = month.start.getTime(); day < month.end.getTime(); day += 86_400_000) days.push(isoDay(new Date(day)));
   /** @type {Map<string, Map<string, number>>} metric → day → total */
   const daily = new Map(metrics.map((metric) => [metric, new Map((usage.get(metric) ?? []).map((aggregate) => [aggregate.periodStart.slice(0, 10), aggregate.total]))]));
-  const totals = new Map(metrics.map((metric) => [metric, [...(daily.get(metric)?.values() ?? [])].reduce((sum, total) => sum + total, 0)]));
+  const aggregations = new Map(meters.map((meter) => [meter.metric, meter.aggregation]));
   const activeDays = days.filter((day) => metrics.some((metric) => daily.get(metric)?.has(day)));
   // The table lists what was used; a metric with no usage this month shows its 0 above.
   const usedMetrics = metrics.filter((metric) => (daily.get(metric)?.size ?? 0) > 0);
@@ -57,6 +62,7 @@ export function UsageCard({ usage, metrics, month, plans, added, onAddedChange }
                     <span class="swatch" style={{ background: seriesColor(index), borderColor: seriesColor(index) }} aria-hidden="true" />
                     {metric}
                     {!planned.has(metric) && <span class="tag">no plan</span>}
+                    {(aggregations.get(metric) ?? 'SUM') !== 'SUM' && <span class="tag">{aggregationTags[aggregations.get(metric) ?? 'SUM']}</span>}
                   </span>
                   <span class="stat-value">{formatNumber(totals.get(metric) ?? 0)}</span>
                 </button>

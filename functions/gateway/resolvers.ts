@@ -27,6 +27,10 @@ async function usageOf({ gateway }: RequestContext, organizationId: string, args
     metric: args.metric,
     from: args.from ?? '',
     to: args.to ?? '',
+    windowSize: 0,
+    timeZone: '',
+    groupBy: [],
+    where: [],
   });
   return aggregates.map((aggregate) => ({ ...aggregate, total: Number(aggregate.total) }));
 }
@@ -75,6 +79,7 @@ export const resolvers: IResolvers<any, RequestContext> = {
         quantity: String(args.quantity),
         timestamp: args.timestamp ?? '',
         idempotencyKey: args.idempotencyKey ?? '',
+        properties: {},
       });
       return true;
     },

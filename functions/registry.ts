@@ -19,6 +19,8 @@ export const functionRegistry = [
   { name: 'ingest', service: 'usage', kind: 'http', module: 'usage/ingest' },
   { name: 'record-usage', service: 'usage', kind: 'grpc', module: 'usage/record-usage' },
   { name: 'get-usage-summary', service: 'usage', kind: 'grpc', module: 'usage/get-usage-summary' },
+  { name: 'create-meter', service: 'usage', kind: 'grpc', module: 'usage/create-meter' },
+  { name: 'list-meters', service: 'usage', kind: 'grpc', module: 'usage/list-meters' },
   {
     name: 'aggregate',
     service: 'usage',

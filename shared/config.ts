@@ -22,6 +22,14 @@ export const defaults = {
   natsSubjectPrefix: 'polaris.events',
   /** Days an event's timestamp may lie in the past (35: a month and its grace days). */
   maxEventAgeDays: 35,
+  /** Properties an event may carry. */
+  maxEventProperties: 32,
+  /** Characters of a property's string value (digits of a number's). */
+  maxPropertyLength: 256,
+  /** Distinct groups one organization's metric may have on a UTC day. */
+  maxGroupsPerDay: 10_000,
+  /** Seconds a process trusts its copy of the meters; another process's meter change shows after this. */
+  meterCacheSeconds: 5,
   logLevel: 'info',
   /** Where gRPC clients find a function in the cluster; `{name}` is its registry name. */
   functionAddressTemplate: '{name}.polaris.svc.cluster.local:80',
@@ -61,6 +69,10 @@ export interface RuntimeConfig {
   natsSubjectPrefix: string;
   /** Oldest accepted usage timestamp, in days before now. Default 35. */
   maxEventAgeDays: number;
+  maxEventProperties: number;
+  maxPropertyLength: number;
+  maxGroupsPerDay: number;
+  meterCacheSeconds: number;
   /**
    * Every gRPC call goes to this one `host:port` (the local host serves all
    * functions on one port). When unset, each RPC goes to its own function at
@@ -182,6 +194,10 @@ export function readRuntimeConfig(read: SettingsReader): RuntimeConfig {
     natsStream: read.string('POLARIS_NATS_STREAM') ?? defaults.natsStream,
     natsSubjectPrefix: read.string('POLARIS_NATS_SUBJECT_PREFIX') ?? defaults.natsSubjectPrefix,
     maxEventAgeDays: read.integer('usage', 'POLARIS_MAX_EVENT_AGE_DAYS', defaults.maxEventAgeDays, { min: 1, max: 3660 }),
+    maxEventProperties: read.integer('usage', 'POLARIS_MAX_EVENT_PROPERTIES', defaults.maxEventProperties, { min: 0, max: 1000 }),
+    maxPropertyLength: read.integer('usage', 'POLARIS_MAX_PROPERTY_LENGTH', defaults.maxPropertyLength, { min: 1, max: 4096 }),
+    maxGroupsPerDay: read.integer('usage', 'POLARIS_MAX_GROUPS_PER_DAY', defaults.maxGroupsPerDay, { min: 1, max: 10_000_000 }),
+    meterCacheSeconds: read.integer('usage', 'POLARIS_METER_CACHE_SECONDS', defaults.meterCacheSeconds, { min: 0, max: 300 }),
     grpcAddress: read.string('POLARIS_GRPC_ADDRESS'),
     functionAddressTemplate: read.string('POLARIS_FUNCTION_ADDRESS_TEMPLATE') ?? defaults.functionAddressTemplate,
     adminToken: read.secret('auth', 'POLARIS_ADMIN_TOKEN', 16),

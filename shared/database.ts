@@ -18,7 +18,9 @@ export function connectDatabase(options: DatabaseOptions): Sql {
     // Idle connections close soon: a function scaled down should not pin server slots.
     idle_timeout: 30,
     connect_timeout: 10,
-    transform: postgres.camel,
+    // Column names only: JSON values (event properties) are tenant data and
+    // keep their keys as written.
+    transform: { column: { from: postgres.toCamel, to: postgres.fromCamel } },
     onnotice: () => {},
     connection: { application_name: process.env.K_SERVICE ?? 'polaris' },
   });

@@ -21,7 +21,8 @@ export const metricNamePattern = /^[a-z][a-z0-9_.-]{0,63}$/;
 export const metricNameProblem = 'must be 1–64 characters of a-z 0-9 _ . -, starting with a letter';
 
 const rfc3339 = /^\d{4}-\d{2}-\d{2}[Tt]\d{2}:\d{2}:\d{2}(\.\d{1,9})?([Zz]|[+-]\d{2}:\d{2})$/;
-const isoDate = /^\d{4}-\d{2}-\d{2}$/;
+/** A calendar date, YYYY-MM-DD. */
+export const isoDatePattern = /^\d{4}-\d{2}-\d{2}$/;
 
 /** Instants Polaris accepts: from 1970 to the end of 9998, so day and month arithmetic stays within PostgreSQL's range. */
 const earliest = Date.UTC(1970, 0, 1);
@@ -39,7 +40,7 @@ export function parseTimestamp(value: string): Date | undefined {
 
 /** A date (YYYY-MM-DD, UTC midnight) or an RFC 3339 timestamp, 1970 to 9998; undefined when neither. */
 export function parseDateOrTimestamp(value: string): Date | undefined {
-  return isoDate.test(value) ? inRange(new Date(`${value}T00:00:00Z`)) : parseTimestamp(value);
+  return isoDatePattern.test(value) ? inRange(new Date(`${value}T00:00:00Z`)) : parseTimestamp(value);
 }
 
 /** `value` as a date or RFC 3339 timestamp ({@link parseDateOrTimestamp}), naming `field` when it is neither. */

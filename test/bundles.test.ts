@@ -11,7 +11,7 @@ import { functionRegistry } from '../functions/registry.js';
 import { deleteStream } from './support/nats.js';
 import { bundlePath } from '../scripts/build.js';
 import { createTestDatabase, type TestDatabase } from './support/database.js';
-import { checkHealth, filesBySymbol, listServicesByReflection, rpcClient, testAdminToken } from './support/grpc.js';
+import { checkHealth, filesBySymbol, listServicesByReflection, rpcClient, testAdminToken, usageSummaryRequest } from './support/grpc.js';
 import { spawnBundle, spawnBundleOnFreePort, waitForOk, type SpawnedFunction } from './support/process.js';
 
 let db: TestDatabase;
@@ -97,7 +97,7 @@ describe('each bundle, started alone with PORT', () => {
         body: '{}',
       });
       expect(aggregate.status).toBe(202);
-      const { aggregates } = await summary.call(UsageService.getUsageSummary, { organizationId: organization!.id, metric: 'api_calls', from: '', to: '' });
+      const { aggregates } = await summary.call(UsageService.getUsageSummary, usageSummaryRequest({ organizationId: organization!.id, metric: 'api_calls' }));
       expect(aggregates.map((a) => a.total)).toEqual(['4.5']);
     } finally {
       create.close();

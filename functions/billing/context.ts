@@ -4,21 +4,25 @@
  * through the outbox, relayed by the always-on delivery process.
  */
 import { IdentityService } from '../../proto/gen/polaris/identity/v1/identity.js';
-import { UsageService as UsageRpc } from '../../proto/gen/polaris/usage/v1/usage.js';
+import { UsageService as UsageRpc, WindowSize } from '../../proto/gen/polaris/usage/v1/usage.js';
 import { Decimal } from '../../shared/decimal.js';
 import { defineServiceContext } from '../../shared/runtime/index.js';
 import { BillingService, BillingStore, type UsageReader } from './domain/index.js';
 import type { GrpcClients } from '../../shared/grpc/index.js';
 
-/** Usage's daily totals from its GetUsageSummary RPC, each an exact decimal. */
+/** Each metric's period value from Usage's GetUsageSummary RPC (one PERIOD window), an exact decimal. */
 function usageOverGrpc(clients: GrpcClients): UsageReader {
   return {
-    async dailyTotals(orgId, period) {
+    async periodValues(orgId, period) {
       const { aggregates } = await clients.call(UsageRpc.getUsageSummary, {
         organizationId: orgId,
         metric: '',
         from: period.start.toISOString(),
         to: period.end.toISOString(),
+        windowSize: WindowSize.WINDOW_SIZE_PERIOD,
+        timeZone: '',
+        groupBy: [],
+        where: [],
       });
       return aggregates.map(({ metric, total }) => ({ metric, total: Decimal.of(total) }));
     },

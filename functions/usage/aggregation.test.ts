@@ -6,12 +6,12 @@
 import * as grpc from '@grpc/grpc-js';
 import { CloudEvent } from 'cloudevents';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { UsageService as UsageRpc } from '../../proto/gen/polaris/usage/v1/usage.js';
+import { UsageService as UsageRpc, WindowSize } from '../../proto/gen/polaris/usage/v1/usage.js';
 import type { Sql } from '../../shared/database.js';
 import { Decimal } from '../../shared/decimal.js';
 import { uuidv7 } from '../../shared/uuid.js';
 import { createTestDatabase, type TestDatabase } from '../../test/support/database.js';
-import { grpcError, rpcClient } from '../../test/support/grpc.js';
+import { grpcError, recordUsageRequest, rpcClient, usageSummaryRequest } from '../../test/support/grpc.js';
 import { startTestHost, type TestHost } from '../../test/support/host.js';
 import { deleteStream, waitForStream } from '../../test/support/nats.js';
 import { createTenant, type TestTenant } from '../../test/support/tenants.js';
@@ -55,7 +55,8 @@ function aggregate(data: object = {}) {
 
 async function aggregates(orgId: string): Promise<Map<string, string>> {
   const rows = await db.sql<{ metric: string; day: Date; total: string }[]>`
-    select metric, day, trim_scale(total)::text as total from usage.usage_aggregates where org_id = ${orgId}`;
+    select metric, bucket_start as day, trim_scale(sum(quantity_sum))::text as total from usage.meter_buckets
+    where org_id = ${orgId} and width_minutes = 1440 group by metric, bucket_start`;
   return new Map(rows.map((row) => [`${row.metric}/${dayKey(row.day)}`, row.total]));
 }
 
@@ -106,7 +107,7 @@ describe('aggregation', () => {
     // The real store, writing inside a transaction that stays open until released.
     const early = db.sql.begin(async (tx) => {
       await new UsageStore(tx as unknown as Sql).insertEvents([
-        { id: uuidv7(), orgId: tenant.organizationId, metric: 'api_calls', quantity: Decimal.of('1'), occurredAt: day(0) },
+        { id: uuidv7(), orgId: tenant.organizationId, metric: 'api_calls', quantity: Decimal.of('1'), occurredAt: day(0), properties: new Map() },
       ]);
       await held;
     });
@@ -199,31 +200,45 @@ describe('aggregation', () => {
 describe('RecordUsage and GetUsageSummary over gRPC', () => {
   it('records through the same logic as ingest, idempotently', async () => {
     const tenant = await createTenant(host.grpcAddress, 'Rpc');
-    const request = { organizationId: tenant.organizationId, metric: 'api_calls', quantity: '1.5', timestamp: '', idempotencyKey: 'rpc-1' };
+    const request = recordUsageRequest({ organizationId: tenant.organizationId, metric: 'api_calls', quantity: '1.5', idempotencyKey: 'rpc-1' });
     const first = await rpc.call(UsageRpc.recordUsage, request);
     expect(first.duplicate).toBe(false);
     expect(await rpc.call(UsageRpc.recordUsage, request)).toEqual({ eventId: first.eventId, duplicate: true });
     await rpc.call(UsageRpc.recordUsage, { ...request, idempotencyKey: '', timestamp: day(-1).toISOString(), quantity: '2' });
     await aggregate();
 
-    const { aggregates: all } = await rpc.call(UsageRpc.getUsageSummary, { organizationId: tenant.organizationId, metric: 'api_calls', from: dayKey(day(-1)), to: dayKey(day(1)) });
+    const { aggregates: all } = await rpc.call(UsageRpc.getUsageSummary, usageSummaryRequest({ organizationId: tenant.organizationId, metric: 'api_calls', from: dayKey(day(-1)), to: dayKey(day(1)) }));
     expect(all).toEqual([
-      { metric: 'api_calls', total: '2', periodStart: `${dayKey(day(-1))}T00:00:00.000Z`, periodEnd: `${dayKey(day(0))}T00:00:00.000Z` },
-      { metric: 'api_calls', total: '1.5', periodStart: `${dayKey(day(0))}T00:00:00.000Z`, periodEnd: `${dayKey(day(1))}T00:00:00.000Z` },
+      { metric: 'api_calls', total: '2', periodStart: `${dayKey(day(-1))}T00:00:00.000Z`, periodEnd: `${dayKey(day(0))}T00:00:00.000Z`, groups: [] },
+      { metric: 'api_calls', total: '1.5', periodStart: `${dayKey(day(0))}T00:00:00.000Z`, periodEnd: `${dayKey(day(1))}T00:00:00.000Z`, groups: [] },
     ]);
-    const { aggregates: today } = await rpc.call(UsageRpc.getUsageSummary, { organizationId: tenant.organizationId, metric: 'api_calls', from: dayKey(day(0)), to: dayKey(day(1)) });
+    const { aggregates: today } = await rpc.call(UsageRpc.getUsageSummary, usageSummaryRequest({ organizationId: tenant.organizationId, metric: 'api_calls', from: dayKey(day(0)), to: dayKey(day(1)) }));
     expect(today.map((a) => a.total)).toEqual(['1.5']);
   });
 
+  const org = '00000000-0000-4000-8000-000000000000';
+  const record = (fields: Partial<Parameters<typeof recordUsageRequest>[0]>) => recordUsageRequest({ organizationId: org, metric: 'ok', quantity: '1', ...fields });
+  const summary = (fields: Partial<Parameters<typeof usageSummaryRequest>[0]>) => usageSummaryRequest({ organizationId: org, metric: 'api_calls', ...fields });
   it.each([
-    ['recordUsage', { organizationId: 'nope', metric: 'api_calls', quantity: '1', timestamp: '', idempotencyKey: '' }, 'organization_id'],
-    ['recordUsage', { organizationId: '00000000-0000-4000-8000-000000000000', metric: 'Bad', quantity: '1', timestamp: '', idempotencyKey: '' }, 'metric'],
-    ['recordUsage', { organizationId: '00000000-0000-4000-8000-000000000000', metric: 'ok', quantity: 'five', timestamp: '', idempotencyKey: '' }, 'quantity'],
-    ['recordUsage', { organizationId: '00000000-0000-4000-8000-000000000000', metric: 'ok', quantity: '-1', timestamp: '', idempotencyKey: '' }, 'quantity'],
-    ['recordUsage', { organizationId: '00000000-0000-4000-8000-000000000000', metric: 'ok', quantity: '1', timestamp: 'now', idempotencyKey: '' }, 'timestamp'],
-    ['getUsageSummary', { organizationId: '', metric: 'api_calls', from: '', to: '' }, 'organization_id'],
-    ['getUsageSummary', { organizationId: '00000000-0000-4000-8000-000000000000', metric: 'api_calls', from: 'last week', to: '' }, 'from'],
-    ['getUsageSummary', { organizationId: '00000000-0000-4000-8000-000000000000', metric: 'api_calls', from: '2026-02-01', to: '2026-01-01' }, 'to'],
+    ['recordUsage', record({ organizationId: 'nope' }), 'organization_id'],
+    ['recordUsage', record({ metric: 'Bad' }), 'metric'],
+    ['recordUsage', record({ quantity: 'five' }), 'quantity'],
+    ['recordUsage', record({ quantity: '-1' }), 'quantity'],
+    ['recordUsage', record({ timestamp: 'now' }), 'timestamp'],
+    ['recordUsage', record({ properties: { model: {} } }), 'properties.model'],
+    ['recordUsage', record({ properties: { model: { number: '1e' } } }), 'properties.model'],
+    ['recordUsage', record({ properties: { model: { text: 'x'.repeat(257) } } }), 'properties.model'],
+    ['recordUsage', record({ properties: { 'no spaces': { text: 'x' } } }), 'properties.no spaces'],
+    ['getUsageSummary', summary({ organizationId: '' }), 'organization_id'],
+    ['getUsageSummary', summary({ from: 'last week' }), 'from'],
+    ['getUsageSummary', summary({ from: '2026-02-01', to: '2026-01-01' }), 'to'],
+    ['getUsageSummary', summary({ timeZone: 'Mars/Olympus_Mons' }), 'time_zone'],
+    ['getUsageSummary', summary({ groupBy: ['model'] }), 'group_by[0]'],
+    ['getUsageSummary', summary({ where: [{ key: 'model', values: ['gpt'] }] }), 'where[0].key'],
+    ['getUsageSummary', summary({ where: [{ key: 'model', values: [] }] }), 'where[0].values'],
+    ['getUsageSummary', summary({ windowSize: WindowSize.WINDOW_SIZE_HOUR, from: '2026-01-01', to: '2026-06-01' }), 'window_size'],
+    ['getUsageSummary', summary({ windowSize: 42 as WindowSize }), 'window_size'],
+    ['getUsageSummary', summary({ windowSize: WindowSize.WINDOW_SIZE_PERIOD, from: '2026-01-01T00:10:00Z', to: '2026-01-02' }), 'from'],
   ] as const)('%s with bad %s answers INVALID_ARGUMENT naming it', async (method, request, field) => {
     const err = await grpcError(rpc.call(UsageRpc[method] as grpc.MethodDefinition<object, unknown>, request));
     expect(err.code).toBe(grpc.status.INVALID_ARGUMENT);

@@ -6,14 +6,19 @@
 import { ApiKeyAuthenticator } from '../../shared/grpc/index.js';
 import { rateLimiterFrom } from '../../shared/rate-limiter.js';
 import { defineServiceContext } from '../../shared/runtime/index.js';
-import { UsageService, UsageStore } from './domain/index.js';
+import { AggregationStore, MeterStore, SummaryStore, UsageService, UsageStore } from './domain/index.js';
 
 export const usageContext = defineServiceContext({
   service: 'usage',
   create(runtime) {
     const { config } = runtime;
-    const usage = new UsageService(new UsageStore(runtime.database()), {
+    const sql = runtime.database();
+    const stores = { events: new UsageStore(sql), aggregation: new AggregationStore(sql), summary: new SummaryStore(sql), meters: new MeterStore(sql) };
+    const usage = new UsageService(stores, {
       maxEventAgeDays: config.maxEventAgeDays,
+      propertyLimits: { maxKeys: config.maxEventProperties, maxValueLength: config.maxPropertyLength },
+      maxGroupsPerDay: config.maxGroupsPerDay,
+      meterCacheSeconds: config.meterCacheSeconds,
       maxConcurrentWrites: Math.max(1, config.databasePoolSize - 2),
       metrics: runtime.metrics,
     });

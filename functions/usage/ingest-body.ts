@@ -25,6 +25,7 @@ export const cloudEventFieldNames: UsageFieldNames = {
   quantity: 'data.quantity',
   timestamp: 'time',
   idempotencyKey: 'id',
+  properties: 'data.properties',
 };
 
 export interface IngestRequest {
@@ -71,13 +72,13 @@ export function decodeIngestRequest(contentType: string | undefined, body: unkno
 
 function decodeJsonEvent(value: unknown, idempotencyHeader: string | undefined): RecordItem {
   if (!isPlainObject(value)) return { problems: [{ field: 'body', message: 'each event must be a JSON object' }] };
-  const { metric, quantity, timestamp, idempotency_key: idempotencyKey, ...unknown } = value;
+  const { metric, quantity, timestamp, idempotency_key: idempotencyKey, properties, ...unknown } = value;
   const extra = Object.keys(unknown);
   if (extra.length > 0) return { problems: extra.map((field) => ({ field, message: 'is not a known field' })) };
   if (idempotencyHeader !== undefined && idempotencyKey !== undefined && idempotencyKey !== idempotencyHeader) {
     return { problems: [{ field: 'idempotency_key', message: 'differs from the Idempotency-Key header' }] };
   }
-  return { event: { metric, quantity, timestamp, idempotencyKey: idempotencyKey ?? idempotencyHeader } };
+  return { event: { metric, quantity, timestamp, idempotencyKey: idempotencyKey ?? idempotencyHeader, properties } };
 }
 
 function decodeCloudEvent(value: unknown): RecordItem {
@@ -90,10 +91,10 @@ function decodeCloudEvent(value: unknown): RecordItem {
   if ('data_base64' in value) return { problems: [{ field: 'data_base64', message: 'data must be a JSON object' }] };
   const data = event.data;
   if (!isPlainObject(data)) return { problems: [{ field: 'data', message: 'must be an object with metric and quantity' }] };
-  const { metric, quantity, ...unknown } = data;
+  const { metric, quantity, properties, ...unknown } = data;
   const extra = Object.keys(unknown);
   if (extra.length > 0) return { problems: extra.map((field) => ({ field: `data.${field}`, message: 'is not a known field' })) };
-  return { event: { metric, quantity, timestamp: (value as { time?: unknown }).time, idempotencyKey: event.id, eventType: event.type } };
+  return { event: { metric, quantity, timestamp: (value as { time?: unknown }).time, idempotencyKey: event.id, eventType: event.type, properties } };
 }
 
 /** The contract's answers: 202 for one event, 400 when it is rejected, 200 with per-item results for an array. */

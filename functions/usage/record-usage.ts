@@ -4,6 +4,7 @@ import { ValidationError } from '../../shared/errors.js';
 import { defineGrpcFunction } from '../../shared/runtime/index.js';
 import { requireUuid } from '../../shared/validation.js';
 import { RecordStatus } from './domain/index.js';
+import type { PropertyValue } from '../../proto/gen/polaris/usage/v1/usage.js';
 import { usageContext } from './context.js';
 
 /** Records one event for an organization the caller has authenticated (the gateway). */
@@ -20,6 +21,7 @@ export default defineGrpcFunction({
           quantity: request.quantity === '' ? undefined : (NumberLiteral.parse(request.quantity) ?? request.quantity),
           timestamp: request.timestamp || undefined,
           idempotencyKey: request.idempotencyKey || undefined,
+          properties: propertiesFromRpc(request.properties),
         },
       },
     ]);
@@ -27,3 +29,22 @@ export default defineGrpcFunction({
     return { eventId: outcome!.id, duplicate: outcome!.status === RecordStatus.Duplicate };
   },
 });
+
+/**
+ * The RPC's property values as the shared validator takes them: a number's
+ * exact text as a NumberLiteral; a value with none of the three set stays
+ * undefined, for the validator to name.
+ */
+function propertiesFromRpc(properties: { [key: string]: PropertyValue }): Record<string, unknown> {
+  const plain: Record<string, unknown> = Object.create(null);
+  for (const [key, value] of Object.entries(properties)) {
+    if (value.number !== undefined) {
+      const number = NumberLiteral.parse(value.number);
+      if (!number) throw new ValidationError([{ field: `properties.${key}`, message: 'number must be a decimal number, e.g. 12.5' }]);
+      plain[key] = number;
+    } else {
+      plain[key] = value.text ?? value.flag;
+    }
+  }
+  return plain;
+}

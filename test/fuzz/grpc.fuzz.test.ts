@@ -23,6 +23,7 @@ import { BillingService } from '../../proto/gen/polaris/billing/v1/billing.js';
 import { ApiKeyStatus, IdentityService } from '../../proto/gen/polaris/identity/v1/identity.js';
 import { UsageService } from '../../proto/gen/polaris/usage/v1/usage.js';
 import { createTenant } from '../support/tenants.js';
+import { usageSummaryRequest } from '../support/grpc.js';
 import { credentials, malformedAuthorization, metadataFor, requestFor, rpcs, type RequestTenants } from './arbitraries/grpc-request.js';
 import { nilUuid } from './arbitraries/text.js';
 import { fuzzParameters, startFuzzEnv, type FuzzEnv } from './harness/environment.js';
@@ -244,7 +245,7 @@ describe('gRPC fuzz', () => {
       UsageService.getUsageSummary.path,
       UsageService.getUsageSummary.requestSerialize,
       UsageService.getUsageSummary.responseDeserialize,
-      { organizationId: lane.tenant.organizationId, metric: '', from: '9999-12-01', to: '9999-12-31T23:59:59Z' },
+      usageSummaryRequest({ organizationId: lane.tenant.organizationId, from: '9999-12-01', to: '9999-12-31T23:59:59Z' }),
       new grpc.Metadata(),
     );
     expect(error?.code).toBe(grpc.status.INVALID_ARGUMENT);

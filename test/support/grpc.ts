@@ -5,6 +5,7 @@ import * as grpc from '@grpc/grpc-js';
 import { loadSync } from '@grpc/proto-loader';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
+import { WindowSize, type GetUsageSummaryRequest, type RecordUsageRequest } from '../../proto/gen/polaris/usage/v1/usage.js';
 
 /** Calls a (callback-style) client method and resolves with the response or rejects with the ServiceError. */
 export function unary<Req, Res>(
@@ -94,4 +95,14 @@ export async function checkHealth(address: string, service = ''): Promise<string
   } finally {
     client.close();
   }
+}
+
+/** A GetUsageSummary request with every field the test leaves out at its default. */
+export function usageSummaryRequest(fields: Partial<GetUsageSummaryRequest> & { organizationId: string }): GetUsageSummaryRequest {
+  return { metric: '', from: '', to: '', windowSize: WindowSize.WINDOW_SIZE_UNSPECIFIED, timeZone: '', groupBy: [], where: [], ...fields };
+}
+
+/** A RecordUsage request with every field the test leaves out at its default. */
+export function recordUsageRequest(fields: Partial<RecordUsageRequest> & { organizationId: string; metric: string }): RecordUsageRequest {
+  return { quantity: '', timestamp: '', idempotencyKey: '', properties: {}, ...fields };
 }

@@ -5,7 +5,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { Decimal } from '../../../shared/decimal.js';
-import { priceUsage, totalsByMetric } from './pricing.js';
+import { priceUsage } from './pricing.js';
 
 const SCALE = 24n;
 const ONE = 10n ** SCALE;
@@ -70,21 +70,5 @@ describe('priceUsage', () => {
       ['storage_gb', '0', '0.00'],
     ]);
     expect(priced.amount.toFixed(2)).toBe('1.00');
-  });
-});
-
-describe('totalsByMetric', () => {
-  it('sums the daily totals of each metric exactly, past any float', () => {
-    const daily = [
-      { metric: 'api_calls', total: Decimal.of('0.1') },
-      { metric: 'storage_gb', total: Decimal.of('99999999999999999999999999.999999999999') },
-      { metric: 'api_calls', total: Decimal.of('0.2') },
-      { metric: 'storage_gb', total: Decimal.of('0.000000000001') },
-    ];
-    expect(Object.fromEntries([...totalsByMetric(daily)].map(([metric, total]) => [metric, total.toString()]))).toEqual({
-      api_calls: '0.3',
-      storage_gb: '100000000000000000000000000',
-    });
-    expect(totalsByMetric([]).size).toBe(0);
   });
 });

@@ -21,17 +21,10 @@ export interface PricedLine {
   amount: Decimal;
 }
 
-/** A metric's usage over part of a period: Usage answers one per metric and day. */
+/** A metric's value over a whole period, as its meter measures it. */
 export interface MetricTotal {
   metric: string;
   total: Decimal;
-}
-
-/** The usage of each metric over the whole period: its totals summed exactly. */
-export function totalsByMetric(totals: readonly MetricTotal[]): Map<string, Decimal> {
-  const sums = new Map<string, Decimal>();
-  for (const { metric, total } of totals) sums.set(metric, (sums.get(metric) ?? Decimal.zero).add(total));
-  return sums;
 }
 
 export interface PricedInvoice {

@@ -1,5 +1,5 @@
 /**
- * Billing's logic: plans, and invoices priced from Usage's daily aggregates.
+ * Billing's logic: plans, and invoices priced from each metric's period value.
  * Billing reads no usage table: it asks Usage over gRPC (`UsageReader`).
  */
 import type { Logger } from '../../../shared/logger.js';
@@ -7,13 +7,17 @@ import { defaultCurrency, minorUnits } from './currency.js';
 import { CurrencyMismatchError, InvoiceNotFoundError } from './errors.js';
 import { periodOf, PeriodUnit, type Period } from '../../../shared/periods.js';
 import type { SetPlanInput } from './inputs.js';
-import { priceUsage, totalsByMetric, type MetricTotal } from './pricing.js';
+import { priceUsage, type MetricTotal } from './pricing.js';
 import { InvoiceStatus, type BillingStore, type Invoice, type InvoiceWrite, type Plan } from './store.js';
 
 /** Usage's figures for a period, from the Usage service. */
 export interface UsageReader {
-  /** The daily totals of every metric whose day starts in `period`. */
-  dailyTotals(orgId: string, period: Period): Promise<MetricTotal[]>;
+  /**
+   * Every metric's value over the whole period, by its meter: the sum for
+   * SUM and COUNT, the greatest reading for MAX, the latest for LATEST, the
+   * distinct values for UNIQUE_COUNT.
+   */
+  periodValues(orgId: string, period: Period): Promise<MetricTotal[]>;
 }
 
 /** Confirms an organization exists (through Identity); throws NotFound otherwise. */
@@ -87,9 +91,9 @@ export class BillingService {
   }
 
   private async writeInvoice(orgId: string, period: Period): Promise<InvoiceWrite> {
-    const [plans, daily] = await Promise.all([this.store.listPlans(orgId), this.options.usage.dailyTotals(orgId, period)]);
+    const [plans, values] = await Promise.all([this.store.listPlans(orgId), this.options.usage.periodValues(orgId, period)]);
     const currency = plans[0]?.currency ?? defaultCurrency;
-    const priced = priceUsage(plans, totalsByMetric(daily), minorUnits(currency));
+    const priced = priceUsage(plans, new Map(values.map(({ metric, total }) => [metric, total])), minorUnits(currency));
     return this.store.writeInvoice(orgId, period, currency, priced);
   }
 }

@@ -3,12 +3,13 @@
  * event arrives (JSON, CloudEvents, gRPC, GraphQL); each caller says what the
  * fields are called on its wire so the problems name them as the client sent them.
  */
-import { NumberLiteral, type Decimal } from '../../../shared/decimal.js';
+import { Decimal, NumberLiteral } from '../../../shared/decimal.js';
 import { Problems, type FieldProblem } from '../../../shared/errors.js';
 import { daysInMs, periodOf, PeriodUnit } from '../../../shared/periods.js';
 import {
   checkDateOrTimestamp,
   checkPeriod,
+  isoDatePattern,
   isStorableText,
   isUuid,
   metricNamePattern,
@@ -16,6 +17,10 @@ import {
   parseTimestamp,
   storableTextProblem,
 } from '../../../shared/validation.js';
+import { DateTime } from 'luxon';
+import { isTimeZone, WindowSize } from '../../../shared/time-zones.js';
+import { MeterAggregation, quantityOptional, type Meter } from './meters.js';
+import { checkProperties, defaultPropertyLimits, type EventProperties, type PropertyLimits } from './properties.js';
 
 export const usageLimits = {
   /** Digits after the point a quantity may have. */
@@ -27,6 +32,10 @@ export const usageLimits = {
   futureToleranceMs: 5 * 60 * 1000,
   /** Longest range GetUsageSummary answers, in days. */
   summaryMaxDays: 400,
+  /** Most windows one summary answers (a 400-day range of DAY windows fits; of HOUR windows, 41 days). */
+  summaryMaxWindows: 1000,
+  /** Values one `where` filter may list. */
+  filterValues: 100,
 } as const;
 
 
@@ -40,6 +49,7 @@ export interface UsageEventInput {
   idempotencyKey?: string;
   /** The CloudEvent type it arrived as, kept but not interpreted. */
   eventType?: string;
+  properties: EventProperties;
 }
 
 /**
@@ -53,6 +63,8 @@ export interface RawUsageEvent {
   timestamp?: unknown;
   idempotencyKey?: unknown;
   eventType?: string;
+  /** A plain object whose numbers are NumberLiterals, as the edge decoded it. */
+  properties?: unknown;
 }
 
 /** One item of a request: an event as decoded, or the problems its edge already found. */
@@ -64,6 +76,7 @@ export interface UsageFieldNames {
   quantity: string;
   timestamp: string;
   idempotencyKey: string;
+  properties: string;
 }
 
 export const jsonFieldNames: UsageFieldNames = {
@@ -71,6 +84,7 @@ export const jsonFieldNames: UsageFieldNames = {
   quantity: 'quantity',
   timestamp: 'timestamp',
   idempotencyKey: 'idempotency_key',
+  properties: 'properties',
 };
 
 export interface ValidationContext {
@@ -78,6 +92,9 @@ export interface ValidationContext {
   /** Oldest accepted timestamp, in days before now. */
   maxAgeDays: number;
   names?: UsageFieldNames;
+  /** The meter measuring a metric (the default SUM meter when it has none). */
+  meterOf: (metric: string) => Meter;
+  propertyLimits: PropertyLimits;
 }
 
 export type UsageEventValidation = { ok: true; event: UsageEventInput } | { ok: false; problems: FieldProblem[] };
@@ -88,11 +105,19 @@ export function validateUsageEvent(raw: RawUsageEvent, context: ValidationContex
   const problems = new Problems();
 
   const metric = raw.metric;
+  let meter: Meter | undefined;
   if (problems.check(typeof metric === 'string', names.metric, metric === undefined ? 'is required' : 'must be a string')) {
-    problems.check(metricNamePattern.test(metric as string), names.metric, metricNameProblem);
+    if (problems.check(metricNamePattern.test(metric as string), names.metric, metricNameProblem)) meter = context.meterOf(metric as string);
   }
 
-  const quantity = parseQuantity(raw.quantity, names.quantity, problems);
+  const countsEvents = meter !== undefined && quantityOptional(meter) && (raw.quantity === undefined || raw.quantity === null);
+  // An event of a meter that counts events weighs one, whatever it omits.
+  const quantity = countsEvents ? Decimal.of(1) : parseQuantity(raw.quantity, names.quantity, problems);
+  const properties = checkProperties(raw.properties, names.properties, context.propertyLimits, problems);
+  if (meter?.aggregation === MeterAggregation.UniqueCount && properties) {
+    const key = meter.valueProperty!;
+    problems.check(properties.has(key), `${names.properties}.${key}`, `is required: the ${meter.metric} meter counts distinct ${key} values`);
+  }
   const occurredAt = checkTimestamp(raw.timestamp, names.timestamp, context, problems);
 
   let idempotencyKey: string | undefined;
@@ -113,7 +138,7 @@ export function validateUsageEvent(raw: RawUsageEvent, context: ValidationContex
   if (problems.list.length > 0) return { ok: false, problems: problems.list };
   return {
     ok: true,
-    event: { metric: metric as string, quantity: quantity!, occurredAt: occurredAt!, idempotencyKey, eventType: raw.eventType },
+    event: { metric: metric as string, quantity: quantity!, occurredAt: occurredAt!, idempotencyKey, eventType: raw.eventType, properties: properties! },
   };
 }
 
@@ -153,22 +178,79 @@ export interface UsageSummaryQuery {
   metric?: string;
   from: Date;
   to: Date;
+  windowSize: WindowSize;
+  timeZone: string;
+  groupBy: string[];
+  where: { key: string; values: string[] }[];
+}
+
+export interface UsageSummaryInput {
+  organizationId: string;
+  metric: string;
+  from: string;
+  to: string;
+  /** Empty: DAY. */
+  windowSize?: WindowSize | '';
+  /** Empty: UTC. */
+  timeZone?: string;
+  groupBy?: readonly string[];
+  where?: readonly { key: string; values: readonly string[] }[];
 }
 
 /**
- * Validates a summary query. `from` and `to` are RFC 3339 or YYYY-MM-DD;
- * they default to the current UTC month.
+ * Validates a summary query's form; whether its group-by keys belong to the
+ * meter is the service's to check. `from` and `to` are RFC 3339 or
+ * YYYY-MM-DD (midnight in the query's time zone); they default to the
+ * current month there.
  */
-export function validateSummaryQuery(input: { organizationId: string; metric: string; from: string; to: string }, now: Date): UsageSummaryQuery {
+export function validateSummaryQuery(input: UsageSummaryInput, now: Date): UsageSummaryQuery {
   const problems = new Problems();
   if (problems.check(input.organizationId !== '', 'organization_id', 'is required')) {
     problems.check(isUuid(input.organizationId), 'organization_id', 'must be a UUID');
   }
   if (input.metric !== '') problems.check(metricNamePattern.test(input.metric), 'metric', metricNameProblem);
-  const month = periodOf(PeriodUnit.Month, now);
-  const from = input.from === '' ? month.start : checkDateOrTimestamp(problems, 'from', input.from);
-  const to = input.to === '' ? month.end : checkDateOrTimestamp(problems, 'to', input.to);
+  const timeZone = input.timeZone || 'UTC';
+  const zoneKnown = problems.check(isTimeZone(timeZone), 'time_zone', 'must be an IANA time zone, e.g. Europe/Berlin or Asia/Kolkata');
+  const zone = zoneKnown ? timeZone : 'UTC';
+  const month = monthIn(zone, now);
+  const from = input.from === '' ? month.start : checkDateIn(problems, 'from', input.from, zone);
+  const to = input.to === '' ? month.end : checkDateIn(problems, 'to', input.to, zone);
   const period = checkPeriod(problems, { field: 'from', at: from }, { field: 'to', at: to }, usageLimits.summaryMaxDays);
+  const windowSize = input.windowSize || WindowSize.Day;
+  const groupBy = [...(input.groupBy ?? [])];
+  const where = (input.where ?? []).map(({ key, values }) => ({ key, values: [...values] }));
+  if (input.metric === '') {
+    problems.check(groupBy.length === 0, 'group_by', 'needs a metric');
+    problems.check(where.length === 0, 'where', 'needs a metric');
+  }
+  where.forEach(({ values }, index) => {
+    const field = `where[${index}].values`;
+    if (problems.check(values.length >= 1 && values.length <= usageLimits.filterValues, field, `must hold 1–${usageLimits.filterValues} values`)) {
+      values.forEach((value, i) => problems.check(value.length <= defaultPropertyLimits.maxValueLength && isStorableText(value), `${field}[${i}]`, `must be text of at most ${defaultPropertyLimits.maxValueLength} characters`));
+    }
+  });
   problems.throwIfAny();
-  return { organizationId: input.organizationId.toLowerCase(), metric: input.metric || undefined, from: period!.start, to: period!.end };
+  return {
+    organizationId: input.organizationId.toLowerCase(),
+    metric: input.metric || undefined,
+    from: period!.start,
+    to: period!.end,
+    windowSize,
+    timeZone,
+    groupBy,
+    where,
+  };
+}
+
+/** A YYYY-MM-DD date is midnight in `zone`; a timestamp is that instant. */
+function checkDateIn(problems: Problems, field: string, value: string, zone: string): Date | undefined {
+  const at = checkDateOrTimestamp(problems, field, value);
+  if (!at || !isoDatePattern.test(value) || zone === 'UTC') return at;
+  return DateTime.fromISO(value, { zone }).startOf('day').toJSDate();
+}
+
+/** The calendar month holding `now` in `zone`. */
+function monthIn(zone: string, now: Date): { start: Date; end: Date } {
+  const start = DateTime.fromJSDate(now, { zone }).startOf('month');
+  return { start: start.toJSDate(), end: start.plus({ months: 1 }).toJSDate() };
 }

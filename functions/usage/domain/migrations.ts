@@ -64,5 +64,88 @@ export const usageMigrations: SchemaMigrations = {
       id: '0003_unbounded_totals',
       sql: `alter table usage_aggregates alter column total type numeric`,
     },
+    {
+      // Meters: events carry properties, and every window in every time zone
+      // is answered from UTC-aligned buckets of 15, 60 and 1440 minutes.
+      id: '0004_meters',
+      sql: `
+        -- How a metric is measured. A metric without a row is a SUM meter
+        -- without group-by keys (the v1 behaviour).
+        create table meters (
+          metric text primary key,
+          name text not null,
+          aggregation text not null check (aggregation in ('SUM', 'COUNT', 'MAX', 'LATEST', 'UNIQUE_COUNT')),
+          value_property text,
+          group_by text[] not null default '{}',
+          created_at timestamptz not null default now(),
+          updated_at timestamptz not null default now()
+        );
+
+        -- Every metric that has counted events, so a meter's aggregation
+        -- never changes under them.
+        create table counted_metrics (metric text primary key);
+
+        alter table usage_events add column properties jsonb;
+
+        -- Pending rows now carry what every bucket needs: the event's id and
+        -- time (LATEST and buckets) and its properties (groups, UNIQUE_COUNT).
+        -- Existing history is queued again, so the first run builds every
+        -- bucket through the normal path.
+        drop table pending_aggregation;
+        create table pending_aggregation (
+          seq bigint generated always as identity primary key,
+          event_id uuid not null,
+          org_id uuid not null,
+          metric text not null,
+          quantity numeric(38, 12) not null,
+          occurred_at timestamptz not null,
+          properties jsonb,
+          received_at timestamptz not null default now()
+        );
+        insert into pending_aggregation (event_id, org_id, metric, quantity, occurred_at, properties)
+        select id, org_id, metric, quantity, occurred_at, properties from usage_events order by occurred_at;
+        drop table usage_aggregates;
+
+        -- Per bucket and group: every statistic any aggregation reads, so a
+        -- window's SUM, COUNT, MAX or LATEST combines whole buckets exactly.
+        -- group_key holds the meter's group-by properties as text.
+        create table meter_buckets (
+          org_id uuid not null,
+          metric text not null,
+          width_minutes smallint not null check (width_minutes in (15, 60, 1440)),
+          bucket_start timestamptz not null,
+          group_key jsonb not null,
+          event_count bigint not null,
+          quantity_sum numeric not null,
+          quantity_max numeric not null,
+          latest_at timestamptz not null,
+          latest_id uuid not null,
+          latest_quantity numeric not null,
+          primary key (org_id, metric, width_minutes, bucket_start, group_key)
+        ) with (fillfactor = 80);
+
+        -- UNIQUE_COUNT: the distinct values per bucket and group, so a window
+        -- counts each value once. Grows with distinct values, not events.
+        create table meter_unique_values (
+          org_id uuid not null,
+          metric text not null,
+          width_minutes smallint not null,
+          bucket_start timestamptz not null,
+          group_key jsonb not null,
+          value text not null,
+          primary key (org_id, metric, width_minutes, bucket_start, group_key, value)
+        );
+
+        -- The distinct groups of each (organization, metric, UTC day), written
+        -- at ingest, so one tenant cannot create groups without bound.
+        create table daily_groups (
+          org_id uuid not null,
+          metric text not null,
+          day date not null,
+          group_key jsonb not null,
+          primary key (org_id, metric, day, group_key)
+        );
+      `,
+    },
   ],
 };

@@ -1,15 +1,23 @@
 /**
- * Usage's logic: record events exactly once, aggregate them incrementally,
- * answer daily totals. Every way an event arrives (ingest, RecordUsage, the
- * gateway) goes through `record`.
+ * Usage's logic: record events exactly once, measure them with meters,
+ * aggregate them incrementally, answer any window in any time zone. Every way
+ * an event arrives (ingest, RecordUsage, the gateway) goes through `record`.
  */
 import { Counter, Histogram, Gauge, type Registry } from 'prom-client';
 import { Batcher } from '../../../shared/batcher.js';
-import type { FieldProblem } from '../../../shared/errors.js';
-import { periodOf, PeriodUnit, periodText, startAtOrAfter } from '../../../shared/periods.js';
+import { ExpiringCache } from '../../../shared/expiring-cache.js';
+import { Problems, ValidationError, type FieldProblem } from '../../../shared/errors.js';
+import { utcDate } from '../../../shared/periods.js';
+import { windowsStartingIn } from '../../../shared/time-zones.js';
 import { uuidv7 } from '../../../shared/uuid.js';
-import { validateUsageEvent, type RecordItem, type UsageFieldNames, type UsageSummaryQuery } from './inputs.js';
+import type { AggregationStore } from './aggregation-store.js';
+import { bucketSpans } from './buckets.js';
+import { usageLimits, validateUsageEvent, type RecordItem, type UsageFieldNames, type UsageSummaryQuery } from './inputs.js';
+import type { MeterStore } from './meter-store.js';
+import { defaultMeter, type Meter } from './meters.js';
+import { propertyText, type PropertyLimits } from './properties.js';
 import type { InsertResult, NewUsageEvent, UsageStore } from './store.js';
+import type { SummaryStore } from './summary-store.js';
 
 export const RecordStatus = { Accepted: 'accepted', Duplicate: 'duplicate', Rejected: 'rejected' } as const;
 export type RecordStatus = (typeof RecordStatus)[keyof typeof RecordStatus];
@@ -19,12 +27,22 @@ export type RecordOutcome =
   | { status: typeof RecordStatus.Accepted | typeof RecordStatus.Duplicate; id: string }
   | { status: typeof RecordStatus.Rejected; problems: FieldProblem[] };
 
-export interface DailyUsage {
+/** A window's value, for one group when the query groups. */
+export interface WindowUsage {
   metric: string;
   /** Exact decimal. */
   total: string;
   periodStart: string;
   periodEnd: string;
+  /** One per group-by key of the query, in its order; `present` false when the events lack the key. */
+  groups: { key: string; value: string; present: boolean }[];
+}
+
+export interface UsageStores {
+  events: UsageStore;
+  aggregation: AggregationStore;
+  summary: SummaryStore;
+  meters: MeterStore;
 }
 
 export interface AggregationRun {
@@ -41,6 +59,11 @@ export interface UsageServiceOptions {
   metrics: Registry;
   /** Batches written at once (each holds a connection); leave some of the pool to the rest. */
   maxConcurrentWrites: number;
+  propertyLimits: PropertyLimits;
+  /** Distinct groups one (organization, metric, UTC day) may have. */
+  maxGroupsPerDay: number;
+  /** How long a process trusts its copy of the meters (other processes' changes show after this). */
+  meterCacheSeconds: number;
   now?: () => Date;
 }
 
@@ -52,14 +75,15 @@ export class UsageService {
   private readonly events: Counter<'outcome' | 'metric'>;
   private readonly aggregationDuration: Histogram;
   private readonly now: () => Date;
+  private readonly meterCache = new ExpiringCache<'all', ReadonlyMap<string, Meter>>({ maxEntries: 1 });
 
   constructor(
-    private readonly store: UsageStore,
+    private readonly stores: UsageStores,
     private readonly options: UsageServiceOptions,
   ) {
     this.now = options.now ?? (() => new Date());
     // Concurrent requests share statements and commits; see shared/batcher.ts.
-    this.batcher = new Batcher((events) => store.insertEvents(events), { maxItems: 2000, maxConcurrentFlushes: options.maxConcurrentWrites });
+    this.batcher = new Batcher((events) => stores.events.insertEvents(events), { maxItems: 2000, maxConcurrentFlushes: options.maxConcurrentWrites });
     this.events = new Counter({
       name: 'polaris_usage_events_total',
       help: 'Usage events by outcome (accepted, duplicate, rejected) and metric',
@@ -74,7 +98,7 @@ export class UsageService {
     });
     const backlog = (pick: (b: { events: number; oldestAgeSeconds: number }) => number) =>
       async function (this: Gauge) {
-        this.set(pick(await store.aggregationBacklog()));
+        this.set(pick(await stores.aggregation.aggregationBacklog()));
       };
     // Read from the database, so every copy of the service reads the same
     // figure: merged registries keep one reading rather than their sum.
@@ -103,11 +127,19 @@ export class UsageService {
    */
   async record(orgId: string, items: readonly RecordItem[], names?: UsageFieldNames): Promise<RecordOutcome[]> {
     const now = this.now();
+    const meters = await this.meters();
+    const meterOf = (metric: string) => meters.get(metric) ?? defaultMeter(metric);
+    const context = { now, maxAgeDays: this.options.maxEventAgeDays, names, meterOf, propertyLimits: this.options.propertyLimits };
     const checked = items.map((item): NewUsageEvent | FieldProblem[] => {
       if ('problems' in item) return item.problems;
-      const result = validateUsageEvent(item.event, { now, maxAgeDays: this.options.maxEventAgeDays, names });
-      return result.ok ? { ...result.event, id: uuidv7(now.getTime()), orgId } : result.problems;
+      const result = validateUsageEvent(item.event, context);
+      if (!result.ok) return result.problems;
+      const event: NewUsageEvent = { ...result.event, id: uuidv7(now.getTime()), orgId };
+      const { groupBy } = meterOf(event.metric);
+      if (groupBy.length > 0) event.groupKey = groupKeyOf(event, groupBy);
+      return event;
     });
+    await this.refuseGroupsBeyondLimit(checked, names?.properties ?? 'properties');
     const accepted = checked.filter((item): item is NewUsageEvent => !Array.isArray(item));
     const inserted = accepted.length > 0 ? await this.batcher.submit(accepted) : new Map<string, InsertResult>();
 
@@ -123,12 +155,87 @@ export class UsageService {
     });
   }
 
-  /** Daily totals whose UTC day starts in [from, to). */
-  async summary(query: UsageSummaryQuery): Promise<DailyUsage[]> {
-    const fromDay = startAtOrAfter(PeriodUnit.Day, query.from);
-    const toDay = startAtOrAfter(PeriodUnit.Day, query.to);
-    const totals = await this.store.dailyTotals(query.organizationId, query.metric, fromDay, toDay);
-    return totals.map(({ metric, day, total }) => ({ metric, total, ...periodText(periodOf(PeriodUnit.Day, day)) }));
+  /**
+   * A new group takes a place in its (organization, metric, UTC day) only
+   * while the day has fewer than the limit; an event that would add one
+   * beyond it is refused. Concurrent batches may overshoot by at most their
+   * own new groups: the limit protects storage, it is not a quota.
+   */
+  private async refuseGroupsBeyondLimit(checked: (NewUsageEvent | FieldProblem[])[], field: string): Promise<void> {
+    const grouped = checked.flatMap((item, index) => (!Array.isArray(item) && item.groupKey !== undefined ? [{ index, event: item }] : []));
+    if (grouped.length === 0) return;
+    const slots = grouped.map(({ event }) => ({ orgId: event.orgId, metric: event.metric, day: event.occurredAt, groupKey: event.groupKey! }));
+    const states = await this.stores.events.groupSlots(slots);
+    const admitted = new Map<string, Set<string>>();
+    grouped.forEach(({ index, event }, i) => {
+      const state = states[i]!;
+      if (state.known) return;
+      const day = `${event.orgId} ${event.metric} ${utcDate(event.occurredAt)}`;
+      const fresh = admitted.get(day) ?? new Set<string>();
+      admitted.set(day, fresh);
+      if (fresh.has(event.groupKey!)) return;
+      if (state.groups + fresh.size < this.options.maxGroupsPerDay) {
+        fresh.add(event.groupKey!);
+        return;
+      }
+      checked[index] = [{ field, message: `would make more than ${this.options.maxGroupsPerDay} groups of ${event.metric} on ${utcDate(event.occurredAt)}` }];
+    });
+  }
+
+  /** The meters, as this process last read them. */
+  private meters(): Promise<ReadonlyMap<string, Meter>> {
+    return this.meterCache.get(
+      'all',
+      async () => new Map((await this.stores.meters.list()).map((meter) => [meter.metric, meter])),
+      () => this.options.meterCacheSeconds * 1000,
+    );
+  }
+
+  async listMeters(): Promise<Meter[]> {
+    return this.stores.meters.list();
+  }
+
+  async saveMeter(meter: Meter): Promise<Meter> {
+    const saved = await this.stores.meters.save(meter);
+    this.meterCache.delete('all');
+    return saved;
+  }
+
+  /**
+   * A meter's values by window (in the query's time zone) and group. Each
+   * window's value comes from the buckets that cover it exactly.
+   */
+  async summary(query: UsageSummaryQuery): Promise<WindowUsage[]> {
+    if (query.metric) this.checkGroupKeys(query, (await this.meters()).get(query.metric) ?? defaultMeter(query.metric));
+    const windows = windowsStartingIn(query.windowSize, query.timeZone, query.from, query.to);
+    if (windows.length > usageLimits.summaryMaxWindows) {
+      throw new ValidationError([{ field: 'window_size', message: `makes ${windows.length} windows from ${query.from.toISOString()} to ${query.to.toISOString()}; at most ${usageLimits.summaryMaxWindows}: use a larger window or a shorter range` }]);
+    }
+    const spans = windows.map((window) => {
+      try {
+        return { windowStart: window.start, spans: bucketSpans(window.start, window.end) };
+      } catch {
+        throw new ValidationError([{ field: 'from', message: 'and to must fall on a quarter hour (:00, :15, :30, :45) for a PERIOD window' }]);
+      }
+    });
+    const ends = new Map(windows.map((window) => [window.start.getTime(), window.end]));
+    const values = await this.stores.summary.windowValues({ orgId: query.organizationId, metric: query.metric, windows: spans, groupBy: query.groupBy, where: query.where });
+    return values.map(({ windowStart, metric, groups, total }) => ({
+      metric,
+      total,
+      periodStart: windowStart.toISOString(),
+      periodEnd: ends.get(windowStart.getTime())!.toISOString(),
+      groups: query.groupBy.map((key, i) => ({ key, value: groups[i] ?? '', present: groups[i] !== null && groups[i] !== undefined })),
+    }));
+  }
+
+  /** Grouping and filtering name the meter's group-by keys only: those are the ones its buckets keep. */
+  private checkGroupKeys(query: UsageSummaryQuery, meter: Meter): void {
+    const problems = new Problems();
+    const known = `must be one of the ${meter.metric} meter's group-by keys (${meter.groupBy.join(', ') || 'it has none'})`;
+    query.groupBy.forEach((key, i) => problems.check(meter.groupBy.includes(key), `group_by[${i}]`, known));
+    query.where.forEach(({ key }, i) => problems.check(meter.groupBy.includes(key), `where[${i}].key`, known));
+    problems.throwIfAny();
   }
 
   /**
@@ -140,7 +247,7 @@ export class UsageService {
     let events = 0;
     let aggregatesChanged = 0;
     for (;;) {
-      const { consumed, changed } = await this.store.aggregateBatch(aggregationBatchSize, options.orgId);
+      const { consumed, changed } = await this.stores.aggregation.aggregateBatch(aggregationBatchSize, options.orgId);
       events += consumed;
       aggregatesChanged += changed.length;
       if (consumed < aggregationBatchSize) break;
@@ -149,6 +256,15 @@ export class UsageService {
   }
 
   ready(): Promise<void> {
-    return this.store.ping();
+    return this.stores.events.ping();
   }
+}
+
+/** The event's values of the meter's group-by keys, as the JSON object its buckets are keyed by. */
+function groupKeyOf(event: NewUsageEvent, groupBy: readonly string[]): string {
+  const members = groupBy.flatMap((key) => {
+    const value = event.properties.get(key);
+    return value === undefined ? [] : [`${JSON.stringify(key)}:${JSON.stringify(propertyText(value))}`];
+  });
+  return `{${members.join(',')}}`;
 }

@@ -1,32 +1,37 @@
-/** Usage's SQL. Only this file touches the `usage` schema. */
+/** Usage's SQL for recording events. Only the domain's `*store.ts` files touch the `usage` schema. */
 import type { Sql } from '../../../shared/database.js';
 import { enqueueEvents, EventType } from '../../../shared/events/index.js';
 import { utcDate } from '../../../shared/periods.js';
-import { aggregateUpdated, usageRecorded, type ChangedAggregate } from './events.js';
+import { usageRecorded } from './events.js';
 import type { UsageEventInput } from './inputs.js';
+import { propertiesJson } from './properties.js';
 
 /** An event to insert, with the id it gets if it is new. */
 export interface NewUsageEvent extends UsageEventInput {
   id: string;
   orgId: string;
+  /** Its meter's group-by properties as a JSON object; undefined when the meter has no group-by keys. */
+  groupKey?: string;
+}
+
+/** One (organization, metric, UTC day, group) an event would add to. */
+export interface GroupSlot {
+  orgId: string;
+  metric: string;
+  day: Date;
+  groupKey: string;
+}
+
+/** What the day already holds: how many groups, and whether the slot's group is one of them. */
+export interface GroupSlotState {
+  known: boolean;
+  groups: number;
 }
 
 export interface InsertResult {
   /** The event's id, or the first event's for a replayed idempotency key. */
   id: string;
   duplicate: boolean;
-}
-
-export interface DailyTotal {
-  metric: string;
-  day: Date;
-  total: string;
-}
-
-/** The number of pending events and the age in seconds of the oldest one. */
-export interface AggregationBacklog {
-  events: number;
-  oldestAgeSeconds: number;
 }
 
 const dedupeKey = (orgId: string, idempotencyKey: string) => `${orgId} ${idempotencyKey}`;
@@ -68,18 +73,25 @@ export class UsageStore {
           ${rows.map((e) => e.id)}::uuid[], ${rows.map((e) => e.orgId)}::uuid[], ${rows.map((e) => e.metric)}::text[],
           ${rows.map((e) => e.quantity.toString())}::numeric[], ${rows.map((e) => e.occurredAt.toISOString())}::timestamptz[],
           ${rows.map((e) => e.idempotencyKey ?? null)}::text[], ${rows.map((e) => e.eventType ?? null)}::text[],
-          ${recorded.map((e) => e.body)}::text[]
-        ) as t(id, org_id, metric, quantity, occurred_at, idempotency_key, event_type, recorded_event)
+          ${recorded.map((e) => e.body)}::text[], ${rows.map((e) => propertiesJson(e.properties))}::jsonb[],
+          ${rows.map((e) => e.groupKey ?? null)}::jsonb[]
+        ) as t(id, org_id, metric, quantity, occurred_at, idempotency_key, event_type, recorded_event, properties, group_key)
       ),
       inserted as (
-        insert into usage.usage_events (id, org_id, metric, quantity, occurred_at, idempotency_key, event_type)
-        select id, org_id, metric, quantity, occurred_at, idempotency_key, event_type from input
+        insert into usage.usage_events (id, org_id, metric, quantity, occurred_at, idempotency_key, event_type, properties)
+        select id, org_id, metric, quantity, occurred_at, idempotency_key, event_type, properties from input
         on conflict (org_id, idempotency_key) where idempotency_key is not null do nothing
-        returning id, org_id, metric, quantity, occurred_at
+        returning id, org_id, metric, quantity, occurred_at, properties
       ),
       pending as (
-        insert into usage.pending_aggregation (org_id, metric, day, quantity)
-        select org_id, metric, (occurred_at at time zone 'UTC')::date, quantity from inserted
+        insert into usage.pending_aggregation (event_id, org_id, metric, quantity, occurred_at, properties)
+        select id, org_id, metric, quantity, occurred_at, properties from inserted
+      ),
+      groups as (
+        insert into usage.daily_groups (org_id, metric, day, group_key)
+        select distinct input.org_id, input.metric, (input.occurred_at at time zone 'UTC')::date, input.group_key
+        from inserted join input using (id) where input.group_key is not null
+        on conflict do nothing
       ),
       outbox as (
         insert into usage.outbox (event_id, type, payload)
@@ -107,57 +119,20 @@ export class UsageStore {
     return results;
   }
 
-  /**
-   * Moves up to `limit` pending events into the daily aggregates, in one
-   * transaction that also enqueues an aggregate.updated event per changed
-   * (organization, metric, day). Runs take turns on an advisory lock, and each
-   * pending row is deleted by exactly the transaction that counts it.
-   */
-  async aggregateBatch(limit: number, orgId?: string): Promise<{ consumed: number; changed: ChangedAggregate[] }> {
-    return this.sql.begin(async (tx) => {
-      await tx`select pg_advisory_xact_lock(hashtext('polaris.usage.aggregate'))`;
-      const rows = await tx<(ChangedAggregate & { count: number })[]>`
-        with batch as (
-          delete from usage.pending_aggregation
-          where seq in (
-            select seq from usage.pending_aggregation
-            ${orgId ? tx`where org_id = ${orgId}` : tx``}
-            order by seq limit ${limit}
-            for update skip locked
-          )
-          returning org_id, metric, day, quantity
-        ),
-        sums as (
-          select org_id, metric, day, sum(quantity) as total, count(*)::int as count
-          from batch group by org_id, metric, day
-        ),
-        upserted as (
-          insert into usage.usage_aggregates as a (org_id, metric, day, total)
-          select org_id, metric, day, total from sums
-          on conflict (org_id, metric, day) do update set total = a.total + excluded.total, updated_at = now()
-          returning org_id, metric, day, total
-        )
-        select u.org_id, u.metric, u.day, trim_scale(u.total)::text as total, s.count
-        from upserted u join sums s using (org_id, metric, day)`;
-      await enqueueEvents(tx, 'usage', rows.map(aggregateUpdated));
-      return { consumed: rows.reduce((sum, row) => sum + row.count, 0), changed: rows };
-    });
-  }
-
-  /** Daily totals with `fromDay <= day < toDay`, by metric then day. */
-  dailyTotals(orgId: string, metric: string | undefined, fromDay: Date, toDay: Date): Promise<DailyTotal[]> {
-    return this.sql<DailyTotal[]>`
-      select metric, day, trim_scale(total)::text as total from usage.usage_aggregates
-      where org_id = ${orgId} ${metric ? this.sql`and metric = ${metric}` : this.sql``}
-        and day >= ${utcDate(fromDay)}::date and day < ${utcDate(toDay)}::date
-      order by metric, day`;
-  }
-
-  async aggregationBacklog(): Promise<AggregationBacklog> {
-    const [row] = await this.sql<{ events: number; oldestAgeSeconds: number | null }[]>`
-      select count(*)::int as events, extract(epoch from now() - min(received_at))::float8 as oldest_age_seconds
-      from usage.pending_aggregation`;
-    return { events: row?.events ?? 0, oldestAgeSeconds: row?.oldestAgeSeconds ?? 0 };
+  /** For each slot, in order: whether its group exists on its day, and how many groups the day has. */
+  async groupSlots(slots: readonly GroupSlot[]): Promise<GroupSlotState[]> {
+    const rows = await this.sql<{ n: number; known: boolean; groups: number }[]>`
+      select w.n::int, exists (
+          select 1 from usage.daily_groups g
+          where (g.org_id, g.metric, g.day, g.group_key) = (w.org_id, w.metric, w.day, w.group_key)
+        ) as known,
+        (select count(*) from usage.daily_groups g where (g.org_id, g.metric, g.day) = (w.org_id, w.metric, w.day))::int as groups
+      from unnest(
+        ${slots.map((s) => s.orgId)}::uuid[], ${slots.map((s) => s.metric)}::text[],
+        ${slots.map((s) => utcDate(s.day))}::date[], ${slots.map((s) => s.groupKey)}::jsonb[]
+      ) with ordinality as w(org_id, metric, day, group_key, n)
+      order by w.n`;
+    return rows.map(({ known, groups }) => ({ known, groups }));
   }
 
   async ping(): Promise<void> {

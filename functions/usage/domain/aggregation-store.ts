@@ -1,0 +1,120 @@
+/**
+ * Usage's SQL for aggregation: pending events into meter buckets, exactly
+ * once. Each pending row is deleted by exactly the transaction that counts
+ * it; a transaction that commits late simply shows up pending later.
+ */
+import type { Sql } from '../../../shared/database.js';
+import { enqueueEvents } from '../../../shared/events/index.js';
+import { aggregateUpdated, type ChangedAggregate } from './events.js';
+
+/** The number of pending events and the age in seconds of the oldest one. */
+export interface AggregationBacklog {
+  events: number;
+  oldestAgeSeconds: number;
+}
+
+/**
+ * Runs take turns on this lock, and so does anything that rewrites a metric's
+ * buckets (a meter's new group-by keys).
+ */
+export const aggregationLockSql = `select pg_advisory_xact_lock(hashtext('polaris.usage.aggregate'))`;
+
+/** A window's value from the bucket rows it covers, by the meter's aggregation (no meter: SUM). */
+export const bucketValueSql = `
+  case coalesce(m.aggregation, 'SUM')
+    when 'COUNT' then sum(r.event_count)
+    when 'MAX' then max(r.quantity_max)
+    when 'LATEST' then (array_agg(r.latest_quantity order by r.latest_at desc, r.latest_id desc))[1]
+    else sum(r.quantity_sum)
+  end`;
+
+export class AggregationStore {
+  constructor(private readonly sql: Sql) {}
+
+  /**
+   * Moves up to `limit` pending events into the 15-, 60- and 1440-minute
+   * buckets of their meters, in one transaction that also enqueues an
+   * aggregate.updated event per changed (organization, metric, UTC day).
+   */
+  async aggregateBatch(limit: number, orgId?: string): Promise<{ consumed: number; changed: ChangedAggregate[] }> {
+    return this.sql.begin(async (tx) => {
+      await tx.unsafe(aggregationLockSql);
+      const days = await tx<{ orgId: string; metric: string; day: Date; consumed: number }[]>`
+        with batch as (
+          delete from usage.pending_aggregation
+          where seq in (
+            select seq from usage.pending_aggregation
+            ${orgId ? tx`where org_id = ${orgId}` : tx``}
+            order by seq limit ${limit}
+            for update skip locked
+          )
+          returning event_id, org_id, metric, quantity, occurred_at, properties
+        ),
+        measured as (
+          select b.*, m.aggregation, m.value_property,
+            coalesce((select jsonb_object_agg(k, b.properties ->> k) from unnest(m.group_by) as k where b.properties ? k), '{}'::jsonb) as group_key
+          from batch b left join usage.meters m using (metric)
+        ),
+        leveled as (
+          select e.*, w.width_minutes,
+            date_bin(make_interval(mins => w.width_minutes), e.occurred_at, timestamptz '1970-01-01 00:00:00+00') as bucket_start
+          from measured e cross join (values (15::smallint), (60::smallint), (1440::smallint)) as w(width_minutes)
+        ),
+        stats as (
+          select org_id, metric, width_minutes, bucket_start, group_key,
+            count(*) as event_count, sum(quantity) as quantity_sum, max(quantity) as quantity_max,
+            (array_agg(occurred_at order by occurred_at desc, event_id desc))[1] as latest_at,
+            (array_agg(event_id order by occurred_at desc, event_id desc))[1] as latest_id,
+            (array_agg(quantity order by occurred_at desc, event_id desc))[1] as latest_quantity
+          from leveled group by org_id, metric, width_minutes, bucket_start, group_key
+        ),
+        buckets as (
+          insert into usage.meter_buckets as b (org_id, metric, width_minutes, bucket_start, group_key,
+            event_count, quantity_sum, quantity_max, latest_at, latest_id, latest_quantity)
+          select * from stats
+          on conflict (org_id, metric, width_minutes, bucket_start, group_key) do update set
+            event_count = b.event_count + excluded.event_count,
+            quantity_sum = b.quantity_sum + excluded.quantity_sum,
+            quantity_max = greatest(b.quantity_max, excluded.quantity_max),
+            (latest_at, latest_id, latest_quantity) = (
+              select * from (values (b.latest_at, b.latest_id, b.latest_quantity), (excluded.latest_at, excluded.latest_id, excluded.latest_quantity)) as v(at, id, q)
+              order by at desc, id desc limit 1)
+        ),
+        unique_values as (
+          insert into usage.meter_unique_values (org_id, metric, width_minutes, bucket_start, group_key, value)
+          select distinct org_id, metric, width_minutes, bucket_start, group_key, properties ->> value_property
+          from leveled where aggregation = 'UNIQUE_COUNT' and properties ? value_property
+          on conflict do nothing
+        ),
+        counted as (
+          insert into usage.counted_metrics (metric) select distinct metric from batch on conflict do nothing
+        )
+        select org_id, metric, bucket_start as day, (select count(*) from batch)::int as consumed
+        from stats where width_minutes = 1440 group by org_id, metric, bucket_start`;
+      if (days.length === 0) return { consumed: 0, changed: [] };
+      // A later statement of the transaction sees the buckets the first one wrote.
+      const changed = await tx<ChangedAggregate[]>`
+        with days as (
+          select * from unnest(${days.map((d) => d.orgId)}::uuid[], ${days.map((d) => d.metric)}::text[], ${days.map((d) => d.day.toISOString())}::timestamptz[])
+            as d(org_id, metric, day)
+        )
+        select d.org_id, d.metric, d.day, trim_scale(case
+            when m.aggregation = 'UNIQUE_COUNT' then (
+              select count(distinct u.value) from usage.meter_unique_values u
+              where (u.org_id, u.metric, u.width_minutes, u.bucket_start) = (d.org_id, d.metric, 1440, d.day))
+            else (select ${tx.unsafe(bucketValueSql)} from usage.meter_buckets r
+                  where (r.org_id, r.metric, r.width_minutes, r.bucket_start) = (d.org_id, d.metric, 1440, d.day))
+          end)::text as total
+        from days d left join usage.meters m using (metric)`;
+      await enqueueEvents(tx, 'usage', changed.map(aggregateUpdated));
+      return { consumed: days[0]!.consumed, changed };
+    });
+  }
+
+  async aggregationBacklog(): Promise<AggregationBacklog> {
+    const [row] = await this.sql<{ events: number; oldestAgeSeconds: number | null }[]>`
+      select count(*)::int as events, extract(epoch from now() - min(received_at))::float8 as oldest_age_seconds
+      from usage.pending_aggregation`;
+    return { events: row?.events ?? 0, oldestAgeSeconds: row?.oldestAgeSeconds ?? 0 };
+  }
+}

@@ -1,0 +1,83 @@
+/** Usage's SQL for meters. */
+import type { TransactionSql } from 'postgres';
+import type { Sql } from '../../../shared/database.js';
+import { ValidationError } from '../../../shared/errors.js';
+import { aggregationLockSql } from './aggregation-store.js';
+import { MeterAggregation, type Meter } from './meters.js';
+
+interface MeterRow {
+  metric: string;
+  name: string;
+  aggregation: MeterAggregation;
+  valueProperty: string | null;
+  groupBy: string[];
+}
+
+const fromRow = (row: MeterRow): Meter => ({
+  metric: row.metric,
+  name: row.name,
+  aggregation: row.aggregation,
+  valueProperty: row.valueProperty ?? undefined,
+  groupBy: row.groupBy,
+});
+
+const sameKeys = (a: readonly string[], b: readonly string[]) => a.length === b.length && a.every((key, i) => key === b[i]);
+
+export class MeterStore {
+  constructor(private readonly sql: Sql) {}
+
+  async list(): Promise<Meter[]> {
+    const rows = await this.sql<MeterRow[]>`select metric, name, aggregation, value_property, group_by from usage.meters order by metric`;
+    return rows.map(fromRow);
+  }
+
+  /**
+   * Defines a metric's meter, or changes its name and group-by keys. How it
+   * aggregates never changes once the metric has events. New group-by keys
+   * regroup the metric's history: its buckets are dropped and its events
+   * queued again, under the aggregation lock, so no run sees half of it.
+   */
+  async save(meter: Meter): Promise<Meter> {
+    return this.sql.begin(async (tx) => {
+      await tx.unsafe(aggregationLockSql);
+      const [existing] = await tx<MeterRow[]>`
+        select metric, name, aggregation, value_property, group_by from usage.meters where metric = ${meter.metric} for update`;
+      const [{ hasEvents }] = await tx<[{ hasEvents: boolean }]>`
+        select exists (select 1 from usage.counted_metrics where metric = ${meter.metric})
+            or exists (select 1 from usage.pending_aggregation where metric = ${meter.metric}) as has_events`;
+      const current = existing ? fromRow(existing) : undefined;
+      // A metric's events without a meter were measured as SUM.
+      const was = current?.aggregation ?? (hasEvents ? MeterAggregation.Sum : undefined);
+      if (was !== undefined && was !== meter.aggregation) {
+        throw new ValidationError([{ field: 'aggregation', message: `${meter.metric} is already measured as ${was}; a meter's aggregation never changes` }]);
+      }
+      if (current && hasEvents && (current.valueProperty ?? '') !== (meter.valueProperty ?? '')) {
+        throw new ValidationError([{ field: 'value_property', message: `${meter.metric} already has events counted by ${current.valueProperty}` }]);
+      }
+      const [saved] = await tx<MeterRow[]>`
+        insert into usage.meters (metric, name, aggregation, value_property, group_by)
+        values (${meter.metric}, ${meter.name}, ${meter.aggregation}, ${meter.valueProperty ?? null}, ${meter.groupBy as string[]}::text[])
+        on conflict (metric) do update set name = excluded.name, aggregation = excluded.aggregation,
+          value_property = excluded.value_property, group_by = excluded.group_by, updated_at = now()
+        returning metric, name, aggregation, value_property, group_by`;
+      if (hasEvents && !sameKeys(current?.groupBy ?? [], meter.groupBy)) await regroup(tx, meter.metric);
+      return fromRow(saved!);
+    });
+  }
+}
+
+/**
+ * Drops a metric's buckets and queues its counted events again. Events still
+ * pending are already queued; one committing concurrently brings its own
+ * pending row.
+ */
+async function regroup(tx: TransactionSql, metric: string): Promise<void> {
+  await tx`delete from usage.meter_buckets where metric = ${metric}`;
+  await tx`delete from usage.meter_unique_values where metric = ${metric}`;
+  await tx`delete from usage.daily_groups where metric = ${metric}`;
+  await tx`
+    insert into usage.pending_aggregation (event_id, org_id, metric, quantity, occurred_at, properties)
+    select e.id, e.org_id, e.metric, e.quantity, e.occurred_at, e.properties from usage.usage_events e
+    where e.metric = ${metric} and not exists (select 1 from usage.pending_aggregation p where p.event_id = e.id)
+    order by e.occurred_at`;
+}

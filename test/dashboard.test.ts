@@ -308,6 +308,58 @@ describe('the dashboard in Chromium', () => {
     expect(errors).toEqual([]);
   }, 90_000);
 
+  it('lets the operator define a meter, and shows an organization its metric by window and group', async () => {
+    const { page, errors } = await newPage();
+    await signIn(page, 'operator', polaris.adminToken);
+    await page.getByLabel('Metered metric').fill('active_users');
+    await page.getByLabel('Meter name').fill('Active users');
+    await page.getByLabel('Aggregation').selectOption('UNIQUE_COUNT');
+    await page.getByLabel('Value property').fill('user_id');
+    await page.getByLabel('Group by').fill('region, tier');
+    await page.getByRole('button', { name: 'Save meter' }).click();
+    await page.getByText('Meter for active_users saved.').waitFor();
+    const meter = page.locator('[data-meter-metric="active_users"]');
+    await waitForAttribute(meter, 'data-aggregation', 'UNIQUE_COUNT');
+    expect(await meter.locator('[data-group-by]').getAttribute('data-group-by')).toBe('region,tier');
+    await screenshot(page, 'operator-meters');
+    expect(errors).toEqual([]);
+
+    // Seats by user: two in eu (u1 twice), one in us.
+    await ingest([
+      { metric: 'active_users', properties: { user_id: 'u1', region: 'eu' }, idempotency_key: 'seat-1' },
+      { metric: 'active_users', properties: { user_id: 'u2', region: 'eu' }, idempotency_key: 'seat-2' },
+      { metric: 'active_users', properties: { user_id: 'u1', region: 'eu' }, idempotency_key: 'seat-3' },
+      { metric: 'active_users', properties: { user_id: 'u3', region: 'us' }, idempotency_key: 'seat-4' },
+    ]);
+    const byRegion = await waitFor('the seats to be aggregated by region', async () => {
+      const { usage } = await gql('{ usage(metric: "active_users", groupBy: ["region"]) { periodStart value groups { value } } }', {}, tenant());
+      return usage.length === 2 ? (usage as { periodStart: string; value: string; groups: { value: string }[] }[]) : undefined;
+    });
+
+    const organization = await newPage();
+    await signIn(organization.page, 'organization', apiKey);
+    await organization.page.getByLabel('Follow another metric').fill('active_users');
+    await organization.page.getByRole('button', { name: 'Add', exact: true }).click();
+    const card = organization.page.locator('[data-meter-card]');
+    await card.getByLabel('Metric').selectOption('active_users');
+    await waitForAttribute(card, 'data-aggregation', 'UNIQUE_COUNT');
+    await card.getByLabel('Group by').selectOption('region');
+    for (const row of byRegion) {
+      await waitForAttribute(card.locator(`td[data-group="${row.groups[0]!.value}"][data-window="${row.periodStart}"]`), 'data-value', row.value);
+    }
+    expect(byRegion.map((row) => [row.groups[0]!.value, row.value]).sort()).toEqual([
+      ['eu', '2'],
+      ['us', '1'],
+    ]);
+    expect(await card.locator('[data-meter-chart="bars"] canvas').count()).toBeGreaterThan(0);
+    // Hours of another zone: the windows change, the values stay theirs.
+    await card.getByLabel('Window').selectOption('HOUR');
+    await card.getByLabel('Time zone').selectOption('Asia/Kathmandu');
+    await card.locator('[data-meter-table] td[data-group="eu"][data-value]').first().waitFor();
+    await screenshot(organization.page, 'organization-meter');
+    expect(organization.errors).toEqual([]);
+  }, 90_000);
+
   it('signs in with the keyboard alone: Tab, arrows, typing and Enter, with a visible focus', async () => {
     const { page, errors } = await newPage();
     await page.goto(`${polaris.http}/dashboard`);

@@ -137,7 +137,10 @@ describe('usage by window, time zone, group and filter', () => {
     await aggregate();
   });
 
+  // Usage answers the windows whose start lies in [from, to).
   const window = { from: hourAgo(4).toISOString(), to: hourAgo(-1).toISOString(), windowSize: 'HOUR', timeZone: 'Asia/Kathmandu' };
+  const day = (date: Date) => date.toISOString().slice(0, 10);
+  const utcDays = { from: day(first), to: day(new Date(second.getTime() + 86_400_000)), windowSize: 'DAY', timeZone: 'UTC' };
   const byStart = (a: Json, b: Json) => Date.parse(a.periodStart) - Date.parse(b.periodStart) || String(a.groups[0]?.value).localeCompare(String(b.groups[0]?.value));
 
   it('groups HOUR windows in Asia/Kathmandu by region, filtered by where', async () => {
@@ -166,12 +169,11 @@ describe('usage by window, time zone, group and filter', () => {
 
   it('counts distinct values of valueProperty, with quantity left out', async () => {
     // Ten minutes apart within one UTC hour, so one UTC day.
-    const { body } = await graphql(usage, { metric: 'seats', ...window, windowSize: 'DAY', timeZone: 'UTC' }, tenant());
+    const { body } = await graphql(usage, { metric: 'seats', ...utcDays }, tenant());
     expect(body.data.usage).toMatchObject([{ metric: 'seats', value: '2', total: 2, groups: [] }]);
   });
 
   it('answers v1 usage(metric, from, to) as before: daily UTC sums', async () => {
-    const day = (date: Date) => date.toISOString().slice(0, 10);
     const { body } = await graphql(
       'query($from: String, $to: String) { usage(metric: "requests", from: $from, to: $to) { metric total periodStart periodEnd } }',
       { from: day(first), to: day(new Date(second.getTime() + 86_400_000)) },
@@ -192,7 +194,7 @@ describe('usage by window, time zone, group and filter', () => {
   it('is the operator’s through organization(id) { usage }', async () => {
     const { body } = await graphql(
       'query($o: ID!, $from: String, $to: String, $w: WindowSize, $z: String) { organization(id: $o) { usage(metric: "requests", from: $from, to: $to, windowSize: $w, timeZone: $z, where: [{ key: "region", values: ["us"] }]) { value } } }',
-      { o: acme.organizationId, from: window.from, to: window.to, w: 'MONTH', z: 'Asia/Kathmandu' },
+      { o: acme.organizationId, from: window.from, to: window.to, w: 'HOUR', z: 'Asia/Kathmandu' },
       operator,
     );
     expect(body.data.organization.usage).toEqual([{ value: '11' }]);
@@ -201,12 +203,12 @@ describe('usage by window, time zone, group and filter', () => {
 
 describe('bad input gets BAD_USER_INPUT naming the field', () => {
   it.each([
-    ['an unknown groupBy key', { metric: 'requests', groupBy: ['colour'] }, 'groupBy'],
-    ['an unknown time zone', { metric: 'requests', timeZone: 'Mars/Olympus_Mons' }, 'timeZone'],
+    ['an unknown groupBy key', { metric: 'requests', groupBy: ['colour'] }, /^groupBy\b/],
+    ['an unknown time zone', { metric: 'requests', timeZone: 'Mars/Olympus_Mons' }, /^timeZone$/],
   ])('usage with %s', async (_what, variables, field) => {
     const { body } = await graphql(usage, variables, tenant());
     expect(codes(body)).toEqual(['BAD_USER_INPUT']);
-    expect(fieldsOf(body)).toContain(field);
+    expect(fieldsOf(body)).toContainEqual(expect.stringMatching(field));
   });
 
   it('a windowSize that is not one', async () => {

@@ -15,13 +15,14 @@ const axis = { stroke: '#5b6478', font: axisFont, grid: { stroke: '#eceef4', wid
 /** @typedef {{ label: string, values: (number | null)[] }} MeterSeries */
 
 /**
- * @param {{ starts: number[], series: MeterSeries[], gauge: boolean, timeZone: string, label: string }} props
- *   `starts`: the windows' starts in Unix seconds; each series has a value per window, null where its group had no events
+ * @param {{ starts: number[], end: number, series: MeterSeries[], gauge: boolean, timeZone: string, label: string }} props
+ *   `starts`: the windows' starts in Unix seconds, `end` the last one's end; each series has a value per window, null where its group had no events
  */
-export function MeterChart({ starts, series, gauge, timeZone, label }) {
+export function MeterChart({ starts, end, series, gauge, timeZone, label }) {
   const container = useRef(/** @type {HTMLDivElement | null} */ (null));
+  // The last window's end closes the axis, so its bar (drawn from its start) shows whole.
   /** @type {uPlot.AlignedData} */
-  const data = [starts, ...series.map((one) => one.values)];
+  const data = [[...starts, end], ...series.map((one) => [...one.values, null])];
 
   useEffect(() => {
     const element = container.current;

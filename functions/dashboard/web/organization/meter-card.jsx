@@ -128,6 +128,7 @@ export function MeterCard({ request, metrics, meters, refreshedAt }) {
               )}
               <MeterChart
                 starts={starts.map((start) => Date.parse(start) / 1000)}
+                end={Math.max(...rows.map((row) => Date.parse(row.periodEnd))) / 1000}
                 series={groups.map((group) => ({ label: group, values: starts.map((start) => cells.get(`${group}\n${start}`)?.total ?? null) }))}
                 gauge={gauge}
                 timeZone={timeZone}

@@ -73,13 +73,13 @@ export class UsageStore {
           ${rows.map((e) => e.id)}::uuid[], ${rows.map((e) => e.orgId)}::uuid[], ${rows.map((e) => e.metric)}::text[],
           ${rows.map((e) => e.quantity.toString())}::numeric[], ${rows.map((e) => e.occurredAt.toISOString())}::timestamptz[],
           ${rows.map((e) => e.idempotencyKey ?? null)}::text[], ${rows.map((e) => e.eventType ?? null)}::text[],
-          ${recorded.map((e) => e.body)}::text[], ${rows.map((e) => propertiesJson(e.properties))}::jsonb[],
-          ${rows.map((e) => e.groupKey ?? null)}::jsonb[]
-        ) as t(id, org_id, metric, quantity, occurred_at, idempotency_key, event_type, recorded_event, properties, group_key)
+          ${recorded.map((e) => e.body)}::text[], ${rows.map((e) => propertiesJson(e.properties))}::text[],
+          ${rows.map((e) => e.groupKey ?? null)}::text[]
+        ) as t(id, org_id, metric, quantity, occurred_at, idempotency_key, event_type, recorded_event, properties_json, group_key_json)
       ),
       inserted as (
         insert into usage.usage_events (id, org_id, metric, quantity, occurred_at, idempotency_key, event_type, properties)
-        select id, org_id, metric, quantity, occurred_at, idempotency_key, event_type, properties from input
+        select id, org_id, metric, quantity, occurred_at, idempotency_key, event_type, properties_json::jsonb from input
         on conflict (org_id, idempotency_key) where idempotency_key is not null do nothing
         returning id, org_id, metric, quantity, occurred_at, properties
       ),
@@ -89,8 +89,8 @@ export class UsageStore {
       ),
       groups as (
         insert into usage.daily_groups (org_id, metric, day, group_key)
-        select distinct input.org_id, input.metric, (input.occurred_at at time zone 'UTC')::date, input.group_key
-        from inserted join input using (id) where input.group_key is not null
+        select distinct input.org_id, input.metric, (input.occurred_at at time zone 'UTC')::date, input.group_key_json::jsonb
+        from inserted join input using (id) where input.group_key_json is not null
         on conflict do nothing
       ),
       outbox as (
@@ -124,13 +124,13 @@ export class UsageStore {
     const rows = await this.sql<{ n: number; known: boolean; groups: number }[]>`
       select w.n::int, exists (
           select 1 from usage.daily_groups g
-          where (g.org_id, g.metric, g.day, g.group_key) = (w.org_id, w.metric, w.day, w.group_key)
+          where (g.org_id, g.metric, g.day, g.group_key) = (w.org_id, w.metric, w.day, w.group_key_json::jsonb)
         ) as known,
         (select count(*) from usage.daily_groups g where (g.org_id, g.metric, g.day) = (w.org_id, w.metric, w.day))::int as groups
       from unnest(
         ${slots.map((s) => s.orgId)}::uuid[], ${slots.map((s) => s.metric)}::text[],
-        ${slots.map((s) => utcDate(s.day))}::date[], ${slots.map((s) => s.groupKey)}::jsonb[]
-      ) with ordinality as w(org_id, metric, day, group_key, n)
+        ${slots.map((s) => utcDate(s.day))}::date[], ${slots.map((s) => s.groupKey)}::text[]
+      ) with ordinality as w(org_id, metric, day, group_key_json, n)
       order by w.n`;
     return rows.map(({ known, groups }) => ({ known, groups }));
   }

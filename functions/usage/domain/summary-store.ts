@@ -60,7 +60,7 @@ export class SummaryStore {
     const kept = (alias: string) =>
       query.where.length === 0
         ? sql``
-        : sql`and not exists (select 1 from jsonb_each(${where}::jsonb) as f(key, allowed)
+        : sql`and not exists (select 1 from jsonb_each(${where}::text::jsonb) as f(key, allowed)
                               where not coalesce(f.allowed ? (${sql(alias)}.group_key ->> f.key), false))`;
     return sql<WindowValue[]>`
       with spans as (

@@ -324,13 +324,19 @@ describe('the dashboard in Chromium', () => {
     await screenshot(page, 'operator-meters');
     expect(errors).toEqual([]);
 
-    // Seats by user: two in eu (u1 twice), one in us.
-    await ingest([
+    // Seats by user: two in eu (u1 twice), one in us. Ingest knows a new meter within POLARIS_METER_CACHE_SECONDS
+    // (until then a seat without a quantity is refused, and nothing of it stored).
+    const seats = [
       { metric: 'active_users', properties: { user_id: 'u1', region: 'eu' }, idempotency_key: 'seat-1' },
       { metric: 'active_users', properties: { user_id: 'u2', region: 'eu' }, idempotency_key: 'seat-2' },
       { metric: 'active_users', properties: { user_id: 'u1', region: 'eu' }, idempotency_key: 'seat-3' },
       { metric: 'active_users', properties: { user_id: 'u3', region: 'us' }, idempotency_key: 'seat-4' },
-    ]);
+    ];
+    await waitFor('ingest to know the meter', async () => {
+      const response = await fetch(`${polaris.http}/ingest`, { method: 'POST', headers: { 'content-type': 'application/json', ...tenant() }, body: JSON.stringify(seats) });
+      const { results } = (await response.json()) as { results: { status: string }[] };
+      return results.every((result) => result.status === 'accepted') ? true : undefined;
+    });
     const byRegion = await waitFor('the seats to be aggregated by region', async () => {
       const { usage } = await gql('{ usage(metric: "active_users", groupBy: ["region"]) { periodStart value groups { value } } }', {}, tenant());
       return usage.length === 2 ? (usage as { periodStart: string; value: string; groups: { value: string }[] }[]) : undefined;
@@ -341,9 +347,9 @@ describe('the dashboard in Chromium', () => {
     await organization.page.getByLabel('Follow another metric').fill('active_users');
     await organization.page.getByRole('button', { name: 'Add', exact: true }).click();
     const card = organization.page.locator('[data-meter-card]');
-    await card.getByLabel('Metric').selectOption('active_users');
+    await card.getByLabel('Metric', { exact: true }).selectOption('active_users');
     await waitForAttribute(card, 'data-aggregation', 'UNIQUE_COUNT');
-    await card.getByLabel('Group by').selectOption('region');
+    await card.getByLabel('Group by', { exact: true }).selectOption('region');
     for (const row of byRegion) {
       await waitForAttribute(card.locator(`td[data-group="${row.groups[0]!.value}"][data-window="${row.periodStart}"]`), 'data-value', row.value);
     }
@@ -353,7 +359,7 @@ describe('the dashboard in Chromium', () => {
     ]);
     expect(await card.locator('[data-meter-chart="bars"] canvas').count()).toBeGreaterThan(0);
     // Hours of another zone: the windows change, the values stay theirs.
-    await card.getByLabel('Window').selectOption('HOUR');
+    await card.getByLabel('Window', { exact: true }).selectOption('HOUR');
     await card.getByLabel('Time zone').selectOption('Asia/Kathmandu');
     await card.locator('[data-meter-table] td[data-group="eu"][data-value]').first().waitFor();
     await screenshot(organization.page, 'organization-meter');

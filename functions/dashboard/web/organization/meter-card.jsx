@@ -19,7 +19,18 @@ const spans = { HOUR: 48, DAY: 31 * 24, MONTH: 366 * 24 };
 const windowLabels = { HOUR: 'Hours (last 48)', DAY: 'Days (last 31)', MONTH: 'Months (last 12)' };
 const hour = 3_600_000;
 const viewerZone = Intl.DateTimeFormat().resolvedOptions().timeZone;
-const zones = ['UTC', ...(viewerZone && viewerZone !== 'UTC' ? [viewerZone] : []), ...Intl.supportedValuesOf('timeZone').filter((zone) => zone !== viewerZone && zone !== 'UTC')];
+/**
+ * UTC and the viewer's zone first, then every zone the browser knows. A few
+ * are added by their current names, which some browsers list by older ones
+ * (Asia/Katmandu, Asia/Calcutta).
+ */
+const zones = [
+  ...new Set([
+    'UTC',
+    ...(viewerZone ? [viewerZone] : []),
+    ...[...Intl.supportedValuesOf('timeZone'), 'Asia/Kathmandu', 'Asia/Kolkata', 'Europe/Kyiv', 'America/Nuuk'].sort(),
+  ]),
+];
 const noGroup = '(none)';
 
 /** A window's start, as people of the zone read it. */

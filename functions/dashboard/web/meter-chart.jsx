@@ -47,8 +47,8 @@ export function MeterChart({ starts, end, series, gauge, timeZone, label }) {
  * @returns {uPlot.Options}
  */
 function chartOptions(width, series, gauge, timeZone) {
-  // Bars of several groups share a window: each gets its slice of it.
-  const barWidth = Math.max(0.15, 0.8 / Math.max(1, series.length));
+  // Bars of several groups share a window: each is drawn over the one before, narrower, so every group shows.
+  const barWidth = (/** @type {number} */ index) => 0.9 * (1 - index / (series.length + 1));
   return {
     width,
     height: width < 480 ? 200 : 240,
@@ -61,7 +61,7 @@ function chartOptions(width, series, gauge, timeZone) {
       ...series.map((one, index) =>
         gauge
           ? { label: one.label, stroke: seriesColor(index), width: 2, paths: uPlot.paths.stepped?.({ align: 1 }), spanGaps: true, points: { show: true, size: 6, fill: '#ffffff' } }
-          : { label: one.label, stroke: seriesColor(index), fill: `${seriesColor(index)}cc`, width: 0, paths: uPlot.paths.bars?.({ size: [barWidth, 80], align: 1 }), points: { show: false } },
+          : { label: one.label, stroke: seriesColor(index), fill: `${seriesColor(index)}cc`, width: 0, paths: uPlot.paths.bars?.({ size: [barWidth(index), 80], align: 1 }), points: { show: false } },
       ),
     ],
     axes: [{ ...axis, space: 60 }, { ...axis, size: 56, values: (_plot, splits) => splits.map((split) => compact.format(split)) }],

@@ -50,9 +50,31 @@ const chance = (b: Builder, percent: number): boolean => roll(b) <= percent;
 /** A chance of a mistake: none in a clean document, `percent` in a hostile one, a quarter of it in between. */
 const mistake = (b: Builder, percent: number): boolean => b.hostility > 0 && chance(b, b.hostility === 2 ? percent : percent / 4);
 
+/** An enum value: bare in a literal, a string in variables (JSON.stringify calls toJSON). */
+class EnumValue {
+  constructor(readonly name: string) {}
+  toJSON(): string {
+    return this.name;
+  }
+}
+
 /** A good value for an argument, by its name (and so its meaning). */
 function goodValue(b: Builder, name: string, typeName: string): unknown {
   switch (name) {
+    case 'windowSize':
+      return new EnumValue(pick(b, ['HOUR', 'DAY', 'MONTH']));
+    case 'aggregation':
+      return new EnumValue(pick(b, ['SUM', 'COUNT', 'MAX', 'LATEST', 'UNIQUE_COUNT']));
+    case 'timeZone':
+      return pick(b, ['UTC', 'Asia/Kathmandu', 'America/St_Johns', 'Europe/Berlin']);
+    case 'groupBy':
+      return b.g(fc.subarray, ['region', 'tier', 'user_id']);
+    case 'valueProperty':
+      return pick(b, ['user_id', 'region']);
+    case 'where':
+      return b.g(fc.array, fc.record({ key: fc.constantFrom('region', 'tier'), values: fc.array(fc.constantFrom('eu', 'us', 'pro'), { maxLength: 3 }) }), { maxLength: 2 });
+    case 'properties':
+      return b.g(fc.dictionary, fc.constantFrom('region', 'tier', 'user_id', 'seats', 'beta'), fc.oneof(fc.string({ maxLength: 20 }), fc.integer({ min: 0, max: 1000 }), fc.boolean()), { maxKeys: 5 });
     case 'metric':
       return b.g(() => fc.oneof(validMetric, fc.constant('api_calls')));
     case 'quantity':
@@ -104,6 +126,7 @@ function literal(value: unknown): string {
   if (typeof value === 'string') return JSON.stringify(value);
   if (typeof value === 'number') return Number.isFinite(value) ? String(value) : '0';
   if (typeof value === 'boolean') return String(value);
+  if (value instanceof EnumValue) return value.name;
   if (Array.isArray(value)) return `[${value.map(literal).join(', ')}]`;
   if (typeof value === 'object') return `{${Object.entries(value).map(([k, v]) => `${/^[_A-Za-z][_0-9A-Za-z]*$/.test(k) ? k : 'k'}: ${literal(v)}`).join(', ')}}`;
   return 'null';

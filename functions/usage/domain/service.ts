@@ -206,7 +206,8 @@ export class UsageService {
    * window's value comes from the buckets that cover it exactly.
    */
   async summary(query: UsageSummaryQuery): Promise<WindowUsage[]> {
-    if (query.metric) this.checkGroupKeys(query, (await this.meters()).get(query.metric) ?? defaultMeter(query.metric));
+    const meter = query.metric ? ((await this.meters()).get(query.metric) ?? defaultMeter(query.metric)) : undefined;
+    if (meter) this.checkGroupKeys(query, meter);
     const windows = windowsStartingIn(query.windowSize, query.timeZone, query.from, query.to);
     if (windows.length > usageLimits.summaryMaxWindows) {
       throw new ValidationError([{ field: 'window_size', message: `makes ${windows.length} windows from ${query.from.toISOString()} to ${query.to.toISOString()}; at most ${usageLimits.summaryMaxWindows}: use a larger window or a shorter range` }]);
@@ -219,7 +220,13 @@ export class UsageService {
       }
     });
     const ends = new Map(windows.map((window) => [window.start.getTime(), window.end]));
-    const values = await this.stores.summary.windowValues({ orgId: query.organizationId, metric: query.metric, windows: spans, groupBy: query.groupBy, where: query.where });
+    const values = await this.stores.summary.windowValues({
+      orgId: query.organizationId,
+      meter: meter && { metric: meter.metric, aggregation: meter.aggregation },
+      windows: spans,
+      groupBy: query.groupBy,
+      where: query.where,
+    });
     return values.map(({ windowStart, metric, groups, total }) => ({
       metric,
       total,

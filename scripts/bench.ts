@@ -3,16 +3,25 @@
  * run, since shared machines are noisy. Absolute figures are printed beside.
  *
  *   ingest       single-event ingest (authenticated, durable, 50 connections) vs a bare Fastify route
+ *   properties   the same ingest with 5 properties per event vs without (throughput, p99)
  *   batch        batch ingest (100 events a request) vs raw COPY into an equivalent indexed table
  *   aggregation  a run over BENCH_AGGREGATION_EVENTS new events; an empty run over
  *                BENCH_HISTORY_EVENTS aggregated events vs over none
+ *   meters       a run over BENCH_AGGREGATION_EVENTS new events per aggregation (COUNT, MAX,
+ *                LATEST, UNIQUE_COUNT of 10k values, SUM by a 1,000-value property) vs SUM
+ *   summary      GetUsageSummary, 30 days by DAY, grouped by a 1,000-value property vs ungrouped
+ *                (p50, p99), over BENCH_SUMMARY_EVENTS events
  *   draft        event → draft invoice updated, after an aggregation run (p50/p99)
  *   graphql      `me` + `usage` + `invoices` at BENCH_GRAPHQL_RATE requests/s vs bare Fastify at that rate
  *   bundles      per function: cold start vs a bare Node http server, bundle size, idle RSS
  *
  * Settings (environment): BENCH_SECONDS (each load, default 10), BENCH_ONLY
  * (comma-separated sections above; default all), BENCH_AGGREGATION_EVENTS
- * (1,000,000), BENCH_HISTORY_EVENTS (10,000,000), BENCH_DRAFT_REPEATS (50),
+ * (1,000,000), BENCH_HISTORY_EVENTS (2,000,000: the history is filled and
+ * counted by real aggregation runs, at some 15k events/s on 2 cores, so 10M
+ * would take over ten minutes; an empty run never reads the buckets, so a
+ * larger history changes little), BENCH_SUMMARY_EVENTS (1,000,000),
+ * BENCH_SUMMARY_REQUESTS (of each query, 100), BENCH_DRAFT_REPEATS (50),
  * BENCH_GRAPHQL_RATE (500), BENCH_COLD_STARTS (spawns per function, 3),
  * BENCH_ROUNDS (a load and its baseline alternate this many times, sharing
  * BENCH_SECONDS, so noise from other users falls on both alike; 3),
@@ -33,12 +42,14 @@ import { measureCpu } from './bench/cpu.js';
 import { deleteStream, type Bench, type BenchSettings, type Tenant } from './bench/context.js';
 import { benchEventToDraft } from './bench/event-to-draft.js';
 import { benchGraphql } from './bench/graphql.js';
-import { benchBatches, benchSingleEvents } from './bench/ingest.js';
+import { benchBatches, benchProperties, benchSingleEvents } from './bench/ingest.js';
+import { benchMeters } from './bench/meters.js';
 import { startProcess, stopProcess } from './bench/processes.js';
 import { Results } from './bench/report.js';
+import { benchSummary } from './bench/summary.js';
 import { findFreePorts, startEmbeddedPostgres } from './local/index.js';
 
-const sections = ['ingest', 'batch', 'aggregation', 'draft', 'graphql', 'bundles'] as const;
+const sections = ['ingest', 'properties', 'batch', 'aggregation', 'meters', 'summary', 'draft', 'graphql', 'bundles'] as const;
 type Section = (typeof sections)[number];
 
 function integer(name: string, fallback: number): number {
@@ -53,7 +64,9 @@ const settings: BenchSettings = {
   durationSeconds: integer('BENCH_SECONDS', 10),
   rounds: integer('BENCH_ROUNDS', 3),
   aggregationEvents: integer('BENCH_AGGREGATION_EVENTS', 1_000_000),
-  historyEvents: integer('BENCH_HISTORY_EVENTS', 10_000_000),
+  historyEvents: integer('BENCH_HISTORY_EVENTS', 2_000_000),
+  summaryEvents: integer('BENCH_SUMMARY_EVENTS', 1_000_000),
+  summaryRequests: integer('BENCH_SUMMARY_REQUESTS', 100),
   draftRepeats: integer('BENCH_DRAFT_REPEATS', 50),
   graphqlRate: integer('BENCH_GRAPHQL_RATE', 500),
   coldStartSpawns: integer('BENCH_COLD_STARTS', 3),
@@ -154,8 +167,11 @@ async function main(): Promise<void> {
   let draftTenant: Tenant | undefined;
   const parts: Array<[Section, () => Promise<unknown>]> = [
     ['ingest', () => benchSingleEvents(bench)],
+    ['properties', () => benchProperties(bench)],
     ['batch', () => benchBatches(bench)],
     ['aggregation', () => benchAggregation(bench)],
+    ['meters', () => benchMeters(bench)],
+    ['summary', () => benchSummary(bench)],
     ['draft', async () => (draftTenant = await benchEventToDraft(bench))],
     ['graphql', () => benchGraphql(bench, draftTenant)],
     ['bundles', () => benchBundles(bench, { build })],
@@ -187,6 +203,11 @@ try {
   await cleanUp();
 }
 const written = { ...settings, only: [...selected], build };
-results.print({ ...reported, BENCH_AGGREGATION_EVENTS: settings.aggregationEvents, BENCH_HISTORY_EVENTS: settings.historyEvents });
+results.print({
+  ...reported,
+  BENCH_AGGREGATION_EVENTS: settings.aggregationEvents,
+  BENCH_HISTORY_EVENTS: settings.historyEvents,
+  BENCH_SUMMARY_EVENTS: settings.summaryEvents,
+});
 results.write(resolve(stateDir, 'results.json'), written);
 process.exit(exitCode || (results.failures.length > 0 ? 1 : 0));

@@ -39,11 +39,6 @@ export class ExpiringCache<K, V> {
     return pending;
   }
 
-  /** Forgets `key`, so the next `get` loads it. */
-  delete(key: K): void {
-    this.entries.delete(key);
-  }
-
   private store(key: K, value: V, expiresAt: number): void {
     this.entries.delete(key);
     this.entries.set(key, { value, expiresAt });

@@ -14,11 +14,13 @@ import type { GrpcClients } from '../../shared/grpc/index.js';
 function usageOverGrpc(clients: GrpcClients): UsageReader {
   return {
     async periodValues(orgId, period) {
+      const [from, to] = [nextQuarterHour(period.start), nextQuarterHour(period.end)];
+      if (from >= to) return []; // no quarter hour starts in it
       const { aggregates } = await clients.call(UsageRpc.getUsageSummary, {
         organizationId: orgId,
         metric: '',
-        from: period.start.toISOString(),
-        to: period.end.toISOString(),
+        from: from.toISOString(),
+        to: to.toISOString(),
         windowSize: WindowSize.WINDOW_SIZE_PERIOD,
         timeZone: '',
         groupBy: [],
@@ -27,6 +29,16 @@ function usageOverGrpc(clients: GrpcClients): UsageReader {
       return aggregates.map(({ metric, total }) => ({ metric, total: Decimal.of(total) }));
     },
   };
+}
+
+const quarterHourMs = 15 * 60 * 1000;
+
+/**
+ * Usage answers windows on quarter hours (its finest buckets). A period given
+ * between them starts at the next, as v1 counted only the days starting in it.
+ */
+function nextQuarterHour(at: Date): Date {
+  return new Date(Math.ceil(at.getTime() / quarterHourMs) * quarterHourMs);
 }
 
 export const billingContext = defineServiceContext({

@@ -5,6 +5,7 @@
  * (GraphQL, the aggregation CloudEvent).
  */
 import { randomBytes } from 'node:crypto';
+import * as grpc from '@grpc/grpc-js';
 import { connect } from 'nats';
 import type { Sql } from 'postgres';
 import type { Results } from './report.js';
@@ -17,6 +18,8 @@ export interface BenchSettings {
   rounds: number;
   aggregationEvents: number;
   historyEvents: number;
+  summaryEvents: number;
+  summaryRequests: number;
   draftRepeats: number;
   graphqlRate: number;
   coldStartSpawns: number;
@@ -59,6 +62,27 @@ export async function graphql<T = Record<string, unknown>>(
   const body = (await response.json()) as { data?: T; errors?: Array<{ message: string }> };
   if (!response.ok || body.errors || !body.data) throw new Error(`GraphQL ${response.status}: ${JSON.stringify(body.errors ?? body).slice(0, 500)}`);
   return body.data;
+}
+
+/**
+ * A gRPC client on Polaris's gRPC port, as other functions call it, with the
+ * operator token (CreateMeter needs it). Answers may be large (a month of
+ * days by 1,000 groups), so the receive limit is lifted.
+ */
+export function rpcClient(bench: Bench) {
+  const client = new grpc.Client(bench.grpcAddress, grpc.credentials.createInsecure(), { 'grpc.max_receive_message_length': -1 });
+  return {
+    call<Req, Res>(method: grpc.MethodDefinition<Req, Res>, request: Req): Promise<Res> {
+      const metadata = new grpc.Metadata();
+      metadata.set('authorization', `Bearer ${bench.adminToken}`);
+      return new Promise((resolve, reject) =>
+        client.makeUnaryRequest(method.path, method.requestSerialize, method.responseDeserialize, request, metadata, (err, response) =>
+          err ? reject(err) : resolve(response!),
+        ),
+      );
+    },
+    close: () => client.close(),
+  };
 }
 
 /** A new organization and its API key; with a plan for `api_calls` at 1 USD a call and no free quota when asked. */

@@ -18,7 +18,7 @@ async function draftAmount(bench: Bench, tenant: Tenant): Promise<number | undef
   return invoices[0] === undefined ? undefined : Number(invoices[0].amount);
 }
 
-function percentile(sorted: readonly number[], p: number): number {
+export function percentile(sorted: readonly number[], p: number): number {
   return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)]!;
 }
 

@@ -1,7 +1,8 @@
 /**
  * Ingest: single events (authenticated, durable, 50 connections) against a
- * bare Fastify route answering the same 202, and batches of 100 events against
- * a raw COPY into a table shaped and indexed like usage_events.
+ * bare Fastify route answering the same 202; the same with five properties
+ * per event against without; and batches of 100 events against a raw COPY
+ * into a table shaped and indexed like usage_events.
  */
 import postgres from 'postgres';
 import { createTenant, histogram, meanMs, settle, type Bench } from './context.js';
@@ -114,6 +115,64 @@ export async function benchSingleEvents(bench: Bench): Promise<void> {
     baseline: { name: 'bare Fastify', value: base.p99 },
     goal: '≤ 25 ms',
   }).met = ours.p99 <= 25;
+}
+
+/**
+ * Single events with five properties (two strings, one unique per event, a
+ * number, a boolean and a string of a few values) against the same events
+ * without properties, to the same route and tenant, rounds alternating. The
+ * metric has no meter: the properties are validated and stored with the
+ * event and its pending row, nothing is grouped.
+ */
+export async function benchProperties(bench: Bench): Promise<void> {
+  const { durationSeconds, rounds } = bench.settings;
+  const tenant = await createTenant(bench, 'Bench ingest with properties');
+  const headers = { 'content-type': 'application/json', 'x-api-key': tenant.apiKey };
+  // autocannon replaces [<id>] with a unique id per request: every event is new.
+  const plain = { method: 'POST' as const, path: '/ingest', headers, body: '{"metric":"api_calls","quantity":1,"idempotency_key":"[<id>]"}' };
+  const withProperties = {
+    ...plain,
+    body: '{"metric":"api_calls","quantity":1,"idempotency_key":"[<id>]","properties":{"customer":"c-0042","request_id":"[<id>]","region":"eu-west","tokens":1234.5,"cached":false}}',
+  };
+  const idle = async () => void (await settle(bench));
+  const [base, ours] = await interleaved(
+    [
+      { url: bench.polaris, request: plain, before: idle },
+      { url: bench.polaris, request: withProperties, before: idle },
+    ],
+    { request: plain, connections, cpu: bench.cpu },
+    durationSeconds,
+    rounds,
+  );
+  await settle(bench);
+  if (!base || !ours) throw new Error('no load results');
+
+  const cpu = (bench.results.diagnostics.cpu ??= {}) as Record<string, string>;
+  cpu['ingest: without properties'] = formatCpu(base.cpu);
+  cpu['ingest: 5 properties'] = formatCpu(ours.cpu);
+  bench.results.diagnostics.properties = { withProperties: ours, without: base };
+
+  const failed = ours.non2xx + ours.errors + ours.timeouts + base.non2xx + base.errors + base.timeouts;
+  bench.results.add({
+    section: 'properties',
+    name: 'single-event ingest with 5 properties, throughput',
+    value: ours.rps,
+    unit: 'req/s',
+    baseline: { name: 'without properties', value: base.rps },
+    extra: {
+      failed,
+      rounds_rps: ours.rounds!.map((round) => round.rps).join('/'),
+      baseline_rounds_rps: base.rounds!.map((round) => round.rps).join('/'),
+    },
+  });
+  bench.results.add({
+    section: 'properties',
+    name: 'single-event ingest with 5 properties, p99 latency',
+    value: ours.p99,
+    unit: 'ms',
+    baseline: { name: 'without properties', value: base.p99 },
+    extra: { p50_ms: ours.p50, baseline_p50_ms: base.p50, rounds_p99_ms: ours.rounds!.map((round) => round.p99).join('/'), baseline_rounds_p99_ms: base.rounds!.map((round) => round.p99).join('/') },
+  });
 }
 
 export async function benchBatches(bench: Bench): Promise<void> {

@@ -75,6 +75,8 @@ export async function warmUp(loadOptions: Omit<LoadOptions, 'durationSeconds' | 
 
 export interface Contender {
   url: string;
+  /** Its own request instead of the common one. */
+  request?: autocannon.Request;
   /** Before each of its rounds (e.g. wait until the previous round's work is done). */
   before?: () => Promise<void>;
 }
@@ -94,12 +96,12 @@ export async function interleaved(
 ): Promise<LoadResult[]> {
   const seconds = Math.max(2, Math.round(durationSeconds / rounds));
   const runs: LoadResult[][] = contenders.map(() => []);
-  for (const contender of contenders) await warmUp({ ...common, url: contender.url });
+  for (const contender of contenders) await warmUp({ ...common, url: contender.url, request: contender.request ?? common.request });
   await hooks.afterWarmUp?.();
   for (let round = 0; round < rounds; round++) {
     for (const [index, contender] of contenders.entries()) {
       await contender.before?.();
-      runs[index]!.push(await load({ ...common, url: contender.url, durationSeconds: seconds }));
+      runs[index]!.push(await load({ ...common, url: contender.url, request: contender.request ?? common.request, durationSeconds: seconds }));
     }
   }
   return runs.map(merge);

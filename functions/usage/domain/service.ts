@@ -5,7 +5,6 @@
  */
 import { Counter, Histogram, Gauge, type Registry } from 'prom-client';
 import { Batcher } from '../../../shared/batcher.js';
-import { ExpiringCache } from '../../../shared/expiring-cache.js';
 import { Problems, ValidationError, type FieldProblem } from '../../../shared/errors.js';
 import { utcDate } from '../../../shared/periods.js';
 import { windowsStartingIn } from '../../../shared/time-zones.js';
@@ -13,6 +12,7 @@ import { uuidv7 } from '../../../shared/uuid.js';
 import type { AggregationStore } from './aggregation-store.js';
 import { bucketSpans } from './buckets.js';
 import { usageLimits, validateUsageEvent, type RecordItem, type UsageFieldNames, type UsageSummaryQuery } from './inputs.js';
+import { MeterCatalog } from './meter-catalog.js';
 import type { MeterStore } from './meter-store.js';
 import { defaultMeter, type Meter } from './meters.js';
 import { propertyText, type PropertyLimits } from './properties.js';
@@ -75,13 +75,14 @@ export class UsageService {
   private readonly events: Counter<'outcome' | 'metric'>;
   private readonly aggregationDuration: Histogram;
   private readonly now: () => Date;
-  private readonly meterCache = new ExpiringCache<'all', ReadonlyMap<string, Meter>>({ maxEntries: 1 });
+  private readonly meterCatalog: MeterCatalog;
 
   constructor(
     private readonly stores: UsageStores,
     private readonly options: UsageServiceOptions,
   ) {
     this.now = options.now ?? (() => new Date());
+    this.meterCatalog = new MeterCatalog(() => stores.meters.list(), { ttlMs: options.meterCacheSeconds * 1000, missReloadMs: 250 });
     // Concurrent requests share statements and commits; see shared/batcher.ts.
     this.batcher = new Batcher((events) => stores.events.insertEvents(events), { maxItems: 2000, maxConcurrentFlushes: options.maxConcurrentWrites });
     this.events = new Counter({
@@ -127,7 +128,8 @@ export class UsageService {
    */
   async record(orgId: string, items: readonly RecordItem[], names?: UsageFieldNames): Promise<RecordOutcome[]> {
     const now = this.now();
-    const meters = await this.meters();
+    const metrics = items.flatMap((item) => ('event' in item && typeof item.event.metric === 'string' ? [item.event.metric] : []));
+    const meters = await this.meterCatalog.current(metrics);
     const meterOf = (metric: string) => meters.get(metric) ?? defaultMeter(metric);
     const context = { now, maxAgeDays: this.options.maxEventAgeDays, names, meterOf, propertyLimits: this.options.propertyLimits };
     const checked = items.map((item): NewUsageEvent | FieldProblem[] => {
@@ -182,22 +184,13 @@ export class UsageService {
     });
   }
 
-  /** The meters, as this process last read them. */
-  private meters(): Promise<ReadonlyMap<string, Meter>> {
-    return this.meterCache.get(
-      'all',
-      async () => new Map((await this.stores.meters.list()).map((meter) => [meter.metric, meter])),
-      () => this.options.meterCacheSeconds * 1000,
-    );
-  }
-
   async listMeters(): Promise<Meter[]> {
     return this.stores.meters.list();
   }
 
   async saveMeter(meter: Meter): Promise<Meter> {
     const saved = await this.stores.meters.save(meter);
-    this.meterCache.delete('all');
+    this.meterCatalog.invalidate();
     return saved;
   }
 
@@ -206,7 +199,8 @@ export class UsageService {
    * window's value comes from the buckets that cover it exactly.
    */
   async summary(query: UsageSummaryQuery): Promise<WindowUsage[]> {
-    if (query.metric) this.checkGroupKeys(query, (await this.meters()).get(query.metric) ?? defaultMeter(query.metric));
+    const meter = query.metric ? ((await this.meterCatalog.current([query.metric])).get(query.metric) ?? defaultMeter(query.metric)) : undefined;
+    if (meter) this.checkGroupKeys(query, meter);
     const windows = windowsStartingIn(query.windowSize, query.timeZone, query.from, query.to);
     if (windows.length > usageLimits.summaryMaxWindows) {
       throw new ValidationError([{ field: 'window_size', message: `makes ${windows.length} windows from ${query.from.toISOString()} to ${query.to.toISOString()}; at most ${usageLimits.summaryMaxWindows}: use a larger window or a shorter range` }]);
@@ -219,7 +213,13 @@ export class UsageService {
       }
     });
     const ends = new Map(windows.map((window) => [window.start.getTime(), window.end]));
-    const values = await this.stores.summary.windowValues({ orgId: query.organizationId, metric: query.metric, windows: spans, groupBy: query.groupBy, where: query.where });
+    const values = await this.stores.summary.windowValues({
+      orgId: query.organizationId,
+      meter: meter && { metric: meter.metric, aggregation: meter.aggregation },
+      windows: spans,
+      groupBy: query.groupBy,
+      where: query.where,
+    });
     return values.map(({ windowStart, metric, groups, total }) => ({
       metric,
       total,

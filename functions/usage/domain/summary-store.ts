@@ -4,9 +4,11 @@
  * where that would be wrong: MAX and LATEST combine their buckets' readings,
  * UNIQUE_COUNT counts distinct values across them.
  */
+import type { PendingQuery, Row } from 'postgres';
 import type { Sql } from '../../../shared/database.js';
 import { bucketValueSql } from './aggregation-store.js';
 import type { BucketSpan } from './buckets.js';
+import { MeterAggregation } from './meters.js';
 
 /** The buckets of one window. */
 export interface WindowSpans {
@@ -16,8 +18,8 @@ export interface WindowSpans {
 
 export interface WindowQuery {
   orgId: string;
-  /** Undefined: every metric the organization has. */
-  metric?: string;
+  /** A metric and its meter's aggregation; undefined: every metric the organization has, each by its own meter, ungrouped. */
+  meter?: { metric: string; aggregation: MeterAggregation };
   windows: readonly WindowSpans[];
   /** Group-by keys, in the order the answer lists their values. */
   groupBy: readonly string[];
@@ -34,64 +36,91 @@ export interface WindowValue {
   total: string;
 }
 
+/** A window's value from its bucket rows `b`, for one aggregation other than UNIQUE_COUNT. */
+const bucketValueByAggregation: Record<Exclude<MeterAggregation, 'UNIQUE_COUNT'>, string> = {
+  SUM: 'sum(b.quantity_sum)',
+  COUNT: 'sum(b.event_count)',
+  MAX: 'max(b.quantity_max)',
+  LATEST: '(array_agg(b.latest_quantity order by b.latest_at desc, b.latest_id desc))[1]',
+};
+
 export class SummaryStore {
   constructor(private readonly sql: Sql) {}
 
   async windowValues(query: WindowQuery): Promise<WindowValue[]> {
-    const spans = query.windows.flatMap(({ windowStart, spans }) => spans.map((span) => ({ windowStart, ...span })));
-    if (spans.length === 0) return [];
+    const spanRows = query.windows.flatMap(({ windowStart, spans }) => spans.map((span) => ({ windowStart, ...span })));
+    if (spanRows.length === 0) return [];
     const sql = this.sql;
-    const where = JSON.stringify(Object.fromEntries(query.where.map(({ key, values }) => [key, values])));
-    // Metrics by a loose index scan over the buckets' primary key: one probe per metric, not a scan of the organization's rows.
-    const metrics = query.metric
-      ? sql`select ${query.metric}::text as metric`
-      : sql`
-          with recursive found as (
-            select min(metric) as metric from usage.meter_buckets where org_id = ${query.orgId}
-            union all
-            select (select min(metric) from usage.meter_buckets where org_id = ${query.orgId} and metric > found.metric)
-            from found where found.metric is not null
-          )
-          select metric from found where metric is not null`;
+    const spans = sql`
+      select * from unnest(
+        ${spanRows.map((s) => s.windowStart.toISOString())}::timestamptz[], ${spanRows.map((s) => s.widthMinutes)}::smallint[],
+        ${spanRows.map((s) => s.start.toISOString())}::timestamptz[]
+      ) as s(window_start, width_minutes, bucket_start)`;
+    if (!query.meter) return this.everyMetric(query.orgId, spans);
+
+    const { metric, aggregation } = query.meter;
+    // Built once per row from the validated keys, so PostgreSQL evaluates a plain expression, not a subplan.
     const groupsOf = (alias: string) =>
       query.groupBy.length === 0
         ? sql`'[]'::jsonb`
-        : sql`(select jsonb_agg(${sql(alias)}.group_key -> k order by n) from unnest(${query.groupBy as string[]}::text[]) with ordinality as g(k, n))`;
+        : sql`jsonb_build_array(${query.groupBy.map((key) => sql`${sql(alias)}.group_key -> ${key}::text`).reduce((list, item) => sql`${list}, ${item}`)})`;
     const kept = (alias: string) =>
-      query.where.length === 0
-        ? sql``
-        : sql`and not exists (select 1 from jsonb_each(${where}::text::jsonb) as f(key, allowed)
-                              where not coalesce(f.allowed ? (${sql(alias)}.group_key ->> f.key), false))`;
+      query.where.map(({ key, values }) => sql`and (${sql(alias)}.group_key ->> ${key}::text) = any(${values as string[]}::text[])`).reduce((all, one) => sql`${all} ${one}`, sql``);
+    if (aggregation === MeterAggregation.UniqueCount) {
+      return sql<WindowValue[]>`
+        select * from (
+          select s.window_start, ${metric}::text as metric, ${groupsOf('u')} as groups, count(distinct u.value)::text as total
+          from (${spans}) s join usage.meter_unique_values u
+            on (u.org_id, u.metric, u.width_minutes, u.bucket_start) = (${query.orgId}, ${metric}, s.width_minutes, s.bucket_start)
+          where true ${kept('u')}
+          group by 1, 3
+        ) v order by window_start, groups::text`;
+    }
     return sql<WindowValue[]>`
-      with spans as (
-        select * from unnest(
-          ${spans.map((s) => s.windowStart.toISOString())}::timestamptz[], ${spans.map((s) => s.widthMinutes)}::smallint[], ${spans.map((s) => s.start.toISOString())}::timestamptz[]
-        ) as s(window_start, width_minutes, bucket_start)
-      ),
-      metrics as (${metrics}),
-      rows as (
-        select s.window_start, b.metric, ${groupsOf('b')} as groups, b.event_count, b.quantity_sum, b.quantity_max,
-          b.latest_at, b.latest_id, b.latest_quantity
-        from metrics join spans s on true
-        join usage.meter_buckets b
-          on (b.org_id, b.metric, b.width_minutes, b.bucket_start) = (${query.orgId}, metrics.metric, s.width_minutes, s.bucket_start)
+      select * from (
+        select s.window_start, ${metric}::text as metric, ${groupsOf('b')} as groups,
+          trim_scale(${sql.unsafe(bucketValueByAggregation[aggregation])})::text as total
+        from (${spans}) s join usage.meter_buckets b
+          on (b.org_id, b.metric, b.width_minutes, b.bucket_start) = (${query.orgId}, ${metric}, s.width_minutes, s.bucket_start)
         where true ${kept('b')}
+        group by 1, 3
+      ) v order by window_start, groups::text`;
+  }
+
+  /**
+   * Every metric of an organization, ungrouped, each by its own meter (what
+   * billing asks for a period). Metrics come from a loose index scan over the
+   * buckets' primary key: one probe per metric, not a scan of the organization's rows.
+   */
+  private everyMetric(orgId: string, spans: PendingQuery<Row[]>): Promise<WindowValue[]> {
+    return this.sql<WindowValue[]>`
+      with recursive found as (
+        select min(metric) as metric from usage.meter_buckets where org_id = ${orgId}
+        union all
+        select (select min(metric) from usage.meter_buckets where org_id = ${orgId} and metric > found.metric)
+        from found where found.metric is not null
+      ),
+      spans as (${spans}),
+      rows as (
+        select s.window_start, b.metric, b.event_count, b.quantity_sum, b.quantity_max, b.latest_at, b.latest_id, b.latest_quantity
+        from found join spans s on true
+        join usage.meter_buckets b
+          on (b.org_id, b.metric, b.width_minutes, b.bucket_start) = (${orgId}, found.metric, s.width_minutes, s.bucket_start)
       ),
       uniques as (
-        select s.window_start, u.metric, ${groupsOf('u')} as groups, count(distinct u.value) as distinct_values
-        from metrics join usage.meters m on m.metric = metrics.metric and m.aggregation = 'UNIQUE_COUNT'
+        select s.window_start, u.metric, count(distinct u.value) as distinct_values
+        from found join usage.meters m on m.metric = found.metric and m.aggregation = 'UNIQUE_COUNT'
         join spans s on true
         join usage.meter_unique_values u
-          on (u.org_id, u.metric, u.width_minutes, u.bucket_start) = (${query.orgId}, metrics.metric, s.width_minutes, s.bucket_start)
-        where true ${kept('u')}
-        group by 1, 2, 3
+          on (u.org_id, u.metric, u.width_minutes, u.bucket_start) = (${orgId}, found.metric, s.width_minutes, s.bucket_start)
+        group by 1, 2
       )
-      select r.window_start, r.metric, r.groups,
-        trim_scale(case when m.aggregation = 'UNIQUE_COUNT' then min(q.distinct_values) else ${sql.unsafe(bucketValueSql)} end)::text as total
+      select r.window_start, r.metric, '[]'::jsonb as groups,
+        trim_scale(case when m.aggregation = 'UNIQUE_COUNT' then min(q.distinct_values) else ${this.sql.unsafe(bucketValueSql)} end)::text as total
       from rows r
       left join usage.meters m using (metric)
-      left join uniques q using (window_start, metric, groups)
-      group by r.window_start, r.metric, r.groups, m.aggregation
-      order by r.metric, r.window_start, r.groups::text`;
+      left join uniques q using (window_start, metric)
+      group by r.window_start, r.metric, m.aggregation
+      order by r.metric, r.window_start`;
   }
 }

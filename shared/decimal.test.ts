@@ -35,6 +35,26 @@ describe('Decimal', () => {
     expect(Decimal.of('-0.001').toFixed(2)).toBe('0.00');
   });
 
+  it.each([
+    ['7', '2', '4'],
+    ['8', '2', '4'],
+    ['0', '3', '0'],
+    ['0.5', '0.25', '2'],
+    ['0.500000000001', '0.25', '3'],
+    ['12.5', '0.5', '25'],
+    ['1', '3', '1'],
+    ['-7', '2', '-3'],
+    ['7', '-2', '-3'],
+    ['-7', '-2', '4'],
+    ['100000000000000000000000000', '0.000000000001', '100000000000000000000000000000000000000'],
+  ])('divides %s by %s up to the integer %s', (a, b, expected) => {
+    expect(Decimal.of(a).divCeil(Decimal.of(b)).toString()).toBe(expected);
+  });
+
+  it('refuses to divide by zero', () => {
+    expect(() => Decimal.of('1').divCeil(Decimal.zero)).toThrow(RangeError);
+  });
+
   it('reports decimal places and integer digits', () => {
     expect(Decimal.of('12.3400').decimalPlaces).toBe(2);
     expect(Decimal.of('0.5').integerDigits).toBe(0);

@@ -109,6 +109,16 @@ export class Decimal {
     return new Decimal(this.units * other.units, this.scale + other.scale).normalized();
   }
 
+  /** The smallest integer ≥ this ÷ `divisor`, exactly (7 ÷ 2 → 4, 0.5 ÷ 0.25 → 2, -7 ÷ 2 → -3); throws on a zero divisor. */
+  divCeil(divisor: Decimal): Decimal {
+    if (divisor.isZero()) throw new RangeError('division by zero');
+    const [a, b] = Decimal.aligned(this, divisor);
+    // bigint division truncates toward zero, which is the ceiling only when the quotient is negative.
+    const truncated = a / b;
+    const ceiling = a % b !== 0n && a < 0n === b < 0n ? truncated + 1n : truncated;
+    return new Decimal(ceiling, 0);
+  }
+
   /** -1, 0 or 1. */
   cmp(other: Decimal): number {
     const [a, b] = Decimal.aligned(this, other);

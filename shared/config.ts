@@ -30,6 +30,8 @@ export const defaults = {
   maxGroupsPerDay: 10_000,
   /** Seconds a process trusts its copy of the meters; another process's meter change shows after this. */
   meterCacheSeconds: 5,
+  /** Hours after a billing period ends before its draft is finalized, for late usage to arrive. */
+  invoiceGraceHours: 72,
   logLevel: 'info',
   /** Where gRPC clients find a function in the cluster; `{name}` is its registry name. */
   functionAddressTemplate: '{name}.polaris.svc.cluster.local:80',
@@ -73,6 +75,7 @@ export interface RuntimeConfig {
   maxPropertyLength: number;
   maxGroupsPerDay: number;
   meterCacheSeconds: number;
+  invoiceGraceHours: number;
   /**
    * Every gRPC call goes to this one `host:port` (the local host serves all
    * functions on one port). When unset, each RPC goes to its own function at
@@ -198,6 +201,7 @@ export function readRuntimeConfig(read: SettingsReader): RuntimeConfig {
     maxPropertyLength: read.integer('usage', 'POLARIS_MAX_PROPERTY_LENGTH', defaults.maxPropertyLength, { min: 1, max: 4096 }),
     maxGroupsPerDay: read.integer('usage', 'POLARIS_MAX_GROUPS_PER_DAY', defaults.maxGroupsPerDay, { min: 1, max: 10_000_000 }),
     meterCacheSeconds: read.integer('usage', 'POLARIS_METER_CACHE_SECONDS', defaults.meterCacheSeconds, { min: 0, max: 300 }),
+    invoiceGraceHours: read.integer('billing', 'POLARIS_INVOICE_GRACE_HOURS', defaults.invoiceGraceHours, { min: 0, max: 24 * 366 }),
     grpcAddress: read.string('POLARIS_GRPC_ADDRESS'),
     functionAddressTemplate: read.string('POLARIS_FUNCTION_ADDRESS_TEMPLATE') ?? defaults.functionAddressTemplate,
     adminToken: read.secret('auth', 'POLARIS_ADMIN_TOKEN', 16),

@@ -105,6 +105,10 @@ export class Decimal {
     return new Decimal(a - b, scale).normalized();
   }
 
+  negate(): Decimal {
+    return new Decimal(-this.units, this.scale);
+  }
+
   mul(other: Decimal): Decimal {
     return new Decimal(this.units * other.units, this.scale + other.scale).normalized();
   }

@@ -7,7 +7,7 @@ import { CloudEvent } from 'cloudevents';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { BillingService as BillingRpc } from '../../proto/gen/polaris/billing/v1/billing.js';
 import { createTestDatabase, type TestDatabase } from '../../test/support/database.js';
-import { grpcError, rpcClient } from '../../test/support/grpc.js';
+import { grpcError, rpcClient, setPlanRequest } from '../../test/support/grpc.js';
 import { startTestHost, type TestHost } from '../../test/support/host.js';
 import { deleteStream, readStream, waitForStream } from '../../test/support/nats.js';
 import { createTenant, type TestTenant } from '../../test/support/tenants.js';
@@ -58,7 +58,7 @@ async function aggregateAndDeliver(tenant: TestTenant): Promise<void> {
 }
 
 const setPlan = (tenant: TestTenant, metric: string, unitPrice: string, freeQuota: string, currency = '') =>
-  rpc.call(BillingRpc.setPlan, { organizationId: tenant.organizationId, name: `${metric} plan`, metric, unitPrice, freeQuota, currency });
+  rpc.call(BillingRpc.setPlan, setPlanRequest({ organizationId: tenant.organizationId, name: `${metric} plan`, metric, unitPrice, freeQuota, currency }));
 const invoices = async (tenant: TestTenant) => (await rpc.call(BillingRpc.listInvoices, { organizationId: tenant.organizationId })).invoices;
 
 describe('plans', () => {
@@ -88,14 +88,14 @@ describe('plans', () => {
     [{ currency: 'XYZ' }, 'currency'],
     [{ organizationId: 'acme' }, 'organization_id'],
   ])('refuses %o naming %s', async (change, field) => {
-    const request = { organizationId: '00000000-0000-4000-8000-000000000000', name: 'p', metric: 'api_calls', unitPrice: '1', freeQuota: '0', currency: '', ...change };
+    const request = setPlanRequest({ organizationId: '00000000-0000-4000-8000-000000000000', name: 'p', metric: 'api_calls', unitPrice: '1', freeQuota: '0', ...change });
     const err = await grpcError(rpc.call(BillingRpc.setPlan, request));
     expect(err.code).toBe(grpc.status.INVALID_ARGUMENT);
     expect(err.details).toContain(`${field}:`);
   });
 
   it('refuses a plan for an organization that does not exist, and callers without the operator token', async () => {
-    const request = { organizationId: '00000000-0000-4000-8000-000000000000', name: 'p', metric: 'api_calls', unitPrice: '1', freeQuota: '0', currency: '' };
+    const request = setPlanRequest({ organizationId: '00000000-0000-4000-8000-000000000000', name: 'p', metric: 'api_calls', unitPrice: '1', freeQuota: '0' });
     expect((await grpcError(rpc.call(BillingRpc.setPlan, request))).code).toBe(grpc.status.NOT_FOUND);
     const anonymous = rpcClient(host.grpcAddress, { adminToken: null });
     expect((await grpcError(anonymous.call(BillingRpc.setPlan, request))).code).toBe(grpc.status.UNAUTHENTICATED);

@@ -7,27 +7,32 @@ import { IdentityService } from '../../proto/gen/polaris/identity/v1/identity.js
 import { UsageService as UsageRpc, WindowSize } from '../../proto/gen/polaris/usage/v1/usage.js';
 import { Decimal } from '../../shared/decimal.js';
 import { defineServiceContext } from '../../shared/runtime/index.js';
+import type { Period } from '../../shared/periods.js';
 import { BillingService, BillingStore, type UsageReader } from './domain/index.js';
+import type { PropertyFilter } from './domain/period-pricing.js';
 import type { GrpcClients } from '../../shared/grpc/index.js';
 
-/** Each metric's period value from Usage's GetUsageSummary RPC (one PERIOD window), an exact decimal. */
+/** Period values from Usage's GetUsageSummary RPC (one PERIOD window), each an exact decimal. */
 function usageOverGrpc(clients: GrpcClients): UsageReader {
+  const summary = async (orgId: string, metric: string, where: readonly PropertyFilter[], period: Period) => {
+    const [from, to] = [nextQuarterHour(period.start), nextQuarterHour(period.end)];
+    if (from >= to) return []; // no quarter hour starts in it
+    const { aggregates } = await clients.call(UsageRpc.getUsageSummary, {
+      organizationId: orgId,
+      metric,
+      from: from.toISOString(),
+      to: to.toISOString(),
+      windowSize: WindowSize.WINDOW_SIZE_PERIOD,
+      timeZone: '',
+      groupBy: [],
+      where: where.map(({ key, values }) => ({ key, values })),
+    });
+    return aggregates.map(({ metric, total }) => ({ metric, total: Decimal.of(total) }));
+  };
   return {
-    async periodValues(orgId, period) {
-      const [from, to] = [nextQuarterHour(period.start), nextQuarterHour(period.end)];
-      if (from >= to) return []; // no quarter hour starts in it
-      const { aggregates } = await clients.call(UsageRpc.getUsageSummary, {
-        organizationId: orgId,
-        metric: '',
-        from: from.toISOString(),
-        to: to.toISOString(),
-        windowSize: WindowSize.WINDOW_SIZE_PERIOD,
-        timeZone: '',
-        groupBy: [],
-        where: [],
-      });
-      return aggregates.map(({ metric, total }) => ({ metric, total: Decimal.of(total) }));
-    },
+    periodValues: (orgId, period) => summary(orgId, '', [], period),
+    // Usage's refusal of a filter its meter cannot apply arrives as its ValidationError.
+    filteredValue: async (orgId, metric, where, period) => (await summary(orgId, metric, where, period))[0]?.total ?? Decimal.zero,
   };
 }
 
@@ -50,6 +55,7 @@ export const billingContext = defineServiceContext({
         await runtime.clients.call(IdentityService.getOrganization, { organizationId });
       },
       logger: runtime.logger,
+      graceHours: runtime.config.invoiceGraceHours,
     });
     return { billing };
   },

@@ -4,7 +4,7 @@ import { requireUuid } from '../../shared/validation.js';
 import { billingContext } from './context.js';
 import { planMessage } from './wire.js';
 
-/** An organization's plans, by metric. */
+/** An organization's prices in effect in its current billing period, by metric and filter. */
 export default defineGrpcFunction({
   method: BillingRpc.listPlans,
   context: billingContext,

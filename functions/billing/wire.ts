@@ -1,16 +1,43 @@
 /** Billing's domain values in their protobuf form: decimals as exact strings, money to the currency's minor unit. */
-import type { Invoice as InvoiceMessage, Plan as PlanMessage } from '../../proto/gen/polaris/billing/v1/billing.js';
-import { minorUnits, type Invoice, type Plan } from './domain/index.js';
+import {
+  PricingModel as RpcModel,
+  type BillingTerms as TermsMessage,
+  type Invoice as InvoiceMessage,
+  type Plan as PlanMessage,
+} from '../../proto/gen/polaris/billing/v1/billing.js';
+import { minorUnits, PricingModel, type BillingTerms, type Invoice, type PlanVersion } from './domain/index.js';
 
-export const planMessage = (plan: Plan): PlanMessage => ({
-  id: plan.id,
-  organizationId: plan.orgId,
-  name: plan.name,
-  metric: plan.metric,
-  unitPrice: plan.unitPrice.toString(),
-  freeQuota: plan.freeQuota.toString(),
-  currency: plan.currency,
-});
+const modelToRpc: Record<PricingModel, RpcModel> = {
+  [PricingModel.PerUnit]: RpcModel.PRICING_MODEL_PER_UNIT,
+  [PricingModel.Graduated]: RpcModel.PRICING_MODEL_GRADUATED,
+  [PricingModel.Volume]: RpcModel.PRICING_MODEL_VOLUME,
+  [PricingModel.Package]: RpcModel.PRICING_MODEL_PACKAGE,
+};
+
+/** The domain's name for an RPC pricing model: '' for unspecified (PER_UNIT), 'UNKNOWN' for a value this version does not know. */
+export function modelFromRpc(model: RpcModel): string {
+  if (model === RpcModel.PRICING_MODEL_UNSPECIFIED) return '';
+  return Object.entries(modelToRpc).find(([, value]) => value === model)?.[0] ?? 'UNKNOWN';
+}
+
+export function planMessage(plan: PlanVersion): PlanMessage {
+  const price = plan.price;
+  return {
+    id: plan.id,
+    organizationId: plan.orgId,
+    name: plan.name,
+    metric: plan.metric,
+    unitPrice: price.model === PricingModel.PerUnit ? price.unitPrice.toString() : '',
+    freeQuota: 'freeQuota' in price ? price.freeQuota.toString() : '0',
+    currency: plan.currency,
+    model: modelToRpc[price.model],
+    tiers: 'tiers' in price ? price.tiers.map((t) => ({ upTo: t.upTo?.toString() ?? '', unitPrice: t.unitPrice.toString(), flatPrice: t.flatPrice.toString() })) : [],
+    packageSize: price.model === PricingModel.Package ? price.packageSize.toString() : '',
+    packagePrice: price.model === PricingModel.Package ? price.packagePrice.toString() : '',
+    where: plan.where,
+    effectiveFrom: plan.effectiveFrom.toISOString(),
+  };
+}
 
 export function invoiceMessage(invoice: Invoice): InvoiceMessage {
   const places = minorUnits(invoice.currency);
@@ -23,13 +50,32 @@ export function invoiceMessage(invoice: Invoice): InvoiceMessage {
     amount: invoice.amount.toFixed(places),
     currency: invoice.currency,
     lineItems: invoice.lines.map((line) => ({
-      metric: line.metric,
+      metric: line.metric ?? '',
       quantity: line.quantity.toString(),
       freeQuota: line.freeQuota.toString(),
       billableQuantity: line.billableQuantity.toString(),
       unitPrice: line.unitPrice.toString(),
       amount: line.amount.toFixed(places),
+      kind: line.kind,
+      description: line.description,
+      forPeriodStart: line.forPeriod?.start.toISOString() ?? '',
+      forPeriodEnd: line.forPeriod?.end.toISOString() ?? '',
+      where: line.where,
     })),
     updatedAt: invoice.updatedAt.toISOString(),
+    number: invoice.number ?? '',
+    voidReason: invoice.voidReason ?? '',
+    finalizedAt: invoice.finalizedAt?.toISOString() ?? '',
+  };
+}
+
+export function termsMessage(terms: BillingTerms): TermsMessage {
+  return {
+    organizationId: terms.orgId,
+    timeZone: terms.timeZone,
+    recurringFee: terms.recurringFee.toString(),
+    recurringFeeName: terms.recurringFeeName,
+    minimum: terms.minimum.toString(),
+    currency: terms.currency ?? '',
   };
 }

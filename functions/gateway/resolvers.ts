@@ -74,7 +74,8 @@ export const resolvers: IResolvers<any, RequestContext> = {
     },
     setPlan: async (_root, args: { organizationId: string; name: string; metric: string; unitPrice: string; freeQuota: string }, context) => {
       const gateway = await asOperator(context);
-      const { plan } = await gateway.clients.call(Billing.setPlan, { ...args, currency: '' }, gateway.operatorMetadata);
+      const request = { ...args, currency: '', model: 0, tiers: [], packageSize: '', packagePrice: '', where: [], effectiveFrom: '' };
+      const { plan } = await gateway.clients.call(Billing.setPlan, request, gateway.operatorMetadata);
       return plan;
     },
     generateInvoice: async (_root, args: { organizationId: string; periodStart: string; periodEnd: string }, context) => {

@@ -8,6 +8,7 @@ export {
   newEvent,
   encodeCloudEvent,
   type AggregateUpdatedData,
+  type AggregationCompletedData,
   type InvoiceUpdatedData,
   type UsageRecordedData,
   type EncodedEvent,

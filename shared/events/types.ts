@@ -14,10 +14,18 @@ export const EventType = {
   UsageRecorded: 'dev.polaris.usage.recorded',
   /** Someone asks Usage to aggregate now, for one organization or all. `data`: {@link AggregationRequestedData}. */
   AggregationRequested: 'dev.polaris.aggregation.requested',
+  /** An aggregation run finished (the scheduled close of billing periods follows it). `data`: {@link AggregationCompletedData}. */
+  AggregationCompleted: 'dev.polaris.aggregation.completed',
   /** An (organization, metric, period) total changed. `data`: {@link AggregateUpdatedData}. */
   AggregateUpdated: 'dev.polaris.aggregate.updated',
   /** An invoice was created or changed status or amount. `data`: {@link InvoiceUpdatedData}. */
   InvoiceUpdated: 'dev.polaris.invoice.updated',
+  /** A draft invoice was created for a period. `data`: {@link InvoiceUpdatedData}. */
+  InvoiceCreated: 'dev.polaris.invoice.created',
+  /** An invoice was finalized and numbered. `data`: {@link InvoiceUpdatedData} with `number`. */
+  InvoiceFinalized: 'dev.polaris.invoice.finalized',
+  /** A finalized invoice was voided; the next open invoice credits it. `data`: {@link InvoiceUpdatedData} with `number` and `reason`. */
+  InvoiceVoided: 'dev.polaris.invoice.voided',
   /** A Knative PingSource tick (schedules such as periodic aggregation). `data` is what the PingSource was given. */
   KnativePing: 'dev.knative.sources.ping',
 } as const;
@@ -38,6 +46,14 @@ export interface UsageRecordedData {
 /** `data` of `dev.polaris.aggregation.requested`: one organization, or every one when `orgId` is absent. */
 export interface AggregationRequestedData {
   orgId?: string;
+}
+
+/** `data` of `dev.polaris.aggregation.completed`. */
+export interface AggregationCompletedData {
+  /** The organization the run was limited to, if any. */
+  orgId?: string;
+  /** Events the run counted. */
+  events: number;
 }
 
 /** `data` of `dev.polaris.aggregate.updated`: the new total over [periodStart, periodEnd). */
@@ -64,14 +80,22 @@ export interface InvoiceUpdatedData {
   periodStart: string;
   /** RFC 3339, exclusive. */
   periodEnd: string;
+  /** Once finalized: its number, unique per organization. */
+  number?: string;
+  /** For a voided invoice: why. */
+  reason?: string;
 }
 
 /** The `data` type of each event type. */
 export interface EventDataByType {
   [EventType.UsageRecorded]: UsageRecordedData;
   [EventType.AggregationRequested]: AggregationRequestedData;
+  [EventType.AggregationCompleted]: AggregationCompletedData;
   [EventType.AggregateUpdated]: AggregateUpdatedData;
   [EventType.InvoiceUpdated]: InvoiceUpdatedData;
+  [EventType.InvoiceCreated]: InvoiceUpdatedData;
+  [EventType.InvoiceFinalized]: InvoiceUpdatedData;
+  [EventType.InvoiceVoided]: InvoiceUpdatedData;
   [EventType.KnativePing]: unknown;
 }
 

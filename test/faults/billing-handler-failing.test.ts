@@ -12,7 +12,7 @@ import { BillingService as BillingRpc } from '../../proto/gen/polaris/billing/v1
 import { deadLetterStreamName } from '../../functions/event-plane/index.js';
 import { EventType, newEvent } from '../../shared/events/index.js';
 import { createTestDatabase, type TestDatabase } from '../support/database.js';
-import { rpcClient } from '../support/grpc.js';
+import { rpcClient, setPlanRequest } from '../support/grpc.js';
 import { startTestHost, type TestHost } from '../support/host.js';
 import { deleteStream, publishEvent } from '../support/nats.js';
 import { createTenant } from '../support/tenants.js';
@@ -69,7 +69,7 @@ describe('billing handler failing for a while', () => {
   it('gets its events again until it takes them; poison goes to the dead-letter stream', async () => {
     const tenant = await createTenant(host.grpcAddress);
     const rpc = rpcClient(host.grpcAddress);
-    await rpc.call(BillingRpc.setPlan, { organizationId: tenant.organizationId, name: 'API', metric: 'api_calls', unitPrice: '1', freeQuota: '0', currency: '' });
+    await rpc.call(BillingRpc.setPlan, setPlanRequest({ organizationId: tenant.organizationId, name: 'API', metric: 'api_calls', unitPrice: '1', freeQuota: '0' }));
 
     // Billing's database refuses it from now on.
     await db.sql.unsafe(`revoke all on all tables in schema billing from ${role}`);

@@ -5,6 +5,7 @@ import * as grpc from '@grpc/grpc-js';
 import { loadSync } from '@grpc/proto-loader';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
+import { PricingModel, type SetPlanRequest } from '../../proto/gen/polaris/billing/v1/billing.js';
 import { WindowSize, type GetUsageSummaryRequest, type RecordUsageRequest } from '../../proto/gen/polaris/usage/v1/usage.js';
 
 /** Calls a (callback-style) client method and resolves with the response or rejects with the ServiceError. */
@@ -105,4 +106,21 @@ export function usageSummaryRequest(fields: Partial<GetUsageSummaryRequest> & { 
 /** A RecordUsage request with every field the test leaves out at its default. */
 export function recordUsageRequest(fields: Partial<RecordUsageRequest> & { organizationId: string; metric: string }): RecordUsageRequest {
   return { quantity: '', timestamp: '', idempotencyKey: '', properties: {}, ...fields };
+}
+
+/** A SetPlan request: a PER_UNIT price from the current period unless the test says otherwise. */
+export function setPlanRequest(fields: Partial<SetPlanRequest> & { organizationId: string; metric: string }): SetPlanRequest {
+  return {
+    name: fields.metric,
+    unitPrice: '',
+    freeQuota: '',
+    currency: '',
+    model: PricingModel.PRICING_MODEL_UNSPECIFIED,
+    tiers: [],
+    packageSize: '',
+    packagePrice: '',
+    where: [],
+    effectiveFrom: '',
+    ...fields,
+  };
 }

@@ -13,12 +13,19 @@ export interface InvoiceState {
   amount: Decimal;
   periodStart: Date;
   periodEnd: Date;
+  number?: string;
+  voidReason?: string;
 }
 
-/** `dev.polaris.invoice.updated`, whenever an invoice's lines, amount or status change. */
-export function invoiceUpdated(invoice: InvoiceState): CloudEvent<InvoiceUpdatedData> {
+type InvoiceEventType = typeof EventType.InvoiceCreated | typeof EventType.InvoiceUpdated | typeof EventType.InvoiceFinalized | typeof EventType.InvoiceVoided;
+
+/**
+ * An invoice event: `created` when a draft first exists, `updated` whenever
+ * its lines, amount or status change, `finalized` and `voided` on those steps.
+ */
+export function invoiceEvent(type: InvoiceEventType, invoice: InvoiceState): CloudEvent<InvoiceUpdatedData> {
   return newEvent(
-    EventType.InvoiceUpdated,
+    type,
     billingEventSource,
     {
       orgId: invoice.orgId,
@@ -27,6 +34,8 @@ export function invoiceUpdated(invoice: InvoiceState): CloudEvent<InvoiceUpdated
       amount: invoice.amount.toString(),
       periodStart: invoice.periodStart.toISOString(),
       periodEnd: invoice.periodEnd.toISOString(),
+      ...(invoice.number ? { number: invoice.number } : {}),
+      ...(invoice.voidReason ? { reason: invoice.voidReason } : {}),
     },
     { subject: invoice.orgId },
   );

@@ -71,5 +71,86 @@ export const billingMigrations: SchemaMigrations = {
           alter column amount type numeric;
       `,
     },
+    {
+      // Pricing over time: versioned prices per (metric, property filter),
+      // billing terms, invoice numbers, lines that belong to another period
+      // (adjustments, credits), and the closed periods left to settle.
+      id: '0004_pricing_over_time',
+      sql: `
+        create table price_versions (
+          id uuid primary key,
+          org_id uuid not null,
+          name text not null,
+          metric text not null,
+          -- {"key": ["value", …]}, keys and values sorted: the plan's property filter.
+          where_key jsonb not null default '{}',
+          -- The start of the first billing period the price applies to.
+          effective_from timestamptz not null,
+          model text not null check (model in ('PER_UNIT', 'GRADUATED', 'VOLUME', 'PACKAGE')),
+          unit_price numeric,
+          free_quota numeric,
+          tiers jsonb,
+          package_size numeric,
+          package_price numeric,
+          currency char(3) not null,
+          created_at timestamptz not null default now(),
+          unique (org_id, metric, where_key, effective_from)
+        );
+        -- Every v1 plan applies from the beginning.
+        insert into price_versions (id, org_id, name, metric, effective_from, model, unit_price, free_quota, currency, created_at)
+        select id, org_id, name, metric, timestamptz '1970-01-01 00:00:00+00', 'PER_UNIT', unit_price, free_quota, currency, created_at from plans;
+        drop table plans;
+
+        create table billing_terms (
+          org_id uuid primary key,
+          time_zone text not null default 'UTC',
+          recurring_fee numeric not null default 0,
+          recurring_fee_name text not null default 'Subscription',
+          minimum numeric not null default 0,
+          currency char(3),
+          updated_at timestamptz not null default now()
+        );
+
+        alter table invoices drop constraint invoices_status_check;
+        alter table invoices add constraint invoices_status_check check (status in ('draft', 'finalized', 'void'));
+        alter table invoices
+          add column number text,
+          add column voided_at timestamptz,
+          add column void_reason text;
+        create unique index invoices_org_number on invoices (org_id, number) where number is not null;
+
+        -- The last number given per organization: taken in the finalizing
+        -- transaction, so numbers have no gaps.
+        create table invoice_counters (org_id uuid primary key, last_number bigint not null);
+
+        alter table invoice_lines drop constraint invoice_lines_pkey;
+        alter table invoice_lines
+          add column position int,
+          add column kind text not null default 'usage' check (kind in ('usage', 'fee', 'minimum', 'adjustment', 'credit')),
+          -- What the line charges for, the same across periods: settlement compares by it.
+          add column line_key text,
+          add column description text not null default '',
+          add column where_key jsonb not null default '{}',
+          -- Set when the line belongs to another period than its invoice's.
+          add column for_period_start timestamptz,
+          add column for_period_end timestamptz,
+          add column for_invoice_id uuid;
+        update invoice_lines l set position = n.position, line_key = 'usage:' || l.metric || ':{}'
+        from (select invoice_id, metric, row_number() over (partition by invoice_id order by metric) as position from invoice_lines) n
+        where (n.invoice_id, n.metric) = (l.invoice_id, l.metric);
+        alter table invoice_lines alter column position set not null, alter column line_key set not null;
+        alter table invoice_lines add primary key (invoice_id, position);
+        alter table invoice_lines alter column metric drop not null;
+
+        -- Closed periods whose usage, prices or invoices changed after they
+        -- closed: the next open invoice settles them.
+        create table periods_to_settle (
+          org_id uuid not null,
+          period_start timestamptz not null,
+          period_end timestamptz not null,
+          primary key (org_id, period_start)
+        );
+      `,
+    },
   ],
 };

@@ -1,14 +1,45 @@
 /**
- * Billing's logic: plans, and invoices priced from each metric's period value.
+ * Billing's logic: versioned prices, billing terms, and invoices that follow
+ * usage while their period is open, close after a grace time, and settle
+ * whatever changes after they closed on the next open invoice.
+ *
+ * The invariant every step keeps: for each period, what its finalized and
+ * voided invoices billed, plus the adjustments and credits on the open
+ * invoice that carries them, equals what the period costs now. Nothing
+ * unbilled, nothing twice.
+ *
  * Billing reads no usage table: it asks Usage over gRPC (`UsageReader`).
  */
+import type { TransactionSql } from 'postgres';
+import { Decimal } from '../../../shared/decimal.js';
+import { ConflictError, ValidationError } from '../../../shared/errors.js';
 import type { Logger } from '../../../shared/logger.js';
+import type { Period } from '../../../shared/periods.js';
+import { uuidv7 } from '../../../shared/uuid.js';
 import { defaultCurrency, minorUnits } from './currency.js';
 import { CurrencyMismatchError, InvoiceNotFoundError } from './errors.js';
-import { periodOf, PeriodUnit, type Period } from '../../../shared/periods.js';
-import type { SetPlanInput } from './inputs.js';
-import { priceUsage, type MetricTotal } from './pricing.js';
-import { InvoiceStatus, type BillingStore, type Invoice, type InvoiceWrite, type Plan } from './store.js';
+import type { SetPlanInput, SetTermsInput } from './inputs.js';
+import {
+  billingPeriodOf,
+  creditLines,
+  defaultTerms,
+  periodName,
+  pricePeriod,
+  settlePeriod,
+  usageLineKey,
+  versionsInEffect,
+  type BillingTerms,
+  type InvoiceLine,
+  type PlanVersion,
+  type PropertyFilter,
+} from './period-pricing.js';
+import { InvoiceStatus, type BillingStore, type Invoice } from './store.js';
+
+/** A metric's value over a whole period, as its meter measures it. */
+export interface MetricTotal {
+  metric: string;
+  total: Decimal;
+}
 
 /** Usage's figures for a period, from the Usage service. */
 export interface UsageReader {
@@ -18,6 +49,8 @@ export interface UsageReader {
    * distinct values for UNIQUE_COUNT.
    */
   periodValues(orgId: string, period: Period): Promise<MetricTotal[]>;
+  /** One metric's period value over the usage whose properties pass `where`; a ValidationError names `where` when the meter cannot filter so. */
+  filteredValue(orgId: string, metric: string, where: readonly PropertyFilter[], period: Period): Promise<Decimal>;
 }
 
 /** Confirms an organization exists (through Identity); throws NotFound otherwise. */
@@ -27,7 +60,16 @@ export interface BillingServiceOptions {
   usage: UsageReader;
   requireOrganization: OrganizationCheck;
   logger: Logger;
+  /** Hours after its period ends that a draft is finalized by the scheduled run. */
+  graceHours: number;
   now?: () => Date;
+}
+
+export class InvoiceNotFinalizedError extends ConflictError {
+  override name = 'InvoiceNotFinalizedError';
+  constructor(id: string, status: string) {
+    super('invoice_not_finalized', `invoice ${id} is ${status}; only a finalized invoice can be voided`);
+  }
 }
 
 export class BillingService {
@@ -40,46 +82,144 @@ export class BillingService {
     this.now = options.now ?? (() => new Date());
   }
 
-  /** Replaces the organization's plan for the metric, and reprices its open draft. */
-  async setPlan(input: SetPlanInput): Promise<Plan> {
+  /**
+   * Sets a metric's price (for a property filter, if any) from the start of
+   * the billing period holding `effectiveFrom` (default: now) on. Closed
+   * periods it reaches are settled on the next open invoice.
+   */
+  async setPlan(input: SetPlanInput): Promise<PlanVersion> {
     await this.options.requireOrganization(input.organizationId);
-    const { plan, conflictingCurrency } = await this.store.upsertPlan(input);
-    if (!plan) throw new CurrencyMismatchError(conflictingCurrency!, input.currency);
-    try {
-      await this.writeInvoice(input.organizationId, periodOf(PeriodUnit.Month, this.now()));
-    } catch (err) {
-      // The plan is saved; the next aggregate update reprices the draft.
-      this.options.logger.warn({ err, orgId: input.organizationId }, 'draft invoice not repriced after plan change');
-    }
-    return plan;
+    if (input.where.length > 0) await this.checkFilter(input);
+    return this.store.withOrganization(input.organizationId, async (tx) => {
+      const terms = await this.termsOf(input.organizationId, tx);
+      const currency = await this.store.currencyOf(tx, input.organizationId);
+      if (currency && currency !== input.currency) throw new CurrencyMismatchError(currency, input.currency);
+      const period = billingPeriodOf(input.effectiveFrom ?? this.now(), terms.timeZone);
+      const version = await this.store.saveVersion(tx, {
+        id: uuidv7(),
+        orgId: input.organizationId,
+        name: input.name,
+        metric: input.metric,
+        where: input.where,
+        price: input.price,
+        currency: input.currency,
+        effectiveFrom: period.start,
+        createdAt: this.now(),
+      });
+      await this.store.flagForSettlement(tx, input.organizationId, await this.store.closedPeriodsFrom(tx, input.organizationId, period.start));
+      await this.refresh(tx, input.organizationId, terms, [this.currentPeriod(terms)]);
+      return version;
+    });
   }
 
-  listPlans(orgId: string): Promise<Plan[]> {
-    return this.store.listPlans(orgId);
+  /** The prices in effect in the current billing period. */
+  async listPlans(orgId: string): Promise<PlanVersion[]> {
+    const terms = await this.termsOf(orgId);
+    return versionsInEffect(await this.store.listVersions(orgId), this.currentPeriod(terms));
   }
 
-  /** Computes the invoice for any period from current aggregates and stores it; the same invoice for the same period. */
-  async generateInvoice(orgId: string, period: Period): Promise<Invoice> {
-    await this.options.requireOrganization(orgId);
-    return (await this.writeInvoice(orgId, period)).invoice;
+  /** Every price version, by metric and filter, newest first. */
+  listPlanVersions(orgId: string): Promise<PlanVersion[]> {
+    return this.store.listVersions(orgId);
+  }
+
+  async terms(orgId: string): Promise<BillingTerms> {
+    return this.termsOf(orgId);
   }
 
   /**
-   * Brings the draft of the month holding `at` up to date, as aggregates
-   * change. Finalized invoices stay as they are.
+   * Sets the organization's time zone, recurring fee and minimum. The time
+   * zone decides where periods start, so it changes only before the first invoice.
    */
-  async onUsageChanged(orgId: string, at: Date): Promise<InvoiceWrite> {
-    return this.writeInvoice(orgId, periodOf(PeriodUnit.Month, at));
+  async setTerms(input: SetTermsInput): Promise<BillingTerms> {
+    await this.options.requireOrganization(input.orgId);
+    return this.store.withOrganization(input.orgId, async (tx) => {
+      const current = await this.termsOf(input.orgId, tx);
+      if (input.timeZone !== current.timeZone && (await this.store.hasInvoices(tx, input.orgId))) {
+        throw new ValidationError([{ field: 'time_zone', message: `is ${current.timeZone}, and the organization has invoices: its periods cannot move` }]);
+      }
+      const currency = await this.store.currencyOf(tx, input.orgId);
+      if (input.currency && currency && currency !== input.currency) throw new CurrencyMismatchError(currency, input.currency);
+      const terms: BillingTerms = { ...input, currency: input.currency ?? currency };
+      await this.store.saveTerms(tx, terms);
+      await this.refresh(tx, input.orgId, terms, [this.currentPeriod(terms)]);
+      return terms;
+    });
   }
 
-  /** Prices the invoice once more from current usage, then freezes it for good. */
+  /** Computes and stores the invoice for any period; the same invoice for the same period. */
+  async generateInvoice(orgId: string, period: Period): Promise<Invoice> {
+    await this.options.requireOrganization(orgId);
+    return this.store.withOrganization(orgId, async (tx) => {
+      const terms = await this.termsOf(orgId, tx);
+      await this.refresh(tx, orgId, terms, [period]);
+      return (await this.store.invoiceFor(tx, orgId, period))!;
+    });
+  }
+
+  /**
+   * Usage of [start, end) changed: the drafts of the periods it touches
+   * follow; a closed period it touches is settled on the next open invoice.
+   */
+  async onUsageChanged(orgId: string, start: Date, end: Date): Promise<void> {
+    await this.store.withOrganization(orgId, async (tx) => {
+      const terms = await this.termsOf(orgId, tx);
+      const touched = uniquePeriods([billingPeriodOf(start, terms.timeZone), billingPeriodOf(new Date(end.getTime() - 1), terms.timeZone)]);
+      const open: Period[] = [];
+      for (const period of touched) {
+        const invoice = await this.store.invoiceFor(tx, orgId, period);
+        if (invoice && invoice.status !== InvoiceStatus.Draft) await this.store.flagForSettlement(tx, orgId, [period]);
+        else open.push(period);
+      }
+      await this.refresh(tx, orgId, terms, open.length > 0 ? open : [this.currentPeriod(terms)]);
+    });
+  }
+
+  /** Prices a draft once more from current usage, then freezes and numbers it. */
   async finalizeInvoice(id: string): Promise<Invoice> {
+    const found = await this.store.findInvoice(id);
+    if (!found) throw new InvoiceNotFoundError(id);
+    return this.store.withOrganization(found.orgId, (tx) => this.finalizeLocked(tx, id));
+  }
+
+  /**
+   * Finalizes every draft whose period ended more than the grace time ago,
+   * oldest first per organization (the scheduled run).
+   */
+  async closeDue(): Promise<Invoice[]> {
+    const cutoff = new Date(this.now().getTime() - this.options.graceHours * 3_600_000);
+    const finalized: Invoice[] = [];
+    for (const { id, orgId } of await this.store.draftsEndedBy(cutoff)) {
+      try {
+        finalized.push(await this.store.withOrganization(orgId, (tx) => this.finalizeLocked(tx, id)));
+      } catch (err) {
+        // One organization's failure (its usage unreachable) must not hold up the others; the next run retries.
+        this.options.logger.warn({ err, orgId, invoiceId: id }, 'invoice not closed');
+      }
+    }
+    return finalized;
+  }
+
+  /** Voids a finalized invoice: the next open invoice credits it and bills its period again at today's figures. */
+  async voidInvoice(id: string, reason: string): Promise<Invoice> {
+    const found = await this.store.findInvoice(id);
+    if (!found) throw new InvoiceNotFoundError(id);
+    return this.store.withOrganization(found.orgId, async (tx) => {
+      const invoice = (await this.store.findInvoice(id, tx))!;
+      if (invoice.status !== InvoiceStatus.Finalized) throw new InvoiceNotFinalizedError(id, invoice.status);
+      const voided = await this.store.void(tx, invoice, reason);
+      const periods = uniquePeriods([{ start: invoice.periodStart, end: invoice.periodEnd }, ...invoice.lines.flatMap((line) => (line.forPeriod ? [line.forPeriod] : []))]);
+      await this.store.flagForSettlement(tx, invoice.orgId, periods);
+      const terms = await this.termsOf(invoice.orgId, tx);
+      await this.refresh(tx, invoice.orgId, terms, [this.currentPeriod(terms)]);
+      return voided;
+    });
+  }
+
+  async findInvoice(id: string): Promise<Invoice> {
     const invoice = await this.store.findInvoice(id);
     if (!invoice) throw new InvoiceNotFoundError(id);
-    if (invoice.status === InvoiceStatus.Draft) {
-      await this.writeInvoice(invoice.orgId, { start: invoice.periodStart, end: invoice.periodEnd });
-    }
-    return (await this.store.finalizeInvoice(id))!.invoice;
+    return invoice;
   }
 
   listInvoices(orgId: string): Promise<Invoice[]> {
@@ -90,10 +230,94 @@ export class BillingService {
     return this.store.ping();
   }
 
-  private async writeInvoice(orgId: string, period: Period): Promise<InvoiceWrite> {
-    const [plans, values] = await Promise.all([this.store.listPlans(orgId), this.options.usage.periodValues(orgId, period)]);
-    const currency = plans[0]?.currency ?? defaultCurrency;
-    const priced = priceUsage(plans, new Map(values.map(({ metric, total }) => [metric, total])), minorUnits(currency));
-    return this.store.writeInvoice(orgId, period, currency, priced);
+  private async finalizeLocked(tx: TransactionSql, id: string): Promise<Invoice> {
+    const invoice = (await this.store.findInvoice(id, tx))!;
+    if (invoice.status !== InvoiceStatus.Draft) return invoice;
+    const terms = await this.termsOf(invoice.orgId, tx);
+    const period = { start: invoice.periodStart, end: invoice.periodEnd };
+    const carried = await this.refresh(tx, invoice.orgId, terms, [period]);
+    const finalized = await this.store.finalize(tx, (await this.store.findInvoice(id, tx))!);
+    if (carried.carrierId === id) await this.store.settled(tx, invoice.orgId, carried.settled);
+    // The next open invoice (if any) now carries what is left to settle.
+    await this.refresh(tx, invoice.orgId, terms, []);
+    return finalized;
   }
+
+  /**
+   * Writes the drafts of `periods` and every other draft of the
+   * organization. The oldest draft carries the settlement of closed periods
+   * and the credits of voided invoices; when settlement is due and no draft
+   * exists, the current period's draft is made to carry it.
+   */
+  private async refresh(tx: TransactionSql, orgId: string, terms: BillingTerms, periods: readonly Period[]): Promise<{ carrierId?: string; settled: Period[] }> {
+    const versions = await this.store.listVersions(orgId, tx);
+    const currency = (await this.store.currencyOf(tx, orgId)) ?? defaultCurrency;
+    const places = minorUnits(currency);
+    const drafts = await this.store.drafts(tx, orgId);
+    const toSettle = await this.store.periodsToSettle(tx, orgId);
+    const voids = await this.store.uncreditedVoids(tx, orgId);
+    const wanted = uniquePeriods([...drafts.map((d) => ({ start: d.periodStart, end: d.periodEnd })), ...periods]);
+    if (wanted.length === 0 && (toSettle.length > 0 || voids.length > 0)) wanted.push(this.currentPeriod(terms));
+    const open: Period[] = [];
+    for (const period of wanted) {
+      const invoice = await this.store.invoiceFor(tx, orgId, period);
+      if (!invoice || invoice.status === InvoiceStatus.Draft) open.push(period);
+    }
+    open.sort((a, b) => a.start.getTime() - b.start.getTime() || a.end.getTime() - b.end.getTime());
+
+    let carrier: { carrierId?: string; settled: Period[] } = { settled: [] };
+    for (const [index, period] of open.entries()) {
+      const lines = await this.periodLines(orgId, period, versions, terms, places);
+      if (index === 0) {
+        const credits = voids.flatMap((invoice) => creditLines({ id: invoice.id, number: invoice.number, period: { start: invoice.periodStart, end: invoice.periodEnd }, lines: invoice.lines }));
+        lines.push(...credits);
+        for (const closed of toSettle) {
+          const target = await this.periodLines(orgId, closed, versions, terms, places);
+          const billed = await this.store.billedFor(tx, orgId, closed);
+          const creditsForIt = credits.filter((line) => line.forPeriod!.start.getTime() === closed.start.getTime());
+          lines.push(...settlePeriod(closed, target, billed, creditsForIt, periodName(closed, terms.timeZone)));
+        }
+      }
+      const { invoice } = await this.store.writeDraft(tx, orgId, period, currency, lines);
+      if (index === 0) carrier = { carrierId: invoice.id, settled: toSettle };
+    }
+    return carrier;
+  }
+
+  /** A period's own lines, priced with the versions in effect for it and its usage now. */
+  private async periodLines(orgId: string, period: Period, versions: readonly PlanVersion[], terms: BillingTerms, places: number): Promise<InvoiceLine[]> {
+    const plans = versionsInEffect(versions, period);
+    const usage = new Map<string, Decimal>();
+    if (plans.some((plan) => plan.where.length === 0)) {
+      for (const { metric, total } of await this.options.usage.periodValues(orgId, period)) usage.set(usageLineKey(metric, []), total);
+    }
+    for (const plan of plans.filter((p) => p.where.length > 0)) {
+      usage.set(usageLineKey(plan.metric, plan.where), await this.options.usage.filteredValue(orgId, plan.metric, plan.where, period));
+    }
+    return pricePeriod(plans, usage, terms, places);
+  }
+
+  /** A filter the metric's meter cannot apply is refused now, not at the next invoice. */
+  private async checkFilter(input: SetPlanInput): Promise<void> {
+    try {
+      await this.options.usage.filteredValue(input.organizationId, input.metric, input.where, billingPeriodOf(this.now(), 'UTC'));
+    } catch (err) {
+      if (err instanceof ValidationError) throw new ValidationError(err.problems.map((p) => ({ field: 'where', message: p.message })));
+      throw err;
+    }
+  }
+
+  private currentPeriod(terms: BillingTerms): Period {
+    return billingPeriodOf(this.now(), terms.timeZone);
+  }
+
+  private async termsOf(orgId: string, tx?: TransactionSql): Promise<BillingTerms> {
+    return (await this.store.terms(orgId, tx)) ?? defaultTerms(orgId);
+  }
+}
+
+function uniquePeriods(periods: readonly Period[]): Period[] {
+  const seen = new Map<string, Period>();
+  for (const period of periods) seen.set(`${period.start.toISOString()} ${period.end.toISOString()}`, period);
+  return [...seen.values()];
 }

@@ -2,27 +2,17 @@
 import type { TransactionSql } from 'postgres';
 import type { Sql } from '../../../shared/database.js';
 import { Decimal } from '../../../shared/decimal.js';
-import { enqueueEvents } from '../../../shared/events/index.js';
+import { enqueueEvents, EventType } from '../../../shared/events/index.js';
 import type { Period } from '../../../shared/periods.js';
 import { uuidv7 } from '../../../shared/uuid.js';
-import { invoiceUpdated } from './events.js';
-import type { SetPlanInput } from './inputs.js';
-import type { PricedInvoice, PricedLine } from './pricing.js';
+import { invoiceEvent } from './events.js';
+import { canonicalWhere, whereKey, type BilledLine, type BillingTerms, type InvoiceLine, type LineKind, type PlanVersion, type PropertyFilter } from './period-pricing.js';
+import type { Price, PriceTier } from './price-models.js';
 
 /** A pool or a transaction: both run queries. */
 type Queryable = Sql | TransactionSql;
 
-export interface Plan {
-  id: string;
-  orgId: string;
-  name: string;
-  metric: string;
-  unitPrice: Decimal;
-  freeQuota: Decimal;
-  currency: string;
-}
-
-export const InvoiceStatus = { Draft: 'draft', Finalized: 'finalized' } as const;
+export const InvoiceStatus = { Draft: 'draft', Finalized: 'finalized', Void: 'void' } as const;
 export type InvoiceStatus = (typeof InvoiceStatus)[keyof typeof InvoiceStatus];
 
 export interface Invoice {
@@ -33,18 +23,36 @@ export interface Invoice {
   status: InvoiceStatus;
   amount: Decimal;
   currency: string;
-  lines: PricedLine[];
+  lines: InvoiceLine[];
   updatedAt: Date;
+  /** Set when finalized: unique per organization, without gaps. */
+  number?: string;
+  finalizedAt?: Date;
+  voidReason?: string;
 }
 
-interface PlanRow {
+/** What an invoice write did. */
+export interface InvoiceWrite {
+  invoice: Invoice;
+  /** False when nothing changed, or the invoice is not a draft. */
+  changed: boolean;
+}
+
+interface VersionRow {
   id: string;
   orgId: string;
   name: string;
   metric: string;
-  unitPrice: string;
-  freeQuota: string;
+  whereKey: Record<string, string[]>;
+  effectiveFrom: Date;
+  model: Price['model'];
+  unitPrice: string | null;
+  freeQuota: string | null;
+  tiers: { upTo: string | null; unitPrice: string; flatPrice: string }[] | null;
+  packageSize: string | null;
+  packagePrice: string | null;
   currency: string;
+  createdAt: Date;
 }
 
 interface InvoiceRow {
@@ -56,130 +64,241 @@ interface InvoiceRow {
   amount: string;
   currency: string;
   updatedAt: Date;
+  number: string | null;
+  finalizedAt: Date | null;
+  voidReason: string | null;
 }
 
 interface LineRow {
   invoiceId: string;
-  metric: string;
+  kind: LineKind;
+  lineKey: string;
+  metric: string | null;
+  whereKey: Record<string, string[]>;
+  description: string;
   quantity: string;
   freeQuota: string;
   billableQuantity: string;
   unitPrice: string;
   amount: string;
+  forPeriodStart: Date | null;
+  forPeriodEnd: Date | null;
+  forInvoiceId: string | null;
 }
 
-/** What an invoice write did. */
-export interface InvoiceWrite {
-  invoice: Invoice;
-  /** False when nothing changed, or the invoice is finalized. */
-  changed: boolean;
-}
+const invoiceColumns = 'id, org_id, period_start, period_end, status, amount::text, currency, updated_at, number, finalized_at, void_reason';
+const lineColumns =
+  'invoice_id, kind, line_key, metric, where_key, description, quantity::text, free_quota::text, billable_quantity::text, unit_price::text, amount::text, for_period_start, for_period_end, for_invoice_id';
+const versionColumns =
+  'id, org_id, name, metric, where_key, effective_from, model, unit_price::text, free_quota::text, tiers, package_size::text, package_price::text, currency, created_at';
 
 export class BillingStore {
   constructor(private readonly sql: Sql) {}
 
-  /** Replaces the organization's plan for the metric. Returns the plan and the currency of its other plans, if any differs. */
-  async upsertPlan(input: SetPlanInput): Promise<{ plan?: Plan; conflictingCurrency?: string }> {
-    return this.sql.begin(async (tx) => {
-      // Serialize plan changes per organization, so two currencies cannot slip in side by side.
-      await tx`select pg_advisory_xact_lock(hashtext('polaris.billing.plans'), hashtext(${input.organizationId}))`;
-      const [other] = await tx<{ currency: string }[]>`
-        select currency from billing.plans where org_id = ${input.organizationId} and metric <> ${input.metric} and currency <> ${input.currency} limit 1`;
-      if (other) return { conflictingCurrency: other.currency };
-      const [row] = await tx<PlanRow[]>`
-        insert into billing.plans (id, org_id, name, metric, unit_price, free_quota, currency)
-        values (${uuidv7()}, ${input.organizationId}, ${input.name}, ${input.metric}, ${input.unitPrice.toString()}, ${input.freeQuota.toString()}, ${input.currency})
-        on conflict (org_id, metric) do update
-          set name = excluded.name, unit_price = excluded.unit_price, free_quota = excluded.free_quota,
-              currency = excluded.currency, updated_at = now()
-        returning id, org_id, name, metric, unit_price::text, free_quota::text, currency`;
-      return { plan: toPlan(row!) };
-    });
-  }
-
-  async listPlans(orgId: string): Promise<Plan[]> {
-    const rows = await this.sql<PlanRow[]>`
-      select id, org_id, name, metric, unit_price::text, free_quota::text, currency
-      from billing.plans where org_id = ${orgId} order by metric`;
-    return rows.map(toPlan);
-  }
-
   /**
-   * Stores the priced invoice for (organization, period): creates it, or
-   * updates the draft when its lines or amount differ. A finalized invoice is
-   * never changed. A change enqueues invoice.updated in the same transaction.
+   * Runs `work` in a transaction that holds the organization's billing lock:
+   * plans, terms and invoices of one organization change one writer at a time,
+   * so a draft, a close and a void never interleave.
    */
-  async writeInvoice(orgId: string, period: Period, currency: string, priced: PricedInvoice): Promise<InvoiceWrite> {
+  withOrganization<T>(orgId: string, work: (tx: TransactionSql) => Promise<T>): Promise<T> {
     return this.sql.begin(async (tx) => {
-      const [created] = await tx`
-        insert into billing.invoices (id, org_id, period_start, period_end, status, amount, currency)
-        values (${uuidv7()}, ${orgId}, ${period.start}, ${period.end}, 'draft', ${priced.amount.toString()}, ${currency})
-        on conflict (org_id, period_start, period_end) do nothing
-        returning id`;
-      const [row] = await tx<InvoiceRow[]>`
-        select id, org_id, period_start, period_end, status, amount::text, currency, updated_at from billing.invoices
-        where org_id = ${orgId} and period_start = ${period.start} and period_end = ${period.end}
-        for update`;
-      const current = await this.withLines(tx, row!);
-      if (current.status === InvoiceStatus.Finalized) return { invoice: current, changed: false };
-      if (!created && sameContent(current, currency, priced)) return { invoice: current, changed: false };
-
-      const [updated] = await tx<InvoiceRow[]>`
-        update billing.invoices set amount = ${priced.amount.toString()}, currency = ${currency}, updated_at = clock_timestamp()
-        where id = ${current.id}
-        returning id, org_id, period_start, period_end, status, amount::text, currency, updated_at`;
-      await tx`delete from billing.invoice_lines where invoice_id = ${current.id}`;
-      if (priced.lines.length > 0) {
-        await tx`insert into billing.invoice_lines ${tx(
-          priced.lines.map((line) => ({
-            invoiceId: current.id,
-            metric: line.metric,
-            quantity: line.quantity.toString(),
-            freeQuota: line.freeQuota.toString(),
-            billableQuantity: line.billableQuantity.toString(),
-            unitPrice: line.unitPrice.toString(),
-            amount: line.amount.toString(),
-          })),
-        )}`;
-      }
-      const invoice: Invoice = { ...toInvoice(updated!), lines: priced.lines };
-      await enqueueEvents(tx, 'billing', [invoiceUpdated(invoice)]);
-      return { invoice, changed: true };
-    });
+      await tx`select pg_advisory_xact_lock(hashtext('polaris.billing.organization'), hashtext(${orgId}))`;
+      return work(tx);
+    }) as Promise<T>;
   }
 
-  /** Freezes an invoice; undefined when it does not exist. Finalizing twice changes nothing. */
-  async finalizeInvoice(id: string): Promise<InvoiceWrite | undefined> {
-    return this.sql.begin(async (tx) => {
-      const [row] = await tx<InvoiceRow[]>`
-        update billing.invoices set status = 'finalized', finalized_at = now(), updated_at = clock_timestamp()
-        where id = ${id} and status = 'draft'
-        returning id, org_id, period_start, period_end, status, amount::text, currency, updated_at`;
-      if (row) {
-        const invoice = await this.withLines(tx, row);
-        await enqueueEvents(tx, 'billing', [invoiceUpdated(invoice)]);
-        return { invoice, changed: true };
+  async listVersions(orgId: string, sql: Queryable = this.sql): Promise<PlanVersion[]> {
+    const rows = await sql<VersionRow[]>`
+      select ${sql.unsafe(versionColumns)} from billing.price_versions where org_id = ${orgId}
+      order by metric, where_key::text, effective_from desc`;
+    return rows.map(toVersion);
+  }
+
+  async saveVersion(tx: Queryable, version: PlanVersion): Promise<PlanVersion> {
+    const price = version.price;
+    const [row] = await tx<VersionRow[]>`
+      insert into billing.price_versions (id, org_id, name, metric, where_key, effective_from, model, unit_price, free_quota, tiers, package_size, package_price, currency)
+      values (${version.id}, ${version.orgId}, ${version.name}, ${version.metric}, ${whereKey(version.where)}::text::jsonb, ${version.effectiveFrom},
+        ${price.model}, ${'unitPrice' in price ? price.unitPrice.toString() : null}, ${'freeQuota' in price ? price.freeQuota.toString() : null},
+        ${'tiers' in price ? JSON.stringify(price.tiers.map(tierJson)) : null}::text::jsonb,
+        ${'packageSize' in price ? price.packageSize.toString() : null}, ${'packagePrice' in price ? price.packagePrice.toString() : null}, ${version.currency})
+      on conflict (org_id, metric, where_key, effective_from) do update set
+        name = excluded.name, model = excluded.model, unit_price = excluded.unit_price, free_quota = excluded.free_quota,
+        tiers = excluded.tiers, package_size = excluded.package_size, package_price = excluded.package_price,
+        currency = excluded.currency, created_at = now()
+      returning ${tx.unsafe(versionColumns)}`;
+    return toVersion(row!);
+  }
+
+  /** The currency the organization bills in: its prices', else its terms', else undefined. */
+  async currencyOf(tx: Queryable, orgId: string): Promise<string | undefined> {
+    const [row] = await tx<{ currency: string }[]>`
+      select currency from billing.price_versions where org_id = ${orgId}
+      union all select currency from billing.billing_terms where org_id = ${orgId} and currency is not null
+      limit 1`;
+    return row?.currency;
+  }
+
+  async terms(orgId: string, sql: Queryable = this.sql): Promise<BillingTerms | undefined> {
+    const [row] = await sql<{ timeZone: string; recurringFee: string; recurringFeeName: string; minimum: string; currency: string | null }[]>`
+      select time_zone, recurring_fee::text, recurring_fee_name, minimum::text, currency from billing.billing_terms where org_id = ${orgId}`;
+    return (
+      row && {
+        orgId,
+        timeZone: row.timeZone,
+        recurringFee: Decimal.of(row.recurringFee),
+        recurringFeeName: row.recurringFeeName,
+        minimum: Decimal.of(row.minimum),
+        currency: row.currency ?? undefined,
       }
-      const existing = await this.findInvoice(id, tx);
-      return existing && { invoice: existing, changed: false };
-    });
+    );
+  }
+
+  async saveTerms(tx: Queryable, terms: BillingTerms): Promise<void> {
+    await tx`
+      insert into billing.billing_terms (org_id, time_zone, recurring_fee, recurring_fee_name, minimum, currency)
+      values (${terms.orgId}, ${terms.timeZone}, ${terms.recurringFee.toString()}, ${terms.recurringFeeName}, ${terms.minimum.toString()}, ${terms.currency ?? null})
+      on conflict (org_id) do update set time_zone = excluded.time_zone, recurring_fee = excluded.recurring_fee,
+        recurring_fee_name = excluded.recurring_fee_name, minimum = excluded.minimum, currency = excluded.currency, updated_at = now()`;
+  }
+
+  async hasInvoices(tx: Queryable, orgId: string): Promise<boolean> {
+    const [row] = await tx<{ found: boolean }[]>`select exists (select 1 from billing.invoices where org_id = ${orgId}) as found`;
+    return row!.found;
+  }
+
+  async invoiceFor(tx: Queryable, orgId: string, period: Period): Promise<Invoice | undefined> {
+    const [row] = await tx<InvoiceRow[]>`
+      select ${tx.unsafe(invoiceColumns)} from billing.invoices
+      where org_id = ${orgId} and period_start = ${period.start} and period_end = ${period.end} for update`;
+    return row && this.withLines(tx, row);
   }
 
   async findInvoice(id: string, sql: Queryable = this.sql): Promise<Invoice | undefined> {
-    const [row] = await sql<InvoiceRow[]>`
-      select id, org_id, period_start, period_end, status, amount::text, currency, updated_at from billing.invoices where id = ${id}`;
+    const [row] = await sql<InvoiceRow[]>`select ${sql.unsafe(invoiceColumns)} from billing.invoices where id = ${id}`;
     return row && this.withLines(sql, row);
+  }
+
+  /** The organization's drafts, oldest period first. */
+  async drafts(tx: Queryable, orgId: string): Promise<Invoice[]> {
+    const rows = await tx<InvoiceRow[]>`
+      select ${tx.unsafe(invoiceColumns)} from billing.invoices where org_id = ${orgId} and status = 'draft' order by period_start, period_end`;
+    return Promise.all(rows.map((row) => this.withLines(tx, row)));
+  }
+
+  /** Drafts whose period ended at or before `cutoff`, by organization then period. */
+  async draftsEndedBy(cutoff: Date): Promise<{ id: string; orgId: string }[]> {
+    return this.sql<{ id: string; orgId: string }[]>`
+      select id, org_id from billing.invoices where status = 'draft' and period_end <= ${cutoff} order by org_id, period_start`;
+  }
+
+  /**
+   * Stores a draft's lines: creates the invoice, or rewrites the draft when
+   * its lines differ. A finalized or voided invoice is never changed.
+   */
+  async writeDraft(tx: TransactionSql, orgId: string, period: Period, currency: string, lines: readonly InvoiceLine[]): Promise<InvoiceWrite> {
+    const amount = lines.reduce((total, line) => total.add(line.amount), Decimal.zero);
+    const [created] = await tx<InvoiceRow[]>`
+      insert into billing.invoices (id, org_id, period_start, period_end, status, amount, currency)
+      values (${uuidv7()}, ${orgId}, ${period.start}, ${period.end}, 'draft', ${amount.toString()}, ${currency})
+      on conflict (org_id, period_start, period_end) do nothing
+      returning ${tx.unsafe(invoiceColumns)}`;
+    const current = created ? { ...toInvoice(created), lines: [] } : (await this.invoiceFor(tx, orgId, period))!;
+    if (current.status !== InvoiceStatus.Draft) return { invoice: current, changed: false };
+    if (!created && current.currency === currency && sameLines(current.lines, lines)) return { invoice: current, changed: false };
+
+    const [updated] = await tx<InvoiceRow[]>`
+      update billing.invoices set amount = ${amount.toString()}, currency = ${currency}, updated_at = clock_timestamp()
+      where id = ${current.id} returning ${tx.unsafe(invoiceColumns)}`;
+    await tx`delete from billing.invoice_lines where invoice_id = ${current.id}`;
+    await this.insertLines(tx, current.id, lines);
+    const invoice: Invoice = { ...toInvoice(updated!), lines: [...lines] };
+    await enqueueEvents(tx, 'billing', [
+      ...(created ? [invoiceEvent(EventType.InvoiceCreated, invoice)] : []),
+      invoiceEvent(EventType.InvoiceUpdated, invoice),
+    ]);
+    return { invoice, changed: true };
+  }
+
+  /** Freezes a draft and gives it the organization's next number, in the same transaction: no gaps. */
+  async finalize(tx: TransactionSql, invoice: Invoice): Promise<Invoice> {
+    const [{ lastNumber }] = await tx<[{ lastNumber: string }]>`
+      insert into billing.invoice_counters (org_id, last_number) values (${invoice.orgId}, 1)
+      on conflict (org_id) do update set last_number = billing.invoice_counters.last_number + 1
+      returning last_number::text`;
+    const number = `INV-${lastNumber.padStart(6, '0')}`;
+    const [row] = await tx<InvoiceRow[]>`
+      update billing.invoices set status = 'finalized', number = ${number}, finalized_at = now(), updated_at = clock_timestamp()
+      where id = ${invoice.id} and status = 'draft' returning ${tx.unsafe(invoiceColumns)}`;
+    const finalized = { ...toInvoice(row!), lines: invoice.lines };
+    await enqueueEvents(tx, 'billing', [invoiceEvent(EventType.InvoiceFinalized, finalized), invoiceEvent(EventType.InvoiceUpdated, finalized)]);
+    return finalized;
+  }
+
+  async void(tx: TransactionSql, invoice: Invoice, reason: string): Promise<Invoice> {
+    const [row] = await tx<InvoiceRow[]>`
+      update billing.invoices set status = 'void', voided_at = now(), void_reason = ${reason}, updated_at = clock_timestamp()
+      where id = ${invoice.id} and status = 'finalized' returning ${tx.unsafe(invoiceColumns)}`;
+    const voided = { ...toInvoice(row!), lines: invoice.lines };
+    await enqueueEvents(tx, 'billing', [invoiceEvent(EventType.InvoiceVoided, voided), invoiceEvent(EventType.InvoiceUpdated, voided)]);
+    return voided;
+  }
+
+  /** What finalized and voided invoices billed for a period: its own invoice's lines, and lines elsewhere that name it. */
+  async billedFor(tx: Queryable, orgId: string, period: Period): Promise<BilledLine[]> {
+    return (
+      await tx<{ lineKey: string; amount: string }[]>`
+        select l.line_key, l.amount::text from billing.invoice_lines l join billing.invoices i on i.id = l.invoice_id
+        where i.org_id = ${orgId} and i.status in ('finalized', 'void')
+          and coalesce(l.for_period_start, i.period_start) = ${period.start}
+          and coalesce(l.for_period_end, i.period_end) = ${period.end}`
+    ).map((row) => ({ key: row.lineKey, amount: Decimal.of(row.amount) }));
+  }
+
+  /** Voided invoices whose credit is on no finalized invoice yet. */
+  async uncreditedVoids(tx: Queryable, orgId: string): Promise<Invoice[]> {
+    const rows = await tx<InvoiceRow[]>`
+      select ${tx.unsafe(invoiceColumns)} from billing.invoices v
+      where v.org_id = ${orgId} and v.status = 'void' and not exists (
+        select 1 from billing.invoice_lines l join billing.invoices i on i.id = l.invoice_id
+        where l.for_invoice_id = v.id and l.kind = 'credit' and i.status in ('finalized', 'void'))
+      order by v.period_start`;
+    return Promise.all(rows.map((row) => this.withLines(tx, row)));
+  }
+
+  /** The periods of finalized and voided invoices starting at or after `from`. */
+  async closedPeriodsFrom(tx: Queryable, orgId: string, from: Date): Promise<Period[]> {
+    const rows = await tx<{ periodStart: Date; periodEnd: Date }[]>`
+      select period_start, period_end from billing.invoices where org_id = ${orgId} and status <> 'draft' and period_start >= ${from}`;
+    return rows.map((row) => ({ start: row.periodStart, end: row.periodEnd }));
+  }
+
+  async flagForSettlement(tx: Queryable, orgId: string, periods: readonly Period[]): Promise<void> {
+    for (const period of periods) {
+      await tx`
+        insert into billing.periods_to_settle (org_id, period_start, period_end) values (${orgId}, ${period.start}, ${period.end})
+        on conflict do nothing`;
+    }
+  }
+
+  async periodsToSettle(tx: Queryable, orgId: string): Promise<Period[]> {
+    const rows = await tx<{ periodStart: Date; periodEnd: Date }[]>`
+      select period_start, period_end from billing.periods_to_settle where org_id = ${orgId} order by period_start`;
+    return rows.map((row) => ({ start: row.periodStart, end: row.periodEnd }));
+  }
+
+  async settled(tx: Queryable, orgId: string, periods: readonly Period[]): Promise<void> {
+    if (periods.length === 0) return;
+    await tx`delete from billing.periods_to_settle where org_id = ${orgId} and period_start = any(${periods.map((p) => p.start.toISOString())}::timestamptz[])`;
   }
 
   /** The organization's invoices, newest period first, with their lines. */
   async listInvoices(orgId: string): Promise<Invoice[]> {
     const rows = await this.sql<InvoiceRow[]>`
-      select id, org_id, period_start, period_end, status, amount::text, currency, updated_at from billing.invoices
-      where org_id = ${orgId} order by period_start desc, period_end desc`;
+      select ${this.sql.unsafe(invoiceColumns)} from billing.invoices where org_id = ${orgId} order by period_start desc, period_end desc`;
     if (rows.length === 0) return [];
     const lines = await this.sql<LineRow[]>`
-      select invoice_id, metric, quantity::text, free_quota::text, billable_quantity::text, unit_price::text, amount::text
-      from billing.invoice_lines where invoice_id = any(${rows.map((row) => row.id)}::uuid[]) order by metric`;
+      select ${this.sql.unsafe(lineColumns)} from billing.invoice_lines where invoice_id = any(${rows.map((row) => row.id)}::uuid[]) order by invoice_id, position`;
     return rows.map((row) => ({ ...toInvoice(row), lines: lines.filter((line) => line.invoiceId === row.id).map(toLine) }));
   }
 
@@ -187,35 +306,105 @@ export class BillingStore {
     await this.sql`select 1`;
   }
 
+  private async insertLines(tx: TransactionSql, invoiceId: string, lines: readonly InvoiceLine[]): Promise<void> {
+    if (lines.length === 0) return;
+    await tx`insert into billing.invoice_lines ${tx(
+      lines.map((line, position) => ({
+        invoiceId,
+        position,
+        kind: line.kind,
+        lineKey: line.key,
+        metric: line.metric ?? null,
+        whereKey: JSON.parse(whereKey(line.where)) as Record<string, string[]>, // an object: postgres.js writes it as JSON
+        description: line.description,
+        quantity: line.quantity.toString(),
+        freeQuota: line.freeQuota.toString(),
+        billableQuantity: line.billableQuantity.toString(),
+        unitPrice: line.unitPrice.toString(),
+        amount: line.amount.toString(),
+        forPeriodStart: line.forPeriod?.start ?? null,
+        forPeriodEnd: line.forPeriod?.end ?? null,
+        forInvoiceId: line.forInvoiceId ?? null,
+      })),
+    )}`;
+  }
+
   private async withLines(sql: Queryable, row: InvoiceRow): Promise<Invoice> {
-    const lines = await sql<LineRow[]>`
-      select invoice_id, metric, quantity::text, free_quota::text, billable_quantity::text, unit_price::text, amount::text
-      from billing.invoice_lines where invoice_id = ${row.id} order by metric`;
+    const lines = await sql<LineRow[]>`select ${sql.unsafe(lineColumns)} from billing.invoice_lines where invoice_id = ${row.id} order by position`;
     return { ...toInvoice(row), lines: lines.map(toLine) };
   }
 }
 
-function sameContent(invoice: Invoice, currency: string, priced: PricedInvoice): boolean {
-  const key = (lines: readonly PricedLine[]) =>
-    lines.map((l) => [l.metric, l.quantity, l.freeQuota, l.billableQuantity, l.unitPrice, l.amount].map(String).join('|')).join('\n');
-  return invoice.currency === currency && invoice.amount.cmp(priced.amount) === 0 && key(invoice.lines) === key(priced.lines);
+function sameLines(a: readonly InvoiceLine[], b: readonly InvoiceLine[]): boolean {
+  const key = (lines: readonly InvoiceLine[]) =>
+    lines
+      .map((l) =>
+        [l.kind, l.key, l.description, l.quantity, l.freeQuota, l.billableQuantity, l.unitPrice, l.amount, l.forPeriod?.start.toISOString(), l.forInvoiceId]
+          .map(String)
+          .join('|'),
+      )
+      .join('\n');
+  return key(a) === key(b);
 }
 
-function toPlan(row: PlanRow): Plan {
-  return { ...row, unitPrice: Decimal.of(row.unitPrice), freeQuota: Decimal.of(row.freeQuota) };
+const tierJson = (tier: PriceTier) => ({ upTo: tier.upTo?.toString() ?? null, unitPrice: tier.unitPrice.toString(), flatPrice: tier.flatPrice.toString() });
+
+function whereOf(key: Record<string, string[]>): PropertyFilter[] {
+  return canonicalWhere(Object.entries(key).map(([k, values]) => ({ key: k, values })));
+}
+
+function toVersion(row: VersionRow): PlanVersion {
+  const price: Price =
+    row.model === 'PER_UNIT'
+      ? { model: row.model, unitPrice: Decimal.of(row.unitPrice!), freeQuota: Decimal.of(row.freeQuota!) }
+      : row.model === 'PACKAGE'
+        ? { model: row.model, packageSize: Decimal.of(row.packageSize!), packagePrice: Decimal.of(row.packagePrice!), freeQuota: Decimal.of(row.freeQuota ?? '0') }
+        : {
+            model: row.model,
+            tiers: row.tiers!.map((t) => ({ upTo: t.upTo === null ? undefined : Decimal.of(t.upTo), unitPrice: Decimal.of(t.unitPrice), flatPrice: Decimal.of(t.flatPrice) })),
+          };
+  return {
+    id: row.id,
+    orgId: row.orgId,
+    name: row.name,
+    metric: row.metric,
+    where: whereOf(row.whereKey),
+    price,
+    currency: row.currency,
+    effectiveFrom: row.effectiveFrom,
+    createdAt: row.createdAt,
+  };
 }
 
 function toInvoice(row: InvoiceRow): Omit<Invoice, 'lines'> {
-  return { ...row, amount: Decimal.of(row.amount) };
+  return {
+    id: row.id,
+    orgId: row.orgId,
+    periodStart: row.periodStart,
+    periodEnd: row.periodEnd,
+    status: row.status,
+    amount: Decimal.of(row.amount),
+    currency: row.currency,
+    updatedAt: row.updatedAt,
+    number: row.number ?? undefined,
+    finalizedAt: row.finalizedAt ?? undefined,
+    voidReason: row.voidReason ?? undefined,
+  };
 }
 
-function toLine(row: LineRow): PricedLine {
+function toLine(row: LineRow): InvoiceLine {
   return {
-    metric: row.metric,
+    kind: row.kind,
+    key: row.lineKey,
+    metric: row.metric ?? undefined,
+    where: whereOf(row.whereKey),
+    description: row.description,
     quantity: Decimal.of(row.quantity),
     freeQuota: Decimal.of(row.freeQuota),
     billableQuantity: Decimal.of(row.billableQuantity),
     unitPrice: Decimal.of(row.unitPrice),
     amount: Decimal.of(row.amount),
+    forPeriod: row.forPeriodStart && row.forPeriodEnd ? { start: row.forPeriodStart, end: row.forPeriodEnd } : undefined,
+    forInvoiceId: row.forInvoiceId ?? undefined,
   };
 }

@@ -5,7 +5,7 @@
  */
 import type { Sql } from '../../../shared/database.js';
 import { enqueueEvents } from '../../../shared/events/index.js';
-import { aggregateUpdated, type ChangedAggregate } from './events.js';
+import { aggregateUpdated, aggregationCompleted, type ChangedAggregate } from './events.js';
 
 /** The number of pending events and the age in seconds of the oldest one. */
 export interface AggregationBacklog {
@@ -109,6 +109,11 @@ export class AggregationStore {
       await enqueueEvents(tx, 'usage', changed.map(aggregateUpdated));
       return { consumed: days[0]!.consumed, changed };
     });
+  }
+
+  /** Announces a finished run. */
+  async completed(run: { orgId?: string; events: number }): Promise<void> {
+    await enqueueEvents(this.sql, 'usage', [aggregationCompleted(run)]);
   }
 
   async aggregationBacklog(): Promise<AggregationBacklog> {

@@ -1,6 +1,6 @@
 /** The CloudEvents Usage emits. */
 import type { CloudEvent } from 'cloudevents';
-import { EventType, newEvent, type AggregateUpdatedData, type EncodedEvent, type UsageRecordedData } from '../../../shared/events/index.js';
+import { EventType, newEvent, type AggregateUpdatedData, type AggregationCompletedData, type EncodedEvent, type UsageRecordedData } from '../../../shared/events/index.js';
 import { periodOf, PeriodUnit, periodText } from '../../../shared/periods.js';
 
 export const usageEventSource = '/polaris/usage';
@@ -54,4 +54,9 @@ export function aggregateUpdated(aggregate: ChangedAggregate): CloudEvent<Aggreg
     { orgId: aggregate.orgId, metric: aggregate.metric, periodStart, periodEnd, total: aggregate.total },
     { subject: aggregate.orgId },
   );
+}
+
+/** `dev.polaris.aggregation.completed`, once per run: what follows aggregation (billing's close) subscribes to it. */
+export function aggregationCompleted(run: { orgId?: string; events: number }): CloudEvent<AggregationCompletedData> {
+  return newEvent(EventType.AggregationCompleted, usageEventSource, { ...(run.orgId ? { orgId: run.orgId } : {}), events: run.events });
 }

@@ -252,6 +252,7 @@ export class UsageService {
       aggregatesChanged += changed.length;
       if (consumed < aggregationBatchSize) break;
     }
+    await this.stores.aggregation.completed({ orgId: options.orgId, events });
     return { events, aggregatesChanged, durationSeconds: stopTimer() };
   }
 

@@ -23,6 +23,70 @@ export const protobufPackage = "polaris.billing.v1";
 
 export const protobufFileName = "polaris/billing/v1/billing.proto";
 
+export enum PricingModel {
+  PRICING_MODEL_UNSPECIFIED = 0,
+  PRICING_MODEL_PER_UNIT = 1,
+  PRICING_MODEL_GRADUATED = 2,
+  PRICING_MODEL_VOLUME = 3,
+  PRICING_MODEL_PACKAGE = 4,
+  UNRECOGNIZED = -1,
+}
+
+export function pricingModelFromJSON(object: any): PricingModel {
+  switch (object) {
+    case 0:
+    case "PRICING_MODEL_UNSPECIFIED":
+      return PricingModel.PRICING_MODEL_UNSPECIFIED;
+    case 1:
+    case "PRICING_MODEL_PER_UNIT":
+      return PricingModel.PRICING_MODEL_PER_UNIT;
+    case 2:
+    case "PRICING_MODEL_GRADUATED":
+      return PricingModel.PRICING_MODEL_GRADUATED;
+    case 3:
+    case "PRICING_MODEL_VOLUME":
+      return PricingModel.PRICING_MODEL_VOLUME;
+    case 4:
+    case "PRICING_MODEL_PACKAGE":
+      return PricingModel.PRICING_MODEL_PACKAGE;
+    case -1:
+    case "UNRECOGNIZED":
+    default:
+      return PricingModel.UNRECOGNIZED;
+  }
+}
+
+export function pricingModelToJSON(object: PricingModel): string {
+  switch (object) {
+    case PricingModel.PRICING_MODEL_UNSPECIFIED:
+      return "PRICING_MODEL_UNSPECIFIED";
+    case PricingModel.PRICING_MODEL_PER_UNIT:
+      return "PRICING_MODEL_PER_UNIT";
+    case PricingModel.PRICING_MODEL_GRADUATED:
+      return "PRICING_MODEL_GRADUATED";
+    case PricingModel.PRICING_MODEL_VOLUME:
+      return "PRICING_MODEL_VOLUME";
+    case PricingModel.PRICING_MODEL_PACKAGE:
+      return "PRICING_MODEL_PACKAGE";
+    case PricingModel.UNRECOGNIZED:
+    default:
+      return "UNRECOGNIZED";
+  }
+}
+
+export interface PriceTier {
+  /** Exact decimals; an empty up_to: the last tier. */
+  upTo: string;
+  unitPrice: string;
+  flatPrice: string;
+}
+
+/** Keeps usage whose property `key` has one of `values`. */
+export interface PropertyFilter {
+  key: string;
+  values: string[];
+}
+
 export interface Plan {
   id: string;
   organizationId: string;
@@ -33,6 +97,13 @@ export interface Plan {
   freeQuota: string;
   /** ISO 4217, e.g. USD. */
   currency: string;
+  model: PricingModel;
+  tiers: PriceTier[];
+  packageSize: string;
+  packagePrice: string;
+  where: PropertyFilter[];
+  /** RFC 3339: the start of the billing period this price applies from. */
+  effectiveFrom: string;
 }
 
 export interface InvoiceLineItem {
@@ -43,6 +114,13 @@ export interface InvoiceLineItem {
   billableQuantity: string;
   unitPrice: string;
   amount: string;
+  /** "usage", "fee", "minimum", "adjustment" (late usage or a new price for a closed period) or "credit" (a voided invoice). */
+  kind: string;
+  description: string;
+  /** For adjustments and credits: the period the line belongs to (RFC 3339). */
+  forPeriodStart: string;
+  forPeriodEnd: string;
+  where: PropertyFilter[];
 }
 
 export interface Invoice {
@@ -51,13 +129,17 @@ export interface Invoice {
   /** RFC 3339, UTC; the period is [period_start, period_end). */
   periodStart: string;
   periodEnd: string;
-  /** "draft" or "finalized". */
+  /** "draft", "finalized" or "void". */
   status: string;
   /** Exact decimal: the sum of the line amounts. */
   amount: string;
   currency: string;
   lineItems: InvoiceLineItem[];
   updatedAt: string;
+  /** Set when finalized: unique per organization, without gaps. */
+  number: string;
+  voidReason: string;
+  finalizedAt: string;
 }
 
 export interface GenerateInvoiceRequest {
@@ -86,6 +168,14 @@ export interface SetPlanRequest {
   freeQuota: string;
   /** ISO 4217; empty means USD. */
   currency: string;
+  /** Empty: PER_UNIT (unit_price and free_quota as in v1). */
+  model: PricingModel;
+  tiers: PriceTier[];
+  packageSize: string;
+  packagePrice: string;
+  where: PropertyFilter[];
+  /** A date or timestamp in the billing period the price applies from; empty: the current period. */
+  effectiveFrom: string;
 }
 
 export interface SetPlanResponse {
@@ -108,8 +198,241 @@ export interface FinalizeInvoiceResponse {
   invoice: Invoice | undefined;
 }
 
+export interface GetInvoiceRequest {
+  invoiceId: string;
+}
+
+export interface GetInvoiceResponse {
+  invoice: Invoice | undefined;
+}
+
+export interface VoidInvoiceRequest {
+  invoiceId: string;
+  reason: string;
+}
+
+export interface VoidInvoiceResponse {
+  invoice: Invoice | undefined;
+}
+
+export interface GetBillingTermsRequest {
+  organizationId: string;
+}
+
+/** How an organization is billed besides its plans. */
+export interface BillingTerms {
+  organizationId: string;
+  /** IANA time zone its billing periods (calendar months) follow; empty: UTC. */
+  timeZone: string;
+  /** A fee every period, exact decimal; empty or 0: none. */
+  recurringFee: string;
+  recurringFeeName: string;
+  /** A minimum per period: when the lines add up to less, a line makes up the rest; empty or 0: none. */
+  minimum: string;
+  /** ISO 4217, the currency of its plans; empty: theirs, or USD. */
+  currency: string;
+}
+
+export interface CloseInvoicesRequest {
+}
+
+export interface CloseInvoicesResponse {
+  finalized: Invoice[];
+}
+
+function createBasePriceTier(): PriceTier {
+  return { upTo: "", unitPrice: "", flatPrice: "" };
+}
+
+export const PriceTier: MessageFns<PriceTier> = {
+  encode(message: PriceTier, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.upTo !== "") {
+      writer.uint32(10).string(message.upTo);
+    }
+    if (message.unitPrice !== "") {
+      writer.uint32(18).string(message.unitPrice);
+    }
+    if (message.flatPrice !== "") {
+      writer.uint32(26).string(message.flatPrice);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): PriceTier {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBasePriceTier();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.upTo = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.unitPrice = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.flatPrice = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): PriceTier {
+    return {
+      upTo: isSet(object.upTo)
+        ? globalThis.String(object.upTo)
+        : isSet(object.up_to)
+        ? globalThis.String(object.up_to)
+        : "",
+      unitPrice: isSet(object.unitPrice)
+        ? globalThis.String(object.unitPrice)
+        : isSet(object.unit_price)
+        ? globalThis.String(object.unit_price)
+        : "",
+      flatPrice: isSet(object.flatPrice)
+        ? globalThis.String(object.flatPrice)
+        : isSet(object.flat_price)
+        ? globalThis.String(object.flat_price)
+        : "",
+    };
+  },
+
+  toJSON(message: PriceTier): unknown {
+    const obj: any = {};
+    if (message.upTo !== "") {
+      obj.upTo = message.upTo;
+    }
+    if (message.unitPrice !== "") {
+      obj.unitPrice = message.unitPrice;
+    }
+    if (message.flatPrice !== "") {
+      obj.flatPrice = message.flatPrice;
+    }
+    return obj;
+  },
+};
+
+function createBasePropertyFilter(): PropertyFilter {
+  return { key: "", values: [] };
+}
+
+export const PropertyFilter: MessageFns<PropertyFilter> = {
+  encode(message: PropertyFilter, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.key !== "") {
+      writer.uint32(10).string(message.key);
+    }
+    for (const v of message.values) {
+      writer.uint32(18).string(v!);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): PropertyFilter {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBasePropertyFilter();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.key = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.values.push(reader.string());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): PropertyFilter {
+    return {
+      key: isSet(object.key) ? globalThis.String(object.key) : "",
+      values: globalThis.Array.isArray(object?.values) ? object.values.map((e: any) => globalThis.String(e)) : [],
+    };
+  },
+
+  toJSON(message: PropertyFilter): unknown {
+    const obj: any = {};
+    if (message.key !== "") {
+      obj.key = message.key;
+    }
+    if (message.values?.length) {
+      obj.values = message.values;
+    }
+    return obj;
+  },
+};
+
 function createBasePlan(): Plan {
-  return { id: "", organizationId: "", name: "", metric: "", unitPrice: "", freeQuota: "", currency: "" };
+  return {
+    id: "",
+    organizationId: "",
+    name: "",
+    metric: "",
+    unitPrice: "",
+    freeQuota: "",
+    currency: "",
+    model: 0,
+    tiers: [],
+    packageSize: "",
+    packagePrice: "",
+    where: [],
+    effectiveFrom: "",
+  };
 }
 
 export const Plan: MessageFns<Plan> = {
@@ -134,6 +457,24 @@ export const Plan: MessageFns<Plan> = {
     }
     if (message.currency !== "") {
       writer.uint32(58).string(message.currency);
+    }
+    if (message.model !== 0) {
+      writer.uint32(64).int32(message.model);
+    }
+    for (const v of message.tiers) {
+      PriceTier.encode(v!, writer.uint32(74).fork()).join();
+    }
+    if (message.packageSize !== "") {
+      writer.uint32(82).string(message.packageSize);
+    }
+    if (message.packagePrice !== "") {
+      writer.uint32(90).string(message.packagePrice);
+    }
+    for (const v of message.where) {
+      PropertyFilter.encode(v!, writer.uint32(98).fork()).join();
+    }
+    if (message.effectiveFrom !== "") {
+      writer.uint32(106).string(message.effectiveFrom);
     }
     return writer;
   },
@@ -207,6 +548,54 @@ export const Plan: MessageFns<Plan> = {
             message.currency = reader.string();
             continue;
           }
+          case 8: {
+            if (tag !== 64) {
+              break;
+            }
+
+            message.model = reader.int32() as any;
+            continue;
+          }
+          case 9: {
+            if (tag !== 74) {
+              break;
+            }
+
+            message.tiers.push(PriceTier.decode(reader, reader.uint32()));
+            continue;
+          }
+          case 10: {
+            if (tag !== 82) {
+              break;
+            }
+
+            message.packageSize = reader.string();
+            continue;
+          }
+          case 11: {
+            if (tag !== 90) {
+              break;
+            }
+
+            message.packagePrice = reader.string();
+            continue;
+          }
+          case 12: {
+            if (tag !== 98) {
+              break;
+            }
+
+            message.where.push(PropertyFilter.decode(reader, reader.uint32()));
+            continue;
+          }
+          case 13: {
+            if (tag !== 106) {
+              break;
+            }
+
+            message.effectiveFrom = reader.string();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -240,6 +629,28 @@ export const Plan: MessageFns<Plan> = {
         ? globalThis.String(object.free_quota)
         : "",
       currency: isSet(object.currency) ? globalThis.String(object.currency) : "",
+      model: isSet(object.model) ? pricingModelFromJSON(object.model) : 0,
+      tiers: globalThis.Array.isArray(object?.tiers)
+        ? object.tiers.map((e: any) => PriceTier.fromJSON(e))
+        : [],
+      packageSize: isSet(object.packageSize)
+        ? globalThis.String(object.packageSize)
+        : isSet(object.package_size)
+        ? globalThis.String(object.package_size)
+        : "",
+      packagePrice: isSet(object.packagePrice)
+        ? globalThis.String(object.packagePrice)
+        : isSet(object.package_price)
+        ? globalThis.String(object.package_price)
+        : "",
+      where: globalThis.Array.isArray(object?.where)
+        ? object.where.map((e: any) => PropertyFilter.fromJSON(e))
+        : [],
+      effectiveFrom: isSet(object.effectiveFrom)
+        ? globalThis.String(object.effectiveFrom)
+        : isSet(object.effective_from)
+        ? globalThis.String(object.effective_from)
+        : "",
     };
   },
 
@@ -266,12 +677,42 @@ export const Plan: MessageFns<Plan> = {
     if (message.currency !== "") {
       obj.currency = message.currency;
     }
+    if (message.model !== 0) {
+      obj.model = pricingModelToJSON(message.model);
+    }
+    if (message.tiers?.length) {
+      obj.tiers = message.tiers.map((e) => PriceTier.toJSON(e));
+    }
+    if (message.packageSize !== "") {
+      obj.packageSize = message.packageSize;
+    }
+    if (message.packagePrice !== "") {
+      obj.packagePrice = message.packagePrice;
+    }
+    if (message.where?.length) {
+      obj.where = message.where.map((e) => PropertyFilter.toJSON(e));
+    }
+    if (message.effectiveFrom !== "") {
+      obj.effectiveFrom = message.effectiveFrom;
+    }
     return obj;
   },
 };
 
 function createBaseInvoiceLineItem(): InvoiceLineItem {
-  return { metric: "", quantity: "", freeQuota: "", billableQuantity: "", unitPrice: "", amount: "" };
+  return {
+    metric: "",
+    quantity: "",
+    freeQuota: "",
+    billableQuantity: "",
+    unitPrice: "",
+    amount: "",
+    kind: "",
+    description: "",
+    forPeriodStart: "",
+    forPeriodEnd: "",
+    where: [],
+  };
 }
 
 export const InvoiceLineItem: MessageFns<InvoiceLineItem> = {
@@ -293,6 +734,21 @@ export const InvoiceLineItem: MessageFns<InvoiceLineItem> = {
     }
     if (message.amount !== "") {
       writer.uint32(50).string(message.amount);
+    }
+    if (message.kind !== "") {
+      writer.uint32(58).string(message.kind);
+    }
+    if (message.description !== "") {
+      writer.uint32(66).string(message.description);
+    }
+    if (message.forPeriodStart !== "") {
+      writer.uint32(74).string(message.forPeriodStart);
+    }
+    if (message.forPeriodEnd !== "") {
+      writer.uint32(82).string(message.forPeriodEnd);
+    }
+    for (const v of message.where) {
+      PropertyFilter.encode(v!, writer.uint32(90).fork()).join();
     }
     return writer;
   },
@@ -358,6 +814,46 @@ export const InvoiceLineItem: MessageFns<InvoiceLineItem> = {
             message.amount = reader.string();
             continue;
           }
+          case 7: {
+            if (tag !== 58) {
+              break;
+            }
+
+            message.kind = reader.string();
+            continue;
+          }
+          case 8: {
+            if (tag !== 66) {
+              break;
+            }
+
+            message.description = reader.string();
+            continue;
+          }
+          case 9: {
+            if (tag !== 74) {
+              break;
+            }
+
+            message.forPeriodStart = reader.string();
+            continue;
+          }
+          case 10: {
+            if (tag !== 82) {
+              break;
+            }
+
+            message.forPeriodEnd = reader.string();
+            continue;
+          }
+          case 11: {
+            if (tag !== 90) {
+              break;
+            }
+
+            message.where.push(PropertyFilter.decode(reader, reader.uint32()));
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -390,6 +886,21 @@ export const InvoiceLineItem: MessageFns<InvoiceLineItem> = {
         ? globalThis.String(object.unit_price)
         : "",
       amount: isSet(object.amount) ? globalThis.String(object.amount) : "",
+      kind: isSet(object.kind) ? globalThis.String(object.kind) : "",
+      description: isSet(object.description) ? globalThis.String(object.description) : "",
+      forPeriodStart: isSet(object.forPeriodStart)
+        ? globalThis.String(object.forPeriodStart)
+        : isSet(object.for_period_start)
+        ? globalThis.String(object.for_period_start)
+        : "",
+      forPeriodEnd: isSet(object.forPeriodEnd)
+        ? globalThis.String(object.forPeriodEnd)
+        : isSet(object.for_period_end)
+        ? globalThis.String(object.for_period_end)
+        : "",
+      where: globalThis.Array.isArray(object?.where)
+        ? object.where.map((e: any) => PropertyFilter.fromJSON(e))
+        : [],
     };
   },
 
@@ -413,6 +924,21 @@ export const InvoiceLineItem: MessageFns<InvoiceLineItem> = {
     if (message.amount !== "") {
       obj.amount = message.amount;
     }
+    if (message.kind !== "") {
+      obj.kind = message.kind;
+    }
+    if (message.description !== "") {
+      obj.description = message.description;
+    }
+    if (message.forPeriodStart !== "") {
+      obj.forPeriodStart = message.forPeriodStart;
+    }
+    if (message.forPeriodEnd !== "") {
+      obj.forPeriodEnd = message.forPeriodEnd;
+    }
+    if (message.where?.length) {
+      obj.where = message.where.map((e) => PropertyFilter.toJSON(e));
+    }
     return obj;
   },
 };
@@ -428,6 +954,9 @@ function createBaseInvoice(): Invoice {
     currency: "",
     lineItems: [],
     updatedAt: "",
+    number: "",
+    voidReason: "",
+    finalizedAt: "",
   };
 }
 
@@ -459,6 +988,15 @@ export const Invoice: MessageFns<Invoice> = {
     }
     if (message.updatedAt !== "") {
       writer.uint32(74).string(message.updatedAt);
+    }
+    if (message.number !== "") {
+      writer.uint32(82).string(message.number);
+    }
+    if (message.voidReason !== "") {
+      writer.uint32(90).string(message.voidReason);
+    }
+    if (message.finalizedAt !== "") {
+      writer.uint32(98).string(message.finalizedAt);
     }
     return writer;
   },
@@ -548,6 +1086,30 @@ export const Invoice: MessageFns<Invoice> = {
             message.updatedAt = reader.string();
             continue;
           }
+          case 10: {
+            if (tag !== 82) {
+              break;
+            }
+
+            message.number = reader.string();
+            continue;
+          }
+          case 11: {
+            if (tag !== 90) {
+              break;
+            }
+
+            message.voidReason = reader.string();
+            continue;
+          }
+          case 12: {
+            if (tag !== 98) {
+              break;
+            }
+
+            message.finalizedAt = reader.string();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -591,6 +1153,17 @@ export const Invoice: MessageFns<Invoice> = {
         : isSet(object.updated_at)
         ? globalThis.String(object.updated_at)
         : "",
+      number: isSet(object.number) ? globalThis.String(object.number) : "",
+      voidReason: isSet(object.voidReason)
+        ? globalThis.String(object.voidReason)
+        : isSet(object.void_reason)
+        ? globalThis.String(object.void_reason)
+        : "",
+      finalizedAt: isSet(object.finalizedAt)
+        ? globalThis.String(object.finalizedAt)
+        : isSet(object.finalized_at)
+        ? globalThis.String(object.finalized_at)
+        : "",
     };
   },
 
@@ -622,6 +1195,15 @@ export const Invoice: MessageFns<Invoice> = {
     }
     if (message.updatedAt !== "") {
       obj.updatedAt = message.updatedAt;
+    }
+    if (message.number !== "") {
+      obj.number = message.number;
+    }
+    if (message.voidReason !== "") {
+      obj.voidReason = message.voidReason;
+    }
+    if (message.finalizedAt !== "") {
+      obj.finalizedAt = message.finalizedAt;
     }
     return obj;
   },
@@ -912,7 +1494,20 @@ export const ListInvoicesResponse: MessageFns<ListInvoicesResponse> = {
 };
 
 function createBaseSetPlanRequest(): SetPlanRequest {
-  return { organizationId: "", name: "", metric: "", unitPrice: "", freeQuota: "", currency: "" };
+  return {
+    organizationId: "",
+    name: "",
+    metric: "",
+    unitPrice: "",
+    freeQuota: "",
+    currency: "",
+    model: 0,
+    tiers: [],
+    packageSize: "",
+    packagePrice: "",
+    where: [],
+    effectiveFrom: "",
+  };
 }
 
 export const SetPlanRequest: MessageFns<SetPlanRequest> = {
@@ -934,6 +1529,24 @@ export const SetPlanRequest: MessageFns<SetPlanRequest> = {
     }
     if (message.currency !== "") {
       writer.uint32(50).string(message.currency);
+    }
+    if (message.model !== 0) {
+      writer.uint32(56).int32(message.model);
+    }
+    for (const v of message.tiers) {
+      PriceTier.encode(v!, writer.uint32(66).fork()).join();
+    }
+    if (message.packageSize !== "") {
+      writer.uint32(74).string(message.packageSize);
+    }
+    if (message.packagePrice !== "") {
+      writer.uint32(82).string(message.packagePrice);
+    }
+    for (const v of message.where) {
+      PropertyFilter.encode(v!, writer.uint32(90).fork()).join();
+    }
+    if (message.effectiveFrom !== "") {
+      writer.uint32(98).string(message.effectiveFrom);
     }
     return writer;
   },
@@ -999,6 +1612,54 @@ export const SetPlanRequest: MessageFns<SetPlanRequest> = {
             message.currency = reader.string();
             continue;
           }
+          case 7: {
+            if (tag !== 56) {
+              break;
+            }
+
+            message.model = reader.int32() as any;
+            continue;
+          }
+          case 8: {
+            if (tag !== 66) {
+              break;
+            }
+
+            message.tiers.push(PriceTier.decode(reader, reader.uint32()));
+            continue;
+          }
+          case 9: {
+            if (tag !== 74) {
+              break;
+            }
+
+            message.packageSize = reader.string();
+            continue;
+          }
+          case 10: {
+            if (tag !== 82) {
+              break;
+            }
+
+            message.packagePrice = reader.string();
+            continue;
+          }
+          case 11: {
+            if (tag !== 90) {
+              break;
+            }
+
+            message.where.push(PropertyFilter.decode(reader, reader.uint32()));
+            continue;
+          }
+          case 12: {
+            if (tag !== 98) {
+              break;
+            }
+
+            message.effectiveFrom = reader.string();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -1031,6 +1692,28 @@ export const SetPlanRequest: MessageFns<SetPlanRequest> = {
         ? globalThis.String(object.free_quota)
         : "",
       currency: isSet(object.currency) ? globalThis.String(object.currency) : "",
+      model: isSet(object.model) ? pricingModelFromJSON(object.model) : 0,
+      tiers: globalThis.Array.isArray(object?.tiers)
+        ? object.tiers.map((e: any) => PriceTier.fromJSON(e))
+        : [],
+      packageSize: isSet(object.packageSize)
+        ? globalThis.String(object.packageSize)
+        : isSet(object.package_size)
+        ? globalThis.String(object.package_size)
+        : "",
+      packagePrice: isSet(object.packagePrice)
+        ? globalThis.String(object.packagePrice)
+        : isSet(object.package_price)
+        ? globalThis.String(object.package_price)
+        : "",
+      where: globalThis.Array.isArray(object?.where)
+        ? object.where.map((e: any) => PropertyFilter.fromJSON(e))
+        : [],
+      effectiveFrom: isSet(object.effectiveFrom)
+        ? globalThis.String(object.effectiveFrom)
+        : isSet(object.effective_from)
+        ? globalThis.String(object.effective_from)
+        : "",
     };
   },
 
@@ -1053,6 +1736,24 @@ export const SetPlanRequest: MessageFns<SetPlanRequest> = {
     }
     if (message.currency !== "") {
       obj.currency = message.currency;
+    }
+    if (message.model !== 0) {
+      obj.model = pricingModelToJSON(message.model);
+    }
+    if (message.tiers?.length) {
+      obj.tiers = message.tiers.map((e) => PriceTier.toJSON(e));
+    }
+    if (message.packageSize !== "") {
+      obj.packageSize = message.packageSize;
+    }
+    if (message.packagePrice !== "") {
+      obj.packagePrice = message.packagePrice;
+    }
+    if (message.where?.length) {
+      obj.where = message.where.map((e) => PropertyFilter.toJSON(e));
+    }
+    if (message.effectiveFrom !== "") {
+      obj.effectiveFrom = message.effectiveFrom;
     }
     return obj;
   },
@@ -1360,6 +2061,586 @@ export const FinalizeInvoiceResponse: MessageFns<FinalizeInvoiceResponse> = {
   },
 };
 
+function createBaseGetInvoiceRequest(): GetInvoiceRequest {
+  return { invoiceId: "" };
+}
+
+export const GetInvoiceRequest: MessageFns<GetInvoiceRequest> = {
+  encode(message: GetInvoiceRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.invoiceId !== "") {
+      writer.uint32(10).string(message.invoiceId);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): GetInvoiceRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseGetInvoiceRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.invoiceId = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): GetInvoiceRequest {
+    return {
+      invoiceId: isSet(object.invoiceId)
+        ? globalThis.String(object.invoiceId)
+        : isSet(object.invoice_id)
+        ? globalThis.String(object.invoice_id)
+        : "",
+    };
+  },
+
+  toJSON(message: GetInvoiceRequest): unknown {
+    const obj: any = {};
+    if (message.invoiceId !== "") {
+      obj.invoiceId = message.invoiceId;
+    }
+    return obj;
+  },
+};
+
+function createBaseGetInvoiceResponse(): GetInvoiceResponse {
+  return { invoice: undefined };
+}
+
+export const GetInvoiceResponse: MessageFns<GetInvoiceResponse> = {
+  encode(message: GetInvoiceResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.invoice !== undefined) {
+      Invoice.encode(message.invoice, writer.uint32(10).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): GetInvoiceResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseGetInvoiceResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.invoice = Invoice.decode(reader, reader.uint32());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): GetInvoiceResponse {
+    return { invoice: isSet(object.invoice) ? Invoice.fromJSON(object.invoice) : undefined };
+  },
+
+  toJSON(message: GetInvoiceResponse): unknown {
+    const obj: any = {};
+    if (message.invoice !== undefined) {
+      obj.invoice = Invoice.toJSON(message.invoice);
+    }
+    return obj;
+  },
+};
+
+function createBaseVoidInvoiceRequest(): VoidInvoiceRequest {
+  return { invoiceId: "", reason: "" };
+}
+
+export const VoidInvoiceRequest: MessageFns<VoidInvoiceRequest> = {
+  encode(message: VoidInvoiceRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.invoiceId !== "") {
+      writer.uint32(10).string(message.invoiceId);
+    }
+    if (message.reason !== "") {
+      writer.uint32(18).string(message.reason);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): VoidInvoiceRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseVoidInvoiceRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.invoiceId = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.reason = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): VoidInvoiceRequest {
+    return {
+      invoiceId: isSet(object.invoiceId)
+        ? globalThis.String(object.invoiceId)
+        : isSet(object.invoice_id)
+        ? globalThis.String(object.invoice_id)
+        : "",
+      reason: isSet(object.reason) ? globalThis.String(object.reason) : "",
+    };
+  },
+
+  toJSON(message: VoidInvoiceRequest): unknown {
+    const obj: any = {};
+    if (message.invoiceId !== "") {
+      obj.invoiceId = message.invoiceId;
+    }
+    if (message.reason !== "") {
+      obj.reason = message.reason;
+    }
+    return obj;
+  },
+};
+
+function createBaseVoidInvoiceResponse(): VoidInvoiceResponse {
+  return { invoice: undefined };
+}
+
+export const VoidInvoiceResponse: MessageFns<VoidInvoiceResponse> = {
+  encode(message: VoidInvoiceResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.invoice !== undefined) {
+      Invoice.encode(message.invoice, writer.uint32(10).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): VoidInvoiceResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseVoidInvoiceResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.invoice = Invoice.decode(reader, reader.uint32());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): VoidInvoiceResponse {
+    return { invoice: isSet(object.invoice) ? Invoice.fromJSON(object.invoice) : undefined };
+  },
+
+  toJSON(message: VoidInvoiceResponse): unknown {
+    const obj: any = {};
+    if (message.invoice !== undefined) {
+      obj.invoice = Invoice.toJSON(message.invoice);
+    }
+    return obj;
+  },
+};
+
+function createBaseGetBillingTermsRequest(): GetBillingTermsRequest {
+  return { organizationId: "" };
+}
+
+export const GetBillingTermsRequest: MessageFns<GetBillingTermsRequest> = {
+  encode(message: GetBillingTermsRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.organizationId !== "") {
+      writer.uint32(10).string(message.organizationId);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): GetBillingTermsRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseGetBillingTermsRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.organizationId = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): GetBillingTermsRequest {
+    return {
+      organizationId: isSet(object.organizationId)
+        ? globalThis.String(object.organizationId)
+        : isSet(object.organization_id)
+        ? globalThis.String(object.organization_id)
+        : "",
+    };
+  },
+
+  toJSON(message: GetBillingTermsRequest): unknown {
+    const obj: any = {};
+    if (message.organizationId !== "") {
+      obj.organizationId = message.organizationId;
+    }
+    return obj;
+  },
+};
+
+function createBaseBillingTerms(): BillingTerms {
+  return { organizationId: "", timeZone: "", recurringFee: "", recurringFeeName: "", minimum: "", currency: "" };
+}
+
+export const BillingTerms: MessageFns<BillingTerms> = {
+  encode(message: BillingTerms, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.organizationId !== "") {
+      writer.uint32(10).string(message.organizationId);
+    }
+    if (message.timeZone !== "") {
+      writer.uint32(18).string(message.timeZone);
+    }
+    if (message.recurringFee !== "") {
+      writer.uint32(26).string(message.recurringFee);
+    }
+    if (message.recurringFeeName !== "") {
+      writer.uint32(34).string(message.recurringFeeName);
+    }
+    if (message.minimum !== "") {
+      writer.uint32(42).string(message.minimum);
+    }
+    if (message.currency !== "") {
+      writer.uint32(50).string(message.currency);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): BillingTerms {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseBillingTerms();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.organizationId = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.timeZone = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.recurringFee = reader.string();
+            continue;
+          }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.recurringFeeName = reader.string();
+            continue;
+          }
+          case 5: {
+            if (tag !== 42) {
+              break;
+            }
+
+            message.minimum = reader.string();
+            continue;
+          }
+          case 6: {
+            if (tag !== 50) {
+              break;
+            }
+
+            message.currency = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): BillingTerms {
+    return {
+      organizationId: isSet(object.organizationId)
+        ? globalThis.String(object.organizationId)
+        : isSet(object.organization_id)
+        ? globalThis.String(object.organization_id)
+        : "",
+      timeZone: isSet(object.timeZone)
+        ? globalThis.String(object.timeZone)
+        : isSet(object.time_zone)
+        ? globalThis.String(object.time_zone)
+        : "",
+      recurringFee: isSet(object.recurringFee)
+        ? globalThis.String(object.recurringFee)
+        : isSet(object.recurring_fee)
+        ? globalThis.String(object.recurring_fee)
+        : "",
+      recurringFeeName: isSet(object.recurringFeeName)
+        ? globalThis.String(object.recurringFeeName)
+        : isSet(object.recurring_fee_name)
+        ? globalThis.String(object.recurring_fee_name)
+        : "",
+      minimum: isSet(object.minimum) ? globalThis.String(object.minimum) : "",
+      currency: isSet(object.currency) ? globalThis.String(object.currency) : "",
+    };
+  },
+
+  toJSON(message: BillingTerms): unknown {
+    const obj: any = {};
+    if (message.organizationId !== "") {
+      obj.organizationId = message.organizationId;
+    }
+    if (message.timeZone !== "") {
+      obj.timeZone = message.timeZone;
+    }
+    if (message.recurringFee !== "") {
+      obj.recurringFee = message.recurringFee;
+    }
+    if (message.recurringFeeName !== "") {
+      obj.recurringFeeName = message.recurringFeeName;
+    }
+    if (message.minimum !== "") {
+      obj.minimum = message.minimum;
+    }
+    if (message.currency !== "") {
+      obj.currency = message.currency;
+    }
+    return obj;
+  },
+};
+
+function createBaseCloseInvoicesRequest(): CloseInvoicesRequest {
+  return {};
+}
+
+export const CloseInvoicesRequest: MessageFns<CloseInvoicesRequest> = {
+  encode(_: CloseInvoicesRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): CloseInvoicesRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseCloseInvoicesRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(_: any): CloseInvoicesRequest {
+    return {};
+  },
+
+  toJSON(_: CloseInvoicesRequest): unknown {
+    const obj: any = {};
+    return obj;
+  },
+};
+
+function createBaseCloseInvoicesResponse(): CloseInvoicesResponse {
+  return { finalized: [] };
+}
+
+export const CloseInvoicesResponse: MessageFns<CloseInvoicesResponse> = {
+  encode(message: CloseInvoicesResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    for (const v of message.finalized) {
+      Invoice.encode(v!, writer.uint32(10).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): CloseInvoicesResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseCloseInvoicesResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.finalized.push(Invoice.decode(reader, reader.uint32()));
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): CloseInvoicesResponse {
+    return {
+      finalized: globalThis.Array.isArray(object?.finalized)
+        ? object.finalized.map((e: any) => Invoice.fromJSON(e))
+        : [],
+    };
+  },
+
+  toJSON(message: CloseInvoicesResponse): unknown {
+    const obj: any = {};
+    if (message.finalized?.length) {
+      obj.finalized = message.finalized.map((e) => Invoice.toJSON(e));
+    }
+    return obj;
+  },
+};
+
 /** Billing prices usage under each organization's plans and keeps its invoices. */
 export type BillingService = typeof BillingService;
 export const BillingService = {
@@ -1389,7 +2670,20 @@ export const BillingService = {
       Buffer.from(ListInvoicesResponse.encode(value).finish()),
     responseDeserialize: (value: Buffer): ListInvoicesResponse => ListInvoicesResponse.decode(value),
   },
-  /** Operator RPCs. */
+  /** One invoice, with its lines (the invoice document reads it). */
+  getInvoice: {
+    path: "/polaris.billing.v1.Billing/GetInvoice" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: GetInvoiceRequest): Buffer => Buffer.from(GetInvoiceRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): GetInvoiceRequest => GetInvoiceRequest.decode(value),
+    responseSerialize: (value: GetInvoiceResponse): Buffer => Buffer.from(GetInvoiceResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): GetInvoiceResponse => GetInvoiceResponse.decode(value),
+  },
+  /**
+   * Operator RPCs.
+   * Sets the price of a metric (and property filter) from the start of a billing period on.
+   */
   setPlan: {
     path: "/polaris.billing.v1.Billing/SetPlan" as const,
     requestStream: false as const,
@@ -1399,8 +2693,19 @@ export const BillingService = {
     responseSerialize: (value: SetPlanResponse): Buffer => Buffer.from(SetPlanResponse.encode(value).finish()),
     responseDeserialize: (value: Buffer): SetPlanResponse => SetPlanResponse.decode(value),
   },
+  /** The plans in effect now. */
   listPlans: {
     path: "/polaris.billing.v1.Billing/ListPlans" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: ListPlansRequest): Buffer => Buffer.from(ListPlansRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): ListPlansRequest => ListPlansRequest.decode(value),
+    responseSerialize: (value: ListPlansResponse): Buffer => Buffer.from(ListPlansResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): ListPlansResponse => ListPlansResponse.decode(value),
+  },
+  /** Every price version, newest first: the price history. */
+  listPlanVersions: {
+    path: "/polaris.billing.v1.Billing/ListPlanVersions" as const,
     requestStream: false as const,
     responseStream: false as const,
     requestSerialize: (value: ListPlansRequest): Buffer => Buffer.from(ListPlansRequest.encode(value).finish()),
@@ -1419,6 +2724,46 @@ export const BillingService = {
       Buffer.from(FinalizeInvoiceResponse.encode(value).finish()),
     responseDeserialize: (value: Buffer): FinalizeInvoiceResponse => FinalizeInvoiceResponse.decode(value),
   },
+  /** Voids a finalized invoice: its amount is credited, and its period billed again, on the next open invoice. */
+  voidInvoice: {
+    path: "/polaris.billing.v1.Billing/VoidInvoice" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: VoidInvoiceRequest): Buffer => Buffer.from(VoidInvoiceRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): VoidInvoiceRequest => VoidInvoiceRequest.decode(value),
+    responseSerialize: (value: VoidInvoiceResponse): Buffer => Buffer.from(VoidInvoiceResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): VoidInvoiceResponse => VoidInvoiceResponse.decode(value),
+  },
+  getBillingTerms: {
+    path: "/polaris.billing.v1.Billing/GetBillingTerms" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: GetBillingTermsRequest): Buffer =>
+      Buffer.from(GetBillingTermsRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): GetBillingTermsRequest => GetBillingTermsRequest.decode(value),
+    responseSerialize: (value: BillingTerms): Buffer => Buffer.from(BillingTerms.encode(value).finish()),
+    responseDeserialize: (value: Buffer): BillingTerms => BillingTerms.decode(value),
+  },
+  setBillingTerms: {
+    path: "/polaris.billing.v1.Billing/SetBillingTerms" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: BillingTerms): Buffer => Buffer.from(BillingTerms.encode(value).finish()),
+    requestDeserialize: (value: Buffer): BillingTerms => BillingTerms.decode(value),
+    responseSerialize: (value: BillingTerms): Buffer => Buffer.from(BillingTerms.encode(value).finish()),
+    responseDeserialize: (value: Buffer): BillingTerms => BillingTerms.decode(value),
+  },
+  /** Finalizes every draft whose period ended more than the grace time ago (the scheduled run does this). */
+  closeInvoices: {
+    path: "/polaris.billing.v1.Billing/CloseInvoices" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: CloseInvoicesRequest): Buffer => Buffer.from(CloseInvoicesRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): CloseInvoicesRequest => CloseInvoicesRequest.decode(value),
+    responseSerialize: (value: CloseInvoicesResponse): Buffer =>
+      Buffer.from(CloseInvoicesResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): CloseInvoicesResponse => CloseInvoicesResponse.decode(value),
+  },
 } as const;
 
 export interface BillingServer extends UntypedServiceImplementation {
@@ -1429,10 +2774,24 @@ export interface BillingServer extends UntypedServiceImplementation {
   generateInvoice: handleUnaryCall<GenerateInvoiceRequest, GenerateInvoiceResponse>;
   /** Newest period first. */
   listInvoices: handleUnaryCall<ListInvoicesRequest, ListInvoicesResponse>;
-  /** Operator RPCs. */
+  /** One invoice, with its lines (the invoice document reads it). */
+  getInvoice: handleUnaryCall<GetInvoiceRequest, GetInvoiceResponse>;
+  /**
+   * Operator RPCs.
+   * Sets the price of a metric (and property filter) from the start of a billing period on.
+   */
   setPlan: handleUnaryCall<SetPlanRequest, SetPlanResponse>;
+  /** The plans in effect now. */
   listPlans: handleUnaryCall<ListPlansRequest, ListPlansResponse>;
+  /** Every price version, newest first: the price history. */
+  listPlanVersions: handleUnaryCall<ListPlansRequest, ListPlansResponse>;
   finalizeInvoice: handleUnaryCall<FinalizeInvoiceRequest, FinalizeInvoiceResponse>;
+  /** Voids a finalized invoice: its amount is credited, and its period billed again, on the next open invoice. */
+  voidInvoice: handleUnaryCall<VoidInvoiceRequest, VoidInvoiceResponse>;
+  getBillingTerms: handleUnaryCall<GetBillingTermsRequest, BillingTerms>;
+  setBillingTerms: handleUnaryCall<BillingTerms, BillingTerms>;
+  /** Finalizes every draft whose period ended more than the grace time ago (the scheduled run does this). */
+  closeInvoices: handleUnaryCall<CloseInvoicesRequest, CloseInvoicesResponse>;
 }
 
 export interface BillingClient extends Client {
@@ -1471,7 +2830,26 @@ export interface BillingClient extends Client {
     options: Partial<CallOptions>,
     callback: (error: ServiceError | null, response: ListInvoicesResponse) => void,
   ): ClientUnaryCall;
-  /** Operator RPCs. */
+  /** One invoice, with its lines (the invoice document reads it). */
+  getInvoice(
+    request: GetInvoiceRequest,
+    callback: (error: ServiceError | null, response: GetInvoiceResponse) => void,
+  ): ClientUnaryCall;
+  getInvoice(
+    request: GetInvoiceRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: GetInvoiceResponse) => void,
+  ): ClientUnaryCall;
+  getInvoice(
+    request: GetInvoiceRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: GetInvoiceResponse) => void,
+  ): ClientUnaryCall;
+  /**
+   * Operator RPCs.
+   * Sets the price of a metric (and property filter) from the start of a billing period on.
+   */
   setPlan(
     request: SetPlanRequest,
     callback: (error: ServiceError | null, response: SetPlanResponse) => void,
@@ -1487,6 +2865,7 @@ export interface BillingClient extends Client {
     options: Partial<CallOptions>,
     callback: (error: ServiceError | null, response: SetPlanResponse) => void,
   ): ClientUnaryCall;
+  /** The plans in effect now. */
   listPlans(
     request: ListPlansRequest,
     callback: (error: ServiceError | null, response: ListPlansResponse) => void,
@@ -1497,6 +2876,22 @@ export interface BillingClient extends Client {
     callback: (error: ServiceError | null, response: ListPlansResponse) => void,
   ): ClientUnaryCall;
   listPlans(
+    request: ListPlansRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: ListPlansResponse) => void,
+  ): ClientUnaryCall;
+  /** Every price version, newest first: the price history. */
+  listPlanVersions(
+    request: ListPlansRequest,
+    callback: (error: ServiceError | null, response: ListPlansResponse) => void,
+  ): ClientUnaryCall;
+  listPlanVersions(
+    request: ListPlansRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: ListPlansResponse) => void,
+  ): ClientUnaryCall;
+  listPlanVersions(
     request: ListPlansRequest,
     metadata: Metadata,
     options: Partial<CallOptions>,
@@ -1516,6 +2911,68 @@ export interface BillingClient extends Client {
     metadata: Metadata,
     options: Partial<CallOptions>,
     callback: (error: ServiceError | null, response: FinalizeInvoiceResponse) => void,
+  ): ClientUnaryCall;
+  /** Voids a finalized invoice: its amount is credited, and its period billed again, on the next open invoice. */
+  voidInvoice(
+    request: VoidInvoiceRequest,
+    callback: (error: ServiceError | null, response: VoidInvoiceResponse) => void,
+  ): ClientUnaryCall;
+  voidInvoice(
+    request: VoidInvoiceRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: VoidInvoiceResponse) => void,
+  ): ClientUnaryCall;
+  voidInvoice(
+    request: VoidInvoiceRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: VoidInvoiceResponse) => void,
+  ): ClientUnaryCall;
+  getBillingTerms(
+    request: GetBillingTermsRequest,
+    callback: (error: ServiceError | null, response: BillingTerms) => void,
+  ): ClientUnaryCall;
+  getBillingTerms(
+    request: GetBillingTermsRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: BillingTerms) => void,
+  ): ClientUnaryCall;
+  getBillingTerms(
+    request: GetBillingTermsRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: BillingTerms) => void,
+  ): ClientUnaryCall;
+  setBillingTerms(
+    request: BillingTerms,
+    callback: (error: ServiceError | null, response: BillingTerms) => void,
+  ): ClientUnaryCall;
+  setBillingTerms(
+    request: BillingTerms,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: BillingTerms) => void,
+  ): ClientUnaryCall;
+  setBillingTerms(
+    request: BillingTerms,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: BillingTerms) => void,
+  ): ClientUnaryCall;
+  /** Finalizes every draft whose period ended more than the grace time ago (the scheduled run does this). */
+  closeInvoices(
+    request: CloseInvoicesRequest,
+    callback: (error: ServiceError | null, response: CloseInvoicesResponse) => void,
+  ): ClientUnaryCall;
+  closeInvoices(
+    request: CloseInvoicesRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: CloseInvoicesResponse) => void,
+  ): ClientUnaryCall;
+  closeInvoices(
+    request: CloseInvoicesRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: CloseInvoicesResponse) => void,
   ): ClientUnaryCall;
 }
 

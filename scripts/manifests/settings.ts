@@ -29,6 +29,10 @@ export function clusterSettings(): Record<string, string> {
     POLARIS_JWT_JWKS_URL: '',
     POLARIS_JWT_ORGANIZATION_CLAIM: defaults.jwtOrganizationClaim,
     POLARIS_MAX_EVENT_AGE_DAYS: String(defaults.maxEventAgeDays),
+    POLARIS_MAX_EVENT_PROPERTIES: String(defaults.maxEventProperties),
+    POLARIS_MAX_GROUPS_PER_DAY: String(defaults.maxGroupsPerDay),
+    POLARIS_MAX_PROPERTY_LENGTH: String(defaults.maxPropertyLength),
+    POLARIS_METER_CACHE_SECONDS: String(defaults.meterCacheSeconds),
     POLARIS_NATS_STREAM: defaults.natsStream,
     POLARIS_NATS_SUBJECT_PREFIX: defaults.natsSubjectPrefix,
     // On in the cluster (off by default locally): each instance allows a credential 100 requests a second, bursts of 200.

@@ -58,7 +58,7 @@ describe('SIGTERM under load', () => {
     const lost = [...report.acknowledged.keys()].filter((key) => !stored.has(key));
     const duplicates = rows.filter((row) => row.n > 1);
     const [aggregate] = await db.sql<{ total: string }[]>`
-      select coalesce(sum(total), 0)::text as total from usage.usage_aggregates where org_id = ${tenant.organizationId}`;
+      select coalesce(sum(quantity_sum), 0)::text as total from usage.meter_buckets where org_id = ${tenant.organizationId} and width_minutes = 1440`;
     const acknowledgedTotal = [...report.acknowledged.values()].reduce((a, b) => a + b, 0);
 
     console.log(summarize('sigterm-under-load', report, { restarts, lost: lost.length, duplicates: duplicates.length }));

@@ -20,14 +20,11 @@ export function requestError(message: string, nodes?: ASTNode, fields?: FieldPro
 
 /**
  * `unit_price` → `unitPrice`: RPCs name fields as protobuf does, GraphQL in
- * camelCase. Only the argument is renamed: in `properties.user_id` the part
- * after the dot is the client's own key, kept as sent.
+ * camelCase. The argument is renamed, and the fields of its list's input
+ * objects (`tiers[1].up_to` → `tiers[1].upTo`); in `properties.user_id` the
+ * part after the dot is the client's own key, kept as sent.
  */
-const camel = (name: string) => {
-  const dot = name.indexOf('.');
-  const argument = dot < 0 ? name : name.slice(0, dot);
-  return argument.replace(/_([a-z])/g, (_, letter: string) => letter.toUpperCase()) + (dot < 0 ? '' : name.slice(dot));
-};
+const camel = (name: string) => name.replace(/^[^.]*|(?<=\]\.)[^.[]*/g, (part) => part.replace(/_([a-z])/g, (_, letter: string) => letter.toUpperCase()));
 
 export interface FormattedError {
   message: string;

@@ -172,6 +172,15 @@ describe('tenant isolation', () => {
     ['setPlan', 'mutation($o: ID!) { setPlan(organizationId: $o, name: "x", metric: "x", unitPrice: 1, freeQuota: 0) { id } }', () => ({ o: acme.organizationId })],
     ['generateInvoice', 'mutation($o: ID!) { generateInvoice(organizationId: $o, periodStart: "2026-01-01", periodEnd: "2026-02-01") { id } }', () => ({ o: acme.organizationId })],
     ['finalizeInvoice', 'mutation { finalizeInvoice(id: "00000000-0000-4000-8000-000000000000") { id } }', {}],
+    [
+      'setPlan (tiers, where, effectiveFrom)',
+      'mutation($o: ID!) { setPlan(organizationId: $o, name: "x", metric: "x", model: GRADUATED, tiers: [{ unitPrice: 1 }], where: [{ key: "k", values: ["v"] }], effectiveFrom: "2026-01-01") { id } }',
+      () => ({ o: acme.organizationId }),
+    ],
+    ['voidInvoice', 'mutation { voidInvoice(id: "00000000-0000-4000-8000-000000000000", reason: "x") { id } }', {}],
+    ['closeInvoices', 'mutation { closeInvoices { id } }', {}],
+    ['setBillingTerms', 'mutation($o: ID!) { setBillingTerms(organizationId: $o, minimum: 1000) { minimum } }', () => ({ o: acme.organizationId })],
+    ['planHistory', '{ me { planHistory { id } } }', {}],
   ] as const;
 
   it.each(['API key', 'JWT'])('with organization B’s %s, nothing of organization A is read or changed', async (kind) => {
@@ -179,8 +188,12 @@ describe('tenant isolation', () => {
     await graphql('mutation { recordUsage(metric: "secret_metric", quantity: 7) }', {}, { apiKey: acme.apiKey });
     await aggregate();
 
-    const me = await graphql('{ me { id name usage(metric: "secret_metric") { total } invoices { id } plans { id } apiKeys { id } } }', {}, credentials);
-    expect(me.body.data.me).toMatchObject({ id: globex.organizationId, name: 'Globex', usage: [], invoices: [], plans: [] });
+    const me = await graphql(
+      '{ me { id name usage(metric: "secret_metric") { total } invoices { id number lineItems { kind } } plans { id where { key } } billingTerms { minimum } apiKeys { id } } }',
+      {},
+      credentials,
+    );
+    expect(me.body.data.me).toMatchObject({ id: globex.organizationId, name: 'Globex', usage: [], invoices: [], plans: [], billingTerms: { minimum: '0' } });
     expect(me.body.data.me.apiKeys.map((k: Json) => k.id)).not.toContain(acme.apiKeyId);
     expect((await graphql('{ usage(metric: "secret_metric") { total } }', {}, credentials)).body.data.usage).toEqual([]);
     expect((await graphql('{ invoices { id } }', {}, credentials)).body.data.invoices).toEqual([]);
@@ -192,6 +205,7 @@ describe('tenant isolation', () => {
     // Acme still holds exactly what it recorded, and its key still works.
     expect((await graphql('{ usage(metric: "secret_metric") { total } }', {}, { apiKey: acme.apiKey })).body.data.usage[0].total).toBeGreaterThanOrEqual(7);
     expect((await graphql('{ me { id } }', {}, { apiKey: acme.apiKey })).body.data.me.id).toBe(acme.organizationId);
+    expect((await graphql('{ me { billingTerms { minimum } } }', {}, { apiKey: acme.apiKey })).body.data.me.billingTerms.minimum).toBe('0');
   });
 
   it('refuses anonymous callers everything', async () => {

@@ -3,9 +3,10 @@
  * may ask and reshapes the answer.
  */
 import type { IResolvers } from 'mercurius';
-import { BillingService as Billing, type Invoice } from '../../proto/gen/polaris/billing/v1/billing.js';
+import { BillingService as Billing } from '../../proto/gen/polaris/billing/v1/billing.js';
 import { IdentityService as Identity, type Organization } from '../../proto/gen/polaris/identity/v1/identity.js';
 import { requireOperator, tenantOf, type Caller } from './auth.js';
+import { billingMutations, billingOrganizationFields, invoiceView } from './billing-resolvers.js';
 import type { GatewayContext } from './context.js';
 import { DecimalScalar } from './decimal-scalar.js';
 import { EventPropertiesScalar } from './event-properties-scalar.js';
@@ -17,7 +18,6 @@ export interface RequestContext {
   caller(): Promise<Caller | undefined>;
 }
 
-const invoiceView = (invoice: Invoice) => ({ ...invoice, totalAmount: Number(invoice.amount) });
 const apiKeyView = (key: { id: string; prefix: string; createdAt: string; revokedAt: string }) => ({ ...key, revokedAt: key.revokedAt || null });
 
 async function invoicesOf({ gateway }: RequestContext, organizationId: string) {
@@ -51,8 +51,7 @@ export const resolvers: IResolvers<any, RequestContext> = {
   Organization: {
     usage: (parent: Organization, args: UsageArgs, context) => usageOf(context, parent.id, args),
     invoices: (parent: Organization, _args, context) => invoicesOf(context, parent.id),
-    plans: async (parent: Organization, _args, { gateway }) =>
-      (await gateway.clients.call(Billing.listPlans, { organizationId: parent.id })).plans,
+    ...billingOrganizationFields,
     apiKeys: async (parent: Organization, _args, { gateway }) =>
       (await gateway.clients.call(Identity.listApiKeys, { organizationId: parent.id }, gateway.operatorMetadata)).apiKeys.map(apiKeyView),
   },
@@ -72,19 +71,6 @@ export const resolvers: IResolvers<any, RequestContext> = {
       const gateway = await asOperator(context);
       return (await gateway.clients.call(Identity.revokeApiKey, { apiKeyId: args.id }, gateway.operatorMetadata)).revoked;
     },
-    setPlan: async (_root, args: { organizationId: string; name: string; metric: string; unitPrice: string; freeQuota: string }, context) => {
-      const gateway = await asOperator(context);
-      const request = { ...args, currency: '', model: 0, tiers: [], packageSize: '', packagePrice: '', where: [], effectiveFrom: '' };
-      const { plan } = await gateway.clients.call(Billing.setPlan, request, gateway.operatorMetadata);
-      return plan;
-    },
-    generateInvoice: async (_root, args: { organizationId: string; periodStart: string; periodEnd: string }, context) => {
-      const gateway = await asOperator(context);
-      return invoiceView((await gateway.clients.call(Billing.generateInvoice, args, gateway.operatorMetadata)).invoice!);
-    },
-    finalizeInvoice: async (_root, args: { id: string }, context) => {
-      const gateway = await asOperator(context);
-      return invoiceView((await gateway.clients.call(Billing.finalizeInvoice, { invoiceId: args.id }, gateway.operatorMetadata)).invoice!);
-    },
+    ...billingMutations,
   },
 };

@@ -44,9 +44,45 @@ export const schema = /* GraphQL */ `
     createApiKey(organizationId: ID!): NewApiKey!
     "True when the key was active and is now revoked; false when it already was."
     revokeApiKey(id: ID!): Boolean!
-    setPlan(organizationId: ID!, name: String!, metric: String!, unitPrice: Decimal!, freeQuota: Decimal!): Plan!
+    """
+    Sets the price of a metric (of its usage whose properties pass where,
+    when given) from the start of the billing period holding effectiveFrom
+    (a date or RFC 3339 timestamp; default: now) on. model defaults to
+    PER_UNIT (unitPrice, freeQuota); GRADUATED and VOLUME take tiers, in
+    ascending upTo, the last without one; PACKAGE takes packageSize and
+    packagePrice (and freeQuota). A price reaching a closed period is
+    settled on the next open invoice.
+    """
+    setPlan(
+      organizationId: ID!
+      name: String!
+      metric: String!
+      unitPrice: Decimal
+      freeQuota: Decimal
+      model: PricingModel
+      tiers: [PriceTierInput!]
+      packageSize: Decimal
+      packagePrice: Decimal
+      where: [PropertyFilter!]
+      effectiveFrom: String
+    ): Plan!
+    "Prices a period from current usage and keeps it as a draft; the same invoice for the same period."
     generateInvoice(organizationId: ID!, periodStart: String!, periodEnd: String!): Invoice!
+    "Prices a draft once more, then freezes it and gives it its number."
     finalizeInvoice(id: ID!): Invoice!
+    """
+    Voids a finalized invoice: the next open invoice credits its amount and
+    bills its period again at today's figures.
+    """
+    voidInvoice(id: ID!, reason: String!): Invoice!
+    "Finalizes every draft whose period ended more than the grace time (72 h) ago, as the scheduled close does."
+    closeInvoices: [Invoice!]!
+    """
+    Sets how an organization is billed besides its plans; arguments left out
+    keep their value. timeZone (IANA) decides where its months start, and
+    changes only before its first invoice.
+    """
+    setBillingTerms(organizationId: ID!, timeZone: String, recurringFee: Decimal, recurringFeeName: String, minimum: Decimal, currency: String): BillingTerms!
     """
     Defines how a metric is measured. Its aggregation never changes once the
     metric has a meter or events; its name and groupBy may.
@@ -63,8 +99,11 @@ export const schema = /* GraphQL */ `
     usage(metric: String!, from: String, to: String, windowSize: WindowSize, timeZone: String, groupBy: [String!], where: [PropertyFilter!]): [UsageAggregate!]!
     "Newest period first."
     invoices: [Invoice!]!
-    "One per metric."
+    "The prices in effect in the current billing period: one per metric and property filter."
     plans: [Plan!]!
+    "Operator: every price ever set, newest first."
+    planHistory: [Plan!]!
+    billingTerms: BillingTerms!
     "Prefixes only: a key is shown once, when it is made."
     apiKeys: [ApiKey!]!
   }
@@ -91,8 +130,57 @@ export const schema = /* GraphQL */ `
     id: ID!
     name: String!
     metric: String!
+    model: PricingModel!
+    "PER_UNIT's price per unit; 0 for the other models."
     unitPrice: Decimal!
+    "Units free each period (PER_UNIT, PACKAGE); 0 for tiers."
     freeQuota: Decimal!
+    "GRADUATED and VOLUME: ascending by upTo; the last has none."
+    tiers: [PriceTier!]!
+    packageSize: Decimal
+    packagePrice: Decimal
+    "The property values the priced usage has: one entry per key and value; none: all of the metric's usage."
+    where: [PropertyValue!]!
+    "RFC 3339: the start of the billing period the price applies from."
+    effectiveFrom: String!
+  }
+
+  enum PricingModel {
+    "Every unit above freeQuota at unitPrice."
+    PER_UNIT
+    "Each unit at the price of the tier it falls in, plus the flat price of every tier reached."
+    GRADUATED
+    "Every unit at the price of the tier the whole quantity falls in, plus that tier's flat price."
+    VOLUME
+    "Every started package of packageSize units above freeQuota at packagePrice."
+    PACKAGE
+  }
+
+  "A tier covers quantities above the previous tier's upTo, up to its own."
+  input PriceTierInput {
+    "Left out: the last tier."
+    upTo: Decimal
+    unitPrice: Decimal!
+    flatPrice: Decimal
+  }
+
+  type PriceTier {
+    upTo: Decimal
+    unitPrice: Decimal!
+    flatPrice: Decimal
+  }
+
+  "How an organization is billed besides its plans."
+  type BillingTerms {
+    "IANA; billing periods are calendar months there."
+    timeZone: String!
+    "Charged every period; 0: none."
+    recurringFee: Decimal!
+    recurringFeeName: String!
+    "When a period's lines add up to less, a line makes up the rest; 0: none."
+    minimum: Decimal!
+    "ISO 4217; null: its plans', or USD."
+    currency: String
   }
 
   "One window (one UTC day unless asked otherwise) of one group."
@@ -152,13 +240,18 @@ export const schema = /* GraphQL */ `
     id: ID!
     "The same number as amount, as a Float."
     totalAmount: Float!
-    "draft or finalized."
+    "draft, finalized or void."
     status: String!
     periodStart: String!
     periodEnd: String!
     amount: Decimal!
     currency: String!
     lineItems: [InvoiceLineItem!]!
+    "Set when finalized: unique per organization, without gaps."
+    number: String
+    "RFC 3339."
+    finalizedAt: String
+    voidReason: String
   }
 
   type InvoiceLineItem {
@@ -168,5 +261,11 @@ export const schema = /* GraphQL */ `
     billableQuantity: Decimal!
     unitPrice: Decimal!
     amount: Decimal!
+    "usage, fee, minimum, adjustment (late usage or a new price for a closed period) or credit (a voided invoice)."
+    kind: String!
+    description: String!
+    "Adjustments and credits: the period the line belongs to (RFC 3339)."
+    forPeriodStart: String
+    forPeriodEnd: String
   }
 `;

@@ -58,6 +58,8 @@ class EnumValue {
   }
 }
 
+const goodDecimal = fc.oneof(validQuantityLiteral, fc.integer({ min: 0, max: 1000 }).map(String));
+
 /** A good value for an argument, by its name (and so its meaning). */
 function goodValue(b: Builder, name: string, typeName: string): unknown {
   switch (name) {
@@ -83,6 +85,7 @@ function goodValue(b: Builder, name: string, typeName: string): unknown {
     case 'to':
     case 'periodStart':
     case 'periodEnd':
+    case 'effectiveFrom':
       return b.g(() =>
         fc.oneof(
           fc.constantFrom('2026-11-01', '2026-12-01', '2026-10-01T00:00:00Z', new Date().toISOString()),
@@ -97,8 +100,20 @@ function goodValue(b: Builder, name: string, typeName: string): unknown {
       return b.g(() => b.pools.ids);
     case 'unitPrice':
     case 'freeQuota':
-      return b.g(() => fc.oneof(validQuantityLiteral, fc.integer({ min: 0, max: 1000 }).map(String)));
+    case 'packageSize':
+    case 'packagePrice':
+    case 'recurringFee':
+    case 'minimum':
+      return b.g(() => goodDecimal);
+    case 'model':
+      return new EnumValue(pick(b, ['PER_UNIT', 'GRADUATED', 'VOLUME', 'PACKAGE']));
+    case 'tiers':
+      return b.g(fc.array, fc.record({ upTo: goodDecimal, unitPrice: goodDecimal, flatPrice: goodDecimal }, { requiredKeys: ['unitPrice'] }), { maxLength: 3 });
+    case 'currency':
+      return pick(b, ['USD', 'EUR', 'JPY']);
     case 'name':
+    case 'reason':
+    case 'recurringFeeName':
       return b.g(fc.string, { minLength: 1, maxLength: 20 });
     case 'idempotencyKey':
       return b.g(fc.string, { minLength: 1, maxLength: 30 });

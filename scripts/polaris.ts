@@ -9,10 +9,17 @@
  *   npm run polaris -- key list --org <organization id>
  *   npm run polaris -- key revoke --id <api key id>
  *   npm run polaris -- plan set --org <id> --name "API calls" --metric api_calls --unit-price 0.002 --free-quota 1000
+ *   npm run polaris -- plan set --org <id> --name Calls --metric api_calls --model graduated --tier 1000:0 --tier '*:0.001' --effective-from 2027-01-01
+ *   npm run polaris -- plan set --org <id> --name "GPT-4 tokens" --metric tokens --unit-price 0.00003 --where model=gpt-4,gpt-4o
  *   npm run polaris -- plan list --org <organization id>
+ *   npm run polaris -- plan history --org <organization id>
+ *   npm run polaris -- terms get --org <organization id>
+ *   npm run polaris -- terms set --org <id> --time-zone Europe/Berlin --fee 49 --fee-name Platform --minimum 100 --currency EUR
  *   npm run polaris -- invoice list --org <organization id>
  *   npm run polaris -- invoice generate --org <id> --from 2026-11-01 --to 2026-12-01
  *   npm run polaris -- invoice finalize --id <invoice id>
+ *   npm run polaris -- invoice void --id <invoice id> --reason "Billed twice"
+ *   npm run polaris -- invoice close
  *   npm run polaris -- meter create --metric seats --name Seats --aggregation UNIQUE_COUNT --value-property user_id --group-by region
  *   npm run polaris -- meter list
  *   npm run polaris -- usage get --org <id> --metric api_calls --window HOUR --time-zone Asia/Kathmandu --group-by region --where region=eu,us

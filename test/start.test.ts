@@ -93,10 +93,62 @@ describe('npm start', () => {
     expect(badWhere.status).toBe(2);
     expect(badWhere.stderr).toContain('--where takes <key>=<value>');
 
+    // Prices in every model, per property value, from a later period; billing terms; a month's close and a void.
+    const org = ['--org', organization.id];
+    const monthStart = (offset: number) => new Date(Date.UTC(new Date().getUTCFullYear(), new Date().getUTCMonth() + offset, 1)).toISOString();
+    const terms = cli('terms', 'set', ...org, '--fee', '10', '--fee-name', 'Platform', '--minimum', '25');
+    expect(terms.status, terms.stderr).toBe(0);
+    expect(JSON.parse(cli('terms', 'get', ...org).stdout)).toEqual({ timeZone: 'UTC', recurringFee: '10', recurringFeeName: 'Platform', minimum: '25', currency: null });
+    const perUnit = cli('plan', 'set', ...org, '--name', 'API', '--metric', 'api_calls', '--unit-price', '0.002', '--free-quota', '1000', '--effective-from', monthStart(-1).slice(0, 10));
+    expect(perUnit.status, perUnit.stderr).toBe(0);
+    expect(JSON.parse(perUnit.stdout)).toMatchObject({ model: 'PER_UNIT', unitPrice: '0.002', freeQuota: '1000', effectiveFrom: monthStart(-1) });
+    const tiered = cli('plan', 'set', ...org, '--name', 'API', '--metric', 'api_calls', '--model', 'graduated', '--tier', '1000:0', '--tier', '10000:0.002:1', '--tier', '*:0.001', '--effective-from', monthStart(1));
+    expect(tiered.status, tiered.stderr).toBe(0);
+    expect(JSON.parse(tiered.stdout)).toMatchObject({
+      model: 'GRADUATED',
+      tiers: [
+        { upTo: '1000', unitPrice: '0', flatPrice: '0' },
+        { upTo: '10000', unitPrice: '0.002', flatPrice: '1' },
+        { upTo: null, unitPrice: '0.001', flatPrice: '0' },
+      ],
+      effectiveFrom: monthStart(1),
+    });
+    const perSeat = cli('plan', 'set', ...org, '--name', 'EU seats', '--metric', 'seats', '--model', 'package', '--package-size', '5', '--package-price', '20', '--where', 'region=eu');
+    expect(perSeat.status, perSeat.stderr).toBe(0);
+    expect(JSON.parse(perSeat.stdout)).toMatchObject({ model: 'PACKAGE', packageSize: '5', packagePrice: '20', where: [{ key: 'region', value: 'eu' }] });
+    expect(JSON.parse(cli('plan', 'list', ...org).stdout).map((plan: { metric: string; model: string }) => `${plan.metric} ${plan.model}`).sort()).toEqual(['api_calls PER_UNIT', 'seats PACKAGE']);
+    expect(JSON.parse(cli('plan', 'history', ...org).stdout)).toHaveLength(3);
+    const badTier = cli('plan', 'set', ...org, '--name', 'x', '--metric', 'x', '--model', 'volume', '--tier', '100');
+    expect(badTier.status).toBe(2);
+    expect(badTier.stderr).toContain('--tier takes <upTo>:<unitPrice>');
+    const badPackage = cli('plan', 'set', ...org, '--name', 'x', '--metric', 'x', '--model', 'package', '--package-size', '0', '--package-price', '1');
+    expect(badPackage.status).toBe(1);
+    expect(JSON.parse(badPackage.stderr).errors[0].extensions).toMatchObject({ code: 'BAD_USER_INPUT', fields: [{ field: 'packageSize' }] });
+
+    const generated = cli('invoice', 'generate', ...org, '--from', monthStart(-1).slice(0, 10), '--to', monthStart(0).slice(0, 10));
+    expect(generated.status, generated.stderr).toBe(0);
+    const invoice = JSON.parse(generated.stdout);
+    expect(invoice).toMatchObject({ amount: '25.00', lineItems: expect.arrayContaining([expect.objectContaining({ kind: 'fee' }), expect.objectContaining({ kind: 'minimum' })]) });
+    expect(cli('invoice', 'close').status).toBe(0);
+    const finalized = JSON.parse(cli('invoice', 'finalize', '--id', invoice.id).stdout);
+    expect(finalized).toMatchObject({ status: 'finalized', number: expect.any(String) });
+    const voided = cli('invoice', 'void', '--id', invoice.id, '--reason', 'Billed the wrong minimum');
+    expect(voided.status, voided.stderr).toBe(0);
+    expect(JSON.parse(voided.stdout)).toMatchObject({ status: 'void', voidReason: 'Billed the wrong minimum', number: finalized.number });
+    const invoices = JSON.parse(cli('invoice', 'list', ...org).stdout);
+    const open = invoices.find((one: { periodStart: string }) => one.periodStart === monthStart(0));
+    // Each line of the voided invoice, credited, naming its period.
+    expect(open.lineItems).toEqual(
+      expect.arrayContaining([
+        expect.objectContaining({ kind: 'credit', amount: '-10.00', forPeriodStart: monthStart(-1) }),
+        expect.objectContaining({ kind: 'credit', amount: '-15.00', forPeriodStart: monthStart(-1) }),
+      ]),
+    );
+
     polaris.child.kill('SIGINT');
     expect(await polaris.exited).toBe(0);
     rmSync(stateDir, { recursive: true, force: true });
-  }, 60_000);
+  }, 180_000);
 
   it('starts from a checkout in a private directory on the embedded PostgreSQL', async () => {
     // A fresh `mktemp -d` directory (0700), as /root is: as root, PostgreSQL's own user cannot enter it.

@@ -2,9 +2,12 @@
  * The operator tool's commands (scripts/polaris.ts runs them): each a
  * GraphQL document built from its flags.
  */
-import { commaList, enumValue, propertyFilter } from './flags.js';
+import { commaList, enumValue, priceTier, propertyFilter } from './flags.js';
 
-const invoiceFields = 'id status periodStart periodEnd amount currency totalAmount lineItems { metric quantity freeQuota billableQuantity unitPrice amount }';
+const invoiceFields =
+  'id number status periodStart periodEnd amount currency totalAmount finalizedAt voidReason lineItems { kind description metric quantity freeQuota billableQuantity unitPrice amount forPeriodStart forPeriodEnd }';
+const planFields = 'id name metric model unitPrice freeQuota tiers { upTo unitPrice flatPrice } packageSize packagePrice where { key value } effectiveFrom';
+const termsFields = 'timeZone recurringFee recurringFeeName minimum currency';
 const meterFields = 'metric name aggregation valueProperty groupBy';
 
 export interface Command {
@@ -34,7 +37,7 @@ export const commands: Record<string, Command> = {
     usage: 'org get --id <organization id>',
     options: { id: { type: 'string' } },
     request: ({ id }) => ({
-      query: 'query($id: ID!) { organization(id: $id) { id name createdAt plans { id name metric unitPrice freeQuota } apiKeys { id prefix createdAt revokedAt } } }',
+      query: `query($id: ID!) { organization(id: $id) { id name createdAt plans { ${planFields} } billingTerms { ${termsFields} } apiKeys { id prefix createdAt revokedAt } } }`,
       variables: { id: id ?? '' },
       pick: 'organization',
     }),
@@ -59,12 +62,36 @@ export const commands: Record<string, Command> = {
     request: ({ id }) => ({ query: 'mutation($id: ID!) { revokeApiKey(id: $id) }', variables: { id: id ?? '' }, pick: 'revokeApiKey' }),
   },
   'plan set': {
-    usage: 'plan set --org <organization id> --name <name> --metric <metric> --unit-price <decimal> --free-quota <decimal>',
-    options: { org: { type: 'string' }, name: { type: 'string' }, metric: { type: 'string' }, 'unit-price': { type: 'string' }, 'free-quota': { type: 'string' } },
-    request: (v) => ({
-      query:
-        'mutation($org: ID!, $name: String!, $metric: String!, $price: Decimal!, $quota: Decimal!) { setPlan(organizationId: $org, name: $name, metric: $metric, unitPrice: $price, freeQuota: $quota) { id name metric unitPrice freeQuota } }',
-      variables: { org: v.org ?? '', name: v.name ?? '', metric: v.metric ?? '', price: v['unit-price'] ?? '', quota: v['free-quota'] ?? '0' },
+    usage:
+      'plan set --org <organization id> --name <name> --metric <metric> [--model PER_UNIT|GRADUATED|VOLUME|PACKAGE] [--unit-price <decimal>] [--free-quota <decimal>] [--tier <upTo>:<unitPrice>[:<flatPrice>]]… [--package-size <decimal> --package-price <decimal>] [--where <key>=<value>,<value>]… [--effective-from <date>]',
+    options: {
+      org: { type: 'string' },
+      name: { type: 'string' },
+      metric: { type: 'string' },
+      model: { type: 'string' },
+      'unit-price': { type: 'string' },
+      'free-quota': { type: 'string' },
+      tier: { type: 'string', multiple: true },
+      'package-size': { type: 'string' },
+      'package-price': { type: 'string' },
+      where: { type: 'string', multiple: true },
+      'effective-from': { type: 'string' },
+    },
+    request: (v, lists) => ({
+      query: `mutation($org: ID!, $name: String!, $metric: String!, $model: PricingModel, $unitPrice: Decimal, $freeQuota: Decimal, $tiers: [PriceTierInput!], $packageSize: Decimal, $packagePrice: Decimal, $where: [PropertyFilter!], $effectiveFrom: String) { setPlan(organizationId: $org, name: $name, metric: $metric, model: $model, unitPrice: $unitPrice, freeQuota: $freeQuota, tiers: $tiers, packageSize: $packageSize, packagePrice: $packagePrice, where: $where, effectiveFrom: $effectiveFrom) { ${planFields} } }`,
+      variables: {
+        org: v.org ?? '',
+        name: v.name ?? '',
+        metric: v.metric ?? '',
+        model: enumValue(v.model),
+        unitPrice: v['unit-price'],
+        freeQuota: v['free-quota'],
+        tiers: lists.tier?.map(priceTier),
+        packageSize: v['package-size'],
+        packagePrice: v['package-price'],
+        where: lists.where?.map(propertyFilter),
+        effectiveFrom: v['effective-from'],
+      },
       pick: 'setPlan',
     }),
   },
@@ -72,9 +99,43 @@ export const commands: Record<string, Command> = {
     usage: 'plan list --org <organization id>',
     options: { org: { type: 'string' } },
     request: ({ org }) => ({
-      query: 'query($org: ID!) { organization(id: $org) { plans { id name metric unitPrice freeQuota } } }',
+      query: `query($org: ID!) { organization(id: $org) { plans { ${planFields} } } }`,
       variables: { org: org ?? '' },
       pick: 'organization.plans',
+    }),
+  },
+  'plan history': {
+    usage: 'plan history --org <organization id>',
+    options: { org: { type: 'string' } },
+    request: ({ org }) => ({
+      query: `query($org: ID!) { organization(id: $org) { planHistory { ${planFields} } } }`,
+      variables: { org: org ?? '' },
+      pick: 'organization.planHistory',
+    }),
+  },
+  'terms get': {
+    usage: 'terms get --org <organization id>',
+    options: { org: { type: 'string' } },
+    request: ({ org }) => ({
+      query: `query($org: ID!) { organization(id: $org) { billingTerms { ${termsFields} } } }`,
+      variables: { org: org ?? '' },
+      pick: 'organization.billingTerms',
+    }),
+  },
+  'terms set': {
+    usage: 'terms set --org <organization id> [--time-zone <IANA zone>] [--fee <decimal>] [--fee-name <name>] [--minimum <decimal>] [--currency <ISO 4217>]',
+    options: {
+      org: { type: 'string' },
+      'time-zone': { type: 'string' },
+      fee: { type: 'string' },
+      'fee-name': { type: 'string' },
+      minimum: { type: 'string' },
+      currency: { type: 'string' },
+    },
+    request: (v) => ({
+      query: `mutation($org: ID!, $timeZone: String, $fee: Decimal, $feeName: String, $minimum: Decimal, $currency: String) { setBillingTerms(organizationId: $org, timeZone: $timeZone, recurringFee: $fee, recurringFeeName: $feeName, minimum: $minimum, currency: $currency) { ${termsFields} } }`,
+      variables: { org: v.org ?? '', timeZone: v['time-zone'], fee: v.fee, feeName: v['fee-name'], minimum: v.minimum, currency: v.currency },
+      pick: 'setBillingTerms',
     }),
   },
   'invoice list': {
@@ -95,6 +156,20 @@ export const commands: Record<string, Command> = {
     usage: 'invoice finalize --id <invoice id>',
     options: { id: { type: 'string' } },
     request: ({ id }) => ({ query: `mutation($id: ID!) { finalizeInvoice(id: $id) { ${invoiceFields} } }`, variables: { id: id ?? '' }, pick: 'finalizeInvoice' }),
+  },
+  'invoice void': {
+    usage: 'invoice void --id <invoice id> --reason <text>',
+    options: { id: { type: 'string' }, reason: { type: 'string' } },
+    request: ({ id, reason }) => ({
+      query: `mutation($id: ID!, $reason: String!) { voidInvoice(id: $id, reason: $reason) { ${invoiceFields} } }`,
+      variables: { id: id ?? '', reason: reason ?? '' },
+      pick: 'voidInvoice',
+    }),
+  },
+  'invoice close': {
+    usage: 'invoice close',
+    options: {},
+    request: () => ({ query: `mutation { closeInvoices { ${invoiceFields} } }`, variables: {}, pick: 'closeInvoices' }),
   },
   'meter create': {
     usage: 'meter create --metric <metric> --name <name> --aggregation SUM|COUNT|MAX|LATEST|UNIQUE_COUNT [--value-property <key>] [--group-by <key>,<key>]',

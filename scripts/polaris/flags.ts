@@ -16,3 +16,14 @@ export function propertyFilter(text: string): { key: string; values: string[] } 
   if (equals <= 0) throw new Error(`--where takes <key>=<value>,<value>…, got '${text}'`);
   return { key: text.slice(0, equals).trim(), values: commaList(text.slice(equals + 1)) ?? [] };
 }
+
+/**
+ * `--tier 1000:0.01` → `{ upTo: "1000", unitPrice: "0.01" }`; `--tier 10000:0.005:2`
+ * adds a flat price; `*:0.001` or `:0.001` is the last tier, with no upTo.
+ */
+export function priceTier(text: string): { upTo?: string; unitPrice: string; flatPrice?: string } {
+  const parts = text.split(':').map((part) => part.trim());
+  if (parts.length < 2 || parts.length > 3 || !parts[1]) throw new Error(`--tier takes <upTo>:<unitPrice>[:<flatPrice>] (upTo * or empty for the last tier), got '${text}'`);
+  const [upTo, unitPrice, flatPrice] = parts as [string, string, string | undefined];
+  return { ...(upTo !== '' && upTo !== '*' && { upTo }), unitPrice, ...(flatPrice && { flatPrice }) };
+}

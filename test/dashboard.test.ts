@@ -104,6 +104,8 @@ beforeAll(async () => {
     POLARIS_NATS_STREAM: stream,
     POLARIS_NATS_SUBJECT_PREFIX: `test.dashboard.${suffix}`,
     POLARIS_AGGREGATION_INTERVAL: '1',
+    // The operator finalizes last month's invoice by hand; the scheduled close (after each aggregation) must not first.
+    POLARIS_INVOICE_GRACE_HOURS: '8784',
   });
 
   const created = await gql('mutation { createOrganization(name: "Acme Rockets") { organization { id } apiKey } }', {}, operator());
@@ -245,7 +247,7 @@ describe('the dashboard in Chromium', () => {
     expect(organizationErrors).toEqual([]);
   }, 60_000);
 
-  it('lets the operator create a key (shown once), set a plan, revoke a key, and generate and finalize an invoice', async () => {
+  it('lets the operator create a key (shown once), set plans and billing terms, revoke a key, and generate, finalize and void an invoice', async () => {
     const { page, errors } = await newPage();
     await page.context().grantPermissions(['clipboard-read', 'clipboard-write'], { origin: polaris.http });
     await signIn(page, 'operator', polaris.adminToken);
@@ -280,6 +282,38 @@ describe('the dashboard in Chromium', () => {
     await waitForAttribute(page.locator('[data-plan-metric="events"] [data-unit-price]'), 'data-unit-price', plan.unitPrice);
     await waitForAttribute(page.locator('[data-plan-metric="events"] [data-free-quota]'), 'data-free-quota', plan.freeQuota);
 
+    // A graduated price for it from next month on: in the history, not yet in effect.
+    const now = new Date();
+    const nextMonth = new Date(Date.UTC(now.getUTCFullYear(), now.getUTCMonth() + 1, 1));
+    await page.getByLabel('Plan name').fill('Events');
+    await page.getByLabel('Metric', { exact: true }).fill('events');
+    await page.getByLabel('Pricing model').selectOption('GRADUATED');
+    await page.getByLabel('Tier 1: up to').fill('1000');
+    await page.getByLabel('Tier 1: unit price').fill('0');
+    await page.getByLabel('Tier 2: unit price').fill('0.001');
+    await page.getByRole('button', { name: 'Add a tier' }).click();
+    await page.getByRole('button', { name: 'Remove tier 3' }).click();
+    await page.getByLabel('Effective from').fill(nextMonth.toISOString().slice(0, 10));
+    await screenshot(page, 'operator-plan-form-tiers');
+    await page.getByRole('button', { name: 'Save plan' }).click();
+    await page.getByText('Plan for events saved.').waitFor();
+    const history = (await gql('query($id: ID!) { organization(id: $id) { plans { metric model } planHistory { id metric model tiers { upTo unitPrice } effectiveFrom } } }', { id: organizationId }, operator()))
+      .organization;
+    const graduated = history.planHistory.find((p: { metric: string; model: string }) => p.metric === 'events' && p.model === 'GRADUATED');
+    expect(graduated).toMatchObject({ effectiveFrom: nextMonth.toISOString(), tiers: [{ upTo: '1000', unitPrice: '0' }, { upTo: null, unitPrice: '0.001' }] });
+    expect(history.plans).toContainEqual({ metric: 'events', model: 'PER_UNIT' });
+    await waitForAttribute(page.locator('[data-plan-metric="events"]'), 'data-model', 'PER_UNIT');
+    await page.locator('[data-plan-history] summary').click();
+    await waitForAttribute(page.locator(`[data-plan-version="${graduated.id}"]`), 'data-state', 'upcoming');
+
+    // Billing terms: a recurring fee every period.
+    await page.getByLabel('Fee name').fill('Platform');
+    await page.getByLabel('Recurring fee').fill('5');
+    await page.getByRole('button', { name: 'Save terms' }).click();
+    await page.getByText('Billing terms saved.').waitFor();
+    await waitForAttribute(page.locator('[data-billing-terms]'), 'data-recurring-fee', '5');
+    expect((await gql('{ me { billingTerms { recurringFee recurringFeeName } } }', {}, tenant())).me.billingTerms).toEqual({ recurringFee: '5', recurringFeeName: 'Platform' });
+
     // Revoking the new key, after confirming.
     const key = organization.apiKeys.find((k: { prefix: string }) => newKey.startsWith(k.prefix));
     await page.getByRole('button', { name: `Revoke ${key.prefix}…` }).click();
@@ -288,8 +322,7 @@ describe('the dashboard in Chromium', () => {
     const keys = (await gql('query($id: ID!) { organization(id: $id) { apiKeys { id revokedAt } } }', { id: organizationId }, operator())).organization.apiKeys;
     expect(keys.find((k: { id: string }) => k.id === key.id).revokedAt).not.toBeNull();
 
-    // Last month's invoice: generated, then finalized.
-    const now = new Date();
+    // Last month's invoice (the fee): generated, finalized and numbered, then voided with a reason.
     const lastMonth = new Date(Date.UTC(now.getUTCFullYear(), now.getUTCMonth() - 1, 1));
     const thisMonth = new Date(Date.UTC(now.getUTCFullYear(), now.getUTCMonth(), 1));
     await page.getByLabel('From (UTC, included)').fill(lastMonth.toISOString().slice(0, 10));
@@ -304,6 +337,21 @@ describe('the dashboard in Chromium', () => {
     await page.getByRole('button', { name: `Finalize the invoice for ${monthName}` }).click();
     await page.getByRole('button', { name: 'Finalize', exact: true }).click();
     await waitForAttribute(page.locator(`[data-invoice-id="${generated.id}"]`), 'data-status', 'finalized');
+    const { number } = (await gql('{ invoices { id number } }', {}, tenant())).invoices.find((invoice: { id: string }) => invoice.id === generated.id);
+    expect(number).toEqual(expect.any(String));
+    await waitForAttribute(page.locator(`[data-invoice-id="${generated.id}"]`), 'data-number', number);
+    await page.getByRole('button', { name: `Void invoice ${number} for ${monthName}` }).click();
+    await page.getByLabel('Reason for voiding').fill('Fee charged before the contract began');
+    await page.getByRole('button', { name: 'Void', exact: true }).click();
+    await waitForAttribute(page.locator(`[data-invoice-id="${generated.id}"]`), 'data-status', 'void');
+    await page.locator(`[data-invoice-id="${generated.id}"] [data-void-reason]`).getByText('Fee charged before the contract began').waitFor();
+    // This month's draft credits it, naming last month.
+    const current = (await gql('{ invoices { id periodStart lineItems { kind amount forPeriodStart } } }', {}, tenant())).invoices.find(
+      (invoice: { periodStart: string }) => invoice.periodStart === thisMonth.toISOString(),
+    );
+    expect(current.lineItems).toContainEqual({ kind: 'credit', amount: '-5.00', forPeriodStart: lastMonth.toISOString() });
+    await page.locator(`[data-invoice-id="${current.id}"] summary`).click();
+    await page.locator(`[data-invoice-id="${current.id}"] [data-kind="credit"]`).getByText(`For ${monthName}`).waitFor();
     await screenshot(page, 'operator-after-changes');
     expect(errors).toEqual([]);
   }, 90_000);

@@ -7,13 +7,39 @@ export interface Session {
   credential: string;
 }
 
+export type PricingModel = 'PER_UNIT' | 'GRADUATED' | 'VOLUME' | 'PACKAGE';
+
+/** Exact decimals, as strings; no upTo: the last tier. */
+export interface PriceTier {
+  upTo: string | null;
+  unitPrice: string;
+  flatPrice: string | null;
+}
+
+/** A price for a metric (and property values) from one billing period on. */
 export interface Plan {
   id: string;
   name: string;
   metric: string;
+  model: PricingModel;
   /** Exact decimals, as strings. */
   unitPrice: string;
   freeQuota: string;
+  tiers: PriceTier[];
+  packageSize: string | null;
+  packagePrice: string | null;
+  /** One entry per key and value of the plan's filter. */
+  where: { key: string; value: string | null }[];
+  /** RFC 3339: the start of the billing period it applies from. */
+  effectiveFrom: string;
+}
+
+export interface BillingTerms {
+  timeZone: string;
+  recurringFee: string;
+  recurringFeeName: string;
+  minimum: string;
+  currency: string | null;
 }
 
 export interface UsageAggregate {
@@ -48,11 +74,21 @@ export interface InvoiceLineItem {
   billableQuantity: string;
   unitPrice: string;
   amount: string;
+  kind?: 'usage' | 'fee' | 'minimum' | 'adjustment' | 'credit' | string;
+  description?: string;
+  /** Adjustments and credits: the period the line belongs to. */
+  forPeriodStart?: string | null;
+  forPeriodEnd?: string | null;
 }
 
 export interface Invoice {
   id: string;
-  status: 'draft' | 'finalized' | string;
+  status: 'draft' | 'finalized' | 'void' | string;
+  /** Set when finalized. */
+  number?: string | null;
+  /** RFC 3339. */
+  finalizedAt?: string | null;
+  voidReason?: string | null;
   periodStart: string;
   periodEnd: string;
   amount: string;
@@ -76,6 +112,8 @@ export interface Organization {
 export interface OrganizationDetails extends Organization {
   apiKeys: ApiKey[];
   plans: Plan[];
+  planHistory: Plan[];
+  billingTerms: BillingTerms;
   invoices: Invoice[];
 }
 

@@ -1,12 +1,13 @@
 /**
  * One organization as the operator sees it: its name and id, then its
- * sections (API keys, plans, invoices), all read in one request and read
+ * sections (API keys, plans, billing terms, invoices), all read in one request and read
  * again after each change.
  */
 import { useCallback, useEffect, useState } from 'preact/hooks';
 import { ErrorMessage } from '../components.jsx';
 import { formatDay } from '../format.js';
 import { ApiKeysSection, apiKeysFields } from './api-keys-section.jsx';
+import { BillingTermsSection, billingTermsFields } from './billing-terms-section.jsx';
 import { InvoicesSection, invoicesFields } from './invoices-section.jsx';
 import { PlansSection, plansFields } from './plans-section.jsx';
 
@@ -20,6 +21,7 @@ import { PlansSection, plansFields } from './plans-section.jsx';
 const sections = [
   { Section: ApiKeysSection, fields: apiKeysFields },
   { Section: PlansSection, fields: plansFields },
+  { Section: BillingTermsSection, fields: billingTermsFields },
   { Section: InvoicesSection, fields: invoicesFields },
 ];
 

@@ -29,10 +29,11 @@ export function CurrentInvoiceCard({ invoice }) {
             <EmptyState title="No lines yet">Usage of a metric with a plan makes a line.</EmptyState>
           ) : (
             <ul class="line-items">
-              {(invoice.lineItems ?? []).map((item) => (
-                <li key={item.metric} class="line-item" data-line-metric={item.metric}>
+              {(invoice.lineItems ?? []).map((item, index) => (
+                <li key={index} class="line-item" data-line-metric={item.metric} data-kind={item.kind}>
                   <div class="line-item-head">
-                    <span class="line-item-metric">{item.metric}</span>
+                    {/* Usage lines by their metric; fees, minimums, adjustments and credits by what they are for. */}
+                    <span class={item.kind && item.kind !== 'usage' ? undefined : 'line-item-metric'}>{item.kind && item.kind !== 'usage' ? item.description : item.metric}</span>
                     <Money amount={item.amount} currency={invoice.currency} />
                   </div>
                   <dl class="line-item-detail">

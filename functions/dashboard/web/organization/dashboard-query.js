@@ -22,7 +22,7 @@ export function dashboardQuery(metrics) {
     .join('\n    ');
   return `query Dashboard${parameters ? `(${parameters})` : ''} {
     me { id name plans { id name metric unitPrice freeQuota } }
-    invoices { id status periodStart periodEnd amount currency lineItems { metric quantity freeQuota billableQuantity unitPrice amount } }
+    invoices { id status periodStart periodEnd amount currency number lineItems { kind description metric quantity freeQuota billableQuantity unitPrice amount forPeriodStart forPeriodEnd } }
     meters { metric name aggregation valueProperty groupBy }
     ${usage}
   }`;
@@ -37,7 +37,8 @@ export function dashboardQuery(metrics) {
  */
 export function metricsOf(plans, invoices, added) {
   const metrics = new Set(plans.map((plan) => plan.metric));
-  for (const invoice of invoices) for (const item of invoice.lineItems ?? []) metrics.add(item.metric);
+  // Fees and minimums name no metric.
+  for (const invoice of invoices) for (const item of invoice.lineItems ?? []) if (item.metric) metrics.add(item.metric);
   for (const metric of added) metrics.add(metric);
   return [...metrics].sort();
 }

@@ -350,8 +350,8 @@ describe('the dashboard in Chromium', () => {
       (invoice: { periodStart: string }) => invoice.periodStart === thisMonth.toISOString(),
     );
     expect(current.lineItems).toContainEqual({ kind: 'credit', amount: '-5.00', forPeriodStart: lastMonth.toISOString() });
-    await page.locator(`[data-invoice-id="${current.id}"] summary`).click();
-    await page.locator(`[data-invoice-id="${current.id}"] [data-kind="credit"]`).getByText(`For ${monthName}`).waitFor();
+    await page.locator(`[data-invoice-lines="${current.id}"] summary`).click();
+    await page.locator(`[data-invoice-lines="${current.id}"] [data-kind="credit"]`).getByText(`For ${monthName}`).waitFor();
     await screenshot(page, 'operator-after-changes');
     expect(errors).toEqual([]);
   }, 90_000);

@@ -2,6 +2,7 @@
  * An organization's invoices with their lines: generate one for a period,
  * finalize a draft after a confirmation, void a finalized one with a reason.
  */
+import { Fragment } from 'preact';
 import { useId, useState } from 'preact/hooks';
 import { EmptyState, Money, StatusBadge, TableScroll } from '../components.jsx';
 import { currentMonth, formatDay, formatPeriod, isoDay } from '../format.js';
@@ -69,7 +70,6 @@ export function InvoicesSection({ details, request, reload }) {
                 <th scope="col" class="numeric">
                   Amount
                 </th>
-                <th scope="col">Lines</th>
                 <th scope="col">
                   <span class="visually-hidden">Actions</span>
                 </th>
@@ -79,71 +79,75 @@ export function InvoicesSection({ details, request, reload }) {
               {details.invoices.map((invoice) => {
                 const period = formatPeriod(invoice.periodStart, invoice.periodEnd);
                 return (
-                  <tr key={invoice.id} data-invoice-id={invoice.id} data-status={invoice.status} data-number={invoice.number ?? ''}>
-                    <th scope="row">{period}</th>
-                    <td data-label="Number">
-                      {invoice.number ? <span class="mono">{invoice.number}</span> : <span class="muted">—</span>}
-                      {invoice.finalizedAt && <p class="muted small">finalized {formatDay(invoice.finalizedAt)}</p>}
-                    </td>
-                    <td data-label="Status">
-                      <StatusBadge status={invoice.status} />
-                      {invoice.voidReason && <p class="muted small" data-void-reason>{invoice.voidReason}</p>}
-                    </td>
-                    <td class="numeric" data-label="Amount">
-                      <Money amount={invoice.amount} currency={invoice.currency} />
-                    </td>
-                    <td data-label="Lines">
-                      <InvoiceLines invoice={invoice} />
-                    </td>
-                    <td class="actions">
-                      {/* Each action is the invoice's own; the link to its document goes here too. */}
-                      {invoice.status === 'draft' &&
-                        (pending?.id === invoice.id && pending.action === 'finalize' ? (
-                          <span class="confirm">
-                            <span>Freeze it for good?</span>
-                            <button class="button button-danger" type="button" onClick={() => finalize(invoice.id)}>
-                              Finalize
+                  <Fragment key={invoice.id}>
+                    <tr data-invoice-id={invoice.id} data-status={invoice.status} data-number={invoice.number ?? ''}>
+                      <th scope="row">{period}</th>
+                      <td data-label="Number">
+                        {invoice.number ? <span class="mono">{invoice.number}</span> : <span class="muted">—</span>}
+                        {invoice.finalizedAt && <p class="muted small">finalized {formatDay(invoice.finalizedAt)}</p>}
+                      </td>
+                      <td data-label="Status">
+                        <StatusBadge status={invoice.status} />
+                        {invoice.voidReason && <p class="muted small" data-void-reason>{invoice.voidReason}</p>}
+                      </td>
+                      <td class="numeric" data-label="Amount">
+                        <Money amount={invoice.amount} currency={invoice.currency} />
+                      </td>
+                      <td class="actions">
+                        {/* Each action is the invoice's own; the link to its document goes here too. */}
+                        {invoice.status === 'draft' &&
+                          (pending?.id === invoice.id && pending.action === 'finalize' ? (
+                            <span class="confirm">
+                              <span>Freeze it for good?</span>
+                              <button class="button button-danger" type="button" onClick={() => finalize(invoice.id)}>
+                                Finalize
+                              </button>
+                              <button class="button button-quiet" type="button" onClick={() => setPending(null)}>
+                                Cancel
+                              </button>
+                            </span>
+                          ) : (
+                            <button class="button button-quiet" type="button" aria-label={`Finalize the invoice for ${period}`} onClick={() => setPending({ id: invoice.id, action: 'finalize' })}>
+                              Finalize…
                             </button>
-                            <button class="button button-quiet" type="button" onClick={() => setPending(null)}>
-                              Cancel
+                          ))}
+                        {invoice.status === 'finalized' &&
+                          (pending?.id === invoice.id && pending.action === 'void' ? (
+                            <form class="confirm" onSubmit={(event) => voidInvoice(event, invoice.id, pending.reason)} noValidate>
+                              <label class="visually-hidden" for={`${id}-reason-${invoice.id}`}>
+                                Reason for voiding
+                              </label>
+                              <input
+                                id={`${id}-reason-${invoice.id}`}
+                                value={pending.reason}
+                                placeholder="Reason"
+                                onInput={(event) => setPending({ ...pending, reason: event.currentTarget.value })}
+                              />
+                              <button class="button button-danger" type="submit">
+                                Void
+                              </button>
+                              <button class="button button-quiet" type="button" onClick={() => setPending(null)}>
+                                Cancel
+                              </button>
+                            </form>
+                          ) : (
+                            <button
+                              class="button button-quiet"
+                              type="button"
+                              aria-label={`Void invoice ${invoice.number ?? ''} for ${period}`}
+                              onClick={() => setPending({ id: invoice.id, action: 'void', reason: '' })}
+                            >
+                              Void…
                             </button>
-                          </span>
-                        ) : (
-                          <button class="button button-quiet" type="button" aria-label={`Finalize the invoice for ${period}`} onClick={() => setPending({ id: invoice.id, action: 'finalize' })}>
-                            Finalize…
-                          </button>
-                        ))}
-                      {invoice.status === 'finalized' &&
-                        (pending?.id === invoice.id && pending.action === 'void' ? (
-                          <form class="confirm" onSubmit={(event) => voidInvoice(event, invoice.id, pending.reason)} noValidate>
-                            <label class="visually-hidden" for={`${id}-reason-${invoice.id}`}>
-                              Reason for voiding
-                            </label>
-                            <input
-                              id={`${id}-reason-${invoice.id}`}
-                              value={pending.reason}
-                              placeholder="Reason"
-                              onInput={(event) => setPending({ ...pending, reason: event.currentTarget.value })}
-                            />
-                            <button class="button button-danger" type="submit">
-                              Void
-                            </button>
-                            <button class="button button-quiet" type="button" onClick={() => setPending(null)}>
-                              Cancel
-                            </button>
-                          </form>
-                        ) : (
-                          <button
-                            class="button button-quiet"
-                            type="button"
-                            aria-label={`Void invoice ${invoice.number ?? ''} for ${period}`}
-                            onClick={() => setPending({ id: invoice.id, action: 'void', reason: '' })}
-                          >
-                            Void…
-                          </button>
-                        ))}
-                    </td>
-                  </tr>
+                          ))}
+                      </td>
+                    </tr>
+                    <tr class="invoice-lines-row" data-invoice-lines={invoice.id}>
+                      <td colSpan={5}>
+                        <InvoiceLines invoice={invoice} />
+                      </td>
+                    </tr>
+                  </Fragment>
                 );
               })}
             </tbody>
@@ -178,7 +182,7 @@ export function InvoicesSection({ details, request, reload }) {
  */
 function InvoiceLines({ invoice }) {
   const lines = invoice.lineItems ?? [];
-  if (lines.length === 0) return <span class="muted">none</span>;
+  if (lines.length === 0) return <span class="muted small">No lines</span>;
   return (
     <details class="invoice-lines">
       <summary>

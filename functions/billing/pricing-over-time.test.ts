@@ -15,6 +15,7 @@ import { createTestDatabase, type TestDatabase } from '../../test/support/databa
 import { grpcError, rpcClient, setPlanRequest } from '../../test/support/grpc.js';
 import { startTestHost, type TestHost } from '../../test/support/host.js';
 import { deleteStream, readStream, waitForStream } from '../../test/support/nats.js';
+import { aggregateAndDeliver as deliverAggregation } from '../../test/support/aggregation.js';
 import { createTenant, type TestTenant } from '../../test/support/tenants.js';
 
 let db: TestDatabase;
@@ -52,17 +53,7 @@ async function ingest(tenant: TestTenant, events: object[]) {
   expect(results.every((r) => r.status === 'accepted')).toBe(true);
 }
 
-/** One aggregation run, then its aggregate.updated events handed to billing as the delivery process does. */
-async function aggregateAndDeliver(tenant: TestTenant): Promise<void> {
-  const seen = new Set((await readStream(host.natsUrl, host.stream.stream)).map((e) => e.event.id));
-  await host.dispatch(new CloudEvent({ type: 'dev.polaris.aggregation.requested', source: '/test', data: { orgId: tenant.organizationId } }));
-  const events = await waitForStream(host.natsUrl, host.stream.stream, (all) =>
-    all.some((e) => !seen.has(e.event.id) && e.event.type === 'dev.polaris.aggregate.updated'),
-  );
-  for (const stored of events.filter((e) => !seen.has(e.event.id) && e.event.type === 'dev.polaris.aggregate.updated')) {
-    await host.dispatch(new CloudEvent(stored.event as never));
-  }
-}
+const aggregateAndDeliver = (tenant: TestTenant) => deliverAggregation(host, tenant.organizationId);
 
 const invoices = async (tenant: TestTenant) => (await rpc.call(BillingRpc.listInvoices, { organizationId: tenant.organizationId })).invoices;
 const current = async (tenant: TestTenant) => (await invoices(tenant)).find((i) => i.periodStart === monthStart.toISOString())!;

@@ -38,6 +38,9 @@ export function clusterSettings(): Record<string, string> {
     // On in the cluster (off by default locally): each instance allows a credential 100 requests a second, bursts of 200.
     POLARIS_RATE_LIMIT_BURST: '200',
     POLARIS_RATE_LIMIT_PER_SECOND: '100',
+    // Who issues the invoices, on their documents; the address's lines separated by \n.
+    POLARIS_SELLER_ADDRESS: '',
+    POLARIS_SELLER_NAME: defaults.sellerName,
     POLARIS_SHUTDOWN_GRACE_MS: String(defaults.shutdownGraceMs),
   };
   return Object.fromEntries(Object.entries(settings).sort(([a], [b]) => a.localeCompare(b)));

@@ -122,7 +122,7 @@ export function renderInvoicePdf(input: InvoiceDocumentInput): Promise<Buffer> {
   };
   const partiesBottom = Math.max(
     party(left, 'From', seller.name, seller.address),
-    party(left + half + 20, 'Bill to', customer.name, [`Organization ${customer.id}`]),
+    party(left + half + 20, 'Bill to', customer.name, [`ID ${customer.id}`]),
   );
 
   // The invoice's facts, as label and value.

@@ -2,6 +2,7 @@
 import { useId, useState } from 'preact/hooks';
 import { EmptyState, Money, StatusBadge, TableScroll } from '../components.jsx';
 import { currentMonth, formatPeriod, isoDay } from '../format.js';
+import { InvoicePdfButton } from '../invoice-pdf-button.jsx';
 import { Outcome, useChanges } from './organization-section.jsx';
 
 /** @typedef {import('./organization-section.jsx').SectionProps} SectionProps */
@@ -67,6 +68,7 @@ export function InvoicesSection({ details, request, reload }) {
                     <Money amount={invoice.amount} currency={invoice.currency} />
                   </td>
                   <td class="actions">
+                    <InvoicePdfButton invoice={invoice} />
                     {invoice.status !== 'draft' ? null : confirming === invoice.id ? (
                       <span class="confirm">
                         <span>Freeze it for good?</span>

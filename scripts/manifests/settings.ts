@@ -25,7 +25,6 @@ export function clusterSettings(): Record<string, string> {
     POLARIS_FUNCTION_ADDRESS_TEMPLATE: `${clusterHost('{name}')}:80`,
     POLARIS_INVOICE_GRACE_HOURS: String(defaults.invoiceGraceHours),
     // Sign-in through an identity provider: set its JWKS URL (and the iss and aud its tokens carry) to turn it on.
-    POLARIS_INVOICE_GRACE_HOURS: String(defaults.invoiceGraceHours),
     POLARIS_JWT_AUDIENCE: '',
     POLARIS_JWT_ISSUER: '',
     POLARIS_JWT_JWKS_URL: '',

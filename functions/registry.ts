@@ -55,6 +55,7 @@ export const functionRegistry = [
     module: 'billing/on-aggregate-updated',
     subscribes: ['dev.polaris.aggregate.updated'],
   },
+  { name: 'invoice-document', service: 'billing', kind: 'http', module: 'billing/invoice-document' },
 
   // Gateway
   { name: 'gateway', service: 'gateway', kind: 'http', module: 'gateway/graphql' },

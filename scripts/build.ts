@@ -12,6 +12,7 @@ import { cpSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
+import { fontPackageDir, invoiceFontFiles } from '../functions/billing/invoice-fonts.js';
 import { writeDashboardPage } from '../functions/dashboard/build-page.js';
 import { functionRegistry } from '../functions/registry.js';
 import type { FunctionEntry } from '../shared/runtime/index.js';
@@ -93,10 +94,12 @@ export function entrySource(entry: FunctionEntry): string {
   ].join('\n');
 }
 
-/** Files a bundle's packages read at run time, copied from node_modules into the bundle's folder. */
+/** Files a bundle reads at run time, copied from node_modules into the bundle's folder. */
 const bundleAssets: Partial<Record<string, Array<{ from: string; to: string }>>> = {
   // GraphiQL's page and scripts, served by Mercurius from `<package>/static`.
   gateway: [{ from: 'mercurius/static', to: 'static' }],
+  // The fonts invoice documents embed (functions/billing/invoice-fonts.ts).
+  'invoice-document': Object.values(invoiceFontFiles).map((file) => ({ from: `${fontPackageDir}/${file}`, to: `fonts/${file}` })),
 };
 
 export function bundlePath(name: string): string {

@@ -89,7 +89,7 @@ async function startPolaris(config: LocalConfig): Promise<Closable> {
 
     const http = `http://${config.host}:${host.httpPort}`;
     say('');
-    say(`HTTP    ${http}  (POST /ingest, POST /graphql, GET /graphiql, GET /dashboard, POST /events, GET /metrics)`);
+    say(`HTTP    ${http}  (POST /ingest, POST /graphql, GET /graphiql, GET /dashboard, GET /invoices/<id>.pdf, POST /events, GET /metrics)`);
     say(`gRPC    ${config.host}:${rpcs.port}  (h2c, reflection and grpc.health.v1)`);
     say(`NATS    ${nats.url}`);
     say(`Admin token: ${adminToken}`);

@@ -18,6 +18,14 @@ describe('loadRuntimeConfig', () => {
     expect(config.jwtOrganizationClaim).toBe('sub');
   });
 
+  it('reads the seller of invoice documents, its address one line per newline or \\n', () => {
+    expect(loadRuntimeConfig({})).toMatchObject({ sellerName: 'Polaris', sellerAddress: [] });
+    expect(loadRuntimeConfig({ POLARIS_SELLER_NAME: 'Acme Metering GmbH', POLARIS_SELLER_ADDRESS: 'Bahnhofstraße 1\\n8001 Zürich \nSwitzerland' })).toMatchObject({
+      sellerName: 'Acme Metering GmbH',
+      sellerAddress: ['Bahnhofstraße 1', '8001 Zürich', 'Switzerland'],
+    });
+  });
+
   it("reads Knative's PORT, K_SERVICE and K_REVISION", () => {
     expect(loadRuntimeConfig({ PORT: '9090', K_SERVICE: 'ingest', K_REVISION: 'ingest-00007' })).toMatchObject({
       port: 9090,

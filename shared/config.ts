@@ -46,6 +46,8 @@ export const defaults = {
   rateLimitPerSecond: 0,
   /** Milliseconds SIGTERM waits for in-flight work before closing anyway. */
   shutdownGraceMs: 10_000,
+  /** Who issues the invoices, as their documents name the seller. */
+  sellerName: 'Polaris',
 } as const;
 
 const logLevels = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
@@ -102,6 +104,10 @@ export interface RuntimeConfig {
   /** Burst allowed per credential; 0 means twice the rate. */
   rateLimitBurst: number;
   shutdownGraceMs: number;
+  /** The seller on invoice documents. Default Polaris. */
+  sellerName: string;
+  /** The seller's address on invoice documents, one entry per line; empty when unset. */
+  sellerAddress: readonly string[];
 }
 
 export type Env = Record<string, string | undefined>;
@@ -176,6 +182,17 @@ export class SettingsReader {
   }
 }
 
+/**
+ * An address's lines, split at newlines or at the two characters `\\n`
+ * (what an environment variable set in a shell or a YAML plain scalar holds).
+ */
+function addressLines(value: string | undefined): string[] {
+  return (value ?? '')
+    .split(/\r?\n|\\n/)
+    .map((line) => line.trim())
+    .filter((line) => line !== '');
+}
+
 /** Reads the runtime configuration; throws a ConfigError listing every problem. */
 export function loadRuntimeConfig(env: Env = process.env): RuntimeConfig {
   const read = new SettingsReader(env);
@@ -215,6 +232,8 @@ export function readRuntimeConfig(read: SettingsReader): RuntimeConfig {
     rateLimitPerSecond: read.integer('auth', 'POLARIS_RATE_LIMIT_PER_SECOND', defaults.rateLimitPerSecond, { min: 0, max: 1_000_000 }),
     rateLimitBurst: read.integer('auth', 'POLARIS_RATE_LIMIT_BURST', 0, { min: 0, max: 1_000_000 }),
     shutdownGraceMs: read.integer('runtime', 'POLARIS_SHUTDOWN_GRACE_MS', defaults.shutdownGraceMs, { min: 0, max: 600_000 }),
+    sellerName: read.string('POLARIS_SELLER_NAME') ?? defaults.sellerName,
+    sellerAddress: addressLines(read.string('POLARIS_SELLER_ADDRESS')),
   };
   if (!/^[A-Za-z0-9_-]+$/.test(config.natsStream)) read.problems.push('nats: POLARIS_NATS_STREAM must be letters, digits, _ or -');
   if (!/^[A-Za-z0-9_-]+(\.[A-Za-z0-9_-]+)*$/.test(config.natsSubjectPrefix)) {

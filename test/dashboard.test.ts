@@ -6,7 +6,7 @@
  */
 import { spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Browser, BrowserContext, Locator, Page } from 'playwright-core';
@@ -82,6 +82,23 @@ async function expectNoSidewaysScroll(page: Page): Promise<void> {
 }
 
 const draftAmount = (page: Page): Locator => page.locator('[data-current-invoice] .amount-big');
+
+/**
+ * Clicks an invoice's PDF button and returns the file the browser saved,
+ * after checking the request went out with the credential and came back a PDF.
+ */
+async function downloadPdf(page: Page, invoiceId: string): Promise<{ fileName: string; contents: Buffer }> {
+  const [download, response] = await Promise.all([
+    page.waitForEvent('download'),
+    page.waitForResponse((answer) => answer.url().endsWith(`/invoices/${invoiceId}.pdf`)),
+    page.locator(`[data-invoice-pdf="${invoiceId}"]`).first().click(),
+  ]);
+  expect(response.status()).toBe(200);
+  expect(response.headers()['content-type']).toBe('application/pdf');
+  const sent = await response.request().allHeaders();
+  expect(sent['x-api-key'] ?? sent.authorization).toBeTruthy();
+  return { fileName: download.suggestedFilename(), contents: readFileSync((await download.path())!) };
+}
 
 /** UTC days of this month up to today, the last five at most: `YYYY-MM-DD`. */
 function recentDaysOfThisMonth(): string[] {
@@ -204,6 +221,12 @@ describe('the dashboard in Chromium', () => {
     expect(await draftAmount(page).textContent()).toBe(`$${invoices[0].amount}`);
     expect(await page.locator('.chart canvas').count()).toBeGreaterThan(0);
     await screenshot(page, 'organization');
+
+    // The draft as a PDF, fetched with the session's key and saved as a file.
+    const { invoices: [draft] } = await gql('{ invoices { id } }', {}, tenant());
+    const pdf = await downloadPdf(page, draft.id);
+    expect(pdf.fileName).toBe(`${draft.id}.pdf`);
+    expect(pdf.contents.subarray(0, 5).toString('latin1')).toBe('%PDF-');
 
     // A metric's figure shows or hides it in the chart, so a small one can be read beside a large one.
     const callsToggle = page.locator('[data-metric-total="api_calls"] button');
@@ -353,6 +376,11 @@ describe('the dashboard in Chromium', () => {
     await page.locator(`[data-invoice-lines="${current.id}"] summary`).click();
     await page.locator(`[data-invoice-lines="${current.id}"] [data-kind="credit"]`).getByText(`For ${monthName}`).waitFor();
     await screenshot(page, 'operator-after-changes');
+
+    // The operator's PDF of it, named by its number now that it has one.
+    const pdf = await downloadPdf(page, generated.id);
+    expect(pdf.fileName).toMatch(/^INV-\d+\.pdf$/);
+    expect(pdf.contents.subarray(0, 5).toString('latin1')).toBe('%PDF-');
     expect(errors).toEqual([]);
   }, 90_000);
 

@@ -61,7 +61,8 @@ describe('the README', () => {
 
   it.each(blocks.map((block, index) => [index + 1, block.split('\n')[0]!, block]))('example %i (%s) runs without an error', (_index, _first, block) => {
     const script = block.replaceAll('localhost:8080', `localhost:${httpPort}`);
-    const result = spawnSync('bash', ['-euo', 'pipefail', '-c', script], { env: { ...process.env, ...env }, encoding: 'utf8', timeout: 30_000 });
+    // A block runs real commands (the operator tool starts tsx for each): a minute, on a loaded 2-core machine.
+    const result = spawnSync('bash', ['-euo', 'pipefail', '-c', script], { env: { ...process.env, ...env }, encoding: 'utf8', timeout: 60_000 });
     expect(result.stderr).not.toMatch(/error/i);
     expect(result.status).toBe(0);
     for (const line of result.stdout.split('\n')) {
@@ -74,5 +75,5 @@ describe('the README', () => {
       expect(value, line).not.toHaveProperty('errors');
       expect(value, line).not.toHaveProperty('error');
     }
-  });
+  }, 70_000);
 });

@@ -10,6 +10,7 @@ import { createTestDatabase, type TestDatabase } from '../../test/support/databa
 import { grpcError, rpcClient, setPlanRequest } from '../../test/support/grpc.js';
 import { startTestHost, type TestHost } from '../../test/support/host.js';
 import { deleteStream, readStream, waitForStream } from '../../test/support/nats.js';
+import { aggregateAndDeliver as deliverAggregation } from '../../test/support/aggregation.js';
 import { createTenant, type TestTenant } from '../../test/support/tenants.js';
 
 let db: TestDatabase;
@@ -42,20 +43,7 @@ async function ingest(tenant: TestTenant, events: object[]) {
   expect(response.status).toBe(200);
 }
 
-/**
- * One aggregation run, then its aggregate.updated events handed to billing as
- * the delivery process does (the delivery itself is tested on its own).
- */
-async function aggregateAndDeliver(tenant: TestTenant): Promise<void> {
-  const seen = new Set((await readStream(host.natsUrl, host.stream.stream)).map((e) => e.event.id));
-  await host.dispatch(new CloudEvent({ type: 'dev.polaris.aggregation.requested', source: '/test', data: { orgId: tenant.organizationId } }));
-  const events = await waitForStream(host.natsUrl, host.stream.stream, (all) =>
-    all.some((e) => !seen.has(e.event.id) && e.event.type === 'dev.polaris.aggregate.updated'),
-  );
-  for (const stored of events.filter((e) => !seen.has(e.event.id) && e.event.type === 'dev.polaris.aggregate.updated')) {
-    await host.dispatch(new CloudEvent(stored.event as never));
-  }
-}
+const aggregateAndDeliver = (tenant: TestTenant) => deliverAggregation(host, tenant.organizationId);
 
 const setPlan = (tenant: TestTenant, metric: string, unitPrice: string, freeQuota: string, currency = '') =>
   rpc.call(BillingRpc.setPlan, setPlanRequest({ organizationId: tenant.organizationId, name: `${metric} plan`, metric, unitPrice, freeQuota, currency }));

@@ -23,6 +23,7 @@ export function clusterSettings(): Record<string, string> {
     POLARIS_DELIVERY_TIMEOUT_MS: String(httpDelivererDefaults.timeoutMs),
     // Knative Services answer on port 80 of their cluster-local name.
     POLARIS_FUNCTION_ADDRESS_TEMPLATE: `${clusterHost('{name}')}:80`,
+    POLARIS_INVOICE_GRACE_HOURS: String(defaults.invoiceGraceHours),
     // Sign-in through an identity provider: set its JWKS URL (and the iss and aud its tokens carry) to turn it on.
     POLARIS_JWT_AUDIENCE: '',
     POLARIS_JWT_ISSUER: '',
@@ -38,6 +39,9 @@ export function clusterSettings(): Record<string, string> {
     // On in the cluster (off by default locally): each instance allows a credential 100 requests a second, bursts of 200.
     POLARIS_RATE_LIMIT_BURST: '200',
     POLARIS_RATE_LIMIT_PER_SECOND: '100',
+    // Who issues the invoices, on their documents; the address's lines separated by \n.
+    POLARIS_SELLER_ADDRESS: '',
+    POLARIS_SELLER_NAME: defaults.sellerName,
     POLARIS_SHUTDOWN_GRACE_MS: String(defaults.shutdownGraceMs),
   };
   return Object.fromEntries(Object.entries(settings).sort(([a], [b]) => a.localeCompare(b)));

@@ -122,7 +122,7 @@ describe('CloudEvents fuzz', () => {
     const answer = await post(
       `${env.host.http}/events`,
       { 'ce-specversion': '1.0', 'ce-id': 'far-1', 'ce-source': '/x', 'ce-type': 'dev.polaris.aggregate.updated', 'content-type': 'application/json' },
-      JSON.stringify({ orgId: env.acme.organizationId, periodStart: '+275760-09-13T00:00:00Z' }),
+      JSON.stringify({ orgId: env.acme.organizationId, periodStart: '+275760-09-13T00:00:00Z', periodEnd: '2026-12-02T00:00:00Z' }),
     );
     expect(answer.status).toBe(400);
     expect((answer.json as Json).error.fields).toEqual([expect.objectContaining({ field: 'data.periodStart' })]);

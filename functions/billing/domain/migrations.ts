@@ -101,14 +101,20 @@ export const billingMigrations: SchemaMigrations = {
         select id, org_id, name, metric, timestamptz '1970-01-01 00:00:00+00', 'PER_UNIT', unit_price, free_quota, currency, created_at from plans;
         drop table plans;
 
+        -- Versioned like prices: a change applies from the start of the
+        -- period it was made in, so a closed period keeps the fee and minimum
+        -- it was billed under. The time zone is the latest row's (it can only
+        -- change before the first invoice).
         create table billing_terms (
-          org_id uuid primary key,
+          org_id uuid not null,
+          effective_from timestamptz not null,
           time_zone text not null default 'UTC',
           recurring_fee numeric not null default 0,
           recurring_fee_name text not null default 'Subscription',
           minimum numeric not null default 0,
           currency char(3),
-          updated_at timestamptz not null default now()
+          updated_at timestamptz not null default now(),
+          primary key (org_id, effective_from)
         );
 
         alter table invoices drop constraint invoices_status_check;

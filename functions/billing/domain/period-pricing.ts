@@ -33,9 +33,11 @@ export interface PlanVersion {
   createdAt: Date;
 }
 
-/** How an organization is billed besides its plans. */
+/** How an organization is billed besides its plans, from one billing period on. */
 export interface BillingTerms {
   orgId: string;
+  /** The start of the first period these terms apply to. */
+  effectiveFrom: Date;
   /** IANA; periods are calendar months there. */
   timeZone: string;
   recurringFee: Decimal;
@@ -47,6 +49,7 @@ export interface BillingTerms {
 
 export const defaultTerms = (orgId: string): BillingTerms => ({
   orgId,
+  effectiveFrom: new Date(0),
   timeZone: 'UTC',
   recurringFee: Decimal.zero,
   recurringFeeName: 'Subscription',
@@ -96,6 +99,13 @@ export function whereKey(where: readonly PropertyFilter[]): string {
 }
 
 export const usageLineKey = (metric: string, where: readonly PropertyFilter[]) => `usage:${metric}:${whereKey(where)}`;
+
+/** The terms in effect for a period: the latest version starting at or before it. */
+export function termsInEffect(history: readonly BillingTerms[], period: Period, orgId: string): BillingTerms {
+  let current: BillingTerms | undefined;
+  for (const terms of history) if (terms.effectiveFrom <= period.start && (!current || terms.effectiveFrom > current.effectiveFrom)) current = terms;
+  return current ?? { ...defaultTerms(orgId), timeZone: history.at(-1)?.timeZone ?? 'UTC', currency: history.at(-1)?.currency };
+}
 
 /** For each metric and filter, the version with the latest start at or before the period's start. */
 export function versionsInEffect(versions: readonly PlanVersion[], period: Period): PlanVersion[] {

@@ -22,10 +22,10 @@ import type { SetPlanInput, SetTermsInput } from './inputs.js';
 import {
   billingPeriodOf,
   creditLines,
-  defaultTerms,
   periodName,
   pricePeriod,
   settlePeriod,
+  termsInEffect,
   usageLineKey,
   versionsInEffect,
   type BillingTerms,
@@ -91,10 +91,10 @@ export class BillingService {
     await this.options.requireOrganization(input.organizationId);
     if (input.where.length > 0) await this.checkFilter(input);
     return this.store.withOrganization(input.organizationId, async (tx) => {
-      const terms = await this.termsOf(input.organizationId, tx);
+      const history = await this.store.termsHistory(input.organizationId, tx);
       const currency = await this.store.currencyOf(tx, input.organizationId);
       if (currency && currency !== input.currency) throw new CurrencyMismatchError(currency, input.currency);
-      const period = billingPeriodOf(input.effectiveFrom ?? this.now(), terms.timeZone);
+      const period = billingPeriodOf(input.effectiveFrom ?? this.now(), zoneOf(history));
       const version = await this.store.saveVersion(tx, {
         id: uuidv7(),
         orgId: input.organizationId,
@@ -107,15 +107,15 @@ export class BillingService {
         createdAt: this.now(),
       });
       await this.store.flagForSettlement(tx, input.organizationId, await this.store.closedPeriodsFrom(tx, input.organizationId, period.start));
-      await this.refresh(tx, input.organizationId, terms, [this.currentPeriod(terms)]);
+      await this.refresh(tx, input.organizationId, history, [this.currentPeriod(history)]);
       return version;
     });
   }
 
   /** The prices in effect in the current billing period. */
   async listPlans(orgId: string): Promise<PlanVersion[]> {
-    const terms = await this.termsOf(orgId);
-    return versionsInEffect(await this.store.listVersions(orgId), this.currentPeriod(terms));
+    const history = await this.store.termsHistory(orgId);
+    return versionsInEffect(await this.store.listVersions(orgId), this.currentPeriod(history));
   }
 
   /** Every price version, by metric and filter, newest first. */
@@ -123,26 +123,30 @@ export class BillingService {
     return this.store.listVersions(orgId);
   }
 
+  /** The terms in effect in the current billing period. */
   async terms(orgId: string): Promise<BillingTerms> {
-    return this.termsOf(orgId);
+    const history = await this.store.termsHistory(orgId);
+    return termsInEffect(history, this.currentPeriod(history), orgId);
   }
 
   /**
-   * Sets the organization's time zone, recurring fee and minimum. The time
-   * zone decides where periods start, so it changes only before the first invoice.
+   * Sets the organization's recurring fee and minimum from the current
+   * billing period on (a closed period keeps its own), and its time zone,
+   * which decides where periods start, so it changes only before the first invoice.
    */
   async setTerms(input: SetTermsInput): Promise<BillingTerms> {
     await this.options.requireOrganization(input.orgId);
     return this.store.withOrganization(input.orgId, async (tx) => {
-      const current = await this.termsOf(input.orgId, tx);
-      if (input.timeZone !== current.timeZone && (await this.store.hasInvoices(tx, input.orgId))) {
-        throw new ValidationError([{ field: 'time_zone', message: `is ${current.timeZone}, and the organization has invoices: its periods cannot move` }]);
+      const zone = zoneOf(await this.store.termsHistory(input.orgId, tx));
+      if (input.timeZone !== zone && (await this.store.hasInvoices(tx, input.orgId))) {
+        throw new ValidationError([{ field: 'time_zone', message: `is ${zone}, and the organization has invoices: its periods cannot move` }]);
       }
       const currency = await this.store.currencyOf(tx, input.orgId);
       if (input.currency && currency && currency !== input.currency) throw new CurrencyMismatchError(currency, input.currency);
-      const terms: BillingTerms = { ...input, currency: input.currency ?? currency };
+      const terms: BillingTerms = { ...input, effectiveFrom: billingPeriodOf(this.now(), input.timeZone).start, currency: input.currency ?? currency };
       await this.store.saveTerms(tx, terms);
-      await this.refresh(tx, input.orgId, terms, [this.currentPeriod(terms)]);
+      const history = await this.store.termsHistory(input.orgId, tx);
+      await this.refresh(tx, input.orgId, history, [this.currentPeriod(history)]);
       return terms;
     });
   }
@@ -151,8 +155,7 @@ export class BillingService {
   async generateInvoice(orgId: string, period: Period): Promise<Invoice> {
     await this.options.requireOrganization(orgId);
     return this.store.withOrganization(orgId, async (tx) => {
-      const terms = await this.termsOf(orgId, tx);
-      await this.refresh(tx, orgId, terms, [period]);
+      await this.refresh(tx, orgId, await this.store.termsHistory(orgId, tx), [period]);
       return (await this.store.invoiceFor(tx, orgId, period))!;
     });
   }
@@ -163,15 +166,16 @@ export class BillingService {
    */
   async onUsageChanged(orgId: string, start: Date, end: Date): Promise<void> {
     await this.store.withOrganization(orgId, async (tx) => {
-      const terms = await this.termsOf(orgId, tx);
-      const touched = uniquePeriods([billingPeriodOf(start, terms.timeZone), billingPeriodOf(new Date(end.getTime() - 1), terms.timeZone)]);
+      const history = await this.store.termsHistory(orgId, tx);
+      const zone = zoneOf(history);
+      const touched = uniquePeriods([billingPeriodOf(start, zone), billingPeriodOf(new Date(end.getTime() - 1), zone)]);
       const open: Period[] = [];
       for (const period of touched) {
         const invoice = await this.store.invoiceFor(tx, orgId, period);
         if (invoice && invoice.status !== InvoiceStatus.Draft) await this.store.flagForSettlement(tx, orgId, [period]);
         else open.push(period);
       }
-      await this.refresh(tx, orgId, terms, open.length > 0 ? open : [this.currentPeriod(terms)]);
+      await this.refresh(tx, orgId, history, open.length > 0 ? open : [this.currentPeriod(history)]);
     });
   }
 
@@ -183,8 +187,10 @@ export class BillingService {
   }
 
   /**
-   * Finalizes every draft whose period ended more than the grace time ago,
-   * oldest first per organization (the scheduled run).
+   * The scheduled run: finalizes every draft whose period ended more than
+   * the grace time ago, oldest first per organization, and opens the current
+   * period's draft for every organization billed, so a period without usage
+   * still bills its fee and minimum.
    */
   async closeDue(): Promise<Invoice[]> {
     const cutoff = new Date(this.now().getTime() - this.options.graceHours * 3_600_000);
@@ -195,6 +201,16 @@ export class BillingService {
       } catch (err) {
         // One organization's failure (its usage unreachable) must not hold up the others; the next run retries.
         this.options.logger.warn({ err, orgId, invoiceId: id }, 'invoice not closed');
+      }
+    }
+    for (const orgId of await this.store.billedOrganizationsWithoutInvoiceAt(this.now())) {
+      try {
+        await this.store.withOrganization(orgId, async (tx) => {
+          const history = await this.store.termsHistory(orgId, tx);
+          await this.refresh(tx, orgId, history, [this.currentPeriod(history)]);
+        });
+      } catch (err) {
+        this.options.logger.warn({ err, orgId }, 'current draft not opened');
       }
     }
     return finalized;
@@ -210,8 +226,8 @@ export class BillingService {
       const voided = await this.store.void(tx, invoice, reason);
       const periods = uniquePeriods([{ start: invoice.periodStart, end: invoice.periodEnd }, ...invoice.lines.flatMap((line) => (line.forPeriod ? [line.forPeriod] : []))]);
       await this.store.flagForSettlement(tx, invoice.orgId, periods);
-      const terms = await this.termsOf(invoice.orgId, tx);
-      await this.refresh(tx, invoice.orgId, terms, [this.currentPeriod(terms)]);
+      const history = await this.store.termsHistory(invoice.orgId, tx);
+      await this.refresh(tx, invoice.orgId, history, [this.currentPeriod(history)]);
       return voided;
     });
   }
@@ -233,13 +249,13 @@ export class BillingService {
   private async finalizeLocked(tx: TransactionSql, id: string): Promise<Invoice> {
     const invoice = (await this.store.findInvoice(id, tx))!;
     if (invoice.status !== InvoiceStatus.Draft) return invoice;
-    const terms = await this.termsOf(invoice.orgId, tx);
+    const history = await this.store.termsHistory(invoice.orgId, tx);
     const period = { start: invoice.periodStart, end: invoice.periodEnd };
-    const carried = await this.refresh(tx, invoice.orgId, terms, [period]);
+    const carried = await this.refresh(tx, invoice.orgId, history, [period]);
     const finalized = await this.store.finalize(tx, (await this.store.findInvoice(id, tx))!);
     if (carried.carrierId === id) await this.store.settled(tx, invoice.orgId, carried.settled);
     // The next open invoice (if any) now carries what is left to settle.
-    await this.refresh(tx, invoice.orgId, terms, []);
+    await this.refresh(tx, invoice.orgId, history, []);
     return finalized;
   }
 
@@ -249,7 +265,7 @@ export class BillingService {
    * and the credits of voided invoices; when settlement is due and no draft
    * exists, the current period's draft is made to carry it.
    */
-  private async refresh(tx: TransactionSql, orgId: string, terms: BillingTerms, periods: readonly Period[]): Promise<{ carrierId?: string; settled: Period[] }> {
+  private async refresh(tx: TransactionSql, orgId: string, history: readonly BillingTerms[], periods: readonly Period[]): Promise<{ carrierId?: string; settled: Period[] }> {
     const versions = await this.store.listVersions(orgId, tx);
     const currency = (await this.store.currencyOf(tx, orgId)) ?? defaultCurrency;
     const places = minorUnits(currency);
@@ -257,7 +273,7 @@ export class BillingService {
     const toSettle = await this.store.periodsToSettle(tx, orgId);
     const voids = await this.store.uncreditedVoids(tx, orgId);
     const wanted = uniquePeriods([...drafts.map((d) => ({ start: d.periodStart, end: d.periodEnd })), ...periods]);
-    if (wanted.length === 0 && (toSettle.length > 0 || voids.length > 0)) wanted.push(this.currentPeriod(terms));
+    if (wanted.length === 0 && (toSettle.length > 0 || voids.length > 0)) wanted.push(this.currentPeriod(history));
     const open: Period[] = [];
     for (const period of wanted) {
       const invoice = await this.store.invoiceFor(tx, orgId, period);
@@ -267,15 +283,15 @@ export class BillingService {
 
     let carrier: { carrierId?: string; settled: Period[] } = { settled: [] };
     for (const [index, period] of open.entries()) {
-      const lines = await this.periodLines(orgId, period, versions, terms, places);
+      const lines = await this.periodLines(orgId, period, versions, termsInEffect(history, period, orgId), places);
       if (index === 0) {
         const credits = voids.flatMap((invoice) => creditLines({ id: invoice.id, number: invoice.number, period: { start: invoice.periodStart, end: invoice.periodEnd }, lines: invoice.lines }));
         lines.push(...credits);
         for (const closed of toSettle) {
-          const target = await this.periodLines(orgId, closed, versions, terms, places);
+          const target = await this.periodLines(orgId, closed, versions, termsInEffect(history, closed, orgId), places);
           const billed = await this.store.billedFor(tx, orgId, closed);
           const creditsForIt = credits.filter((line) => line.forPeriod!.start.getTime() === closed.start.getTime());
-          lines.push(...settlePeriod(closed, target, billed, creditsForIt, periodName(closed, terms.timeZone)));
+          lines.push(...settlePeriod(closed, target, billed, creditsForIt, periodName(closed, zoneOf(history))));
         }
       }
       const { invoice } = await this.store.writeDraft(tx, orgId, period, currency, lines);
@@ -307,13 +323,14 @@ export class BillingService {
     }
   }
 
-  private currentPeriod(terms: BillingTerms): Period {
-    return billingPeriodOf(this.now(), terms.timeZone);
+  private currentPeriod(history: readonly BillingTerms[]): Period {
+    return billingPeriodOf(this.now(), zoneOf(history));
   }
+}
 
-  private async termsOf(orgId: string, tx?: TransactionSql): Promise<BillingTerms> {
-    return (await this.store.terms(orgId, tx)) ?? defaultTerms(orgId);
-  }
+/** The organization's billing time zone: its terms' (the same in every version), else UTC. */
+function zoneOf(history: readonly BillingTerms[]): string {
+  return history.at(-1)?.timeZone ?? 'UTC';
 }
 
 function uniquePeriods(periods: readonly Period[]): Period[] {

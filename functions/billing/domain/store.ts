@@ -139,27 +139,30 @@ export class BillingStore {
     return row?.currency;
   }
 
-  async terms(orgId: string, sql: Queryable = this.sql): Promise<BillingTerms | undefined> {
-    const [row] = await sql<{ timeZone: string; recurringFee: string; recurringFeeName: string; minimum: string; currency: string | null }[]>`
-      select time_zone, recurring_fee::text, recurring_fee_name, minimum::text, currency from billing.billing_terms where org_id = ${orgId}`;
-    return (
-      row && {
-        orgId,
-        timeZone: row.timeZone,
-        recurringFee: Decimal.of(row.recurringFee),
-        recurringFeeName: row.recurringFeeName,
-        minimum: Decimal.of(row.minimum),
-        currency: row.currency ?? undefined,
-      }
-    );
+  /** Every version of the organization's terms, oldest first. */
+  async termsHistory(orgId: string, sql: Queryable = this.sql): Promise<BillingTerms[]> {
+    const rows = await sql<{ effectiveFrom: Date; timeZone: string; recurringFee: string; recurringFeeName: string; minimum: string; currency: string | null }[]>`
+      select effective_from, time_zone, recurring_fee::text, recurring_fee_name, minimum::text, currency
+      from billing.billing_terms where org_id = ${orgId} order by effective_from`;
+    return rows.map((row) => ({
+      orgId,
+      effectiveFrom: row.effectiveFrom,
+      timeZone: row.timeZone,
+      recurringFee: Decimal.of(row.recurringFee),
+      recurringFeeName: row.recurringFeeName,
+      minimum: Decimal.of(row.minimum),
+      currency: row.currency ?? undefined,
+    }));
   }
 
+  /** Saves terms from `terms.effectiveFrom` on, and sets the time zone and currency on every version (they are the organization's, not a period's). */
   async saveTerms(tx: Queryable, terms: BillingTerms): Promise<void> {
     await tx`
-      insert into billing.billing_terms (org_id, time_zone, recurring_fee, recurring_fee_name, minimum, currency)
-      values (${terms.orgId}, ${terms.timeZone}, ${terms.recurringFee.toString()}, ${terms.recurringFeeName}, ${terms.minimum.toString()}, ${terms.currency ?? null})
-      on conflict (org_id) do update set time_zone = excluded.time_zone, recurring_fee = excluded.recurring_fee,
-        recurring_fee_name = excluded.recurring_fee_name, minimum = excluded.minimum, currency = excluded.currency, updated_at = now()`;
+      insert into billing.billing_terms (org_id, effective_from, time_zone, recurring_fee, recurring_fee_name, minimum, currency)
+      values (${terms.orgId}, ${terms.effectiveFrom}, ${terms.timeZone}, ${terms.recurringFee.toString()}, ${terms.recurringFeeName}, ${terms.minimum.toString()}, ${terms.currency ?? null})
+      on conflict (org_id, effective_from) do update set recurring_fee = excluded.recurring_fee,
+        recurring_fee_name = excluded.recurring_fee_name, minimum = excluded.minimum, updated_at = now()`;
+    await tx`update billing.billing_terms set time_zone = ${terms.timeZone}, currency = ${terms.currency ?? null} where org_id = ${terms.orgId}`;
   }
 
   async hasInvoices(tx: Queryable, orgId: string): Promise<boolean> {
@@ -190,6 +193,14 @@ export class BillingStore {
   async draftsEndedBy(cutoff: Date): Promise<{ id: string; orgId: string }[]> {
     return this.sql<{ id: string; orgId: string }[]>`
       select id, org_id from billing.invoices where status = 'draft' and period_end <= ${cutoff} order by org_id, period_start`;
+  }
+
+  /** Organizations with prices or terms but no invoice for the period holding `at`: their period began unbilled. */
+  async billedOrganizationsWithoutInvoiceAt(at: Date): Promise<string[]> {
+    const rows = await this.sql<{ orgId: string }[]>`
+      select org_id from (select org_id from billing.price_versions union select org_id from billing.billing_terms) o
+      where not exists (select 1 from billing.invoices i where i.org_id = o.org_id and i.period_start <= ${at} and i.period_end > ${at})`;
+    return rows.map((row) => row.orgId);
   }
 
   /**

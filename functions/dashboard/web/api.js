@@ -96,3 +96,35 @@ export async function graphql(session, query, variables = {}) {
   if (!body.data) throw new GraphqlError(`Polaris answered ${response.status} without data.`, `HTTP_${response.status}`);
   return body.data;
 }
+
+/**
+ * An invoice as a PDF (`GET /invoices/<id>.pdf`) with the session's
+ * credential, and the file name Polaris gives it. A plain link could not send
+ * the credential, which never goes in a URL; the page hands the document to
+ * the browser as a blob instead.
+ * @param {Session} session
+ * @param {string} invoiceId
+ * @returns {Promise<{ blob: Blob, fileName: string }>}
+ */
+export async function fetchInvoicePdf(session, invoiceId) {
+  /** @type {Response} */
+  let response;
+  try {
+    response = await fetch(`/invoices/${encodeURIComponent(invoiceId)}.pdf`, { headers: credentialHeaders(session), cache: 'no-store' });
+  } catch {
+    throw new GraphqlError('Polaris cannot be reached. Check the connection and try again.', 'NETWORK');
+  }
+  if (!response.ok) {
+    /** @type {{ error?: { code?: string, message?: string } }} */
+    let body = {};
+    try {
+      body = await response.json();
+    } catch {
+      // No JSON error: the status says it.
+    }
+    const code = response.status === 401 ? 'UNAUTHENTICATED' : (body.error?.code ?? `HTTP_${response.status}`);
+    throw new GraphqlError(body.error?.message ?? `Polaris answered ${response.status} ${response.statusText}.`, code);
+  }
+  const fileName = /filename="([^"]+)"/.exec(response.headers.get('content-disposition') ?? '')?.[1] ?? `${invoiceId}.pdf`;
+  return { blob: await response.blob(), fileName };
+}

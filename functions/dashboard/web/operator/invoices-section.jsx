@@ -6,6 +6,7 @@ import { Fragment } from 'preact';
 import { useId, useState } from 'preact/hooks';
 import { EmptyState, Money, StatusBadge, TableScroll } from '../components.jsx';
 import { currentMonth, formatDay, formatPeriod, isoDay } from '../format.js';
+import { InvoicePdfButton } from '../invoice-pdf-button.jsx';
 import { Outcome, useChanges } from './organization-section.jsx';
 
 /** @typedef {import('./organization-section.jsx').SectionProps} SectionProps */
@@ -94,7 +95,7 @@ export function InvoicesSection({ details, request, reload }) {
                         <Money amount={invoice.amount} currency={invoice.currency} />
                       </td>
                       <td class="actions">
-                        {/* Each action is the invoice's own; the link to its document goes here too. */}
+                        <InvoicePdfButton invoice={invoice} />
                         {invoice.status === 'draft' &&
                           (pending?.id === invoice.id && pending.action === 'finalize' ? (
                             <span class="confirm">

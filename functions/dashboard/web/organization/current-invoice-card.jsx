@@ -1,6 +1,7 @@
 /** This month's invoice: the amount so far, and a line per priced metric. */
 import { EmptyState, Money, StatusBadge } from '../components.jsx';
 import { formatDecimal, formatPeriod } from '../format.js';
+import { InvoicePdfButton } from '../invoice-pdf-button.jsx';
 
 /** @typedef {import('../types').Invoice} Invoice */
 
@@ -25,6 +26,9 @@ export function CurrentInvoiceCard({ invoice }) {
             {formatPeriod(invoice.periodStart, invoice.periodEnd)}
             {invoice.status === 'draft' ? ' · a draft that follows usage as it arrives' : ' · finalized'}
           </p>
+          <div class="invoice-document">
+            <InvoicePdfButton invoice={invoice} />
+          </div>
           {(invoice.lineItems ?? []).length === 0 ? (
             <EmptyState title="No lines yet">Usage of a metric with a plan makes a line.</EmptyState>
           ) : (

@@ -1,6 +1,7 @@
 /** The organization's invoices other than this month's. */
 import { EmptyState, Money, StatusBadge, TableScroll } from '../components.jsx';
 import { formatPeriod } from '../format.js';
+import { InvoicePdfButton } from '../invoice-pdf-button.jsx';
 
 /** @typedef {import('../types').Invoice} Invoice */
 
@@ -23,6 +24,9 @@ export function PastInvoicesCard({ invoices }) {
                 <th scope="col" class="numeric">
                   Amount
                 </th>
+                <th scope="col">
+                  <span class="visually-hidden">Document</span>
+                </th>
               </tr>
             </thead>
             <tbody>
@@ -34,6 +38,9 @@ export function PastInvoicesCard({ invoices }) {
                   </td>
                   <td class="numeric" data-label="Amount">
                     <Money amount={invoice.amount} currency={invoice.currency} />
+                  </td>
+                  <td class="actions">
+                    <InvoicePdfButton invoice={invoice} />
                   </td>
                 </tr>
               ))}

@@ -345,9 +345,17 @@ describe('the dashboard in Chromium', () => {
     const keys = (await gql('query($id: ID!) { organization(id: $id) { apiKeys { id revokedAt } } }', { id: organizationId }, operator())).organization.apiKeys;
     expect(keys.find((k: { id: string }) => k.id === key.id).revokedAt).not.toBeNull();
 
-    // Last month's invoice (the fee): generated, finalized and numbered, then voided with a reason.
+    // Last month's invoice (API calls late in the month, at a price from then on): generated, finalized and numbered, then voided with a reason.
     const lastMonth = new Date(Date.UTC(now.getUTCFullYear(), now.getUTCMonth() - 1, 1));
     const thisMonth = new Date(Date.UTC(now.getUTCFullYear(), now.getUTCMonth(), 1));
+    const setOldPlan = 'mutation($o: ID!, $from: String!) { setPlan(organizationId: $o, name: "API calls", metric: "api_calls", unitPrice: "0.002", effectiveFrom: $from) { id } }';
+    await gql(setOldPlan, { o: organizationId, from: lastMonth.toISOString() }, operator());
+    await ingest([{ metric: 'api_calls', quantity: 1000, idempotency_key: 'calls-last-month', timestamp: new Date(thisMonth.getTime() - 3_600_000).toISOString() }]);
+    await waitFor('last month’s API calls to be aggregated', async () => {
+      const usage = 'query($o: ID!, $from: String!, $to: String!) { organization(id: $o) { usage(metric: "api_calls", from: $from, to: $to, windowSize: MONTH) { value } } }';
+      const answer = await gql(usage, { o: organizationId, from: lastMonth.toISOString(), to: thisMonth.toISOString() }, operator());
+      return answer.organization.usage[0]?.value === '1000' ? true : undefined;
+    });
     await page.getByLabel('From (UTC, included)').fill(lastMonth.toISOString().slice(0, 10));
     await page.getByLabel('To (UTC, excluded)').fill(thisMonth.toISOString().slice(0, 10));
     await page.getByRole('button', { name: 'Generate invoice' }).click();
@@ -364,15 +372,15 @@ describe('the dashboard in Chromium', () => {
     expect(number).toEqual(expect.any(String));
     await waitForAttribute(page.locator(`[data-invoice-id="${generated.id}"]`), 'data-number', number);
     await page.getByRole('button', { name: `Void invoice ${number} for ${monthName}` }).click();
-    await page.getByLabel('Reason for voiding').fill('Fee charged before the contract began');
+    await page.getByLabel('Reason for voiding').fill('Calls counted twice');
     await page.getByRole('button', { name: 'Void', exact: true }).click();
     await waitForAttribute(page.locator(`[data-invoice-id="${generated.id}"]`), 'data-status', 'void');
-    await page.locator(`[data-invoice-id="${generated.id}"] [data-void-reason]`).getByText('Fee charged before the contract began').waitFor();
+    await page.locator(`[data-invoice-id="${generated.id}"] [data-void-reason]`).getByText('Calls counted twice').waitFor();
     // This month's draft credits it, naming last month.
     const current = (await gql('{ invoices { id periodStart lineItems { kind amount forPeriodStart } } }', {}, tenant())).invoices.find(
       (invoice: { periodStart: string }) => invoice.periodStart === thisMonth.toISOString(),
     );
-    expect(current.lineItems).toContainEqual({ kind: 'credit', amount: '-5.00', forPeriodStart: lastMonth.toISOString() });
+    expect(current.lineItems).toContainEqual({ kind: 'credit', amount: '-2.00', forPeriodStart: lastMonth.toISOString() });
     await page.locator(`[data-invoice-lines="${current.id}"] summary`).click();
     await page.locator(`[data-invoice-lines="${current.id}"] [data-kind="credit"]`).getByText(`For ${monthName}`).waitFor();
     await screenshot(page, 'operator-after-changes');

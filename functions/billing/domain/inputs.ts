@@ -4,7 +4,7 @@ import { Problems } from '../../../shared/errors.js';
 import type { Period } from '../../../shared/periods.js';
 import { checkDateOrTimestamp, checkPeriod, isStorableText, isUuid, metricNamePattern, metricNameProblem, storableTextProblem } from '../../../shared/validation.js';
 import { isTimeZone } from '../../../shared/time-zones.js';
-import { defaultCurrency, isKnownCurrency } from './currency.js';
+import { isKnownCurrency } from './currency.js';
 import { canonicalWhere, type PropertyFilter } from './period-pricing.js';
 import { priceProblems, PricingModel, type Price } from './price-models.js';
 
@@ -28,7 +28,8 @@ export interface SetPlanInput {
   metric: string;
   price: Price;
   where: PropertyFilter[];
-  currency: string;
+  /** Undefined: the organization's (its prices' or terms'), else USD. */
+  currency?: string;
   /** An instant in the first billing period the price applies to; undefined: the current one. */
   effectiveFrom?: Date;
 }
@@ -58,8 +59,8 @@ export function validateSetPlan(input: SetPlanFields): SetPlanInput {
   const model = (input.model || PricingModel.PerUnit) as PricingModel;
   const price = checkPrice(problems, model, input);
   const where = checkWhere(problems, input.where);
-  const currency = (input.currency || defaultCurrency).toUpperCase();
-  problems.check(isKnownCurrency(currency), 'currency', 'must be an ISO 4217 code such as USD');
+  const currency = input.currency === '' ? undefined : input.currency.toUpperCase();
+  if (currency) problems.check(isKnownCurrency(currency), 'currency', 'must be an ISO 4217 code such as USD');
   const effectiveFrom = input.effectiveFrom === '' ? undefined : checkDateOrTimestamp(problems, 'effective_from', input.effectiveFrom);
   problems.throwIfAny();
   return { organizationId, name, metric: input.metric, price: price!, where, currency, effectiveFrom };

@@ -193,9 +193,9 @@ export function settlePeriod(
     }));
 }
 
-/** The credit note for a voided invoice: each of its lines, negated, for the period it belonged to. */
+/** The credit note for a voided invoice: each of its lines that charged something, negated, for the period it belonged to. */
 export function creditLines(invoice: { id: string; number?: string; period: Period; lines: readonly InvoiceLine[] }): InvoiceLine[] {
-  return invoice.lines.map((line) => ({
+  return invoice.lines.filter((line) => !line.amount.isZero()).map((line) => ({
     ...line,
     kind: LineKind.Credit,
     description: `Credit for invoice ${invoice.number ?? invoice.id}: ${line.description}`,

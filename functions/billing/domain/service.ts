@@ -92,8 +92,9 @@ export class BillingService {
     if (input.where.length > 0) await this.checkFilter(input);
     return this.store.withOrganization(input.organizationId, async (tx) => {
       const history = await this.store.termsHistory(input.organizationId, tx);
-      const currency = await this.store.currencyOf(tx, input.organizationId);
-      if (currency && currency !== input.currency) throw new CurrencyMismatchError(currency, input.currency);
+      const existing = await this.store.currencyOf(tx, input.organizationId);
+      const currency = input.currency ?? existing ?? defaultCurrency;
+      if (existing && existing !== currency) throw new CurrencyMismatchError(existing, currency);
       const period = billingPeriodOf(input.effectiveFrom ?? this.now(), zoneOf(history));
       const version = await this.store.saveVersion(tx, {
         id: uuidv7(),
@@ -102,7 +103,7 @@ export class BillingService {
         metric: input.metric,
         where: input.where,
         price: input.price,
-        currency: input.currency,
+        currency,
         effectiveFrom: period.start,
         createdAt: this.now(),
       });

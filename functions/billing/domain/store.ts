@@ -266,11 +266,13 @@ export class BillingStore {
     ).map((row) => ({ key: row.lineKey, amount: Decimal.of(row.amount) }));
   }
 
-  /** Voided invoices whose credit is on no finalized invoice yet. */
+  /** Voided invoices that charged something and whose credit is on no finalized invoice yet. */
   async uncreditedVoids(tx: Queryable, orgId: string): Promise<Invoice[]> {
     const rows = await tx<InvoiceRow[]>`
       select ${tx.unsafe(invoiceColumns)} from billing.invoices v
-      where v.org_id = ${orgId} and v.status = 'void' and not exists (
+      where v.org_id = ${orgId} and v.status = 'void'
+        and exists (select 1 from billing.invoice_lines l where l.invoice_id = v.id and l.amount <> 0)
+        and not exists (
         select 1 from billing.invoice_lines l join billing.invoices i on i.id = l.invoice_id
         where l.for_invoice_id = v.id and l.kind = 'credit' and i.status in ('finalized', 'void'))
       order by v.period_start`;

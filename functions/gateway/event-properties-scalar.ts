@@ -18,16 +18,19 @@ function refuse(field: string, message: string, node?: ValueNode): never {
   throw requestError(`${field}: ${message}`, node, [{ field, message }]);
 }
 
-/** `1e21` → `1000000000000000000000`, `1e-7` → `0.0000001`: the number as decimal text, as the RPC takes it. */
-function decimalText(value: number): string {
-  const text = String(value === 0 ? 0 : value);
-  return /e/i.test(text) ? value.toLocaleString('en-US', { useGrouping: false, maximumFractionDigits: 100 }) : text;
+/**
+ * A number as the RPC takes it: JSON number text, exponents included (`1e+21`),
+ * which Usage reads exactly. (`toLocaleString` cannot spell such numbers out
+ * on Node 20: it refuses more than 20 fraction digits.)
+ */
+function numberText(value: number): string {
+  return String(value === 0 ? 0 : value);
 }
 
 function fromJson(key: string, value: unknown, node?: ValueNode): PropertyValue {
   if (typeof value === 'string') return { text: value };
   if (typeof value === 'boolean') return { flag: value };
-  if (typeof value === 'number' && Number.isFinite(value)) return { number: decimalText(value) };
+  if (typeof value === 'number' && Number.isFinite(value)) return { number: numberText(value) };
   return refuse(`${argument}.${key}`, notPropertyValue, node);
 }
 
@@ -55,7 +58,8 @@ function parseLiteral(ast: ValueNode, variables?: Record<string, unknown> | null
         break;
       case Kind.INT:
       case Kind.FLOAT:
-        properties[key] = { number: /e/i.test(value.value) ? decimalText(Number(value.value)) : value.value };
+        // GraphQL's number syntax is JSON's: the literal goes as written, exactly.
+        properties[key] = { number: value.value };
         break;
       case Kind.VARIABLE:
         if (variables) properties[key] = fromJson(key, variables[value.name.value], value);

@@ -255,6 +255,13 @@ describe('bad input gets BAD_USER_INPUT naming the field', () => {
     expect(fieldsOf(text.body)).toEqual(['properties']);
   });
 
+  it('takes numbers written with an exponent, in a literal and as a variable', async () => {
+    const literal = await graphql('mutation { recordUsage(metric: "requests", quantity: 1, properties: { size: 1.5e21, tiny: 2E-7 }) }', {}, tenant());
+    expect(literal.body).toEqual({ data: { recordUsage: true } });
+    const variable = await graphql(recordUsage, { metric: 'requests', quantity: 1, properties: { size: 1.5e21 } }, tenant());
+    expect(variable.body).toEqual({ data: { recordUsage: true } });
+  });
+
   it('a property the service refuses keeps its key as sent (properties.user_id, not properties.userId)', async () => {
     const { body } = await graphql(recordUsage, { metric: 'requests', quantity: 1, properties: { user_id: 'x'.repeat(257) } }, tenant());
     expect(codes(body)).toEqual(['BAD_USER_INPUT']);

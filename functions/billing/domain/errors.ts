@@ -14,3 +14,11 @@ export class CurrencyMismatchError extends ConflictError {
     super('currency_mismatch', `currency: the organization's plans are in ${existing}; a plan in ${requested} cannot join them`);
   }
 }
+
+/** Only a finalized invoice can be voided: a draft is still changing, a void one is done. */
+export class InvoiceNotFinalizedError extends ConflictError {
+  override name = 'InvoiceNotFinalizedError';
+  constructor(id: string, status: string) {
+    super('invoice_not_finalized', `invoice ${id} is ${status}; only a finalized invoice can be voided`);
+  }
+}

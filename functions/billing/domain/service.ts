@@ -12,12 +12,12 @@
  */
 import type { TransactionSql } from 'postgres';
 import { Decimal } from '../../../shared/decimal.js';
-import { ConflictError, ValidationError } from '../../../shared/errors.js';
+import { ValidationError } from '../../../shared/errors.js';
 import type { Logger } from '../../../shared/logger.js';
 import type { Period } from '../../../shared/periods.js';
 import { uuidv7 } from '../../../shared/uuid.js';
 import { defaultCurrency, minorUnits } from './currency.js';
-import { CurrencyMismatchError, InvoiceNotFoundError } from './errors.js';
+import { CurrencyMismatchError, InvoiceNotFinalizedError, InvoiceNotFoundError } from './errors.js';
 import type { SetPlanInput, SetTermsInput } from './inputs.js';
 import {
   billingPeriodOf,
@@ -63,13 +63,6 @@ export interface BillingServiceOptions {
   /** Hours after its period ends that a draft is finalized by the scheduled run. */
   graceHours: number;
   now?: () => Date;
-}
-
-export class InvoiceNotFinalizedError extends ConflictError {
-  override name = 'InvoiceNotFinalizedError';
-  constructor(id: string, status: string) {
-    super('invoice_not_finalized', `invoice ${id} is ${status}; only a finalized invoice can be voided`);
-  }
 }
 
 export class BillingService {

@@ -8,8 +8,7 @@ import { UsageService as UsageRpc, WindowSize } from '../../proto/gen/polaris/us
 import { Decimal } from '../../shared/decimal.js';
 import { defineServiceContext } from '../../shared/runtime/index.js';
 import type { Period } from '../../shared/periods.js';
-import { BillingService, BillingStore, type UsageReader } from './domain/index.js';
-import type { PropertyFilter } from './domain/period-pricing.js';
+import { BillingService, BillingStore, type PropertyFilter, type UsageReader } from './domain/index.js';
 import type { GrpcClients } from '../../shared/grpc/index.js';
 
 /** Period values from Usage's GetUsageSummary RPC (one PERIOD window), each an exact decimal. */

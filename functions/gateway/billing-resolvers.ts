@@ -118,8 +118,6 @@ export const billingOrganizationFields = {
 export const billingMutations = {
   setPlan: async (_root: unknown, args: SetPlanArgs, context: RequestContext) => {
     const gateway = await asOperator(context);
-    // SetPlan reads an empty currency as USD: a plan takes the currency the organization's terms name, so it can join them.
-    const { currency } = await termsBefore(gateway, args.organizationId);
     const { plan } = await gateway.clients.call(
       Billing.setPlan,
       {
@@ -128,7 +126,7 @@ export const billingMutations = {
         metric: args.metric,
         unitPrice: args.unitPrice ?? '',
         freeQuota: args.freeQuota ?? '',
-        currency,
+        currency: '', // the organization's own (its prices' or terms'), else USD
         model: args.model ? PricingModel[`${modelPrefix}${args.model}`] : PricingModel.PRICING_MODEL_UNSPECIFIED,
         tiers: (args.tiers ?? []).map((tier) => ({ upTo: tier.upTo ?? '', unitPrice: tier.unitPrice, flatPrice: tier.flatPrice ?? '' })),
         packageSize: args.packageSize ?? '',

@@ -3,6 +3,6 @@ export { BillingService, type UsageReader } from './service.js';
 export { BillingStore, type Invoice } from './store.js';
 export { validateSetPlan, validateSetTerms, validateVoid, validatePeriod } from './inputs.js';
 export { PricingModel } from './price-models.js';
-export type { BillingTerms, PlanVersion } from './period-pricing.js';
+export type { BillingTerms, PlanVersion, PropertyFilter } from './period-pricing.js';
 export { minorUnits } from './currency.js';
 export { billingMigrations } from './migrations.js';

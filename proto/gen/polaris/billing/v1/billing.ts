@@ -166,7 +166,7 @@ export interface SetPlanRequest {
   metric: string;
   unitPrice: string;
   freeQuota: string;
-  /** ISO 4217; empty means USD. */
+  /** ISO 4217; empty: the organization's (its prices' or terms'), else USD. */
   currency: string;
   /** Empty: PER_UNIT (unit_price and free_quota as in v1). */
   model: PricingModel;

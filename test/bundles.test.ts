@@ -65,7 +65,7 @@ describe('each bundle, started alone with PORT', () => {
     const validate = rpcClient(`127.0.0.1:${running.get('validate-api-key')!.port}`);
     const revoke = rpcClient(`127.0.0.1:${running.get('revoke-api-key')!.port}`);
     try {
-      const created = await create.call(IdentityService.createOrganization, { name: 'Bundled' });
+      const created = await create.call(IdentityService.createOrganization, { name: 'Bundled', externalId: '' });
       expect(await validate.call(IdentityService.validateApiKey, { apiKey: created.apiKey })).toMatchObject({
         valid: true,
         organizationId: created.organization!.id,
@@ -84,7 +84,7 @@ describe('each bundle, started alone with PORT', () => {
     const create = rpcClient(`127.0.0.1:${running.get('create-organization')!.port}`);
     const summary = rpcClient(`127.0.0.1:${running.get('get-usage-summary')!.port}`);
     try {
-      const { organization, apiKey } = await create.call(IdentityService.createOrganization, { name: 'Ingesting' });
+      const { organization, apiKey } = await create.call(IdentityService.createOrganization, { name: 'Ingesting', externalId: '' });
       const response = await fetch(`http://127.0.0.1:${running.get('ingest')!.port}/ingest`, {
         method: 'POST',
         headers: { 'content-type': 'application/json', 'x-api-key': apiKey },
@@ -117,7 +117,7 @@ describe('each bundle, started alone with PORT', () => {
     const create = rpcClient(`127.0.0.1:${running.get('create-organization')!.port}`);
     const client = rpcClient(`127.0.0.1:${fn.port}`);
     try {
-      const { organization } = await create.call(IdentityService.createOrganization, { name: 'Draining' });
+      const { organization } = await create.call(IdentityService.createOrganization, { name: 'Draining', externalId: '' });
       // Hold the organization's row: the new key's foreign-key check waits for it.
       let release!: () => void;
       const held = new Promise<void>((resolve) => (release = resolve));
@@ -129,7 +129,7 @@ describe('each bundle, started alone with PORT', () => {
         await held;
       });
       await lockTaken;
-      const inFlight = client.call(IdentityService.createApiKey, { organizationId: organization!.id });
+      const inFlight = client.call(IdentityService.createApiKey, { organizationId: organization!.id, name: '', scopes: [], expiresAt: '' });
       await new Promise((resolve) => setTimeout(resolve, 300));
       fn.child.kill('SIGTERM');
       await new Promise((resolve) => setTimeout(resolve, 300));

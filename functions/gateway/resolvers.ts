@@ -59,12 +59,12 @@ export const resolvers: IResolvers<any, RequestContext> = {
     ...usageMutations,
     createOrganization: async (_root, args: { name: string }, context) => {
       const gateway = await asOperator(context);
-      const created = await gateway.clients.call(Identity.createOrganization, { name: args.name }, gateway.operatorMetadata);
+      const created = await gateway.clients.call(Identity.createOrganization, { name: args.name, externalId: '' }, gateway.operatorMetadata);
       return { organization: created.organization, apiKey: created.apiKey };
     },
     createApiKey: async (_root, args: { organizationId: string }, context) => {
       const gateway = await asOperator(context);
-      const created = await gateway.clients.call(Identity.createApiKey, { organizationId: args.organizationId }, gateway.operatorMetadata);
+      const created = await gateway.clients.call(Identity.createApiKey, { organizationId: args.organizationId, name: '', scopes: [], expiresAt: '' }, gateway.operatorMetadata);
       return { id: created.apiKeyId, apiKey: created.apiKey };
     },
     revokeApiKey: async (_root, args: { id: string }, context) => {

@@ -23,7 +23,7 @@ afterAll(async () => {
   await db?.drop();
 });
 
-const createOrganization = (name: string) => client.call(IdentityService.createOrganization, { name });
+const createOrganization = (name: string) => client.call(IdentityService.createOrganization, { name, externalId: '' });
 const validate = (apiKey: string) => client.call(IdentityService.validateApiKey, { apiKey });
 
 describe('Identity over gRPC', () => {
@@ -51,7 +51,7 @@ describe('Identity over gRPC', () => {
     const forged = apiKey.slice(0, 12) + 'A'.repeat(apiKey.length - 12);
     expect(await validate(forged)).toMatchObject({ valid: false, status: ApiKeyStatus.API_KEY_STATUS_UNKNOWN, organizationId: '' });
 
-    const second = await client.call(IdentityService.createApiKey, { organizationId: (await validate(apiKey)).organizationId });
+    const second = await client.call(IdentityService.createApiKey, { organizationId: (await validate(apiKey)).organizationId, name: '', scopes: [], expiresAt: '' });
     expect((await client.call(IdentityService.revokeApiKey, { apiKeyId: second.apiKeyId })).revoked).toBe(true);
     expect((await client.call(IdentityService.revokeApiKey, { apiKeyId: second.apiKeyId })).revoked).toBe(false);
     expect(await validate(second.apiKey)).toEqual({
@@ -74,7 +74,7 @@ describe('Identity over gRPC', () => {
 
   it('never stores an API key in plain text', async () => {
     const keys = [(await createOrganization('Umbrella')).apiKey];
-    keys.push((await client.call(IdentityService.createApiKey, { organizationId: (await validate(keys[0]!)).organizationId })).apiKey);
+    keys.push((await client.call(IdentityService.createApiKey, { organizationId: (await validate(keys[0]!)).organizationId, name: '', scopes: [], expiresAt: '' })).apiKey);
     const rows = await db.sql<{ row: string }[]>`
       select row_to_json(k)::text as row from identity.api_keys k
       union all select row_to_json(o)::text from identity.organizations o`;
@@ -105,8 +105,8 @@ describe('Identity over gRPC', () => {
     const anonymous = rpcClient(address, { adminToken: null });
     const impostor = rpcClient(address, { adminToken: 'not-the-admin-token-at-all' });
     try {
-      expect((await grpcError(anonymous.call(IdentityService.createOrganization, { name: 'Sneaky' }))).code).toBe(grpc.status.UNAUTHENTICATED);
-      expect((await grpcError(impostor.call(IdentityService.createOrganization, { name: 'Sneaky' }))).code).toBe(grpc.status.PERMISSION_DENIED);
+      expect((await grpcError(anonymous.call(IdentityService.createOrganization, { name: 'Sneaky', externalId: '' }))).code).toBe(grpc.status.UNAUTHENTICATED);
+      expect((await grpcError(impostor.call(IdentityService.createOrganization, { name: 'Sneaky', externalId: '' }))).code).toBe(grpc.status.PERMISSION_DENIED);
       expect((await grpcError(impostor.call(IdentityService.listOrganizations, {}))).code).toBe(grpc.status.PERMISSION_DENIED);
       // Tenant-facing RPCs need no operator token.
       expect((await anonymous.call(IdentityService.validateApiKey, { apiKey: 'pol_x' })).valid).toBe(false);
@@ -121,7 +121,7 @@ describe('Identity over gRPC', () => {
   it('answers NOT_FOUND for organizations and keys that do not exist', async () => {
     const missing = '00000000-0000-4000-8000-000000000000';
     expect((await grpcError(client.call(IdentityService.getOrganization, { organizationId: missing }))).code).toBe(grpc.status.NOT_FOUND);
-    expect((await grpcError(client.call(IdentityService.createApiKey, { organizationId: missing }))).code).toBe(grpc.status.NOT_FOUND);
+    expect((await grpcError(client.call(IdentityService.createApiKey, { organizationId: missing, name: '', scopes: [], expiresAt: '' }))).code).toBe(grpc.status.NOT_FOUND);
     expect((await grpcError(client.call(IdentityService.revokeApiKey, { apiKeyId: missing }))).code).toBe(grpc.status.NOT_FOUND);
   });
 

@@ -20,6 +20,7 @@ export default defineGrpcFunction({
       status: statusMessage[result.status],
       organizationId: result.organizationId ?? '',
       keyId: result.keyId ?? '',
+      scopes: result.status === ApiKeyStatus.Valid ? ['INGEST', 'READ', 'MANAGE'] : [],
     };
   },
 });

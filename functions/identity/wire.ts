@@ -6,6 +6,7 @@ export const organizationMessage = (organization: Organization): OrganizationMes
   id: organization.id,
   name: organization.name,
   createdAt: organization.createdAt.toISOString(),
+  externalId: '',
 });
 
 export const apiKeyMessage = (key: ApiKeyRecord): ApiKey => ({
@@ -14,4 +15,8 @@ export const apiKeyMessage = (key: ApiKeyRecord): ApiKey => ({
   prefix: key.prefix,
   createdAt: key.createdAt.toISOString(),
   revokedAt: key.revokedAt?.toISOString() ?? '',
+  name: '',
+  scopes: ['INGEST', 'READ', 'MANAGE'],
+  expiresAt: '',
+  lastUsedAt: '',
 });

@@ -44,6 +44,21 @@ export interface ServiceContext<T> {
   ready?(context: T): Promise<void>;
 }
 
+/**
+ * What a mutation did, for the audit log. The runtime adds who (the
+ * `polaris-actor` metadata the gateway sends, else `operator` for the
+ * operator token, else `system`), when and the client address.
+ */
+export interface AuditRecord {
+  /** `<object>.<verb>`, e.g. `api_key.create`. */
+  action: string;
+  /** The object acted on, `<kind>:<id>`, e.g. `api_key:8f0c…`. Never a secret. */
+  target?: string;
+  organizationId?: string;
+  /** Overrides the caller as the actor, e.g. `user:<id>` for a sign-in. */
+  actor?: string;
+}
+
 /** One RPC of a gRPC service. Its registry name is the kebab-case of the RPC name. */
 export interface GrpcFunction<Req, Res, Ctx> {
   readonly kind: 'grpc';
@@ -52,6 +67,11 @@ export interface GrpcFunction<Req, Res, Ctx> {
   readonly operatorOnly?: boolean;
   readonly context: ServiceContext<Ctx>;
   handle(request: Req, context: Ctx, metadata: Metadata): Promise<Res>;
+  /**
+   * A mutation's entry in the audit log, written once `handle` succeeded;
+   * undefined (or no `audit`) for reads and for calls that changed nothing.
+   */
+  readonly audit?: (request: Req, response: Res) => AuditRecord | undefined;
 }
 
 /** Routes on Fastify, mounted at the same paths locally and in the cluster. */

@@ -9,6 +9,7 @@ export {
   defineHttpFunction,
   defineServiceContext,
   type AnyFunction,
+  type AuditRecord,
   type FunctionEntry,
   type FunctionKind,
   type Runtime,

@@ -59,7 +59,7 @@ export class BundleSet {
   async createTenant(): Promise<{ organizationId: string; apiKey: string }> {
     const client = rpcClient(`127.0.0.1:${this.port('create-organization')}`);
     try {
-      const created = await client.call(IdentityService.createOrganization, { name: 'Under fault' });
+      const created = await client.call(IdentityService.createOrganization, { name: 'Under fault', externalId: '' });
       return { organizationId: created.organization!.id, apiKey: created.apiKey };
     } finally {
       client.close();

@@ -229,7 +229,7 @@ describe('gRPC fuzz', () => {
       IdentityService.createOrganization.path,
       IdentityService.createOrganization.requestSerialize,
       IdentityService.createOrganization.responseDeserialize,
-      { name: 'a\u0000b' },
+      { name: 'a\u0000b', externalId: '' },
       metadataFor('operator', ''),
     );
     expect(error?.code).toBe(grpc.status.INVALID_ARGUMENT);

@@ -11,7 +11,7 @@ export interface TestTenant {
 export async function createTenant(grpcAddress: string, name = 'Tenant'): Promise<TestTenant> {
   const client = rpcClient(grpcAddress);
   try {
-    const created = await client.call(IdentityService.createOrganization, { name });
+    const created = await client.call(IdentityService.createOrganization, { name, externalId: '' });
     return { organizationId: created.organization!.id, apiKey: created.apiKey, apiKeyId: created.apiKeyId };
   } finally {
     client.close();

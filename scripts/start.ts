@@ -16,7 +16,7 @@ import { eventStreamConfig, natsConnection } from '../shared/events/index.js';
 import { type Closable, createRuntime, loadSettingsOrExit, runProcess, startHost } from '../shared/runtime/index.js';
 import { createLogger } from '../shared/logger.js';
 import { addThreadMetrics, loadLocalConfig, startGrpcThread, type LocalConfig } from './start/index.js';
-import { ensureNats, loadOrCreateAdminToken, startEmbeddedPostgres } from './local/index.js';
+import { ensureNats, loadOrCreateAdminToken, loadOrCreateSessionSecret, startEmbeddedPostgres } from './local/index.js';
 import { migrateDatabase } from './migrate.js';
 
 const say = (line: string) => process.stdout.write(`${line}\n`);
@@ -41,6 +41,7 @@ async function startPolaris(config: LocalConfig): Promise<Closable> {
     const nats = await ensureNats({ url: config.natsUrl, stateDir, log: say });
     started.push({ close: () => nats.stop() });
     const adminToken = config.runtime.adminToken ?? (await loadOrCreateAdminToken(stateDir));
+    const sessionSecret = config.runtime.sessionSecret ?? (await loadOrCreateSessionSecret(stateDir));
 
     const applied = await migrateDatabase(databaseUrl);
     if (applied.length > 0) say(`Applied migrations: ${applied.join(', ')}`);
@@ -51,6 +52,7 @@ async function startPolaris(config: LocalConfig): Promise<Closable> {
       databaseUrl,
       natsUrl: nats.url,
       adminToken,
+      sessionSecret,
       // Functions calling functions come back to this process's gRPC port.
       grpcAddress: `127.0.0.1:${config.grpcPort}`,
     };

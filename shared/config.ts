@@ -42,6 +42,10 @@ export const defaults = {
   /** The JWT claim that names the caller's organization. */
   jwtOrganizationClaim: 'sub',
   databasePoolSize: 10,
+  /** Seconds a signed-in session's access token lasts; its refresh token renews it. */
+  accessTokenSeconds: 900,
+  /** Days a refresh token lasts unused. */
+  refreshTokenDays: 30,
   /** Requests a second per API key or token at ingest and the gateway; 0 turns the limit off. */
   rateLimitPerSecond: 0,
   /** Milliseconds SIGTERM waits for in-flight work before closing anyway. */
@@ -97,6 +101,10 @@ export interface RuntimeConfig {
   jwtAudience?: string;
   /** The JWT claim that holds the organization id. Default `sub`. */
   jwtOrganizationClaim: string;
+  /** HS256 secret for signed-in sessions' access tokens; sign-in is off when unset. */
+  sessionSecret?: string;
+  accessTokenSeconds: number;
+  refreshTokenDays: number;
   apiKeyCacheSeconds: number;
   apiKeyNegativeCacheSeconds: number;
   /** Requests a second per credential at ingest and the gateway; 0 (default) is no limit. */
@@ -227,6 +235,9 @@ export function readRuntimeConfig(read: SettingsReader): RuntimeConfig {
     jwtIssuer: read.string('POLARIS_JWT_ISSUER'),
     jwtAudience: read.string('POLARIS_JWT_AUDIENCE'),
     jwtOrganizationClaim: read.string('POLARIS_JWT_ORGANIZATION_CLAIM') ?? defaults.jwtOrganizationClaim,
+    sessionSecret: read.secret('auth', 'POLARIS_SESSION_SECRET', 32),
+    accessTokenSeconds: read.integer('auth', 'POLARIS_ACCESS_TOKEN_SECONDS', defaults.accessTokenSeconds, { min: 60, max: 86_400 }),
+    refreshTokenDays: read.integer('auth', 'POLARIS_REFRESH_TOKEN_DAYS', defaults.refreshTokenDays, { min: 1, max: 365 }),
     apiKeyCacheSeconds: read.integer('auth', 'POLARIS_API_KEY_CACHE_SECONDS', defaults.apiKeyCacheSeconds, { min: 0, max: 60 }),
     apiKeyNegativeCacheSeconds: read.integer('auth', 'POLARIS_API_KEY_NEGATIVE_CACHE_SECONDS', defaults.apiKeyNegativeCacheSeconds, { min: 0, max: 60 }),
     rateLimitPerSecond: read.integer('auth', 'POLARIS_RATE_LIMIT_PER_SECOND', defaults.rateLimitPerSecond, { min: 0, max: 1_000_000 }),

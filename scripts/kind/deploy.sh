@@ -230,6 +230,7 @@ else
     --from-literal=DATABASE_URL=\"postgres://polaris:\$postgres_password@postgres.$NAMESPACE.svc.cluster.local:5432/polaris\" \\
     --from-literal=POLARIS_ADMIN_TOKEN=\"pol_admin_\$(head -c 24 /dev/urandom | od -An -tx1 | tr -d ' \\n')\" \\
     --from-literal=POLARIS_JWT_SECRET=\"\$(head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \\n')\" \\
+    --from-literal=POLARIS_SESSION_SECRET=\"\$(head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \\n')\" \\
     --dry-run=client -o yaml | kubectl apply -f -
 fi"
 run kubectl apply -f knative/20-postgres.yaml -f knative/21-nats.yaml

@@ -20,6 +20,11 @@ export async function loadOrCreateAdminToken(stateDir: string): Promise<string> 
   return loadOrCreateSecret(path.join(stateDir, 'admin-token'), () => `pol_admin_${randomBytes(32).toString('base64url')}`);
 }
 
+/** As the admin token: the HS256 secret of signed-in sessions, in `<stateDir>/session-secret`. */
+export async function loadOrCreateSessionSecret(stateDir: string): Promise<string> {
+  return loadOrCreateSecret(path.join(stateDir, 'session-secret'), () => randomBytes(32).toString('base64url'));
+}
+
 /**
  * Reads a secret file, or creates it with mode 0600 when it is missing or
  * empty. The directory is created with the default mode on purpose: it may be

@@ -15,6 +15,7 @@ export function clusterSettings(): Record<string, string> {
     NATS_URL: `nats://${clusterHost('nats')}:${natsServer.clientPort}`,
     // Per replica, and every function scales out: PostgreSQL allows 200 connections in all.
     POLARIS_DATABASE_POOL_SIZE: '5',
+    POLARIS_ACCESS_TOKEN_SECONDS: String(defaults.accessTokenSeconds),
     POLARIS_API_KEY_CACHE_SECONDS: String(defaults.apiKeyCacheSeconds),
     POLARIS_API_KEY_NEGATIVE_CACHE_SECONDS: String(defaults.apiKeyNegativeCacheSeconds),
     POLARIS_DELIVERY_ADDRESS_TEMPLATE: clusterHost('{name}'),
@@ -38,6 +39,7 @@ export function clusterSettings(): Record<string, string> {
     POLARIS_NATS_SUBJECT_PREFIX: defaults.natsSubjectPrefix,
     // On in the cluster (off by default locally): each instance allows a credential 100 requests a second, bursts of 200.
     POLARIS_RATE_LIMIT_BURST: '200',
+    POLARIS_REFRESH_TOKEN_DAYS: String(defaults.refreshTokenDays),
     POLARIS_RATE_LIMIT_PER_SECOND: '100',
     // Who issues the invoices, on their documents; the address's lines separated by \n.
     POLARIS_SELLER_ADDRESS: '',
@@ -53,6 +55,7 @@ export function placeholderSecrets(): Record<string, string> {
     DATABASE_URL: databaseUrl(clusterHost('postgres'), placeholderPassword),
     POLARIS_ADMIN_TOKEN: `${placeholderPassword}-admin-token`,
     POLARIS_JWT_SECRET: `${placeholderPassword}-jwt-secret-0000000`,
+    POLARIS_SESSION_SECRET: `${placeholderPassword}-session-secret-00000`,
   };
 }
 

@@ -18,6 +18,8 @@ export function unary<Req, Res>(
 
 /** The operator token the test hosts and bundles are started with. */
 export const testAdminToken = 'test-admin-token-0123456789abcdef';
+/** Signs the access tokens of sessions in tests' hosts. */
+export const testSessionSecret = 'test-session-secret-0123456789abcdef';
 
 /**
  * A plain gRPC client, typed by the ts-proto method definitions; rejects with

@@ -11,7 +11,7 @@ import { loadRuntimeConfig } from '../../shared/config.js';
 import { createLogger } from '../../shared/logger.js';
 import { createRuntime, type FunctionEntry, type FunctionHost, startHost } from '../../shared/runtime/index.js';
 import { findFreePort } from '../../scripts/local/index.js';
-import { testAdminToken } from './grpc.js';
+import { testAdminToken, testSessionSecret } from './grpc.js';
 
 export interface TestHostOptions {
   databaseUrl: string;
@@ -45,6 +45,7 @@ export async function startTestHost(options: TestHostOptions): Promise<TestHost>
     POLARIS_GRPC_ADDRESS: grpcAddress,
     LOG_LEVEL: 'silent',
     POLARIS_ADMIN_TOKEN: testAdminToken,
+    POLARIS_SESSION_SECRET: testSessionSecret,
     POLARIS_NATS_STREAM: `TEST_${suffix}`,
     POLARIS_NATS_SUBJECT_PREFIX: `test.${suffix}`,
     ...options.env,

@@ -27,6 +27,8 @@ export interface OidcTestProviderOptions {
   /** Listen here; default a free port. Known in advance when Polaris must be configured first. */
   port?: number;
   accounts?: OidcTestAccount[];
+  /** The client's secret; default a random one. Known in advance when Polaris must be configured first. */
+  clientSecret?: string;
 }
 
 export interface OidcTestProvider {
@@ -39,10 +41,13 @@ export interface OidcTestProvider {
   close(): Promise<void>;
 }
 
+/** The client id of Polaris at every test provider. */
+export const oidcTestClientId = 'polaris-test';
+
 export async function startOidcProvider(options: OidcTestProviderOptions): Promise<OidcTestProvider> {
   const accounts = new Map((options.accounts ?? []).map((account) => [account.id, account]));
-  const clientId = 'polaris-test';
-  const clientSecret = randomBytes(24).toString('base64url');
+  const clientId = oidcTestClientId;
+  const clientSecret = options.clientSecret ?? randomBytes(24).toString('base64url');
   const server = createServer();
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);

@@ -9,7 +9,7 @@ import { GraphqlError, clearSession, graphql, loadSession, loadUserSession, user
 import { AcceptInvitation, ResetPassword } from './link-forms.jsx';
 import { OperatorView } from './operator/operator-view.jsx';
 import { OrganizationView } from './organization/organization-view.jsx';
-import { exchangeRefreshToken, expiresSoon, renewBeforeMs, renewSession, roleLabel, signOutUser } from './session.js';
+import { exchangeRefreshToken, expiresSoon, renewalDelay, renewSession, roleLabel, signOutUser } from './session.js';
 import { SignIn, providerFailure } from './sign-in.jsx';
 
 /** @typedef {import('./types').Session} Session */
@@ -108,7 +108,8 @@ export function App() {
   // Renew shortly before the access token expires; after a failure for want of an answer, try again soon.
   const userExpiry = session?.role === 'user' ? session.expiresAt : null;
   useEffect(() => {
-    if (!userExpiry) return;
+    const current = sessionRef.current;
+    if (!userExpiry || current?.role !== 'user') return;
     /** @type {ReturnType<typeof setTimeout> | undefined} */
     let timer;
     let stopped = false;
@@ -119,7 +120,7 @@ export function App() {
         });
       }, Math.max(delay, 0));
     };
-    schedule(Date.parse(userExpiry) - Date.now() - renewBeforeMs);
+    schedule(renewalDelay(current));
     // A computer that slept past the timer renews as soon as the tab shows.
     const onVisible = () => {
       const current = sessionRef.current;

@@ -12,8 +12,20 @@ import { GraphqlError, graphql, loadUserSession, saveSession } from './api.js';
 
 const sessionFields = 'accessToken refreshToken expiresAt role user { id email name } organization { id name }';
 
-/** Renew this long before the access token expires, so no request meets an expired one. */
-export const renewBeforeMs = 60_000;
+/** Renew at most this long before the access token expires, so no request meets an expired one. */
+const renewAheadMs = 60_000;
+/** A request with less left than this renews first (a tab that slept past its timer). */
+const nearlyExpiredMs = 15_000;
+
+/**
+ * Milliseconds from now until the session is to be renewed: a minute before
+ * its access token expires, or after three quarters of a shorter life.
+ * @param {UserSession} session
+ */
+export function renewalDelay(session) {
+  const left = Date.parse(session.expiresAt) - Date.now();
+  return Math.max(left - renewAheadMs, left * 0.75, 0);
+}
 
 /**
  * @param {SessionAnswer} answer
@@ -130,11 +142,11 @@ export function renewSession(current, organizationId) {
 }
 
 /**
- * Whether the access token is to be renewed now.
+ * Whether the access token is too close to its end to be sent.
  * @param {UserSession} session
  */
 export function expiresSoon(session) {
-  return Date.parse(session.expiresAt) - Date.now() < renewBeforeMs;
+  return Date.parse(session.expiresAt) - Date.now() < nearlyExpiredMs;
 }
 
 /**

@@ -21,6 +21,12 @@ import { signInWithPassword } from './session.js';
  */
 export function SignIn({ notice, error: arrivalError, initialMode, initialRole, onSignedIn }) {
   const [mode, setMode] = useState(initialMode);
+  // After a switch between the two ways in, focus goes to the new form's first field.
+  const [switched, setSwitched] = useState(false);
+  const use = (/** @type {SignInMode} */ next) => {
+    setMode(next);
+    setSwitched(true);
+  };
   const [oidc, setOidc] = useState(/** @type {OidcConfig | null} */ (null));
   const heading = useRef(/** @type {HTMLHeadingElement | null} */ (null));
 
@@ -61,9 +67,9 @@ export function SignIn({ notice, error: arrivalError, initialMode, initialRole, 
         )}
         <ErrorMessage error={arrivalError} title="Cannot sign in:" />
         {mode === 'password' ? (
-          <PasswordForm oidc={oidc} onSignedIn={onSignedIn} onUseCredential={() => setMode('credential')} />
+          <PasswordForm oidc={oidc} focusFirst={switched} onSignedIn={onSignedIn} onUseCredential={() => use('credential')} />
         ) : (
-          <CredentialForm initialRole={initialRole} onSignedIn={onSignedIn} onUsePassword={() => setMode('password')} />
+          <CredentialForm initialRole={initialRole} focusFirst={switched} onSignedIn={onSignedIn} onUsePassword={() => use('password')} />
         )}
       </div>
     </main>
@@ -72,9 +78,13 @@ export function SignIn({ notice, error: arrivalError, initialMode, initialRole, 
 
 /**
  * Email and password; the password goes to the API once and is kept nowhere.
- * @param {{ oidc: OidcConfig | null, onSignedIn: (session: Session) => void, onUseCredential: () => void }} props
+ * @param {{ oidc: OidcConfig | null, focusFirst: boolean, onSignedIn: (session: Session) => void, onUseCredential: () => void }} props
  */
-function PasswordForm({ oidc, onSignedIn, onUseCredential }) {
+function PasswordForm({ oidc, focusFirst, onSignedIn, onUseCredential }) {
+  const first = useRef(/** @type {HTMLInputElement | null} */ (null));
+  useLayoutEffect(() => {
+    if (focusFirst) first.current?.focus();
+  }, []);
   const [email, setEmail] = useState('');
   const [password, setPassword] = useState('');
   const [error, setError] = useState(/** @type {unknown} */ (null));
@@ -107,6 +117,7 @@ function PasswordForm({ oidc, onSignedIn, onUseCredential }) {
         <div class="field">
           <label for={`${id}-email`}>Email</label>
           <input
+            ref={first}
             id={`${id}-email`}
             type="email"
             autocomplete="username"
@@ -152,10 +163,14 @@ function PasswordForm({ oidc, onSignedIn, onUseCredential }) {
 /**
  * An organization's API key or JWT, or the operator's admin token, kept in
  * this tab only.
- * @param {{ initialRole: CredentialSession['role'], onSignedIn: (session: Session) => void, onUsePassword: () => void }} props
+ * @param {{ initialRole: CredentialSession['role'], focusFirst: boolean, onSignedIn: (session: Session) => void, onUsePassword: () => void }} props
  */
-function CredentialForm({ initialRole, onSignedIn, onUsePassword }) {
+function CredentialForm({ initialRole, focusFirst, onSignedIn, onUsePassword }) {
   const [role, setRole] = useState(initialRole);
+  const roles = useRef(/** @type {HTMLFieldSetElement | null} */ (null));
+  useLayoutEffect(() => {
+    if (focusFirst) roles.current?.querySelector(/** @type {'input'} */ ('input:checked'))?.focus();
+  }, []);
   const [credential, setCredential] = useState('');
   const [error, setError] = useState(/** @type {unknown} */ (null));
   const [busy, setBusy] = useState(false);
@@ -187,7 +202,7 @@ function CredentialForm({ initialRole, onSignedIn, onUsePassword }) {
   return (
     <>
       <form class="sign-in-form" onSubmit={submit} noValidate>
-        <fieldset class="segmented">
+        <fieldset class="segmented" ref={roles}>
           <legend>Sign in as</legend>
           {/** @type {const} */ (['organization', 'operator']).map((option) => (
             <label key={option}>

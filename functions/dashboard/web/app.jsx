@@ -74,6 +74,7 @@ export function App() {
     [setSession],
   );
 
+  const renewing = useRef(/** @type {Promise<UserSession> | null} */ (null));
   const renew = useCallback(
     /**
      * A person's session, renewed (or switched to `organizationId`); ends it
@@ -81,17 +82,25 @@ export function App() {
      * @param {string} [organizationId]
      * @returns {Promise<UserSession>}
      */
-    async (organizationId) => {
+    (organizationId) => {
       const current = sessionRef.current;
-      if (current?.role !== 'user') throw new GraphqlError('Not signed in.', 'UNAUTHENTICATED');
-      try {
-        const next = await renewSession(current, organizationId);
-        if (sessionRef.current?.role === 'user') setSession(next);
-        return next;
-      } catch (err) {
-        if (err instanceof GraphqlError && err.code === 'UNAUTHENTICATED') endSession(`Your session ended: ${err.message} (UNAUTHENTICATED). Sign in again.`);
-        throw err;
-      }
+      if (current?.role !== 'user') return Promise.reject(new GraphqlError('Not signed in.', 'UNAUTHENTICATED'));
+      // Requests that find the token expiring together share one renewal: a refresh token sent twice ends the session.
+      if (!organizationId && renewing.current) return renewing.current;
+      const renewal = renewSession(current, organizationId)
+        .then((next) => {
+          if (sessionRef.current?.role === 'user') setSession(next);
+          return next;
+        })
+        .catch((err) => {
+          if (err instanceof GraphqlError && err.code === 'UNAUTHENTICATED') endSession(`Your session ended: ${err.message} (UNAUTHENTICATED). Sign in again.`);
+          throw err;
+        })
+        .finally(() => {
+          if (renewing.current === renewal) renewing.current = null;
+        });
+      if (!organizationId) renewing.current = renewal;
+      return renewal;
     },
     [endSession, setSession],
   );
@@ -159,7 +168,16 @@ export function App() {
         return await graphql(current, query, variables);
       } catch (err) {
         if (!(err instanceof GraphqlError) || err.code !== 'UNAUTHENTICATED') throw err;
-        if (current.role === 'user') return graphql(await renew(), query, variables);
+        if (current.role === 'user') {
+          // The access token was refused (its session's role changed, or it expired in a sleeping tab): renew once.
+          const renewed = await renew();
+          try {
+            return await graphql(renewed, query, variables);
+          } catch (again) {
+            if (again instanceof GraphqlError && again.code === 'UNAUTHENTICATED') endSession(`Your session ended: ${again.message} (UNAUTHENTICATED). Sign in again.`);
+            throw again;
+          }
+        }
         endSession(`Your session ended: ${err.message} (UNAUTHENTICATED). Sign in again.`);
         throw err;
       }

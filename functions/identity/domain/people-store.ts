@@ -181,14 +181,15 @@ export class PeopleStore {
   /** Inserts an invitation, revoking the organization's earlier pending ones for the same email. */
   async insertInvitation(
     tx: Queryable,
-    invitation: { orgId: string; email: string; role: Role; tokenHash: Buffer; invitedBy: string; expiresAt: Date },
+    invitation: { orgId: string; email: string; role: Role; tokenHash: Buffer; invitedBy: string; validSeconds: number },
   ): Promise<InvitationRecord> {
     await tx`
       update identity.invitations set revoked_at = now()
       where org_id = ${invitation.orgId} and email = ${invitation.email} and accepted_at is null and revoked_at is null`;
     const [row] = await tx<InvitationRecord[]>`
       insert into identity.invitations (org_id, email, role, token_hash, invited_by, expires_at)
-      values (${invitation.orgId}, ${invitation.email}, ${invitation.role}, ${invitation.tokenHash}, ${invitation.invitedBy}, ${invitation.expiresAt})
+      values (${invitation.orgId}, ${invitation.email}, ${invitation.role}, ${invitation.tokenHash}, ${invitation.invitedBy},
+        now() + make_interval(secs => ${invitation.validSeconds}))
       returning ${invitationColumns(tx)}`;
     return row!;
   }
@@ -310,10 +311,13 @@ export class PeopleStore {
 
   // Password resets
 
-  /** Stores a reset token; earlier unused ones of the user stop working. */
-  async insertPasswordReset(tx: Queryable, userId: string, hash: Buffer, expiresAt: Date): Promise<void> {
+  /** Stores a reset token; earlier unused ones of the user stop working. Answers when it expires. */
+  async insertPasswordReset(tx: Queryable, userId: string, hash: Buffer, validSeconds: number): Promise<Date> {
     await tx`update identity.password_resets set used_at = now() where user_id = ${userId} and used_at is null`;
-    await tx`insert into identity.password_resets (hash, user_id, expires_at) values (${hash}, ${userId}, ${expiresAt})`;
+    const [row] = await tx<{ expiresAt: Date }[]>`
+      insert into identity.password_resets (hash, user_id, expires_at) values (${hash}, ${userId}, now() + make_interval(secs => ${validSeconds}))
+      returning expires_at`;
+    return row!.expiresAt;
   }
 
   async usablePasswordReset(hash: Buffer): Promise<string | undefined> {

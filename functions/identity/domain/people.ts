@@ -99,8 +99,7 @@ export class PeopleService {
     const user = await this.store.findUserByEmail(email);
     if (!user) throw new UserNotFoundError('a user with this email');
     const { token, hash } = generateToken(TokenKind.PasswordReset);
-    const expiresAt = new Date(Date.now() + passwordResetMinutes * 60_000);
-    await this.store.transaction((tx) => this.store.insertPasswordReset(tx, user.id, hash, expiresAt));
+    const expiresAt = await this.store.transaction((tx) => this.store.insertPasswordReset(tx, user.id, hash, passwordResetMinutes * 60));
     return { userId: user.id, token, expiresAt };
   }
 
@@ -130,9 +129,9 @@ export class PeopleService {
       throw new ValidationError([{ field: 'email', message: 'is already a member of this organization' }]);
     }
     const { token, hash } = generateToken(TokenKind.Invitation);
-    const expiresAt = new Date(Date.now() + invitationDays * 86_400_000);
+    const validSeconds = invitationDays * 86_400;
     const invitation = await this.store.transaction((tx) =>
-      this.store.insertInvitation(tx, { orgId: input.organizationId, email: input.email, role: input.role, tokenHash: hash, invitedBy, expiresAt }),
+      this.store.insertInvitation(tx, { orgId: input.organizationId, email: input.email, role: input.role, tokenHash: hash, invitedBy, validSeconds }),
     );
     return { invitation, token };
   }

@@ -4,6 +4,7 @@
  * in the clear.
  */
 import * as grpc from '@grpc/grpc-js';
+import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { IdentityService, Role } from '../../proto/gen/polaris/identity/v1/identity.js';
 import { verifySessionToken } from '../../shared/session-token.js';
@@ -11,6 +12,7 @@ import { createTestDatabase, type TestDatabase } from '../../test/support/databa
 import { grpcError, rpcClient, testSessionSecret } from '../../test/support/grpc.js';
 import { startTestHost, type TestHost } from '../../test/support/host.js';
 import { createMember, testPassword, uniqueEmail } from '../../test/support/people.js';
+import { hostileString } from '../../test/fuzz/arbitraries/text.js';
 
 let db: TestDatabase;
 let host: TestHost;
@@ -310,6 +312,44 @@ describe('bad input', () => {
     expect(err.details).toContain(`${field}: `);
     expect(err.details).toContain(message);
     expect(await rowCounts()).toEqual(before);
+  });
+});
+
+describe('hostile input', () => {
+  const methods = [
+    'signIn', 'refreshSession', 'signOut', 'validateSession', 'signInWithOidc', 'getUser', 'changePassword', 'createPasswordReset',
+    'resetPassword', 'inviteUser', 'acceptInvitation', 'listInvitations', 'revokeInvitation', 'listMembers', 'setMemberRole', 'removeMember',
+  ] as const;
+
+  it('never makes a people RPC answer INTERNAL, and every refusal names its field', { timeout: 120_000 }, async () => {
+    const organizationId = await createOrganization('Fuzzed');
+    const member = await createMember(host.grpcAddress, organizationId, Role.ROLE_OWNER);
+    // Values that pass some checks, so the calls reach deeper than validation.
+    const plausible = fc.constantFrom(
+      organizationId, member.user!.id, member.sessionId, member.user!.email, member.refreshToken, testPassword,
+      `poli_${'A'.repeat(43)}`, `polp_${'A'.repeat(43)}`, 'https://idp.example.com', '192.0.2.1', '00000000-0000-4000-8000-000000000000',
+    );
+    const text = fc.oneof({ weight: 3, arbitrary: hostileString }, { weight: 2, arbitrary: plausible });
+    await fc.assert(
+      fc.asyncProperty(fc.constantFrom(...methods), fc.dictionary(fc.constantFrom('a', 'b', 'c', 'd', 'e', 'f'), text), fc.integer({ min: -2, max: 6 }), fc.boolean(), async (method, values, role, flag) => {
+        const definition = IdentityService[method] as unknown as grpc.MethodDefinition<object, unknown>;
+        const request = definition.requestDeserialize(Buffer.alloc(0)) as Record<string, unknown>;
+        const strings = Object.keys(request).filter((key) => typeof request[key] === 'string');
+        strings.forEach((key, i) => (request[key] = values['abcdef'[i]!] ?? ''));
+        if ('role' in request) request.role = role;
+        for (const key of Object.keys(request)) if (typeof request[key] === 'boolean') request[key] = flag;
+        try {
+          await client.call(definition, request);
+        } catch (err) {
+          const { code, details } = err as grpc.ServiceError;
+          expect([grpc.status.INTERNAL, grpc.status.UNKNOWN], `${method} ${JSON.stringify(request).slice(0, 300)}: ${details}`).not.toContain(code);
+          if (code === grpc.status.INVALID_ARGUMENT) expect(details).toMatch(/^[a-z_]+: /);
+        }
+      }),
+      { numRuns: 300 },
+    );
+    // The member's own session may have been signed out or its token spent; the server still answers.
+    expect((await client.call(IdentityService.getUser, { userId: member.user!.id })).user?.email).toBe(member.user!.email);
   });
 });
 

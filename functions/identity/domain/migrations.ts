@@ -32,9 +32,11 @@ export const identityMigrations: SchemaMigrations = {
       // SHA-256 only; passwords as Argon2id PHC strings.
       id: '0003_users_sessions_invitations',
       sql: `
+        -- Emails arrive trimmed and lower-cased by Identity's validators (no
+        -- check here: PostgreSQL's lower() and JavaScript's disagree on a few letters).
         create table users (
           id uuid primary key default gen_random_uuid(),
-          email text not null unique check (email = lower(email) and length(email) between 3 and 254),
+          email text not null unique check (length(email) between 3 and 254),
           name text not null default '' check (length(name) <= 200),
           -- Null for a user who signs in only through an identity provider.
           password_hash text,
@@ -53,7 +55,7 @@ export const identityMigrations: SchemaMigrations = {
         create table invitations (
           id uuid primary key default gen_random_uuid(),
           org_id uuid not null references organizations (id),
-          email text not null check (email = lower(email)),
+          email text not null check (length(email) between 3 and 254),
           role text not null check (role in ('OWNER', 'ADMIN', 'MEMBER', 'VIEWER')),
           token_hash bytea not null unique check (length(token_hash) = 32),
           -- The actor who invited, as the audit log names actors (user:<id>, operator, …).

@@ -68,6 +68,16 @@ describe('invitations', () => {
     expect((await signIn(email)).user?.id).toBe(session.user!.id);
   });
 
+  it('takes emails in any script, lower-cased', async () => {
+    const organizationId = await createOrganization();
+    const email = `ÉLODIE.ΣΟΦΙΑ.${Date.now()}@EXAMPLE.COM`;
+    const { invitation, token } = await invite(organizationId, email);
+    expect(invitation!.email).toBe(email.toLowerCase());
+    await accept(token);
+    expect((await signIn(email.toLowerCase())).user?.email).toBe(email.toLowerCase());
+    expect((await signIn(email)).user?.email).toBe(email.toLowerCase());
+  });
+
   it('works once: a used, revoked, expired or unknown token gets the same UNAUTHENTICATED answer', async () => {
     const organizationId = await createOrganization();
     const used = await invite(organizationId, uniqueEmail());

@@ -9,6 +9,7 @@
  * asks ValidateSession whether their session still stands and the role now.
  */
 import { signSessionToken, type Role } from '../../../shared/session-token.js';
+import { OrganizationNotFoundError } from './errors.js';
 import {
   EmailNotVerifiedError,
   InvalidRefreshTokenError,
@@ -21,7 +22,6 @@ import type { OidcSignInInput, RefreshSessionInput, SignInInput, SignOutInput } 
 import type { MembershipRecord, PeopleStore, User, UserRecord } from './people-store.js';
 import { passwordMatches } from './passwords.js';
 import { signInSubjects, type SignInLimits } from './sign-in-limits.js';
-import { OrganizationNotFoundError } from './errors.js';
 import type { Organization } from './store.js';
 import { generateToken, hashToken, TokenKind } from './tokens.js';
 

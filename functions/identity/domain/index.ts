@@ -3,3 +3,8 @@ export { IdentityService, ApiKeyStatus, type NewApiKey } from './service.js';
 export { IdentityStore, type Organization, type ApiKeyRecord } from './store.js';
 export { validateCreateOrganization } from './inputs.js';
 export { identityMigrations } from './migrations.js';
+export { PeopleService, type UserWithMemberships, type NewInvitation, type NewPasswordReset } from './people.js';
+export { SessionService, type SessionSettings, type SignedInSession, type SessionValidation, type SignOutResult } from './sessions.js';
+export { PeopleStore, type User, type InvitationRecord, type MemberRecord } from './people-store.js';
+export { SignInLimits } from './sign-in-limits.js';
+export * from './people-inputs.js';

@@ -14,6 +14,9 @@ export const functionRegistry = [
   { name: 'create-api-key', service: 'identity', kind: 'grpc', module: 'identity/create-api-key' },
   { name: 'list-api-keys', service: 'identity', kind: 'grpc', module: 'identity/list-api-keys' },
   { name: 'revoke-api-key', service: 'identity', kind: 'grpc', module: 'identity/revoke-api-key' },
+  { name: 'get-api-key', service: 'identity', kind: 'grpc', module: 'identity/get-api-key' },
+  { name: 'create-service-key', service: 'identity', kind: 'grpc', module: 'identity/create-service-key' },
+  { name: 'resolve-organization', service: 'identity', kind: 'grpc', module: 'identity/resolve-organization' },
 
   // Usage
   { name: 'ingest', service: 'usage', kind: 'http', module: 'usage/ingest' },

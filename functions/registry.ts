@@ -30,6 +30,10 @@ export const functionRegistry = [
   { name: 'list-members', service: 'identity', kind: 'grpc', module: 'identity/list-members' },
   { name: 'set-member-role', service: 'identity', kind: 'grpc', module: 'identity/set-member-role' },
   { name: 'remove-member', service: 'identity', kind: 'grpc', module: 'identity/remove-member' },
+  { name: 'get-api-key', service: 'identity', kind: 'grpc', module: 'identity/get-api-key' },
+  { name: 'create-service-key', service: 'identity', kind: 'grpc', module: 'identity/create-service-key' },
+  { name: 'resolve-organization', service: 'identity', kind: 'grpc', module: 'identity/resolve-organization' },
+  { name: 'list-audit-log', service: 'identity', kind: 'grpc', module: 'identity/list-audit-log' },
 
   // Usage
   { name: 'ingest', service: 'usage', kind: 'http', module: 'usage/ingest' },

@@ -53,7 +53,9 @@ const secrets: string[] = [testPassword];
 /** Runs a function as the runtime does, and answers its response with the entry it declares. */
 async function run<Req, Res>(fn: GrpcFunction<Req, Res, typeof context>, request: Req, metadata = new Metadata()) {
   const response = await fn.handle(request, context, metadata);
-  const record = fn.audit?.(request, response);
+  // People's functions declare one entry each (close-invoices is the one that declares several).
+  const declared = fn.audit?.(request, response);
+  const record = declared === undefined ? undefined : ([] as AuditRecord[]).concat(declared)[0];
   if (record) records.push(record);
   return { response, record };
 }

@@ -27,6 +27,29 @@ export const identityMigrations: SchemaMigrations = {
       `,
     },
     {
+      id: '0002_api_key_scopes_and_external_ids',
+      sql: `
+        -- The operator's own id for an organization; the service validates its
+        -- characters, the database its uniqueness and length.
+        alter table organizations
+          add column external_id text check (length(external_id) between 1 and 255);
+        create unique index organizations_external_id on organizations (external_id);
+
+        -- Keys made before scopes existed keep all three. A service key
+        -- (INGEST_ANY alone) belongs to no organization; every other key to one.
+        alter table api_keys
+          add column name text check (length(name) between 1 and 100),
+          add column scopes text[] not null default '{INGEST,READ,MANAGE}'
+            check (cardinality(scopes) > 0 and scopes <@ '{INGEST,READ,MANAGE,INGEST_ANY}'),
+          add column expires_at timestamptz,
+          add column last_used_at timestamptz,
+          alter column org_id drop not null,
+          add constraint api_keys_service_key_has_no_organization check (
+            case when org_id is null then scopes = '{INGEST_ANY}' else not ('INGEST_ANY' = any (scopes)) end
+          );
+      `,
+    },
+    {
       // People, their sessions and one-time tokens. Independent of 0002 (API
       // keys): the two apply in either order. Every token is stored as its
       // SHA-256 only; passwords as Argon2id PHC strings.

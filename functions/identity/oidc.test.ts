@@ -10,6 +10,7 @@ import { functionRegistry } from '../registry.js';
 import { findFreePort } from '../../scripts/local/index.js';
 import { createTestDatabase, type TestDatabase } from '../../test/support/database.js';
 import { rpcClient } from '../../test/support/grpc.js';
+import { createMember } from '../../test/support/people.js';
 import { startTestHost, type TestHost } from '../../test/support/host.js';
 import { abortAtProvider, atLoginPage, beforeDashboard, logInAtProvider, startOidcProvider, type OidcTestProvider } from '../../test/support/oidc-provider.js';
 import { TestBrowser } from '../../test/support/test-browser.js';
@@ -58,8 +59,7 @@ afterAll(async () => {
 /** An organization with a member who accepted an invitation (and so has a password too). */
 async function organizationWithMember(name: string, email: string, role = Role.ROLE_MEMBER) {
   const { organization } = await client.call(IdentityService.createOrganization, { name, externalId: '' });
-  const invited = await client.call(IdentityService.inviteUser, { organizationId: organization!.id, email, role });
-  await client.call(IdentityService.acceptInvitation, { token: invited.token, password: 'correct horse battery', name: 'Member', clientAddress: '' });
+  await createMember(host.grpcAddress, organization!.id, role, { email });
   return organization!;
 }
 
@@ -129,13 +129,17 @@ describe('GET /auth/oidc/callback', () => {
     expect(session).toMatchObject({ user: { email: 'ada@example.com' }, organization: { id: organization.id }, role: Role.ROLE_MEMBER });
     expect(session.accessToken.split('.')).toHaveLength(3);
     expect(session.refreshToken).not.toBe(refreshToken);
+
+    // The sign-in is in the audit log, by the user, from the browser's address; no token in it.
+    const { entries } = await client.call(IdentityService.listAuditLog, { organizationId: organization.id, action: 'session.sign_in', from: '', to: '', limit: 10 });
+    expect(entries).toContainEqual(expect.objectContaining({ actor: `user:${session.user!.id}`, clientAddress: '127.0.0.1' }));
+    expect(JSON.stringify(entries)).not.toContain(refreshToken);
   });
 
   it('acts for the organization the sign-in names', async () => {
     const first = await organizationWithMember('Grace First', 'grace@example.com');
     const { organization: second } = await client.call(IdentityService.createOrganization, { name: 'Grace Second', externalId: '' });
-    const invited = await client.call(IdentityService.inviteUser, { organizationId: second!.id, email: 'grace@example.com', role: Role.ROLE_VIEWER });
-    await client.call(IdentityService.acceptInvitation, { token: invited.token, password: 'correct horse battery', name: '', clientAddress: '' });
+    await createMember(host.grpcAddress, second!.id, Role.ROLE_VIEWER, { email: 'grace@example.com' });
 
     const byDefault = fragment(await signInAs('grace')).get('refresh_token')!;
     expect((await client.call(IdentityService.refreshSession, { refreshToken: byDefault, organizationId: '' })).organization?.id).toBe(first.id);
@@ -146,7 +150,19 @@ describe('GET /auth/oidc/callback', () => {
     });
     // One the user does not belong to.
     const { organization: other } = await client.call(IdentityService.createOrganization, { name: 'Not Grace’s', externalId: '' });
-    expect(fragment(await signInAs('grace', `?organization=${other!.id}`)).get('sign_in_error')).toMatch(/^(not_a_member|no_account)$/);
+    expect(fragment(await signInAs('grace', `?organization=${other!.id}`)).get('sign_in_error')).toBe('not_a_member');
+  });
+
+  it('signs in someone invited who never chose a password: the invitation becomes their membership', async () => {
+    const { organization } = await client.call(IdentityService.createOrganization, { name: 'Invited Only', externalId: '' });
+    await client.call(IdentityService.inviteUser, { organizationId: organization!.id, email: 'linus@example.com', role: Role.ROLE_ADMIN });
+    provider.addAccount({ id: 'linus', email: 'linus@example.com', emailVerified: true });
+    const refreshToken = fragment(await signInAs('linus')).get('refresh_token')!;
+    expect(await client.call(IdentityService.refreshSession, { refreshToken, organizationId: '' })).toMatchObject({
+      user: { email: 'linus@example.com' },
+      organization: { id: organization!.id },
+      role: Role.ROLE_ADMIN,
+    });
   });
 
   it('refuses an email the provider has not verified, a provider user Polaris does not know, and one without an email', async () => {

@@ -326,11 +326,11 @@ function readOidcSettings(read: SettingsReader, local: LocalHostFacts | undefine
   } else if (redirectUrl && new URL(redirectUrl).pathname !== oidcCallbackPath) {
     read.problems.push(`oidc: POLARIS_OIDC_REDIRECT_URL must end in ${oidcCallbackPath}, where Polaris answers the provider`);
   }
-  if (!issuer || !clientId || !redirect) return undefined;
-  const issuerUrl = new URL(issuer);
-  const allowHttp = allowHttpSetting === 'true' || (issuerUrl.protocol === 'http:' && loopbackHosts.has(issuerUrl.hostname));
-  if (issuerUrl.protocol === 'http:' && !allowHttp) {
+  const issuerUrl = issuer ? new URL(issuer) : undefined;
+  const allowHttp = allowHttpSetting === 'true' || (issuerUrl?.protocol === 'http:' && loopbackHosts.has(issuerUrl.hostname));
+  if (issuerUrl?.protocol === 'http:' && !allowHttp) {
     read.problems.push('oidc: POLARIS_OIDC_ISSUER must be https:// (or set POLARIS_OIDC_ALLOW_HTTP=true for a provider reached over plain http)');
   }
+  if (!issuer || !clientId || !redirect) return undefined;
   return { issuer, clientId, clientSecret, redirectUrl: redirect, providerName: read.string('POLARIS_OIDC_PROVIDER_NAME'), scopes, allowHttp };
 }

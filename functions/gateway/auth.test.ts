@@ -38,7 +38,7 @@ describe('GatewayAuth with an identity provider', () => {
   it('reads the organization from the configured claim, and only from it', async () => {
     const gateway = auth({ jwks: { url: provider.jwksUrl }, organizationClaim: 'org_id' });
     const token = await provider.sign({ sub: 'user-42', org_id: organizationId });
-    expect(await gateway.authenticate(bearer(token))).toEqual({ kind: 'tenant', organizationId });
+    expect(await gateway.authenticate(bearer(token))).toMatchObject({ kind: 'tenant', via: 'token', organizationId, actor: `token:${organizationId}` });
     await expect(gateway.authenticate(bearer(await provider.sign({ sub: organizationId })))).rejects.toMatchObject({
       kind: ErrorKind.Unauthenticated,
       message: 'token org_id must be an organization id',

@@ -105,6 +105,8 @@ interface Row {
 
 interface Fixture {
   acme: TestTenant;
+  /** A draft invoice of Acme's, for its PDF. */
+  invoiceId: string;
   globex: TestTenant;
   credentials: Record<CallerName, Credentials>;
   emails: Partial<Record<CallerName, string>>;
@@ -467,7 +469,12 @@ beforeAll(async () => {
   };
   const signer = { email: 'signer@matrix.example' };
   await invitedUser(graphql, acme.organizationId, signer.email, 'VIEWER', password);
-  fixture = { acme, globex, credentials, emails, signer, counter: () => (count += 1) };
+  const { generateInvoice } = await operatorCall(
+    graphql,
+    'mutation($o: ID!) { generateInvoice(organizationId: $o, periodStart: "2026-01-01", periodEnd: "2026-02-01") { id } }',
+    { o: acme.organizationId },
+  );
+  fixture = { acme, globex, invoiceId: generateInvoice.id, credentials, emails, signer, counter: () => (count += 1) };
 }, 120_000);
 
 afterAll(async () => {
@@ -477,6 +484,31 @@ afterAll(async () => {
 });
 
 const guardedTypes = ['Query', 'Mutation', 'Organization'] as const;
+
+/** The HTTP routes a tenant calls besides /graphql, and the status each caller gets. */
+const routes: { name: string; expect: (holder: Holder, caller: CallerName) => number; send: (credentials: Credentials, caller: CallerName) => Promise<Response> }[] = [
+  {
+    name: 'GET /invoices/<id>.pdf',
+    expect: (h) => (h.kind === 'anonymous' ? 401 : h.kind === 'operator' || has(h, ['read']) ? 200 : 403),
+    send: (credentials) => fetch(`${host.http}/invoices/${fixture.invoiceId}.pdf`, { headers: headersOf(credentials) }),
+  },
+  {
+    // X-API-Key only (§3): a key with INGEST, or a service key naming the organization.
+    name: 'POST /ingest',
+    expect: (h, caller) => (!fixture.credentials[caller].apiKey ? 401 : h.kind === 'service' || has(h, ['ingest']) ? 202 : 403),
+    send: (credentials, caller) =>
+      fetch(`${host.http}/ingest`, {
+        method: 'POST',
+        headers: { ...headersOf(credentials), 'content-type': 'application/json' },
+        // A service key's event names its organization; an organization's key's need not.
+        body: JSON.stringify({ metric: 'api_calls', quantity: 1, ...(caller === 'service key' && { organization: fixture.acme.organizationId }) }),
+      }),
+  },
+];
+
+function headersOf(credentials: Credentials): Record<string, string> {
+  return { ...(credentials.apiKey && { 'x-api-key': credentials.apiKey }), ...(credentials.bearer && { authorization: `Bearer ${credentials.bearer}` }) };
+}
 
 describe('the access matrix', () => {
   it('has a row for every query, mutation and Organization field of the schema', () => {
@@ -515,4 +547,11 @@ describe('the access matrix', () => {
     }
     expect(problems).toEqual([]);
   }, 120_000);
+
+  it.each(callerNames)('holds on the HTTP routes for %s', async (caller) => {
+    const statuses = Object.fromEntries(
+      await Promise.all(routes.map(async (route) => [route.name, (await route.send(fixture.credentials[caller], caller)).status] as const)),
+    );
+    expect(statuses).toEqual(Object.fromEntries(routes.map((route) => [route.name, route.expect(holders[caller], caller)])));
+  });
 });

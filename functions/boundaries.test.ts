@@ -23,4 +23,9 @@ describe('service boundaries', () => {
       for (const other of others) expect(text, `${file} reaches into ${other}`).not.toMatch(new RegExp(`\\b(from|join|into|update|table)\\s+${other}\\.`, 'i'));
     }
   });
+
+  it('leaves the audit log to its own module', () => {
+    const elsewhere = [...sources('functions'), ...sources('shared')].filter((file) => !file.startsWith(join('shared', 'audit')));
+    for (const file of elsewhere) expect(readFileSync(file, 'utf8'), `${file} reaches into audit`).not.toMatch(/\b(from|join|into|update|table)\s+audit\./i);
+  });
 });

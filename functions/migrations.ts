@@ -1,10 +1,11 @@
 /** Every service's schema migrations, in the order `npm run migrate` applies them. */
+import { auditMigrations } from '../shared/audit/index.js';
 import type { SchemaMigrations } from '../shared/database.js';
 import { identityMigrations } from './identity/domain/index.js';
 import { usageMigrations } from './usage/domain/index.js';
 import { billingMigrations } from './billing/domain/index.js';
 
-export const allMigrations: readonly SchemaMigrations[] = [identityMigrations, usageMigrations, billingMigrations];
+export const allMigrations: readonly SchemaMigrations[] = [identityMigrations, usageMigrations, billingMigrations, auditMigrations];
 
 /** The schemas with an `outbox` table: their events reach JetStream through the relays. */
 export const outboxSchemas = ['usage', 'billing'] as const;

@@ -42,6 +42,11 @@ const common: BuildOptions = {
   sourcemap: 'linked',
   legalComments: 'linked',
   plugins: [embeddedProtoLoader],
+  // Native addons (@node-rs/argon2's, from the platform's package npm installed)
+  // are copied beside the bundle's code and required from there. The
+  // requires of other platforms' packages stay as they are, inside the
+  // try/catch that skips them.
+  loader: { '.node': 'copy' },
   logLevel: 'warning',
   metafile: true,
 };

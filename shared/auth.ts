@@ -27,3 +27,10 @@ export function assertOperator(metadata: Metadata, adminToken: string | undefine
   if (!token) throw new UnauthenticatedError('operator RPCs need authorization: Bearer <admin token>');
   if (!adminToken || !tokensEqual(token, adminToken)) throw new ForbiddenError('not the operator token');
 }
+
+/** Whether a call carries the operator token; false when none is configured. */
+export function carriesOperatorToken(metadata: Metadata, adminToken: string | undefined): boolean {
+  const value = metadata.get('authorization')[0];
+  const token = bearerToken(typeof value === 'string' ? value : undefined);
+  return token !== undefined && adminToken !== undefined && tokensEqual(token, adminToken);
+}

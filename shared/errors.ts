@@ -81,11 +81,19 @@ export class UnavailableError extends PolarisError {
   }
 }
 
-/** Too many requests for one credential; `retryAfterSeconds` says when to come back. */
+/**
+ * Too many requests or attempts (for a credential, an account, an address);
+ * `retryAfterSeconds` says when to come back. Transports pass it on: HTTP's
+ * `retry-after` header, gRPC's `retry-after` trailing metadata.
+ */
 export class RateLimitedError extends PolarisError {
   override name = 'RateLimitedError';
-  constructor(readonly retryAfterSeconds: number) {
-    super(ErrorKind.RateLimited, 'rate_limited', `rate limit exceeded, retry after ${retryAfterSeconds} s`);
+  constructor(
+    /** Whole seconds, at least 1. */
+    readonly retryAfterSeconds: number,
+    options: { message?: string; code?: string } = {},
+  ) {
+    super(ErrorKind.RateLimited, options.code ?? 'rate_limited', options.message ?? `rate limit exceeded, retry after ${retryAfterSeconds} s`);
   }
 }
 

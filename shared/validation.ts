@@ -75,3 +75,15 @@ export function isStorableText(value: string): boolean {
 
 /** The problem with text PostgreSQL cannot store, for a field's message. */
 export const storableTextProblem = 'must be valid Unicode text without U+0000';
+
+/**
+ * An organization's externalId (the operator's own customer id): 1–255
+ * printable characters, no whitespace. Case matters: it is compared as written.
+ */
+const externalIdPattern = /^[^\p{C}\p{Z}\s]{1,255}$/u;
+
+export function isExternalId(value: string): boolean {
+  return externalIdPattern.test(value);
+}
+
+export const externalIdProblem = 'must be 1–255 printable characters without whitespace';

@@ -4,14 +4,16 @@
  * gracefully on SIGTERM.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { IdentityService, ApiKeyStatus } from '../proto/gen/polaris/identity/v1/identity.js';
+import { IdentityService, ApiKeyStatus, Role } from '../proto/gen/polaris/identity/v1/identity.js';
 import { randomBytes } from 'node:crypto';
 import { UsageService } from '../proto/gen/polaris/usage/v1/usage.js';
 import { functionRegistry } from '../functions/registry.js';
 import { deleteStream } from './support/nats.js';
 import { bundlePath } from '../scripts/build.js';
 import { createTestDatabase, type TestDatabase } from './support/database.js';
-import { checkHealth, filesBySymbol, listServicesByReflection, rpcClient, testAdminToken, usageSummaryRequest } from './support/grpc.js';
+import { checkHealth, filesBySymbol, listServicesByReflection, rpcClient, testAdminToken, testSessionSecret, usageSummaryRequest } from './support/grpc.js';
+import { testPassword, uniqueEmail } from './support/people.js';
+import { verifySessionToken } from '../shared/session-token.js';
 import { spawnBundle, spawnBundleOnFreePort, waitForOk, type SpawnedFunction } from './support/process.js';
 
 let db: TestDatabase;
@@ -28,6 +30,7 @@ beforeAll(async () => {
     const fn = await spawnBundleOnFreePort(bundlePath(entry.name), {
       DATABASE_URL: db.url,
       POLARIS_ADMIN_TOKEN: testAdminToken,
+      POLARIS_SESSION_SECRET: testSessionSecret,
       ...grpcAddress,
       POLARIS_NATS_STREAM: stream.stream,
       POLARIS_NATS_SUBJECT_PREFIX: stream.subjectPrefix,
@@ -102,6 +105,22 @@ describe('each bundle, started alone with PORT', () => {
     } finally {
       create.close();
       summary.close();
+    }
+  });
+
+  it('signs a user in with Argon2 from the bundle’s own native addon: invite-user, accept-invitation, sign-in, validate-session', async () => {
+    const client = (name: string) => rpcClient(`127.0.0.1:${running.get(name)!.port}`);
+    const [create, invite, accept, signIn, validate] = ['create-organization', 'invite-user', 'accept-invitation', 'sign-in', 'validate-session'].map(client);
+    try {
+      const { organization } = await create!.call(IdentityService.createOrganization, { name: 'Signing in', externalId: '' });
+      const email = uniqueEmail('bundled');
+      const { token } = await invite!.call(IdentityService.inviteUser, { organizationId: organization!.id, email, role: Role.ROLE_OWNER });
+      await accept!.call(IdentityService.acceptInvitation, { token, password: testPassword, name: '', clientAddress: '' });
+      const session = await signIn!.call(IdentityService.signIn, { email, password: testPassword, organizationId: '', clientAddress: '' });
+      expect(await verifySessionToken(session.accessToken, testSessionSecret)).toMatchObject({ organizationId: organization!.id, role: 'OWNER' });
+      expect((await validate!.call(IdentityService.validateSession, { sessionId: session.sessionId })).active).toBe(true);
+    } finally {
+      for (const c of [create, invite, accept, signIn, validate]) c!.close();
     }
   });
 

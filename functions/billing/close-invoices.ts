@@ -11,4 +11,7 @@ export default defineGrpcFunction({
   async handle(_request, { billing }) {
     return { finalized: (await billing.closeDue()).map(invoiceMessage) };
   },
+  // One entry per invoice it finalized, so each organization's log shows its own; none when there was nothing to close.
+  audit: (_request, { finalized }) =>
+    finalized.map((invoice) => ({ action: 'invoices.close', target: `invoice:${invoice.id}`, organizationId: invoice.organizationId })),
 });

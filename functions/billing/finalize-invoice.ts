@@ -12,4 +12,5 @@ export default defineGrpcFunction({
   async handle(request, { billing }) {
     return { invoice: invoiceMessage(await billing.finalizeInvoice(requireUuid('invoice_id', request.invoiceId))) };
   },
+  audit: (_request, { invoice }) => ({ action: 'invoice.finalize', target: `invoice:${invoice!.id}`, organizationId: invoice!.organizationId }),
 });

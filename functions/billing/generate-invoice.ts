@@ -13,4 +13,5 @@ export default defineGrpcFunction({
     const { organizationId, period } = validatePeriod(request);
     return { invoice: invoiceMessage(await billing.generateInvoice(organizationId, period)) };
   },
+  audit: (_request, { invoice }) => ({ action: 'invoice.generate', target: `invoice:${invoice!.id}`, organizationId: invoice!.organizationId }),
 });

@@ -12,4 +12,5 @@ export default defineGrpcFunction({
   async handle(request, { billing }) {
     return termsMessage(await billing.setTerms(validateSetTerms(request)));
   },
+  audit: (_request, terms) => ({ action: 'billing_terms.set', target: `billing_terms:${terms.organizationId}`, organizationId: terms.organizationId }),
 });

@@ -12,4 +12,5 @@ export default defineGrpcFunction({
   async handle(request, { billing }) {
     return { plan: planMessage(await billing.setPlan(validateSetPlan({ ...request, model: modelFromRpc(request.model) }))) };
   },
+  audit: (_request, { plan }) => ({ action: 'plan.set', target: `plan:${plan!.id}`, organizationId: plan!.organizationId }),
 });

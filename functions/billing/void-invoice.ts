@@ -13,4 +13,5 @@ export default defineGrpcFunction({
     const { id, reason } = validateVoid(request);
     return { invoice: invoiceMessage(await billing.voidInvoice(id, reason)) };
   },
+  audit: (_request, { invoice }) => ({ action: 'invoice.void', target: `invoice:${invoice!.id}`, organizationId: invoice!.organizationId }),
 });

@@ -4,6 +4,6 @@ import { IdentityService, IdentityStore } from './domain/index.js';
 
 export const identityContext = defineServiceContext({
   service: 'identity',
-  create: (runtime) => new IdentityService(new IdentityStore(runtime.database())),
+  create: (runtime) => new IdentityService(new IdentityStore(runtime.database()), { logger: runtime.logger }),
   ready: (identity) => identity.ready(),
 });

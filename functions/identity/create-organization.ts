@@ -13,4 +13,9 @@ export default defineGrpcFunction({
     const { organization, apiKey } = await identity.createOrganization(validateCreateOrganization(request));
     return { organization: organizationMessage(organization), apiKey: apiKey.apiKey, apiKeyId: apiKey.id };
   },
+  audit: (_request, response) => ({
+    action: 'organization.create',
+    target: `organization:${response.organization!.id}`,
+    organizationId: response.organization!.id,
+  }),
 });

@@ -38,6 +38,7 @@ describe('Identity over gRPC', () => {
       status: ApiKeyStatus.API_KEY_STATUS_VALID,
       organizationId: created.organization!.id,
       keyId: created.apiKeyId,
+      scopes: ['INGEST', 'READ', 'MANAGE'],
     });
     const fetched = await client.call(IdentityService.getOrganization, { organizationId: created.organization!.id });
     expect(fetched.organization).toEqual(created.organization);
@@ -59,6 +60,7 @@ describe('Identity over gRPC', () => {
       status: ApiKeyStatus.API_KEY_STATUS_REVOKED,
       organizationId: '',
       keyId: second.apiKeyId,
+      scopes: [],
     });
     // Revoking one key leaves the others working.
     expect((await validate(apiKey)).valid).toBe(true);
@@ -90,7 +92,7 @@ describe('Identity over gRPC', () => {
     ['getOrganization', { organizationId: 'acme' }, 'organization_id', 'must be a UUID'],
     ['createOrganization', { name: '   ' }, 'name', 'is required'],
     ['createOrganization', { name: 'x'.repeat(201) }, 'name', 'at most 200'],
-    ['createApiKey', { organizationId: '42' }, 'organization_id', 'must be a UUID'],
+    ['createApiKey', { organizationId: '42', name: '', scopes: [], expiresAt: '' }, 'organization_id', 'must be a UUID'],
     ['listApiKeys', { organizationId: '' }, 'organization_id', 'is required'],
     ['revokeApiKey', { apiKeyId: 'DROP TABLE' }, 'api_key_id', 'must be a UUID'],
   ] as const)('%s with bad input answers INVALID_ARGUMENT naming %s', async (method, request, field, message) => {

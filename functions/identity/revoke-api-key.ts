@@ -1,7 +1,13 @@
-import { IdentityService } from '../../proto/gen/polaris/identity/v1/identity.js';
+import { IdentityService, type RevokeApiKeyResponse } from '../../proto/gen/polaris/identity/v1/identity.js';
 import { defineGrpcFunction } from '../../shared/runtime/index.js';
 import { requireUuid } from '../../shared/validation.js';
 import { identityContext } from './context.js';
+
+/**
+ * The organization of the key each answer revoked, for its audit entry: the
+ * answer itself does not carry it (the gateway asks GetApiKey beforehand).
+ */
+const revokedKeyOrganization = new WeakMap<RevokeApiKeyResponse, string | undefined>();
 
 /** Operator: revokes a key; callers' caches drop it within their TTL (60 s at most). */
 export default defineGrpcFunction({
@@ -9,6 +15,14 @@ export default defineGrpcFunction({
   operatorOnly: true,
   context: identityContext,
   async handle(request, identity) {
-    return { revoked: await identity.revokeApiKey(requireUuid('api_key_id', request.apiKeyId)) };
+    const { revoked, organizationId } = await identity.revokeApiKey(requireUuid('api_key_id', request.apiKeyId));
+    const response = { revoked };
+    revokedKeyOrganization.set(response, organizationId);
+    return response;
   },
+  // A key already revoked changed nothing: no entry.
+  audit: (request, response) =>
+    response.revoked
+      ? { action: 'api_key.revoke', target: `api_key:${request.apiKeyId.toLowerCase()}`, organizationId: revokedKeyOrganization.get(response) }
+      : undefined,
 });

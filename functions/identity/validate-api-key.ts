@@ -7,9 +7,14 @@ const statusMessage = {
   [ApiKeyStatus.Valid]: ApiKeyStatusMessage.API_KEY_STATUS_VALID,
   [ApiKeyStatus.Unknown]: ApiKeyStatusMessage.API_KEY_STATUS_UNKNOWN,
   [ApiKeyStatus.Revoked]: ApiKeyStatusMessage.API_KEY_STATUS_REVOKED,
+  [ApiKeyStatus.Expired]: ApiKeyStatusMessage.API_KEY_STATUS_EXPIRED,
 };
 
-/** Resolves an API key to its organization; unknown and revoked keys answer valid = false. */
+/**
+ * Resolves an API key to its organization and scopes; unknown, revoked and
+ * expired keys answer valid = false. A service key answers INGEST_ANY and no
+ * organization.
+ */
 export default defineGrpcFunction({
   method: IdentityService.validateApiKey,
   context: identityContext,
@@ -20,7 +25,7 @@ export default defineGrpcFunction({
       status: statusMessage[result.status],
       organizationId: result.organizationId ?? '',
       keyId: result.keyId ?? '',
-      scopes: result.status === ApiKeyStatus.Valid ? ['INGEST', 'READ', 'MANAGE'] : [],
+      scopes: result.scopes ?? [],
     };
   },
 });

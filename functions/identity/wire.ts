@@ -6,17 +6,17 @@ export const organizationMessage = (organization: Organization): OrganizationMes
   id: organization.id,
   name: organization.name,
   createdAt: organization.createdAt.toISOString(),
-  externalId: '',
+  externalId: organization.externalId ?? '',
 });
 
 export const apiKeyMessage = (key: ApiKeyRecord): ApiKey => ({
   id: key.id,
-  organizationId: key.orgId,
+  organizationId: key.orgId ?? '',
   prefix: key.prefix,
   createdAt: key.createdAt.toISOString(),
   revokedAt: key.revokedAt?.toISOString() ?? '',
-  name: '',
-  scopes: ['INGEST', 'READ', 'MANAGE'],
-  expiresAt: '',
-  lastUsedAt: '',
+  name: key.name ?? '',
+  scopes: key.scopes,
+  expiresAt: key.expiresAt?.toISOString() ?? '',
+  lastUsedAt: key.lastUsedAt?.toISOString() ?? '',
 });

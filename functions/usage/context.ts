@@ -1,9 +1,9 @@
 /**
  * What Usage's functions share in one process: the service over one pool, and
- * the API-key cache. Its events reach JetStream through the outbox, relayed by
- * the always-on delivery process.
+ * the API-key and organization caches. Its events reach JetStream through the
+ * outbox, relayed by the always-on delivery process.
  */
-import { ApiKeyAuthenticator } from '../../shared/grpc/index.js';
+import { ApiKeyAuthenticator, OrganizationResolver } from '../../shared/grpc/index.js';
 import { rateLimiterFrom } from '../../shared/rate-limiter.js';
 import { defineServiceContext } from '../../shared/runtime/index.js';
 import { AggregationStore, MeterStore, SummaryStore, UsageService, UsageStore } from './domain/index.js';
@@ -26,7 +26,12 @@ export const usageContext = defineServiceContext({
       ttlSeconds: config.apiKeyCacheSeconds,
       negativeTtlSeconds: config.apiKeyNegativeCacheSeconds,
     });
-    return { usage, authenticator, rateLimiter: rateLimiterFrom(config) };
+    // The organizations a service key's events name, cached as keys are.
+    const organizations = new OrganizationResolver(runtime.clients, {
+      ttlSeconds: config.apiKeyCacheSeconds,
+      negativeTtlSeconds: config.apiKeyNegativeCacheSeconds,
+    });
+    return { usage, authenticator, organizations, rateLimiter: rateLimiterFrom(config) };
   },
   ready: ({ usage }) => usage.ready(),
 });

@@ -13,4 +13,6 @@ export default defineGrpcFunction({
     const meter = validateMeter({ ...request, aggregation: aggregationFromRpc(request.aggregation) });
     return meterMessage(await usage.saveMeter(meter));
   },
+  // Meters are the operator's, shared by every organization.
+  audit: (_request, response) => ({ action: 'meter.create', target: `meter:${response.metric}` }),
 });

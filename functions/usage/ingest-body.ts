@@ -9,7 +9,7 @@ import { CloudEventsMediaType, mediaTypeOf, readCloudEvent } from '../../shared/
 import { NumberLiteral } from '../../shared/decimal.js';
 import { httpStatusByKind, ValidationError, type FieldProblem } from '../../shared/errors.js';
 import type { ErrorBody } from '../../shared/runtime/index.js';
-import { jsonFieldNames, RecordStatus, type RecordItem, type RecordOutcome, type UsageFieldNames } from './domain/index.js';
+import { jsonFieldNames, RecordStatus, type RawUsageEvent, type RecordOutcome, type UsageFieldNames } from './domain/index.js';
 
 export const ingestContentTypes = {
   json: 'application/json',
@@ -28,12 +28,20 @@ export const cloudEventFieldNames: UsageFieldNames = {
   properties: 'data.properties',
 };
 
+/**
+ * One item as decoded: an event with the organization it names, if any (a
+ * service key's events must name one), or the problems that refuse it already.
+ */
+export type IngestItem = { event: RawUsageEvent; organization?: unknown } | { problems: FieldProblem[] };
+
 export interface IngestRequest {
   /** An array was sent: answer per item. */
   batch: boolean;
-  /** In request order: each an event for the domain, or the problems that refuse it already. */
-  items: RecordItem[];
+  /** In request order. */
+  items: IngestItem[];
   names: UsageFieldNames;
+  /** What the wire calls an event's organization: `organization`, or `data.organization` in a CloudEvent. */
+  organizationField: string;
 }
 
 /**
@@ -67,21 +75,21 @@ export function decodeIngestRequest(contentType: string | undefined, body: unkno
 
   const values: unknown[] = batch ? body : [body];
   const items = values.map((value) => (cloudEvents ? decodeCloudEvent(value) : decodeJsonEvent(value, idempotencyHeader)));
-  return { batch, items, names };
+  return { batch, items, names, organizationField: cloudEvents ? 'data.organization' : 'organization' };
 }
 
-function decodeJsonEvent(value: unknown, idempotencyHeader: string | undefined): RecordItem {
+function decodeJsonEvent(value: unknown, idempotencyHeader: string | undefined): IngestItem {
   if (!isPlainObject(value)) return { problems: [{ field: 'body', message: 'each event must be a JSON object' }] };
-  const { metric, quantity, timestamp, idempotency_key: idempotencyKey, properties, ...unknown } = value;
+  const { metric, quantity, timestamp, idempotency_key: idempotencyKey, properties, organization, ...unknown } = value;
   const extra = Object.keys(unknown);
   if (extra.length > 0) return { problems: extra.map((field) => ({ field, message: 'is not a known field' })) };
   if (idempotencyHeader !== undefined && idempotencyKey !== undefined && idempotencyKey !== idempotencyHeader) {
     return { problems: [{ field: 'idempotency_key', message: 'differs from the Idempotency-Key header' }] };
   }
-  return { event: { metric, quantity, timestamp, idempotencyKey: idempotencyKey ?? idempotencyHeader, properties } };
+  return { event: { metric, quantity, timestamp, idempotencyKey: idempotencyKey ?? idempotencyHeader, properties }, organization };
 }
 
-function decodeCloudEvent(value: unknown): RecordItem {
+function decodeCloudEvent(value: unknown): IngestItem {
   if (!isPlainObject(value)) return { problems: [{ field: 'body', message: 'each CloudEvent must be a JSON object' }] };
   // CloudEvent attributes are strings; number literals would fail the SDK's schema for the wrong reason.
   const attributes = Object.fromEntries(Object.entries(value).map(([key, v]) => [key, key !== 'data' && v instanceof NumberLiteral ? Number(v.text) : v]));
@@ -91,10 +99,13 @@ function decodeCloudEvent(value: unknown): RecordItem {
   if ('data_base64' in value) return { problems: [{ field: 'data_base64', message: 'data must be a JSON object' }] };
   const data = event.data;
   if (!isPlainObject(data)) return { problems: [{ field: 'data', message: 'must be an object with metric and quantity' }] };
-  const { metric, quantity, properties, ...unknown } = data;
+  const { metric, quantity, properties, organization, ...unknown } = data;
   const extra = Object.keys(unknown);
   if (extra.length > 0) return { problems: extra.map((field) => ({ field: `data.${field}`, message: 'is not a known field' })) };
-  return { event: { metric, quantity, timestamp: (value as { time?: unknown }).time, idempotencyKey: event.id, eventType: event.type, properties } };
+  return {
+    event: { metric, quantity, timestamp: (value as { time?: unknown }).time, idempotencyKey: event.id, eventType: event.type, properties },
+    organization,
+  };
 }
 
 /** The contract's answers: 202 for one event, 400 when it is rejected, 200 with per-item results for an array. */

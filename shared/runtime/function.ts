@@ -68,10 +68,12 @@ export interface GrpcFunction<Req, Res, Ctx> {
   readonly context: ServiceContext<Ctx>;
   handle(request: Req, context: Ctx, metadata: Metadata): Promise<Res>;
   /**
-   * A mutation's entry in the audit log, written once `handle` succeeded;
+   * A mutation's entry in the audit log, written once `handle` succeeded
+   * (several when it changed several objects, written together);
    * undefined (or no `audit`) for reads and for calls that changed nothing.
+   * If the entry cannot be written the call fails.
    */
-  readonly audit?: (request: Req, response: Res) => AuditRecord | undefined;
+  readonly audit?: (request: Req, response: Res) => AuditRecord | readonly AuditRecord[] | undefined;
 }
 
 /** Routes on Fastify, mounted at the same paths locally and in the cluster. */

@@ -8,12 +8,16 @@ import { createServer as createHttpServer } from 'node:http';
 import { createServer, type Server as NetServer, type Socket } from 'node:net';
 import * as grpc from '@grpc/grpc-js';
 import { Counter, Histogram } from 'prom-client';
+import { AuditLog, AuditWriter } from '../audit/index.js';
 import { assertOperator } from '../auth.js';
-import { ErrorKind, toPublicError, ValidationError } from '../errors.js';
+import { ErrorKind, PolarisError, toPublicError, ValidationError } from '../errors.js';
 import { HealthService, serviceNameForRpc, toGrpcStatus } from '../grpc/index.js';
 import type { GrpcFunction } from './function.js';
 import { opsRequestHandler } from './ops.js';
 import type { RunningServer, ServerOptions } from './server.js';
+
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+type AuditDeclaration = NonNullable<GrpcFunction<any, any, any>['audit']>;
 
 /** Serves the gRPC functions among `options.functions`, with health, reflection and the ops routes, on one port. */
 export async function startGrpcServer(options: ServerOptions): Promise<RunningServer> {
@@ -37,6 +41,24 @@ export async function startGrpcServer(options: ServerOptions): Promise<RunningSe
     registers: [runtime.metrics],
   });
 
+  // Opened on the first audited call: a process whose functions declare no `audit` needs no database for it.
+  const auditWriter = () =>
+    runtime.resource('audit-writer', () => new AuditWriter(new AuditLog(runtime.database()), runtime.config.adminToken), () => {});
+  /**
+   * The mutation is done; its entry is part of the answer. When the entry
+   * cannot be written the call answers INTERNAL, so a caller never sees a
+   * success the log does not show.
+   */
+  const writeAudit = async (method: string, declare: AuditDeclaration, request: unknown, response: unknown, metadata: grpc.Metadata) => {
+    try {
+      const declared = declare(request, response);
+      if (declared) await auditWriter().write(declared, metadata);
+    } catch (err) {
+      runtime.logger.error({ err, method }, 'audit entry not written; the call fails');
+      throw new PolarisError(ErrorKind.Internal, 'audit_not_written', 'internal error: the change was made but could not be written to the audit log', { cause: err });
+    }
+  };
+
   for (const fn of functions) {
     const method = fn.method.path;
     const context = contexts.of(fn);
@@ -45,7 +67,9 @@ export async function startGrpcServer(options: ServerOptions): Promise<RunningSe
       const answer = async () => {
         if (call.request === undecodable) throw new ValidationError([{ field: 'request', message: 'is not a valid protobuf message for this RPC' }]);
         if (fn.operatorOnly) assertOperator(call.metadata, runtime.config.adminToken);
-        return fn.handle(call.request, context, call.metadata);
+        const response = await fn.handle(call.request, context, call.metadata);
+        if (fn.audit) await writeAudit(method, fn.audit, call.request, response, call.metadata);
+        return response;
       };
       answer().then(
         (response) => {

@@ -16,6 +16,7 @@ import { rpcClient, setPlanRequest } from '../support/grpc.js';
 import { startTestHost, type TestHost } from '../support/host.js';
 import { deleteStream, publishEvent } from '../support/nats.js';
 import { createTenant } from '../support/tenants.js';
+import { allMigrations } from '../../functions/migrations.js';
 
 const suffix = randomBytes(4).toString('hex');
 const role = `polaris_billing_${suffix}`;
@@ -26,7 +27,7 @@ let nc: NatsConnection;
 beforeAll(async () => {
   db = await createTestDatabase();
   await db.sql.unsafe(`create role ${role} login`);
-  for (const schema of ['identity', 'usage', 'billing']) {
+  for (const { schema } of allMigrations) {
     await db.sql.unsafe(`grant usage on schema ${schema} to ${role}; grant all on all tables in schema ${schema} to ${role}; grant all on all sequences in schema ${schema} to ${role}`);
   }
   const url = new URL(db.url);

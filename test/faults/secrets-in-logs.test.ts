@@ -9,6 +9,7 @@ import { createTestDatabase, type TestDatabase } from '../support/database.js';
 import { testAdminToken } from '../support/grpc.js';
 import { deleteStream } from '../support/nats.js';
 import { BundleSet } from './bundles.js';
+import { allMigrations } from '../../functions/migrations.js';
 
 const suffix = randomBytes(4).toString('hex');
 const password = `pw-${randomBytes(12).toString('hex')}`;
@@ -20,7 +21,7 @@ let bundles: BundleSet;
 beforeAll(async () => {
   db = await createTestDatabase();
   await db.sql.unsafe(`create role ${role} login password '${password}'`);
-  for (const schema of ['identity', 'usage', 'billing']) {
+  for (const { schema } of allMigrations) {
     await db.sql.unsafe(`grant usage on schema ${schema} to ${role}; grant all on all tables in schema ${schema} to ${role}; grant all on all sequences in schema ${schema} to ${role}`);
   }
   const url = new URL(db.url);

@@ -6,6 +6,17 @@
  */
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 
+/**
+ * What a key may do. A tenant key has some of INGEST, READ and MANAGE; a
+ * service key has INGEST_ANY alone: it ingests for any organization, each
+ * event naming its own.
+ */
+export const ApiKeyScope = { Ingest: 'INGEST', Read: 'READ', Manage: 'MANAGE', IngestAny: 'INGEST_ANY' } as const;
+export type ApiKeyScope = (typeof ApiKeyScope)[keyof typeof ApiKeyScope];
+
+/** A tenant key's scopes, in the order they are stored and listed; a key made without any has all three. */
+export const tenantScopes = [ApiKeyScope.Ingest, ApiKeyScope.Read, ApiKeyScope.Manage] as const;
+
 const keyPattern = /^pol_[A-Za-z0-9_-]{40}$/;
 const prefixLength = 12;
 

@@ -1,60 +1,120 @@
 /** Identity's SQL. Only this file touches the `identity` schema. */
 import type { Sql } from '../../../shared/database.js';
+import type { ApiKeyScope } from './api-key.js';
+import { ExternalIdTakenError } from './errors.js';
 
 export interface Organization {
   id: string;
   name: string;
   createdAt: Date;
+  externalId: string | null;
 }
 
 /** An API key as stored: never the key itself. */
 export interface ApiKeyRecord {
   id: string;
-  orgId: string;
+  /** Null for a service key. */
+  orgId: string | null;
   prefix: string;
+  name: string | null;
+  scopes: ApiKeyScope[];
   createdAt: Date;
   revokedAt: Date | null;
+  expiresAt: Date | null;
+  lastUsedAt: Date | null;
 }
 
 export interface ApiKeyCandidate {
   id: string;
-  orgId: string;
+  orgId: string | null;
   hash: Uint8Array;
+  scopes: ApiKeyScope[];
   revokedAt: Date | null;
+  /** By the database's clock, so every copy of Identity agrees. */
+  expired: boolean;
 }
 
-const keyColumns = (sql: Sql) => sql`id, org_id, prefix, created_at, revoked_at`;
+/** What a new key is, besides its secret. */
+export interface ApiKeyAttributes {
+  name?: string;
+  scopes: readonly ApiKeyScope[];
+  expiresAt?: Date;
+}
+
+interface StoredSecret {
+  prefix: string;
+  hash: Buffer;
+}
+
+const organizationColumns = (sql: Sql) => sql`id, name, created_at, external_id`;
+const keyColumns = (sql: Sql) => sql`id, org_id, prefix, name, scopes, created_at, revoked_at, expires_at, last_used_at`;
+
+/** PostgreSQL's unique_violation on the externalId index. */
+function isExternalIdTaken(err: unknown): boolean {
+  const { code, constraint_name: constraint } = err as { code?: string; constraint_name?: string };
+  return code === '23505' && constraint === 'organizations_external_id';
+}
 
 export class IdentityStore {
   constructor(private readonly sql: Sql) {}
 
-  async insertOrganization(name: string, key: { prefix: string; hash: Buffer }): Promise<{ organization: Organization; keyId: string }> {
-    return this.sql.begin(async (tx) => {
-      const [organization] = await tx<Organization[]>`
-        insert into identity.organizations (name) values (${name}) returning id, name, created_at`;
-      const [apiKey] = await tx<{ id: string }[]>`
-        insert into identity.api_keys (org_id, prefix, hash)
-        values (${organization!.id}, ${key.prefix}, ${key.hash}) returning id`;
-      return { organization: organization!, keyId: apiKey!.id };
-    });
+  async insertOrganization(
+    organization: { name: string; externalId?: string },
+    key: StoredSecret,
+  ): Promise<{ organization: Organization; keyId: string }> {
+    try {
+      return await this.sql.begin(async (tx) => {
+        const [inserted] = await tx<Organization[]>`
+          insert into identity.organizations (name, external_id) values (${organization.name}, ${organization.externalId ?? null})
+          returning id, name, created_at, external_id`;
+        const [apiKey] = await tx<{ id: string }[]>`
+          insert into identity.api_keys (org_id, prefix, hash)
+          values (${inserted!.id}, ${key.prefix}, ${key.hash}) returning id`;
+        return { organization: inserted!, keyId: apiKey!.id };
+      });
+    } catch (err) {
+      // The index decides, so two concurrent requests for one externalId cannot both win.
+      if (isExternalIdTaken(err)) throw new ExternalIdTakenError();
+      throw err;
+    }
   }
 
   async findOrganization(id: string): Promise<Organization | undefined> {
-    const [row] = await this.sql<Organization[]>`select id, name, created_at from identity.organizations where id = ${id}`;
+    const [row] = await this.sql<Organization[]>`select ${organizationColumns(this.sql)} from identity.organizations where id = ${id}`;
+    return row;
+  }
+
+  async findOrganizationByExternalId(externalId: string): Promise<Organization | undefined> {
+    const [row] = await this.sql<Organization[]>`
+      select ${organizationColumns(this.sql)} from identity.organizations where external_id = ${externalId}`;
     return row;
   }
 
   listOrganizations(): Promise<Organization[]> {
-    return this.sql<Organization[]>`select id, name, created_at from identity.organizations order by created_at, id`;
+    return this.sql<Organization[]>`select ${organizationColumns(this.sql)} from identity.organizations order by created_at, id`;
   }
 
   /** Inserts a key for an existing organization; undefined when it does not exist. */
-  async insertApiKey(orgId: string, key: { prefix: string; hash: Buffer }): Promise<string | undefined> {
+  async insertApiKey(orgId: string, key: StoredSecret, attributes: ApiKeyAttributes): Promise<string | undefined> {
     const [row] = await this.sql<{ id: string }[]>`
-      insert into identity.api_keys (org_id, prefix, hash)
-      select id, ${key.prefix}, ${key.hash} from identity.organizations where id = ${orgId}
+      insert into identity.api_keys (org_id, prefix, hash, name, scopes, expires_at)
+      select id, ${key.prefix}, ${key.hash}, ${attributes.name ?? null}, ${attributes.scopes as string[]}::text[], ${attributes.expiresAt ?? null}
+      from identity.organizations where id = ${orgId}
       returning id`;
     return row?.id;
+  }
+
+  /** A key of no organization, with INGEST_ANY alone. */
+  async insertServiceKey(name: string, key: StoredSecret): Promise<string> {
+    const [row] = await this.sql<{ id: string }[]>`
+      insert into identity.api_keys (org_id, prefix, hash, name, scopes)
+      values (null, ${key.prefix}, ${key.hash}, ${name}, '{INGEST_ANY}') returning id`;
+    return row!.id;
+  }
+
+  async findApiKey(id: string): Promise<ApiKeyRecord | undefined> {
+    const [row] = await this.sql<ApiKeyRecord[]>`select ${keyColumns(this.sql)} from identity.api_keys where id = ${id}`;
+    return row;
   }
 
   listApiKeys(orgId: string): Promise<ApiKeyRecord[]> {
@@ -63,20 +123,35 @@ export class IdentityStore {
   }
 
   findApiKeysByPrefix(prefix: string): Promise<ApiKeyCandidate[]> {
-    return this.sql<ApiKeyCandidate[]>`select id, org_id, hash, revoked_at from identity.api_keys where prefix = ${prefix}`;
+    return this.sql<ApiKeyCandidate[]>`
+      select id, org_id, hash, scopes, revoked_at, coalesce(expires_at <= now(), false) as expired
+      from identity.api_keys where prefix = ${prefix}`;
   }
 
-  /** Revokes a key; `undefined` when no such key, `false` when it was already revoked. */
-  async revokeApiKey(id: string): Promise<boolean | undefined> {
-    const [row] = await this.sql<{ revokedNow: boolean }[]>`
-      with target as (select id, revoked_at from identity.api_keys where id = ${id} for update),
+  /**
+   * Notes that a key was used, unless that was noted less than a minute ago:
+   * a busy key costs one row update a minute, not one per request.
+   */
+  async touchApiKey(id: string): Promise<void> {
+    await this.sql`
+      update identity.api_keys set last_used_at = now()
+      where id = ${id} and (last_used_at is null or last_used_at < now() - interval '1 minute')`;
+  }
+
+  /**
+   * Revokes a key; `undefined` when no such key, `revokedNow` false when it
+   * was already revoked. `orgId` is the key's organization (null for a service key).
+   */
+  async revokeApiKey(id: string): Promise<{ revokedNow: boolean; orgId: string | null } | undefined> {
+    const [row] = await this.sql<{ revokedNow: boolean; orgId: string | null }[]>`
+      with target as (select id, org_id, revoked_at from identity.api_keys where id = ${id} for update),
            revoked as (
              update identity.api_keys k set revoked_at = now()
              from target where k.id = target.id and target.revoked_at is null
              returning k.id
            )
-      select exists (select 1 from revoked) as revoked_now from target`;
-    return row?.revokedNow;
+      select exists (select 1 from revoked) as revoked_now, org_id from target`;
+    return row;
   }
 
   async ping(): Promise<void> {

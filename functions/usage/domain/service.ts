@@ -11,7 +11,7 @@ import { windowsStartingIn } from '../../../shared/time-zones.js';
 import { uuidv7 } from '../../../shared/uuid.js';
 import type { AggregationStore } from './aggregation-store.js';
 import { bucketSpans } from './buckets.js';
-import { usageLimits, validateUsageEvent, type RecordItem, type UsageFieldNames, type UsageSummaryQuery } from './inputs.js';
+import { usageLimits, validateUsageEvent, type RawUsageEvent, type RecordItem, type UsageFieldNames, type UsageSummaryQuery } from './inputs.js';
 import { MeterCatalog } from './meter-catalog.js';
 import type { MeterStore } from './meter-store.js';
 import { defaultMeter, type Meter } from './meters.js';
@@ -21,6 +21,9 @@ import type { SummaryStore } from './summary-store.js';
 
 export const RecordStatus = { Accepted: 'accepted', Duplicate: 'duplicate', Rejected: 'rejected' } as const;
 export type RecordStatus = (typeof RecordStatus)[keyof typeof RecordStatus];
+
+/** One item of a request whose events go to organizations of their own. */
+export type OrganizationItem = { orgId: string; event: RawUsageEvent } | { problems: FieldProblem[] };
 
 /** The fate of one submitted event. */
 export type RecordOutcome =
@@ -126,7 +129,20 @@ export class UsageService {
    * before this resolves. A replayed idempotency key resolves to the first
    * event's id, as a duplicate.
    */
-  async record(orgId: string, items: readonly RecordItem[], names?: UsageFieldNames): Promise<RecordOutcome[]> {
+  record(orgId: string, items: readonly RecordItem[], names?: UsageFieldNames): Promise<RecordOutcome[]> {
+    return this.recordEach(
+      items.map((item) => ('event' in item ? { orgId, event: item.event } : item)),
+      names,
+    );
+  }
+
+  /**
+   * {@link record} for items that each name their organization (a service
+   * key's request may hold events of several). The items still commit
+   * together, in one statement, and a replay is a duplicate within its own
+   * organization only.
+   */
+  async recordEach(items: readonly OrganizationItem[], names?: UsageFieldNames): Promise<RecordOutcome[]> {
     const now = this.now();
     const metrics = items.flatMap((item) => ('event' in item && typeof item.event.metric === 'string' ? [item.event.metric] : []));
     const meters = await this.meterCatalog.current(metrics);
@@ -136,7 +152,7 @@ export class UsageService {
       if ('problems' in item) return item.problems;
       const result = validateUsageEvent(item.event, context);
       if (!result.ok) return result.problems;
-      const event: NewUsageEvent = { ...result.event, id: uuidv7(now.getTime()), orgId };
+      const event: NewUsageEvent = { ...result.event, id: uuidv7(now.getTime()), orgId: item.orgId };
       const { groupBy } = meterOf(event.metric);
       if (groupBy.length > 0) event.groupKey = groupKeyOf(event, groupBy);
       return event;

@@ -22,15 +22,14 @@ import type { RuntimeConfig } from '../../shared/config.js';
 import { ErrorKind, ForbiddenError, PolarisError, UnauthenticatedError, UnavailableError } from '../../shared/errors.js';
 import { ExpiringCache } from '../../shared/expiring-cache.js';
 import { ApiKeyAuthenticator, type GrpcClients } from '../../shared/grpc/index.js';
+import { sessionTokenAudience, verifySessionToken } from '../../shared/session-token.js';
 import { isUuid } from '../../shared/validation.js';
 import {
-  defaultScopes,
   isOrganizationKeyScope,
   outsideTokenPermissions,
   permissionsByRole,
   permissionsOfScopes,
   roleName,
-  serviceScope,
   type OrganizationKeyScope,
   type Permission,
   type RoleName,
@@ -75,10 +74,6 @@ export interface GatewayAuthOptions {
 /** Seconds of clock skew allowed on `exp` and `nbf`. */
 const clockToleranceSeconds = 30;
 
-/** The claims that make an access token a session's (shared/session-token.ts signs them). */
-export const sessionTokenIssuer = 'polaris';
-export const sessionTokenAudience = 'polaris-session';
-
 /**
  * Algorithms accepted from the identity provider's keys. Asymmetric only: a
  * JWKS-verified token can never be an HS256 one forged with a public key.
@@ -87,14 +82,12 @@ const providerAlgorithms = ['RS256', 'ES256'];
 
 export class GatewayAuth {
   private readonly jwtKey: Uint8Array | undefined;
-  private readonly sessionKey: Uint8Array | undefined;
   /** Fetches the provider's keys on first use and when a token names an unknown key; jose caches them. */
   private readonly providerKeys: ReturnType<typeof createRemoteJWKSet> | undefined;
   private readonly organizationClaim: string;
 
   constructor(private readonly options: GatewayAuthOptions) {
     this.jwtKey = options.jwtSecret ? new TextEncoder().encode(options.jwtSecret) : undefined;
-    this.sessionKey = options.sessionSecret && options.validateSession ? new TextEncoder().encode(options.sessionSecret) : undefined;
     this.providerKeys = options.jwks ? createRemoteJWKSet(new URL(options.jwks.url)) : undefined;
     this.organizationClaim = options.organizationClaim ?? 'sub';
   }
@@ -112,20 +105,21 @@ export class GatewayAuth {
     if (!token) throw new UnauthenticatedError('Authorization must be "Bearer <token>"', 'invalid_authorization');
     if (this.options.adminToken && tokensEqual(token, this.options.adminToken)) return { kind: 'operator', actor: 'operator' };
     // A session's token says so in its audience, and only the session secret
-    // may then verify it: a JWT signed with POLARIS_JWT_SECRET (or by the
-    // identity provider) never passes as a session, and a session's token
-    // never as an outside JWT, even when both secrets are set.
+    // may then verify it (with its issuer): a JWT signed with
+    // POLARIS_JWT_SECRET (or by the identity provider) never passes as a
+    // session, and a session's token never as an outside JWT, even when both
+    // secrets are set.
     if (audiences(token).includes(sessionTokenAudience)) return this.sessionCaller(token);
     const organizationId = await this.verifyOutsideJwt(token);
     return { kind: 'tenant', via: 'token', organizationId, permissions: new Set(outsideTokenPermissions), actor: `token:${organizationId}` };
   }
 
   private async keyCaller(apiKey: string): Promise<KeyCaller | ServiceCaller> {
-    const key = await this.options.apiKeys.authenticate(apiKey);
-    // Identity answers the scopes of a valid key; a key made before scopes existed has all three.
-    const scopes: readonly string[] = 'scopes' in key && Array.isArray(key.scopes) && key.scopes.length > 0 ? (key.scopes as string[]) : defaultScopes;
-    if (scopes.includes(serviceScope)) return { kind: 'service', keyId: key.keyId, actor: `key:${key.keyId}` };
-    const keyScopes = scopes.filter(isOrganizationKeyScope);
+    // Service keys too: the fields they may not use say so (FORBIDDEN), as for any caller.
+    const key = await this.options.apiKeys.authenticate(apiKey, { serviceKeys: true });
+    if (key.service) return { kind: 'service', keyId: key.keyId, actor: `key:${key.keyId}` };
+    // Keys made before scopes existed were given all three by Identity's migration.
+    const keyScopes = key.scopes.filter(isOrganizationKeyScope);
     return {
       kind: 'tenant',
       via: 'key',
@@ -143,35 +137,25 @@ export class GatewayAuth {
    * change or a sign-out shows within the validation cache's few seconds).
    */
   private async sessionCaller(token: string): Promise<SessionCaller> {
-    if (!this.sessionKey) throw new UnauthenticatedError('invalid token', 'invalid_token');
-    const { payload } = await jwtVerify(token, this.sessionKey, {
-      algorithms: ['HS256'],
-      issuer: sessionTokenIssuer,
-      audience: sessionTokenAudience,
-      clockTolerance: clockToleranceSeconds,
-    }).catch((err: unknown) => {
-      throw refusalOf(err) ?? err;
-    });
-    const { sub, uid, sid } = payload;
-    if (typeof sub !== 'string' || !isUuid(sub) || typeof uid !== 'string' || typeof sid !== 'string' || !isUuid(sid)) {
-      throw new UnauthenticatedError('invalid token', 'invalid_token');
-    }
-    const session = await this.options.validateSession!(sid.toLowerCase()).catch((err: unknown) => {
+    const { sessionSecret, validateSession } = this.options;
+    if (!sessionSecret || !validateSession) throw new UnauthenticatedError('invalid token', 'invalid_token');
+    const claims = await verifySessionToken(token, sessionSecret);
+    const session = await validateSession(claims.sessionId).catch((err: unknown) => {
       // A session Identity does not know is one that has ended, not a missing resource.
       if (err instanceof PolarisError && (err.kind === ErrorKind.NotFound || err.kind === ErrorKind.Validation)) return undefined;
       throw err;
     });
     const role = session && roleName(session.role);
-    if (!session?.active || !role || session.userId !== uid) throw new UnauthenticatedError('the session has ended: sign in again', 'session_ended');
+    if (!session?.active || !role || session.userId !== claims.userId) throw new UnauthenticatedError('the session has ended: sign in again', 'session_ended');
     // RefreshSession may have moved the session to another of the user's
     // organizations: a token made for the one before no longer acts for it.
-    if (session.organizationId !== sub.toLowerCase()) throw new UnauthenticatedError('the session now acts for another organization: refresh it', 'session_moved');
+    if (session.organizationId !== claims.organizationId) throw new UnauthenticatedError('the session now acts for another organization: refresh it', 'session_moved');
     return {
       kind: 'tenant',
       via: 'session',
       organizationId: session.organizationId,
       userId: session.userId,
-      sessionId: sid.toLowerCase(),
+      sessionId: claims.sessionId,
       role,
       permissions: new Set(permissionsByRole[role]),
       actor: `user:${session.userId}`,

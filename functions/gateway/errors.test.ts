@@ -2,7 +2,8 @@
 import { Metadata, status } from '@grpc/grpc-js';
 import { GraphQLError } from 'graphql';
 import { describe, expect, it } from 'vitest';
-import { ErrorKind, PolarisError, RateLimitedError } from '../../shared/errors.js';
+import { RateLimitedError } from '../../shared/errors.js';
+import { fromGrpcError } from '../../shared/grpc/errors.js';
 import { createLogger } from '../../shared/logger.js';
 import { formatError } from './errors.js';
 
@@ -17,8 +18,7 @@ describe('formatError', () => {
   it("answers RATE_LIMITED with the seconds a service's RESOURCE_EXHAUSTED carried", () => {
     const metadata = new Metadata();
     metadata.set('retry-after', '32');
-    const cause = Object.assign(new Error('8 RESOURCE_EXHAUSTED: locked'), { code: status.RESOURCE_EXHAUSTED, metadata });
-    const error = new PolarisError(ErrorKind.RateLimited, 'sign_in_locked', 'too many failed sign-ins, retry after 32 s', { cause });
+    const error = fromGrpcError(Object.assign(new Error('8 RESOURCE_EXHAUSTED: locked'), { code: status.RESOURCE_EXHAUSTED, details: 'too many failed sign-ins, retry after 32 s', metadata }));
     expect(formatted(error)).toMatchObject({ message: 'too many failed sign-ins, retry after 32 s', extensions: { code: 'RATE_LIMITED', retryAfter: 32 } });
   });
 

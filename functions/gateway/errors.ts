@@ -3,7 +3,6 @@
  * (UNAUTHENTICATED, FORBIDDEN, BAD_USER_INPUT, NOT_FOUND, RATE_LIMITED or
  * INTERNAL), field names as GraphQL spells them, and nothing internal.
  */
-import type { Metadata } from '@grpc/grpc-js';
 import { GraphQLError, type ASTNode } from 'graphql';
 import { graphqlCodeByKind, toPublicError, RateLimitedError, ValidationError, ErrorKind, type FieldProblem, type PolarisError } from '../../shared/errors.js';
 import type { Logger } from '../../shared/logger.js';
@@ -63,14 +62,11 @@ export function formatError(error: GraphQLError, logger: Logger): FormattedError
 
 /**
  * Seconds until a rate-limited caller may try again: the gateway's own
- * limiter says so, and a service's RESOURCE_EXHAUSTED (Identity's sign-in
- * lockout) carries them in its trailing metadata `retry-after`.
+ * limiter's, or those a service's RESOURCE_EXHAUSTED carried (Identity's
+ * sign-in lockout: shared/grpc/errors.ts makes it a RateLimitedError again).
  */
 function retryAfterOf(error: PolarisError): number {
-  if (error instanceof RateLimitedError) return error.retryAfterSeconds;
-  const metadata = (error.cause as { metadata?: Metadata } | undefined)?.metadata;
-  const value = Number(metadata?.get?.('retry-after')[0]);
-  return Number.isFinite(value) && value > 0 ? Math.ceil(value) : 1;
+  return error instanceof RateLimitedError ? error.retryAfterSeconds : 1;
 }
 
 /**

@@ -256,13 +256,13 @@ describe('bad input', () => {
   });
 
   it.each([
-    ['acceptInvitation', 'password', 'mutation { acceptInvitation(token: "poli_x", password: "short") { accessToken } }'],
-    ['resetPassword', 'newPassword', 'mutation { resetPassword(token: "polp_x", newPassword: "short") }'],
+    ['acceptInvitation', 'password', `mutation { acceptInvitation(token: "poli_${'A'.repeat(43)}", password: "short") { accessToken } }`],
+    ['resetPassword', 'newPassword', `mutation { resetPassword(token: "polp_${'A'.repeat(43)}", newPassword: "short") }`],
     ['createOrganization', 'externalId', 'mutation { createOrganization(name: "Spaced", externalId: "has spaces") { apiKey } }'],
     ['createPasswordReset', 'email', 'mutation { createPasswordReset(email: "not an email") { token } }'],
   ])('%s answers BAD_USER_INPUT naming %s', async (_field, argument, query) => {
     const answer = await graphql(query, {}, operator);
-    expect(answer.body.errors[0].extensions).toMatchObject({ code: 'BAD_USER_INPUT', fields: [expect.objectContaining({ field: argument })] });
+    expect(answer.body.errors[0].extensions).toEqual({ code: 'BAD_USER_INPUT', fields: [expect.objectContaining({ field: argument })] });
   });
 
   it('refuses inviting someone who already is a member, naming email', async () => {

@@ -17,7 +17,7 @@ import { ForbiddenError, UnauthenticatedError, ValidationError } from '../../sha
 import { isUuid } from '../../shared/validation.js';
 import type { Caller, SessionCaller, TenantCaller } from './auth.js';
 import { isOrganizationKeyScope, permissionByScope, type ApiKeyScope, type Permission, type RoleName } from './permissions.js';
-import type { RequestContext } from './resolvers.js';
+import type { RequestContext } from './request.js';
 
 /** Where a field finds the organization it is about. */
 type OrganizationSource =

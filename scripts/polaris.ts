@@ -2,12 +2,22 @@
  * The operator's command-line tool. Prints JSON. Speaks GraphQL to a running
  * Polaris (`npm start`, or the gateway's route in the cluster).
  *
- *   npm run polaris -- org create --name Acme
+ *   npm run polaris -- org create --name Acme [--external-id cus_8812]
  *   npm run polaris -- org list
  *   npm run polaris -- org get --id <organization id>
  *   npm run polaris -- key create --org <organization id>
+ *   npm run polaris -- key create --org <id> --name Backend --scope INGEST --scope READ --expires 2027-01-01T00:00:00Z
  *   npm run polaris -- key list --org <organization id>
  *   npm run polaris -- key revoke --id <api key id>
+ *   npm run polaris -- service-key create --name "Billing backend"
+ *   npm run polaris -- user invite --org <organization id> --email ana@example.com --role ADMIN
+ *   npm run polaris -- user reset-password --email ana@example.com
+ *   npm run polaris -- member list --org <organization id>
+ *   npm run polaris -- member set-role --org <organization id> --user <user id> --role VIEWER
+ *   npm run polaris -- member remove --org <organization id> --user <user id>
+ *   npm run polaris -- invitation list --org <organization id>
+ *   npm run polaris -- invitation revoke --id <invitation id>
+ *   npm run polaris -- audit list [--org <organization id>] [--action api_key.create] [--from 2026-11-01T00:00:00Z] [--to …] [--limit 100]
  *   npm run polaris -- plan set --org <id> --name "API calls" --metric api_calls --unit-price 0.002 --free-quota 1000
  *   npm run polaris -- plan set --org <id> --name Calls --metric api_calls --model graduated --tier 1000:0 --tier '*:0.001' --effective-from 2027-01-01
  *   npm run polaris -- plan set --org <id> --name "GPT-4 tokens" --metric tokens --unit-price 0.00003 --where model=gpt-4,gpt-4o

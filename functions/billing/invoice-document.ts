@@ -1,13 +1,12 @@
 import { BillingService as BillingRpc, type Invoice } from '../../proto/gen/polaris/billing/v1/billing.js';
 import { IdentityService, type Organization } from '../../proto/gen/polaris/identity/v1/identity.js';
-import { ErrorKind, NotFoundError, PolarisError, UnauthenticatedError } from '../../shared/errors.js';
+import { ErrorKind, ForbiddenError, NotFoundError, PolarisError, UnauthenticatedError } from '../../shared/errors.js';
 import { ExpiringCache } from '../../shared/expiring-cache.js';
-import { ApiKeyAuthenticator } from '../../shared/grpc/index.js';
 import { rateLimiterFrom } from '../../shared/rate-limiter.js';
 import { defineHttpFunction, defineServiceContext } from '../../shared/runtime/index.js';
 import { requireUuid } from '../../shared/validation.js';
 // The gateway's credentials, checked the same way: its auth module needs jose and no GraphQL.
-import { GatewayAuth, type Caller } from '../gateway/auth.js';
+import { gatewayAuthFrom, type Caller } from '../gateway/auth.js';
 import { invoiceFonts } from './invoice-fonts.js';
 import { renderInvoicePdf } from './invoice-pdf.js';
 
@@ -28,15 +27,8 @@ export const invoiceDocumentContext = defineServiceContext({
         async () => (await clients.call(IdentityService.getOrganization, { organizationId })).organization!,
         () => config.apiKeyCacheSeconds * 1000,
       );
-    const auth = new GatewayAuth({
-      apiKeys: new ApiKeyAuthenticator(clients, { ttlSeconds: config.apiKeyCacheSeconds, negativeTtlSeconds: config.apiKeyNegativeCacheSeconds }),
-      adminToken: config.adminToken,
-      jwtSecret: config.jwtSecret,
-      jwks: config.jwtJwksUrl ? { url: config.jwtJwksUrl, issuer: config.jwtIssuer, audience: config.jwtAudience } : undefined,
-      organizationClaim: config.jwtOrganizationClaim,
-      requireOrganization: async (organizationId) => {
-        await organization(organizationId);
-      },
+    const auth = gatewayAuthFrom(config, clients, async (organizationId) => {
+      await organization(organizationId);
     });
     const seller = { name: config.sellerName, address: config.sellerAddress };
     return { clients, auth, organization, seller, fonts: invoiceFonts(), rateLimiter: rateLimiterFrom(config) };
@@ -61,6 +53,9 @@ export default defineHttpFunction({
       if (credential) context.rateLimiter?.take(credential);
       const caller = await context.auth.authenticate(request.headers);
       if (!caller) throw new UnauthenticatedError('send X-API-Key, or Authorization: Bearer <JWT or admin token>');
+      // As the gateway's invoices: the read permission (functions/gateway/access.ts).
+      if (caller.kind === 'service') throw new ForbiddenError('a service key may only POST /ingest');
+      if (caller.kind === 'tenant' && !caller.permissions.has('read')) throw new ForbiddenError('needs the read permission in the organization');
       const invoice = await visibleInvoice(context, caller, requireUuid('id', file.slice(0, -'.pdf'.length)));
       const customer = await context.organization(invoice.organizationId);
       const pdf = await renderInvoicePdf({ invoice, customer, seller: context.seller, fonts: context.fonts });

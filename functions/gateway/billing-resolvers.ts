@@ -14,9 +14,8 @@ import {
 } from '../../proto/gen/polaris/billing/v1/billing.js';
 import type { Organization } from '../../proto/gen/polaris/identity/v1/identity.js';
 import { PolarisError, ValidationError } from '../../shared/errors.js';
-import { requireOperator } from './auth.js';
 import type { GatewayContext } from './context.js';
-import type { RequestContext } from './resolvers.js';
+import { mutationMetadata, type RequestContext } from './request.js';
 
 type ModelName = 'PER_UNIT' | 'GRADUATED' | 'VOLUME' | 'PACKAGE';
 
@@ -71,11 +70,6 @@ export const invoiceView = (invoice: Invoice) => ({
 
 const termsView = (terms: BillingTerms) => ({ ...terms, currency: orNull(terms.currency) });
 
-async function asOperator(context: RequestContext): Promise<GatewayContext> {
-  requireOperator(await context.caller());
-  return context.gateway;
-}
-
 function termsOf(gateway: GatewayContext, organizationId: string): Promise<BillingTerms> {
   return gateway.clients.call(Billing.getBillingTerms, { organizationId });
 }
@@ -108,16 +102,14 @@ function asIdProblem(err: unknown): never {
 export const billingOrganizationFields = {
   plans: async (parent: Organization, _args: unknown, { gateway }: RequestContext) =>
     (await gateway.clients.call(Billing.listPlans, { organizationId: parent.id })).plans.map(planView),
-  planHistory: async (parent: Organization, _args: unknown, context: RequestContext) => {
-    const gateway = await asOperator(context);
-    return (await gateway.clients.call(Billing.listPlanVersions, { organizationId: parent.id }, gateway.operatorMetadata)).plans.map(planView);
-  },
+  planHistory: async (parent: Organization, _args: unknown, { gateway }: RequestContext) =>
+    (await gateway.clients.call(Billing.listPlanVersions, { organizationId: parent.id }, gateway.operatorMetadata)).plans.map(planView),
   billingTerms: async (parent: Organization, _args: unknown, { gateway }: RequestContext) => termsView(await termsOf(gateway, parent.id)),
 };
 
 export const billingMutations = {
   setPlan: async (_root: unknown, args: SetPlanArgs, context: RequestContext) => {
-    const gateway = await asOperator(context);
+    const { gateway } = context;
     const { plan } = await gateway.clients.call(
       Billing.setPlan,
       {
@@ -134,30 +126,30 @@ export const billingMutations = {
         where: args.where ?? [],
         effectiveFrom: args.effectiveFrom ?? '',
       },
-      gateway.operatorMetadata,
+      await mutationMetadata(context),
     );
     return planView(plan!);
   },
   generateInvoice: async (_root: unknown, args: { organizationId: string; periodStart: string; periodEnd: string }, context: RequestContext) => {
-    const gateway = await asOperator(context);
-    return invoiceView((await gateway.clients.call(Billing.generateInvoice, args, gateway.operatorMetadata)).invoice!);
+    const { gateway } = context;
+    return invoiceView((await gateway.clients.call(Billing.generateInvoice, args, await mutationMetadata(context))).invoice!);
   },
   finalizeInvoice: async (_root: unknown, args: { id: string }, context: RequestContext) => {
-    const gateway = await asOperator(context);
-    const { invoice } = await gateway.clients.call(Billing.finalizeInvoice, { invoiceId: args.id }, gateway.operatorMetadata).catch(asIdProblem);
+    const { gateway } = context;
+    const { invoice } = await gateway.clients.call(Billing.finalizeInvoice, { invoiceId: args.id }, await mutationMetadata(context)).catch(asIdProblem);
     return invoiceView(invoice!);
   },
   voidInvoice: async (_root: unknown, args: { id: string; reason: string }, context: RequestContext) => {
-    const gateway = await asOperator(context);
-    const { invoice } = await gateway.clients.call(Billing.voidInvoice, { invoiceId: args.id, reason: args.reason }, gateway.operatorMetadata).catch(asIdProblem);
+    const { gateway } = context;
+    const { invoice } = await gateway.clients.call(Billing.voidInvoice, { invoiceId: args.id, reason: args.reason }, await mutationMetadata(context)).catch(asIdProblem);
     return invoiceView(invoice!);
   },
   closeInvoices: async (_root: unknown, _args: unknown, context: RequestContext) => {
-    const gateway = await asOperator(context);
-    return (await gateway.clients.call(Billing.closeInvoices, {}, gateway.operatorMetadata)).finalized.map(invoiceView);
+    const { gateway } = context;
+    return (await gateway.clients.call(Billing.closeInvoices, {}, await mutationMetadata(context))).finalized.map(invoiceView);
   },
   setBillingTerms: async (_root: unknown, args: SetBillingTermsArgs, context: RequestContext) => {
-    const gateway = await asOperator(context);
+    const { gateway } = context;
     // The RPC sets every term; here a term left out keeps its value.
     const current = await termsBefore(gateway, args.organizationId);
     const terms = await gateway.clients.call(
@@ -170,7 +162,7 @@ export const billingMutations = {
         minimum: args.minimum ?? current.minimum,
         currency: args.currency ?? current.currency,
       },
-      gateway.operatorMetadata,
+      await mutationMetadata(context),
     );
     return termsView(terms);
   },

@@ -1,15 +1,13 @@
 /**
- * What the gateway holds: gRPC clients for every service, the API-key and
- * organization caches and the JWT verifier. No database connection: every
- * field is an RPC.
+ * What the gateway holds: gRPC clients for every service, the API-key,
+ * session and organization caches and the JWT verifier. No database
+ * connection: every field is an RPC.
  */
-import { Metadata } from '@grpc/grpc-js';
 import { IdentityService, type Organization } from '../../proto/gen/polaris/identity/v1/identity.js';
 import { ExpiringCache } from '../../shared/expiring-cache.js';
-import { ApiKeyAuthenticator } from '../../shared/grpc/index.js';
 import { rateLimiterFrom } from '../../shared/rate-limiter.js';
 import { defineServiceContext } from '../../shared/runtime/index.js';
-import { GatewayAuth } from './auth.js';
+import { gatewayAuthFrom, operatorMetadataOf } from './auth.js';
 
 export const gatewayContext = defineServiceContext({
   service: 'gateway',
@@ -17,8 +15,7 @@ export const gatewayContext = defineServiceContext({
     const { config, clients } = runtime;
     // The gateway decides who may call what; RPCs that only the operator may
     // make carry the operator token on the caller's behalf.
-    const operatorMetadata = new Metadata();
-    if (config.adminToken) operatorMetadata.set('authorization', `Bearer ${config.adminToken}`);
+    const operatorMetadata = operatorMetadataOf(config);
     // An organization never changes once created (Identity has no RPC that
     // would), so `me` and a JWT's subject are answered from here for as long
     // as an API key is, rather than with a GetOrganization per request.
@@ -29,18 +26,8 @@ export const gatewayContext = defineServiceContext({
         async () => (await clients.call(IdentityService.getOrganization, { organizationId })).organization!,
         () => config.apiKeyCacheSeconds * 1000,
       );
-    const auth = new GatewayAuth({
-      apiKeys: new ApiKeyAuthenticator(clients, {
-        ttlSeconds: config.apiKeyCacheSeconds,
-        negativeTtlSeconds: config.apiKeyNegativeCacheSeconds,
-      }),
-      adminToken: config.adminToken,
-      jwtSecret: config.jwtSecret,
-      jwks: config.jwtJwksUrl ? { url: config.jwtJwksUrl, issuer: config.jwtIssuer, audience: config.jwtAudience } : undefined,
-      organizationClaim: config.jwtOrganizationClaim,
-      requireOrganization: async (organizationId) => {
-        await organization(organizationId);
-      },
+    const auth = gatewayAuthFrom(config, clients, async (organizationId) => {
+      await organization(organizationId);
     });
     return { clients, auth, organization, operatorMetadata, logger: runtime.logger, rateLimiter: rateLimiterFrom(config) };
   },

@@ -1,10 +1,10 @@
 /**
  * GraphQL errors, mapped once: every error carries `extensions.code`
- * (UNAUTHENTICATED, FORBIDDEN, BAD_USER_INPUT, NOT_FOUND or INTERNAL), field
- * names as GraphQL spells them, and nothing internal.
+ * (UNAUTHENTICATED, FORBIDDEN, BAD_USER_INPUT, NOT_FOUND, RATE_LIMITED or
+ * INTERNAL), field names as GraphQL spells them, and nothing internal.
  */
 import { GraphQLError, type ASTNode } from 'graphql';
-import { graphqlCodeByKind, toPublicError, ValidationError, ErrorKind, type FieldProblem } from '../../shared/errors.js';
+import { graphqlCodeByKind, toPublicError, RateLimitedError, ValidationError, ErrorKind, type FieldProblem, type PolarisError } from '../../shared/errors.js';
 import type { Logger } from '../../shared/logger.js';
 
 /** The code of every error that is the client's doing, from the one table of codes. */
@@ -30,7 +30,7 @@ export interface FormattedError {
   message: string;
   locations?: readonly { line: number; column: number }[];
   path?: readonly (string | number)[];
-  extensions: { code: string; fields?: FieldProblem[] };
+  extensions: { code: string; fields?: FieldProblem[]; retryAfter?: number };
 }
 
 /** One GraphQL error as the client sees it; internal ones are logged, not shown. */
@@ -54,7 +54,19 @@ export function formatError(error: GraphQLError, logger: Logger): FormattedError
     const fields = publicError.problems.map((p) => ({ field: camel(p.field), message: p.message }));
     return { message: fields.map((p) => `${p.field}: ${p.message}`).join('; '), ...place, extensions: { code: badUserInput, fields } };
   }
+  if (publicError.kind === ErrorKind.RateLimited) {
+    return { message: publicError.message, ...place, extensions: { code: graphqlCodeByKind[publicError.kind], retryAfter: retryAfterOf(publicError) } };
+  }
   return { message: publicError.message, ...place, extensions: { code: graphqlCodeByKind[publicError.kind] } };
+}
+
+/**
+ * Seconds until a rate-limited caller may try again: the gateway's own
+ * limiter's, or those a service's RESOURCE_EXHAUSTED carried (Identity's
+ * sign-in lockout: shared/grpc/errors.ts makes it a RateLimitedError again).
+ */
+function retryAfterOf(error: PolarisError): number {
+  return error instanceof RateLimitedError ? error.retryAfterSeconds : 1;
 }
 
 /**

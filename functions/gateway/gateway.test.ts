@@ -163,12 +163,12 @@ describe('the operator', () => {
 });
 
 describe('tenant isolation', () => {
-  const operatorOnly = [
+  // The operator's fields, and organization A's own ones given A's id.
+  const refusedToOthers = [
     ['organizations', '{ organizations { id } }', {}],
     ['organization', 'query($o: ID!) { organization(id: $o) { id } }', () => ({ o: acme.organizationId })],
     ['createOrganization', 'mutation { createOrganization(name: "x") { apiKey } }', {}],
     ['createApiKey', 'mutation($o: ID!) { createApiKey(organizationId: $o) { apiKey } }', () => ({ o: acme.organizationId })],
-    ['revokeApiKey', 'mutation($id: ID!) { revokeApiKey(id: $id) }', () => ({ id: acme.apiKeyId })],
     ['setPlan', 'mutation($o: ID!) { setPlan(organizationId: $o, name: "x", metric: "x", unitPrice: 1, freeQuota: 0) { id } }', () => ({ o: acme.organizationId })],
     ['generateInvoice', 'mutation($o: ID!) { generateInvoice(organizationId: $o, periodStart: "2026-01-01", periodEnd: "2026-02-01") { id } }', () => ({ o: acme.organizationId })],
     ['finalizeInvoice', 'mutation { finalizeInvoice(id: "00000000-0000-4000-8000-000000000000") { id } }', {}],
@@ -198,10 +198,12 @@ describe('tenant isolation', () => {
     expect((await graphql('{ usage(metric: "secret_metric") { total } }', {}, credentials)).body.data.usage).toEqual([]);
     expect((await graphql('{ invoices { id } }', {}, credentials)).body.data.invoices).toEqual([]);
 
-    for (const [name, query, variables] of operatorOnly) {
+    for (const [name, query, variables] of refusedToOthers) {
       const answer = await graphql(query, typeof variables === 'function' ? variables() : variables, credentials);
       expect(codes(answer.body), name).toEqual(['FORBIDDEN']);
     }
+    // A's key is as unknown to B as a key that does not exist.
+    expect(codes((await graphql('mutation($id: ID!) { revokeApiKey(id: $id) }', { id: acme.apiKeyId }, credentials)).body)).toEqual(['NOT_FOUND']);
     // Acme still holds exactly what it recorded, and its key still works.
     expect((await graphql('{ usage(metric: "secret_metric") { total } }', {}, { apiKey: acme.apiKey })).body.data.usage[0].total).toBeGreaterThanOrEqual(7);
     expect((await graphql('{ me { id } }', {}, { apiKey: acme.apiKey })).body.data.me.id).toBe(acme.organizationId);
@@ -210,9 +212,10 @@ describe('tenant isolation', () => {
 
   it('refuses anonymous callers everything', async () => {
     expect(codes((await graphql('{ me { id } }')).body)).toEqual(['UNAUTHENTICATED']);
-    for (const [name, query, variables] of operatorOnly) {
+    for (const [name, query, variables] of refusedToOthers) {
       expect(codes((await graphql(query, typeof variables === 'function' ? variables() : variables)).body), name).toEqual(['UNAUTHENTICATED']);
     }
+    expect(codes((await graphql('mutation($id: ID!) { revokeApiKey(id: $id) }', { id: acme.apiKeyId })).body)).toEqual(['UNAUTHENTICATED']);
   });
 });
 

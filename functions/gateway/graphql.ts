@@ -3,6 +3,7 @@ import { GraphQLError } from 'graphql';
 import { httpStatusByKind, RateLimitedError } from '../../shared/errors.js';
 import { defineHttpFunction } from '../../shared/runtime/index.js';
 import { gatewayContext } from './context.js';
+import { clientAddress } from './client-address.js';
 import { formatError, isGraphqlError, isRequestError, requestError } from './errors.js';
 import { fieldCountRule, graphqlLimits } from './limits.js';
 import { resolvers, type RequestContext } from './resolvers.js';
@@ -10,7 +11,8 @@ import { schema } from './schema.js';
 
 /**
  * The public GraphQL gateway: `POST /graphql` and GraphiQL at `/graphiql`.
- * Tenants send `X-API-Key` or a JWT; the operator sends the admin token.
+ * Tenants send `X-API-Key`, a session's access token or a JWT; the operator
+ * sends the admin token.
  */
 export default defineHttpFunction({
   context: gatewayContext,
@@ -36,7 +38,11 @@ export default defineHttpFunction({
       validationRules: [fieldCountRule],
       context: (request): RequestContext => {
         let caller: ReturnType<RequestContext['caller']> | undefined;
-        return { gateway, caller: () => (caller ??= gateway.auth.authenticate(request.headers)) };
+        return {
+          gateway,
+          caller: () => (caller ??= gateway.auth.authenticate(request.headers)),
+          clientAddress: clientAddress(request.socket.remoteAddress, request.headers['x-forwarded-for']),
+        };
       },
       errorFormatter: (execution) => {
         const errors = execution.errors.flatMap((error) => {

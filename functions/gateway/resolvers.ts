@@ -1,76 +1,117 @@
 /**
  * Every field delegates to a service over gRPC; the gateway only decides who
- * may ask and reshapes the answer.
+ * may ask (functions/gateway/access.ts, applied to every field here) and
+ * reshapes the answer.
  */
 import type { IResolvers } from 'mercurius';
 import { BillingService as Billing } from '../../proto/gen/polaris/billing/v1/billing.js';
-import { IdentityService as Identity, type Organization } from '../../proto/gen/polaris/identity/v1/identity.js';
-import { requireOperator, tenantOf, type Caller } from './auth.js';
+import { IdentityService as Identity, type ApiKey, type Organization } from '../../proto/gen/polaris/identity/v1/identity.js';
+import { ErrorKind, NotFoundError, PolarisError, ValidationError } from '../../shared/errors.js';
+import { fieldsWithoutRules, guardResolvers, requireMayGrantScopes, tenantCaller } from './access.js';
+import { tenantOf } from './auth.js';
 import { billingMutations, billingOrganizationFields, invoiceView } from './billing-resolvers.js';
-import type { GatewayContext } from './context.js';
 import { DecimalScalar } from './decimal-scalar.js';
 import { EventPropertiesScalar } from './event-properties-scalar.js';
+import { peopleMutations, peopleOrganizationFields, peopleQueries, renamingFields } from './people-resolvers.js';
+import { defaultScopes, serviceScope, type ApiKeyScope } from './permissions.js';
+import { callerOf, mutationMetadata, type RequestContext } from './request.js';
+import { schema } from './schema.js';
 import { usageMutations, usageOf, usageQueries, type UsageArgs } from './usage-resolvers.js';
 
-/** Per request: the caller, worked out once, on first need. */
-export interface RequestContext {
-  gateway: GatewayContext;
-  caller(): Promise<Caller | undefined>;
-}
+export type { RequestContext } from './request.js';
 
-const apiKeyView = (key: { id: string; prefix: string; createdAt: string; revokedAt: string }) => ({ ...key, revokedAt: key.revokedAt || null });
+const unruled = fieldsWithoutRules(schema);
+if (unruled.length > 0) throw new Error(`every field needs a rule in functions/gateway/access.ts; none for ${unruled.join(', ')}`);
+
+const orNull = (text: string) => text || null;
+
+const apiKeyView = (key: ApiKey) => ({
+  id: key.id,
+  prefix: key.prefix,
+  createdAt: key.createdAt,
+  revokedAt: orNull(key.revokedAt),
+  name: orNull(key.name),
+  // Identity answers a key's scopes; a key made before scopes existed has all three.
+  scopes: key.scopes.length > 0 ? key.scopes : defaultScopes,
+  expiresAt: orNull(key.expiresAt),
+  lastUsedAt: orNull(key.lastUsedAt),
+});
 
 async function invoicesOf({ gateway }: RequestContext, organizationId: string) {
   const { invoices } = await gateway.clients.call(Billing.listInvoices, { organizationId });
   return invoices.map(invoiceView);
 }
 
-async function asOperator(context: RequestContext): Promise<GatewayContext> {
-  requireOperator(await context.caller());
-  return context.gateway;
+type CreateApiKeyArgs = { organizationId: string; name?: string | null; scopes?: ApiKeyScope[] | null; expiresAt?: string | null };
+
+/** The key's organization, for a tenant revoking it: another organization's key is as unknown as one that does not exist. */
+async function requireOwnKey(context: RequestContext, organizationId: string, apiKeyId: string): Promise<void> {
+  const notFound = new NotFoundError('api_key_not_found', `API key ${apiKeyId} does not exist`);
+  const { gateway } = context;
+  const { apiKey } = await gateway.clients.call(Identity.getApiKey, { apiKeyId }, gateway.operatorMetadata).catch((err: unknown) => {
+    if (err instanceof PolarisError && err.kind === ErrorKind.NotFound) throw notFound;
+    return renamingFields({ api_key_id: 'id' })(err);
+  });
+  if (apiKey?.organizationId !== organizationId) throw notFound;
 }
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any -- parents differ per type
-export const resolvers: IResolvers<any, RequestContext> = {
+export const resolvers: IResolvers<any, RequestContext> = guardResolvers({
   Decimal: DecimalScalar,
   EventProperties: EventPropertiesScalar,
   Query: {
     ...usageQueries,
-    me: async (_root, _args, context) => context.gateway.organization(tenantOf(await context.caller())),
-    invoices: async (_root, _args, context) => invoicesOf(context, tenantOf(await context.caller())),
-    organizations: async (_root, _args, context) => {
-      const gateway = await asOperator(context);
-      return (await gateway.clients.call(Identity.listOrganizations, {}, gateway.operatorMetadata)).organizations;
-    },
-    organization: async (_root, args: { id: string }, context) => {
-      const gateway = await asOperator(context);
-      return gateway.organization(args.id);
-    },
+    ...peopleQueries,
+    me: async (_root: unknown, _args: unknown, context: RequestContext) => context.gateway.organization(tenantOf(await callerOf(context)).organizationId),
+    invoices: async (_root: unknown, _args: unknown, context: RequestContext) => invoicesOf(context, tenantOf(await callerOf(context)).organizationId),
+    organizations: async (_root: unknown, _args: unknown, { gateway }: RequestContext) =>
+      (await gateway.clients.call(Identity.listOrganizations, {}, gateway.operatorMetadata)).organizations,
+    organization: async (_root: unknown, args: { id: string }, { gateway }: RequestContext) => gateway.organization(args.id),
   },
-  // Reached only through `me` (the caller's own) or `organization` (the operator's).
+  // Reached through `me` (the caller's own), `organization` (the operator's), and a user's sessions and memberships.
   Organization: {
-    usage: (parent: Organization, args: UsageArgs, context) => usageOf(context, parent.id, args),
-    invoices: (parent: Organization, _args, context) => invoicesOf(context, parent.id),
+    externalId: (parent: Organization) => orNull(parent.externalId),
+    usage: (parent: Organization, args: UsageArgs, context: RequestContext) => usageOf(context, parent.id, args),
+    invoices: (parent: Organization, _args: unknown, context: RequestContext) => invoicesOf(context, parent.id),
     ...billingOrganizationFields,
-    apiKeys: async (parent: Organization, _args, { gateway }) =>
+    ...peopleOrganizationFields,
+    apiKeys: async (parent: Organization, _args: unknown, { gateway }: RequestContext) =>
       (await gateway.clients.call(Identity.listApiKeys, { organizationId: parent.id }, gateway.operatorMetadata)).apiKeys.map(apiKeyView),
   },
   Mutation: {
     ...usageMutations,
-    createOrganization: async (_root, args: { name: string }, context) => {
-      const gateway = await asOperator(context);
-      const created = await gateway.clients.call(Identity.createOrganization, { name: args.name, externalId: '' }, gateway.operatorMetadata);
+    ...peopleMutations,
+    createOrganization: async (_root: unknown, args: { name: string; externalId?: string | null }, context: RequestContext) => {
+      const created = await context.gateway.clients.call(
+        Identity.createOrganization,
+        { name: args.name, externalId: args.externalId ?? '' },
+        await mutationMetadata(context),
+      );
       return { organization: created.organization, apiKey: created.apiKey };
     },
-    createApiKey: async (_root, args: { organizationId: string }, context) => {
-      const gateway = await asOperator(context);
-      const created = await gateway.clients.call(Identity.createApiKey, { organizationId: args.organizationId, name: '', scopes: [], expiresAt: '' }, gateway.operatorMetadata);
-      return { id: created.apiKeyId, apiKey: created.apiKey };
+    createApiKey: async (_root: unknown, args: CreateApiKeyArgs, context: RequestContext) => {
+      if (args.scopes?.length === 0) throw new ValidationError([{ field: 'scopes', message: 'must name at least one scope, or be left out' }]);
+      const scopes = [...new Set(args.scopes ?? defaultScopes)];
+      requireMayGrantScopes(await callerOf(context), scopes);
+      const created = await context.gateway.clients.call(
+        Identity.createApiKey,
+        { organizationId: args.organizationId, name: args.name ?? '', scopes, expiresAt: args.expiresAt ?? '' },
+        await mutationMetadata(context),
+      );
+      return { id: created.apiKeyId, apiKey: created.apiKey, scopes };
     },
-    revokeApiKey: async (_root, args: { id: string }, context) => {
-      const gateway = await asOperator(context);
-      return (await gateway.clients.call(Identity.revokeApiKey, { apiKeyId: args.id }, gateway.operatorMetadata)).revoked;
+    revokeApiKey: async (_root: unknown, args: { id: string }, context: RequestContext) => {
+      const tenant = tenantCaller(await callerOf(context));
+      if (tenant) await requireOwnKey(context, tenant.organizationId, args.id);
+      const { revoked } = await context.gateway.clients
+        .call(Identity.revokeApiKey, { apiKeyId: args.id }, await mutationMetadata(context))
+        .catch(renamingFields({ api_key_id: 'id' }));
+      return revoked;
+    },
+    createServiceKey: async (_root: unknown, args: { name: string }, context: RequestContext) => {
+      const created = await context.gateway.clients.call(Identity.createServiceKey, { name: args.name }, await mutationMetadata(context));
+      return { id: created.apiKeyId, apiKey: created.apiKey, scopes: [serviceScope] };
     },
     ...billingMutations,
   },
-};
+});

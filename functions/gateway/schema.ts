@@ -1,6 +1,7 @@
 /**
  * The public GraphQL schema: the seed's types and fields unchanged, plus the
- * contract's additions and the operator's views of organizations.
+ * contract's additions and the operator's views of organizations. Who may
+ * use each field of Query, Mutation and Organization: functions/gateway/access.ts.
  */
 export const schema = /* GraphQL */ `
   "Exact decimal; serialized as a string, accepted as a string or a number."
@@ -14,7 +15,7 @@ export const schema = /* GraphQL */ `
   scalar EventProperties
 
   type Query {
-    "The calling organization (API key or JWT)."
+    "The calling organization (API key, session or JWT)."
     me: Organization!
     """
     The caller's values of one metric in [from, to) (default: the current UTC
@@ -33,6 +34,18 @@ export const schema = /* GraphQL */ `
     organizations: [Organization!]!
     "Operator: one organization."
     organization(id: ID!): Organization!
+
+    "The signed-in user; null for API keys, JWTs and the operator."
+    viewer: User
+    "The signed-in user's organizations and roles; none for API keys, JWTs and the operator."
+    memberships: [Membership!]!
+    """
+    Mutations, newest first, at most limit (default and most 1000): an
+    organization's for its owners and admins; any organization's, or every
+    one's when organizationId is left out, for the operator. from and to
+    (RFC 3339) bound [from, to); action is e.g. api_key.create.
+    """
+    auditLog(organizationId: ID, action: String, from: String, to: String, limit: Int): [AuditEntry!]!
   }
 
   type Mutation {
@@ -40,10 +53,18 @@ export const schema = /* GraphQL */ `
     recordUsage(metric: String!, quantity: Int, timestamp: String, idempotencyKey: String, properties: EventProperties): Boolean!
 
     # Operator only: Authorization: Bearer <POLARIS_ADMIN_TOKEN>
-    createOrganization(name: String!): NewOrganization!
-    createApiKey(organizationId: ID!): NewApiKey!
+    "externalId: the operator's own id for the organization, unique; events may name the organization by it."
+    createOrganization(name: String!, externalId: String): NewOrganization!
+    """
+    The operator, or the organization's owners, admins and MANAGE keys. scopes
+    left out: INGEST, READ and MANAGE; a key grants only scopes it has.
+    expiresAt: an RFC 3339 time in the future; left out, the key does not expire.
+    """
+    createApiKey(organizationId: ID!, name: String, scopes: [ApiKeyScope!], expiresAt: String): NewApiKey!
     "True when the key was active and is now revoked; false when it already was."
     revokeApiKey(id: ID!): Boolean!
+    "Operator: a key with scope INGEST_ANY that ingests for any organization, each event naming it."
+    createServiceKey(name: String!): NewApiKey!
     """
     Sets the price of a metric (of its usage whose properties pass where,
     when given) from the start of the billing period holding effectiveFrom
@@ -88,6 +109,33 @@ export const schema = /* GraphQL */ `
     metric has a meter or events; its name and groupBy may.
     """
     createMeter(metric: String!, name: String!, aggregation: MeterAggregation!, valueProperty: String, groupBy: [String!]): Meter!
+
+    "A session for one organization (default: the user's first). A wrong password and an unknown email get the same answer."
+    signIn(email: String!, password: String!, organizationId: ID): Session!
+    """
+    The next access and refresh tokens; the refresh token works once, and a
+    second use ends the session. organizationId switches to another of the
+    user's organizations.
+    """
+    refreshSession(refreshToken: String!, organizationId: ID): Session!
+    "Ends the token's session, or with everywhere every session of its user. False when none was open."
+    signOut(refreshToken: String!, everywhere: Boolean): Boolean!
+    "The operator, or the organization's owners and admins (an OWNER only by an OWNER). The token is shown once."
+    inviteUser(organizationId: ID!, email: String!, role: Role!): Invitation!
+    "A new user sets its password (and name); an existing user gives its current one. Answers a session for the organization."
+    acceptInvitation(token: String!, password: String!, name: String): Session!
+    "The signed-in user: every other session of the user ends."
+    changePassword(currentPassword: String!, newPassword: String!): Boolean!
+    "Operator: a one-time token (1 hour) with which the user sets a new password; Polaris sends no mail."
+    createPasswordReset(email: String!): PasswordReset!
+    "Sets the password of the token's user and ends every session of the user."
+    resetPassword(token: String!, newPassword: String!): Boolean!
+    "The operator, or the organization's owners and admins; only an OWNER makes or changes an OWNER."
+    setMemberRole(organizationId: ID!, userId: ID!, role: Role!): Member!
+    "The operator, or the organization's owners and admins; only an OWNER removes an OWNER. False when the user was no member."
+    removeMember(organizationId: ID!, userId: ID!): Boolean!
+    "The operator, or the invitation's organization's owners and admins. False when it was accepted or revoked already."
+    revokeInvitation(id: ID!): Boolean!
   }
 
   type Organization {
@@ -95,6 +143,8 @@ export const schema = /* GraphQL */ `
     name: String!
     "RFC 3339, UTC."
     createdAt: String!
+    "The operator's own id for the organization; null when not set."
+    externalId: String
     "As Query.usage, for this organization."
     usage(metric: String!, from: String, to: String, windowSize: WindowSize, timeZone: String, groupBy: [String!], where: [PropertyFilter!]): [UsageAggregate!]!
     "Newest period first."
@@ -106,6 +156,9 @@ export const schema = /* GraphQL */ `
     billingTerms: BillingTerms!
     "Prefixes only: a key is shown once, when it is made."
     apiKeys: [ApiKey!]!
+    members: [Member!]!
+    "Invitations not yet accepted; their tokens are shown once, when they are made."
+    invitations: [PendingInvitation!]!
   }
 
   "The key is shown once."
@@ -117,6 +170,7 @@ export const schema = /* GraphQL */ `
   type NewApiKey {
     id: ID!
     apiKey: String!
+    scopes: [ApiKeyScope!]!
   }
 
   type ApiKey {
@@ -124,6 +178,104 @@ export const schema = /* GraphQL */ `
     prefix: String!
     createdAt: String!
     revokedAt: String
+    name: String
+    scopes: [ApiKeyScope!]!
+    "RFC 3339; null: the key does not expire."
+    expiresAt: String
+    "RFC 3339, to the minute; null: never used."
+    lastUsedAt: String
+  }
+
+  enum ApiKeyScope {
+    "POST /ingest and recordUsage."
+    INGEST
+    "The organization's queries."
+    READ
+    "The organization's API keys."
+    MANAGE
+    "Service keys: POST /ingest for any organization, each event naming it."
+    INGEST_ANY
+  }
+
+  enum Role {
+    "Everything in the organization."
+    OWNER
+    "Reads, records usage, manages keys, invitations and members below OWNER, reads the audit log."
+    ADMIN
+    "Reads and records usage."
+    MEMBER
+    "Reads."
+    VIEWER
+  }
+
+  type User {
+    id: ID!
+    email: String!
+    name: String
+  }
+
+  type Membership {
+    organization: Organization!
+    role: Role!
+  }
+
+  type Member {
+    user: User!
+    role: Role!
+    "RFC 3339, UTC."
+    joinedAt: String!
+  }
+
+  "A signed-in user acting for one organization."
+  type Session {
+    "Authorization: Bearer <accessToken>; short-lived."
+    accessToken: String!
+    "Works once: refreshSession answers the next one."
+    refreshToken: String!
+    "RFC 3339: when the access token expires."
+    expiresAt: String!
+    user: User!
+    organization: Organization!
+    role: Role!
+  }
+
+  "The token is shown once."
+  type Invitation {
+    id: ID!
+    email: String!
+    role: Role!
+    token: String!
+    "RFC 3339."
+    expiresAt: String!
+  }
+
+  "An invitation as listed: never its token."
+  type PendingInvitation {
+    id: ID!
+    email: String!
+    role: Role!
+    "RFC 3339."
+    createdAt: String!
+    expiresAt: String!
+  }
+
+  "The token is shown once and works once, for an hour."
+  type PasswordReset {
+    token: String!
+    expiresAt: String!
+  }
+
+  type AuditEntry {
+    "RFC 3339, UTC."
+    at: String!
+    "operator, user:<id>, key:<id>, token:<organization id> or system."
+    actor: String!
+    "<object>.<verb>, e.g. api_key.create."
+    action: String!
+    "The object acted on, e.g. api_key:<id>."
+    target: String
+    organizationId: ID
+    clientAddress: String
   }
 
   type Plan {

@@ -11,8 +11,8 @@ import {
   type PropertyValue,
   type UsageAggregate,
 } from '../../proto/gen/polaris/usage/v1/usage.js';
-import { requireCaller, requireOperator, tenantOf } from './auth.js';
-import type { RequestContext } from './resolvers.js';
+import { tenantOf } from './auth.js';
+import { callerOf, mutationMetadata, type RequestContext } from './request.js';
 
 export type UsageArgs = {
   metric: string;
@@ -76,30 +76,30 @@ export async function usageOf({ gateway }: RequestContext, organizationId: strin
 }
 
 export const usageQueries = {
-  usage: async (_root: unknown, args: UsageArgs, context: RequestContext) => usageOf(context, tenantOf(await context.caller()), args),
+  usage: async (_root: unknown, args: UsageArgs, context: RequestContext) => usageOf(context, tenantOf(await callerOf(context)).organizationId, args),
   /** Tenants and the operator alike: meters say how metrics are measured, the same for every organization. */
-  meters: async (_root: unknown, _args: unknown, context: RequestContext) => {
-    requireCaller(await context.caller());
-    return (await context.gateway.clients.call(Usage.listMeters, {})).meters.map(meterView);
-  },
+  meters: async (_root: unknown, _args: unknown, context: RequestContext) => (await context.gateway.clients.call(Usage.listMeters, {})).meters.map(meterView),
 };
 
 export const usageMutations = {
   recordUsage: async (_root: unknown, args: RecordUsageArgs, context: RequestContext) => {
-    const organizationId = tenantOf(await context.caller());
-    await context.gateway.clients.call(Usage.recordUsage, {
-      organizationId,
-      metric: args.metric,
-      // Left out (COUNT and UNIQUE_COUNT meters) as the RPC leaves it out: empty.
-      quantity: args.quantity === null || args.quantity === undefined ? '' : String(args.quantity),
-      timestamp: args.timestamp ?? '',
-      idempotencyKey: args.idempotencyKey ?? '',
-      properties: args.properties ?? {},
-    });
+    const { organizationId } = tenantOf(await callerOf(context));
+    await context.gateway.clients.call(
+      Usage.recordUsage,
+      {
+        organizationId,
+        metric: args.metric,
+        // Left out (COUNT and UNIQUE_COUNT meters) as the RPC leaves it out: empty.
+        quantity: args.quantity === null || args.quantity === undefined ? '' : String(args.quantity),
+        timestamp: args.timestamp ?? '',
+        idempotencyKey: args.idempotencyKey ?? '',
+        properties: args.properties ?? {},
+      },
+      await mutationMetadata(context),
+    );
     return true;
   },
   createMeter: async (_root: unknown, args: CreateMeterArgs, context: RequestContext) => {
-    requireOperator(await context.caller());
     const { gateway } = context;
     const meter = await gateway.clients.call(
       Usage.createMeter,
@@ -110,7 +110,7 @@ export const usageMutations = {
         valueProperty: args.valueProperty ?? '',
         groupBy: args.groupBy ?? [],
       },
-      gateway.operatorMetadata,
+      await mutationMetadata(context),
     );
     return meterView(meter);
   },

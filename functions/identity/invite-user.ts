@@ -1,7 +1,7 @@
 import { IdentityService } from '../../proto/gen/polaris/identity/v1/identity.js';
+import { actorOf } from '../../shared/audit/index.js';
 import { defineGrpcFunction } from '../../shared/runtime/index.js';
 import { validateInviteUser } from './domain/index.js';
-import { actorOf } from './actor.js';
 import { peopleContext } from './people-context.js';
 import { invitationMessage, roleName } from './people-wire.js';
 

@@ -2,13 +2,16 @@
  * The operator tool's commands (scripts/polaris.ts runs them): each a
  * GraphQL document built from its flags.
  */
-import { commaList, enumValue, priceTier, propertyFilter } from './flags.js';
+import { commaList, count, enumValue, priceTier, propertyFilter } from './flags.js';
 
 const invoiceFields =
   'id number status periodStart periodEnd amount currency totalAmount finalizedAt voidReason lineItems { kind description metric quantity freeQuota billableQuantity unitPrice amount forPeriodStart forPeriodEnd }';
 const planFields = 'id name metric model unitPrice freeQuota tiers { upTo unitPrice flatPrice } packageSize packagePrice where { key value } effectiveFrom';
 const termsFields = 'timeZone recurringFee recurringFeeName minimum currency';
 const meterFields = 'metric name aggregation valueProperty groupBy';
+const organizationFields = 'id name externalId createdAt';
+const apiKeyFields = 'id name prefix scopes createdAt expiresAt lastUsedAt revokedAt';
+const memberFields = 'user { id email name } role joinedAt';
 
 export interface Command {
   usage: string;
@@ -20,38 +23,43 @@ export interface Command {
 
 export const commands: Record<string, Command> = {
   'org create': {
-    usage: 'org create --name <name>',
-    options: { name: { type: 'string' } },
-    request: ({ name }) => ({
-      query: 'mutation($name: String!) { createOrganization(name: $name) { organization { id name createdAt } apiKey } }',
-      variables: { name: name ?? '' },
+    usage: 'org create --name <name> [--external-id <your id for it>]',
+    options: { name: { type: 'string' }, 'external-id': { type: 'string' } },
+    request: (v) => ({
+      query: `mutation($name: String!, $externalId: String) { createOrganization(name: $name, externalId: $externalId) { organization { ${organizationFields} } apiKey } }`,
+      variables: { name: v.name ?? '', externalId: v['external-id'] },
       pick: 'createOrganization',
     }),
   },
   'org list': {
     usage: 'org list',
     options: {},
-    request: () => ({ query: '{ organizations { id name createdAt } }', variables: {}, pick: 'organizations' }),
+    request: () => ({ query: `{ organizations { ${organizationFields} } }`, variables: {}, pick: 'organizations' }),
   },
   'org get': {
     usage: 'org get --id <organization id>',
     options: { id: { type: 'string' } },
     request: ({ id }) => ({
-      query: `query($id: ID!) { organization(id: $id) { id name createdAt plans { ${planFields} } billingTerms { ${termsFields} } apiKeys { id prefix createdAt revokedAt } } }`,
+      query: `query($id: ID!) { organization(id: $id) { ${organizationFields} plans { ${planFields} } billingTerms { ${termsFields} } apiKeys { ${apiKeyFields} } } }`,
       variables: { id: id ?? '' },
       pick: 'organization',
     }),
   },
   'key create': {
-    usage: 'key create --org <organization id>',
-    options: { org: { type: 'string' } },
-    request: ({ org }) => ({ query: 'mutation($org: ID!) { createApiKey(organizationId: $org) { id apiKey } }', variables: { org: org ?? '' }, pick: 'createApiKey' }),
+    usage: 'key create --org <organization id> [--name <name>] [--scope INGEST|READ|MANAGE]… [--expires <RFC 3339 time>]',
+    options: { org: { type: 'string' }, name: { type: 'string' }, scope: { type: 'string', multiple: true }, expires: { type: 'string' } },
+    request: (v, lists) => ({
+      query:
+        'mutation($org: ID!, $name: String, $scopes: [ApiKeyScope!], $expiresAt: String) { createApiKey(organizationId: $org, name: $name, scopes: $scopes, expiresAt: $expiresAt) { id apiKey scopes } }',
+      variables: { org: v.org ?? '', name: v.name, scopes: lists.scope?.map((scope) => enumValue(scope)), expiresAt: v.expires },
+      pick: 'createApiKey',
+    }),
   },
   'key list': {
     usage: 'key list --org <organization id>',
     options: { org: { type: 'string' } },
     request: ({ org }) => ({
-      query: 'query($org: ID!) { organization(id: $org) { apiKeys { id prefix createdAt revokedAt } } }',
+      query: `query($org: ID!) { organization(id: $org) { apiKeys { ${apiKeyFields} } } }`,
       variables: { org: org ?? '' },
       pick: 'organization.apiKeys',
     }),
@@ -60,6 +68,84 @@ export const commands: Record<string, Command> = {
     usage: 'key revoke --id <api key id>',
     options: { id: { type: 'string' } },
     request: ({ id }) => ({ query: 'mutation($id: ID!) { revokeApiKey(id: $id) }', variables: { id: id ?? '' }, pick: 'revokeApiKey' }),
+  },
+  'service-key create': {
+    usage: 'service-key create --name <name>',
+    options: { name: { type: 'string' } },
+    request: ({ name }) => ({
+      query: 'mutation($name: String!) { createServiceKey(name: $name) { id apiKey scopes } }',
+      variables: { name: name ?? '' },
+      pick: 'createServiceKey',
+    }),
+  },
+  'user invite': {
+    usage: 'user invite --org <organization id> --email <email> --role OWNER|ADMIN|MEMBER|VIEWER',
+    options: { org: { type: 'string' }, email: { type: 'string' }, role: { type: 'string' } },
+    request: (v) => ({
+      query: 'mutation($org: ID!, $email: String!, $role: Role!) { inviteUser(organizationId: $org, email: $email, role: $role) { id email role token expiresAt } }',
+      variables: { org: v.org ?? '', email: v.email ?? '', role: enumValue(v.role) ?? '' },
+      pick: 'inviteUser',
+    }),
+  },
+  'user reset-password': {
+    usage: 'user reset-password --email <email>',
+    options: { email: { type: 'string' } },
+    request: ({ email }) => ({
+      query: 'mutation($email: String!) { createPasswordReset(email: $email) { token expiresAt } }',
+      variables: { email: email ?? '' },
+      pick: 'createPasswordReset',
+    }),
+  },
+  'member list': {
+    usage: 'member list --org <organization id>',
+    options: { org: { type: 'string' } },
+    request: ({ org }) => ({
+      query: `query($org: ID!) { organization(id: $org) { members { ${memberFields} } } }`,
+      variables: { org: org ?? '' },
+      pick: 'organization.members',
+    }),
+  },
+  'member set-role': {
+    usage: 'member set-role --org <organization id> --user <user id> --role OWNER|ADMIN|MEMBER|VIEWER',
+    options: { org: { type: 'string' }, user: { type: 'string' }, role: { type: 'string' } },
+    request: (v) => ({
+      query: `mutation($org: ID!, $user: ID!, $role: Role!) { setMemberRole(organizationId: $org, userId: $user, role: $role) { ${memberFields} } }`,
+      variables: { org: v.org ?? '', user: v.user ?? '', role: enumValue(v.role) ?? '' },
+      pick: 'setMemberRole',
+    }),
+  },
+  'member remove': {
+    usage: 'member remove --org <organization id> --user <user id>',
+    options: { org: { type: 'string' }, user: { type: 'string' } },
+    request: (v) => ({
+      query: 'mutation($org: ID!, $user: ID!) { removeMember(organizationId: $org, userId: $user) }',
+      variables: { org: v.org ?? '', user: v.user ?? '' },
+      pick: 'removeMember',
+    }),
+  },
+  'invitation list': {
+    usage: 'invitation list --org <organization id>',
+    options: { org: { type: 'string' } },
+    request: ({ org }) => ({
+      query: 'query($org: ID!) { organization(id: $org) { invitations { id email role createdAt expiresAt } } }',
+      variables: { org: org ?? '' },
+      pick: 'organization.invitations',
+    }),
+  },
+  'invitation revoke': {
+    usage: 'invitation revoke --id <invitation id>',
+    options: { id: { type: 'string' } },
+    request: ({ id }) => ({ query: 'mutation($id: ID!) { revokeInvitation(id: $id) }', variables: { id: id ?? '' }, pick: 'revokeInvitation' }),
+  },
+  'audit list': {
+    usage: 'audit list [--org <organization id>] [--action <object.verb>] [--from <RFC 3339 time>] [--to <RFC 3339 time>] [--limit <count>]',
+    options: { org: { type: 'string' }, action: { type: 'string' }, from: { type: 'string' }, to: { type: 'string' }, limit: { type: 'string' } },
+    request: (v) => ({
+      query:
+        'query($org: ID, $action: String, $from: String, $to: String, $limit: Int) { auditLog(organizationId: $org, action: $action, from: $from, to: $to, limit: $limit) { at actor action target organizationId clientAddress } }',
+      variables: { org: v.org, action: v.action, from: v.from, to: v.to, limit: count('--limit', v.limit) },
+      pick: 'auditLog',
+    }),
   },
   'plan set': {
     usage:

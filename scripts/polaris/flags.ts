@@ -10,6 +10,13 @@ export function enumValue(text: string | undefined): string | undefined {
   return text?.trim().toUpperCase();
 }
 
+/** `--limit 50` → `50`; left out → undefined. */
+export function count(flag: string, text: string | undefined): number | undefined {
+  if (text === undefined) return undefined;
+  if (!/^\d+$/.test(text.trim())) throw new Error(`${flag} takes a whole number, got '${text}'`);
+  return Number(text);
+}
+
 /** `--where region=eu,us` → `{ key: "region", values: ["eu", "us"] }`. */
 export function propertyFilter(text: string): { key: string; values: string[] } {
   const equals = text.indexOf('=');

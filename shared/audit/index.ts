@@ -6,4 +6,4 @@
 export { AuditLog, type AuditEntry, type AuditEntryInput } from './store.js';
 export { validateAuditQuery, maxAuditEntries, auditActionPattern, type AuditQuery } from './query.js';
 export { auditMigrations } from './migrations.js';
-export { AuditWriter, auditMetadata } from './writer.js';
+export { AuditWriter, actorOf, auditMetadata } from './writer.js';

@@ -23,6 +23,11 @@ function metadataText(metadata: Metadata, key: string, pattern: RegExp): string 
   return typeof value === 'string' && pattern.test(value) ? value : undefined;
 }
 
+/** Who made a call, as the audit log names actors. */
+export function actorOf(metadata: Metadata, adminToken: string | undefined): string {
+  return metadataText(metadata, auditMetadata.actor, actorPattern) ?? (carriesOperatorToken(metadata, adminToken) ? 'operator' : 'system');
+}
+
 export class AuditWriter {
   constructor(
     private readonly log: AuditLog,
@@ -33,8 +38,7 @@ export class AuditWriter {
   entries(declared: AuditRecord | readonly AuditRecord[], metadata: Metadata): AuditEntryInput[] {
     const records: readonly AuditRecord[] = Array.isArray(declared) ? declared : [declared as AuditRecord];
     if (records.length === 0) return [];
-    const caller =
-      metadataText(metadata, auditMetadata.actor, actorPattern) ?? (carriesOperatorToken(metadata, this.adminToken) ? 'operator' : 'system');
+    const caller = actorOf(metadata, this.adminToken);
     const clientAddress = metadataText(metadata, auditMetadata.clientAddress, clientAddressPattern);
     return records.map((record) => ({
       actor: record.actor ?? caller,

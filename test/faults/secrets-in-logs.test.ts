@@ -1,12 +1,14 @@
 /**
  * A full scenario with every log at debug level, then a search of all of it:
- * no API key, admin token, JWT, JWT secret or database password appears.
+ * no API key, admin token, JWT, JWT secret, database password, user's
+ * password, session token or one-time token appears.
  */
 import { randomBytes } from 'node:crypto';
 import { SignJWT } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestDatabase, type TestDatabase } from '../support/database.js';
-import { testAdminToken } from '../support/grpc.js';
+import { IdentityService, Role } from '../../proto/gen/polaris/identity/v1/identity.js';
+import { rpcClient, testAdminToken } from '../support/grpc.js';
 import { deleteStream } from '../support/nats.js';
 import { BundleSet } from './bundles.js';
 import { allMigrations } from '../../functions/migrations.js';
@@ -14,6 +16,8 @@ import { allMigrations } from '../../functions/migrations.js';
 const suffix = randomBytes(4).toString('hex');
 const password = `pw-${randomBytes(12).toString('hex')}`;
 const jwtSecret = `jwt-${randomBytes(24).toString('hex')}`;
+const sessionSecret = `session-${randomBytes(24).toString('hex')}`;
+const userPassword = `user-pw-${randomBytes(12).toString('hex')}`;
 const role = `polaris_secret_${suffix}`;
 let db: TestDatabase;
 let bundles: BundleSet;
@@ -27,13 +31,17 @@ beforeAll(async () => {
   const url = new URL(db.url);
   url.username = role;
   url.password = password;
-  bundles = await BundleSet.start(['validate-api-key', 'get-organization', 'create-organization', 'ingest', 'gateway'], {
+  bundles = await BundleSet.start(
+    ['validate-api-key', 'get-organization', 'create-organization', 'ingest', 'gateway', 'invite-user', 'accept-invitation', 'sign-in', 'refresh-session', 'validate-session'],
+    {
     DATABASE_URL: url.toString(),
     POLARIS_JWT_SECRET: jwtSecret,
+    POLARIS_SESSION_SECRET: sessionSecret,
     POLARIS_NATS_STREAM: `TEST_SECRETS_${suffix}`,
     POLARIS_NATS_SUBJECT_PREFIX: `test.secrets.${suffix}`,
     LOG_LEVEL: 'debug',
-  });
+    },
+  );
 }, 120_000);
 
 afterAll(async () => {
@@ -60,6 +68,32 @@ describe('logs', () => {
     expect((await graphql({ authorization: `Bearer ${jwt}x` }, '{ me { id } }')).status).toBe(200);
     expect((await graphql({ authorization: `Bearer ${testAdminToken}` }, 'mutation { createOrganization(name: "Logged") { apiKey } }')).status).toBe(200);
     expect((await graphql({ authorization: `Bearer ${testAdminToken}` }, '{ nonsense }')).status).toBe(400);
+
+    // A person, through the people functions' own bundles (each RPC on its own port): invited,
+    // joining with a password, signing in (once wrongly), renewing the session.
+    const clients = new Map<string, ReturnType<typeof rpcClient>>();
+    const identity = (name: string) => clients.get(name) ?? clients.set(name, rpcClient(`127.0.0.1:${bundles.port(name)}`)).get(name)!;
+    const email = `ada-${suffix}@example.com`;
+    const invited = await identity('invite-user').call(IdentityService.inviteUser, { organizationId: tenant.organizationId, email, role: Role.ROLE_ADMIN });
+    const invitationToken = invited.token;
+    const joined = await identity('accept-invitation').call(IdentityService.acceptInvitation, { token: invitationToken, password: userPassword, name: 'Ada', clientAddress: '' });
+    const signIn = (password: string) => identity('sign-in').call(IdentityService.signIn, { email, password, organizationId: '', clientAddress: '203.0.113.7' });
+    await expect(signIn(`${userPassword}x`)).rejects.toThrow();
+    const session = await signIn(userPassword);
+    const renewed = await identity('refresh-session').call(IdentityService.refreshSession, { refreshToken: session.refreshToken, organizationId: '' });
+    expect((await identity('validate-session').call(IdentityService.validateSession, { sessionId: renewed.sessionId })).active).toBe(true);
+    for (const client of clients.values()) client.close();
+    const personalSecrets = [
+      userPassword,
+      sessionSecret,
+      invitationToken,
+      joined.accessToken,
+      joined.refreshToken,
+      session.accessToken,
+      session.refreshToken,
+      renewed.accessToken,
+      renewed.refreshToken,
+    ];
     // Make the database answer with an error the logs will report.
     await db.sql.unsafe(`revoke all on all tables in schema usage from ${role}`);
     expect((await ingest(tenant.apiKey, '{"metric":"api_calls","quantity":2}')).status).toBe(500);
@@ -67,7 +101,7 @@ describe('logs', () => {
     for (const name of bundles.running.keys()) await bundles.stop(name);
     const logs = [...bundles.running.values()].map((fn) => fn.output()).join('\n');
     expect(logs.length).toBeGreaterThan(1000);
-    for (const secret of [tenant.apiKey, tenant.apiKey.slice(4), testAdminToken, jwt, jwt.split('.')[2]!, jwtSecret, password]) {
+    for (const secret of [tenant.apiKey, tenant.apiKey.slice(4), testAdminToken, jwt, jwt.split('.')[2]!, jwtSecret, password, ...personalSecrets]) {
       expect(logs, 'a secret appears in the logs').not.toContain(secret);
     }
     console.log(`faults: secrets-in-logs bytes=${logs.length} secrets found: 0`);

@@ -10,7 +10,8 @@
  *
  * - the HTTP status is below 500;
  * - every GraphQL error has extensions.code in UNAUTHENTICATED, FORBIDDEN,
- *   BAD_USER_INPUT, NOT_FOUND, INTERNAL (and a non-GraphQL error body is coded);
+ *   BAD_USER_INPUT, NOT_FOUND, RATE_LIMITED (sign-ins that keep failing),
+ *   INTERNAL (and a non-GraphQL error body is coded);
  *   stricter: no input here is an internal failure, so INTERNAL fails the run
  *   too;
  * - no message or body holds a stack frame, SQL or a connection string;
@@ -32,7 +33,7 @@ import { Tally } from './harness/tally.js';
 const numRuns = Number(process.env.FUZZ_GRAPHQL_RUNS ?? 2000);
 /** Every field is an RPC: lanes of requests run at once, so their waits overlap. */
 const lanes = 8;
-const allowedCodes = ['UNAUTHENTICATED', 'FORBIDDEN', 'BAD_USER_INPUT', 'NOT_FOUND', 'INTERNAL'];
+const allowedCodes = ['UNAUTHENTICATED', 'FORBIDDEN', 'BAD_USER_INPUT', 'NOT_FOUND', 'RATE_LIMITED', 'INTERNAL'];
 
 let env: FuzzEnv;
 const tally = new Tally('graphql');

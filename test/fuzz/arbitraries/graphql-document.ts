@@ -117,6 +117,29 @@ function goodValue(b: Builder, name: string, typeName: string): unknown {
       return b.g(fc.string, { minLength: 1, maxLength: 20 });
     case 'idempotencyKey':
       return b.g(fc.string, { minLength: 1, maxLength: 30 });
+    case 'role':
+      return new EnumValue(pick(b, ['OWNER', 'ADMIN', 'MEMBER', 'VIEWER']));
+    case 'scopes':
+      return b.g(fc.subarray, ['INGEST', 'READ', 'MANAGE', 'INGEST_ANY']).map((scope) => new EnumValue(scope));
+    case 'userId':
+      return b.g(() => b.pools.ids);
+    case 'email':
+      return pick(b, ['ana@example.com', 'ANA@example.com', 'bo@example.org', 'nobody@example.net']);
+    case 'password':
+    case 'currentPassword':
+    case 'newPassword':
+      return b.g(fc.string, { minLength: 8, maxLength: 40 });
+    case 'token':
+    case 'refreshToken':
+      return b.g(() => fc.tuple(fc.constantFrom('poli_', 'polp_', 'polr_'), fc.stringMatching(/^[A-Za-z0-9_-]{43}$/)).map(([prefix, rest]) => prefix + rest));
+    case 'externalId':
+      return b.g(() => fc.stringMatching(/^[A-Za-z0-9_.:@-]{1,40}$/));
+    case 'expiresAt':
+      return new Date(Date.now() + b.g(fc.integer, { min: 60_000, max: 365 * 86_400_000 })).toISOString();
+    case 'action':
+      return pick(b, ['api_key.create', 'session.sign_in', 'organization.create', 'member.remove']);
+    case 'limit':
+      return b.g(fc.integer, { min: 1, max: 1000 });
     default:
       return typeName === 'Int' ? b.g(fc.integer) : typeName === 'Boolean' ? b.g(fc.boolean) : b.g(fc.string, { maxLength: 10 });
   }

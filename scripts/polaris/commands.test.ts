@@ -1,0 +1,146 @@
+/**
+ * The operator tool: every command's document is valid against the gateway's
+ * schema, and the people and access commands work against a running Polaris
+ * (the tool itself, as the operator runs it, with the admin token).
+ */
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
+import { buildSchema, getVariableValues, parse, validate, type OperationDefinitionNode } from 'graphql';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { schema } from '../../functions/gateway/schema.js';
+import { createTestDatabase, type TestDatabase } from '../../test/support/database.js';
+import { dataOf, graphqlAt, type Json } from '../../test/support/graphql.js';
+import { testAdminToken } from '../../test/support/grpc.js';
+import { startTestHost, type TestHost } from '../../test/support/host.js';
+import { deleteStream } from '../../test/support/nats.js';
+import { commands } from './commands.js';
+
+const run = promisify(execFile);
+const gatewaySchema = buildSchema(schema);
+
+/** Flags that make every command's variables complete and well typed. */
+const sampleValues: Record<string, string> = {
+  id: '00000000-0000-4000-8000-000000000000',
+  org: '00000000-0000-4000-8000-000000000000',
+  user: '00000000-0000-4000-8000-000000000000',
+  name: 'x',
+  'external-id': 'cus_1',
+  metric: 'api_calls',
+  email: 'ana@example.com',
+  role: 'admin',
+  aggregation: 'sum',
+  model: 'per_unit',
+  window: 'day',
+  from: '2026-01-01',
+  to: '2026-02-01',
+  reason: 'x',
+  limit: '10',
+  expires: '2027-01-01T00:00:00Z',
+};
+const sampleLists: Record<string, string[]> = { scope: ['ingest', 'READ'], tier: ['10:1', '*:0.5'], where: ['region=eu'] };
+
+describe('every command', () => {
+  it.each(Object.keys(commands))('%s sends a document and variables the schema takes', (name) => {
+    const command = commands[name]!;
+    const values = Object.fromEntries(Object.keys(command.options).map((option) => [option, sampleValues[option]]));
+    const lists = Object.fromEntries(Object.keys(command.options).filter((option) => sampleLists[option]).map((option) => [option, sampleLists[option]!]));
+    const { query, variables } = command.request(values, lists);
+    const document = parse(query);
+    expect(validate(gatewaySchema, document)).toEqual([]);
+    const operation = document.definitions[0] as OperationDefinitionNode;
+    const coerced = getVariableValues(gatewaySchema, operation.variableDefinitions ?? [], variables as Record<string, unknown>);
+    expect(coerced.errors ?? []).toEqual([]);
+  });
+});
+
+let db: TestDatabase;
+let host: TestHost;
+
+beforeAll(async () => {
+  db = await createTestDatabase();
+  host = await startTestHost({ databaseUrl: db.url });
+});
+
+afterAll(async () => {
+  await host?.close();
+  if (host) await deleteStream(host.natsUrl, host.stream.stream);
+  await db?.drop();
+});
+
+/** The tool in a process of its own, as the operator runs it; its exit code and output. */
+async function polaris(...args: string[]): Promise<{ status: number; stdout: string; stderr: string; json: () => Json }> {
+  const env = { ...process.env, POLARIS_URL: host.http, POLARIS_ADMIN_TOKEN: testAdminToken };
+  const done = await run('node_modules/.bin/tsx', ['scripts/polaris.ts', ...args], { env, encoding: 'utf8' }).then(
+    ({ stdout, stderr }) => ({ status: 0, stdout, stderr }),
+    (err: { code?: number; stdout?: string; stderr?: string }) => ({ status: err.code ?? -1, stdout: err.stdout ?? '', stderr: err.stderr ?? '' }),
+  );
+  return { ...done, json: () => JSON.parse(done.stdout) };
+}
+
+describe('people and access commands', () => {
+  it('make organizations with external ids, scoped and service keys, invitations, members and resets, and read the audit log', async () => {
+    const created = await polaris('org', 'create', '--name', 'Acme', '--external-id', 'cus_8812');
+    expect(created.status, created.stderr).toBe(0);
+    const { organization } = created.json();
+    expect(organization.externalId).toBe('cus_8812');
+    const org = ['--org', organization.id];
+
+    const key = await polaris('key', 'create', ...org, '--name', 'Backend', '--scope', 'ingest', '--scope', 'READ', '--expires', '2099-01-01T00:00:00Z');
+    expect(key.status, key.stderr).toBe(0);
+    expect(key.json()).toMatchObject({ apiKey: expect.stringMatching(/^pol_/), scopes: ['INGEST', 'READ'] });
+    const keys = (await polaris('key', 'list', ...org)).json();
+    expect(keys).toContainEqual(expect.objectContaining({ name: 'Backend', scopes: ['INGEST', 'READ'], expiresAt: '2099-01-01T00:00:00.000Z', revokedAt: null }));
+
+    const service = await polaris('service-key', 'create', '--name', 'Billing backend');
+    expect(service.status, service.stderr).toBe(0);
+    expect(service.json()).toMatchObject({ apiKey: expect.stringMatching(/^pol_/), scopes: ['INGEST_ANY'] });
+
+    const invited = await polaris('user', 'invite', ...org, '--email', 'ana@example.com', '--role', 'admin');
+    expect(invited.status, invited.stderr).toBe(0);
+    expect(invited.json()).toMatchObject({ email: 'ana@example.com', role: 'ADMIN', token: expect.stringMatching(/^poli_/) });
+    expect((await polaris('invitation', 'list', ...org)).json()).toEqual([expect.objectContaining({ email: 'ana@example.com', role: 'ADMIN' })]);
+
+    // Ana accepts (through GraphQL, as the dashboard would) and becomes a member.
+    const graphql = graphqlAt(host.http);
+    const accepted = dataOf(
+      await graphql('mutation($t: String!) { acceptInvitation(token: $t, password: "correct horse battery staple", name: "Ana") { user { id } } }', {
+        t: invited.json().token,
+      }),
+    );
+    const userId = accepted.acceptInvitation.user.id as string;
+    expect((await polaris('member', 'list', ...org)).json()).toEqual([expect.objectContaining({ user: { id: userId, email: 'ana@example.com', name: 'Ana' }, role: 'ADMIN' })]);
+    const demoted = await polaris('member', 'set-role', ...org, '--user', userId, '--role', 'viewer');
+    expect(demoted.status, demoted.stderr).toBe(0);
+    expect(demoted.json()).toMatchObject({ role: 'VIEWER' });
+
+    const reset = await polaris('user', 'reset-password', '--email', 'ana@example.com');
+    expect(reset.status, reset.stderr).toBe(0);
+    expect(reset.json()).toMatchObject({ token: expect.stringMatching(/^polp_/), expiresAt: expect.any(String) });
+
+    const removed = await polaris('member', 'remove', ...org, '--user', userId);
+    expect(removed.status, removed.stderr).toBe(0);
+    expect(removed.stdout.trim()).toBe('true');
+    expect((await polaris('member', 'list', ...org)).json()).toEqual([]);
+
+    const audit = await polaris('audit', 'list', ...org);
+    expect(audit.status, audit.stderr).toBe(0);
+    const actions = audit.json().map((entry: Json) => entry.action);
+    expect(actions).toEqual(expect.arrayContaining(['api_key.create', 'user.invite', 'invitation.accept', 'member.set_role', 'member.remove']));
+    const creations = (await polaris('audit', 'list', '--action', 'organization.create')).json();
+    expect(creations).toContainEqual(expect.objectContaining({ actor: 'operator', organizationId: organization.id }));
+    const none = (await polaris('audit', 'list', ...org, '--from', '2099-01-01T00:00:00Z')).json();
+    expect(none).toEqual([]);
+  }, 120_000);
+
+  it('answers bad flags with the field at fault, or the usage', async () => {
+    const badScope = await polaris('key', 'create', '--org', '00000000-0000-4000-8000-000000000000', '--scope', 'everything');
+    expect(badScope.status).toBe(1);
+    expect(JSON.parse(badScope.stderr).errors[0].extensions.code).toBe('BAD_USER_INPUT');
+    const badRole = await polaris('member', 'set-role', '--org', 'acme', '--user', 'x', '--role', 'VIEWER');
+    expect(badRole.status).toBe(1);
+    expect(JSON.parse(badRole.stderr).errors[0].extensions).toMatchObject({ code: 'BAD_USER_INPUT' });
+    const badLimit = await polaris('audit', 'list', '--limit', 'many');
+    expect(badLimit.status).toBe(2);
+    expect(badLimit.stderr).toContain('--limit takes a whole number');
+  }, 60_000);
+});

@@ -5,6 +5,8 @@ import { ConfigError, type OidcSettings } from '../../shared/config.js';
 import { ErrorKind, NotFoundError, PolarisError } from '../../shared/errors.js';
 import { defineHttpFunction, defineServiceContext } from '../../shared/runtime/index.js';
 import { requireUuid } from '../../shared/validation.js';
+// The client's address as the gateway reads it behind the cluster's proxies, for the sign-in limit and the audit log.
+import { clientAddress } from '../gateway/client-address.js';
 import { FlowCookie, OidcFailure, OidcRelyingParty, OidcSignInError, type OidcIdentity } from './oidc/index.js';
 
 /**
@@ -111,7 +113,8 @@ export default defineHttpFunction({
         const identity = await context.relyingParty.finish(flow, queryOf(request));
         if (!identity.email) throw new OidcSignInError(OidcFailure.EmailMissing, 'the provider gave no email address');
         if (!identity.emailVerified) throw new OidcSignInError(OidcFailure.EmailUnverified, 'the provider has not verified the email address');
-        const session = await context.signIn(identity, flow.organizationId, request.ip).catch((err: unknown) => {
+        const address = clientAddress(request.socket.remoteAddress, request.headers['x-forwarded-for']);
+        const session = await context.signIn(identity, flow.organizationId, address).catch((err: unknown) => {
           throw identityFailure(err);
         });
         return reply.redirect(dashboardUrl(context.settings, { refresh_token: session.refreshToken }), 303);

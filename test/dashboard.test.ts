@@ -693,7 +693,8 @@ describe('people in the dashboard', () => {
     await screenshot(admin.page, 'person-invited');
     expect(admin.errors).toEqual([]);
 
-    const member = await newPage();
+    // On a phone: the person's email, role and switcher fit as the rest does.
+    const member = await newPage(phone);
     await member.page.goto(link);
     await heading(member.page, 'Join your organization');
     // The token leaves the address as the page loads.
@@ -706,6 +707,8 @@ describe('people in the dashboard', () => {
     await member.page.locator('[data-record-usage]').waitFor();
     expect(await shown(member.page, '[data-team]')).toBe(false);
     expect(await member.page.getByRole('heading', { level: 2, name: 'API keys' }).count()).toBe(0);
+    await expectNoSidewaysScroll(member.page);
+    await screenshot(member.page, 'phone-person-member');
     expect(member.errors).toEqual([]);
 
     // The admin sees her join once the page reads again.

@@ -80,6 +80,9 @@ export const functionRegistry = [
   // Gateway
   { name: 'gateway', service: 'gateway', kind: 'http', module: 'gateway/graphql' },
   { name: 'dashboard', service: 'gateway', kind: 'http', module: 'dashboard/dashboard' },
+
+  // Identity's routes for the browser, last so that the older functions keep their compose ports.
+  { name: 'oidc', service: 'identity', kind: 'http', module: 'identity/oidc' },
 ] as const satisfies readonly FunctionEntry[];
 
 export type FunctionName = (typeof functionRegistry)[number]['name'];

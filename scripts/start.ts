@@ -91,7 +91,8 @@ async function startPolaris(config: LocalConfig): Promise<Closable> {
 
     const http = `http://${config.host}:${host.httpPort}`;
     say('');
-    say(`HTTP    ${http}  (POST /ingest, POST /graphql, GET /graphiql, GET /dashboard, GET /invoices/<id>.pdf, POST /events, GET /metrics)`);
+    say(`HTTP    ${http}  (POST /ingest, POST /graphql, GET /graphiql, GET /dashboard, GET /invoices/<id>.pdf, GET /auth/oidc, POST /events, GET /metrics)`);
+    if (runtimeConfig.oidc) say(`OpenID Connect sign-in through ${runtimeConfig.oidc.issuer}; callback ${runtimeConfig.oidc.redirectUrl}`);
     say(`gRPC    ${config.host}:${rpcs.port}  (h2c, reflection and grpc.health.v1)`);
     say(`NATS    ${nats.url}`);
     say(`Admin token: ${adminToken}`);

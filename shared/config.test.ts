@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { ConfigError, defaults, loadRuntimeConfig } from './config.js';
+import { ConfigError, defaults, loadRuntimeConfig, readRuntimeConfig, SettingsReader } from './config.js';
 
 describe('loadRuntimeConfig', () => {
   it('gives every setting its named default', () => {
@@ -64,5 +64,83 @@ describe('loadRuntimeConfig', () => {
     ]);
     expect((error as Error).message).not.toContain('s3cret-password');
     expect((error as Error).message).not.toContain('short');
+  });
+
+  describe('OpenID Connect sign-in', () => {
+    const problemsOf = (env: Record<string, string>) => {
+      try {
+        loadRuntimeConfig(env);
+        return [];
+      } catch (err) {
+        return (err as ConfigError).problems;
+      }
+    };
+    const provider = {
+      POLARIS_OIDC_ISSUER: 'https://accounts.example.com',
+      POLARIS_OIDC_CLIENT_ID: 'polaris',
+      POLARIS_OIDC_CLIENT_SECRET: 'client-secret-value',
+      POLARIS_OIDC_REDIRECT_URL: 'https://polaris.example.com/auth/oidc/callback',
+    };
+
+    it('is off without an issuer, whatever the empty settings of the ConfigMap say', () => {
+      expect(loadRuntimeConfig({}).oidc).toBeUndefined();
+      expect(loadRuntimeConfig({ POLARIS_OIDC_ISSUER: '', POLARIS_OIDC_CLIENT_ID: '', POLARIS_OIDC_CLIENT_SECRET: 'kept in the Secret' }).oidc).toBeUndefined();
+    });
+
+    it('reads a provider, with the default scopes and https only', () => {
+      expect(loadRuntimeConfig(provider).oidc).toEqual({
+        issuer: 'https://accounts.example.com',
+        clientId: 'polaris',
+        clientSecret: 'client-secret-value',
+        redirectUrl: 'https://polaris.example.com/auth/oidc/callback',
+        providerName: undefined,
+        scopes: ['openid', 'email', 'profile'],
+        allowHttp: false,
+      });
+      expect(loadRuntimeConfig({ ...provider, POLARIS_OIDC_SCOPES: 'openid email', POLARIS_OIDC_PROVIDER_NAME: 'Acme SSO' }).oidc).toMatchObject({
+        scopes: ['openid', 'email'],
+        providerName: 'Acme SSO',
+      });
+    });
+
+    it('allows a plain-http issuer on this machine, elsewhere only when POLARIS_OIDC_ALLOW_HTTP=true', () => {
+      expect(loadRuntimeConfig({ ...provider, POLARIS_OIDC_ISSUER: 'http://127.0.0.1:4000' }).oidc?.allowHttp).toBe(true);
+      expect(loadRuntimeConfig({ ...provider, POLARIS_OIDC_ISSUER: 'http://localhost:4000/tenant' }).oidc?.allowHttp).toBe(true);
+      expect(problemsOf({ ...provider, POLARIS_OIDC_ISSUER: 'http://keycloak.internal/realms/x' })).toEqual([
+        'oidc: POLARIS_OIDC_ISSUER must be https:// (or set POLARIS_OIDC_ALLOW_HTTP=true for a provider reached over plain http)',
+      ]);
+      expect(loadRuntimeConfig({ ...provider, POLARIS_OIDC_ISSUER: 'http://keycloak.internal/realms/x', POLARIS_OIDC_ALLOW_HTTP: 'true' }).oidc?.allowHttp).toBe(true);
+    });
+
+    it('defaults the callback to the local HTTP port under npm start, and requires it in a bundle', () => {
+      const { POLARIS_OIDC_REDIRECT_URL: _, ...withoutRedirect } = provider;
+      const read = new SettingsReader(withoutRedirect);
+      expect(readRuntimeConfig(read, { httpPort: 8181 }).oidc?.redirectUrl).toBe('http://127.0.0.1:8181/auth/oidc/callback');
+      expect(read.problems).toEqual([]);
+      expect(problemsOf(withoutRedirect)).toEqual([
+        'oidc: POLARIS_OIDC_REDIRECT_URL is required with POLARIS_OIDC_ISSUER: the public URL of /auth/oidc/callback, registered with the provider',
+      ]);
+    });
+
+    it('lists every problem of a half-made configuration', () => {
+      expect(problemsOf({ POLARIS_OIDC_CLIENT_ID: 'polaris', POLARIS_OIDC_REDIRECT_URL: 'https://polaris.example.com/auth/oidc/callback' })).toEqual([
+        'oidc: POLARIS_OIDC_CLIENT_ID is set but POLARIS_OIDC_ISSUER is not; set the issuer to turn OpenID Connect sign-in on',
+        'oidc: POLARIS_OIDC_REDIRECT_URL is set but POLARIS_OIDC_ISSUER is not; set the issuer to turn OpenID Connect sign-in on',
+      ]);
+      expect(
+        problemsOf({
+          POLARIS_OIDC_ISSUER: 'accounts.example.com',
+          POLARIS_OIDC_REDIRECT_URL: 'https://polaris.example.com/callback',
+          POLARIS_OIDC_SCOPES: 'email profile',
+          POLARIS_OIDC_ALLOW_HTTP: 'yes',
+        }),
+      ).toEqual([
+        'oidc: POLARIS_OIDC_ISSUER must be a https: or http:// URL',
+        "oidc: POLARIS_OIDC_ALLOW_HTTP must be one of true, false, got 'yes'",
+        'oidc: POLARIS_OIDC_CLIENT_ID is required with POLARIS_OIDC_ISSUER',
+        "oidc: POLARIS_OIDC_SCOPES must include 'openid'",
+        'oidc: POLARIS_OIDC_REDIRECT_URL must end in /auth/oidc/callback, where Polaris answers the provider',
+      ]);
+    });
   });
 });

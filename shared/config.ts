@@ -52,7 +52,12 @@ export const defaults = {
   shutdownGraceMs: 10_000,
   /** Who issues the invoices, as their documents name the seller. */
   sellerName: 'Polaris',
+  /** What sign-in through an OpenID Connect provider asks it for. */
+  oidcScopes: 'openid email profile',
 } as const;
+
+/** The path of the OpenID Connect callback, where the provider sends the browser back. */
+export const oidcCallbackPath = '/auth/oidc/callback';
 
 const logLevels = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 export type LogLevel = (typeof logLevels)[number];
@@ -116,6 +121,29 @@ export interface RuntimeConfig {
   sellerName: string;
   /** The seller's address on invoice documents, one entry per line; empty when unset. */
   sellerAddress: readonly string[];
+  /** Sign-in through an OpenID Connect provider; undefined (off) when POLARIS_OIDC_ISSUER is unset. */
+  oidc?: OidcSettings;
+}
+
+/** A confidential (or, without a secret, public) OpenID Connect client of one provider. */
+export interface OidcSettings {
+  /** The provider's issuer URL; its discovery document is `<issuer>/.well-known/openid-configuration`. */
+  issuer: string;
+  clientId: string;
+  /** Sent with client_secret_basic; without one the client is public and PKCE alone binds the code. */
+  clientSecret?: string;
+  /** The public URL of `/auth/oidc/callback`, registered with the provider. */
+  redirectUrl: string;
+  /** What the dashboard's button calls the provider ("Sign in with …"); default the issuer's host. */
+  providerName?: string;
+  /** Scopes asked for; always includes `openid`. Default `openid email profile`. */
+  scopes: readonly string[];
+  /**
+   * Whether the provider may be reached over plain http. True for an issuer on
+   * 127.0.0.1 or localhost (a provider on this machine), otherwise only when
+   * POLARIS_OIDC_ALLOW_HTTP=true says so.
+   */
+  allowHttp: boolean;
 }
 
 export type Env = Record<string, string | undefined>;
@@ -209,8 +237,18 @@ export function loadRuntimeConfig(env: Env = process.env): RuntimeConfig {
   return config;
 }
 
-/** Reads the runtime settings into `read`, which collects the problems (for callers with settings of their own). */
-export function readRuntimeConfig(read: SettingsReader): RuntimeConfig {
+/** What the local host (`npm start`) knows that a bundle does not. */
+export interface LocalHostFacts {
+  /** POLARIS_HTTP_PORT: where the local OpenID Connect callback is by default. */
+  httpPort: number;
+}
+
+/**
+ * Reads the runtime settings into `read`, which collects the problems (for
+ * callers with settings of their own). `local`: given by the local host, which
+ * derives defaults from its own ports.
+ */
+export function readRuntimeConfig(read: SettingsReader, local?: LocalHostFacts): RuntimeConfig {
   const config: RuntimeConfig = {
     port: read.integer('http', 'PORT', defaults.port, { min: 0, max: 65535 }), // 0: the OS picks a free port (tests)
     service: read.string('K_SERVICE') ?? 'polaris',
@@ -245,6 +283,7 @@ export function readRuntimeConfig(read: SettingsReader): RuntimeConfig {
     shutdownGraceMs: read.integer('runtime', 'POLARIS_SHUTDOWN_GRACE_MS', defaults.shutdownGraceMs, { min: 0, max: 600_000 }),
     sellerName: read.string('POLARIS_SELLER_NAME') ?? defaults.sellerName,
     sellerAddress: addressLines(read.string('POLARIS_SELLER_ADDRESS')),
+    oidc: readOidcSettings(read, local),
   };
   if (!/^[A-Za-z0-9_-]+$/.test(config.natsStream)) read.problems.push('nats: POLARIS_NATS_STREAM must be letters, digits, _ or -');
   if (!/^[A-Za-z0-9_-]+(\.[A-Za-z0-9_-]+)*$/.test(config.natsSubjectPrefix)) {
@@ -254,4 +293,44 @@ export function readRuntimeConfig(read: SettingsReader): RuntimeConfig {
     read.problems.push("grpc: POLARIS_FUNCTION_ADDRESS_TEMPLATE must contain '{name}'");
   }
   return config;
+}
+
+/** Hosts whose plain-http issuers are this machine's, allowed without POLARIS_OIDC_ALLOW_HTTP. */
+const loopbackHosts = new Set(['127.0.0.1', 'localhost', '[::1]']);
+
+/**
+ * The OpenID Connect settings: off without an issuer. Each setting that only
+ * means something with an issuer is a problem without one, so a half-made
+ * configuration never looks like a working one.
+ */
+function readOidcSettings(read: SettingsReader, local: LocalHostFacts | undefined): OidcSettings | undefined {
+  const issuer = read.url('oidc', 'POLARIS_OIDC_ISSUER', ['https:', 'http:']);
+  const issuerSet = read.string('POLARIS_OIDC_ISSUER') !== undefined;
+  const clientId = read.string('POLARIS_OIDC_CLIENT_ID');
+  // The client secret sits in the Secret beside the others, set or not, so only its use needs the issuer.
+  const clientSecret = read.string('POLARIS_OIDC_CLIENT_SECRET');
+  const redirectUrl = read.url('oidc', 'POLARIS_OIDC_REDIRECT_URL', ['https:', 'http:']);
+  const scopes = (read.string('POLARIS_OIDC_SCOPES') ?? defaults.oidcScopes).split(/[\s,]+/).filter(Boolean);
+  const allowHttpSetting = read.oneOf('oidc', 'POLARIS_OIDC_ALLOW_HTTP', ['true', 'false'], 'false');
+  if (!issuerSet) {
+    for (const name of ['POLARIS_OIDC_CLIENT_ID', 'POLARIS_OIDC_REDIRECT_URL', 'POLARIS_OIDC_PROVIDER_NAME']) {
+      if (read.string(name) !== undefined) read.problems.push(`oidc: ${name} is set but POLARIS_OIDC_ISSUER is not; set the issuer to turn OpenID Connect sign-in on`);
+    }
+    return undefined;
+  }
+  if (!clientId) read.problems.push('oidc: POLARIS_OIDC_CLIENT_ID is required with POLARIS_OIDC_ISSUER');
+  if (!scopes.includes('openid')) read.problems.push("oidc: POLARIS_OIDC_SCOPES must include 'openid'");
+  const redirect = redirectUrl ?? (local ? `http://127.0.0.1:${local.httpPort}${oidcCallbackPath}` : undefined);
+  if (read.string('POLARIS_OIDC_REDIRECT_URL') === undefined && !redirect) {
+    read.problems.push(`oidc: POLARIS_OIDC_REDIRECT_URL is required with POLARIS_OIDC_ISSUER: the public URL of ${oidcCallbackPath}, registered with the provider`);
+  } else if (redirectUrl && new URL(redirectUrl).pathname !== oidcCallbackPath) {
+    read.problems.push(`oidc: POLARIS_OIDC_REDIRECT_URL must end in ${oidcCallbackPath}, where Polaris answers the provider`);
+  }
+  const issuerUrl = issuer ? new URL(issuer) : undefined;
+  const allowHttp = allowHttpSetting === 'true' || (issuerUrl?.protocol === 'http:' && loopbackHosts.has(issuerUrl.hostname));
+  if (issuerUrl?.protocol === 'http:' && !allowHttp) {
+    read.problems.push('oidc: POLARIS_OIDC_ISSUER must be https:// (or set POLARIS_OIDC_ALLOW_HTTP=true for a provider reached over plain http)');
+  }
+  if (!issuer || !clientId || !redirect) return undefined;
+  return { issuer, clientId, clientSecret, redirectUrl: redirect, providerName: read.string('POLARIS_OIDC_PROVIDER_NAME'), scopes, allowHttp };
 }

@@ -14,7 +14,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { collectPageErrors, launchChromium, screenshotter, waitForAttribute } from './support/browser.js';
 import { createTestDatabase, type TestDatabase } from './support/database.js';
 import { deleteStream } from './support/nats.js';
+import { oidcTestClientId, startOidcProvider, type OidcTestProvider } from './support/oidc-provider.js';
 import { graphqlCall, startPolaris, type PolarisProcess } from './support/polaris-process.js';
+import { findFreePort } from '../scripts/local/index.js';
 
 const suffix = randomBytes(4).toString('hex');
 const stream = `TEST_DASHBOARD_${suffix}`;
@@ -25,6 +27,7 @@ const phone = { viewport: { width: 390, height: 844 }, deviceScaleFactor: 2, isM
 let browser: Browser;
 let db: TestDatabase;
 let polaris: PolarisProcess;
+let identityProvider: OidcTestProvider;
 let organizationId: string;
 let apiKey: string;
 const contexts: BrowserContext[] = [];
@@ -69,6 +72,7 @@ async function newPage(options: object = desktop): Promise<{ page: Page; errors:
 
 async function signIn(page: Page, role: 'organization' | 'operator', credential: string): Promise<void> {
   await page.goto(`${polaris.http}/dashboard`);
+  await page.getByRole('button', { name: 'Use an API key or token instead' }).click();
   if (role === 'operator') await page.getByLabel('Operator').check();
   await page.getByLabel(role === 'operator' ? 'Admin token' : 'API key or JWT').fill(credential);
   await page.getByRole('button', { name: 'Sign in' }).click();
@@ -115,7 +119,14 @@ beforeAll(async () => {
   // First, so a machine without Chromium fails at once with what to install.
   browser = await launchChromium();
   db = await createTestDatabase({ migrate: false });
+  // The identity provider's address is set before Polaris starts; the provider, which needs Polaris's callback, starts after.
+  const providerPort = await findFreePort();
+  const providerSecret = randomBytes(16).toString('hex');
   polaris = await startPolaris({
+    POLARIS_OIDC_ISSUER: `http://127.0.0.1:${providerPort}`,
+    POLARIS_OIDC_CLIENT_ID: oidcTestClientId,
+    POLARIS_OIDC_CLIENT_SECRET: providerSecret,
+    POLARIS_OIDC_PROVIDER_NAME: 'Test SSO',
     DATABASE_URL: db.url,
     POLARIS_STATE_DIR: mkdtempSync(join(tmpdir(), 'polaris-dashboard-')),
     POLARIS_NATS_STREAM: stream,
@@ -123,6 +134,17 @@ beforeAll(async () => {
     POLARIS_AGGREGATION_INTERVAL: '1',
     // The operator finalizes last month's invoice by hand; the scheduled close (after each aggregation) must not first.
     POLARIS_INVOICE_GRACE_HOURS: '8784',
+  });
+
+  // npm start's default callback: this machine's HTTP port.
+  identityProvider = await startOidcProvider({
+    port: providerPort,
+    clientSecret: providerSecret,
+    redirectUris: [`${polaris.http}/auth/oidc/callback`],
+    accounts: [
+      { id: 'ada', email: 'ada@example.com', emailVerified: true, name: 'Ada' },
+      { id: 'stranger', email: 'stranger@example.com', emailVerified: true },
+    ],
   });
 
   const created = await gql('mutation { createOrganization(name: "Acme Rockets") { organization { id } apiKey } }', {}, operator());
@@ -158,6 +180,7 @@ afterAll(async () => {
   for (const context of contexts) await context.close();
   await browser?.close();
   await polaris?.stop();
+  await identityProvider?.close();
   await deleteStream('nats://127.0.0.1:4222', stream);
   await db?.drop();
 });
@@ -453,6 +476,12 @@ describe('the dashboard in Chromium', () => {
   it('signs in with the keyboard alone: Tab, arrows, typing and Enter, with a visible focus', async () => {
     const { page, errors } = await newPage();
     await page.goto(`${polaris.http}/dashboard`);
+    // Past the email form and the identity provider's button to the other way in.
+    const focusedText = async () => (await page.evaluate('document.activeElement?.textContent ?? null')) as string | null;
+    for (let presses = 0; presses < 8 && (await focusedText()) !== 'Use an API key or token instead'; presses++) {
+      await page.keyboard.press('Tab');
+    }
+    await page.keyboard.press('Enter');
     const credentialId = await page.getByLabel('API key or JWT').getAttribute('id');
     const focusedId = async () => (await page.evaluate('document.activeElement?.id ?? null')) as string | null;
     for (let presses = 0; presses < 6 && (await focusedId()) !== credentialId; presses++) {
@@ -502,6 +531,7 @@ describe('the dashboard in Chromium', () => {
   it("shows the API's error with its code, and sends an ended session back to sign-in", async () => {
     const { page } = await newPage();
     await page.goto(`${polaris.http}/dashboard`);
+    await page.getByRole('button', { name: 'Use an API key or token instead' }).click();
     await page.getByLabel('API key or JWT').fill(`pol_${'x'.repeat(40)}`);
     await page.getByRole('button', { name: 'Sign in' }).click();
     await page.getByRole('alert').filter({ hasText: 'UNAUTHENTICATED' }).waitFor();
@@ -520,5 +550,169 @@ describe('the dashboard in Chromium', () => {
     await page.getByRole('heading', { level: 1, name: 'Sign in' }).waitFor();
     expect(await page.evaluate('sessionStorage.getItem("polaris.dashboard.session")')).toBeNull();
     await screenshot(page, 'session-ended');
+  }, 60_000);
+});
+
+describe('people in the dashboard', () => {
+  const password = 'correct horse battery staple';
+  const userSessionKey = 'polaris.dashboard.user-session';
+  const storedSession = async (page: Page) => JSON.parse((await page.evaluate(`localStorage.getItem('${userSessionKey}')`)) as string) as { refreshToken: string; expiresAt: string } | null;
+  const heading = (page: Page, name: string) => page.getByRole('heading', { level: 1, name }).waitFor();
+  const shown = async (page: Page, selector: string) => (await page.locator(selector).count()) > 0;
+
+  /** Invites `email` to the organization as `role` and accepts for them, as the operator and the invitee would over GraphQL. */
+  async function join(organization: string, email: string, role: string): Promise<void> {
+    const { inviteUser } = await gql('mutation($o: ID!, $e: String!, $r: Role!) { inviteUser(organizationId: $o, email: $e, role: $r) { token } }', { o: organization, e: email, r: role }, operator());
+    await gql('mutation($t: String!, $p: String!) { acceptInvitation(token: $t, password: $p, name: "Ada") { accessToken } }', { t: inviteUser.token, p: password }, {});
+  }
+
+  async function signInWithPassword(page: Page, email: string): Promise<void> {
+    await page.goto(`${polaris.http}/dashboard`);
+    await page.getByLabel('Email').fill(email);
+    await page.getByLabel('Password').fill(password);
+    await page.getByRole('button', { name: 'Sign in', exact: true }).click();
+  }
+
+  beforeAll(async () => {
+    // Ada: an admin of Acme Rockets first, then a viewer of Acme Labs.
+    const labs = await gql('mutation { createOrganization(name: "Acme Labs") { organization { id } } }', {}, operator());
+    await join(organizationId, 'ada@example.com', 'ADMIN');
+    await join(labs.createOrganization.organization.id, 'ada@example.com', 'VIEWER');
+  });
+
+  it('signs in with email and password, shows what the role allows, renews the session, switches organization and signs out', async () => {
+    const { page, errors } = await newPage();
+    await signInWithPassword(page, 'ada@example.com');
+    await heading(page, 'Acme Rockets');
+    await waitForAttribute(page.locator('[data-signed-in-as]'), 'data-signed-in-as', 'ada@example.com');
+    await waitForAttribute(page.locator('.badge-role'), 'data-role', 'ADMIN');
+    // An admin records usage, and manages keys and people.
+    await page.locator('[data-record-usage]').waitFor();
+    await page.locator('[data-member="ada@example.com"][data-role="ADMIN"]').waitFor();
+    await page.getByRole('heading', { level: 2, name: 'API keys' }).waitFor();
+    await page.getByLabel('Usage metric').fill('manual_calls');
+    await page.getByLabel('Quantity').fill('3');
+    await page.getByRole('button', { name: 'Record', exact: true }).click();
+    await page.getByText('Recorded 3 manual_calls.').waitFor();
+    await screenshot(page, 'person-admin');
+
+    // The browser keeps the session (its refresh token), never the password; the address holds neither.
+    const first = (await storedSession(page))!;
+    expect(first.refreshToken).toMatch(/^polr_[\w-]{43}$/);
+    expect(await page.evaluate('JSON.stringify(localStorage) + JSON.stringify(sessionStorage)')).not.toContain(password);
+    expect(page.url()).toBe(`${polaris.http}/dashboard`);
+
+    // An access token about to expire is renewed before the next request: the refresh token rotates.
+    await page.evaluate(`(() => {
+      const session = JSON.parse(localStorage.getItem('${userSessionKey}'));
+      session.expiresAt = new Date(Date.now() + 5000).toISOString();
+      localStorage.setItem('${userSessionKey}', JSON.stringify(session));
+    })()`);
+    await page.reload();
+    await heading(page, 'Acme Rockets');
+    const renewed = await waitFor('the session to be renewed', async () => {
+      const session = await storedSession(page);
+      return session && session.refreshToken !== first.refreshToken ? session : undefined;
+    });
+    expect(Date.parse(renewed.expiresAt)).toBeGreaterThan(Date.now() + 60_000);
+
+    // Another organization of hers, where she only reads.
+    await page.getByLabel('Organization', { exact: true }).selectOption({ label: 'Acme Labs · Viewer' });
+    await heading(page, 'Acme Labs');
+    await waitForAttribute(page.locator('.badge-role'), 'data-role', 'VIEWER');
+    // The heading shows once the view has its figures, and with them what the role allows.
+    expect(await shown(page, '[data-record-usage]')).toBe(false);
+    expect(await shown(page, '[data-team]')).toBe(false);
+    expect(await page.getByRole('heading', { level: 2, name: 'API keys' }).count()).toBe(0);
+    await screenshot(page, 'person-viewer');
+    await page.getByLabel('Organization', { exact: true }).selectOption({ label: 'Acme Rockets · Admin' });
+    await heading(page, 'Acme Rockets');
+
+    // Signing out ends the session at Polaris: its refresh token no longer works.
+    const last = (await storedSession(page))!.refreshToken;
+    await page.getByRole('button', { name: 'Sign out' }).click();
+    await page.getByText('You signed out.').waitFor();
+    expect(await storedSession(page)).toBeNull();
+    const refused = await graphqlCall(polaris.http, 'mutation($t: String!) { refreshSession(refreshToken: $t) { accessToken } }', { t: last }, {});
+    expect(refused.errors?.[0]?.extensions.code).toBe('UNAUTHENTICATED');
+    expect(errors).toEqual([]);
+  }, 90_000);
+
+  it('says why a wrong password cannot sign in', async () => {
+    const { page } = await newPage();
+    await page.goto(`${polaris.http}/dashboard`);
+    await page.getByLabel('Email').fill('ada@example.com');
+    await page.getByLabel('Password').fill('not her password');
+    await page.getByRole('button', { name: 'Sign in', exact: true }).click();
+    await page.getByRole('alert').filter({ hasText: 'UNAUTHENTICATED' }).waitFor();
+    expect(await storedSession(page)).toBeNull();
+  }, 30_000);
+
+  it('signs in through the identity provider, and says why when the provider’s user is not Polaris’s', async () => {
+    // The provider's development login page loads what it cannot reach here (web fonts, a favicon): only Polaris's errors count.
+    const { page } = await newPage();
+    const errors = collectPageErrors(page, { origin: polaris.http });
+    await page.goto(`${polaris.http}/dashboard`);
+    await page.getByRole('link', { name: 'Sign in with Test SSO' }).click();
+    await page.locator('input[name="login"]').fill('ada');
+    await page.locator('input[name="password"]').fill('anything');
+    await screenshot(page, 'identity-provider-login');
+    await page.getByRole('button', { name: 'Sign-in' }).click();
+    await heading(page, 'Acme Rockets');
+    await waitForAttribute(page.locator('[data-signed-in-as]'), 'data-signed-in-as', 'ada@example.com');
+    // The refresh token came in the address's fragment and left it at once.
+    expect(page.url()).toBe(`${polaris.http}/dashboard`);
+    expect((await storedSession(page))?.refreshToken).toMatch(/^polr_/);
+    expect(errors).toEqual([]);
+
+    const stranger = await newPage();
+    stranger.errors = collectPageErrors(stranger.page, { origin: polaris.http });
+    await stranger.page.goto(`${polaris.http}/dashboard`);
+    await stranger.page.getByRole('link', { name: 'Sign in with Test SSO' }).click();
+    await stranger.page.locator('input[name="login"]').fill('stranger');
+    await stranger.page.locator('input[name="password"]').fill('anything');
+    await stranger.page.getByRole('button', { name: 'Sign-in' }).click();
+    await stranger.page.getByRole('alert').filter({ hasText: 'no_account' }).filter({ hasText: 'Ask an owner or admin' }).waitFor();
+    await heading(stranger.page, 'Sign in');
+    expect(stranger.page.url()).toBe(`${polaris.http}/dashboard`);
+    await screenshot(stranger.page, 'identity-provider-no-account');
+    expect(stranger.errors).toEqual([]);
+  }, 60_000);
+
+  it('lets an admin invite someone, who joins through the link and sees what a member may', async () => {
+    const admin = await newPage();
+    await admin.page.context().grantPermissions(['clipboard-read', 'clipboard-write'], { origin: polaris.http });
+    await signInWithPassword(admin.page, 'ada@example.com');
+    await heading(admin.page, 'Acme Rockets');
+    await admin.page.getByLabel('Email to invite').fill('grace@example.com');
+    await admin.page.getByLabel('Their role').selectOption('MEMBER');
+    await admin.page.getByRole('button', { name: 'Invite', exact: true }).click();
+    const link = (await admin.page.locator('[data-invitation-link]').textContent())!.trim();
+    expect(link).toMatch(new RegExp(`^${polaris.http}/dashboard#invitation=poli_[\\w-]{43}$`));
+    await admin.page.locator('[data-invitation="grace@example.com"]').waitFor();
+    await screenshot(admin.page, 'person-invited');
+    expect(admin.errors).toEqual([]);
+
+    // On a phone: the person's email, role and switcher fit as the rest does.
+    const member = await newPage(phone);
+    await member.page.goto(link);
+    await heading(member.page, 'Join your organization');
+    // The token leaves the address as the page loads.
+    expect(member.page.url()).toBe(`${polaris.http}/dashboard`);
+    await member.page.getByLabel('Your name').fill('Grace');
+    await member.page.getByLabel('Password').fill(password);
+    await member.page.getByRole('button', { name: 'Accept invitation' }).click();
+    await heading(member.page, 'Acme Rockets');
+    await waitForAttribute(member.page.locator('.badge-role'), 'data-role', 'MEMBER');
+    await member.page.locator('[data-record-usage]').waitFor();
+    expect(await shown(member.page, '[data-team]')).toBe(false);
+    expect(await member.page.getByRole('heading', { level: 2, name: 'API keys' }).count()).toBe(0);
+    await expectNoSidewaysScroll(member.page);
+    await screenshot(member.page, 'phone-person-member');
+    expect(member.errors).toEqual([]);
+
+    // The admin sees her join once the page reads again.
+    await admin.page.reload();
+    await admin.page.locator('[data-member="grace@example.com"][data-role="MEMBER"]').waitFor();
   }, 60_000);
 });

@@ -74,7 +74,7 @@ const otherOrganizationId = '0190a5c3-7d1e-7a4b-9c2d-000000000003';
 function sessionToken(claims: Record<string, unknown> = {}, options: { secret?: string; issuer?: string; audience?: string } = {}) {
   return new SignJWT({ uid: userId, sid: sessionId, role: 'OWNER', ...claims })
     .setProtectedHeader({ alg: 'HS256' })
-    .setSubject(organizationId)
+    .setSubject(typeof claims.sub === 'string' ? claims.sub : organizationId)
     .setIssuer(options.issuer ?? 'polaris')
     .setAudience(options.audience ?? 'polaris-session')
     .setIssuedAt()
@@ -108,6 +108,26 @@ describe('GatewayAuth with sessions', () => {
   ])('refuses the token of %s', async (_what, answer) => {
     const gateway = auth({ sessionSecret, validateSession: sessions(answer).validateSession });
     await expect(gateway.authenticate(bearer(await sessionToken()))).rejects.toMatchObject({ kind: ErrorKind.Unauthenticated });
+  });
+
+  it('asks Identity again, past its cached answer, for a token of another organization: the session may have switched a moment ago', async () => {
+    let current = organizationId;
+    const asked: boolean[] = [];
+    const cached = new Map<string, ValidateSessionResponse>();
+    // A cache as the gateway keeps one: the organization switches while its answer is cached.
+    const validateSession = async (id: string, { fresh = false }: { fresh?: boolean } = {}) => {
+      asked.push(fresh);
+      if (fresh || !cached.has(id)) cached.set(id, { active: true, userId, organizationId: current, role: Role.ROLE_VIEWER });
+      return cached.get(id)!;
+    };
+    const gateway = auth({ sessionSecret, validateSession });
+    await gateway.authenticate(bearer(await sessionToken()));
+    current = otherOrganizationId;
+    const switched = await gateway.authenticate(bearer(await sessionToken({ sub: otherOrganizationId })));
+    expect(switched).toMatchObject({ organizationId: otherOrganizationId });
+    expect(asked).toEqual([false, false, true]);
+    // The token made before the switch is refused, whatever Identity is asked.
+    await expect(gateway.authenticate(bearer(await sessionToken()))).rejects.toMatchObject({ code: 'session_moved' });
   });
 
   it('treats a session Identity does not know as ended', async () => {

@@ -52,7 +52,8 @@ export type ServiceCaller = { kind: 'service'; keyId: string; actor: string };
 export type Caller = OperatorCaller | TenantCaller | ServiceCaller;
 
 /** What the gateway needs of Identity's ValidateSession. */
-export type SessionValidator = (sessionId: string) => Promise<ValidateSessionResponse>;
+/** `fresh`: ask Identity, not a cached answer. */
+export type SessionValidator = (sessionId: string, options?: { fresh?: boolean }) => Promise<ValidateSessionResponse>;
 
 export interface GatewayAuthOptions {
   apiKeys: ApiKeyAuthenticator;
@@ -140,11 +141,16 @@ export class GatewayAuth {
     const { sessionSecret, validateSession } = this.options;
     if (!sessionSecret || !validateSession) throw new UnauthenticatedError('invalid token', 'invalid_token');
     const claims = await verifySessionToken(token, sessionSecret);
-    const session = await validateSession(claims.sessionId).catch((err: unknown) => {
-      // A session Identity does not know is one that has ended, not a missing resource.
-      if (err instanceof PolarisError && (err.kind === ErrorKind.NotFound || err.kind === ErrorKind.Validation)) return undefined;
-      throw err;
-    });
+    const validate = (fresh: boolean) =>
+      validateSession(claims.sessionId, { fresh }).catch((err: unknown) => {
+        // A session Identity does not know is one that has ended, not a missing resource.
+        if (err instanceof PolarisError && (err.kind === ErrorKind.NotFound || err.kind === ErrorKind.Validation)) return undefined;
+        throw err;
+      });
+    let session = await validate(false);
+    // A token for another organization than the cached answer's may be newer than that answer
+    // (the session switched organization a moment ago): Identity decides, not the cache.
+    if (session && session.organizationId !== claims.organizationId) session = await validate(true);
     const role = session && roleName(session.role);
     if (!session?.active || !role || session.userId !== claims.userId) throw new UnauthenticatedError('the session has ended: sign in again', 'session_ended');
     // RefreshSession may have moved the session to another of the user's
@@ -230,12 +236,14 @@ export function gatewayAuthFrom(config: RuntimeConfig, clients: GrpcClients, req
     jwks: config.jwtJwksUrl ? { url: config.jwtJwksUrl, issuer: config.jwtIssuer, audience: config.jwtAudience } : undefined,
     organizationClaim: config.jwtOrganizationClaim,
     sessionSecret: config.sessionSecret,
-    validateSession: (sessionId) =>
-      sessions.get(
+    validateSession: (sessionId, { fresh = false } = {}) => {
+      if (fresh) sessions.delete(sessionId);
+      return sessions.get(
         sessionId,
         () => clients.call(IdentityService.validateSession, { sessionId }, operatorMetadataOf(config)),
         () => sessionTtlMs,
-      ),
+      );
+    },
     requireOrganization,
   });
 }

@@ -36,6 +36,14 @@ export function clusterSettings(): Record<string, string> {
     POLARIS_MAX_PROPERTY_LENGTH: String(defaults.maxPropertyLength),
     POLARIS_METER_CACHE_SECONDS: String(defaults.meterCacheSeconds),
     POLARIS_NATS_STREAM: defaults.natsStream,
+    // Sign-in through an OpenID Connect provider: set the issuer, the client id (its secret in polaris-secrets)
+    // and the public URL of /auth/oidc/callback to turn it on.
+    POLARIS_OIDC_ALLOW_HTTP: 'false',
+    POLARIS_OIDC_CLIENT_ID: '',
+    POLARIS_OIDC_ISSUER: '',
+    POLARIS_OIDC_PROVIDER_NAME: '',
+    POLARIS_OIDC_REDIRECT_URL: '',
+    POLARIS_OIDC_SCOPES: defaults.oidcScopes,
     POLARIS_NATS_SUBJECT_PREFIX: defaults.natsSubjectPrefix,
     // On in the cluster (off by default locally): each instance allows a credential 100 requests a second, bursts of 200.
     POLARIS_RATE_LIMIT_BURST: '200',
@@ -55,6 +63,8 @@ export function placeholderSecrets(): Record<string, string> {
     DATABASE_URL: databaseUrl(clusterHost('postgres'), placeholderPassword),
     POLARIS_ADMIN_TOKEN: `${placeholderPassword}-admin-token`,
     POLARIS_JWT_SECRET: `${placeholderPassword}-jwt-secret-0000000`,
+    // Empty: OpenID Connect sign-in is off until POLARIS_OIDC_ISSUER is set; a public client (PKCE alone) needs none.
+    POLARIS_OIDC_CLIENT_SECRET: '',
     POLARIS_SESSION_SECRET: `${placeholderPassword}-session-secret-00000`,
   };
 }

@@ -32,8 +32,9 @@ export interface LocalConfig {
 export function loadLocalConfig(env: Env = process.env): LocalConfig {
   // PORT is a bundle's setting; the local host has one port per protocol instead.
   const read = new SettingsReader({ ...env, PORT: undefined });
+  const httpPort = read.port('http', 'POLARIS_HTTP_PORT', localDefaults.httpPort);
   const config: LocalConfig = {
-    httpPort: read.port('http', 'POLARIS_HTTP_PORT', localDefaults.httpPort),
+    httpPort,
     grpcPort: read.port('grpc', 'POLARIS_GRPC_PORT', localDefaults.grpcPort),
     host: read.string('POLARIS_HOST') ?? localDefaults.host,
     aggregationIntervalSeconds: read.integer('aggregation', 'POLARIS_AGGREGATION_INTERVAL', localDefaults.aggregationIntervalSeconds, {
@@ -42,7 +43,8 @@ export function loadLocalConfig(env: Env = process.env): LocalConfig {
     }),
     stateDir: read.string('POLARIS_STATE_DIR') ?? localDefaults.stateDir,
     natsUrl: read.string('NATS_URL'),
-    runtime: readRuntimeConfig(read),
+    // The OpenID Connect callback is on this machine's HTTP port unless POLARIS_OIDC_REDIRECT_URL says otherwise.
+    runtime: readRuntimeConfig(read, { httpPort }),
   };
   if (config.httpPort === config.grpcPort) read.problems.push('grpc: POLARIS_GRPC_PORT must differ from POLARIS_HTTP_PORT');
   read.done();

@@ -49,12 +49,19 @@ export async function waitForAttribute(locator: Locator, name: string, value: st
   throw new Error(`${name} stayed ${JSON.stringify(seen)}, expected ${JSON.stringify(value)}`);
 }
 
-/** Errors the page reported: uncaught exceptions, console errors (CSP refusals among them). */
-export function collectPageErrors(page: Page): string[] {
+/**
+ * Errors the page reported: uncaught exceptions, console errors (CSP refusals
+ * among them). `origin`: only those of pages and resources there, for a
+ * page that also visits another site (an identity provider's login page).
+ */
+export function collectPageErrors(page: Page, options: { origin?: string } = {}): string[] {
   const errors: string[] = [];
-  page.on('pageerror', (error) => errors.push(`pageerror: ${error.message}`));
+  const ours = (url: string) => options.origin === undefined || url.startsWith(`${options.origin}/`);
+  page.on('pageerror', (error) => {
+    if (ours(page.url())) errors.push(`pageerror: ${error.message}`);
+  });
   page.on('console', (message) => {
-    if (message.type() === 'error') errors.push(`console: ${message.text()}`);
+    if (message.type() === 'error' && ours(message.location().url || page.url())) errors.push(`console: ${message.text()}`);
   });
   return errors;
 }

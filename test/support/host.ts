@@ -17,6 +17,8 @@ export interface TestHostOptions {
   databaseUrl: string;
   /** Registry entries to host; default all. */
   entries?: readonly FunctionEntry[];
+  /** The HTTP port; default one the OS picks. Known in advance when a setting names it (an OpenID Connect callback). */
+  httpPort?: number;
   /** Extra environment (NATS_URL, cache settings, …). */
   env?: Record<string, string>;
   /**
@@ -54,7 +56,7 @@ export async function startTestHost(options: TestHostOptions): Promise<TestHost>
   // Quiet unless asked: POLARIS_TEST_LOG_LEVEL=error shows why a function answered 500.
   const runtime = createRuntime(config, { logger: createLogger({ service: 'test', revision: 'test', level: process.env.POLARIS_TEST_LOG_LEVEL ?? 'silent' }) });
   const functions = await Promise.all(entries.map(async (entry) => ({ entry, fn: await loadFunction(entry) })));
-  const host = await startHost({ runtime, functions, host: '127.0.0.1', httpPort: 0, grpcPort });
+  const host = await startHost({ runtime, functions, host: '127.0.0.1', httpPort: options.httpPort ?? 0, grpcPort });
   // As `npm start` does: the outboxes relayed to this host's stream, and delivery when asked for.
   const eventPlane = await startEventPlane({
     nats: () => natsConnection(runtime),

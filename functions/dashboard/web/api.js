@@ -1,14 +1,18 @@
 /**
  * The dashboard's only way to Polaris: the public GraphQL API on the same
- * origin, with the credential from this tab's session.
+ * origin, with the credential of the session.
  */
 
 /** @typedef {import('./types').Session} Session */
+/** @typedef {import('./types').UserSession} UserSession */
 /** @typedef {{ field: string, message: string }} FieldProblem */
 
-/** Everything the page keeps in sessionStorage is under this prefix, and goes at sign-out. */
+/** Everything the page keeps is under this prefix, and goes at sign-out. */
 const storagePrefix = 'polaris.dashboard.';
+/** A pasted credential: this tab's sessionStorage. */
 const sessionKey = `${storagePrefix}session`;
+/** A person's session: localStorage, shared by the browser's tabs (see UserSession). */
+export const userSessionKey = `${storagePrefix}user-session`;
 
 /** An error answered by the API (its `extensions.code`), or a request that never got an answer. */
 export class GraphqlError extends Error {
@@ -16,19 +20,35 @@ export class GraphqlError extends Error {
    * @param {string} message
    * @param {string} code `UNAUTHENTICATED`, `FORBIDDEN`, `BAD_USER_INPUT`, … or `NETWORK`
    * @param {FieldProblem[]} [fields] the arguments at fault, for `BAD_USER_INPUT`
+   * @param {number} [retryAfter] seconds to wait, for `RATE_LIMITED`
    */
-  constructor(message, code, fields = []) {
+  constructor(message, code, fields = [], retryAfter = undefined) {
     super(message);
     this.code = code;
     this.fields = fields;
+    this.retryAfter = retryAfter;
   }
 }
 
-/** @returns {Session | null} */
+/**
+ * This tab's pasted credential, else the browser's signed-in person.
+ * @returns {Session | null}
+ */
 export function loadSession() {
   try {
     const stored = JSON.parse(sessionStorage.getItem(sessionKey) ?? 'null');
     if ((stored?.role === 'organization' || stored?.role === 'operator') && typeof stored.credential === 'string') return stored;
+  } catch {
+    // A damaged entry is the same as none.
+  }
+  return loadUserSession();
+}
+
+/** @returns {UserSession | null} */
+export function loadUserSession() {
+  try {
+    const stored = JSON.parse(localStorage.getItem(userSessionKey) ?? 'null');
+    if (stored?.role === 'user' && typeof stored.refreshToken === 'string' && typeof stored.accessToken === 'string' && stored.organization && stored.user) return stored;
   } catch {
     // A damaged entry is the same as none.
   }
@@ -37,11 +57,18 @@ export function loadSession() {
 
 /** @param {Session} session */
 export function saveSession(session) {
-  sessionStorage.setItem(sessionKey, JSON.stringify(session));
+  if (session.role === 'user') {
+    // One way in at a time: a person's session replaces a pasted credential.
+    sessionStorage.removeItem(sessionKey);
+    localStorage.setItem(userSessionKey, JSON.stringify(session));
+  } else {
+    sessionStorage.setItem(sessionKey, JSON.stringify(session));
+  }
 }
 
 export function clearSession() {
   for (const key of Object.keys(sessionStorage)) if (key.startsWith(storagePrefix)) sessionStorage.removeItem(key);
+  localStorage.removeItem(userSessionKey);
 }
 
 /** How Identity makes API keys: `pol_` and 40 base64url characters. */
@@ -51,10 +78,13 @@ const apiKeyPattern = /^pol_[\w-]{40}$/;
  * An API key goes in `X-API-Key`; anything else (a JWT, the operator's admin
  * token) in `Authorization: Bearer`, so an admin token entered as an
  * organization's gets FORBIDDEN, which says what to do, not UNAUTHENTICATED.
- * @param {Session} session
+ * A person's session sends its access token.
+ * @param {Session | null} session none: sign-in and the other calls that need no credential
  * @returns {Record<string, string>}
  */
 function credentialHeaders(session) {
+  if (!session) return {};
+  if (session.role === 'user') return { authorization: `Bearer ${session.accessToken}` };
   const isApiKey = session.role === 'organization' && apiKeyPattern.test(session.credential);
   return isApiKey ? { 'x-api-key': session.credential } : { authorization: `Bearer ${session.credential}` };
 }
@@ -63,7 +93,7 @@ function credentialHeaders(session) {
  * Runs one GraphQL operation; resolves with its `data`, rejects with the
  * first error.
  * @template T
- * @param {Session} session
+ * @param {Session | null} session
  * @param {string} query
  * @param {Record<string, unknown>} [variables]
  * @returns {Promise<T>}
@@ -81,7 +111,7 @@ export async function graphql(session, query, variables = {}) {
   } catch {
     throw new GraphqlError('Polaris cannot be reached. Check the connection; the figures refresh once it is back.', 'NETWORK');
   }
-  /** @type {{ data?: T | null, errors?: { message: string, extensions?: { code?: string, fields?: FieldProblem[] } }[] }} */
+  /** @type {{ data?: T | null, errors?: { message: string, extensions?: { code?: string, fields?: FieldProblem[], retryAfter?: number } }[] }} */
   let body;
   try {
     body = await response.json();
@@ -91,7 +121,7 @@ export async function graphql(session, query, variables = {}) {
   const [error] = body.errors ?? [];
   if (error) {
     const code = error.extensions?.code ?? (response.status === 401 ? 'UNAUTHENTICATED' : `HTTP_${response.status}`);
-    throw new GraphqlError(error.message, code, error.extensions?.fields ?? []);
+    throw new GraphqlError(error.message, code, error.extensions?.fields ?? [], error.extensions?.retryAfter);
   }
   if (!body.data) throw new GraphqlError(`Polaris answered ${response.status} without data.`, `HTTP_${response.status}`);
   return body.data;

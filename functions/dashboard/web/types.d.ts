@@ -1,10 +1,53 @@
 /** What the dashboard reads from the public GraphQL API (functions/gateway/schema.ts). */
 
-/** Who is signed in, kept in this tab's sessionStorage only. */
-export interface Session {
+/** Who is signed in: a person with their session, or a pasted credential. */
+export type Session = UserSession | CredentialSession;
+
+/** A credential pasted at sign-in, kept in this tab's sessionStorage only. */
+export interface CredentialSession {
   role: 'organization' | 'operator';
   /** An API key or a JWT (organization), or the admin token (operator). */
   credential: string;
+}
+
+export type Role = 'OWNER' | 'ADMIN' | 'MEMBER' | 'VIEWER';
+
+export interface User {
+  id: string;
+  email: string;
+  name: string | null;
+}
+
+/**
+ * A person signed in with email and password or an identity provider, acting
+ * for one of their organizations. Kept in localStorage, shared by the
+ * browser's tabs: the refresh token renews it and works once, so every tab
+ * must use the newest. Never the password.
+ */
+export interface UserSession {
+  role: 'user';
+  accessToken: string;
+  refreshToken: string;
+  /** RFC 3339: when the access token expires. */
+  expiresAt: string;
+  user: User;
+  organization: { id: string; name: string };
+  /** The user's role in that organization. */
+  memberRole: Role;
+}
+
+export interface Membership {
+  organization: { id: string; name: string };
+  role: Role;
+}
+
+/** `GET /auth/oidc`: whether sign-in through an identity provider is on. */
+export interface OidcConfig {
+  enabled: boolean;
+  /** What to call the provider on its button. */
+  name?: string;
+  /** Where the browser goes to sign in there. */
+  startUrl?: string;
 }
 
 export type PricingModel = 'PER_UNIT' | 'GRADUATED' | 'VOLUME' | 'PACKAGE';
@@ -101,6 +144,21 @@ export interface ApiKey {
   prefix: string;
   createdAt: string;
   revokedAt: string | null;
+}
+
+export interface Member {
+  user: User;
+  role: Role;
+  joinedAt: string;
+}
+
+/** An invitation not yet accepted; its token was shown once, when it was made. */
+export interface PendingInvitation {
+  id: string;
+  email: string;
+  role: Role;
+  createdAt: string;
+  expiresAt: string;
 }
 
 export interface Organization {

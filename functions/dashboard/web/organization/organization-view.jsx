@@ -11,16 +11,22 @@ import { CurrentInvoiceCard } from './current-invoice-card.jsx';
 import { dashboardQuery, metricsOf } from './dashboard-query.js';
 import { LiveStatus, useLiveRefresh } from './live-refresh.jsx';
 import { MeterCard } from './meter-card.jsx';
+import { OrganizationAdmin } from './organization-admin.jsx';
+import { OrganizationSwitcher } from './organization-switcher.jsx';
 import { PastInvoicesCard } from './past-invoices-card.jsx';
+import { RecordUsageCard } from './record-usage-card.jsx';
 import { UsageCard } from './usage-card.jsx';
+import { roleAbilities } from '../session.js';
 
 /** @typedef {import('../types').Request} Request */
 /** @typedef {import('./dashboard-query.js').Dashboard} Dashboard */
 
 /**
- * @param {{ request: Request, onIdentified: (name: string) => void }} props
+ * @param {{ request: Request, onIdentified: (name: string) => void, person?: { session: import('../types').UserSession, switchOrganization: (organizationId: string) => Promise<void> } }} props
+ *   `person`: a signed-in person, who may switch organization and sees
+ *   what their role may do; without it (an API key or JWT) the view only reads
  */
-export function OrganizationView({ request, onIdentified }) {
+export function OrganizationView({ request, onIdentified, person }) {
   const [dashboard, setDashboard] = useState(/** @type {Dashboard | null} */ (null));
   const [error, setError] = useState(/** @type {unknown} */ (null));
   const [updatedAt, setUpdatedAt] = useState(/** @type {Date | null} */ (null));
@@ -77,6 +83,7 @@ export function OrganizationView({ request, onIdentified }) {
     );
   }
 
+  const abilities = person ? roleAbilities[person.session.memberRole] : null;
   const month = currentMonth();
   const now = new Date();
   const current = dashboard.invoices.find((invoice) => new Date(invoice.periodStart) <= now && now < new Date(invoice.periodEnd));
@@ -91,6 +98,7 @@ export function OrganizationView({ request, onIdentified }) {
             {dashboard.me.name}
           </h1>
           <p class="muted">Usage and billing for {formatMonth(month.start)} (UTC)</p>
+          {person && <OrganizationSwitcher organizationId={person.session.organization.id} request={request} onSwitch={person.switchOrganization} />}
         </div>
         <LiveStatus stale={Boolean(error)} updatedAt={updatedAt} />
       </div>
@@ -110,6 +118,10 @@ export function OrganizationView({ request, onIdentified }) {
       </div>
       <MeterCard request={request} metrics={metrics} meters={dashboard.meters} refreshedAt={updatedAt} />
       <PastInvoicesCard invoices={past} />
+      {abilities?.record && <RecordUsageCard request={request} onRecorded={() => void refresh().catch(setError)} />}
+      {person && abilities && (abilities.manage || abilities.people) && (
+        <OrganizationAdmin request={request} viewerRole={person.session.memberRole} manage={abilities.manage} people={abilities.people} />
+      )}
     </main>
   );
 }

@@ -60,10 +60,11 @@ export function App() {
 
   /** Back to sign-in: `reason` says why; a person's session is ended at Polaris too unless it already was. */
   const endSession = useCallback(
-    (/** @type {string | null} */ reason, /** @type {{ revoke?: boolean }} */ options = {}) => {
+    async (/** @type {string | null} */ reason, /** @type {{ revoke?: boolean }} */ options = {}) => {
       const current = sessionRef.current;
       const person = current?.role === 'user' ? current : loadUserSession();
-      if (person && options.revoke) void signOutUser(person);
+      // "You signed out" is true once Polaris has ended the session, so the page waits for it.
+      if (person && options.revoke) await signOutUser(person);
       if (current) setLastSignIn(current.role === 'user' ? { mode: 'password', role: 'organization' } : { mode: 'credential', role: current.role });
       clearSession();
       setSession(null);

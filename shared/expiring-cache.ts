@@ -39,6 +39,11 @@ export class ExpiringCache<K, V> {
     return pending;
   }
 
+  /** Forgets `key`'s value, so the next `get` loads it (a load under way still answers the callers waiting on it). */
+  delete(key: K): void {
+    this.entries.delete(key);
+  }
+
   private store(key: K, value: V, expiresAt: number): void {
     this.entries.delete(key);
     this.entries.set(key, { value, expiresAt });

@@ -58,9 +58,10 @@ export class CrossingStore {
   async ofSources(sourceIds: readonly string[]): Promise<RecordedCrossing[]> {
     if (sourceIds.length === 0) return [];
     const rows = await this.sql<CrossingRow[]>`
-      select source_id, period_start, period_end, threshold::text, percent::text, value::text, crossed_at
-      from billing.threshold_crossings where source_id = any(${sourceIds}::uuid[])
-      order by period_start desc, threshold`;
+      select c.source_id, c.period_start, c.period_end, c.threshold::text, c.percent::text, c.value::text, c.crossed_at
+      from billing.threshold_crossings c where c.source_id = any(${sourceIds}::uuid[])
+      -- By the numbers, not by the text the select answers.
+      order by c.period_start desc, c.threshold`;
     return rows.map((row) => ({
       sourceId: row.sourceId,
       period: { start: row.periodStart, end: row.periodEnd },

@@ -35,6 +35,7 @@ const usageAlertView = (alert: UsageAlert) => ({
 
 const entitlementView = (entitlement: Entitlement) => ({
   id: entitlement.id,
+  organizationId: entitlement.organizationId,
   feature: entitlement.feature,
   type: typeName(entitlement.type),
   enabled: entitlement.enabled,
@@ -79,6 +80,11 @@ export const alertsEntitlementsOrganizationFields = {
   entitlements: async (parent: Organization, _args: unknown, { gateway }: RequestContext) =>
     (await gateway.clients.call(Billing.listEntitlements, { organizationId: parent.id })).entitlements.map(entitlementView),
   entitlement: (parent: Organization, args: { feature: string }, context: RequestContext) => checkOf(context, parent.id, args.feature, 'feature'),
+};
+
+/** Reached only through an organization's entitlements, whose rule already let the caller in. */
+export const entitlementFields = {
+  access: (parent: { organizationId: string; feature: string }, _args: unknown, context: RequestContext) => checkOf(context, parent.organizationId, parent.feature, 'feature'),
 };
 
 export const alertsEntitlementsMutations = {

@@ -126,9 +126,9 @@ describe('entitlements', () => {
       metric: null,
       limit: null,
     });
-    const { entitlement, me } = dataOf(await graphql(`{ entitlement(metric: "sso") { ${entitlementFields} } me { entitlements { feature type } } }`, {}, { apiKey: readKey }));
+    const { entitlement, me } = dataOf(await graphql(`{ entitlement(metric: "sso") { ${entitlementFields} } me { entitlements { feature type access { hasAccess } } } }`, {}, { apiKey: readKey }));
     expect(entitlement).toEqual({ feature: 'sso', hasAccess: true, type: 'BOOLEAN', usage: null, limit: null, soft: false, overLimit: false, resetsAt: null });
-    expect(me.entitlements).toEqual([{ feature: 'sso', type: 'BOOLEAN' }]);
+    expect(me.entitlements).toEqual([{ feature: 'sso', type: 'BOOLEAN', access: { hasAccess: true } }]);
     expect(dataOf(await graphql(`{ entitlement(metric: "not_granted") { hasAccess type } }`, {}, { apiKey: readKey })).entitlement).toEqual({ hasAccess: false, type: null });
 
     await graphql(setEntitlement, { o: acme.organizationId, feature: 'sso', enabled: false }, operator);

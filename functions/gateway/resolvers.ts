@@ -8,7 +8,7 @@ import { BillingService as Billing } from '../../proto/gen/polaris/billing/v1/bi
 import { IdentityService as Identity, type ApiKey, type Organization } from '../../proto/gen/polaris/identity/v1/identity.js';
 import { ErrorKind, NotFoundError, PolarisError, ValidationError } from '../../shared/errors.js';
 import { fieldsWithoutRules, guardResolvers, requireMayGrantScopes, tenantCaller } from './access.js';
-import { alertsEntitlementsMutations, alertsEntitlementsOrganizationFields, alertsEntitlementsQueries } from './alerts-entitlements-resolvers.js';
+import { alertsEntitlementsMutations, alertsEntitlementsOrganizationFields, alertsEntitlementsQueries, entitlementFields } from './alerts-entitlements-resolvers.js';
 import { tenantOf } from './auth.js';
 import { billingMutations, billingOrganizationFields, invoiceView } from './billing-resolvers.js';
 import { DecimalScalar } from './decimal-scalar.js';
@@ -81,6 +81,7 @@ export const resolvers: IResolvers<any, RequestContext> = guardResolvers({
     apiKeys: async (parent: Organization, _args: unknown, { gateway }: RequestContext) =>
       (await gateway.clients.call(Identity.listApiKeys, { organizationId: parent.id }, gateway.operatorMetadata)).apiKeys.map(apiKeyView),
   },
+  Entitlement: entitlementFields,
   Mutation: {
     ...usageMutations,
     ...peopleMutations,

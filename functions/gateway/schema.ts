@@ -240,6 +240,8 @@ export const schema = /* GraphQL */ `
     "METERED: a soft limit is reported (overLimit), never refused."
     soft: Boolean!
     updatedAt: String!
+    "The answer now, as entitlement(metric) gives it."
+    access: EntitlementCheck!
   }
 
   "May the organization use the feature now."

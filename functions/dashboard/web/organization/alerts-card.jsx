@@ -90,7 +90,17 @@ function EntitlementItem({ entitlement }) {
       </div>
       {entitlement.type === 'METERED' && access.usage !== null && access.limit !== null && (
         <>
-          <meter class="watch-meter" min={0} max={Number(access.limit) || 1} value={Math.min(Number(access.usage), Number(access.limit) || 1)} aria-label={`${entitlement.feature} used`} />
+          {/* For display only: the figures beside it are the exact ones. Past 80% the browser colours it as high. */}
+          <meter
+            class="watch-meter"
+            min={0}
+            max={Number(access.limit) || 1}
+            low={0.8 * (Number(access.limit) || 1)}
+            high={0.8 * (Number(access.limit) || 1)}
+            optimum={0}
+            value={Math.min(Number(access.usage), Number(access.limit) || 1)}
+            aria-label={`${entitlement.feature} used`}
+          />
           <p class="muted small">
             {formatDecimal(access.usage)} of {formatDecimal(access.limit)} {entitlement.metric !== entitlement.feature ? entitlement.metric : ''} this period ·{' '}
             {entitlement.soft ? 'soft limit' : 'hard limit'}

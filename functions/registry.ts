@@ -61,6 +61,13 @@ export const functionRegistry = [
   { name: 'get-billing-terms', service: 'billing', kind: 'grpc', module: 'billing/get-billing-terms' },
   { name: 'set-billing-terms', service: 'billing', kind: 'grpc', module: 'billing/set-billing-terms' },
   { name: 'close-invoices', service: 'billing', kind: 'grpc', module: 'billing/close-invoices' },
+  { name: 'create-usage-alert', service: 'billing', kind: 'grpc', module: 'billing/create-usage-alert' },
+  { name: 'list-usage-alerts', service: 'billing', kind: 'grpc', module: 'billing/list-usage-alerts' },
+  { name: 'delete-usage-alert', service: 'billing', kind: 'grpc', module: 'billing/delete-usage-alert' },
+  { name: 'set-entitlement', service: 'billing', kind: 'grpc', module: 'billing/set-entitlement' },
+  { name: 'list-entitlements', service: 'billing', kind: 'grpc', module: 'billing/list-entitlements' },
+  { name: 'delete-entitlement', service: 'billing', kind: 'grpc', module: 'billing/delete-entitlement' },
+  { name: 'check-entitlement', service: 'billing', kind: 'grpc', module: 'billing/check-entitlement' },
   {
     name: 'close-due-invoices',
     service: 'billing',

@@ -13,6 +13,8 @@
  *                (p50, p99), over BENCH_SUMMARY_EVENTS events
  *   draft        event → draft invoice updated, after an aggregation run (p50/p99)
  *   graphql      `me` + `usage` + `invoices` at BENCH_GRAPHQL_RATE requests/s vs bare Fastify at that rate
+ *   entitlement  CheckEntitlement over gRPC at BENCH_ENTITLEMENT_RATE requests/s (p99) vs
+ *                grpc.health.v1 Check on the same port at that rate
  *   bundles      per function: cold start vs a bare Node http server, bundle size, idle RSS
  *
  * Settings (environment): BENCH_SECONDS (each load, default 10), BENCH_ONLY
@@ -22,7 +24,7 @@
  * would take over ten minutes; an empty run never reads the buckets, so a
  * larger history changes little), BENCH_SUMMARY_EVENTS (1,000,000),
  * BENCH_SUMMARY_REQUESTS (of each query, 100), BENCH_DRAFT_REPEATS (50),
- * BENCH_GRAPHQL_RATE (500), BENCH_COLD_STARTS (spawns per function, 3),
+ * BENCH_GRAPHQL_RATE (500), BENCH_ENTITLEMENT_RATE (2,000), BENCH_COLD_STARTS (spawns per function, 3),
  * BENCH_ROUNDS (a load and its baseline alternate this many times, sharing
  * BENCH_SECONDS, so noise from other users falls on both alike; 3),
  * BENCH_BUILD=0 (use dist/ as it is instead of `npm run build`).
@@ -40,6 +42,7 @@ import { benchAggregation } from './bench/aggregation.js';
 import { benchBundles } from './bench/bundles.js';
 import { measureCpu } from './bench/cpu.js';
 import { deleteStream, type Bench, type BenchSettings, type Tenant } from './bench/context.js';
+import { benchEntitlement } from './bench/entitlement.js';
 import { benchEventToDraft } from './bench/event-to-draft.js';
 import { benchGraphql } from './bench/graphql.js';
 import { benchBatches, benchProperties, benchSingleEvents } from './bench/ingest.js';
@@ -49,7 +52,7 @@ import { Results } from './bench/report.js';
 import { benchSummary } from './bench/summary.js';
 import { findFreePorts, startEmbeddedPostgres } from './local/index.js';
 
-const sections = ['ingest', 'properties', 'batch', 'aggregation', 'meters', 'summary', 'draft', 'graphql', 'bundles'] as const;
+const sections = ['ingest', 'properties', 'batch', 'aggregation', 'meters', 'summary', 'draft', 'graphql', 'entitlement', 'bundles'] as const;
 type Section = (typeof sections)[number];
 
 function integer(name: string, fallback: number): number {
@@ -69,6 +72,7 @@ const settings: BenchSettings = {
   summaryRequests: integer('BENCH_SUMMARY_REQUESTS', 100),
   draftRepeats: integer('BENCH_DRAFT_REPEATS', 50),
   graphqlRate: integer('BENCH_GRAPHQL_RATE', 500),
+  entitlementRate: integer('BENCH_ENTITLEMENT_RATE', 2_000),
   coldStartSpawns: integer('BENCH_COLD_STARTS', 3),
 };
 const only = (process.env.BENCH_ONLY ?? '').split(',').map((s) => s.trim()).filter(Boolean);
@@ -174,6 +178,7 @@ async function main(): Promise<void> {
     ['summary', () => benchSummary(bench)],
     ['draft', async () => (draftTenant = await benchEventToDraft(bench))],
     ['graphql', () => benchGraphql(bench, draftTenant)],
+    ['entitlement', () => benchEntitlement(bench)],
     ['bundles', () => benchBundles(bench, { build })],
   ];
   for (const [section, run] of parts) {

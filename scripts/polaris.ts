@@ -33,6 +33,15 @@
  *   npm run polaris -- meter create --metric seats --name Seats --aggregation UNIQUE_COUNT --value-property user_id --group-by region
  *   npm run polaris -- meter list
  *   npm run polaris -- usage get --org <id> --metric api_calls --window HOUR --time-zone Asia/Kathmandu --group-by region --where region=eu,us
+ *   npm run polaris -- alert create --org <id> --metric api_calls --budget 100000 --percent 50 --percent 80 --percent 100
+ *   npm run polaris -- alert create --org <id> --budget 500   (the draft invoice's amount, at 80% and 100%)
+ *   npm run polaris -- alert list --org <organization id>
+ *   npm run polaris -- alert delete --id <alert id>
+ *   npm run polaris -- entitlement set --org <id> --feature sso
+ *   npm run polaris -- entitlement set --org <id> --feature api_calls --limit 100000 [--metric api_calls] [--soft true]
+ *   npm run polaris -- entitlement list --org <organization id>
+ *   npm run polaris -- entitlement check --org <id> --feature api_calls
+ *   npm run polaris -- entitlement delete --org <id> --feature sso
  *   npm run polaris -- aggregate [--org <organization id>]
  *
  * POLARIS_URL (default http://127.0.0.1:8080) says where; the admin token

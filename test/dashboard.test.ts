@@ -473,6 +473,59 @@ describe('the dashboard in Chromium', () => {
     expect(organization.errors).toEqual([]);
   }, 90_000);
 
+  it('lets the operator make usage alerts and set entitlements, and shows the organization the thresholds reached and its limits', async () => {
+    const { page, errors } = await newPage();
+    await signIn(page, 'operator', polaris.adminToken);
+    await page.getByRole('button', { name: /Acme Rockets/ }).click();
+    await page.getByRole('heading', { level: 2, name: 'Acme Rockets' }).waitFor();
+    // This month's API calls so far: half of twice that is reached as the alert is made, and so is a limit of that many.
+    const { usage } = await gql('{ usage(metric: "api_calls", windowSize: MONTH) { value } }', {}, tenant());
+    const month = BigInt(usage[0].value);
+
+    await page.getByLabel('Metric watched').fill('api_calls');
+    await page.getByLabel('Budget', { exact: true }).fill(String(2n * month));
+    await page.getByLabel('Warn at (% of the budget)').fill('50, 100');
+    await page.getByRole('button', { name: 'Create alert' }).click();
+    await page.getByText('Usage alert created.').waitFor();
+    const alertRow = page.locator('[data-usage-alerts] tr[data-alert-id]');
+    await alertRow.getByText('50% in').waitFor();
+
+    await page.getByLabel('Feature', { exact: true }).fill('sso');
+    await page.getByRole('button', { name: 'Set entitlement' }).click();
+    await page.getByText('Entitlement to sso set.').waitFor();
+    await page.getByLabel('Feature', { exact: true }).fill('api_calls');
+    await page.getByLabel('Kind of entitlement').selectOption('METERED');
+    await page.getByLabel('Limit per period').fill(String(month));
+    await page.getByRole('button', { name: 'Set entitlement' }).click();
+    await page.getByText('Entitlement to api_calls set.').waitFor();
+    await waitForAttribute(page.locator('[data-entitlements] tr[data-feature="api_calls"]'), 'data-has-access', 'false');
+    await waitForAttribute(page.locator('[data-entitlements] tr[data-feature="sso"]'), 'data-has-access', 'true');
+    await screenshot(page, 'operator-alerts-entitlements');
+
+    // Bad input: the API's message, naming the field, and nothing made.
+    await page.getByLabel('Budget', { exact: true }).fill('-5');
+    await page.getByRole('button', { name: 'Create alert' }).click();
+    await page.getByRole('alert').getByText('budget', { exact: false }).first().waitFor();
+    expect(await alertRow.count()).toBe(1);
+
+    const organization = await newPage();
+    await signIn(organization.page, 'organization', apiKey);
+    const card = organization.page.locator('[data-alerts-card]');
+    await waitForAttribute(card.locator('[data-alert-id]'), 'data-crossed', '50');
+    await waitForAttribute(card.locator('[data-feature="api_calls"]'), 'data-has-access', 'false');
+    await waitForAttribute(card.locator('[data-feature="sso"]'), 'data-has-access', 'true');
+    await card.scrollIntoViewIfNeeded();
+    await screenshot(organization.page, 'organization-alerts-entitlements');
+    expect(organization.errors).toEqual([]);
+
+    // Deleted after a confirmation.
+    await page.getByRole('button', { name: 'Delete the alert on api_calls' }).click();
+    await alertRow.getByRole('button', { name: 'Delete', exact: true }).click();
+    await page.getByText('Alert on api_calls deleted.').waitFor();
+    await alertRow.waitFor({ state: 'detached' });
+    expect(errors).toEqual([]);
+  }, 90_000);
+
   it('signs in with the keyboard alone: Tab, arrows, typing and Enter, with a visible focus', async () => {
     const { page, errors } = await newPage();
     await page.goto(`${polaris.http}/dashboard`);

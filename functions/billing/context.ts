@@ -8,7 +8,17 @@ import { UsageService as UsageRpc, WindowSize } from '../../proto/gen/polaris/us
 import { Decimal } from '../../shared/decimal.js';
 import { defineServiceContext } from '../../shared/runtime/index.js';
 import type { Period } from '../../shared/periods.js';
-import { BillingService, BillingStore, type PropertyFilter, type UsageReader } from './domain/index.js';
+import {
+  BillingService,
+  BillingStore,
+  CrossingStore,
+  Entitlements,
+  EntitlementStore,
+  UsageAlerts,
+  UsageAlertStore,
+  type PropertyFilter,
+  type UsageReader,
+} from './domain/index.js';
 import type { GrpcClients } from '../../shared/grpc/index.js';
 
 /** Period values from Usage's GetUsageSummary RPC (one PERIOD window), each an exact decimal. */
@@ -48,15 +58,23 @@ function nextQuarterHour(at: Date): Date {
 export const billingContext = defineServiceContext({
   service: 'billing',
   create(runtime) {
-    const billing = new BillingService(new BillingStore(runtime.database()), {
-      usage: usageOverGrpc(runtime.clients),
-      requireOrganization: async (organizationId) => {
-        await runtime.clients.call(IdentityService.getOrganization, { organizationId });
-      },
+    const sql = runtime.database();
+    const store = new BillingStore(sql);
+    const usage = usageOverGrpc(runtime.clients);
+    const requireOrganization = async (organizationId: string) => {
+      await runtime.clients.call(IdentityService.getOrganization, { organizationId });
+    };
+    const crossings = new CrossingStore(sql);
+    const alerts = new UsageAlerts(new UsageAlertStore(sql), crossings, { billing: store, usage, requireOrganization });
+    const entitlements = new Entitlements(new EntitlementStore(sql), crossings, { billing: store, usage, requireOrganization });
+    const billing = new BillingService(store, {
+      usage,
+      requireOrganization,
       logger: runtime.logger,
       graceHours: runtime.config.invoiceGraceHours,
+      watchers: [alerts, entitlements],
     });
-    return { billing };
+    return { billing, alerts, entitlements };
   },
   ready: ({ billing }) => billing.ready(),
 });

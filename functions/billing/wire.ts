@@ -1,11 +1,26 @@
 /** Billing's domain values in their protobuf form: decimals as exact strings, money to the currency's minor unit. */
 import {
+  EntitlementType,
   PricingModel as RpcModel,
   type BillingTerms as TermsMessage,
+  type CheckEntitlementResponse,
+  type Entitlement as EntitlementMessage,
   type Invoice as InvoiceMessage,
   type Plan as PlanMessage,
+  type UsageAlert as UsageAlertMessage,
 } from '../../proto/gen/polaris/billing/v1/billing.js';
-import { minorUnits, PricingModel, type BillingTerms, type Invoice, type PlanVersion } from './domain/index.js';
+import {
+  EntitlementKind,
+  minorUnits,
+  PricingModel,
+  type BillingTerms,
+  type Entitlement,
+  type EntitlementAnswer,
+  type Invoice,
+  type PlanVersion,
+  type RecordedCrossing,
+  type UsageAlertRecord,
+} from './domain/index.js';
 
 const modelToRpc: Record<PricingModel, RpcModel> = {
   [PricingModel.PerUnit]: RpcModel.PRICING_MODEL_PER_UNIT,
@@ -77,5 +92,55 @@ export function termsMessage(terms: BillingTerms): TermsMessage {
     recurringFeeName: terms.recurringFeeName,
     minimum: terms.minimum.toString(),
     currency: terms.currency ?? '',
+  };
+}
+
+export function usageAlertMessage(alert: UsageAlertRecord & { crossings?: readonly RecordedCrossing[] }): UsageAlertMessage {
+  return {
+    id: alert.id,
+    organizationId: alert.orgId,
+    metric: alert.metric ?? '',
+    budget: alert.budget.toString(),
+    percentages: alert.percentages.map(String),
+    createdAt: alert.createdAt.toISOString(),
+    crossings: (alert.crossings ?? []).map((crossing) => ({
+      percent: crossing.percent.toString(),
+      threshold: crossing.threshold.toString(),
+      value: crossing.value.toString(),
+      periodStart: crossing.period.start.toISOString(),
+      periodEnd: crossing.period.end.toISOString(),
+      crossedAt: crossing.crossedAt.toISOString(),
+    })),
+  };
+}
+
+const kindToRpc: Record<EntitlementKind, EntitlementType> = {
+  [EntitlementKind.Boolean]: EntitlementType.ENTITLEMENT_TYPE_BOOLEAN,
+  [EntitlementKind.Metered]: EntitlementType.ENTITLEMENT_TYPE_METERED,
+};
+
+export function entitlementMessage(entitlement: Entitlement): EntitlementMessage {
+  return {
+    id: entitlement.id,
+    organizationId: entitlement.orgId,
+    feature: entitlement.feature,
+    type: kindToRpc[entitlement.kind],
+    enabled: entitlement.enabled,
+    metric: entitlement.metric ?? '',
+    limit: entitlement.limit?.toString() ?? '',
+    soft: entitlement.soft,
+    updatedAt: entitlement.updatedAt.toISOString(),
+  };
+}
+
+export function entitlementAnswerMessage(answer: EntitlementAnswer): CheckEntitlementResponse {
+  return {
+    hasAccess: answer.hasAccess,
+    type: answer.kind ? kindToRpc[answer.kind] : EntitlementType.ENTITLEMENT_TYPE_UNSPECIFIED,
+    usage: answer.usage?.toString() ?? '',
+    limit: answer.limit?.toString() ?? '',
+    soft: answer.soft,
+    overLimit: answer.overLimit,
+    resetsAt: answer.resetsAt?.toISOString() ?? '',
   };
 }

@@ -149,6 +149,8 @@ function rows(graphql: Graphql): Row[] {
     ).inviteUser.id;
   const freshKey = async (organizationId: string) =>
     (await operatorCall(graphql, 'mutation($o: ID!) { createApiKey(organizationId: $o, scopes: [READ]) { id } }', { o: organizationId })).createApiKey.id;
+  const freshAlert = async (organizationId: string) =>
+    (await operatorCall(graphql, 'mutation($o: ID!) { createUsageAlert(organizationId: $o, budget: 100) { id } }', { o: organizationId })).createUsageAlert.id;
   const refreshToken = async (fixture: Fixture) => dataOf(await signIn(graphql, fixture.signer.email, password)).signIn.refreshToken;
 
   return [
@@ -157,6 +159,13 @@ function rows(graphql: Graphql): Row[] {
     { field: 'Query.usage', expect: tenantWithAny('read'), request: () => ({ query: '{ usage(metric: "api_calls") { total } }' }) },
     { field: 'Query.meters', expect: operatorOr('read'), request: () => ({ query: '{ meters { metric } }' }) },
     { field: 'Query.invoices', expect: tenantWithAny('read'), request: () => ({ query: '{ invoices { id } }' }) },
+    { field: 'Query.usageAlerts', expect: tenantWithAny('read'), request: () => ({ query: '{ usageAlerts { id budget } }' }) },
+    {
+      field: 'Query.entitlement',
+      expect: tenantWithAny('read'),
+      request: () => ({ query: '{ entitlement(metric: "api_calls") { hasAccess usage limit } }' }),
+      check: (data) => expect(data.entitlement).toMatchObject({ hasAccess: true, limit: '1000000' }),
+    },
     { field: 'Query.organizations', expect: operatorOnly, request: () => ({ query: '{ organizations { id } }' }) },
     { field: 'Query.organization', expect: operatorOnly, request: ({ acme }) => ({ query: 'query($o: ID!) { organization(id: $o) { id } }', variables: { o: acme.organizationId } }) },
     {
@@ -210,6 +219,9 @@ function rows(graphql: Graphql): Row[] {
     organizationField('apiKeys', 'apiKeys { id scopes }', operatorOr('manage')),
     organizationField('members', 'members { role user { email } }', operatorOr('people')),
     organizationField('invitations', 'invitations { id email role }', operatorOr('people')),
+    organizationField('usageAlerts', 'usageAlerts { id crossings { percent } }', operatorOr('read')),
+    organizationField('entitlements', 'entitlements { feature type }', operatorOr('read')),
+    organizationField('entitlement', 'entitlement(feature: "sso") { hasAccess type }', operatorOr('read')),
 
     // Mutations.
     { field: 'Mutation.recordUsage', expect: tenantWithAny('ingest'), request: () => ({ query: 'mutation { recordUsage(metric: "api_calls", quantity: 1) }' }) },
@@ -296,6 +308,43 @@ function rows(graphql: Graphql): Row[] {
       expect: operatorOnly,
       request: () => ({ query: 'mutation { createServiceKey(name: "Matrix") { id scopes } }' }),
       check: (data) => expect(data.createServiceKey.scopes).toEqual(['INGEST_ANY']),
+    },
+    {
+      field: 'Mutation.createUsageAlert',
+      expect: operatorOr('manage'),
+      request: ({ acme }) => ({
+        query: 'mutation($o: ID!) { createUsageAlert(organizationId: $o, metric: "api_calls", budget: 1000, percentages: [50, 100]) { id percentages } }',
+        variables: { o: acme.organizationId },
+      }),
+      check: (data) => expect(data.createUsageAlert.percentages).toEqual(['50', '100']),
+    },
+    {
+      field: 'Mutation.createUsageAlert',
+      variant: 'for another organization',
+      expect: operatorOnly,
+      request: ({ globex }) => ({ query: 'mutation($o: ID!) { createUsageAlert(organizationId: $o, budget: 10) { id } }', variables: { o: globex.organizationId } }),
+    },
+    {
+      field: 'Mutation.deleteUsageAlert',
+      expect: operatorOr('manage'),
+      request: async ({ acme }) => ({ query: 'mutation($id: ID!) { deleteUsageAlert(id: $id) }', variables: { id: await freshAlert(acme.organizationId) } }),
+      check: (data) => expect(data.deleteUsageAlert).toBe(true),
+    },
+    {
+      field: 'Mutation.deleteUsageAlert',
+      variant: "of another organization's alert",
+      expect: othersObject('manage'),
+      request: async ({ globex }) => ({ query: 'mutation($id: ID!) { deleteUsageAlert(id: $id) }', variables: { id: await freshAlert(globex.organizationId) } }),
+    },
+    {
+      field: 'Mutation.setEntitlement',
+      expect: operatorOnly,
+      request: ({ acme }) => ({ query: 'mutation($o: ID!) { setEntitlement(organizationId: $o, feature: "sso") { id type enabled } }', variables: { o: acme.organizationId } }),
+    },
+    {
+      field: 'Mutation.deleteEntitlement',
+      expect: operatorOnly,
+      request: ({ acme }) => ({ query: 'mutation($o: ID!) { deleteEntitlement(organizationId: $o, feature: "matrix_feature") }', variables: { o: acme.organizationId } }),
     },
     {
       field: 'Mutation.createPasswordReset',
@@ -469,6 +518,7 @@ beforeAll(async () => {
   };
   const signer = { email: 'signer@matrix.example' };
   await invitedUser(graphql, acme.organizationId, signer.email, 'VIEWER', password);
+  await operatorCall(graphql, 'mutation($o: ID!) { setEntitlement(organizationId: $o, feature: "api_calls", limit: 1000000) { id } }', { o: acme.organizationId });
   const { generateInvoice } = await operatorCall(
     graphql,
     'mutation($o: ID!) { generateInvoice(organizationId: $o, periodStart: "2026-01-01", periodEnd: "2026-02-01") { id } }',

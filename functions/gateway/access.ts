@@ -59,6 +59,8 @@ export const fieldAccess = {
     usage: ownOrganization('read'),
     meters: inOrganization('read'),
     invoices: ownOrganization('read'),
+    usageAlerts: ownOrganization('read'),
+    entitlement: ownOrganization('read'),
     organizations: operatorOnly,
     organization: operatorOnly,
     // null and [] for callers that are not a signed-in user.
@@ -80,6 +82,9 @@ export const fieldAccess = {
     apiKeys: inOrganization('manage', 'parent'),
     members: inOrganization('people', 'parent'),
     invitations: inOrganization('people', 'parent'),
+    usageAlerts: inOrganization('read', 'parent'),
+    entitlements: inOrganization('read', 'parent'),
+    entitlement: inOrganization('read', 'parent'),
   },
   Mutation: {
     recordUsage: ownOrganization('ingest'),
@@ -96,6 +101,12 @@ export const fieldAccess = {
     setBillingTerms: operatorOnly,
     createMeter: operatorOnly,
     createServiceKey: operatorOnly,
+    // An organization warns itself of its own spending; an alert of another organization is NOT_FOUND.
+    createUsageAlert: inOrganization('manage', organizationArgument),
+    deleteUsageAlert: inOrganization('manage'),
+    // What a customer paid for: the operator's alone.
+    setEntitlement: operatorOnly,
+    deleteEntitlement: operatorOnly,
     createPasswordReset: operatorOnly,
     signIn: anyone,
     refreshSession: anyone,

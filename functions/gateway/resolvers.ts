@@ -8,6 +8,7 @@ import { BillingService as Billing } from '../../proto/gen/polaris/billing/v1/bi
 import { IdentityService as Identity, type ApiKey, type Organization } from '../../proto/gen/polaris/identity/v1/identity.js';
 import { ErrorKind, NotFoundError, PolarisError, ValidationError } from '../../shared/errors.js';
 import { fieldsWithoutRules, guardResolvers, requireMayGrantScopes, tenantCaller } from './access.js';
+import { alertsEntitlementsMutations, alertsEntitlementsOrganizationFields, alertsEntitlementsQueries, entitlementFields } from './alerts-entitlements-resolvers.js';
 import { tenantOf } from './auth.js';
 import { billingMutations, billingOrganizationFields, invoiceView } from './billing-resolvers.js';
 import { DecimalScalar } from './decimal-scalar.js';
@@ -62,6 +63,7 @@ export const resolvers: IResolvers<any, RequestContext> = guardResolvers({
   Query: {
     ...usageQueries,
     ...peopleQueries,
+    ...alertsEntitlementsQueries,
     me: async (_root: unknown, _args: unknown, context: RequestContext) => context.gateway.organization(tenantOf(await callerOf(context)).organizationId),
     invoices: async (_root: unknown, _args: unknown, context: RequestContext) => invoicesOf(context, tenantOf(await callerOf(context)).organizationId),
     organizations: async (_root: unknown, _args: unknown, { gateway }: RequestContext) =>
@@ -75,9 +77,11 @@ export const resolvers: IResolvers<any, RequestContext> = guardResolvers({
     invoices: (parent: Organization, _args: unknown, context: RequestContext) => invoicesOf(context, parent.id),
     ...billingOrganizationFields,
     ...peopleOrganizationFields,
+    ...alertsEntitlementsOrganizationFields,
     apiKeys: async (parent: Organization, _args: unknown, { gateway }: RequestContext) =>
       (await gateway.clients.call(Identity.listApiKeys, { organizationId: parent.id }, gateway.operatorMetadata)).apiKeys.map(apiKeyView),
   },
+  Entitlement: entitlementFields,
   Mutation: {
     ...usageMutations,
     ...peopleMutations,
@@ -113,5 +117,6 @@ export const resolvers: IResolvers<any, RequestContext> = guardResolvers({
       return { id: created.apiKeyId, apiKey: created.apiKey, scopes: [serviceScope] };
     },
     ...billingMutations,
+    ...alertsEntitlementsMutations,
   },
 });

@@ -29,6 +29,15 @@ export const schema = /* GraphQL */ `
     meters: [Meter!]!
     "The caller's invoices, newest period first."
     invoices: [Invoice!]!
+    "The caller's usage alerts, oldest first, each with the thresholds it reached."
+    usageAlerts: [UsageAlert!]!
+    """
+    May the caller use a feature now? metric is the feature's key (a metered
+    entitlement's is usually its metric's name, e.g. api_calls; a boolean
+    feature's e.g. sso). No entitlement: hasAccess false. Answered from
+    billing's state through a cache of at most a second.
+    """
+    entitlement(metric: String!): EntitlementCheck!
 
     "Operator: every organization."
     organizations: [Organization!]!
@@ -65,6 +74,25 @@ export const schema = /* GraphQL */ `
     revokeApiKey(id: ID!): Boolean!
     "Operator: a key with scope INGEST_ANY that ingests for any organization, each event naming it."
     createServiceKey(name: String!): NewApiKey!
+    """
+    The operator, or the organization's owners, admins and MANAGE keys: warns
+    (dev.polaris.usage.threshold.crossed, once per threshold and billing
+    period) when the metric's value in the billing period, or the draft
+    invoice's amount when metric is left out, reaches each percentage of the
+    budget (default 80 and 100). A budget already reached is announced at once.
+    """
+    createUsageAlert(organizationId: ID!, metric: String, budget: Decimal!, percentages: [Decimal!]): UsageAlert!
+    "The operator, or the alert's organization's owners, admins and MANAGE keys."
+    deleteUsageAlert(id: ID!): Boolean!
+    """
+    Operator: what an organization may use. With a limit, a metered
+    entitlement: the metric's value (metric, default the feature's name) per
+    billing period, refused from the limit on unless soft. Without one, a
+    boolean feature, on unless enabled is false.
+    """
+    setEntitlement(organizationId: ID!, feature: String!, metric: String, limit: Decimal, soft: Boolean, enabled: Boolean): Entitlement!
+    "Operator. False when the organization had no entitlement to the feature."
+    deleteEntitlement(organizationId: ID!, feature: String!): Boolean!
     """
     Sets the price of a metric (of its usage whose properties pass where,
     when given) from the start of the billing period holding effectiveFrom
@@ -159,6 +187,78 @@ export const schema = /* GraphQL */ `
     members: [Member!]!
     "Invitations not yet accepted; their tokens are shown once, when they are made."
     invitations: [PendingInvitation!]!
+    "Oldest first, each with the thresholds it reached, newest period first."
+    usageAlerts: [UsageAlert!]!
+    "By feature."
+    entitlements: [Entitlement!]!
+    "As Query.entitlement, for this organization."
+    entitlement(feature: String!): EntitlementCheck!
+  }
+
+  "A budget and the percentages of it to warn at."
+  type UsageAlert {
+    id: ID!
+    "Whose value in the billing period is watched; null: the draft invoice's amount."
+    metric: String
+    "In the metric's units, or money in the invoice's currency."
+    budget: Decimal!
+    "Ascending."
+    percentages: [Decimal!]!
+    createdAt: String!
+    "Newest period first."
+    crossings: [ThresholdCrossing!]!
+  }
+
+  "A threshold reached in a billing period; announced once."
+  type ThresholdCrossing {
+    percent: Decimal!
+    "budget × percent / 100."
+    threshold: Decimal!
+    "The period's value when it was reached."
+    value: Decimal!
+    periodStart: String!
+    periodEnd: String!
+    crossedAt: String!
+  }
+
+  enum EntitlementType {
+    "A feature that is on or off."
+    BOOLEAN
+    "A metric's value limited per billing period."
+    METERED
+  }
+
+  type Entitlement {
+    id: ID!
+    feature: String!
+    type: EntitlementType!
+    "BOOLEAN: whether the feature is on."
+    enabled: Boolean!
+    "METERED: the metric and its limit per billing period."
+    metric: String
+    limit: Decimal
+    "METERED: a soft limit is reported (overLimit), never refused."
+    soft: Boolean!
+    updatedAt: String!
+    "The answer now, as entitlement(metric) gives it."
+    access: EntitlementCheck!
+  }
+
+  "May the organization use the feature now."
+  type EntitlementCheck {
+    feature: String!
+    "BOOLEAN: enabled; METERED: usage < limit, or always when soft; no entitlement: false."
+    hasAccess: Boolean!
+    "null: the organization has no entitlement to the feature."
+    type: EntitlementType
+    "METERED: the usage in the current billing period."
+    usage: Decimal
+    limit: Decimal
+    soft: Boolean!
+    "METERED: usage ≥ limit."
+    overLimit: Boolean!
+    "METERED: RFC 3339, when usage starts from 0 again: the end of the billing period in the organization's billing time zone."
+    resetsAt: String
   }
 
   "The key is shown once."

@@ -22,6 +22,8 @@ export interface BenchSettings {
   summaryRequests: number;
   draftRepeats: number;
   graphqlRate: number;
+  /** CheckEntitlement calls a second (BENCH_ENTITLEMENT_RATE). */
+  entitlementRate: number;
   coldStartSpawns: number;
 }
 

@@ -36,8 +36,12 @@ const sampleValues: Record<string, string> = {
   reason: 'x',
   limit: '10',
   expires: '2027-01-01T00:00:00Z',
+  budget: '100',
+  feature: 'sso',
+  soft: 'true',
+  enabled: 'yes',
 };
-const sampleLists: Record<string, string[]> = { scope: ['ingest', 'READ'], tier: ['10:1', '*:0.5'], where: ['region=eu'] };
+const sampleLists: Record<string, string[]> = { scope: ['ingest', 'READ'], tier: ['10:1', '*:0.5'], where: ['region=eu'], percent: ['80', '100'] };
 
 describe('every command', () => {
   it.each(Object.keys(commands))('%s sends a document and variables the schema takes', (name) => {
@@ -143,4 +147,35 @@ describe('people and access commands', () => {
     expect(badLimit.status).toBe(2);
     expect(badLimit.stderr).toContain('--limit takes a whole number');
   }, 60_000);
+});
+
+describe('alert and entitlement commands', () => {
+  it('make, list, check and delete alerts and entitlements', async () => {
+    const { organization } = (await polaris('org', 'create', '--name', 'Alerted')).json();
+    const org = ['--org', organization.id];
+
+    const alert = await polaris('alert', 'create', ...org, '--metric', 'api_calls', '--budget', '1000', '--percent', '50', '--percent', '90');
+    expect(alert.status, alert.stderr).toBe(0);
+    expect(alert.json()).toMatchObject({ metric: 'api_calls', budget: '1000', percentages: ['50', '90'], crossings: [] });
+    const spend = (await polaris('alert', 'create', ...org, '--budget', '250')).json();
+    expect(spend).toMatchObject({ metric: null, percentages: ['80', '100'] });
+    expect((await polaris('alert', 'list', ...org)).json().map((a: Json) => a.id)).toEqual([alert.json().id, spend.id]);
+    expect((await polaris('alert', 'delete', '--id', spend.id)).stdout.trim()).toBe('true');
+
+    const metered = await polaris('entitlement', 'set', ...org, '--feature', 'api_calls', '--limit', '500', '--soft', 'true');
+    expect(metered.status, metered.stderr).toBe(0);
+    expect(metered.json()).toMatchObject({ feature: 'api_calls', type: 'METERED', metric: 'api_calls', limit: '500', soft: true });
+    expect((await polaris('entitlement', 'set', ...org, '--feature', 'sso', '--enabled', 'false')).json()).toMatchObject({ type: 'BOOLEAN', enabled: false });
+    expect((await polaris('entitlement', 'list', ...org)).json().map((e: Json) => e.feature)).toEqual(['api_calls', 'sso']);
+    expect((await polaris('entitlement', 'check', ...org, '--feature', 'api_calls')).json()).toMatchObject({ hasAccess: true, usage: '0', limit: '500', soft: true });
+    expect((await polaris('entitlement', 'check', ...org, '--feature', 'sso')).json()).toMatchObject({ hasAccess: false, type: 'BOOLEAN' });
+    expect((await polaris('entitlement', 'delete', ...org, '--feature', 'sso')).stdout.trim()).toBe('true');
+
+    const bad = await polaris('alert', 'create', ...org, '--budget=-1');
+    expect(bad.status).toBe(1);
+    expect(JSON.parse(bad.stderr).errors[0].extensions).toMatchObject({ code: 'BAD_USER_INPUT', fields: [expect.objectContaining({ field: 'budget' })] });
+    const badFlag = await polaris('entitlement', 'set', ...org, '--feature', 'sso', '--enabled', 'maybe');
+    expect(badFlag.status).toBe(2);
+    expect(badFlag.stderr).toContain('--enabled takes true or false');
+  }, 120_000);
 });

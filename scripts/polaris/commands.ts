@@ -2,7 +2,7 @@
  * The operator tool's commands (scripts/polaris.ts runs them): each a
  * GraphQL document built from its flags.
  */
-import { commaList, count, enumValue, priceTier, propertyFilter } from './flags.js';
+import { commaList, count, enumValue, priceTier, propertyFilter, yesNo } from './flags.js';
 
 const invoiceFields =
   'id number status periodStart periodEnd amount currency totalAmount finalizedAt voidReason lineItems { kind description metric quantity freeQuota billableQuantity unitPrice amount forPeriodStart forPeriodEnd }';
@@ -12,6 +12,9 @@ const meterFields = 'metric name aggregation valueProperty groupBy';
 const organizationFields = 'id name externalId createdAt';
 const apiKeyFields = 'id name prefix scopes createdAt expiresAt lastUsedAt revokedAt';
 const memberFields = 'user { id email name } role joinedAt';
+const alertFields = 'id metric budget percentages createdAt crossings { percent threshold value periodStart periodEnd crossedAt }';
+const entitlementFields = 'id feature type enabled metric limit soft updatedAt';
+const entitlementCheckFields = 'feature hasAccess type usage limit soft overLimit resetsAt';
 
 export interface Command {
   usage: string;
@@ -304,6 +307,69 @@ export const commands: Record<string, Command> = {
         where: (lists.where ?? []).map(propertyFilter),
       },
       pick: 'organization.usage',
+    }),
+  },
+  'alert create': {
+    usage: 'alert create --org <organization id> --budget <decimal> [--metric <metric>] [--percent <decimal>]…  (no --metric: the draft invoice amount; default --percent 80 --percent 100)',
+    options: { org: { type: 'string' }, metric: { type: 'string' }, budget: { type: 'string' }, percent: { type: 'string', multiple: true } },
+    request: (v, lists) => ({
+      query: `mutation($org: ID!, $metric: String, $budget: Decimal!, $percentages: [Decimal!]) { createUsageAlert(organizationId: $org, metric: $metric, budget: $budget, percentages: $percentages) { ${alertFields} } }`,
+      variables: { org: v.org ?? '', metric: v.metric, budget: v.budget ?? '', percentages: lists.percent },
+      pick: 'createUsageAlert',
+    }),
+  },
+  'alert list': {
+    usage: 'alert list --org <organization id>',
+    options: { org: { type: 'string' } },
+    request: ({ org }) => ({ query: `query($org: ID!) { organization(id: $org) { usageAlerts { ${alertFields} } } }`, variables: { org: org ?? '' }, pick: 'organization.usageAlerts' }),
+  },
+  'alert delete': {
+    usage: 'alert delete --id <alert id>',
+    options: { id: { type: 'string' } },
+    request: ({ id }) => ({ query: 'mutation($id: ID!) { deleteUsageAlert(id: $id) }', variables: { id: id ?? '' }, pick: 'deleteUsageAlert' }),
+  },
+  'entitlement set': {
+    usage:
+      'entitlement set --org <organization id> --feature <key> [--limit <decimal> [--metric <metric>] [--soft true]] [--enabled false]  (a --limit makes it metered; without one, a feature on or off)',
+    options: {
+      org: { type: 'string' },
+      feature: { type: 'string' },
+      metric: { type: 'string' },
+      limit: { type: 'string' },
+      soft: { type: 'string' },
+      enabled: { type: 'string' },
+    },
+    request: (v) => ({
+      query: `mutation($org: ID!, $feature: String!, $metric: String, $limit: Decimal, $soft: Boolean, $enabled: Boolean) { setEntitlement(organizationId: $org, feature: $feature, metric: $metric, limit: $limit, soft: $soft, enabled: $enabled) { ${entitlementFields} } }`,
+      variables: { org: v.org ?? '', feature: v.feature ?? '', metric: v.metric, limit: v.limit, soft: yesNo('--soft', v.soft), enabled: yesNo('--enabled', v.enabled) },
+      pick: 'setEntitlement',
+    }),
+  },
+  'entitlement list': {
+    usage: 'entitlement list --org <organization id>',
+    options: { org: { type: 'string' } },
+    request: ({ org }) => ({
+      query: `query($org: ID!) { organization(id: $org) { entitlements { ${entitlementFields} } } }`,
+      variables: { org: org ?? '' },
+      pick: 'organization.entitlements',
+    }),
+  },
+  'entitlement delete': {
+    usage: 'entitlement delete --org <organization id> --feature <key>',
+    options: { org: { type: 'string' }, feature: { type: 'string' } },
+    request: ({ org, feature }) => ({
+      query: 'mutation($org: ID!, $feature: String!) { deleteEntitlement(organizationId: $org, feature: $feature) }',
+      variables: { org: org ?? '', feature: feature ?? '' },
+      pick: 'deleteEntitlement',
+    }),
+  },
+  'entitlement check': {
+    usage: 'entitlement check --org <organization id> --feature <key>',
+    options: { org: { type: 'string' }, feature: { type: 'string' } },
+    request: ({ org, feature }) => ({
+      query: `query($org: ID!, $feature: String!) { organization(id: $org) { entitlement(feature: $feature) { ${entitlementCheckFields} } } }`,
+      variables: { org: org ?? '', feature: feature ?? '' },
+      pick: 'organization.entitlement',
     }),
   },
 };

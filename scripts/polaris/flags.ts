@@ -34,3 +34,12 @@ export function priceTier(text: string): { upTo?: string; unitPrice: string; fla
   const [upTo, unitPrice, flatPrice] = parts as [string, string, string | undefined];
   return { ...(upTo !== '' && upTo !== '*' && { upTo }), unitPrice, ...(flatPrice && { flatPrice }) };
 }
+
+/** `--soft true` → `true`, `--enabled no` → `false`; left out → undefined (the API's default). */
+export function yesNo(flag: string, text: string | undefined): boolean | undefined {
+  if (text === undefined) return undefined;
+  const value = text.trim().toLowerCase();
+  if (['true', 'yes', 'on'].includes(value)) return true;
+  if (['false', 'no', 'off'].includes(value)) return false;
+  throw new Error(`${flag} takes true or false, got '${text}'`);
+}

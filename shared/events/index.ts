@@ -11,6 +11,7 @@ export {
   type AggregationCompletedData,
   type InvoiceUpdatedData,
   type UsageRecordedData,
+  type UsageThresholdCrossedData,
   type EncodedEvent,
 } from './types.js';
 export { decodeCloudEvent, EventDecodeError, publishEncodedEvent, subjectForEventType } from './nats.js';

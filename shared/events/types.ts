@@ -26,6 +26,12 @@ export const EventType = {
   InvoiceFinalized: 'dev.polaris.invoice.finalized',
   /** A finalized invoice was voided; the next open invoice credits it. `data`: {@link InvoiceUpdatedData} with `number` and `reason`. */
   InvoiceVoided: 'dev.polaris.invoice.voided',
+  /**
+   * A usage alert's threshold, or an entitlement's metered limit, was reached
+   * in a billing period: once per (alert or entitlement, threshold, period).
+   * `data`: {@link UsageThresholdCrossedData}.
+   */
+  UsageThresholdCrossed: 'dev.polaris.usage.threshold.crossed',
   /** A Knative PingSource tick (schedules such as periodic aggregation). `data` is what the PingSource was given. */
   KnativePing: 'dev.knative.sources.ping',
 } as const;
@@ -86,6 +92,31 @@ export interface InvoiceUpdatedData {
   reason?: string;
 }
 
+/**
+ * `data` of `dev.polaris.usage.threshold.crossed`: the value of the period
+ * reached the threshold (value ≥ threshold). A value that later drops does
+ * not un-cross it; the next billing period may cross it again.
+ */
+export interface UsageThresholdCrossedData {
+  orgId: string;
+  /** The usage alert; null when an entitlement's limit was reached (then `feature` names it). */
+  alertId: string | null;
+  /** The entitlement's feature key, when its metered limit was reached. */
+  feature?: string;
+  /** The metric measured; null when the alert watches the draft invoice's amount. */
+  metric: string | null;
+  /** Decimal string: the alert's budget × percent / 100, or the entitlement's limit; money in the invoice's currency for an invoice-amount alert. */
+  threshold: string;
+  /** Decimal string: the period's value when the crossing was seen. */
+  value: string;
+  /** The billing period, RFC 3339, inclusive. */
+  periodStart: string;
+  /** RFC 3339, exclusive. */
+  periodEnd: string;
+  /** Decimal string: the threshold as a percentage of the alert's budget (100 for an entitlement's limit). */
+  percent?: string;
+}
+
 /** The `data` type of each event type. */
 export interface EventDataByType {
   [EventType.UsageRecorded]: UsageRecordedData;
@@ -96,6 +127,7 @@ export interface EventDataByType {
   [EventType.InvoiceCreated]: InvoiceUpdatedData;
   [EventType.InvoiceFinalized]: InvoiceUpdatedData;
   [EventType.InvoiceVoided]: InvoiceUpdatedData;
+  [EventType.UsageThresholdCrossed]: UsageThresholdCrossedData;
   [EventType.KnativePing]: unknown;
 }
 

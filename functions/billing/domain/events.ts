@@ -1,7 +1,9 @@
 /** The CloudEvents Billing emits. */
+import { createHash } from 'node:crypto';
 import type { CloudEvent } from 'cloudevents';
 import type { Decimal } from '../../../shared/decimal.js';
-import { EventType, newEvent, type InvoiceUpdatedData } from '../../../shared/events/index.js';
+import { EventType, newEvent, type InvoiceUpdatedData, type UsageThresholdCrossedData } from '../../../shared/events/index.js';
+import type { Period } from '../../../shared/periods.js';
 
 export const billingEventSource = '/polaris/billing';
 
@@ -38,5 +40,48 @@ export function invoiceEvent(type: InvoiceEventType, invoice: InvoiceState): Clo
       ...(invoice.voidReason ? { reason: invoice.voidReason } : {}),
     },
     { subject: invoice.orgId },
+  );
+}
+
+/** A threshold reached in a billing period: an alert's, or an entitlement's metered limit. */
+export interface Crossing {
+  source: 'alert' | 'entitlement';
+  /** The alert's or the entitlement's id. */
+  sourceId: string;
+  orgId: string;
+  /** The entitlement's feature key. */
+  feature?: string;
+  /** Undefined: the draft invoice's amount. */
+  metric?: string;
+  period: Period;
+  threshold: Decimal;
+  /** Of the alert's budget; 100 for an entitlement's limit. */
+  percent: Decimal;
+  value: Decimal;
+}
+
+/**
+ * `dev.polaris.usage.threshold.crossed`. Its id follows from (source,
+ * period, threshold), so should the same crossing ever be written twice the
+ * outbox and JetStream's deduplication would still carry it once.
+ */
+export function thresholdCrossedEvent(crossing: Crossing): CloudEvent<UsageThresholdCrossedData> {
+  const key = `${crossing.sourceId}\n${crossing.period.start.toISOString()}\n${crossing.threshold.toString()}`;
+  const hex = createHash('sha256').update(key).digest('hex');
+  return newEvent(
+    EventType.UsageThresholdCrossed,
+    billingEventSource,
+    {
+      orgId: crossing.orgId,
+      alertId: crossing.source === 'alert' ? crossing.sourceId : null,
+      ...(crossing.feature ? { feature: crossing.feature } : {}),
+      metric: crossing.metric ?? null,
+      threshold: crossing.threshold.toString(),
+      value: crossing.value.toString(),
+      periodStart: crossing.period.start.toISOString(),
+      periodEnd: crossing.period.end.toISOString(),
+      percent: crossing.percent.toString(),
+    },
+    { id: `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20, 32)}`, subject: crossing.orgId },
   );
 }

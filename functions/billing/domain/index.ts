@@ -6,3 +6,15 @@ export { PricingModel } from './price-models.js';
 export type { BillingTerms, PlanVersion, PropertyFilter } from './period-pricing.js';
 export { minorUnits } from './currency.js';
 export { billingMigrations } from './migrations.js';
+export { UsageAlerts, type UsageAlert } from './usage-alerts.js';
+export { UsageAlertStore, type UsageAlertRecord } from './usage-alert-store.js';
+export { Entitlements, entitlementCacheMs, type EntitlementAnswer } from './entitlements.js';
+export { EntitlementStore, type Entitlement } from './entitlement-store.js';
+export { CrossingStore, type RecordedCrossing } from './crossing-store.js';
+export {
+  EntitlementKind,
+  validateCreateUsageAlert,
+  validateDeleteUsageAlert,
+  validateSetEntitlement,
+  validateFeatureRef,
+} from './watch-inputs.js';

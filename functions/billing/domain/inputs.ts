@@ -169,12 +169,14 @@ export function validatePeriod(input: { organizationId: string; periodStart: str
   return { organizationId, period: period! };
 }
 
-function checkId(problems: Problems, field: string, value: string): string {
+/** A required UUID, lower-cased. */
+export function checkId(problems: Problems, field: string, value: string): string {
   if (problems.check(value !== '', field, 'is required')) problems.check(isUuid(value), field, 'must be a UUID');
   return value.toLowerCase();
 }
 
-function checkDecimal(problems: Problems, field: string, text: string): Decimal | undefined {
+/** A required decimal ≥ 0 within billing's bounds on prices, quantities and money. */
+export function checkDecimal(problems: Problems, field: string, text: string): Decimal | undefined {
   const value = text === '' ? undefined : Decimal.parse(text);
   if (!problems.check(value !== undefined, field, text === '' ? 'is required' : 'must be a decimal number')) return undefined;
   if (!problems.check(!value!.isNegative(), field, 'must be ≥ 0')) return undefined;

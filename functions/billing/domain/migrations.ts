@@ -158,5 +158,68 @@ export const billingMigrations: SchemaMigrations = {
         );
       `,
     },
+    {
+      // Usage alerts and entitlements (issue #17): what an organization is
+      // warned about and what it may use, each evaluated when its usage changes.
+      id: '0005_usage_alerts_entitlements',
+      sql: `
+        -- A budget on a metric's value in the billing period (metric null:
+        -- the draft invoice's amount), and the percentages of it to warn at.
+        create table usage_alerts (
+          id uuid primary key,
+          org_id uuid not null,
+          metric text,
+          budget numeric not null check (budget > 0),
+          -- Ascending, without repeats.
+          percentages numeric[] not null check (cardinality(percentages) > 0),
+          created_at timestamptz not null default now()
+        );
+        create index usage_alerts_org on usage_alerts (org_id, created_at);
+
+        -- What an organization may use: a feature that is on or off, or a
+        -- metric's value limited per billing period (soft: only reported).
+        create table entitlements (
+          id uuid primary key,
+          org_id uuid not null,
+          feature text not null,
+          kind text not null check (kind in ('boolean', 'metered')),
+          enabled boolean not null default true,
+          metric text,
+          "limit" numeric check ("limit" >= 0),
+          soft boolean not null default false,
+          created_at timestamptz not null default now(),
+          updated_at timestamptz not null default now(),
+          unique (org_id, feature),
+          check ((kind = 'metered') = (metric is not null and "limit" is not null))
+        );
+
+        -- A metered entitlement's usage in its latest billing period, kept by
+        -- billing when usage changes, so a check reads one row, never Usage.
+        create table entitlement_state (
+          entitlement_id uuid primary key references entitlements (id) on delete cascade,
+          period_start timestamptz not null,
+          period_end timestamptz not null,
+          usage numeric not null,
+          updated_at timestamptz not null default now()
+        );
+
+        -- Every threshold reached, once per (alert or entitlement, threshold,
+        -- period): the key makes a second sighting (a concurrent or
+        -- redelivered evaluation) insert nothing and so announce nothing.
+        create table threshold_crossings (
+          source text not null check (source in ('alert', 'entitlement')),
+          source_id uuid not null,
+          org_id uuid not null,
+          period_start timestamptz not null,
+          period_end timestamptz not null,
+          threshold numeric not null,
+          percent numeric not null,
+          value numeric not null,
+          crossed_at timestamptz not null default now(),
+          primary key (source_id, period_start, threshold)
+        );
+        create index threshold_crossings_org on threshold_crossings (org_id, period_start desc);
+      `,
+    },
   ],
 };

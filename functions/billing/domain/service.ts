@@ -33,6 +33,7 @@ import {
   type PlanVersion,
   type PropertyFilter,
 } from './period-pricing.js';
+import { memoizedUsage, periodFigures, type UsageWatcher } from './period-figures.js';
 import { InvoiceStatus, type BillingStore, type Invoice } from './store.js';
 
 /** A metric's value over a whole period, as its meter measures it. */
@@ -62,6 +63,8 @@ export interface BillingServiceOptions {
   logger: Logger;
   /** Hours after its period ends that a draft is finalized by the scheduled run. */
   graceHours: number;
+  /** Evaluated after usage changed and the drafts were repriced (usage alerts, entitlements). */
+  watchers?: readonly UsageWatcher[];
   now?: () => Date;
 }
 
@@ -159,6 +162,8 @@ export class BillingService {
    * follow; a closed period it touches is settled on the next open invoice.
    */
   async onUsageChanged(orgId: string, start: Date, end: Date): Promise<void> {
+    // Repricing and the watchers read the same period values: one question to Usage for both.
+    const usage = memoizedUsage(this.options.usage);
     await this.store.withOrganization(orgId, async (tx) => {
       const history = await this.store.termsHistory(orgId, tx);
       const zone = zoneOf(history);
@@ -169,7 +174,12 @@ export class BillingService {
         if (invoice && invoice.status !== InvoiceStatus.Draft) await this.store.flagForSettlement(tx, orgId, [period]);
         else open.push(period);
       }
-      await this.refresh(tx, orgId, history, open.length > 0 ? open : [this.currentPeriod(history)]);
+      const repriced = open.length > 0 ? open : [this.currentPeriod(history)];
+      await this.refresh(tx, orgId, history, repriced, usage);
+      for (const period of repriced) {
+        const figures = periodFigures(tx, this.store, usage, orgId, period, this.now(), zone);
+        for (const watcher of this.options.watchers ?? []) await watcher.evaluate(tx, figures);
+      }
     });
   }
 
@@ -259,7 +269,13 @@ export class BillingService {
    * and the credits of voided invoices; when settlement is due and no draft
    * exists, the current period's draft is made to carry it.
    */
-  private async refresh(tx: TransactionSql, orgId: string, history: readonly BillingTerms[], periods: readonly Period[]): Promise<{ carrierId?: string; settled: Period[] }> {
+  private async refresh(
+    tx: TransactionSql,
+    orgId: string,
+    history: readonly BillingTerms[],
+    periods: readonly Period[],
+    usage: UsageReader = this.options.usage,
+  ): Promise<{ carrierId?: string; settled: Period[] }> {
     const versions = await this.store.listVersions(orgId, tx);
     const currency = (await this.store.currencyOf(tx, orgId)) ?? defaultCurrency;
     const places = minorUnits(currency);
@@ -277,12 +293,12 @@ export class BillingService {
 
     let carrier: { carrierId?: string; settled: Period[] } = { settled: [] };
     for (const [index, period] of open.entries()) {
-      const lines = await this.periodLines(orgId, period, versions, termsInEffect(history, period, orgId), places);
+      const lines = await this.periodLines(orgId, period, versions, termsInEffect(history, period, orgId), places, usage);
       if (index === 0) {
         const credits = voids.flatMap((invoice) => creditLines({ id: invoice.id, number: invoice.number, period: { start: invoice.periodStart, end: invoice.periodEnd }, lines: invoice.lines }));
         lines.push(...credits);
         for (const closed of toSettle) {
-          const target = await this.periodLines(orgId, closed, versions, termsInEffect(history, closed, orgId), places);
+          const target = await this.periodLines(orgId, closed, versions, termsInEffect(history, closed, orgId), places, usage);
           const billed = await this.store.billedFor(tx, orgId, closed);
           const creditsForIt = credits.filter((line) => line.forPeriod!.start.getTime() === closed.start.getTime());
           lines.push(...settlePeriod(closed, target, billed, creditsForIt, periodName(closed, zoneOf(history))));
@@ -295,16 +311,23 @@ export class BillingService {
   }
 
   /** A period's own lines, priced with the versions in effect for it and its usage now. */
-  private async periodLines(orgId: string, period: Period, versions: readonly PlanVersion[], terms: BillingTerms, places: number): Promise<InvoiceLine[]> {
+  private async periodLines(
+    orgId: string,
+    period: Period,
+    versions: readonly PlanVersion[],
+    terms: BillingTerms,
+    places: number,
+    usage: UsageReader,
+  ): Promise<InvoiceLine[]> {
     const plans = versionsInEffect(versions, period);
-    const usage = new Map<string, Decimal>();
+    const values = new Map<string, Decimal>();
     if (plans.some((plan) => plan.where.length === 0)) {
-      for (const { metric, total } of await this.options.usage.periodValues(orgId, period)) usage.set(usageLineKey(metric, []), total);
+      for (const { metric, total } of await usage.periodValues(orgId, period)) values.set(usageLineKey(metric, []), total);
     }
     for (const plan of plans.filter((p) => p.where.length > 0)) {
-      usage.set(usageLineKey(plan.metric, plan.where), await this.options.usage.filteredValue(orgId, plan.metric, plan.where, period));
+      values.set(usageLineKey(plan.metric, plan.where), await usage.filteredValue(orgId, plan.metric, plan.where, period));
     }
-    return pricePeriod(plans, usage, terms, places);
+    return pricePeriod(plans, values, terms, places);
   }
 
   /** A filter the metric's meter cannot apply is refused now, not at the next invoice. */

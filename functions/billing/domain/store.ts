@@ -165,6 +165,19 @@ export class BillingStore {
     await tx`update billing.billing_terms set time_zone = ${terms.timeZone}, currency = ${terms.currency ?? null} where org_id = ${terms.orgId}`;
   }
 
+  /** The organization's billing time zone (its terms', the same in every version), else UTC. */
+  async timeZoneOf(sql: Queryable, orgId: string): Promise<string> {
+    const [row] = await sql<{ timeZone: string }[]>`select time_zone from billing.billing_terms where org_id = ${orgId} limit 1`;
+    return row?.timeZone ?? 'UTC';
+  }
+
+  /** The amount of the organization's invoice for the period; undefined when it has none. */
+  async invoiceAmount(sql: Queryable, orgId: string, period: Period): Promise<Decimal | undefined> {
+    const [row] = await sql<{ amount: string }[]>`
+      select amount::text from billing.invoices where org_id = ${orgId} and period_start = ${period.start} and period_end = ${period.end}`;
+    return row && Decimal.of(row.amount);
+  }
+
   async hasInvoices(tx: Queryable, orgId: string): Promise<boolean> {
     const [row] = await tx<{ found: boolean }[]>`select exists (select 1 from billing.invoices where org_id = ${orgId}) as found`;
     return row!.found;

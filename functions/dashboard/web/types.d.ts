@@ -167,8 +167,56 @@ export interface Organization {
   createdAt: string;
 }
 
+/** A threshold an alert reached in a billing period; exact decimals. */
+export interface ThresholdCrossing {
+  percent: string;
+  threshold: string;
+  value: string;
+  periodStart: string;
+  periodEnd: string;
+  crossedAt: string;
+}
+
+/** A budget on a metric's value in the billing period (metric null: the draft invoice's amount). */
+export interface UsageAlert {
+  id: string;
+  metric: string | null;
+  budget: string;
+  percentages: string[];
+  createdAt: string;
+  /** Newest period first. */
+  crossings: ThresholdCrossing[];
+}
+
+export type EntitlementType = 'BOOLEAN' | 'METERED';
+
+/** May the organization use the feature now. */
+export interface EntitlementCheck {
+  hasAccess: boolean;
+  type: EntitlementType | null;
+  usage: string | null;
+  limit: string | null;
+  soft: boolean;
+  overLimit: boolean;
+  /** RFC 3339: the end of the billing period. */
+  resetsAt: string | null;
+}
+
+export interface Entitlement {
+  id: string;
+  feature: string;
+  type: EntitlementType;
+  enabled: boolean;
+  metric: string | null;
+  limit: string | null;
+  soft: boolean;
+  access: EntitlementCheck;
+}
+
 export interface OrganizationDetails extends Organization {
   apiKeys: ApiKey[];
+  usageAlerts: UsageAlert[];
+  entitlements: Entitlement[];
   plans: Plan[];
   planHistory: Plan[];
   billingTerms: BillingTerms;

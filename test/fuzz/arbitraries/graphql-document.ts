@@ -140,6 +140,12 @@ function goodValue(b: Builder, name: string, typeName: string): unknown {
       return pick(b, ['api_key.create', 'session.sign_in', 'organization.create', 'member.remove']);
     case 'limit':
       return b.g(fc.integer, { min: 1, max: 1000 });
+    case 'budget':
+      return b.g(() => goodDecimal);
+    case 'percentages':
+      return b.g(fc.subarray, ['50', '80', '100', '12.5', '150']);
+    case 'feature':
+      return b.g(() => fc.oneof(validMetric, fc.constantFrom('sso', 'api_calls')));
     default:
       return typeName === 'Int' ? b.g(fc.integer) : typeName === 'Boolean' ? b.g(fc.boolean) : b.g(fc.string, { maxLength: 10 });
   }

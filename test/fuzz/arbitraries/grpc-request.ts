@@ -9,10 +9,17 @@ import * as grpc from '@grpc/grpc-js';
 import fc from 'fast-check';
 import {
   BillingService,
+  CheckEntitlementRequest,
+  CreateUsageAlertRequest,
+  DeleteEntitlementRequest,
+  DeleteUsageAlertRequest,
   FinalizeInvoiceRequest,
   GenerateInvoiceRequest,
+  ListEntitlementsRequest,
   ListInvoicesRequest,
   ListPlansRequest,
+  ListUsageAlertsRequest,
+  SetEntitlementRequest,
   SetPlanRequest,
 } from '../../../proto/gen/polaris/billing/v1/billing.js';
 import {
@@ -120,7 +127,7 @@ const rpc = <T extends object>(
   operatorOnly: boolean,
 ): Rpc => ({ name, method: method as unknown as grpc.MethodDefinition<object, unknown>, fromPartial: (value) => message.fromJSON(value), fields, operatorOnly });
 
-/** Every RPC of Identity, Usage and Billing. */
+/** RPCs of Identity, Usage and Billing. */
 export const rpcs: Rpc[] = [
   rpc('Identity/ValidateApiKey', IdentityService.validateApiKey, ValidateApiKeyRequest, { apiKey: 'apiKey' }, false),
   rpc('Identity/GetOrganization', IdentityService.getOrganization, GetOrganizationRequest, { organizationId: 'id' }, false),
@@ -148,6 +155,14 @@ export const rpcs: Rpc[] = [
   ),
   rpc('Billing/ListPlans', BillingService.listPlans, ListPlansRequest, { organizationId: 'id' }, false),
   rpc('Billing/FinalizeInvoice', BillingService.finalizeInvoice, FinalizeInvoiceRequest, { invoiceId: 'id' }, true),
+  rpc('Billing/CreateUsageAlert', BillingService.createUsageAlert, CreateUsageAlertRequest, { organizationId: 'id', metric: 'metric', budget: 'amount' }, true),
+  rpc('Billing/ListUsageAlerts', BillingService.listUsageAlerts, ListUsageAlertsRequest, { organizationId: 'id' }, false),
+  rpc('Billing/DeleteUsageAlert', BillingService.deleteUsageAlert, DeleteUsageAlertRequest, { alertId: 'id', organizationId: 'id' }, true),
+  // A feature's key follows a metric's rules.
+  rpc('Billing/SetEntitlement', BillingService.setEntitlement, SetEntitlementRequest, { organizationId: 'id', feature: 'metric', metric: 'metric', limit: 'amount' }, true),
+  rpc('Billing/ListEntitlements', BillingService.listEntitlements, ListEntitlementsRequest, { organizationId: 'id' }, false),
+  rpc('Billing/DeleteEntitlement', BillingService.deleteEntitlement, DeleteEntitlementRequest, { organizationId: 'id', feature: 'metric' }, true),
+  rpc('Billing/CheckEntitlement', BillingService.checkEntitlement, CheckEntitlementRequest, { organizationId: 'id', feature: 'metric' }, false),
 ];
 
 /** How a call authenticates: the operator token, none, a wrong token, or a malformed authorization. */

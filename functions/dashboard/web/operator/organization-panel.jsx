@@ -1,11 +1,12 @@
 /**
  * One organization as the operator sees it: its name and id, then its
- * sections (API keys, plans, billing terms, invoices), all read in one request and read
+ * sections (API keys, plans, billing terms, invoices, alerts and entitlements), all read in one request and read
  * again after each change.
  */
 import { useCallback, useEffect, useState } from 'preact/hooks';
 import { ErrorMessage } from '../components.jsx';
 import { formatDay } from '../format.js';
+import { AlertsEntitlementsSection, alertsEntitlementsFields } from './alerts-entitlements-section.jsx';
 import { ApiKeysSection, apiKeysFields } from './api-keys-section.jsx';
 import { BillingTermsSection, billingTermsFields } from './billing-terms-section.jsx';
 import { InvoicesSection, invoicesFields } from './invoices-section.jsx';
@@ -23,6 +24,7 @@ const sections = [
   { Section: PlansSection, fields: plansFields },
   { Section: BillingTermsSection, fields: billingTermsFields },
   { Section: InvoicesSection, fields: invoicesFields },
+  { Section: AlertsEntitlementsSection, fields: alertsEntitlementsFields },
 ];
 
 const organizationQuery = `query Organization($id: ID!) {

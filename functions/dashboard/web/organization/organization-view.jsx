@@ -1,12 +1,13 @@
 /**
  * An organization's view: this month's usage per metric, the draft invoice
  * as it follows that usage, one metric by its meter's windows and groups,
- * and past invoices. Refreshes every few seconds.
+ * past invoices, and its usage alerts and entitlements. Refreshes every few seconds.
  */
 import { useCallback, useLayoutEffect, useRef, useState } from 'preact/hooks';
 import { ErrorMessage } from '../components.jsx';
 import { currentMonth, formatMonth } from '../format.js';
 import { loadAddedMetrics, saveAddedMetrics } from './added-metrics.js';
+import { AlertsCard } from './alerts-card.jsx';
 import { CurrentInvoiceCard } from './current-invoice-card.jsx';
 import { dashboardQuery, metricsOf } from './dashboard-query.js';
 import { LiveStatus, useLiveRefresh } from './live-refresh.jsx';
@@ -118,6 +119,7 @@ export function OrganizationView({ request, onIdentified, person }) {
       </div>
       <MeterCard request={request} metrics={metrics} meters={dashboard.meters} refreshedAt={updatedAt} />
       <PastInvoicesCard invoices={past} />
+      <AlertsCard alerts={dashboard.me.usageAlerts} entitlements={dashboard.me.entitlements} />
       {abilities?.record && <RecordUsageCard request={request} onRecorded={() => void refresh().catch(setError)} />}
       {person && abilities && (abilities.manage || abilities.people) && (
         <OrganizationAdmin request={request} viewerRole={person.session.memberRole} manage={abilities.manage} people={abilities.people} />

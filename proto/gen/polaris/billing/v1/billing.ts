@@ -74,6 +74,47 @@ export function pricingModelToJSON(object: PricingModel): string {
   }
 }
 
+export enum EntitlementType {
+  ENTITLEMENT_TYPE_UNSPECIFIED = 0,
+  /** ENTITLEMENT_TYPE_BOOLEAN - A feature that is on or off. */
+  ENTITLEMENT_TYPE_BOOLEAN = 1,
+  /** ENTITLEMENT_TYPE_METERED - A metric's value limited per billing period. */
+  ENTITLEMENT_TYPE_METERED = 2,
+  UNRECOGNIZED = -1,
+}
+
+export function entitlementTypeFromJSON(object: any): EntitlementType {
+  switch (object) {
+    case 0:
+    case "ENTITLEMENT_TYPE_UNSPECIFIED":
+      return EntitlementType.ENTITLEMENT_TYPE_UNSPECIFIED;
+    case 1:
+    case "ENTITLEMENT_TYPE_BOOLEAN":
+      return EntitlementType.ENTITLEMENT_TYPE_BOOLEAN;
+    case 2:
+    case "ENTITLEMENT_TYPE_METERED":
+      return EntitlementType.ENTITLEMENT_TYPE_METERED;
+    case -1:
+    case "UNRECOGNIZED":
+    default:
+      return EntitlementType.UNRECOGNIZED;
+  }
+}
+
+export function entitlementTypeToJSON(object: EntitlementType): string {
+  switch (object) {
+    case EntitlementType.ENTITLEMENT_TYPE_UNSPECIFIED:
+      return "ENTITLEMENT_TYPE_UNSPECIFIED";
+    case EntitlementType.ENTITLEMENT_TYPE_BOOLEAN:
+      return "ENTITLEMENT_TYPE_BOOLEAN";
+    case EntitlementType.ENTITLEMENT_TYPE_METERED:
+      return "ENTITLEMENT_TYPE_METERED";
+    case EntitlementType.UNRECOGNIZED:
+    default:
+      return "UNRECOGNIZED";
+  }
+}
+
 export interface PriceTier {
   /** Exact decimals; an empty up_to: the last tier. */
   upTo: string;
@@ -238,6 +279,142 @@ export interface CloseInvoicesRequest {
 
 export interface CloseInvoicesResponse {
   finalized: Invoice[];
+}
+
+/** One threshold reached in one billing period. */
+export interface ThresholdCrossing {
+  /**
+   * Exact decimals: the percentage of the budget, the threshold it makes
+   * (budget × percent / 100), and the period's value when it was reached.
+   */
+  percent: string;
+  threshold: string;
+  value: string;
+  /** RFC 3339: the billing period, and when the crossing was seen. */
+  periodStart: string;
+  periodEnd: string;
+  crossedAt: string;
+}
+
+export interface UsageAlert {
+  id: string;
+  organizationId: string;
+  /** The metric whose value in the billing period is watched; empty: the draft invoice's amount. */
+  metric: string;
+  /** Exact decimal: in the metric's units, or money in the invoice's currency. */
+  budget: string;
+  /** Exact decimals, ascending: the percentages of the budget to warn at. */
+  percentages: string[];
+  createdAt: string;
+  /** Newest period first. */
+  crossings: ThresholdCrossing[];
+}
+
+export interface CreateUsageAlertRequest {
+  organizationId: string;
+  /** Empty: the draft invoice's amount. */
+  metric: string;
+  budget: string;
+  /** Empty: 80 and 100. */
+  percentages: string[];
+}
+
+export interface CreateUsageAlertResponse {
+  alert: UsageAlert | undefined;
+}
+
+export interface ListUsageAlertsRequest {
+  organizationId: string;
+}
+
+export interface ListUsageAlertsResponse {
+  alerts: UsageAlert[];
+}
+
+export interface DeleteUsageAlertRequest {
+  alertId: string;
+  /** When set, only an alert of this organization: another's is NOT_FOUND, as a missing one is. */
+  organizationId: string;
+}
+
+export interface DeleteUsageAlertResponse {
+  /** The alert that was deleted (with its organization, for the audit log). */
+  alert: UsageAlert | undefined;
+}
+
+export interface Entitlement {
+  id: string;
+  organizationId: string;
+  feature: string;
+  type: EntitlementType;
+  /** BOOLEAN: whether the feature is on. */
+  enabled: boolean;
+  /** METERED: the metric and its limit per billing period (exact decimal). */
+  metric: string;
+  limit: string;
+  /** METERED: a soft limit is reported (over_limit), never refused. */
+  soft: boolean;
+  updatedAt: string;
+}
+
+export interface SetEntitlementRequest {
+  organizationId: string;
+  /** 1–64 characters of a-z 0-9 _ . -, starting with a letter: e.g. sso, or a metric's name. */
+  feature: string;
+  /** Empty with an empty limit: a BOOLEAN feature. With a limit: METERED, the metric (empty: the feature's name). */
+  metric: string;
+  limit: string;
+  soft: boolean;
+  /**
+   * BOOLEAN only: true turns the feature off without forgetting it (so a
+   * request that leaves it out turns the feature on).
+   */
+  disabled: boolean;
+}
+
+export interface SetEntitlementResponse {
+  entitlement: Entitlement | undefined;
+}
+
+export interface ListEntitlementsRequest {
+  organizationId: string;
+}
+
+export interface ListEntitlementsResponse {
+  entitlements: Entitlement[];
+}
+
+export interface DeleteEntitlementRequest {
+  organizationId: string;
+  feature: string;
+}
+
+export interface DeleteEntitlementResponse {
+  /** False when the organization had no such entitlement. */
+  deleted: boolean;
+}
+
+export interface CheckEntitlementRequest {
+  organizationId: string;
+  feature: string;
+}
+
+export interface CheckEntitlementResponse {
+  /** BOOLEAN: enabled; METERED hard: usage < limit; soft: always; no entitlement: false. */
+  hasAccess: boolean;
+  /** UNSPECIFIED: the organization has no entitlement to the feature. */
+  type: EntitlementType;
+  /** METERED: exact decimals, the usage in the current billing period and the limit. */
+  usage: string;
+  limit: string;
+  soft: boolean;
+  /** METERED: usage ≥ limit. */
+  overLimit: boolean;
+  /**
+   * METERED: RFC 3339, when the usage starts again from 0: the end of the
+   * current billing period in the organization's billing time zone.
+   */
+  resetsAt: string;
 }
 
 function createBasePriceTier(): PriceTier {
@@ -2641,6 +2818,1648 @@ export const CloseInvoicesResponse: MessageFns<CloseInvoicesResponse> = {
   },
 };
 
+function createBaseThresholdCrossing(): ThresholdCrossing {
+  return { percent: "", threshold: "", value: "", periodStart: "", periodEnd: "", crossedAt: "" };
+}
+
+export const ThresholdCrossing: MessageFns<ThresholdCrossing> = {
+  encode(message: ThresholdCrossing, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.percent !== "") {
+      writer.uint32(10).string(message.percent);
+    }
+    if (message.threshold !== "") {
+      writer.uint32(18).string(message.threshold);
+    }
+    if (message.value !== "") {
+      writer.uint32(26).string(message.value);
+    }
+    if (message.periodStart !== "") {
+      writer.uint32(34).string(message.periodStart);
+    }
+    if (message.periodEnd !== "") {
+      writer.uint32(42).string(message.periodEnd);
+    }
+    if (message.crossedAt !== "") {
+      writer.uint32(50).string(message.crossedAt);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): ThresholdCrossing {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseThresholdCrossing();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.percent = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.threshold = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.value = reader.string();
+            continue;
+          }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.periodStart = reader.string();
+            continue;
+          }
+          case 5: {
+            if (tag !== 42) {
+              break;
+            }
+
+            message.periodEnd = reader.string();
+            continue;
+          }
+          case 6: {
+            if (tag !== 50) {
+              break;
+            }
+
+            message.crossedAt = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): ThresholdCrossing {
+    return {
+      percent: isSet(object.percent) ? globalThis.String(object.percent) : "",
+      threshold: isSet(object.threshold) ? globalThis.String(object.threshold) : "",
+      value: isSet(object.value) ? globalThis.String(object.value) : "",
+      periodStart: isSet(object.periodStart)
+        ? globalThis.String(object.periodStart)
+        : isSet(object.period_start)
+        ? globalThis.String(object.period_start)
+        : "",
+      periodEnd: isSet(object.periodEnd)
+        ? globalThis.String(object.periodEnd)
+        : isSet(object.period_end)
+        ? globalThis.String(object.period_end)
+        : "",
+      crossedAt: isSet(object.crossedAt)
+        ? globalThis.String(object.crossedAt)
+        : isSet(object.crossed_at)
+        ? globalThis.String(object.crossed_at)
+        : "",
+    };
+  },
+
+  toJSON(message: ThresholdCrossing): unknown {
+    const obj: any = {};
+    if (message.percent !== "") {
+      obj.percent = message.percent;
+    }
+    if (message.threshold !== "") {
+      obj.threshold = message.threshold;
+    }
+    if (message.value !== "") {
+      obj.value = message.value;
+    }
+    if (message.periodStart !== "") {
+      obj.periodStart = message.periodStart;
+    }
+    if (message.periodEnd !== "") {
+      obj.periodEnd = message.periodEnd;
+    }
+    if (message.crossedAt !== "") {
+      obj.crossedAt = message.crossedAt;
+    }
+    return obj;
+  },
+};
+
+function createBaseUsageAlert(): UsageAlert {
+  return { id: "", organizationId: "", metric: "", budget: "", percentages: [], createdAt: "", crossings: [] };
+}
+
+export const UsageAlert: MessageFns<UsageAlert> = {
+  encode(message: UsageAlert, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.id !== "") {
+      writer.uint32(10).string(message.id);
+    }
+    if (message.organizationId !== "") {
+      writer.uint32(18).string(message.organizationId);
+    }
+    if (message.metric !== "") {
+      writer.uint32(26).string(message.metric);
+    }
+    if (message.budget !== "") {
+      writer.uint32(34).string(message.budget);
+    }
+    for (const v of message.percentages) {
+      writer.uint32(42).string(v!);
+    }
+    if (message.createdAt !== "") {
+      writer.uint32(50).string(message.createdAt);
+    }
+    for (const v of message.crossings) {
+      ThresholdCrossing.encode(v!, writer.uint32(58).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): UsageAlert {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseUsageAlert();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.id = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.organizationId = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.metric = reader.string();
+            continue;
+          }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.budget = reader.string();
+            continue;
+          }
+          case 5: {
+            if (tag !== 42) {
+              break;
+            }
+
+            message.percentages.push(reader.string());
+            continue;
+          }
+          case 6: {
+            if (tag !== 50) {
+              break;
+            }
+
+            message.createdAt = reader.string();
+            continue;
+          }
+          case 7: {
+            if (tag !== 58) {
+              break;
+            }
+
+            message.crossings.push(ThresholdCrossing.decode(reader, reader.uint32()));
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): UsageAlert {
+    return {
+      id: isSet(object.id) ? globalThis.String(object.id) : "",
+      organizationId: isSet(object.organizationId)
+        ? globalThis.String(object.organizationId)
+        : isSet(object.organization_id)
+        ? globalThis.String(object.organization_id)
+        : "",
+      metric: isSet(object.metric) ? globalThis.String(object.metric) : "",
+      budget: isSet(object.budget) ? globalThis.String(object.budget) : "",
+      percentages: globalThis.Array.isArray(object?.percentages)
+        ? object.percentages.map((e: any) => globalThis.String(e))
+        : [],
+      createdAt: isSet(object.createdAt)
+        ? globalThis.String(object.createdAt)
+        : isSet(object.created_at)
+        ? globalThis.String(object.created_at)
+        : "",
+      crossings: globalThis.Array.isArray(object?.crossings)
+        ? object.crossings.map((e: any) => ThresholdCrossing.fromJSON(e))
+        : [],
+    };
+  },
+
+  toJSON(message: UsageAlert): unknown {
+    const obj: any = {};
+    if (message.id !== "") {
+      obj.id = message.id;
+    }
+    if (message.organizationId !== "") {
+      obj.organizationId = message.organizationId;
+    }
+    if (message.metric !== "") {
+      obj.metric = message.metric;
+    }
+    if (message.budget !== "") {
+      obj.budget = message.budget;
+    }
+    if (message.percentages?.length) {
+      obj.percentages = message.percentages;
+    }
+    if (message.createdAt !== "") {
+      obj.createdAt = message.createdAt;
+    }
+    if (message.crossings?.length) {
+      obj.crossings = message.crossings.map((e) => ThresholdCrossing.toJSON(e));
+    }
+    return obj;
+  },
+};
+
+function createBaseCreateUsageAlertRequest(): CreateUsageAlertRequest {
+  return { organizationId: "", metric: "", budget: "", percentages: [] };
+}
+
+export const CreateUsageAlertRequest: MessageFns<CreateUsageAlertRequest> = {
+  encode(message: CreateUsageAlertRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.organizationId !== "") {
+      writer.uint32(10).string(message.organizationId);
+    }
+    if (message.metric !== "") {
+      writer.uint32(18).string(message.metric);
+    }
+    if (message.budget !== "") {
+      writer.uint32(26).string(message.budget);
+    }
+    for (const v of message.percentages) {
+      writer.uint32(34).string(v!);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): CreateUsageAlertRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseCreateUsageAlertRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.organizationId = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.metric = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.budget = reader.string();
+            continue;
+          }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.percentages.push(reader.string());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): CreateUsageAlertRequest {
+    return {
+      organizationId: isSet(object.organizationId)
+        ? globalThis.String(object.organizationId)
+        : isSet(object.organization_id)
+        ? globalThis.String(object.organization_id)
+        : "",
+      metric: isSet(object.metric) ? globalThis.String(object.metric) : "",
+      budget: isSet(object.budget) ? globalThis.String(object.budget) : "",
+      percentages: globalThis.Array.isArray(object?.percentages)
+        ? object.percentages.map((e: any) => globalThis.String(e))
+        : [],
+    };
+  },
+
+  toJSON(message: CreateUsageAlertRequest): unknown {
+    const obj: any = {};
+    if (message.organizationId !== "") {
+      obj.organizationId = message.organizationId;
+    }
+    if (message.metric !== "") {
+      obj.metric = message.metric;
+    }
+    if (message.budget !== "") {
+      obj.budget = message.budget;
+    }
+    if (message.percentages?.length) {
+      obj.percentages = message.percentages;
+    }
+    return obj;
+  },
+};
+
+function createBaseCreateUsageAlertResponse(): CreateUsageAlertResponse {
+  return { alert: undefined };
+}
+
+export const CreateUsageAlertResponse: MessageFns<CreateUsageAlertResponse> = {
+  encode(message: CreateUsageAlertResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.alert !== undefined) {
+      UsageAlert.encode(message.alert, writer.uint32(10).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): CreateUsageAlertResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseCreateUsageAlertResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.alert = UsageAlert.decode(reader, reader.uint32());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): CreateUsageAlertResponse {
+    return { alert: isSet(object.alert) ? UsageAlert.fromJSON(object.alert) : undefined };
+  },
+
+  toJSON(message: CreateUsageAlertResponse): unknown {
+    const obj: any = {};
+    if (message.alert !== undefined) {
+      obj.alert = UsageAlert.toJSON(message.alert);
+    }
+    return obj;
+  },
+};
+
+function createBaseListUsageAlertsRequest(): ListUsageAlertsRequest {
+  return { organizationId: "" };
+}
+
+export const ListUsageAlertsRequest: MessageFns<ListUsageAlertsRequest> = {
+  encode(message: ListUsageAlertsRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.organizationId !== "") {
+      writer.uint32(10).string(message.organizationId);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): ListUsageAlertsRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseListUsageAlertsRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.organizationId = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): ListUsageAlertsRequest {
+    return {
+      organizationId: isSet(object.organizationId)
+        ? globalThis.String(object.organizationId)
+        : isSet(object.organization_id)
+        ? globalThis.String(object.organization_id)
+        : "",
+    };
+  },
+
+  toJSON(message: ListUsageAlertsRequest): unknown {
+    const obj: any = {};
+    if (message.organizationId !== "") {
+      obj.organizationId = message.organizationId;
+    }
+    return obj;
+  },
+};
+
+function createBaseListUsageAlertsResponse(): ListUsageAlertsResponse {
+  return { alerts: [] };
+}
+
+export const ListUsageAlertsResponse: MessageFns<ListUsageAlertsResponse> = {
+  encode(message: ListUsageAlertsResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    for (const v of message.alerts) {
+      UsageAlert.encode(v!, writer.uint32(10).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): ListUsageAlertsResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseListUsageAlertsResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.alerts.push(UsageAlert.decode(reader, reader.uint32()));
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): ListUsageAlertsResponse {
+    return {
+      alerts: globalThis.Array.isArray(object?.alerts) ? object.alerts.map((e: any) => UsageAlert.fromJSON(e)) : [],
+    };
+  },
+
+  toJSON(message: ListUsageAlertsResponse): unknown {
+    const obj: any = {};
+    if (message.alerts?.length) {
+      obj.alerts = message.alerts.map((e) => UsageAlert.toJSON(e));
+    }
+    return obj;
+  },
+};
+
+function createBaseDeleteUsageAlertRequest(): DeleteUsageAlertRequest {
+  return { alertId: "", organizationId: "" };
+}
+
+export const DeleteUsageAlertRequest: MessageFns<DeleteUsageAlertRequest> = {
+  encode(message: DeleteUsageAlertRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.alertId !== "") {
+      writer.uint32(10).string(message.alertId);
+    }
+    if (message.organizationId !== "") {
+      writer.uint32(18).string(message.organizationId);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): DeleteUsageAlertRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseDeleteUsageAlertRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.alertId = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.organizationId = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): DeleteUsageAlertRequest {
+    return {
+      alertId: isSet(object.alertId)
+        ? globalThis.String(object.alertId)
+        : isSet(object.alert_id)
+        ? globalThis.String(object.alert_id)
+        : "",
+      organizationId: isSet(object.organizationId)
+        ? globalThis.String(object.organizationId)
+        : isSet(object.organization_id)
+        ? globalThis.String(object.organization_id)
+        : "",
+    };
+  },
+
+  toJSON(message: DeleteUsageAlertRequest): unknown {
+    const obj: any = {};
+    if (message.alertId !== "") {
+      obj.alertId = message.alertId;
+    }
+    if (message.organizationId !== "") {
+      obj.organizationId = message.organizationId;
+    }
+    return obj;
+  },
+};
+
+function createBaseDeleteUsageAlertResponse(): DeleteUsageAlertResponse {
+  return { alert: undefined };
+}
+
+export const DeleteUsageAlertResponse: MessageFns<DeleteUsageAlertResponse> = {
+  encode(message: DeleteUsageAlertResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.alert !== undefined) {
+      UsageAlert.encode(message.alert, writer.uint32(10).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): DeleteUsageAlertResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseDeleteUsageAlertResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.alert = UsageAlert.decode(reader, reader.uint32());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): DeleteUsageAlertResponse {
+    return { alert: isSet(object.alert) ? UsageAlert.fromJSON(object.alert) : undefined };
+  },
+
+  toJSON(message: DeleteUsageAlertResponse): unknown {
+    const obj: any = {};
+    if (message.alert !== undefined) {
+      obj.alert = UsageAlert.toJSON(message.alert);
+    }
+    return obj;
+  },
+};
+
+function createBaseEntitlement(): Entitlement {
+  return {
+    id: "",
+    organizationId: "",
+    feature: "",
+    type: 0,
+    enabled: false,
+    metric: "",
+    limit: "",
+    soft: false,
+    updatedAt: "",
+  };
+}
+
+export const Entitlement: MessageFns<Entitlement> = {
+  encode(message: Entitlement, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.id !== "") {
+      writer.uint32(10).string(message.id);
+    }
+    if (message.organizationId !== "") {
+      writer.uint32(18).string(message.organizationId);
+    }
+    if (message.feature !== "") {
+      writer.uint32(26).string(message.feature);
+    }
+    if (message.type !== 0) {
+      writer.uint32(32).int32(message.type);
+    }
+    if (message.enabled !== false) {
+      writer.uint32(40).bool(message.enabled);
+    }
+    if (message.metric !== "") {
+      writer.uint32(50).string(message.metric);
+    }
+    if (message.limit !== "") {
+      writer.uint32(58).string(message.limit);
+    }
+    if (message.soft !== false) {
+      writer.uint32(64).bool(message.soft);
+    }
+    if (message.updatedAt !== "") {
+      writer.uint32(74).string(message.updatedAt);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): Entitlement {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseEntitlement();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.id = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.organizationId = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.feature = reader.string();
+            continue;
+          }
+          case 4: {
+            if (tag !== 32) {
+              break;
+            }
+
+            message.type = reader.int32() as any;
+            continue;
+          }
+          case 5: {
+            if (tag !== 40) {
+              break;
+            }
+
+            message.enabled = reader.bool();
+            continue;
+          }
+          case 6: {
+            if (tag !== 50) {
+              break;
+            }
+
+            message.metric = reader.string();
+            continue;
+          }
+          case 7: {
+            if (tag !== 58) {
+              break;
+            }
+
+            message.limit = reader.string();
+            continue;
+          }
+          case 8: {
+            if (tag !== 64) {
+              break;
+            }
+
+            message.soft = reader.bool();
+            continue;
+          }
+          case 9: {
+            if (tag !== 74) {
+              break;
+            }
+
+            message.updatedAt = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): Entitlement {
+    return {
+      id: isSet(object.id) ? globalThis.String(object.id) : "",
+      organizationId: isSet(object.organizationId)
+        ? globalThis.String(object.organizationId)
+        : isSet(object.organization_id)
+        ? globalThis.String(object.organization_id)
+        : "",
+      feature: isSet(object.feature) ? globalThis.String(object.feature) : "",
+      type: isSet(object.type) ? entitlementTypeFromJSON(object.type) : 0,
+      enabled: isSet(object.enabled) ? globalThis.Boolean(object.enabled) : false,
+      metric: isSet(object.metric) ? globalThis.String(object.metric) : "",
+      limit: isSet(object.limit) ? globalThis.String(object.limit) : "",
+      soft: isSet(object.soft) ? globalThis.Boolean(object.soft) : false,
+      updatedAt: isSet(object.updatedAt)
+        ? globalThis.String(object.updatedAt)
+        : isSet(object.updated_at)
+        ? globalThis.String(object.updated_at)
+        : "",
+    };
+  },
+
+  toJSON(message: Entitlement): unknown {
+    const obj: any = {};
+    if (message.id !== "") {
+      obj.id = message.id;
+    }
+    if (message.organizationId !== "") {
+      obj.organizationId = message.organizationId;
+    }
+    if (message.feature !== "") {
+      obj.feature = message.feature;
+    }
+    if (message.type !== 0) {
+      obj.type = entitlementTypeToJSON(message.type);
+    }
+    if (message.enabled !== false) {
+      obj.enabled = message.enabled;
+    }
+    if (message.metric !== "") {
+      obj.metric = message.metric;
+    }
+    if (message.limit !== "") {
+      obj.limit = message.limit;
+    }
+    if (message.soft !== false) {
+      obj.soft = message.soft;
+    }
+    if (message.updatedAt !== "") {
+      obj.updatedAt = message.updatedAt;
+    }
+    return obj;
+  },
+};
+
+function createBaseSetEntitlementRequest(): SetEntitlementRequest {
+  return { organizationId: "", feature: "", metric: "", limit: "", soft: false, disabled: false };
+}
+
+export const SetEntitlementRequest: MessageFns<SetEntitlementRequest> = {
+  encode(message: SetEntitlementRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.organizationId !== "") {
+      writer.uint32(10).string(message.organizationId);
+    }
+    if (message.feature !== "") {
+      writer.uint32(18).string(message.feature);
+    }
+    if (message.metric !== "") {
+      writer.uint32(26).string(message.metric);
+    }
+    if (message.limit !== "") {
+      writer.uint32(34).string(message.limit);
+    }
+    if (message.soft !== false) {
+      writer.uint32(40).bool(message.soft);
+    }
+    if (message.disabled !== false) {
+      writer.uint32(48).bool(message.disabled);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): SetEntitlementRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseSetEntitlementRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.organizationId = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.feature = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.metric = reader.string();
+            continue;
+          }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.limit = reader.string();
+            continue;
+          }
+          case 5: {
+            if (tag !== 40) {
+              break;
+            }
+
+            message.soft = reader.bool();
+            continue;
+          }
+          case 6: {
+            if (tag !== 48) {
+              break;
+            }
+
+            message.disabled = reader.bool();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): SetEntitlementRequest {
+    return {
+      organizationId: isSet(object.organizationId)
+        ? globalThis.String(object.organizationId)
+        : isSet(object.organization_id)
+        ? globalThis.String(object.organization_id)
+        : "",
+      feature: isSet(object.feature) ? globalThis.String(object.feature) : "",
+      metric: isSet(object.metric) ? globalThis.String(object.metric) : "",
+      limit: isSet(object.limit) ? globalThis.String(object.limit) : "",
+      soft: isSet(object.soft) ? globalThis.Boolean(object.soft) : false,
+      disabled: isSet(object.disabled) ? globalThis.Boolean(object.disabled) : false,
+    };
+  },
+
+  toJSON(message: SetEntitlementRequest): unknown {
+    const obj: any = {};
+    if (message.organizationId !== "") {
+      obj.organizationId = message.organizationId;
+    }
+    if (message.feature !== "") {
+      obj.feature = message.feature;
+    }
+    if (message.metric !== "") {
+      obj.metric = message.metric;
+    }
+    if (message.limit !== "") {
+      obj.limit = message.limit;
+    }
+    if (message.soft !== false) {
+      obj.soft = message.soft;
+    }
+    if (message.disabled !== false) {
+      obj.disabled = message.disabled;
+    }
+    return obj;
+  },
+};
+
+function createBaseSetEntitlementResponse(): SetEntitlementResponse {
+  return { entitlement: undefined };
+}
+
+export const SetEntitlementResponse: MessageFns<SetEntitlementResponse> = {
+  encode(message: SetEntitlementResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.entitlement !== undefined) {
+      Entitlement.encode(message.entitlement, writer.uint32(10).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): SetEntitlementResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseSetEntitlementResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.entitlement = Entitlement.decode(reader, reader.uint32());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): SetEntitlementResponse {
+    return { entitlement: isSet(object.entitlement) ? Entitlement.fromJSON(object.entitlement) : undefined };
+  },
+
+  toJSON(message: SetEntitlementResponse): unknown {
+    const obj: any = {};
+    if (message.entitlement !== undefined) {
+      obj.entitlement = Entitlement.toJSON(message.entitlement);
+    }
+    return obj;
+  },
+};
+
+function createBaseListEntitlementsRequest(): ListEntitlementsRequest {
+  return { organizationId: "" };
+}
+
+export const ListEntitlementsRequest: MessageFns<ListEntitlementsRequest> = {
+  encode(message: ListEntitlementsRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.organizationId !== "") {
+      writer.uint32(10).string(message.organizationId);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): ListEntitlementsRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseListEntitlementsRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.organizationId = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): ListEntitlementsRequest {
+    return {
+      organizationId: isSet(object.organizationId)
+        ? globalThis.String(object.organizationId)
+        : isSet(object.organization_id)
+        ? globalThis.String(object.organization_id)
+        : "",
+    };
+  },
+
+  toJSON(message: ListEntitlementsRequest): unknown {
+    const obj: any = {};
+    if (message.organizationId !== "") {
+      obj.organizationId = message.organizationId;
+    }
+    return obj;
+  },
+};
+
+function createBaseListEntitlementsResponse(): ListEntitlementsResponse {
+  return { entitlements: [] };
+}
+
+export const ListEntitlementsResponse: MessageFns<ListEntitlementsResponse> = {
+  encode(message: ListEntitlementsResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    for (const v of message.entitlements) {
+      Entitlement.encode(v!, writer.uint32(10).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): ListEntitlementsResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseListEntitlementsResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.entitlements.push(Entitlement.decode(reader, reader.uint32()));
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): ListEntitlementsResponse {
+    return {
+      entitlements: globalThis.Array.isArray(object?.entitlements)
+        ? object.entitlements.map((e: any) => Entitlement.fromJSON(e))
+        : [],
+    };
+  },
+
+  toJSON(message: ListEntitlementsResponse): unknown {
+    const obj: any = {};
+    if (message.entitlements?.length) {
+      obj.entitlements = message.entitlements.map((e) => Entitlement.toJSON(e));
+    }
+    return obj;
+  },
+};
+
+function createBaseDeleteEntitlementRequest(): DeleteEntitlementRequest {
+  return { organizationId: "", feature: "" };
+}
+
+export const DeleteEntitlementRequest: MessageFns<DeleteEntitlementRequest> = {
+  encode(message: DeleteEntitlementRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.organizationId !== "") {
+      writer.uint32(10).string(message.organizationId);
+    }
+    if (message.feature !== "") {
+      writer.uint32(18).string(message.feature);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): DeleteEntitlementRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseDeleteEntitlementRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.organizationId = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.feature = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): DeleteEntitlementRequest {
+    return {
+      organizationId: isSet(object.organizationId)
+        ? globalThis.String(object.organizationId)
+        : isSet(object.organization_id)
+        ? globalThis.String(object.organization_id)
+        : "",
+      feature: isSet(object.feature) ? globalThis.String(object.feature) : "",
+    };
+  },
+
+  toJSON(message: DeleteEntitlementRequest): unknown {
+    const obj: any = {};
+    if (message.organizationId !== "") {
+      obj.organizationId = message.organizationId;
+    }
+    if (message.feature !== "") {
+      obj.feature = message.feature;
+    }
+    return obj;
+  },
+};
+
+function createBaseDeleteEntitlementResponse(): DeleteEntitlementResponse {
+  return { deleted: false };
+}
+
+export const DeleteEntitlementResponse: MessageFns<DeleteEntitlementResponse> = {
+  encode(message: DeleteEntitlementResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.deleted !== false) {
+      writer.uint32(8).bool(message.deleted);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): DeleteEntitlementResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseDeleteEntitlementResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 8) {
+              break;
+            }
+
+            message.deleted = reader.bool();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): DeleteEntitlementResponse {
+    return { deleted: isSet(object.deleted) ? globalThis.Boolean(object.deleted) : false };
+  },
+
+  toJSON(message: DeleteEntitlementResponse): unknown {
+    const obj: any = {};
+    if (message.deleted !== false) {
+      obj.deleted = message.deleted;
+    }
+    return obj;
+  },
+};
+
+function createBaseCheckEntitlementRequest(): CheckEntitlementRequest {
+  return { organizationId: "", feature: "" };
+}
+
+export const CheckEntitlementRequest: MessageFns<CheckEntitlementRequest> = {
+  encode(message: CheckEntitlementRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.organizationId !== "") {
+      writer.uint32(10).string(message.organizationId);
+    }
+    if (message.feature !== "") {
+      writer.uint32(18).string(message.feature);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): CheckEntitlementRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseCheckEntitlementRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.organizationId = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.feature = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): CheckEntitlementRequest {
+    return {
+      organizationId: isSet(object.organizationId)
+        ? globalThis.String(object.organizationId)
+        : isSet(object.organization_id)
+        ? globalThis.String(object.organization_id)
+        : "",
+      feature: isSet(object.feature) ? globalThis.String(object.feature) : "",
+    };
+  },
+
+  toJSON(message: CheckEntitlementRequest): unknown {
+    const obj: any = {};
+    if (message.organizationId !== "") {
+      obj.organizationId = message.organizationId;
+    }
+    if (message.feature !== "") {
+      obj.feature = message.feature;
+    }
+    return obj;
+  },
+};
+
+function createBaseCheckEntitlementResponse(): CheckEntitlementResponse {
+  return { hasAccess: false, type: 0, usage: "", limit: "", soft: false, overLimit: false, resetsAt: "" };
+}
+
+export const CheckEntitlementResponse: MessageFns<CheckEntitlementResponse> = {
+  encode(message: CheckEntitlementResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.hasAccess !== false) {
+      writer.uint32(8).bool(message.hasAccess);
+    }
+    if (message.type !== 0) {
+      writer.uint32(16).int32(message.type);
+    }
+    if (message.usage !== "") {
+      writer.uint32(26).string(message.usage);
+    }
+    if (message.limit !== "") {
+      writer.uint32(34).string(message.limit);
+    }
+    if (message.soft !== false) {
+      writer.uint32(40).bool(message.soft);
+    }
+    if (message.overLimit !== false) {
+      writer.uint32(48).bool(message.overLimit);
+    }
+    if (message.resetsAt !== "") {
+      writer.uint32(58).string(message.resetsAt);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): CheckEntitlementResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseCheckEntitlementResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 8) {
+              break;
+            }
+
+            message.hasAccess = reader.bool();
+            continue;
+          }
+          case 2: {
+            if (tag !== 16) {
+              break;
+            }
+
+            message.type = reader.int32() as any;
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.usage = reader.string();
+            continue;
+          }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.limit = reader.string();
+            continue;
+          }
+          case 5: {
+            if (tag !== 40) {
+              break;
+            }
+
+            message.soft = reader.bool();
+            continue;
+          }
+          case 6: {
+            if (tag !== 48) {
+              break;
+            }
+
+            message.overLimit = reader.bool();
+            continue;
+          }
+          case 7: {
+            if (tag !== 58) {
+              break;
+            }
+
+            message.resetsAt = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): CheckEntitlementResponse {
+    return {
+      hasAccess: isSet(object.hasAccess)
+        ? globalThis.Boolean(object.hasAccess)
+        : isSet(object.has_access)
+        ? globalThis.Boolean(object.has_access)
+        : false,
+      type: isSet(object.type) ? entitlementTypeFromJSON(object.type) : 0,
+      usage: isSet(object.usage) ? globalThis.String(object.usage) : "",
+      limit: isSet(object.limit) ? globalThis.String(object.limit) : "",
+      soft: isSet(object.soft) ? globalThis.Boolean(object.soft) : false,
+      overLimit: isSet(object.overLimit)
+        ? globalThis.Boolean(object.overLimit)
+        : isSet(object.over_limit)
+        ? globalThis.Boolean(object.over_limit)
+        : false,
+      resetsAt: isSet(object.resetsAt)
+        ? globalThis.String(object.resetsAt)
+        : isSet(object.resets_at)
+        ? globalThis.String(object.resets_at)
+        : "",
+    };
+  },
+
+  toJSON(message: CheckEntitlementResponse): unknown {
+    const obj: any = {};
+    if (message.hasAccess !== false) {
+      obj.hasAccess = message.hasAccess;
+    }
+    if (message.type !== 0) {
+      obj.type = entitlementTypeToJSON(message.type);
+    }
+    if (message.usage !== "") {
+      obj.usage = message.usage;
+    }
+    if (message.limit !== "") {
+      obj.limit = message.limit;
+    }
+    if (message.soft !== false) {
+      obj.soft = message.soft;
+    }
+    if (message.overLimit !== false) {
+      obj.overLimit = message.overLimit;
+    }
+    if (message.resetsAt !== "") {
+      obj.resetsAt = message.resetsAt;
+    }
+    return obj;
+  },
+};
+
 /** Billing prices usage under each organization's plans and keeps its invoices. */
 export type BillingService = typeof BillingService;
 export const BillingService = {
@@ -2764,6 +4583,100 @@ export const BillingService = {
       Buffer.from(CloseInvoicesResponse.encode(value).finish()),
     responseDeserialize: (value: Buffer): CloseInvoicesResponse => CloseInvoicesResponse.decode(value),
   },
+  /**
+   * Usage alerts: a budget on a metric's value in the billing period, or on
+   * the draft invoice's amount, and the percentages of it at which
+   * dev.polaris.usage.threshold.crossed is emitted, once per threshold and period.
+   * Operator (the gateway makes it for an organization's MANAGE callers).
+   */
+  createUsageAlert: {
+    path: "/polaris.billing.v1.Billing/CreateUsageAlert" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: CreateUsageAlertRequest): Buffer =>
+      Buffer.from(CreateUsageAlertRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): CreateUsageAlertRequest => CreateUsageAlertRequest.decode(value),
+    responseSerialize: (value: CreateUsageAlertResponse): Buffer =>
+      Buffer.from(CreateUsageAlertResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): CreateUsageAlertResponse => CreateUsageAlertResponse.decode(value),
+  },
+  listUsageAlerts: {
+    path: "/polaris.billing.v1.Billing/ListUsageAlerts" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: ListUsageAlertsRequest): Buffer =>
+      Buffer.from(ListUsageAlertsRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): ListUsageAlertsRequest => ListUsageAlertsRequest.decode(value),
+    responseSerialize: (value: ListUsageAlertsResponse): Buffer =>
+      Buffer.from(ListUsageAlertsResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): ListUsageAlertsResponse => ListUsageAlertsResponse.decode(value),
+  },
+  /** Operator. */
+  deleteUsageAlert: {
+    path: "/polaris.billing.v1.Billing/DeleteUsageAlert" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: DeleteUsageAlertRequest): Buffer =>
+      Buffer.from(DeleteUsageAlertRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): DeleteUsageAlertRequest => DeleteUsageAlertRequest.decode(value),
+    responseSerialize: (value: DeleteUsageAlertResponse): Buffer =>
+      Buffer.from(DeleteUsageAlertResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): DeleteUsageAlertResponse => DeleteUsageAlertResponse.decode(value),
+  },
+  /**
+   * Entitlements: what an organization may use, a feature on or off or a
+   * metric limited per billing period. Operator.
+   */
+  setEntitlement: {
+    path: "/polaris.billing.v1.Billing/SetEntitlement" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: SetEntitlementRequest): Buffer =>
+      Buffer.from(SetEntitlementRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): SetEntitlementRequest => SetEntitlementRequest.decode(value),
+    responseSerialize: (value: SetEntitlementResponse): Buffer =>
+      Buffer.from(SetEntitlementResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): SetEntitlementResponse => SetEntitlementResponse.decode(value),
+  },
+  listEntitlements: {
+    path: "/polaris.billing.v1.Billing/ListEntitlements" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: ListEntitlementsRequest): Buffer =>
+      Buffer.from(ListEntitlementsRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): ListEntitlementsRequest => ListEntitlementsRequest.decode(value),
+    responseSerialize: (value: ListEntitlementsResponse): Buffer =>
+      Buffer.from(ListEntitlementsResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): ListEntitlementsResponse => ListEntitlementsResponse.decode(value),
+  },
+  /** Operator. */
+  deleteEntitlement: {
+    path: "/polaris.billing.v1.Billing/DeleteEntitlement" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: DeleteEntitlementRequest): Buffer =>
+      Buffer.from(DeleteEntitlementRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): DeleteEntitlementRequest => DeleteEntitlementRequest.decode(value),
+    responseSerialize: (value: DeleteEntitlementResponse): Buffer =>
+      Buffer.from(DeleteEntitlementResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): DeleteEntitlementResponse => DeleteEntitlementResponse.decode(value),
+  },
+  /**
+   * May the organization use the feature now? For a backend's hot path:
+   * answered from state billing keeps as usage changes, through a cache of
+   * at most a second, so it costs no query per call.
+   */
+  checkEntitlement: {
+    path: "/polaris.billing.v1.Billing/CheckEntitlement" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: CheckEntitlementRequest): Buffer =>
+      Buffer.from(CheckEntitlementRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): CheckEntitlementRequest => CheckEntitlementRequest.decode(value),
+    responseSerialize: (value: CheckEntitlementResponse): Buffer =>
+      Buffer.from(CheckEntitlementResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): CheckEntitlementResponse => CheckEntitlementResponse.decode(value),
+  },
 } as const;
 
 export interface BillingServer extends UntypedServiceImplementation {
@@ -2792,6 +4705,30 @@ export interface BillingServer extends UntypedServiceImplementation {
   setBillingTerms: handleUnaryCall<BillingTerms, BillingTerms>;
   /** Finalizes every draft whose period ended more than the grace time ago (the scheduled run does this). */
   closeInvoices: handleUnaryCall<CloseInvoicesRequest, CloseInvoicesResponse>;
+  /**
+   * Usage alerts: a budget on a metric's value in the billing period, or on
+   * the draft invoice's amount, and the percentages of it at which
+   * dev.polaris.usage.threshold.crossed is emitted, once per threshold and period.
+   * Operator (the gateway makes it for an organization's MANAGE callers).
+   */
+  createUsageAlert: handleUnaryCall<CreateUsageAlertRequest, CreateUsageAlertResponse>;
+  listUsageAlerts: handleUnaryCall<ListUsageAlertsRequest, ListUsageAlertsResponse>;
+  /** Operator. */
+  deleteUsageAlert: handleUnaryCall<DeleteUsageAlertRequest, DeleteUsageAlertResponse>;
+  /**
+   * Entitlements: what an organization may use, a feature on or off or a
+   * metric limited per billing period. Operator.
+   */
+  setEntitlement: handleUnaryCall<SetEntitlementRequest, SetEntitlementResponse>;
+  listEntitlements: handleUnaryCall<ListEntitlementsRequest, ListEntitlementsResponse>;
+  /** Operator. */
+  deleteEntitlement: handleUnaryCall<DeleteEntitlementRequest, DeleteEntitlementResponse>;
+  /**
+   * May the organization use the feature now? For a backend's hot path:
+   * answered from state billing keeps as usage changes, through a cache of
+   * at most a second, so it costs no query per call.
+   */
+  checkEntitlement: handleUnaryCall<CheckEntitlementRequest, CheckEntitlementResponse>;
 }
 
 export interface BillingClient extends Client {
@@ -2973,6 +4910,128 @@ export interface BillingClient extends Client {
     metadata: Metadata,
     options: Partial<CallOptions>,
     callback: (error: ServiceError | null, response: CloseInvoicesResponse) => void,
+  ): ClientUnaryCall;
+  /**
+   * Usage alerts: a budget on a metric's value in the billing period, or on
+   * the draft invoice's amount, and the percentages of it at which
+   * dev.polaris.usage.threshold.crossed is emitted, once per threshold and period.
+   * Operator (the gateway makes it for an organization's MANAGE callers).
+   */
+  createUsageAlert(
+    request: CreateUsageAlertRequest,
+    callback: (error: ServiceError | null, response: CreateUsageAlertResponse) => void,
+  ): ClientUnaryCall;
+  createUsageAlert(
+    request: CreateUsageAlertRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: CreateUsageAlertResponse) => void,
+  ): ClientUnaryCall;
+  createUsageAlert(
+    request: CreateUsageAlertRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: CreateUsageAlertResponse) => void,
+  ): ClientUnaryCall;
+  listUsageAlerts(
+    request: ListUsageAlertsRequest,
+    callback: (error: ServiceError | null, response: ListUsageAlertsResponse) => void,
+  ): ClientUnaryCall;
+  listUsageAlerts(
+    request: ListUsageAlertsRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: ListUsageAlertsResponse) => void,
+  ): ClientUnaryCall;
+  listUsageAlerts(
+    request: ListUsageAlertsRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: ListUsageAlertsResponse) => void,
+  ): ClientUnaryCall;
+  /** Operator. */
+  deleteUsageAlert(
+    request: DeleteUsageAlertRequest,
+    callback: (error: ServiceError | null, response: DeleteUsageAlertResponse) => void,
+  ): ClientUnaryCall;
+  deleteUsageAlert(
+    request: DeleteUsageAlertRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: DeleteUsageAlertResponse) => void,
+  ): ClientUnaryCall;
+  deleteUsageAlert(
+    request: DeleteUsageAlertRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: DeleteUsageAlertResponse) => void,
+  ): ClientUnaryCall;
+  /**
+   * Entitlements: what an organization may use, a feature on or off or a
+   * metric limited per billing period. Operator.
+   */
+  setEntitlement(
+    request: SetEntitlementRequest,
+    callback: (error: ServiceError | null, response: SetEntitlementResponse) => void,
+  ): ClientUnaryCall;
+  setEntitlement(
+    request: SetEntitlementRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: SetEntitlementResponse) => void,
+  ): ClientUnaryCall;
+  setEntitlement(
+    request: SetEntitlementRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: SetEntitlementResponse) => void,
+  ): ClientUnaryCall;
+  listEntitlements(
+    request: ListEntitlementsRequest,
+    callback: (error: ServiceError | null, response: ListEntitlementsResponse) => void,
+  ): ClientUnaryCall;
+  listEntitlements(
+    request: ListEntitlementsRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: ListEntitlementsResponse) => void,
+  ): ClientUnaryCall;
+  listEntitlements(
+    request: ListEntitlementsRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: ListEntitlementsResponse) => void,
+  ): ClientUnaryCall;
+  /** Operator. */
+  deleteEntitlement(
+    request: DeleteEntitlementRequest,
+    callback: (error: ServiceError | null, response: DeleteEntitlementResponse) => void,
+  ): ClientUnaryCall;
+  deleteEntitlement(
+    request: DeleteEntitlementRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: DeleteEntitlementResponse) => void,
+  ): ClientUnaryCall;
+  deleteEntitlement(
+    request: DeleteEntitlementRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: DeleteEntitlementResponse) => void,
+  ): ClientUnaryCall;
+  /**
+   * May the organization use the feature now? For a backend's hot path:
+   * answered from state billing keeps as usage changes, through a cache of
+   * at most a second, so it costs no query per call.
+   */
+  checkEntitlement(
+    request: CheckEntitlementRequest,
+    callback: (error: ServiceError | null, response: CheckEntitlementResponse) => void,
+  ): ClientUnaryCall;
+  checkEntitlement(
+    request: CheckEntitlementRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: CheckEntitlementResponse) => void,
+  ): ClientUnaryCall;
+  checkEntitlement(
+    request: CheckEntitlementRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: CheckEntitlementResponse) => void,
   ): ClientUnaryCall;
 }
 

@@ -61,6 +61,7 @@ export const functionRegistry = [
   { name: 'get-billing-terms', service: 'billing', kind: 'grpc', module: 'billing/get-billing-terms' },
   { name: 'set-billing-terms', service: 'billing', kind: 'grpc', module: 'billing/set-billing-terms' },
   { name: 'close-invoices', service: 'billing', kind: 'grpc', module: 'billing/close-invoices' },
+  { name: 'set-invoice-payment-status', service: 'billing', kind: 'grpc', module: 'billing/set-invoice-payment-status' },
   {
     name: 'close-due-invoices',
     service: 'billing',

@@ -66,6 +66,7 @@ export function invoiceMessage(invoice: Invoice): InvoiceMessage {
     number: invoice.number ?? '',
     voidReason: invoice.voidReason ?? '',
     finalizedAt: invoice.finalizedAt?.toISOString() ?? '',
+    paymentStatus: invoice.paymentStatus ?? '',
   };
 }
 

@@ -116,6 +116,12 @@ export interface RuntimeConfig {
   sellerName: string;
   /** The seller's address on invoice documents, one entry per line; empty when unset. */
   sellerAddress: readonly string[];
+  /** Stripe's secret API key (`sk_…`, or a restricted `rk_…`); Stripe payments are off when unset. */
+  stripeSecretKey?: string;
+  /** The signing secret of Stripe's webhook endpoint (`whsec_…`); `POST /stripe/webhook` answers 404 when unset. */
+  stripeWebhookSecret?: string;
+  /** For tests: where the Stripe client sends its requests instead of https://api.stripe.com (a local fake). */
+  stripeApiUrl?: string;
 }
 
 export type Env = Record<string, string | undefined>;
@@ -245,7 +251,13 @@ export function readRuntimeConfig(read: SettingsReader): RuntimeConfig {
     shutdownGraceMs: read.integer('runtime', 'POLARIS_SHUTDOWN_GRACE_MS', defaults.shutdownGraceMs, { min: 0, max: 600_000 }),
     sellerName: read.string('POLARIS_SELLER_NAME') ?? defaults.sellerName,
     sellerAddress: addressLines(read.string('POLARIS_SELLER_ADDRESS')),
+    stripeSecretKey: read.secret('stripe', 'STRIPE_SECRET_KEY', 8),
+    stripeWebhookSecret: read.secret('stripe', 'STRIPE_WEBHOOK_SECRET', 8),
+    stripeApiUrl: read.url('stripe', 'POLARIS_STRIPE_API_URL', ['http:', 'https:']),
   };
+  // Never echo a key: a mistyped one is still a secret.
+  if (config.stripeSecretKey && !/^(sk|rk)_/.test(config.stripeSecretKey)) read.problems.push('stripe: STRIPE_SECRET_KEY must be a secret key (sk_…) or a restricted key (rk_…)');
+  if (config.stripeWebhookSecret && !config.stripeWebhookSecret.startsWith('whsec_')) read.problems.push('stripe: STRIPE_WEBHOOK_SECRET must be the endpoint\'s signing secret (whsec_…)');
   if (!/^[A-Za-z0-9_-]+$/.test(config.natsStream)) read.problems.push('nats: POLARIS_NATS_STREAM must be letters, digits, _ or -');
   if (!/^[A-Za-z0-9_-]+(\.[A-Za-z0-9_-]+)*$/.test(config.natsSubjectPrefix)) {
     read.problems.push('nats: POLARIS_NATS_SUBJECT_PREFIX must be dot-separated tokens of letters, digits, _ or -');

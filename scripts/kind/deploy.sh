@@ -231,6 +231,8 @@ else
     --from-literal=POLARIS_ADMIN_TOKEN=\"pol_admin_\$(head -c 24 /dev/urandom | od -An -tx1 | tr -d ' \\n')\" \\
     --from-literal=POLARIS_JWT_SECRET=\"\$(head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \\n')\" \\
     --from-literal=POLARIS_SESSION_SECRET=\"\$(head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \\n')\" \\
+    --from-literal=STRIPE_SECRET_KEY= \\
+    --from-literal=STRIPE_WEBHOOK_SECRET= \\
     --dry-run=client -o yaml | kubectl apply -f -
 fi"
 run kubectl apply -f knative/20-postgres.yaml -f knative/21-nats.yaml

@@ -78,6 +78,18 @@ export const functionRegistry = [
   },
   { name: 'invoice-document', service: 'billing', kind: 'http', module: 'billing/invoice-document' },
 
+  // Payments (Stripe; off until STRIPE_SECRET_KEY is set)
+  { name: 'set-stripe-customer', service: 'payments', kind: 'grpc', module: 'payments/set-stripe-customer' },
+  { name: 'get-stripe-customer', service: 'payments', kind: 'grpc', module: 'payments/get-stripe-customer' },
+  {
+    name: 'send-invoice-to-stripe',
+    service: 'payments',
+    kind: 'event',
+    module: 'payments/send-invoice-to-stripe',
+    subscribes: ['dev.polaris.invoice.finalized'],
+  },
+  { name: 'stripe-webhook', service: 'payments', kind: 'http', module: 'payments/stripe-webhook' },
+
   // Gateway
   { name: 'gateway', service: 'gateway', kind: 'http', module: 'gateway/graphql' },
   { name: 'dashboard', service: 'gateway', kind: 'http', module: 'dashboard/dashboard' },

@@ -80,6 +80,8 @@ export const fieldAccess = {
     apiKeys: inOrganization('manage', 'parent'),
     members: inOrganization('people', 'parent'),
     invitations: inOrganization('people', 'parent'),
+    // How the organization pays, as its invoices: read.
+    stripe: inOrganization('read', 'parent'),
   },
   Mutation: {
     recordUsage: ownOrganization('ingest'),
@@ -109,6 +111,7 @@ export const fieldAccess = {
     removeMember: inOrganization('people', organizationArgument),
     // An invitation of another organization is NOT_FOUND.
     revokeInvitation: inOrganization('people'),
+    setStripeCustomer: operatorOnly,
   },
 } satisfies Record<string, Record<string, Rule>>;
 

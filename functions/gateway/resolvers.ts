@@ -12,6 +12,7 @@ import { tenantOf } from './auth.js';
 import { billingMutations, billingOrganizationFields, invoiceView } from './billing-resolvers.js';
 import { DecimalScalar } from './decimal-scalar.js';
 import { EventPropertiesScalar } from './event-properties-scalar.js';
+import { paymentsMutations, paymentsOrganizationFields } from './payments-resolvers.js';
 import { peopleMutations, peopleOrganizationFields, peopleQueries, renamingFields } from './people-resolvers.js';
 import { defaultScopes, serviceScope, type ApiKeyScope } from './permissions.js';
 import { callerOf, mutationMetadata, type RequestContext } from './request.js';
@@ -75,6 +76,7 @@ export const resolvers: IResolvers<any, RequestContext> = guardResolvers({
     invoices: (parent: Organization, _args: unknown, context: RequestContext) => invoicesOf(context, parent.id),
     ...billingOrganizationFields,
     ...peopleOrganizationFields,
+    ...paymentsOrganizationFields,
     apiKeys: async (parent: Organization, _args: unknown, { gateway }: RequestContext) =>
       (await gateway.clients.call(Identity.listApiKeys, { organizationId: parent.id }, gateway.operatorMetadata)).apiKeys.map(apiKeyView),
   },
@@ -113,5 +115,6 @@ export const resolvers: IResolvers<any, RequestContext> = guardResolvers({
       return { id: created.apiKeyId, apiKey: created.apiKey, scopes: [serviceScope] };
     },
     ...billingMutations,
+    ...paymentsMutations,
   },
 });

@@ -136,6 +136,16 @@ export const schema = /* GraphQL */ `
     removeMember(organizationId: ID!, userId: ID!): Boolean!
     "The operator, or the invitation's organization's owners and admins. False when it was accepted or revoked already."
     revokeInvitation(id: ID!): Boolean!
+
+    """
+    Operator: links an organization to a Stripe customer, to whom its
+    finalized invoices go. customerId left out: the organization's current
+    customer, else a new one made in Stripe (Stripe must be on:
+    STRIPE_SECRET_KEY). collectionMethod left out: the current one, else
+    CHARGE_AUTOMATICALLY. daysUntilDue (SEND_INVOICE only, 1 to 365) left
+    out: the current value, else 30.
+    """
+    setStripeCustomer(organizationId: ID!, customerId: String, collectionMethod: StripeCollectionMethod, daysUntilDue: Int): StripeCustomer!
   }
 
   type Organization {
@@ -159,6 +169,24 @@ export const schema = /* GraphQL */ `
     members: [Member!]!
     "Invitations not yet accepted; their tokens are shown once, when they are made."
     invitations: [PendingInvitation!]!
+    "The Stripe customer its finalized invoices go to; null when it has none."
+    stripe: StripeCustomer
+  }
+
+  type StripeCustomer {
+    "Stripe's id, cus_…."
+    customerId: String!
+    collectionMethod: StripeCollectionMethod!
+    "SEND_INVOICE: the days the customer has to pay; null otherwise."
+    daysUntilDue: Int
+  }
+
+  "How Stripe collects an organization's finalized invoices."
+  enum StripeCollectionMethod {
+    "Stripe charges the customer's default payment method."
+    CHARGE_AUTOMATICALLY
+    "Stripe emails the invoice, to be paid within daysUntilDue days."
+    SEND_INVOICE
   }
 
   "The key is shown once."
@@ -404,6 +432,8 @@ export const schema = /* GraphQL */ `
     "RFC 3339."
     finalizedAt: String
     voidReason: String
+    "paid, payment_failed or uncollectible, as Stripe reported it; null until it did. A paid invoice's status stays finalized."
+    paymentStatus: String
   }
 
   type InvoiceLineItem {

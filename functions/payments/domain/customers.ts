@@ -4,11 +4,11 @@
  * the organization's current customer is kept, or one is made in Stripe
  * (once: the request carries the organization's idempotency key).
  */
+import { ValidationError } from '../../../shared/errors.js';
 import { CustomerRequiredError, UnknownCustomerError } from './errors.js';
 import { CollectionMethod, paymentsLimits, type SetCustomerInput } from './inputs.js';
 import type { CustomerLink, PaymentsStore } from './store.js';
 import { idempotencyKey, isMissingResource, publicStripeError, type Stripe } from './stripe.js';
-import { ValidationError } from '../../../shared/errors.js';
 
 /** Identity's view of an organization; throws NotFound for one that does not exist. */
 export type OrganizationLookup = (orgId: string) => Promise<{ id: string; name: string }>;

@@ -68,6 +68,7 @@ export const functionRegistry = [
   { name: 'list-entitlements', service: 'billing', kind: 'grpc', module: 'billing/list-entitlements' },
   { name: 'delete-entitlement', service: 'billing', kind: 'grpc', module: 'billing/delete-entitlement' },
   { name: 'check-entitlement', service: 'billing', kind: 'grpc', module: 'billing/check-entitlement' },
+  { name: 'set-invoice-payment-status', service: 'billing', kind: 'grpc', module: 'billing/set-invoice-payment-status' },
   {
     name: 'close-due-invoices',
     service: 'billing',
@@ -83,6 +84,18 @@ export const functionRegistry = [
     subscribes: ['dev.polaris.aggregate.updated'],
   },
   { name: 'invoice-document', service: 'billing', kind: 'http', module: 'billing/invoice-document' },
+
+  // Payments (Stripe; off until STRIPE_SECRET_KEY is set)
+  { name: 'set-stripe-customer', service: 'payments', kind: 'grpc', module: 'payments/set-stripe-customer' },
+  { name: 'get-stripe-customer', service: 'payments', kind: 'grpc', module: 'payments/get-stripe-customer' },
+  {
+    name: 'send-invoice-to-stripe',
+    service: 'payments',
+    kind: 'event',
+    module: 'payments/send-invoice-to-stripe',
+    subscribes: ['dev.polaris.invoice.finalized'],
+  },
+  { name: 'stripe-webhook', service: 'payments', kind: 'http', module: 'payments/stripe-webhook' },
 
   // Gateway
   { name: 'gateway', service: 'gateway', kind: 'http', module: 'gateway/graphql' },

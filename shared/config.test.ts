@@ -26,6 +26,28 @@ describe('loadRuntimeConfig', () => {
     });
   });
 
+  it('keeps Stripe off unless its keys are set, and refuses keys of the wrong kind without echoing them', () => {
+    expect(loadRuntimeConfig({ STRIPE_SECRET_KEY: '', STRIPE_WEBHOOK_SECRET: ' ' })).toMatchObject({ stripeSecretKey: undefined, stripeWebhookSecret: undefined, stripeApiUrl: undefined });
+    expect(loadRuntimeConfig({ STRIPE_SECRET_KEY: 'sk_test_0123456789', STRIPE_WEBHOOK_SECRET: 'whsec_0123456789', POLARIS_STRIPE_API_URL: 'http://127.0.0.1:12111' })).toMatchObject({
+      stripeSecretKey: 'sk_test_0123456789',
+      stripeWebhookSecret: 'whsec_0123456789',
+      stripeApiUrl: 'http://127.0.0.1:12111',
+    });
+    let error: unknown;
+    try {
+      loadRuntimeConfig({ STRIPE_SECRET_KEY: 'pk_live_publishable', STRIPE_WEBHOOK_SECRET: 'secret_of_mine', POLARIS_STRIPE_API_URL: 'ftp://stripe' });
+    } catch (err) {
+      error = err;
+    }
+    expect(error).toBeInstanceOf(ConfigError);
+    expect((error as ConfigError).problems).toEqual([
+      'stripe: POLARIS_STRIPE_API_URL must be a http: or https:// URL',
+      'stripe: STRIPE_SECRET_KEY must be a secret key (sk_…) or a restricted key (rk_…)',
+      "stripe: STRIPE_WEBHOOK_SECRET must be the endpoint's signing secret (whsec_…)",
+    ]);
+    expect((error as Error).message).not.toMatch(/pk_live_publishable|secret_of_mine/);
+  });
+
   it("reads Knative's PORT, K_SERVICE and K_REVISION", () => {
     expect(loadRuntimeConfig({ PORT: '9090', K_SERVICE: 'ingest', K_REVISION: 'ingest-00007' })).toMatchObject({
       port: 9090,

@@ -123,6 +123,12 @@ export interface RuntimeConfig {
   sellerAddress: readonly string[];
   /** Sign-in through an OpenID Connect provider; undefined (off) when POLARIS_OIDC_ISSUER is unset. */
   oidc?: OidcSettings;
+  /** Stripe's secret API key (`sk_…`, or a restricted `rk_…`); Stripe payments are off when unset. */
+  stripeSecretKey?: string;
+  /** The signing secret of Stripe's webhook endpoint (`whsec_…`); `POST /stripe/webhook` answers 404 when unset. */
+  stripeWebhookSecret?: string;
+  /** For tests: where the Stripe client sends its requests instead of https://api.stripe.com (a local fake). */
+  stripeApiUrl?: string;
 }
 
 /** A confidential (or, without a secret, public) OpenID Connect client of one provider. */
@@ -284,7 +290,13 @@ export function readRuntimeConfig(read: SettingsReader, local?: LocalHostFacts):
     sellerName: read.string('POLARIS_SELLER_NAME') ?? defaults.sellerName,
     sellerAddress: addressLines(read.string('POLARIS_SELLER_ADDRESS')),
     oidc: readOidcSettings(read, local),
+    stripeSecretKey: read.secret('stripe', 'STRIPE_SECRET_KEY', 8),
+    stripeWebhookSecret: read.secret('stripe', 'STRIPE_WEBHOOK_SECRET', 8),
+    stripeApiUrl: read.url('stripe', 'POLARIS_STRIPE_API_URL', ['http:', 'https:']),
   };
+  // Never echo a key: a mistyped one is still a secret.
+  if (config.stripeSecretKey && !/^(sk|rk)_/.test(config.stripeSecretKey)) read.problems.push('stripe: STRIPE_SECRET_KEY must be a secret key (sk_…) or a restricted key (rk_…)');
+  if (config.stripeWebhookSecret && !config.stripeWebhookSecret.startsWith('whsec_')) read.problems.push('stripe: STRIPE_WEBHOOK_SECRET must be the endpoint\'s signing secret (whsec_…)');
   if (!/^[A-Za-z0-9_-]+$/.test(config.natsStream)) read.problems.push('nats: POLARIS_NATS_STREAM must be letters, digits, _ or -');
   if (!/^[A-Za-z0-9_-]+(\.[A-Za-z0-9_-]+)*$/.test(config.natsSubjectPrefix)) {
     read.problems.push('nats: POLARIS_NATS_SUBJECT_PREFIX must be dot-separated tokens of letters, digits, _ or -');

@@ -28,6 +28,7 @@ const invoice = (fields: Partial<Invoice>): Invoice => ({
   currency: 'EUR',
   lineItems: [],
   updatedAt: '2026-12-04T09:30:00.000Z',
+  paymentStatus: '',
   number: 'INV-000042',
   voidReason: '',
   finalizedAt: '2026-12-04T09:30:00.000Z',

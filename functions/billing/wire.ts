@@ -81,6 +81,7 @@ export function invoiceMessage(invoice: Invoice): InvoiceMessage {
     number: invoice.number ?? '',
     voidReason: invoice.voidReason ?? '',
     finalizedAt: invoice.finalizedAt?.toISOString() ?? '',
+    paymentStatus: invoice.paymentStatus ?? '',
   };
 }
 

@@ -222,6 +222,7 @@ function rows(graphql: Graphql): Row[] {
     organizationField('usageAlerts', 'usageAlerts { id crossings { percent } }', operatorOr('read')),
     organizationField('entitlements', 'entitlements { feature type }', operatorOr('read')),
     organizationField('entitlement', 'entitlement(feature: "sso") { hasAccess type }', operatorOr('read')),
+    organizationField('stripe', 'stripe { customerId collectionMethod daysUntilDue }', operatorOr('read')),
 
     // Mutations.
     { field: 'Mutation.recordUsage', expect: tenantWithAny('ingest'), request: () => ({ query: 'mutation { recordUsage(metric: "api_calls", quantity: 1) }' }) },
@@ -482,6 +483,16 @@ function rows(graphql: Graphql): Row[] {
       variant: "another organization's invitation",
       expect: othersObject('people'),
       request: async (fixture) => ({ query: 'mutation($id: ID!) { revokeInvitation(id: $id) }', variables: { id: await freshInvitation(fixture, fixture.globex.organizationId, 'VIEWER') } }),
+    },
+    {
+      // Stripe is off here: a customer id given is linked as it is.
+      field: 'Mutation.setStripeCustomer',
+      expect: operatorOnly,
+      request: ({ acme }) => ({
+        query: 'mutation($o: ID!) { setStripeCustomer(organizationId: $o, customerId: "cus_Matrix", collectionMethod: SEND_INVOICE) { customerId collectionMethod daysUntilDue } }',
+        variables: { o: acme.organizationId },
+      }),
+      check: (data) => expect(data.setStripeCustomer).toEqual({ customerId: 'cus_Matrix', collectionMethod: 'SEND_INVOICE', daysUntilDue: 30 }),
     },
   ];
 }

@@ -85,6 +85,8 @@ export const fieldAccess = {
     usageAlerts: inOrganization('read', 'parent'),
     entitlements: inOrganization('read', 'parent'),
     entitlement: inOrganization('read', 'parent'),
+    // How the organization pays, as its invoices: read.
+    stripe: inOrganization('read', 'parent'),
   },
   Mutation: {
     recordUsage: ownOrganization('ingest'),
@@ -120,6 +122,7 @@ export const fieldAccess = {
     removeMember: inOrganization('people', organizationArgument),
     // An invitation of another organization is NOT_FOUND.
     revokeInvitation: inOrganization('people'),
+    setStripeCustomer: operatorOnly,
   },
 } satisfies Record<string, Record<string, Rule>>;
 

@@ -65,6 +65,7 @@ export const invoiceView = (invoice: Invoice) => ({
   number: orNull(invoice.number),
   voidReason: orNull(invoice.voidReason),
   finalizedAt: orNull(invoice.finalizedAt),
+  paymentStatus: orNull(invoice.paymentStatus),
   lineItems: invoice.lineItems.map((line) => ({ ...line, forPeriodStart: orNull(line.forPeriodStart), forPeriodEnd: orNull(line.forPeriodEnd) })),
 });
 

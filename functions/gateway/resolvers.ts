@@ -13,6 +13,7 @@ import { tenantOf } from './auth.js';
 import { billingMutations, billingOrganizationFields, invoiceView } from './billing-resolvers.js';
 import { DecimalScalar } from './decimal-scalar.js';
 import { EventPropertiesScalar } from './event-properties-scalar.js';
+import { paymentsMutations, paymentsOrganizationFields } from './payments-resolvers.js';
 import { peopleMutations, peopleOrganizationFields, peopleQueries, renamingFields } from './people-resolvers.js';
 import { defaultScopes, serviceScope, type ApiKeyScope } from './permissions.js';
 import { callerOf, mutationMetadata, type RequestContext } from './request.js';
@@ -78,6 +79,7 @@ export const resolvers: IResolvers<any, RequestContext> = guardResolvers({
     ...billingOrganizationFields,
     ...peopleOrganizationFields,
     ...alertsEntitlementsOrganizationFields,
+    ...paymentsOrganizationFields,
     apiKeys: async (parent: Organization, _args: unknown, { gateway }: RequestContext) =>
       (await gateway.clients.call(Identity.listApiKeys, { organizationId: parent.id }, gateway.operatorMetadata)).apiKeys.map(apiKeyView),
   },
@@ -118,5 +120,6 @@ export const resolvers: IResolvers<any, RequestContext> = guardResolvers({
     },
     ...billingMutations,
     ...alertsEntitlementsMutations,
+    ...paymentsMutations,
   },
 });

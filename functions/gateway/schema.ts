@@ -164,6 +164,16 @@ export const schema = /* GraphQL */ `
     removeMember(organizationId: ID!, userId: ID!): Boolean!
     "The operator, or the invitation's organization's owners and admins. False when it was accepted or revoked already."
     revokeInvitation(id: ID!): Boolean!
+
+    """
+    Operator: links an organization to a Stripe customer, to whom its
+    finalized invoices go. customerId left out: the organization's current
+    customer, else a new one made in Stripe (Stripe must be on:
+    STRIPE_SECRET_KEY). collectionMethod left out: the current one, else
+    CHARGE_AUTOMATICALLY. daysUntilDue (SEND_INVOICE only, 1 to 365) left
+    out: the current value, else 30.
+    """
+    setStripeCustomer(organizationId: ID!, customerId: String, collectionMethod: StripeCollectionMethod, daysUntilDue: Int): StripeCustomer!
   }
 
   type Organization {
@@ -193,6 +203,8 @@ export const schema = /* GraphQL */ `
     entitlements: [Entitlement!]!
     "As Query.entitlement, for this organization."
     entitlement(feature: String!): EntitlementCheck!
+    "The Stripe customer its finalized invoices go to; null when it has none."
+    stripe: StripeCustomer
   }
 
   "A budget and the percentages of it to warn at."
@@ -259,6 +271,22 @@ export const schema = /* GraphQL */ `
     overLimit: Boolean!
     "METERED: RFC 3339, when usage starts from 0 again: the end of the billing period in the organization's billing time zone."
     resetsAt: String
+  }
+
+  type StripeCustomer {
+    "Stripe's id, cus_…."
+    customerId: String!
+    collectionMethod: StripeCollectionMethod!
+    "SEND_INVOICE: the days the customer has to pay; null otherwise."
+    daysUntilDue: Int
+  }
+
+  "How Stripe collects an organization's finalized invoices."
+  enum StripeCollectionMethod {
+    "Stripe charges the customer's default payment method."
+    CHARGE_AUTOMATICALLY
+    "Stripe emails the invoice, to be paid within daysUntilDue days."
+    SEND_INVOICE
   }
 
   "The key is shown once."
@@ -504,6 +532,8 @@ export const schema = /* GraphQL */ `
     "RFC 3339."
     finalizedAt: String
     voidReason: String
+    "paid, payment_failed or uncollectible, as Stripe reported it; null until it did. A paid invoice's status stays finalized."
+    paymentStatus: String
   }
 
   type InvoiceLineItem {

@@ -232,6 +232,8 @@ else
     --from-literal=POLARIS_JWT_SECRET=\"\$(head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \\n')\" \\
     --from-literal=POLARIS_SESSION_SECRET=\"\$(head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \\n')\" \\
     --from-literal=POLARIS_OIDC_CLIENT_SECRET= \\
+    --from-literal=STRIPE_SECRET_KEY= \\
+    --from-literal=STRIPE_WEBHOOK_SECRET= \\
     --dry-run=client -o yaml | kubectl apply -f -
 fi"
 run kubectl apply -f knative/20-postgres.yaml -f knative/21-nats.yaml

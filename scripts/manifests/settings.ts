@@ -53,6 +53,8 @@ export function clusterSettings(): Record<string, string> {
     POLARIS_SELLER_ADDRESS: '',
     POLARIS_SELLER_NAME: defaults.sellerName,
     POLARIS_SHUTDOWN_GRACE_MS: String(defaults.shutdownGraceMs),
+    // For tests only: a local stand-in for api.stripe.com. Empty: Stripe itself.
+    POLARIS_STRIPE_API_URL: '',
   };
   return Object.fromEntries(Object.entries(settings).sort(([a], [b]) => a.localeCompare(b)));
 }
@@ -66,6 +68,9 @@ export function placeholderSecrets(): Record<string, string> {
     // Empty: OpenID Connect sign-in is off until POLARIS_OIDC_ISSUER is set; a public client (PKCE alone) needs none.
     POLARIS_OIDC_CLIENT_SECRET: '',
     POLARIS_SESSION_SECRET: `${placeholderPassword}-session-secret-00000`,
+    // Empty: Stripe payments off. Set the account's secret key and the webhook endpoint's signing secret to turn them on.
+    STRIPE_SECRET_KEY: '',
+    STRIPE_WEBHOOK_SECRET: '',
   };
 }
 

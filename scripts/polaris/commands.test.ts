@@ -40,6 +40,9 @@ const sampleValues: Record<string, string> = {
   feature: 'sso',
   soft: 'true',
   enabled: 'yes',
+  customer: 'cus_Sample',
+  collection: 'send_invoice',
+  'days-until-due': '14',
 };
 const sampleLists: Record<string, string[]> = { scope: ['ingest', 'READ'], tier: ['10:1', '*:0.5'], where: ['region=eu'], percent: ['80', '100'] };
 
@@ -178,4 +181,20 @@ describe('alert and entitlement commands', () => {
     expect(badFlag.status).toBe(2);
     expect(badFlag.stderr).toContain('--enabled takes true or false');
   }, 120_000);
+});
+
+describe('stripe link', () => {
+  it('links an organization to a named customer (Stripe off here, so nothing is asked of it), and says what is wrong with a flag', async () => {
+    const { organization } = (await polaris('org', 'create', '--name', 'Linked')).json();
+    const linked = await polaris('stripe', 'link', '--org', organization.id, '--customer', 'cus_Linked42', '--collection', 'send_invoice', '--days-until-due', '14');
+    expect(linked.status, linked.stderr).toBe(0);
+    expect(linked.json()).toEqual({ customerId: 'cus_Linked42', collectionMethod: 'SEND_INVOICE', daysUntilDue: 14 });
+    expect((await polaris('org', 'get', '--id', organization.id)).json().stripe).toEqual({ customerId: 'cus_Linked42', collectionMethod: 'SEND_INVOICE', daysUntilDue: 14 });
+    const badCollection = await polaris('stripe', 'link', '--org', organization.id, '--collection', 'cash');
+    expect(badCollection.status).toBe(1);
+    expect(JSON.parse(badCollection.stderr).errors[0].extensions.code).toBe('BAD_USER_INPUT');
+    const badDays = await polaris('stripe', 'link', '--org', organization.id, '--days-until-due', 'soon');
+    expect(badDays.status).toBe(2);
+    expect(badDays.stderr).toContain('--days-until-due takes a whole number');
+  }, 60_000);
 });

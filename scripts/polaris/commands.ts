@@ -5,7 +5,7 @@
 import { commaList, count, enumValue, priceTier, propertyFilter, yesNo } from './flags.js';
 
 const invoiceFields =
-  'id number status periodStart periodEnd amount currency totalAmount finalizedAt voidReason lineItems { kind description metric quantity freeQuota billableQuantity unitPrice amount forPeriodStart forPeriodEnd }';
+  'id number status paymentStatus periodStart periodEnd amount currency totalAmount finalizedAt voidReason lineItems { kind description metric quantity freeQuota billableQuantity unitPrice amount forPeriodStart forPeriodEnd }';
 const planFields = 'id name metric model unitPrice freeQuota tiers { upTo unitPrice flatPrice } packageSize packagePrice where { key value } effectiveFrom';
 const termsFields = 'timeZone recurringFee recurringFeeName minimum currency';
 const meterFields = 'metric name aggregation valueProperty groupBy';
@@ -43,7 +43,7 @@ export const commands: Record<string, Command> = {
     usage: 'org get --id <organization id>',
     options: { id: { type: 'string' } },
     request: ({ id }) => ({
-      query: `query($id: ID!) { organization(id: $id) { ${organizationFields} plans { ${planFields} } billingTerms { ${termsFields} } apiKeys { ${apiKeyFields} } } }`,
+      query: `query($id: ID!) { organization(id: $id) { ${organizationFields} plans { ${planFields} } billingTerms { ${termsFields} } stripe { customerId collectionMethod daysUntilDue } apiKeys { ${apiKeyFields} } } }`,
       variables: { id: id ?? '' },
       pick: 'organization',
     }),
@@ -225,6 +225,16 @@ export const commands: Record<string, Command> = {
       query: `mutation($org: ID!, $timeZone: String, $fee: Decimal, $feeName: String, $minimum: Decimal, $currency: String) { setBillingTerms(organizationId: $org, timeZone: $timeZone, recurringFee: $fee, recurringFeeName: $feeName, minimum: $minimum, currency: $currency) { ${termsFields} } }`,
       variables: { org: v.org ?? '', timeZone: v['time-zone'], fee: v.fee, feeName: v['fee-name'], minimum: v.minimum, currency: v.currency },
       pick: 'setBillingTerms',
+    }),
+  },
+  'stripe link': {
+    usage: 'stripe link --org <organization id> [--customer <cus_…>] [--collection charge_automatically|send_invoice] [--days-until-due <days>]',
+    options: { org: { type: 'string' }, customer: { type: 'string' }, collection: { type: 'string' }, 'days-until-due': { type: 'string' } },
+    request: (v) => ({
+      query:
+        'mutation($org: ID!, $customer: String, $collection: StripeCollectionMethod, $days: Int) { setStripeCustomer(organizationId: $org, customerId: $customer, collectionMethod: $collection, daysUntilDue: $days) { customerId collectionMethod daysUntilDue } }',
+      variables: { org: v.org ?? '', customer: v.customer, collection: enumValue(v.collection), days: count('--days-until-due', v['days-until-due']) },
+      pick: 'setStripeCustomer',
     }),
   },
   'invoice list': {

@@ -32,6 +32,12 @@ export const EventType = {
    * `data`: {@link UsageThresholdCrossedData}.
    */
   UsageThresholdCrossed: 'dev.polaris.usage.threshold.crossed',
+  /** A payment provider (Stripe) reports a finalized invoice paid. `data`: {@link InvoiceUpdatedData} with `paymentStatus`. */
+  InvoicePaid: 'dev.polaris.invoice.paid',
+  /** An attempt to collect a finalized invoice failed; it may still be paid. `data`: {@link InvoiceUpdatedData} with `paymentStatus`. */
+  InvoicePaymentFailed: 'dev.polaris.invoice.payment_failed',
+  /** A finalized invoice was written off as uncollectible; it may still be paid. `data`: {@link InvoiceUpdatedData} with `paymentStatus`. */
+  InvoiceUncollectible: 'dev.polaris.invoice.uncollectible',
   /** A Knative PingSource tick (schedules such as periodic aggregation). `data` is what the PingSource was given. */
   KnativePing: 'dev.knative.sources.ping',
 } as const;
@@ -90,6 +96,8 @@ export interface InvoiceUpdatedData {
   number?: string;
   /** For a voided invoice: why. */
   reason?: string;
+  /** Once a payment provider reported on it: `paid`, `payment_failed` or `uncollectible`. */
+  paymentStatus?: string;
 }
 
 /**
@@ -128,6 +136,9 @@ export interface EventDataByType {
   [EventType.InvoiceFinalized]: InvoiceUpdatedData;
   [EventType.InvoiceVoided]: InvoiceUpdatedData;
   [EventType.UsageThresholdCrossed]: UsageThresholdCrossedData;
+  [EventType.InvoicePaid]: InvoiceUpdatedData;
+  [EventType.InvoicePaymentFailed]: InvoiceUpdatedData;
+  [EventType.InvoiceUncollectible]: InvoiceUpdatedData;
   [EventType.KnativePing]: unknown;
 }
 

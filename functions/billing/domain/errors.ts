@@ -22,3 +22,11 @@ export class InvoiceNotFinalizedError extends ConflictError {
     super('invoice_not_finalized', `invoice ${id} is ${status}; only a finalized invoice can be voided`);
   }
 }
+
+/** Only an issued invoice (finalized, or voided since) is paid or not: a draft is still changing. */
+export class InvoiceIsDraftError extends ConflictError {
+  override name = 'InvoiceIsDraftError';
+  constructor(id: string) {
+    super('invoice_is_draft', `invoice ${id} is a draft; only a finalized invoice has a payment status`);
+  }
+}

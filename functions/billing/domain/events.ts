@@ -17,13 +17,23 @@ export interface InvoiceState {
   periodEnd: Date;
   number?: string;
   voidReason?: string;
+  paymentStatus?: string;
 }
 
-type InvoiceEventType = typeof EventType.InvoiceCreated | typeof EventType.InvoiceUpdated | typeof EventType.InvoiceFinalized | typeof EventType.InvoiceVoided;
+type InvoiceEventType =
+  | typeof EventType.InvoiceCreated
+  | typeof EventType.InvoiceUpdated
+  | typeof EventType.InvoiceFinalized
+  | typeof EventType.InvoiceVoided
+  | typeof EventType.InvoicePaid
+  | typeof EventType.InvoicePaymentFailed
+  | typeof EventType.InvoiceUncollectible;
 
 /**
  * An invoice event: `created` when a draft first exists, `updated` whenever
- * its lines, amount or status change, `finalized` and `voided` on those steps.
+ * its lines, amount, status or payment status change, `finalized` and
+ * `voided` on those steps, `paid`, `payment_failed` and `uncollectible` as a
+ * payment provider reports them.
  */
 export function invoiceEvent(type: InvoiceEventType, invoice: InvoiceState): CloudEvent<InvoiceUpdatedData> {
   return newEvent(
@@ -38,6 +48,7 @@ export function invoiceEvent(type: InvoiceEventType, invoice: InvoiceState): Clo
       periodEnd: invoice.periodEnd.toISOString(),
       ...(invoice.number ? { number: invoice.number } : {}),
       ...(invoice.voidReason ? { reason: invoice.voidReason } : {}),
+      ...(invoice.paymentStatus ? { paymentStatus: invoice.paymentStatus } : {}),
     },
     { subject: invoice.orgId },
   );

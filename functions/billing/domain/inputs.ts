@@ -5,6 +5,7 @@ import type { Period } from '../../../shared/periods.js';
 import { checkDateOrTimestamp, checkPeriod, isStorableText, isUuid, metricNamePattern, metricNameProblem, storableTextProblem } from '../../../shared/validation.js';
 import { isTimeZone } from '../../../shared/time-zones.js';
 import { isKnownCurrency } from './currency.js';
+import { isPaymentStatus, PaymentStatus } from './payment-status.js';
 import { canonicalWhere, type PropertyFilter } from './period-pricing.js';
 import { priceProblems, PricingModel, type Price } from './price-models.js';
 
@@ -148,6 +149,15 @@ export function validateVoid(input: { invoiceId: string; reason: string }): { id
   const reason = checkName(problems, 'reason', input.reason, billingLimits.voidReasonLength);
   problems.throwIfAny();
   return { id, reason };
+}
+
+/** A payment provider's report: the invoice and its payment status (`paid`, `payment_failed`, `uncollectible`). */
+export function validateSetPaymentStatus(input: { invoiceId: string; paymentStatus: string }): { id: string; paymentStatus: PaymentStatus } {
+  const problems = new Problems();
+  const id = checkId(problems, 'invoice_id', input.invoiceId);
+  problems.check(isPaymentStatus(input.paymentStatus), 'payment_status', `must be one of ${Object.values(PaymentStatus).join(', ')}`);
+  problems.throwIfAny();
+  return { id, paymentStatus: input.paymentStatus as PaymentStatus };
 }
 
 function checkName(problems: Problems, field: string, text: string, maxLength: number): string {

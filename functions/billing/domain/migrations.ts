@@ -221,5 +221,16 @@ export const billingMigrations: SchemaMigrations = {
         create index threshold_crossings_org on threshold_crossings (org_id, period_start desc);
       `,
     },
+    {
+      // What a payment provider (Stripe, through the payments service) reports
+      // of a finalized invoice. Apart from status: a finalized invoice stays
+      // finalized whether it is paid or not. Null until a report arrives.
+      id: '0006_invoice_payment_status',
+      sql: `
+        alter table invoices
+          add column payment_status text check (payment_status in ('payment_failed', 'uncollectible', 'paid')),
+          add column payment_status_at timestamptz;
+      `,
+    },
   ],
 };

@@ -17,7 +17,8 @@ import type { Logger } from '../../../shared/logger.js';
 import type { Period } from '../../../shared/periods.js';
 import { uuidv7 } from '../../../shared/uuid.js';
 import { defaultCurrency, minorUnits } from './currency.js';
-import { CurrencyMismatchError, InvoiceNotFinalizedError, InvoiceNotFoundError } from './errors.js';
+import { CurrencyMismatchError, InvoiceIsDraftError, InvoiceNotFinalizedError, InvoiceNotFoundError } from './errors.js';
+import { paymentStatusMoves, type PaymentStatus } from './payment-status.js';
 import type { SetPlanInput, SetTermsInput } from './inputs.js';
 import {
   billingPeriodOf,
@@ -233,6 +234,22 @@ export class BillingService {
       const history = await this.store.termsHistory(invoice.orgId, tx);
       await this.refresh(tx, invoice.orgId, history, [this.currentPeriod(history)]);
       return voided;
+    });
+  }
+
+  /**
+   * Records what a payment provider reports of an issued invoice, and
+   * announces it, when it moves the payment status forward (see
+   * payment-status.ts); a report that says nothing new changes nothing.
+   */
+  async setPaymentStatus(id: string, paymentStatus: PaymentStatus): Promise<{ invoice: Invoice; changed: boolean }> {
+    const found = await this.store.findInvoice(id);
+    if (!found) throw new InvoiceNotFoundError(id);
+    return this.store.withOrganization(found.orgId, async (tx) => {
+      const invoice = (await this.store.findInvoice(id, tx))!;
+      if (invoice.status === InvoiceStatus.Draft) throw new InvoiceIsDraftError(id);
+      if (!paymentStatusMoves(invoice.paymentStatus, paymentStatus)) return { invoice, changed: false };
+      return { invoice: await this.store.setPaymentStatus(tx, invoice, paymentStatus), changed: true };
     });
   }
 

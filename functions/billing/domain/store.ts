@@ -6,6 +6,7 @@ import { enqueueEvents, EventType } from '../../../shared/events/index.js';
 import type { Period } from '../../../shared/periods.js';
 import { uuidv7 } from '../../../shared/uuid.js';
 import { invoiceEvent } from './events.js';
+import { paymentEventType, type PaymentStatus } from './payment-status.js';
 import { canonicalWhere, whereKey, type BilledLine, type BillingTerms, type InvoiceLine, type LineKind, type PlanVersion, type PropertyFilter } from './period-pricing.js';
 import type { Price, PriceTier } from './price-models.js';
 
@@ -29,6 +30,8 @@ export interface Invoice {
   number?: string;
   finalizedAt?: Date;
   voidReason?: string;
+  /** What a payment provider last reported of it (finalized and void invoices only); undefined: nothing yet. */
+  paymentStatus?: PaymentStatus;
 }
 
 /** What an invoice write did. */
@@ -67,6 +70,7 @@ interface InvoiceRow {
   number: string | null;
   finalizedAt: Date | null;
   voidReason: string | null;
+  paymentStatus: PaymentStatus | null;
 }
 
 interface LineRow {
@@ -86,7 +90,7 @@ interface LineRow {
   forInvoiceId: string | null;
 }
 
-const invoiceColumns = 'id, org_id, period_start, period_end, status, amount::text, currency, updated_at, number, finalized_at, void_reason';
+const invoiceColumns = 'id, org_id, period_start, period_end, status, amount::text, currency, updated_at, number, finalized_at, void_reason, payment_status';
 const lineColumns =
   'invoice_id, kind, line_key, metric, where_key, description, quantity::text, free_quota::text, billable_quantity::text, unit_price::text, amount::text, for_period_start, for_period_end, for_invoice_id';
 const versionColumns =
@@ -268,6 +272,16 @@ export class BillingStore {
     return voided;
   }
 
+  /** Records what a payment provider reports, and announces it with the invoice's `updated` event, in the caller's transaction. */
+  async setPaymentStatus(tx: TransactionSql, invoice: Invoice, paymentStatus: PaymentStatus): Promise<Invoice> {
+    const [row] = await tx<InvoiceRow[]>`
+      update billing.invoices set payment_status = ${paymentStatus}, payment_status_at = now(), updated_at = clock_timestamp()
+      where id = ${invoice.id} returning ${tx.unsafe(invoiceColumns)}`;
+    const updated = { ...toInvoice(row!), lines: invoice.lines };
+    await enqueueEvents(tx, 'billing', [invoiceEvent(paymentEventType[paymentStatus], updated), invoiceEvent(EventType.InvoiceUpdated, updated)]);
+    return updated;
+  }
+
   /** What finalized and voided invoices billed for a period: its own invoice's lines, and lines elsewhere that name it. */
   async billedFor(tx: Queryable, orgId: string, period: Period): Promise<BilledLine[]> {
     return (
@@ -415,6 +429,7 @@ function toInvoice(row: InvoiceRow): Omit<Invoice, 'lines'> {
     number: row.number ?? undefined,
     finalizedAt: row.finalizedAt ?? undefined,
     voidReason: row.voidReason ?? undefined,
+    paymentStatus: row.paymentStatus ?? undefined,
   };
 }
 

@@ -146,6 +146,12 @@ function goodValue(b: Builder, name: string, typeName: string): unknown {
       return b.g(fc.subarray, ['50', '80', '100', '12.5', '150']);
     case 'feature':
       return b.g(() => fc.oneof(validMetric, fc.constantFrom('sso', 'api_calls')));
+    case 'customerId':
+      return b.g(() => fc.stringMatching(/^cus_[A-Za-z0-9]{1,24}$/));
+    case 'collectionMethod':
+      return new EnumValue(pick(b, ['CHARGE_AUTOMATICALLY', 'SEND_INVOICE']));
+    case 'daysUntilDue':
+      return b.g(fc.integer, { min: 1, max: 365 });
     default:
       return typeName === 'Int' ? b.g(fc.integer) : typeName === 'Boolean' ? b.g(fc.boolean) : b.g(fc.string, { maxLength: 10 });
   }

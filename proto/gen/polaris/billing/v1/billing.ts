@@ -181,6 +181,12 @@ export interface Invoice {
   number: string;
   voidReason: string;
   finalizedAt: string;
+  /**
+   * "paid", "payment_failed" or "uncollectible", as a payment provider
+   * reported it; empty until one did. Apart from status: a paid invoice is
+   * still "finalized".
+   */
+  paymentStatus: string;
 }
 
 export interface GenerateInvoiceRequest {
@@ -415,6 +421,20 @@ export interface CheckEntitlementResponse {
    * current billing period in the organization's billing time zone.
    */
   resetsAt: string;
+}
+
+export interface SetInvoicePaymentStatusRequest {
+  invoiceId: string;
+  /** "paid", "payment_failed" or "uncollectible". */
+  paymentStatus: string;
+}
+
+export interface SetInvoicePaymentStatusResponse {
+  invoice:
+    | Invoice
+    | undefined;
+  /** False when the report said nothing new (the same status, or an earlier one). */
+  changed: boolean;
 }
 
 function createBasePriceTier(): PriceTier {
@@ -1134,6 +1154,7 @@ function createBaseInvoice(): Invoice {
     number: "",
     voidReason: "",
     finalizedAt: "",
+    paymentStatus: "",
   };
 }
 
@@ -1174,6 +1195,9 @@ export const Invoice: MessageFns<Invoice> = {
     }
     if (message.finalizedAt !== "") {
       writer.uint32(98).string(message.finalizedAt);
+    }
+    if (message.paymentStatus !== "") {
+      writer.uint32(106).string(message.paymentStatus);
     }
     return writer;
   },
@@ -1287,6 +1311,14 @@ export const Invoice: MessageFns<Invoice> = {
             message.finalizedAt = reader.string();
             continue;
           }
+          case 13: {
+            if (tag !== 106) {
+              break;
+            }
+
+            message.paymentStatus = reader.string();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -1341,6 +1373,11 @@ export const Invoice: MessageFns<Invoice> = {
         : isSet(object.finalized_at)
         ? globalThis.String(object.finalized_at)
         : "",
+      paymentStatus: isSet(object.paymentStatus)
+        ? globalThis.String(object.paymentStatus)
+        : isSet(object.payment_status)
+        ? globalThis.String(object.payment_status)
+        : "",
     };
   },
 
@@ -1381,6 +1418,9 @@ export const Invoice: MessageFns<Invoice> = {
     }
     if (message.finalizedAt !== "") {
       obj.finalizedAt = message.finalizedAt;
+    }
+    if (message.paymentStatus !== "") {
+      obj.paymentStatus = message.paymentStatus;
     }
     return obj;
   },
@@ -4460,6 +4500,164 @@ export const CheckEntitlementResponse: MessageFns<CheckEntitlementResponse> = {
   },
 };
 
+function createBaseSetInvoicePaymentStatusRequest(): SetInvoicePaymentStatusRequest {
+  return { invoiceId: "", paymentStatus: "" };
+}
+
+export const SetInvoicePaymentStatusRequest: MessageFns<SetInvoicePaymentStatusRequest> = {
+  encode(message: SetInvoicePaymentStatusRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.invoiceId !== "") {
+      writer.uint32(10).string(message.invoiceId);
+    }
+    if (message.paymentStatus !== "") {
+      writer.uint32(18).string(message.paymentStatus);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): SetInvoicePaymentStatusRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseSetInvoicePaymentStatusRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.invoiceId = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.paymentStatus = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): SetInvoicePaymentStatusRequest {
+    return {
+      invoiceId: isSet(object.invoiceId)
+        ? globalThis.String(object.invoiceId)
+        : isSet(object.invoice_id)
+        ? globalThis.String(object.invoice_id)
+        : "",
+      paymentStatus: isSet(object.paymentStatus)
+        ? globalThis.String(object.paymentStatus)
+        : isSet(object.payment_status)
+        ? globalThis.String(object.payment_status)
+        : "",
+    };
+  },
+
+  toJSON(message: SetInvoicePaymentStatusRequest): unknown {
+    const obj: any = {};
+    if (message.invoiceId !== "") {
+      obj.invoiceId = message.invoiceId;
+    }
+    if (message.paymentStatus !== "") {
+      obj.paymentStatus = message.paymentStatus;
+    }
+    return obj;
+  },
+};
+
+function createBaseSetInvoicePaymentStatusResponse(): SetInvoicePaymentStatusResponse {
+  return { invoice: undefined, changed: false };
+}
+
+export const SetInvoicePaymentStatusResponse: MessageFns<SetInvoicePaymentStatusResponse> = {
+  encode(message: SetInvoicePaymentStatusResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.invoice !== undefined) {
+      Invoice.encode(message.invoice, writer.uint32(10).fork()).join();
+    }
+    if (message.changed !== false) {
+      writer.uint32(16).bool(message.changed);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): SetInvoicePaymentStatusResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseSetInvoicePaymentStatusResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.invoice = Invoice.decode(reader, reader.uint32());
+            continue;
+          }
+          case 2: {
+            if (tag !== 16) {
+              break;
+            }
+
+            message.changed = reader.bool();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): SetInvoicePaymentStatusResponse {
+    return {
+      invoice: isSet(object.invoice) ? Invoice.fromJSON(object.invoice) : undefined,
+      changed: isSet(object.changed) ? globalThis.Boolean(object.changed) : false,
+    };
+  },
+
+  toJSON(message: SetInvoicePaymentStatusResponse): unknown {
+    const obj: any = {};
+    if (message.invoice !== undefined) {
+      obj.invoice = Invoice.toJSON(message.invoice);
+    }
+    if (message.changed !== false) {
+      obj.changed = message.changed;
+    }
+    return obj;
+  },
+};
+
 /** Billing prices usage under each organization's plans and keeps its invoices. */
 export type BillingService = typeof BillingService;
 export const BillingService = {
@@ -4677,6 +4875,24 @@ export const BillingService = {
       Buffer.from(CheckEntitlementResponse.encode(value).finish()),
     responseDeserialize: (value: Buffer): CheckEntitlementResponse => CheckEntitlementResponse.decode(value),
   },
+  /**
+   * What a payment provider reports of a finalized invoice (the payments
+   * service calls it on Stripe's webhooks). The status only moves forward
+   * (payment_failed, then uncollectible, then paid); each move emits
+   * dev.polaris.invoice.<payment_status> and dev.polaris.invoice.updated.
+   */
+  setInvoicePaymentStatus: {
+    path: "/polaris.billing.v1.Billing/SetInvoicePaymentStatus" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: SetInvoicePaymentStatusRequest): Buffer =>
+      Buffer.from(SetInvoicePaymentStatusRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): SetInvoicePaymentStatusRequest => SetInvoicePaymentStatusRequest.decode(value),
+    responseSerialize: (value: SetInvoicePaymentStatusResponse): Buffer =>
+      Buffer.from(SetInvoicePaymentStatusResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): SetInvoicePaymentStatusResponse =>
+      SetInvoicePaymentStatusResponse.decode(value),
+  },
 } as const;
 
 export interface BillingServer extends UntypedServiceImplementation {
@@ -4729,6 +4945,13 @@ export interface BillingServer extends UntypedServiceImplementation {
    * at most a second, so it costs no query per call.
    */
   checkEntitlement: handleUnaryCall<CheckEntitlementRequest, CheckEntitlementResponse>;
+  /**
+   * What a payment provider reports of a finalized invoice (the payments
+   * service calls it on Stripe's webhooks). The status only moves forward
+   * (payment_failed, then uncollectible, then paid); each move emits
+   * dev.polaris.invoice.<payment_status> and dev.polaris.invoice.updated.
+   */
+  setInvoicePaymentStatus: handleUnaryCall<SetInvoicePaymentStatusRequest, SetInvoicePaymentStatusResponse>;
 }
 
 export interface BillingClient extends Client {
@@ -5032,6 +5255,27 @@ export interface BillingClient extends Client {
     metadata: Metadata,
     options: Partial<CallOptions>,
     callback: (error: ServiceError | null, response: CheckEntitlementResponse) => void,
+  ): ClientUnaryCall;
+  /**
+   * What a payment provider reports of a finalized invoice (the payments
+   * service calls it on Stripe's webhooks). The status only moves forward
+   * (payment_failed, then uncollectible, then paid); each move emits
+   * dev.polaris.invoice.<payment_status> and dev.polaris.invoice.updated.
+   */
+  setInvoicePaymentStatus(
+    request: SetInvoicePaymentStatusRequest,
+    callback: (error: ServiceError | null, response: SetInvoicePaymentStatusResponse) => void,
+  ): ClientUnaryCall;
+  setInvoicePaymentStatus(
+    request: SetInvoicePaymentStatusRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: SetInvoicePaymentStatusResponse) => void,
+  ): ClientUnaryCall;
+  setInvoicePaymentStatus(
+    request: SetInvoicePaymentStatusRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: SetInvoicePaymentStatusResponse) => void,
   ): ClientUnaryCall;
 }
 

@@ -4,8 +4,9 @@ import type { SchemaMigrations } from '../shared/database.js';
 import { identityMigrations } from './identity/domain/index.js';
 import { usageMigrations } from './usage/domain/index.js';
 import { billingMigrations } from './billing/domain/index.js';
+import { webhooksMigrations } from './webhooks/domain/index.js';
 
-export const allMigrations: readonly SchemaMigrations[] = [identityMigrations, usageMigrations, billingMigrations, auditMigrations];
+export const allMigrations: readonly SchemaMigrations[] = [identityMigrations, usageMigrations, billingMigrations, webhooksMigrations, auditMigrations];
 
 /** The schemas with an `outbox` table: their events reach JetStream through the relays. */
-export const outboxSchemas = ['usage', 'billing'] as const;
+export const outboxSchemas = ['usage', 'billing', 'webhooks'] as const;

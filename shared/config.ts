@@ -52,6 +52,10 @@ export const defaults = {
   shutdownGraceMs: 10_000,
   /** Who issues the invoices, as their documents name the seller. */
   sellerName: 'Polaris',
+  /** Milliseconds a webhook receiver has to answer (connect, send, first bytes of the answer). */
+  webhookTimeoutMs: 10_000,
+  /** Hours a webhook endpoint may fail without one success before it is disabled. */
+  webhookDisableAfterHours: 120,
 } as const;
 
 const logLevels = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
@@ -116,6 +120,18 @@ export interface RuntimeConfig {
   sellerName: string;
   /** The seller's address on invoice documents, one entry per line; empty when unset. */
   sellerAddress: readonly string[];
+  /**
+   * Encrypts webhook signing secrets at rest (AES-256-GCM, key derived from
+   * it); at least 32 characters. Unset: endpoints cannot be made or rotated,
+   * and nothing is delivered.
+   */
+  webhookSecretKey?: string;
+  /** Deliver webhooks to private, loopback and link-local addresses too (local receivers, tests). Default false. */
+  webhookAllowPrivate: boolean;
+  /** Milliseconds a webhook receiver has to answer. Default 10 000. */
+  webhookTimeoutMs: number;
+  /** Hours an endpoint may fail without a success before it is disabled. Default 120. */
+  webhookDisableAfterHours: number;
 }
 
 export type Env = Record<string, string | undefined>;
@@ -173,6 +189,17 @@ export class SettingsReader {
       return undefined;
     }
     return raw;
+  }
+
+  /** `true`/`false` (also `1`/`0`, `yes`/`no`, any case). */
+  boolean(subsystem: string, name: string, fallback: boolean): boolean {
+    const raw = this.string(name);
+    if (raw === undefined) return fallback;
+    const value = raw.toLowerCase();
+    if (['true', '1', 'yes'].includes(value)) return true;
+    if (['false', '0', 'no'].includes(value)) return false;
+    this.problems.push(`${subsystem}: ${name} must be true or false, got '${raw}'`);
+    return fallback;
   }
 
   secret(subsystem: string, name: string, minLength: number): string | undefined {
@@ -245,6 +272,10 @@ export function readRuntimeConfig(read: SettingsReader): RuntimeConfig {
     shutdownGraceMs: read.integer('runtime', 'POLARIS_SHUTDOWN_GRACE_MS', defaults.shutdownGraceMs, { min: 0, max: 600_000 }),
     sellerName: read.string('POLARIS_SELLER_NAME') ?? defaults.sellerName,
     sellerAddress: addressLines(read.string('POLARIS_SELLER_ADDRESS')),
+    webhookSecretKey: read.secret('webhooks', 'POLARIS_WEBHOOK_SECRET_KEY', 32),
+    webhookAllowPrivate: read.boolean('webhooks', 'POLARIS_WEBHOOK_ALLOW_PRIVATE', false),
+    webhookTimeoutMs: read.integer('webhooks', 'POLARIS_WEBHOOK_TIMEOUT_MS', defaults.webhookTimeoutMs, { min: 100, max: 60_000 }),
+    webhookDisableAfterHours: read.integer('webhooks', 'POLARIS_WEBHOOK_DISABLE_AFTER_HOURS', defaults.webhookDisableAfterHours, { min: 1, max: 24 * 366 }),
   };
   if (!/^[A-Za-z0-9_-]+$/.test(config.natsStream)) read.problems.push('nats: POLARIS_NATS_STREAM must be letters, digits, _ or -');
   if (!/^[A-Za-z0-9_-]+(\.[A-Za-z0-9_-]+)*$/.test(config.natsSubjectPrefix)) {

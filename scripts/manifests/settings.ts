@@ -45,6 +45,10 @@ export function clusterSettings(): Record<string, string> {
     POLARIS_SELLER_ADDRESS: '',
     POLARIS_SELLER_NAME: defaults.sellerName,
     POLARIS_SHUTDOWN_GRACE_MS: String(defaults.shutdownGraceMs),
+    // Webhook receivers must be public: true only where every receiver is trusted (a test cluster).
+    POLARIS_WEBHOOK_ALLOW_PRIVATE: 'false',
+    POLARIS_WEBHOOK_DISABLE_AFTER_HOURS: String(defaults.webhookDisableAfterHours),
+    POLARIS_WEBHOOK_TIMEOUT_MS: String(defaults.webhookTimeoutMs),
   };
   return Object.fromEntries(Object.entries(settings).sort(([a], [b]) => a.localeCompare(b)));
 }
@@ -56,6 +60,7 @@ export function placeholderSecrets(): Record<string, string> {
     POLARIS_ADMIN_TOKEN: `${placeholderPassword}-admin-token`,
     POLARIS_JWT_SECRET: `${placeholderPassword}-jwt-secret-0000000`,
     POLARIS_SESSION_SECRET: `${placeholderPassword}-session-secret-00000`,
+    POLARIS_WEBHOOK_SECRET_KEY: `${placeholderPassword}-webhook-secret-key-0`,
   };
 }
 

@@ -11,6 +11,8 @@ export {
   type AggregationCompletedData,
   type InvoiceUpdatedData,
   type UsageRecordedData,
+  type UsageThresholdCrossedData,
+  type WebhookEndpointDisabledData,
   type EncodedEvent,
 } from './types.js';
 export { decodeCloudEvent, EventDecodeError, publishEncodedEvent, subjectForEventType } from './nats.js';

@@ -26,6 +26,12 @@ export const EventType = {
   InvoiceFinalized: 'dev.polaris.invoice.finalized',
   /** A finalized invoice was voided; the next open invoice credits it. `data`: {@link InvoiceUpdatedData} with `number` and `reason`. */
   InvoiceVoided: 'dev.polaris.invoice.voided',
+  /** A usage alert's threshold was reached, once per (alert, threshold, billing period). `data`: {@link UsageThresholdCrossedData}. */
+  UsageThresholdCrossed: 'dev.polaris.usage.threshold.crossed',
+  /** A webhook endpoint failed for too long and was disabled. `data`: {@link WebhookEndpointDisabledData}. */
+  WebhookEndpointDisabled: 'dev.polaris.webhook.endpoint.disabled',
+  /** The scheduled run that retries webhook messages whose next attempt is due (the CronJob, `npm start`'s timer). `data`: `{}`. */
+  WebhooksDeliveryDue: 'dev.polaris.webhooks.delivery-due',
   /** A Knative PingSource tick (schedules such as periodic aggregation). `data` is what the PingSource was given. */
   KnativePing: 'dev.knative.sources.ping',
 } as const;
@@ -86,6 +92,37 @@ export interface InvoiceUpdatedData {
   reason?: string;
 }
 
+/** `data` of `dev.polaris.usage.threshold.crossed`. */
+export interface UsageThresholdCrossedData {
+  orgId: string;
+  alertId: string;
+  /** The metric whose period value crossed; null: the draft invoice's amount. */
+  metric: string | null;
+  /** Decimal string: the value that counts as crossed. */
+  threshold: string;
+  /** Decimal string: the value when the crossing was seen. */
+  value: string;
+  /** RFC 3339, inclusive: the billing period's start. */
+  periodStart: string;
+  /** RFC 3339, exclusive. */
+  periodEnd: string;
+  /** The threshold as a percentage of the alert's budget, when it was given as one. */
+  percent?: number;
+}
+
+/** `data` of `dev.polaris.webhook.endpoint.disabled`. */
+export interface WebhookEndpointDisabledData {
+  /** The endpoint's organization; null for the operator's endpoints (every organization's events). */
+  orgId: string | null;
+  endpointId: string;
+  url: string;
+  /** RFC 3339: the first failure since the endpoint's last success. */
+  failingSince: string;
+}
+
+/** `data` of `dev.polaris.webhooks.delivery-due`: nothing. */
+export type WebhooksDeliveryDueData = Record<string, never>;
+
 /** The `data` type of each event type. */
 export interface EventDataByType {
   [EventType.UsageRecorded]: UsageRecordedData;
@@ -96,6 +133,9 @@ export interface EventDataByType {
   [EventType.InvoiceCreated]: InvoiceUpdatedData;
   [EventType.InvoiceFinalized]: InvoiceUpdatedData;
   [EventType.InvoiceVoided]: InvoiceUpdatedData;
+  [EventType.UsageThresholdCrossed]: UsageThresholdCrossedData;
+  [EventType.WebhookEndpointDisabled]: WebhookEndpointDisabledData;
+  [EventType.WebhooksDeliveryDue]: WebhooksDeliveryDueData;
   [EventType.KnativePing]: unknown;
 }
 

@@ -1,0 +1,291 @@
+/**
+ * Webhooks' logic: endpoints with sealed signing secrets, the fan-out of an
+ * event into one message per subscribed endpoint, attempts signed per the
+ * Standard Webhooks specification, retries on a schedule kept in PostgreSQL,
+ * and endpoints disabled when they fail for too long.
+ */
+import type { CloudEvent } from 'cloudevents';
+import { Webhook } from 'standardwebhooks';
+import { encodeCloudEvent } from '../../../shared/events/index.js';
+import type { Logger } from '../../../shared/logger.js';
+import { uuidv7 } from '../../../shared/uuid.js';
+import { isUuid } from '../../../shared/validation.js';
+import { WebhookEndpointNotFoundError, WebhookMessageNotFoundError, WebhookSecretKeyMissingError } from './errors.js';
+import { endpointDisabledEvent } from './events.js';
+import { subscriptionsMatching } from './event-types.js';
+import type { CreateEndpointInput, EndpointReference, ListDeliveriesInput, MessageReference, Scope, UpdateEndpointInput, UrlPolicy } from './inputs.js';
+import { defaultRetryDelaysMs, retryDelayMs } from './retry-schedule.js';
+import { sendWebhook, type ResolveAll, type SendResult } from './sender.js';
+import { generateSigningSecret, SecretBox } from './signing-secrets.js';
+import type { AttemptTrigger, Endpoint, Message, NewMessage, PendingDelivery, WebhookStore } from './store.js';
+
+export interface WebhookServiceOptions {
+  /** POLARIS_WEBHOOK_SECRET_KEY; without it nothing is created, rotated or sent. */
+  secretKey?: string;
+  allowPrivate: boolean;
+  /** Milliseconds a receiver has to answer. */
+  timeoutMs: number;
+  /** Hours an endpoint may fail without a success before it is disabled. */
+  disableAfterHours: number;
+  logger: Pick<Logger, 'info' | 'warn' | 'error'>;
+  /** Delays between attempts; default {@link defaultRetryDelaysMs}. */
+  retryDelaysMs?: readonly number[];
+  /** Name resolution for the SSRF guard; default the system's. */
+  resolve?: ResolveAll;
+  now?: () => Date;
+  /** Endpoints attempted at once (each endpoint's messages one at a time in a due run). Default 8. */
+  concurrency?: number;
+  /** Messages a due run takes at a time. Default 100. */
+  batchSize?: number;
+  /** Milliseconds a due run goes on taking messages. Default 45 000, within the CronJob's minute. */
+  runBudgetMs?: number;
+}
+
+/** An endpoint and its signing secret, shown this once. */
+export interface EndpointWithSecret {
+  endpoint: Endpoint;
+  secret: string;
+}
+
+/** How long a rotated-out secret goes on signing beside the new one, for receivers to switch. */
+const previousSecretMs = 24 * 60 * 60 * 1000;
+/** Beyond the receiver's timeout, how long an attempt holds its message before another run may take it. */
+const leaseMarginMs = 30_000;
+const userAgent = 'Polaris-Webhooks/1.0';
+
+export class WebhookService {
+  private readonly now: () => Date;
+  private readonly retryDelaysMs: readonly number[];
+  private readonly secretBox?: SecretBox;
+
+  constructor(
+    private readonly store: WebhookStore,
+    private readonly options: WebhookServiceOptions,
+  ) {
+    this.now = options.now ?? (() => new Date());
+    this.retryDelaysMs = options.retryDelaysMs ?? defaultRetryDelaysMs;
+    this.secretBox = options.secretKey ? new SecretBox(options.secretKey) : undefined;
+  }
+
+  ready(): Promise<void> {
+    return this.store.ping();
+  }
+
+  /** What the URL validators need of the configuration. */
+  get urlPolicy(): UrlPolicy {
+    return { allowPrivate: this.options.allowPrivate };
+  }
+
+  async createEndpoint(input: CreateEndpointInput): Promise<EndpointWithSecret> {
+    const box = this.box();
+    const id = uuidv7();
+    const secret = generateSigningSecret();
+    const endpoint = await this.store.insertEndpoint({ ...input, id, secretSealed: box.seal(secret, id), now: this.now() });
+    return { endpoint, secret };
+  }
+
+  listEndpoints(scope: Scope): Promise<Endpoint[]> {
+    return this.store.listEndpoints(scope);
+  }
+
+  async updateEndpoint(input: UpdateEndpointInput): Promise<Endpoint> {
+    const { id, scope, ...changes } = input;
+    const endpoint = await this.store.updateEndpoint(id, scope, changes, this.now());
+    if (!endpoint) throw new WebhookEndpointNotFoundError(id);
+    return endpoint;
+  }
+
+  async rotateSecret({ id, scope }: EndpointReference): Promise<EndpointWithSecret> {
+    const box = this.box();
+    const secret = generateSigningSecret();
+    const now = this.now();
+    const endpoint = await this.store.rotateSecret(id, scope, (endpointId) => box.seal(secret, endpointId), new Date(now.getTime() + previousSecretMs), now);
+    if (!endpoint) throw new WebhookEndpointNotFoundError(id);
+    return { endpoint, secret };
+  }
+
+  async deleteEndpoint({ id, scope }: EndpointReference): Promise<void> {
+    if (!(await this.store.deleteEndpoint(id, scope))) throw new WebhookEndpointNotFoundError(id);
+  }
+
+  async listDeliveries(input: ListDeliveriesInput): Promise<Message[]> {
+    if (!(await this.store.findEndpoint(input.endpointId, input.scope))) throw new WebhookEndpointNotFoundError(input.endpointId);
+    return this.store.listMessages(input.endpointId, input.status, input.limit);
+  }
+
+  /** Sends a message again now, with its webhook-id, whatever its status; the answer holds the new attempt. */
+  async redeliver({ messageId, scope }: MessageReference): Promise<Message> {
+    this.box();
+    const delivery = await this.store.findDelivery(messageId, scope);
+    if (!delivery) throw new WebhookMessageNotFoundError(messageId);
+    await this.attempt(delivery, 'manual');
+    return (await this.store.findMessage(messageId))!;
+  }
+
+  /**
+   * One message per enabled endpoint subscribed to the event (its
+   * organization's and the operator's), then a first attempt of each. An
+   * event seen before makes no new message and no new attempt: its messages
+   * are the retries' to deliver.
+   *
+   * @returns the messages made.
+   */
+  async fanOut(event: CloudEvent<unknown>): Promise<number> {
+    const orgId = organizationOf(event);
+    const targets = await this.store.matchingTargets(orgId, subscriptionsMatching(event.type));
+    if (targets.length === 0) return 0;
+    const payload = encodeCloudEvent(event).body;
+    const messages: NewMessage[] = targets.map((target) => ({ id: newMessageId(), endpointId: target.endpointId, eventId: event.id, eventType: event.type, payload }));
+    const now = this.now();
+    const created = await this.store.insertMessages(messages, this.leaseUntil(now), now);
+    if (created.size === 0) return 0;
+    if (!this.secretBox) {
+      // Kept for when the key is back; the due run says so too, as a failure.
+      this.options.logger.error({ event: event.id }, 'webhooks: POLARIS_WEBHOOK_SECRET_KEY is not set; messages wait unsent');
+      return created.size;
+    }
+    const deliveries = messages
+      .filter((message) => created.has(message.id))
+      .map((message): PendingDelivery => ({
+        messageId: message.id,
+        eventId: message.eventId,
+        payload,
+        status: 'pending',
+        attempts: 0,
+        target: targets.find((target) => target.endpointId === message.endpointId)!,
+      }));
+    await forEachLimited(deliveries, this.options.concurrency ?? 8, (delivery) => this.attempt(delivery, 'event'));
+    return created.size;
+  }
+
+  /**
+   * The scheduled run: takes the pending messages whose next attempt is due
+   * and tries each again, each endpoint's messages one at a time. When one
+   * of an endpoint's attempts fails, the rest of its messages in the batch
+   * wait as long as the failed one, unattempted, so a receiver that is down
+   * costs one timeout per run rather than one per message.
+   */
+  async deliverDue(): Promise<{ attempted: number; delivered: number }> {
+    this.box();
+    const started = Date.now();
+    const budgetMs = this.options.runBudgetMs ?? 45_000;
+    const batchSize = this.options.batchSize ?? 100;
+    let attempted = 0;
+    let delivered = 0;
+    while (Date.now() - started < budgetMs) {
+      const now = this.now();
+      const claimed = await this.store.claimDue(now, this.leaseUntil(now), batchSize);
+      const byEndpoint = new Map<string, PendingDelivery[]>();
+      for (const delivery of claimed) byEndpoint.set(delivery.target.endpointId, [...(byEndpoint.get(delivery.target.endpointId) ?? []), delivery]);
+      await forEachLimited([...byEndpoint.values()], this.options.concurrency ?? 8, async (deliveries) => {
+        for (const [index, delivery] of deliveries.entries()) {
+          const outcome = await this.attempt(delivery, 'retry');
+          attempted += 1;
+          if (outcome.ok) {
+            delivered += 1;
+            continue;
+          }
+          const rest = deliveries.slice(index + 1).map((waiting) => waiting.messageId);
+          await this.store.postpone(rest, outcome.nextAttemptAt ?? new Date(this.now().getTime() + this.retryDelaysMs[0]!));
+          break;
+        }
+      });
+      if (claimed.length < batchSize) break;
+    }
+    return { attempted, delivered };
+  }
+
+  /** One signed POST of a message, and its record: the attempt, the message's next step, the endpoint's health. */
+  private async attempt(delivery: PendingDelivery, trigger: AttemptTrigger): Promise<{ ok: boolean; nextAttemptAt?: Date }> {
+    const at = this.now();
+    let result: SendResult;
+    try {
+      result = await sendWebhook(delivery.target.url, this.headersFor(delivery, at), delivery.payload, {
+        timeoutMs: this.options.timeoutMs,
+        allowPrivate: this.options.allowPrivate,
+        resolve: this.options.resolve,
+      });
+    } catch (err) {
+      // The sender answers every failure of the exchange; this is ours (a secret that does not open).
+      this.options.logger.error({ err, message: delivery.messageId }, 'webhooks: could not sign a message');
+      throw err;
+    }
+    return this.record(delivery, result, trigger, at);
+  }
+
+  private headersFor(delivery: PendingDelivery, at: Date): Record<string, string> {
+    const box = this.box();
+    const { target } = delivery;
+    const secrets = [box.open(target.secretSealed, target.endpointId)];
+    // A rotated-out secret signs too for a day, so a receiver still verifying with it keeps working.
+    if (target.previousSecretSealed && target.previousSecretUntil && target.previousSecretUntil > at) secrets.push(box.open(target.previousSecretSealed, target.endpointId));
+    return {
+      'content-type': 'application/cloudevents+json; charset=utf-8',
+      'user-agent': userAgent,
+      'webhook-id': delivery.messageId,
+      'webhook-timestamp': String(Math.floor(at.getTime() / 1000)),
+      'webhook-signature': secrets.map((secret) => new Webhook(secret).sign(delivery.messageId, at, delivery.payload)).join(' '),
+    };
+  }
+
+  private async record(delivery: PendingDelivery, result: SendResult, trigger: AttemptTrigger, at: Date): Promise<{ ok: boolean; nextAttemptAt?: Date }> {
+    const { messageId, target } = delivery;
+    const finished = this.now();
+    const scheduled = trigger !== 'manual';
+    const delay = result.ok || !scheduled ? undefined : retryDelayMs(delivery.attempts + 1, this.retryDelaysMs);
+    const nextAttemptAt = delay === undefined ? undefined : new Date(finished.getTime() + delay);
+    await this.store.transaction(async (tx) => {
+      await this.store.insertAttempt(tx, messageId, {
+        attemptedAt: at,
+        statusCode: result.statusCode ?? null,
+        error: result.error ?? null,
+        latencyMs: result.latencyMs,
+        responseExcerpt: result.responseExcerpt,
+        trigger,
+      });
+      if (result.ok) {
+        await this.store.markDelivered(tx, messageId, scheduled, finished);
+        await this.store.endpointSucceeded(tx, target.endpointId);
+        return;
+      }
+      // A manual attempt that fails leaves the message's schedule as it was.
+      if (scheduled) await this.store.markAttemptFailed(tx, messageId, nextAttemptAt);
+      const health = await this.store.endpointFailed(tx, target.endpointId, finished);
+      const failingMs = health?.failingSince ? finished.getTime() - health.failingSince.getTime() : 0;
+      if (health?.enabled && health.failingSince && failingMs >= this.options.disableAfterHours * 3_600_000) {
+        const disabled = await this.store.disableEndpoint(tx, health.id, finished, endpointDisabledEvent({ ...health, failingSince: health.failingSince }));
+        if (disabled) this.options.logger.warn({ endpoint: health.id, failingSince: health.failingSince }, 'webhooks: endpoint disabled after failing too long');
+      }
+    });
+    return { ok: result.ok, nextAttemptAt };
+  }
+
+  private leaseUntil(now: Date): Date {
+    return new Date(now.getTime() + this.options.timeoutMs + leaseMarginMs);
+  }
+
+  private box(): SecretBox {
+    if (!this.secretBox) throw new WebhookSecretKeyMissingError();
+    return this.secretBox;
+  }
+}
+
+/** `msg_` and 32 hex digits, time-ordered: the webhook-id of every attempt of one message. */
+function newMessageId(): string {
+  return `msg_${uuidv7().replaceAll('-', '')}`;
+}
+
+/** The organization an event is about (`data.orgId`); null for events of no organization (the operator's own endpoints). */
+function organizationOf(event: CloudEvent<unknown>): string | null {
+  const orgId = (event.data as { orgId?: unknown } | undefined)?.orgId;
+  return typeof orgId === 'string' && isUuid(orgId) ? orgId.toLowerCase() : null;
+}
+
+/** Runs `work` on every item, at most `limit` at once. */
+async function forEachLimited<T>(items: readonly T[], limit: number, work: (item: T) => Promise<unknown>): Promise<void> {
+  let next = 0;
+  const lanes = Array.from({ length: Math.min(limit, items.length) }, async () => {
+    while (next < items.length) await work(items[next++]!);
+  });
+  await Promise.all(lanes);
+}

@@ -33,6 +33,12 @@
  *   npm run polaris -- meter create --metric seats --name Seats --aggregation UNIQUE_COUNT --value-property user_id --group-by region
  *   npm run polaris -- meter list
  *   npm run polaris -- usage get --org <id> --metric api_calls --window HOUR --time-zone Asia/Kathmandu --group-by region --where region=eu,us
+ *   npm run polaris -- webhook create --url https://example.com/hooks --event 'dev.polaris.invoice.*' [--org <organization id>]
+ *   npm run polaris -- webhook list [--org <organization id>]
+ *   npm run polaris -- webhook deliveries --id <endpoint id> [--status FAILED]
+ *   npm run polaris -- webhook redeliver --message <msg_…>
+ *   npm run polaris -- webhook rotate-secret --id <endpoint id>
+ *   npm run polaris -- webhook disable|enable|delete --id <endpoint id>
  *   npm run polaris -- aggregate [--org <organization id>]
  *
  * POLARIS_URL (default http://127.0.0.1:8080) says where; the admin token

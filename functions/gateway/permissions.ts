@@ -9,7 +9,7 @@ import { Role } from '../../proto/gen/polaris/identity/v1/identity.js';
 /**
  * - `read`: queries about the organization (me, usage, meters, invoices, plans, terms).
  * - `ingest`: recordUsage and POST /ingest.
- * - `manage`: the organization's API keys.
+ * - `manage`: the organization's API keys and webhook endpoints.
  * - `people`: invitations, members and the audit log, for roles below OWNER.
  * - `own`: grant, remove or invite an OWNER; anything in the organization.
  */

@@ -1,8 +1,10 @@
 /**
  * What Webhooks' functions share in one process: the service over one pool,
- * configured from the runtime's settings. Its one event (an endpoint
+ * configured from the runtime's settings, with Identity over gRPC to check
+ * an endpoint's organization exists. Its one event (an endpoint
  * disabled) reaches JetStream through its outbox.
  */
+import { IdentityService } from '../../proto/gen/polaris/identity/v1/identity.js';
 import { defineServiceContext } from '../../shared/runtime/index.js';
 import { WebhookService, WebhookStore } from './domain/index.js';
 
@@ -16,6 +18,10 @@ export const webhooksContext = defineServiceContext({
       timeoutMs: config.webhookTimeoutMs,
       disableAfterHours: config.webhookDisableAfterHours,
       logger: runtime.logger,
+      // Identity's NOT_FOUND for an organization that does not exist.
+      requireOrganization: async (organizationId) => {
+        await runtime.clients.call(IdentityService.getOrganization, { organizationId });
+      },
     });
     return { webhooks };
   },

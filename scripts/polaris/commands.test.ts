@@ -36,8 +36,12 @@ const sampleValues: Record<string, string> = {
   reason: 'x',
   limit: '10',
   expires: '2027-01-01T00:00:00Z',
+  url: 'https://example.com/hooks',
+  description: 'x',
+  status: 'delivered',
+  message: 'msg_0190a0a0a0a07000800000000000000a',
 };
-const sampleLists: Record<string, string[]> = { scope: ['ingest', 'READ'], tier: ['10:1', '*:0.5'], where: ['region=eu'] };
+const sampleLists: Record<string, string[]> = { scope: ['ingest', 'READ'], tier: ['10:1', '*:0.5'], where: ['region=eu'], event: ['dev.polaris.invoice.*'] };
 
 describe('every command', () => {
   it.each(Object.keys(commands))('%s sends a document and variables the schema takes', (name) => {

@@ -28,6 +28,8 @@ export interface WebhookServiceOptions {
   /** Hours an endpoint may fail without a success before it is disabled. */
   disableAfterHours: number;
   logger: Pick<Logger, 'info' | 'warn' | 'error'>;
+  /** Throws Identity's NotFoundError for an organization that does not exist. */
+  requireOrganization?: (organizationId: string) => Promise<void>;
   /** Delays between attempts; default {@link defaultRetryDelaysMs}. */
   retryDelaysMs?: readonly number[];
   /** Name resolution for the SSRF guard; default the system's. */
@@ -78,6 +80,7 @@ export class WebhookService {
 
   async createEndpoint(input: CreateEndpointInput): Promise<EndpointWithSecret> {
     const box = this.box();
+    if (input.orgId) await this.options.requireOrganization?.(input.orgId);
     const id = uuidv7();
     const secret = generateSigningSecret();
     const endpoint = await this.store.insertEndpoint({ ...input, id, secretSealed: box.seal(secret, id), now: this.now() });

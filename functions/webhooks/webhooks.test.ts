@@ -431,6 +431,36 @@ describe('SSRF', () => {
   });
 });
 
+describe('without POLARIS_WEBHOOK_SECRET_KEY', () => {
+  let keyless: TestHost;
+
+  beforeAll(async () => {
+    keyless = await startTestHost({ databaseUrl: db.url, env: { POLARIS_WEBHOOK_SECRET_KEY: '', POLARIS_WEBHOOK_ALLOW_PRIVATE: 'true' } });
+  });
+
+  afterAll(async () => {
+    await keyless?.close();
+    if (keyless) await deleteStream(keyless.natsUrl, keyless.stream.stream);
+  });
+
+  it('makes no endpoint, and keeps messages unsent until a process with the key sends them', async () => {
+    const answer = await graphqlAt(keyless.http)('mutation { createWebhookEndpoint(url: "https://example.com/hooks", eventTypes: ["dev.polaris.invoice.*"]) { secret } }', {}, operator);
+    expect(codes(answer.body)).toEqual(['INTERNAL']);
+    expect(answer.body.errors[0].message).toContain('POLARIS_WEBHOOK_SECRET_KEY is not set');
+
+    const tenant = await createTenant(host.grpcAddress, 'Keyless');
+    const r = await receiver();
+    const endpoint = await createEndpoint(r.url, ['dev.polaris.invoice.*'], operator, tenant.organizationId);
+    await keyless.dispatch(invoiceEvent(tenant.organizationId));
+    await expect(keyless.dispatch(newEvent(EventType.WebhooksDeliveryDue, '/test/scheduler', {}))).rejects.toThrow(/POLARIS_WEBHOOK_SECRET_KEY/);
+    expect(r.received).toEqual([]);
+    expect((await deliveries(endpoint.id)).map((m: Json) => [m.status, m.attempts.length])).toEqual([['PENDING', 0]]);
+    await deliveryDue();
+    expect(r.delivered).toHaveLength(1);
+    verified(r.received[0]!, endpoint.secret);
+  });
+});
+
 describe('the API', () => {
   it('names the argument at fault, in GraphQL and gRPC', async () => {
     const tenant = await createTenant(host.grpcAddress, 'Careless');

@@ -4,6 +4,7 @@
  * Standard Webhooks specification, retries on a schedule kept in PostgreSQL,
  * and endpoints disabled when they fail for too long.
  */
+import { createHash } from 'node:crypto';
 import type { CloudEvent } from 'cloudevents';
 import { Webhook } from 'standardwebhooks';
 import { encodeCloudEvent } from '../../../shared/events/index.js';
@@ -13,11 +14,20 @@ import { isUuid } from '../../../shared/validation.js';
 import { WebhookEndpointNotFoundError, WebhookMessageNotFoundError, WebhookSecretKeyMissingError } from './errors.js';
 import { endpointDisabledEvent } from './events.js';
 import { subscriptionsMatching } from './event-types.js';
-import type { CreateEndpointInput, EndpointReference, ListDeliveriesInput, MessageReference, Scope, UpdateEndpointInput, UrlPolicy } from './inputs.js';
+import {
+  MessageStatus,
+  type CreateEndpointInput,
+  type EndpointReference,
+  type ListDeliveriesInput,
+  type MessageReference,
+  type Scope,
+  type UpdateEndpointInput,
+  type UrlPolicy,
+} from './inputs.js';
 import { defaultRetryDelaysMs, retryDelayMs } from './retry-schedule.js';
 import { sendWebhook, type ResolveAll, type SendResult } from './sender.js';
 import { generateSigningSecret, SecretBox } from './signing-secrets.js';
-import type { AttemptTrigger, Endpoint, Message, NewMessage, PendingDelivery, WebhookStore } from './store.js';
+import type { Attempt, AttemptTrigger, DeliveryTarget, Endpoint, Message, NewMessage, PendingDelivery, WebhookStore } from './store.js';
 
 export interface WebhookServiceOptions {
   /** POLARIS_WEBHOOK_SECRET_KEY; without it nothing is created, rotated or sent. */
@@ -127,38 +137,33 @@ export class WebhookService {
 
   /**
    * One message per enabled endpoint subscribed to the event (its
-   * organization's and the operator's), then a first attempt of each. An
-   * event seen before makes no new message and no new attempt: its messages
-   * are the retries' to deliver.
+   * organization's and the operator's), each tried once at once and stored
+   * with that attempt: one commit per delivery. An event seen before makes
+   * no new message: its messages are the retries' to deliver. A message's id,
+   * its webhook-id, is derived from the endpoint and the event, so should
+   * this process stop between a send and its record, the event's redelivery
+   * sends it again under the same webhook-id, which receivers deduplicate.
    *
    * @returns the messages made.
    */
   async fanOut(event: CloudEvent<unknown>): Promise<number> {
     const orgId = organizationOf(event);
-    const targets = await this.store.matchingTargets(orgId, subscriptionsMatching(event.type));
+    const targets = (await this.store.matchingTargets(orgId, subscriptionsMatching(event.type), event.id)).filter((target) => !target.seen);
     if (targets.length === 0) return 0;
     const payload = encodeCloudEvent(event).body;
-    const messages: NewMessage[] = targets.map((target) => ({ id: newMessageId(), endpointId: target.endpointId, eventId: event.id, eventType: event.type, payload }));
-    const now = this.now();
-    const created = await this.store.insertMessages(messages, this.leaseUntil(now), now);
-    if (created.size === 0) return 0;
+    const messageOf = (target: DeliveryTarget): NewMessage => ({ id: messageIdFor(target.endpointId, event.id), endpointId: target.endpointId, eventId: event.id, eventType: event.type, payload });
     if (!this.secretBox) {
-      // Kept for when the key is back; the due run says so too, as a failure.
+      // Kept for when the key is back; the due run reports the missing key as its failure.
+      const now = this.now();
+      await this.store.insertPendingMessages(targets.map(messageOf), now, now);
       this.options.logger.error({ event: event.id }, 'webhooks: POLARIS_WEBHOOK_SECRET_KEY is not set; messages wait unsent');
-      return created.size;
+      return targets.length;
     }
-    const deliveries = messages
-      .filter((message) => created.has(message.id))
-      .map((message): PendingDelivery => ({
-        messageId: message.id,
-        eventId: message.eventId,
-        payload,
-        status: 'pending',
-        attempts: 0,
-        target: targets.find((target) => target.endpointId === message.endpointId)!,
-      }));
-    await forEachLimited(deliveries, this.options.concurrency ?? 8, (delivery) => this.attempt(delivery, 'event'));
-    return created.size;
+    await forEachLimited(targets, this.options.concurrency ?? 8, async (target) => {
+      const message = messageOf(target);
+      await this.attempt({ messageId: message.id, eventId: event.id, payload, status: MessageStatus.Pending, attempts: 0, target }, 'event', message);
+    });
+    return targets.length;
   }
 
   /**
@@ -198,22 +203,19 @@ export class WebhookService {
     return { attempted, delivered };
   }
 
-  /** One signed POST of a message, and its record: the attempt, the message's next step, the endpoint's health. */
-  private async attempt(delivery: PendingDelivery, trigger: AttemptTrigger): Promise<{ ok: boolean; nextAttemptAt?: Date }> {
+  /**
+   * One signed POST of a message, and its record: the attempt, the
+   * message's next step, the endpoint's health. `unsaved`: the message is
+   * new, stored with its first attempt.
+   */
+  private async attempt(delivery: PendingDelivery, trigger: AttemptTrigger, unsaved?: NewMessage): Promise<{ ok: boolean; nextAttemptAt?: Date }> {
     const at = this.now();
-    let result: SendResult;
-    try {
-      result = await sendWebhook(delivery.target.url, this.headersFor(delivery, at), delivery.payload, {
-        timeoutMs: this.options.timeoutMs,
-        allowPrivate: this.options.allowPrivate,
-        resolve: this.options.resolve,
-      });
-    } catch (err) {
-      // The sender answers every failure of the exchange; this is ours (a secret that does not open).
-      this.options.logger.error({ err, message: delivery.messageId }, 'webhooks: could not sign a message');
-      throw err;
-    }
-    return this.record(delivery, result, trigger, at);
+    const result = await sendWebhook(delivery.target.url, this.headersFor(delivery, at), delivery.payload, {
+      timeoutMs: this.options.timeoutMs,
+      allowPrivate: this.options.allowPrivate,
+      resolve: this.options.resolve,
+    });
+    return this.record(delivery, result, trigger, at, unsaved);
   }
 
   private headersFor(delivery: PendingDelivery, at: Date): Record<string, string> {
@@ -231,28 +233,34 @@ export class WebhookService {
     };
   }
 
-  private async record(delivery: PendingDelivery, result: SendResult, trigger: AttemptTrigger, at: Date): Promise<{ ok: boolean; nextAttemptAt?: Date }> {
+  private async record(delivery: PendingDelivery, result: SendResult, trigger: AttemptTrigger, at: Date, unsaved?: NewMessage): Promise<{ ok: boolean; nextAttemptAt?: Date }> {
     const { messageId, target } = delivery;
     const finished = this.now();
     const scheduled = trigger !== 'manual';
-    const delay = result.ok || !scheduled ? undefined : retryDelayMs(delivery.attempts + 1, this.retryDelaysMs);
+    const attempt: Attempt = {
+      attemptedAt: at,
+      statusCode: result.statusCode ?? null,
+      error: result.error ?? null,
+      latencyMs: result.latencyMs,
+      responseExcerpt: result.responseExcerpt,
+      trigger,
+    };
+    // Delivered: one statement, one commit.
+    if (result.ok) {
+      if (unsaved) await this.store.insertAttemptedMessage(unsaved, attempt, undefined, finished);
+      else await this.store.recordDelivered(messageId, target.endpointId, attempt, scheduled, finished);
+      return { ok: true };
+    }
+    const delay = scheduled ? retryDelayMs(delivery.attempts + 1, this.retryDelaysMs) : undefined;
     const nextAttemptAt = delay === undefined ? undefined : new Date(finished.getTime() + delay);
     await this.store.transaction(async (tx) => {
-      await this.store.insertAttempt(tx, messageId, {
-        attemptedAt: at,
-        statusCode: result.statusCode ?? null,
-        error: result.error ?? null,
-        latencyMs: result.latencyMs,
-        responseExcerpt: result.responseExcerpt,
-        trigger,
-      });
-      if (result.ok) {
-        await this.store.markDelivered(tx, messageId, scheduled, finished);
-        await this.store.endpointSucceeded(tx, target.endpointId);
-        return;
+      if (unsaved) {
+        await this.store.insertAttemptedMessage(unsaved, attempt, nextAttemptAt, finished, tx);
+      } else {
+        await this.store.insertAttempt(tx, messageId, attempt);
+        // A manual attempt that fails leaves the message's schedule as it was.
+        if (scheduled) await this.store.markAttemptFailed(tx, messageId, nextAttemptAt);
       }
-      // A manual attempt that fails leaves the message's schedule as it was.
-      if (scheduled) await this.store.markAttemptFailed(tx, messageId, nextAttemptAt);
       const health = await this.store.endpointFailed(tx, target.endpointId, finished);
       const failingMs = health?.failingSince ? finished.getTime() - health.failingSince.getTime() : 0;
       if (health?.enabled && health.failingSince && failingMs >= this.options.disableAfterHours * 3_600_000) {
@@ -260,7 +268,7 @@ export class WebhookService {
         if (disabled) this.options.logger.warn({ endpoint: health.id, failingSince: health.failingSince }, 'webhooks: endpoint disabled after failing too long');
       }
     });
-    return { ok: result.ok, nextAttemptAt };
+    return { ok: false, nextAttemptAt };
   }
 
   private leaseUntil(now: Date): Date {
@@ -273,9 +281,9 @@ export class WebhookService {
   }
 }
 
-/** `msg_` and 32 hex digits, time-ordered: the webhook-id of every attempt of one message. */
-function newMessageId(): string {
-  return `msg_${uuidv7().replaceAll('-', '')}`;
+/** `msg_` and 32 hex digits: the webhook-id of every attempt of one endpoint's message of one event. */
+function messageIdFor(endpointId: string, eventId: string): string {
+  return `msg_${createHash('sha256').update(`${endpointId}\n${eventId}`).digest('hex').slice(0, 32)}`;
 }
 
 /** The organization an event is about (`data.orgId`); null for events of no organization (the operator's own endpoints). */

@@ -89,8 +89,7 @@ const endpointColumns = 'id, org_id, url, event_types, description, enabled, cre
 const targetColumns = 'e.id as endpoint_id, e.org_id, e.url, e.secret_sealed, e.previous_secret_sealed, e.previous_secret_until';
 const messageColumns = 'id, endpoint_id, event_id, event_type, status, payload, created_at, delivered_at, next_attempt_at';
 
-type TargetRow = DeliveryTarget;
-type DeliveryRow = TargetRow & { messageId: string; eventId: string; payload: string; status: MessageStatus; attempts: number };
+type DeliveryRow = DeliveryTarget & { messageId: string; eventId: string; payload: string; status: MessageStatus; attempts: number };
 
 const toDelivery = (row: DeliveryRow): PendingDelivery => ({
   messageId: row.messageId,
@@ -184,31 +183,72 @@ export class WebhookStore {
     return result.count > 0;
   }
 
-  /** Enabled endpoints of the organization (and the operator's) subscribed to any of `subscriptions`. */
-  async matchingTargets(orgId: string | null, subscriptions: readonly string[]): Promise<TargetRow[]> {
-    return this.sql<TargetRow[]>`
-      select ${this.sql.unsafe(targetColumns)} from webhooks.endpoints e
+  /**
+   * Enabled endpoints of the organization (and the operator's) subscribed to
+   * any of `subscriptions`, each saying whether it has a message of the event
+   * already (an event delivered to the fan-out twice).
+   */
+  async matchingTargets(orgId: string | null, subscriptions: readonly string[], eventId: string): Promise<(DeliveryTarget & { seen: boolean })[]> {
+    return this.sql<(DeliveryTarget & { seen: boolean })[]>`
+      select ${this.sql.unsafe(targetColumns)},
+        exists (select 1 from webhooks.messages m where m.endpoint_id = e.id and m.event_id = ${eventId}) as seen
+      from webhooks.endpoints e
       where e.enabled
         and (e.org_id is null ${orgId === null ? this.sql`` : this.sql`or e.org_id = ${orgId}`})
         and e.event_types && ${subscriptions as string[]}::text[]`;
   }
 
   /**
-   * Inserts the messages, already leased to the caller until `leaseUntil`
-   * (the due run leaves them alone until then). A message for an endpoint and
-   * event that exists is skipped: the ids of the new ones are answered.
+   * Inserts the messages as pending, due at `dueAt`. A message for an
+   * endpoint and event that exists is skipped.
    */
-  async insertMessages(messages: readonly NewMessage[], leaseUntil: Date, now: Date): Promise<Set<string>> {
-    if (messages.length === 0) return new Set();
-    const rows = await this.sql<{ id: string }[]>`
+  async insertPendingMessages(messages: readonly NewMessage[], dueAt: Date, now: Date): Promise<void> {
+    if (messages.length === 0) return;
+    await this.sql`
       insert into webhooks.messages (id, endpoint_id, event_id, event_type, payload, status, next_attempt_at, created_at)
-      select m.id, m.endpoint_id, m.event_id, m.event_type, m.payload, 'pending', ${leaseUntil}, ${now}
+      select m.id, m.endpoint_id, m.event_id, m.event_type, m.payload, 'pending', ${dueAt}, ${now}
       from unnest(${messages.map((m) => m.id)}::text[], ${messages.map((m) => m.endpointId)}::uuid[], ${messages.map((m) => m.eventId)}::text[],
                   ${messages.map((m) => m.eventType)}::text[], ${messages.map((m) => m.payload)}::text[])
         as m (id, endpoint_id, event_id, event_type, payload)
-      on conflict (endpoint_id, event_id) do nothing
-      returning id`;
-    return new Set(rows.map((row) => row.id));
+      on conflict (endpoint_id, event_id) do nothing`;
+  }
+
+  /**
+   * A new message after its first attempt, with that attempt, in one
+   * statement: delivered (the endpoint then succeeds), or pending until
+   * `nextAttemptAt`, or failed when there is none. Skipped, attempt and
+   * all, when the endpoint has a message of the event already.
+   */
+  async insertAttemptedMessage(message: NewMessage, attempt: Attempt, nextAttemptAt: Date | undefined, now: Date, sql: Queryable = this.sql): Promise<void> {
+    const delivered = attempt.error === null;
+    const status = delivered ? 'delivered' : nextAttemptAt ? 'pending' : 'failed';
+    await sql`
+      with message as (
+        insert into webhooks.messages (id, endpoint_id, event_id, event_type, payload, status, attempts, next_attempt_at, created_at, delivered_at)
+        values (${message.id}, ${message.endpointId}, ${message.eventId}, ${message.eventType}, ${message.payload}, ${status}, 1,
+                ${nextAttemptAt ?? null}, ${now}, ${delivered ? now : null})
+        on conflict (endpoint_id, event_id) do nothing
+        returning id
+      ), attempt as (
+        insert into webhooks.attempts (message_id, attempted_at, status_code, error, latency_ms, response_excerpt, trigger)
+        select id, ${attempt.attemptedAt}, ${attempt.statusCode}, ${attempt.error}, ${attempt.latencyMs}, ${attempt.responseExcerpt}, ${attempt.trigger} from message
+      )
+      update webhooks.endpoints set failing_since = null
+      where ${delivered} and id = ${message.endpointId} and failing_since is not null and exists (select 1 from message)`;
+  }
+
+  /** A stored message delivered by `attempt`, in one statement: the attempt, the message, the endpoint's health. */
+  async recordDelivered(messageId: string, endpointId: string, attempt: Attempt, countsAsScheduled: boolean, now: Date): Promise<void> {
+    await this.sql`
+      with attempt as (
+        insert into webhooks.attempts (message_id, attempted_at, status_code, error, latency_ms, response_excerpt, trigger)
+        values (${messageId}, ${attempt.attemptedAt}, ${attempt.statusCode}, ${attempt.error}, ${attempt.latencyMs}, ${attempt.responseExcerpt}, ${attempt.trigger})
+      ), message as (
+        update webhooks.messages set status = 'delivered', delivered_at = coalesce(delivered_at, ${now}), next_attempt_at = null,
+          attempts = attempts + ${countsAsScheduled ? 1 : 0}
+        where id = ${messageId}
+      )
+      update webhooks.endpoints set failing_since = null where id = ${endpointId} and failing_since is not null`;
   }
 
   /**
@@ -254,23 +294,12 @@ export class WebhookStore {
       values (${messageId}, ${attempt.attemptedAt}, ${attempt.statusCode}, ${attempt.error}, ${attempt.latencyMs}, ${attempt.responseExcerpt}, ${attempt.trigger})`;
   }
 
-  async markDelivered(tx: Queryable, messageId: string, countsAsScheduled: boolean, now: Date): Promise<void> {
-    await tx`
-      update webhooks.messages set status = 'delivered', delivered_at = coalesce(delivered_at, ${now}), next_attempt_at = null,
-        attempts = attempts + ${countsAsScheduled ? 1 : 0}
-      where id = ${messageId}`;
-  }
-
   /** A scheduled attempt failed: the next is due at `nextAttemptAt`, or the message has failed when there is none. */
   async markAttemptFailed(tx: Queryable, messageId: string, nextAttemptAt: Date | undefined): Promise<void> {
     await tx`
       update webhooks.messages set attempts = attempts + 1,
         status = ${nextAttemptAt ? 'pending' : 'failed'}, next_attempt_at = ${nextAttemptAt ?? null}
       where id = ${messageId} and status = 'pending'`;
-  }
-
-  async endpointSucceeded(tx: Queryable, endpointId: string): Promise<void> {
-    await tx`update webhooks.endpoints set failing_since = null where id = ${endpointId} and failing_since is not null`;
   }
 
   /** Notes a failure: the endpoint is failing since now unless it already was. */

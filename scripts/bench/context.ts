@@ -23,6 +23,8 @@ export interface BenchSettings {
   draftRepeats: number;
   graphqlRate: number;
   coldStartSpawns: number;
+  /** Events each webhook load sends in all its rounds (BENCH_WEBHOOK_EVENTS). */
+  webhookEvents: number;
 }
 
 export interface Bench {

@@ -1,7 +1,8 @@
 /**
  * An organization's view: this month's usage per metric, the draft invoice
  * as it follows that usage, one metric by its meter's windows and groups,
- * and past invoices. Refreshes every few seconds.
+ * and past invoices (refreshing every few seconds), and its webhook
+ * endpoints when its credential may manage them.
  */
 import { useCallback, useLayoutEffect, useRef, useState } from 'preact/hooks';
 import { ErrorMessage } from '../components.jsx';
@@ -13,6 +14,7 @@ import { LiveStatus, useLiveRefresh } from './live-refresh.jsx';
 import { MeterCard } from './meter-card.jsx';
 import { PastInvoicesCard } from './past-invoices-card.jsx';
 import { UsageCard } from './usage-card.jsx';
+import { WebhooksSection } from '../webhooks-section.jsx';
 
 /** @typedef {import('../types').Request} Request */
 /** @typedef {import('./dashboard-query.js').Dashboard} Dashboard */
@@ -110,6 +112,7 @@ export function OrganizationView({ request, onIdentified }) {
       </div>
       <MeterCard request={request} metrics={metrics} meters={dashboard.meters} refreshedAt={updatedAt} />
       <PastInvoicesCard invoices={past} />
+      <WebhooksSection request={request} />
     </main>
   );
 }

@@ -245,7 +245,7 @@ export const schema = /* GraphQL */ `
     attemptedAt: String!
     "The receiver's HTTP status; null when it gave none."
     statusCode: Int
-    "Why it failed: timeout, refused, ssrf_blocked, dns_failed, tls_failed, connection_failed, redirect_not_followed or http_status; null on success."
+    "Why it failed: timeout, refused, ssrf_blocked, dns_failed, tls_failed, connection_failed, redirect_not_followed, http_status or signing_failed; null on success."
     error: String
     latencyMs: Int!
     "At most 256 bytes of the receiver's answer."

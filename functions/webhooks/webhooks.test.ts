@@ -461,6 +461,31 @@ describe('without POLARIS_WEBHOOK_SECRET_KEY', () => {
   });
 });
 
+describe('with another POLARIS_WEBHOOK_SECRET_KEY', () => {
+  it('records attempts as signing_failed, sending nothing, until the secret is rotated under the new key', async () => {
+    const rekeyed = await startTestHost({ databaseUrl: db.url, env: { POLARIS_WEBHOOK_SECRET_KEY: 'another-webhook-secret-key-0123456789abcdef', POLARIS_WEBHOOK_ALLOW_PRIVATE: 'true' } });
+    try {
+      const tenant = await createTenant(host.grpcAddress, 'Rekeyed');
+      const r = await receiver();
+      const endpoint = await createEndpoint(r.url, ['dev.polaris.invoice.*'], operator, tenant.organizationId);
+      await rekeyed.dispatch(invoiceEvent(tenant.organizationId));
+      expect(r.received).toEqual([]);
+      const [message] = await deliveries(endpoint.id);
+      expect(message).toMatchObject({ status: 'PENDING', attempts: [expect.objectContaining({ error: 'signing_failed', statusCode: null })] });
+      const rotated = dataOf(await graphqlAt(rekeyed.http)('mutation($id: ID!) { rotateWebhookSecret(id: $id) { secret } }', { id: endpoint.id }, operator)).rotateWebhookSecret.secret;
+      secretsShown.push(rotated);
+      const redelivered = dataOf(await graphqlAt(rekeyed.http)('mutation($m: ID!) { redeliverWebhook(messageId: $m) { status } }', { m: message.id }, operator)).redeliverWebhook;
+      expect(redelivered.status).toBe('DELIVERED');
+      // The rotated-out secret no longer opens under the new key, so only the new one signs.
+      expect(String(r.received[0]!.headers['webhook-signature']).split(' ')).toHaveLength(1);
+      verified(r.received[0]!, rotated);
+    } finally {
+      await rekeyed.close();
+      await deleteStream(rekeyed.natsUrl, rekeyed.stream.stream);
+    }
+  });
+});
+
 describe('the API', () => {
   it('names the argument at fault, in GraphQL and gRPC', async () => {
     const tenant = await createTenant(host.grpcAddress, 'Careless');

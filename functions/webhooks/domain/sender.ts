@@ -33,6 +33,8 @@ export const AttemptError = {
   RedirectNotFollowed: 'redirect_not_followed',
   /** The receiver answered, with a status other than 2xx or 3xx. */
   HttpStatus: 'http_status',
+  /** Nothing was sent: Polaris could not open the endpoint's secret (POLARIS_WEBHOOK_SECRET_KEY changed); rotating the secret mends it. */
+  SigningFailed: 'signing_failed',
 } as const;
 export type AttemptError = (typeof AttemptError)[keyof typeof AttemptError];
 

@@ -25,7 +25,7 @@ import {
   type UrlPolicy,
 } from './inputs.js';
 import { defaultRetryDelaysMs, retryDelayMs } from './retry-schedule.js';
-import { sendWebhook, type ResolveAll, type SendResult } from './sender.js';
+import { AttemptError, sendWebhook, type ResolveAll, type SendResult } from './sender.js';
 import { generateSigningSecret, SecretBox } from './signing-secrets.js';
 import type { Attempt, AttemptTrigger, DeliveryTarget, Endpoint, Message, NewMessage, PendingDelivery, WebhookStore } from './store.js';
 
@@ -210,7 +210,15 @@ export class WebhookService {
    */
   private async attempt(delivery: PendingDelivery, trigger: AttemptTrigger, unsaved?: NewMessage): Promise<{ ok: boolean; nextAttemptAt?: Date }> {
     const at = this.now();
-    const result = await sendWebhook(delivery.target.url, this.headersFor(delivery, at), delivery.payload, {
+    let headers: Record<string, string>;
+    try {
+      headers = this.headersFor(delivery, at);
+    } catch (err) {
+      // Recorded like any failure, so the schedule goes on and the endpoint's health shows it.
+      this.options.logger.error({ err, endpoint: delivery.target.endpointId }, 'webhooks: the signing secret does not open under POLARIS_WEBHOOK_SECRET_KEY; rotate it');
+      return this.record(delivery, { ok: false, error: AttemptError.SigningFailed, latencyMs: 0, responseExcerpt: '' }, trigger, at, unsaved);
+    }
+    const result = await sendWebhook(delivery.target.url, headers, delivery.payload, {
       timeoutMs: this.options.timeoutMs,
       allowPrivate: this.options.allowPrivate,
       resolve: this.options.resolve,
@@ -222,8 +230,12 @@ export class WebhookService {
     const box = this.box();
     const { target } = delivery;
     const secrets = [box.open(target.secretSealed, target.endpointId)];
-    // A rotated-out secret signs too for a day, so a receiver still verifying with it keeps working.
-    if (target.previousSecretSealed && target.previousSecretUntil && target.previousSecretUntil > at) secrets.push(box.open(target.previousSecretSealed, target.endpointId));
+    // A rotated-out secret signs too for a day, so a receiver still verifying with it keeps working
+    // (unless it was sealed under an earlier POLARIS_WEBHOOK_SECRET_KEY: the rotation was the mend).
+    if (target.previousSecretSealed && target.previousSecretUntil && target.previousSecretUntil > at) {
+      const previous = openOrUndefined(box, target.previousSecretSealed, target.endpointId);
+      if (previous) secrets.push(previous);
+    }
     return {
       'content-type': 'application/cloudevents+json; charset=utf-8',
       'user-agent': userAgent,
@@ -290,6 +302,14 @@ function messageIdFor(endpointId: string, eventId: string): string {
 function organizationOf(event: CloudEvent<unknown>): string | null {
   const orgId = (event.data as { orgId?: unknown } | undefined)?.orgId;
   return typeof orgId === 'string' && isUuid(orgId) ? orgId.toLowerCase() : null;
+}
+
+function openOrUndefined(box: SecretBox, sealed: string, endpointId: string): string | undefined {
+  try {
+    return box.open(sealed, endpointId);
+  } catch {
+    return undefined;
+  }
 }
 
 /** Runs `work` on every item, at most `limit` at once. */

@@ -158,7 +158,8 @@ export interface WebhookAttempt {
   statusCode: number;
   /**
    * Why it failed without a 2xx: timeout, refused, ssrf_blocked, dns_failed,
-   * tls_failed, connection_failed, redirect_not_followed, http_status; empty on success.
+   * tls_failed, connection_failed, redirect_not_followed, http_status, signing_failed;
+   * empty on success.
    */
   error: string;
   latencyMs: number;

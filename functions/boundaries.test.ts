@@ -6,7 +6,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 
-const services = ['identity', 'usage', 'billing', 'payments'] as const;
+const services = ['identity', 'usage', 'billing', 'payments', 'webhooks'] as const;
 
 function sources(dir: string): string[] {
   return readdirSync(dir, { recursive: true, withFileTypes: true })

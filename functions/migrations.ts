@@ -5,8 +5,9 @@ import { identityMigrations } from './identity/domain/index.js';
 import { usageMigrations } from './usage/domain/index.js';
 import { billingMigrations } from './billing/domain/index.js';
 import { paymentsMigrations } from './payments/domain/index.js';
+import { webhooksMigrations } from './webhooks/domain/index.js';
 
-export const allMigrations: readonly SchemaMigrations[] = [identityMigrations, usageMigrations, billingMigrations, paymentsMigrations, auditMigrations];
+export const allMigrations: readonly SchemaMigrations[] = [identityMigrations, usageMigrations, billingMigrations, paymentsMigrations, webhooksMigrations, auditMigrations];
 
 /** The schemas with an `outbox` table: their events reach JetStream through the relays. */
-export const outboxSchemas = ['usage', 'billing'] as const;
+export const outboxSchemas = ['usage', 'billing', 'webhooks'] as const;

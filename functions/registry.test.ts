@@ -3,12 +3,13 @@ import { BillingService } from '../proto/gen/polaris/billing/v1/billing.js';
 import { IdentityService } from '../proto/gen/polaris/identity/v1/identity.js';
 import { PaymentsService } from '../proto/gen/polaris/payments/v1/payments.js';
 import { UsageService } from '../proto/gen/polaris/usage/v1/usage.js';
+import { WebhooksService } from '../proto/gen/polaris/webhooks/v1/webhooks.js';
 import type { FunctionEntry } from '../shared/runtime/index.js';
 import { functionNameForRpc } from '../shared/grpc/index.js';
 import { loadFunction } from './load.js';
 import { functionRegistry } from './registry.js';
 
-const protoServices = { identity: IdentityService, usage: UsageService, billing: BillingService, payments: PaymentsService };
+const protoServices = { identity: IdentityService, usage: UsageService, billing: BillingService, payments: PaymentsService, webhooks: WebhooksService };
 
 describe('the function registry', () => {
   it('names every function once, in kebab-case', () => {

@@ -96,6 +96,39 @@ export const functionRegistry = [
     subscribes: ['dev.polaris.invoice.finalized'],
   },
   { name: 'stripe-webhook', service: 'payments', kind: 'http', module: 'payments/stripe-webhook' },
+  // Webhooks
+  { name: 'create-webhook-endpoint', service: 'webhooks', kind: 'grpc', module: 'webhooks/create-webhook-endpoint' },
+  { name: 'list-webhook-endpoints', service: 'webhooks', kind: 'grpc', module: 'webhooks/list-webhook-endpoints' },
+  { name: 'update-webhook-endpoint', service: 'webhooks', kind: 'grpc', module: 'webhooks/update-webhook-endpoint' },
+  { name: 'rotate-webhook-secret', service: 'webhooks', kind: 'grpc', module: 'webhooks/rotate-webhook-secret' },
+  { name: 'delete-webhook-endpoint', service: 'webhooks', kind: 'grpc', module: 'webhooks/delete-webhook-endpoint' },
+  { name: 'list-webhook-deliveries', service: 'webhooks', kind: 'grpc', module: 'webhooks/list-webhook-deliveries' },
+  { name: 'redeliver-webhook', service: 'webhooks', kind: 'grpc', module: 'webhooks/redeliver-webhook' },
+  {
+    name: 'fan-out-webhooks',
+    service: 'webhooks',
+    kind: 'event',
+    module: 'webhooks/fan-out-webhooks',
+    // Every type an endpoint may receive (functions/webhooks/domain/event-types.ts).
+    subscribes: [
+      'dev.polaris.invoice.created',
+      'dev.polaris.invoice.updated',
+      'dev.polaris.invoice.finalized',
+      'dev.polaris.invoice.voided',
+      'dev.polaris.invoice.paid',
+      'dev.polaris.invoice.payment_failed',
+      'dev.polaris.invoice.uncollectible',
+      'dev.polaris.usage.threshold.crossed',
+      'dev.polaris.webhook.endpoint.disabled',
+    ],
+  },
+  {
+    name: 'deliver-due-webhooks',
+    service: 'webhooks',
+    kind: 'event',
+    module: 'webhooks/deliver-due-webhooks',
+    subscribes: ['dev.polaris.webhooks.delivery-due'],
+  },
 
   // Gateway
   { name: 'gateway', service: 'gateway', kind: 'http', module: 'gateway/graphql' },

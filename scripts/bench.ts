@@ -16,6 +16,8 @@
  *   entitlement  CheckEntitlement over gRPC at BENCH_ENTITLEMENT_RATE requests/s (p99) vs
  *                grpc.health.v1 Check on the same port at that rate
  *   bundles      per function: cold start vs a bare Node http server, bundle size, idle RSS
+ *   webhooks     webhook deliveries/s to a local receiver, by the fan-out and by the retry run,
+ *                vs bare HTTP POSTs to the same receiver
  *
  * Settings (environment): BENCH_SECONDS (each load, default 10), BENCH_ONLY
  * (comma-separated sections above; default all), BENCH_AGGREGATION_EVENTS
@@ -25,6 +27,7 @@
  * larger history changes little), BENCH_SUMMARY_EVENTS (1,000,000),
  * BENCH_SUMMARY_REQUESTS (of each query, 100), BENCH_DRAFT_REPEATS (50),
  * BENCH_GRAPHQL_RATE (500), BENCH_ENTITLEMENT_RATE (2,000), BENCH_COLD_STARTS (spawns per function, 3),
+ * BENCH_WEBHOOK_EVENTS (events per webhook load, 2,000),
  * BENCH_ROUNDS (a load and its baseline alternate this many times, sharing
  * BENCH_SECONDS, so noise from other users falls on both alike; 3),
  * BENCH_BUILD=0 (use dist/ as it is instead of `npm run build`).
@@ -50,9 +53,10 @@ import { benchMeters } from './bench/meters.js';
 import { startProcess, stopProcess } from './bench/processes.js';
 import { Results } from './bench/report.js';
 import { benchSummary } from './bench/summary.js';
+import { benchWebhooks } from './bench/webhooks.js';
 import { findFreePorts, startEmbeddedPostgres } from './local/index.js';
 
-const sections = ['ingest', 'properties', 'batch', 'aggregation', 'meters', 'summary', 'draft', 'graphql', 'entitlement', 'bundles'] as const;
+const sections = ['ingest', 'properties', 'batch', 'aggregation', 'meters', 'summary', 'draft', 'graphql', 'entitlement', 'bundles', 'webhooks'] as const;
 type Section = (typeof sections)[number];
 
 function integer(name: string, fallback: number): number {
@@ -74,6 +78,7 @@ const settings: BenchSettings = {
   graphqlRate: integer('BENCH_GRAPHQL_RATE', 500),
   entitlementRate: integer('BENCH_ENTITLEMENT_RATE', 2_000),
   coldStartSpawns: integer('BENCH_COLD_STARTS', 3),
+  webhookEvents: integer('BENCH_WEBHOOK_EVENTS', 2_000),
 };
 const only = (process.env.BENCH_ONLY ?? '').split(',').map((s) => s.trim()).filter(Boolean);
 for (const name of only) if (!(sections as readonly string[]).includes(name)) throw new Error(`BENCH_ONLY: unknown section '${name}' (one of ${sections.join(', ')})`);
@@ -140,6 +145,9 @@ async function main(): Promise<void> {
     POLARIS_GRPC_PORT: String(grpcPort),
     POLARIS_ADMIN_TOKEN: adminToken,
     POLARIS_AGGREGATION_INTERVAL: '0',
+    // The webhook section's receiver is on this machine; its own runs drive the retries.
+    POLARIS_WEBHOOK_ALLOW_PRIVATE: 'true',
+    POLARIS_WEBHOOK_RETRY_INTERVAL: '0',
     POLARIS_NATS_STREAM: stream,
     POLARIS_NATS_SUBJECT_PREFIX: subjectPrefix,
     LOG_LEVEL: 'warn',
@@ -180,6 +188,7 @@ async function main(): Promise<void> {
     ['graphql', () => benchGraphql(bench, draftTenant)],
     ['entitlement', () => benchEntitlement(bench)],
     ['bundles', () => benchBundles(bench, { build })],
+    ['webhooks', () => benchWebhooks(bench)],
   ];
   for (const [section, run] of parts) {
     if (!selected.has(section)) continue;

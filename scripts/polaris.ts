@@ -42,6 +42,12 @@
  *   npm run polaris -- entitlement list --org <organization id>
  *   npm run polaris -- entitlement check --org <id> --feature api_calls
  *   npm run polaris -- entitlement delete --org <id> --feature sso
+ *   npm run polaris -- webhook create --url https://example.com/hooks --event 'dev.polaris.invoice.*' [--org <organization id>]
+ *   npm run polaris -- webhook list [--org <organization id>]
+ *   npm run polaris -- webhook deliveries --id <endpoint id> [--status FAILED]
+ *   npm run polaris -- webhook redeliver --message <msg_…>
+ *   npm run polaris -- webhook rotate-secret --id <endpoint id>
+ *   npm run polaris -- webhook disable|enable|delete --id <endpoint id>
  *   npm run polaris -- aggregate [--org <organization id>]
  *
  * POLARIS_URL (default http://127.0.0.1:8080) says where; the admin token

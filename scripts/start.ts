@@ -2,8 +2,8 @@
  * `npm start`: every function of Polaris on this machine, wired as in the
  * cluster. HTTP functions on POLARIS_HTTP_PORT, every RPC on POLARIS_GRPC_PORT
  * (from a worker thread, scripts/start/grpc-thread.ts), PostgreSQL and NATS
- * from the environment or started here, and the
- * aggregation CloudEvent sent on a timer as the CronJob does.
+ * from the environment or started here, and the aggregation and webhook
+ * delivery CloudEvents sent on timers as the CronJobs do.
  */
 import { mkdir } from 'node:fs/promises';
 import { resolve } from 'node:path';
@@ -12,11 +12,11 @@ import postgres from 'postgres';
 import { functionRegistry } from '../functions/registry.js';
 import { loadFunction } from '../functions/load.js';
 import { startEventPlane } from '../functions/event-plane/index.js';
-import { eventStreamConfig, natsConnection } from '../shared/events/index.js';
+import { EventType, eventStreamConfig, natsConnection } from '../shared/events/index.js';
 import { type Closable, createRuntime, loadSettingsOrExit, runProcess, startHost } from '../shared/runtime/index.js';
 import { createLogger } from '../shared/logger.js';
 import { addThreadMetrics, loadLocalConfig, startGrpcThread, type LocalConfig } from './start/index.js';
-import { ensureNats, loadOrCreateAdminToken, loadOrCreateSessionSecret, startEmbeddedPostgres } from './local/index.js';
+import { ensureNats, loadOrCreateAdminToken, loadOrCreateSessionSecret, loadOrCreateWebhookSecretKey, startEmbeddedPostgres } from './local/index.js';
 import { migrateDatabase } from './migrate.js';
 
 const say = (line: string) => process.stdout.write(`${line}\n`);
@@ -42,6 +42,7 @@ async function startPolaris(config: LocalConfig): Promise<Closable> {
     started.push({ close: () => nats.stop() });
     const adminToken = config.runtime.adminToken ?? (await loadOrCreateAdminToken(stateDir));
     const sessionSecret = config.runtime.sessionSecret ?? (await loadOrCreateSessionSecret(stateDir));
+    const webhookSecretKey = config.runtime.webhookSecretKey ?? (await loadOrCreateWebhookSecretKey(stateDir));
 
     const applied = await migrateDatabase(databaseUrl);
     if (applied.length > 0) say(`Applied migrations: ${applied.join(', ')}`);
@@ -53,6 +54,7 @@ async function startPolaris(config: LocalConfig): Promise<Closable> {
       natsUrl: nats.url,
       adminToken,
       sessionSecret,
+      webhookSecretKey,
       // Functions calling functions come back to this process's gRPC port.
       grpcAddress: `127.0.0.1:${config.grpcPort}`,
     };
@@ -81,13 +83,16 @@ async function startPolaris(config: LocalConfig): Promise<Closable> {
     });
     started.push({ close: async () => void (await eventPlane.stop(runtime.config.shutdownGraceMs)) });
 
-    if (config.aggregationIntervalSeconds > 0) {
+    const schedule = (type: string, intervalSeconds: number, what: string) => {
+      if (intervalSeconds <= 0) return;
       const timer = setInterval(() => {
-        const event = new CloudEvent({ type: 'dev.polaris.aggregation.requested', source: '/polaris/local/scheduler', data: {} });
-        host.dispatch(event).catch((err: unknown) => runtime.logger.error({ err }, 'scheduled aggregation failed'));
-      }, config.aggregationIntervalSeconds * 1000);
+        const event = new CloudEvent({ type, source: '/polaris/local/scheduler', data: {} });
+        host.dispatch(event).catch((err: unknown) => runtime.logger.error({ err }, `scheduled ${what} failed`));
+      }, intervalSeconds * 1000);
       started.push({ close: async () => clearInterval(timer) });
-    }
+    };
+    schedule(EventType.AggregationRequested, config.aggregationIntervalSeconds, 'aggregation');
+    schedule(EventType.WebhooksDeliveryDue, config.webhookRetryIntervalSeconds, 'webhook delivery run');
 
     const http = `http://${config.host}:${host.httpPort}`;
     say('');

@@ -54,6 +54,10 @@ export const defaults = {
   sellerName: 'Polaris',
   /** What sign-in through an OpenID Connect provider asks it for. */
   oidcScopes: 'openid email profile',
+  /** Milliseconds a webhook receiver has to answer (connect, send, first bytes of the answer). */
+  webhookTimeoutMs: 10_000,
+  /** Hours a webhook endpoint may fail without one success before it is disabled. */
+  webhookDisableAfterHours: 120,
 } as const;
 
 /** The path of the OpenID Connect callback, where the provider sends the browser back. */
@@ -129,6 +133,18 @@ export interface RuntimeConfig {
   stripeWebhookSecret?: string;
   /** For tests: where the Stripe client sends its requests instead of https://api.stripe.com (a local fake). */
   stripeApiUrl?: string;
+  /**
+   * Encrypts webhook signing secrets at rest (AES-256-GCM, key derived from
+   * it); at least 32 characters. Unset: endpoints cannot be made or rotated,
+   * and nothing is delivered.
+   */
+  webhookSecretKey?: string;
+  /** Deliver webhooks to private, loopback and link-local addresses too (local receivers, tests). Default false. */
+  webhookAllowPrivate: boolean;
+  /** Milliseconds a webhook receiver has to answer. Default 10 000. */
+  webhookTimeoutMs: number;
+  /** Hours an endpoint may fail without a success before it is disabled. Default 120. */
+  webhookDisableAfterHours: number;
 }
 
 /** A confidential (or, without a secret, public) OpenID Connect client of one provider. */
@@ -207,6 +223,17 @@ export class SettingsReader {
       return undefined;
     }
     return raw;
+  }
+
+  /** `true`/`false` (also `1`/`0`, `yes`/`no`, any case). */
+  boolean(subsystem: string, name: string, fallback: boolean): boolean {
+    const raw = this.string(name);
+    if (raw === undefined) return fallback;
+    const value = raw.toLowerCase();
+    if (['true', '1', 'yes'].includes(value)) return true;
+    if (['false', '0', 'no'].includes(value)) return false;
+    this.problems.push(`${subsystem}: ${name} must be true or false, got '${raw}'`);
+    return fallback;
   }
 
   secret(subsystem: string, name: string, minLength: number): string | undefined {
@@ -293,6 +320,10 @@ export function readRuntimeConfig(read: SettingsReader, local?: LocalHostFacts):
     stripeSecretKey: read.secret('stripe', 'STRIPE_SECRET_KEY', 8),
     stripeWebhookSecret: read.secret('stripe', 'STRIPE_WEBHOOK_SECRET', 8),
     stripeApiUrl: read.url('stripe', 'POLARIS_STRIPE_API_URL', ['http:', 'https:']),
+    webhookSecretKey: read.secret('webhooks', 'POLARIS_WEBHOOK_SECRET_KEY', 32),
+    webhookAllowPrivate: read.boolean('webhooks', 'POLARIS_WEBHOOK_ALLOW_PRIVATE', false),
+    webhookTimeoutMs: read.integer('webhooks', 'POLARIS_WEBHOOK_TIMEOUT_MS', defaults.webhookTimeoutMs, { min: 100, max: 60_000 }),
+    webhookDisableAfterHours: read.integer('webhooks', 'POLARIS_WEBHOOK_DISABLE_AFTER_HOURS', defaults.webhookDisableAfterHours, { min: 1, max: 24 * 366 }),
   };
   // Never echo a key: a mistyped one is still a secret.
   if (config.stripeSecretKey && !/^(sk|rk)_/.test(config.stripeSecretKey)) read.problems.push('stripe: STRIPE_SECRET_KEY must be a secret key (sk_…) or a restricted key (rk_…)');

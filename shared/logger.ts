@@ -2,7 +2,7 @@
  * Structured JSON logs (pino, as Fastify uses), labelled with the Knative
  * service and revision. Fields that could carry secrets are redacted.
  */
-import { pino, type Logger } from 'pino';
+import { pino, type DestinationStream, type Logger } from 'pino';
 
 export type { Logger };
 
@@ -17,14 +17,17 @@ const redactPaths = [
   'token',
   'password',
   'databaseUrl',
+  'secret',
 ];
 
-export function createLogger(options: { service: string; revision: string; level: string }): Logger {
-  return pino({
+/** `destination`: where the lines go; default standard output. */
+export function createLogger(options: { service: string; revision: string; level: string; destination?: DestinationStream }): Logger {
+  const settings = {
     level: options.level,
     base: { service: options.service, revision: options.revision },
     timestamp: pino.stdTimeFunctions.isoTime,
     redact: { paths: redactPaths, censor: '[redacted]' },
-    formatters: { level: (label) => ({ level: label }) },
-  });
+    formatters: { level: (label: string) => ({ level: label }) },
+  };
+  return options.destination ? pino(settings, options.destination) : pino(settings);
 }

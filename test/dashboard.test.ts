@@ -562,6 +562,52 @@ describe('the dashboard in Chromium', () => {
     expect(errors).toEqual([]);
   }, 60_000);
 
+  it("lets the operator register a webhook endpoint (its secret shown once), rotate its secret, disable and enable it, and redeliver a message", async () => {
+    const { page, errors } = await newPage();
+    await signIn(page, 'operator', polaris.adminToken);
+    await page.getByRole('button', { name: /Acme Rockets/ }).click();
+    const section = page.locator('[data-webhooks]');
+    await section.getByText('No webhook endpoints').waitFor();
+
+    await section.getByLabel('URL').fill('https://example.com/hooks');
+    await section.getByRole('button', { name: 'Register' }).click();
+    const secret = section.locator('[data-webhook-secret]');
+    await secret.waitFor();
+    const first = (await secret.textContent())!.trim();
+    expect(first).toMatch(/^whsec_\S{44}$/);
+    const [endpoint] = (await gql('query($o: ID) { webhookEndpoints(organizationId: $o) { id url eventTypes enabled } }', { o: organizationId }, operator())).webhookEndpoints;
+    expect(endpoint).toMatchObject({ url: 'https://example.com/hooks', eventTypes: ['dev.polaris.invoice.*'], enabled: true });
+    await screenshot(page, 'operator-webhook-secret');
+    await section.getByRole('button', { name: 'I have stored it' }).click();
+    expect(await page.content()).not.toContain(first);
+
+    await section.getByRole('button', { name: 'Rotate secret' }).click();
+    await secret.waitFor();
+    expect((await secret.textContent())!.trim()).not.toBe(first);
+    await section.getByRole('button', { name: 'I have stored it' }).click();
+    await section.getByRole('button', { name: 'Disable' }).click();
+    await waitForAttribute(section.locator(`[data-webhook-endpoint-id="${endpoint.id}"]`), 'data-enabled', 'false');
+    await section.getByRole('button', { name: 'Enable' }).click();
+    await waitForAttribute(section.locator(`[data-webhook-endpoint-id="${endpoint.id}"]`), 'data-enabled', 'true');
+
+    // An invoice event for the organization: example.com is no receiver, and the log says what came of it.
+    const event = { orgId: organizationId, invoiceId: '00000000-0000-4000-8000-000000000001', status: 'draft', amount: '1.00', periodStart: '2026-11-01T00:00:00Z', periodEnd: '2026-12-01T00:00:00Z' };
+    const posted = await fetch(`${polaris.http}/events`, {
+      method: 'POST',
+      headers: { 'ce-specversion': '1.0', 'ce-id': `dashboard-${suffix}`, 'ce-source': '/test', 'ce-type': 'dev.polaris.invoice.updated', 'content-type': 'application/json' },
+      body: JSON.stringify(event),
+    });
+    expect(posted.status).toBe(202);
+    await section.getByRole('button', { name: 'Deliveries' }).click();
+    const row = section.locator('[data-webhook-message-id]').first();
+    await row.waitFor();
+    expect(await row.textContent()).toContain('dev.polaris.invoice.updated');
+    await row.getByRole('button', { name: 'Redeliver' }).click();
+    await section.getByText(/^Sent msg_/).waitFor({ timeout: 20_000 });
+    await screenshot(page, 'operator-webhook-deliveries');
+    expect(errors).toEqual([]);
+  }, 60_000);
+
   it('fits a phone screen without scrolling sideways', async () => {
     const { page, errors } = await newPage(phone);
     await page.goto(`${polaris.http}/dashboard`);

@@ -242,7 +242,7 @@ describe('manifests', () => {
     for (const name of Object.keys(notFromConfig)) expect(provided.has(name), name).toBe(false);
 
     const localOnly = [...settingsReadIn(['scripts/start/config.ts'])].filter((name) => !readByCode.has(name));
-    expect(localOnly).toEqual(expect.arrayContaining(['POLARIS_HTTP_PORT', 'POLARIS_AGGREGATION_INTERVAL']));
+    expect(localOnly).toEqual(expect.arrayContaining(['POLARIS_HTTP_PORT', 'POLARIS_AGGREGATION_INTERVAL', 'POLARIS_WEBHOOK_RETRY_INTERVAL']));
     for (const name of localOnly) expect(provided.has(name), name).toBe(false);
   });
 
@@ -292,6 +292,21 @@ describe('manifests', () => {
     expect(script).toContain('ce-specversion: 1.0');
     expect(script).toContain('ce-id: aggregation-$(cat /proc/sys/kernel/random/uuid)');
   });
+
+  it('post the webhook delivery run every minute to the function that retries due messages, through a SinkBinding', () => {
+    const [retrier] = registry.filter((e) => e.subscribes?.includes(EventType.WebhooksDeliveryDue));
+    expect(retrier?.name).toBe('deliver-due-webhooks');
+    const cron = find('CronJob', 'webhook-delivery-cron');
+    const binding = find('SinkBinding', 'webhook-delivery-cron');
+    expect(cron.spec.schedule).toBe('* * * * *');
+    expect(cron.spec.concurrencyPolicy).toBe('Forbid');
+    expect(binding.spec.sink.ref).toEqual({ apiVersion: 'serving.knative.dev/v1', kind: 'Service', name: retrier!.name });
+    expect(binding.spec.subject).toEqual({ apiVersion: 'batch/v1', kind: 'Job', selector: { matchLabels: cron.spec.jobTemplate.metadata.labels } });
+    const script: string = cron.spec.jobTemplate.spec.template.spec.containers[0].command.join(' ');
+    expect(script).toContain('"$K_SINK"');
+    expect(script).toContain(`ce-type: ${EventType.WebhooksDeliveryDue}`);
+    expect(script).toContain('ce-id: webhook-delivery-$(cat /proc/sys/kernel/random/uuid)');
+  });
 });
 
 describe('compose.yaml', () => {
@@ -331,7 +346,7 @@ const notFromConfig: Record<string, string> = {
   PORT: 'Knative sets it to the container port; the delivery listens on its default, the port it declares',
   K_SERVICE: 'Knative sets it on every revision; the delivery names itself',
   K_REVISION: 'Knative sets it on every revision',
-  K_SINK: 'the SinkBinding injects it into the aggregation Jobs',
+  K_SINK: 'the SinkBindings inject it into the scheduled Jobs (aggregation, webhook retries)',
   POLARIS_GRPC_ADDRESS: "the local host's one gRPC port; in the cluster each RPC goes to its own function",
 };
 

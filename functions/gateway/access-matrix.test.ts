@@ -10,6 +10,8 @@
  * rather than read from functions/gateway/access.ts; the list of fields comes
  * from the schema, so a field added without a row here fails this test.
  */
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { buildSchema, isObjectType } from 'graphql';
 import { SignJWT } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -18,6 +20,7 @@ import { codes, dataOf, graphqlAt, invitedUser, operator, signIn, type Credentia
 import { startTestHost, type TestHost } from '../../test/support/host.js';
 import { deleteStream } from '../../test/support/nats.js';
 import { createTenant, type TestTenant } from '../../test/support/tenants.js';
+import { newEvent } from '../../shared/events/index.js';
 import { schema } from './schema.js';
 
 const jwtSecret = 'matrix-jwt-secret-that-is-long-enough-0123456789';
@@ -112,6 +115,8 @@ interface Fixture {
   emails: Partial<Record<CallerName, string>>;
   /** A user of its own for sign-ins and password resets. */
   signer: { email: string };
+  /** A webhook endpoint of each organization, and a message each endpoint has. */
+  webhooks: Record<'acme' | 'globex', { endpointId: string; messageId: string }>;
   counter: () => number;
 }
 
@@ -152,6 +157,12 @@ function rows(graphql: Graphql): Row[] {
   const freshAlert = async (organizationId: string) =>
     (await operatorCall(graphql, 'mutation($o: ID!) { createUsageAlert(organizationId: $o, budget: 100) { id } }', { o: organizationId })).createUsageAlert.id;
   const refreshToken = async (fixture: Fixture) => dataOf(await signIn(graphql, fixture.signer.email, password)).signIn.refreshToken;
+  const freshEndpoint = async (organizationId: string) =>
+    (
+      await operatorCall(graphql, 'mutation($o: ID!) { createWebhookEndpoint(organizationId: $o, url: "https://example.com/hooks", eventTypes: ["dev.polaris.invoice.*"]) { endpoint { id } } }', {
+        o: organizationId,
+      })
+    ).createWebhookEndpoint.endpoint.id;
 
   return [
     // Queries.
@@ -198,6 +209,30 @@ function rows(graphql: Graphql): Row[] {
       variant: "without organizationId: a tenant's own, the operator's every organization's",
       expect: operatorOr('people'),
       request: () => ({ query: '{ auditLog { action } }' }),
+    },
+    {
+      field: 'Query.webhookEndpoints',
+      expect: operatorOr('manage'),
+      request: () => ({ query: '{ webhookEndpoints { id url } }' }),
+      check: (data) => expect(data.webhookEndpoints.length).toBeGreaterThan(0),
+    },
+    {
+      field: 'Query.webhookEndpoints',
+      variant: 'of another organization',
+      expect: operatorOnly,
+      request: ({ globex }) => ({ query: 'query($o: ID) { webhookEndpoints(organizationId: $o) { id } }', variables: { o: globex.organizationId } }),
+    },
+    {
+      field: 'Query.webhookDeliveries',
+      expect: operatorOr('manage'),
+      request: ({ webhooks }) => ({ query: 'query($e: ID!) { webhookDeliveries(endpointId: $e) { id attempts { trigger } } }', variables: { e: webhooks.acme.endpointId } }),
+      check: (data) => expect(data.webhookDeliveries.length).toBeGreaterThan(0),
+    },
+    {
+      field: 'Query.webhookDeliveries',
+      variant: "of another organization's endpoint",
+      expect: othersObject('manage'),
+      request: ({ webhooks }) => ({ query: 'query($e: ID!) { webhookDeliveries(endpointId: $e) { id } }', variables: { e: webhooks.globex.endpointId } }),
     },
     {
       field: 'Query.auditLog',
@@ -494,7 +529,97 @@ function rows(graphql: Graphql): Row[] {
       }),
       check: (data) => expect(data.setStripeCustomer).toEqual({ customerId: 'cus_Matrix', collectionMethod: 'SEND_INVOICE', daysUntilDue: 30 }),
     },
+    {
+      field: 'Mutation.createWebhookEndpoint',
+      expect: operatorOr('manage'),
+      request: ({ acme }) => ({
+        query: 'mutation($o: ID) { createWebhookEndpoint(organizationId: $o, url: "https://example.com/hooks", eventTypes: ["dev.polaris.invoice.*"]) { endpoint { id } secret } }',
+        variables: { o: acme.organizationId },
+      }),
+      check: (data) => expect(data.createWebhookEndpoint.secret).toMatch(/^whsec_/),
+    },
+    {
+      field: 'Mutation.createWebhookEndpoint',
+      variant: 'for another organization',
+      expect: operatorOnly,
+      request: ({ globex }) => ({
+        query: 'mutation($o: ID) { createWebhookEndpoint(organizationId: $o, url: "https://example.com/hooks", eventTypes: ["dev.polaris.invoice.*"]) { endpoint { id } } }',
+        variables: { o: globex.organizationId },
+      }),
+    },
+    {
+      field: 'Mutation.updateWebhookEndpoint',
+      expect: operatorOr('manage'),
+      request: ({ webhooks }) => ({ query: 'mutation($id: ID!) { updateWebhookEndpoint(id: $id, description: "matrix") { id description } }', variables: { id: webhooks.acme.endpointId } }),
+    },
+    {
+      field: 'Mutation.updateWebhookEndpoint',
+      variant: "another organization's endpoint",
+      expect: othersObject('manage'),
+      request: ({ webhooks }) => ({ query: 'mutation($id: ID!) { updateWebhookEndpoint(id: $id, description: "matrix") { id } }', variables: { id: webhooks.globex.endpointId } }),
+    },
+    {
+      field: 'Mutation.rotateWebhookSecret',
+      expect: operatorOr('manage'),
+      request: ({ webhooks }) => ({ query: 'mutation($id: ID!) { rotateWebhookSecret(id: $id) { endpoint { id } secret } }', variables: { id: webhooks.acme.endpointId } }),
+    },
+    {
+      field: 'Mutation.rotateWebhookSecret',
+      variant: "another organization's endpoint",
+      expect: othersObject('manage'),
+      request: ({ webhooks }) => ({ query: 'mutation($id: ID!) { rotateWebhookSecret(id: $id) { secret } }', variables: { id: webhooks.globex.endpointId } }),
+    },
+    {
+      field: 'Mutation.deleteWebhookEndpoint',
+      expect: operatorOr('manage'),
+      request: async ({ acme }) => ({ query: 'mutation($id: ID!) { deleteWebhookEndpoint(id: $id) }', variables: { id: await freshEndpoint(acme.organizationId) } }),
+      check: (data) => expect(data.deleteWebhookEndpoint).toBe(true),
+    },
+    {
+      field: 'Mutation.deleteWebhookEndpoint',
+      variant: "another organization's endpoint",
+      expect: othersObject('manage'),
+      request: async ({ globex }) => ({ query: 'mutation($id: ID!) { deleteWebhookEndpoint(id: $id) }', variables: { id: await freshEndpoint(globex.organizationId) } }),
+    },
+    {
+      field: 'Mutation.redeliverWebhook',
+      expect: operatorOr('manage'),
+      request: ({ webhooks }) => ({ query: 'mutation($m: ID!) { redeliverWebhook(messageId: $m) { id status } }', variables: { m: webhooks.acme.messageId } }),
+      check: (data) => expect(data.redeliverWebhook.status).toBe('DELIVERED'),
+    },
+    {
+      field: 'Mutation.redeliverWebhook',
+      variant: "another organization's message",
+      expect: othersObject('manage'),
+      request: ({ webhooks }) => ({ query: 'mutation($m: ID!) { redeliverWebhook(messageId: $m) { id } }', variables: { m: webhooks.globex.messageId } }),
+    },
   ];
+}
+
+/** Takes every webhook delivery the matrix makes. */
+let receiver: Server;
+
+/** An endpoint of the organization's on the local receiver, and the message an invoice event made for it. */
+async function webhookOf(graphql: Graphql, tenant: TestTenant): Promise<{ endpointId: string; messageId: string }> {
+  const url = `http://127.0.0.1:${(receiver.address() as AddressInfo).port}/hooks`;
+  const { createWebhookEndpoint } = await operatorCall(
+    graphql,
+    'mutation($o: ID!, $u: String!) { createWebhookEndpoint(organizationId: $o, url: $u, eventTypes: ["dev.polaris.invoice.*"]) { endpoint { id } } }',
+    { o: tenant.organizationId, u: url },
+  );
+  const endpointId = createWebhookEndpoint.endpoint.id;
+  await host.dispatch(
+    newEvent('dev.polaris.invoice.updated', '/test', {
+      orgId: tenant.organizationId,
+      invoiceId: missingId,
+      status: 'draft',
+      amount: '0',
+      periodStart: '2026-01-01T00:00:00Z',
+      periodEnd: '2026-02-01T00:00:00Z',
+    }),
+  );
+  const { webhookDeliveries } = await operatorCall(graphql, 'query($e: ID!) { webhookDeliveries(endpointId: $e) { id } }', { e: endpointId });
+  return { endpointId, messageId: webhookDeliveries[0].id };
 }
 
 let db: TestDatabase;
@@ -504,7 +629,10 @@ let fixture: Fixture;
 
 beforeAll(async () => {
   db = await createTestDatabase();
-  host = await startTestHost({ databaseUrl: db.url, env: { POLARIS_JWT_SECRET: jwtSecret } });
+  receiver = createServer((request, response) => request.resume().on('end', () => response.writeHead(204).end()));
+  await new Promise<void>((resolve) => receiver.listen(0, '127.0.0.1', resolve));
+  // The receiver is on this machine.
+  host = await startTestHost({ databaseUrl: db.url, env: { POLARIS_JWT_SECRET: jwtSecret, POLARIS_WEBHOOK_ALLOW_PRIVATE: 'true' } });
   graphql = graphqlAt(host.http);
   const acme = await createTenant(host.grpcAddress, 'Acme');
   const globex = await createTenant(host.grpcAddress, 'Globex');
@@ -535,10 +663,13 @@ beforeAll(async () => {
     'mutation($o: ID!) { generateInvoice(organizationId: $o, periodStart: "2026-01-01", periodEnd: "2026-02-01") { id } }',
     { o: acme.organizationId },
   );
-  fixture = { acme, globex, invoiceId: generateInvoice.id, credentials, emails, signer, counter: () => (count += 1) };
+  const webhooks = { acme: await webhookOf(graphql, acme), globex: await webhookOf(graphql, globex) };
+  fixture = { acme, globex, invoiceId: generateInvoice.id, credentials, emails, signer, webhooks, counter: () => (count += 1) };
 }, 120_000);
 
 afterAll(async () => {
+  receiver?.closeAllConnections();
+  receiver?.close();
   await host?.close();
   if (host) await deleteStream(host.natsUrl, host.stream.stream);
   await db?.drop();

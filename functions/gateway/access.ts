@@ -8,9 +8,9 @@
  * kind of token (functions/gateway/permissions.ts). A few rules go further
  * than one permission and are checked in their resolvers, with the helpers
  * at the end of this file: only an OWNER makes, invites or removes an OWNER,
- * a caller grants a new key only scopes it has itself, and a key or an
- * invitation of another organization is NOT_FOUND rather than FORBIDDEN, so
- * ids do not tell what exists.
+ * a caller grants a new key only scopes it has itself, and a key, an
+ * invitation or a webhook endpoint of another organization is NOT_FOUND
+ * rather than FORBIDDEN, so ids do not tell what exists.
  */
 import { buildSchema, isObjectType } from 'graphql';
 import { ForbiddenError, UnauthenticatedError, ValidationError } from '../../shared/errors.js';
@@ -68,6 +68,10 @@ export const fieldAccess = {
     memberships: anyCaller,
     // The operator: every organization's when organizationId is left out.
     auditLog: inOrganization('people', organizationArgument),
+    // The operator: every endpoint when organizationId is left out.
+    webhookEndpoints: inOrganization('manage', organizationArgument),
+    // An endpoint of another organization is NOT_FOUND.
+    webhookDeliveries: inOrganization('manage'),
   },
   Organization: {
     id: asParent,
@@ -123,6 +127,13 @@ export const fieldAccess = {
     // An invitation of another organization is NOT_FOUND.
     revokeInvitation: inOrganization('people'),
     setStripeCustomer: operatorOnly,
+    // The operator: for every organization when organizationId is left out.
+    createWebhookEndpoint: inOrganization('manage', organizationArgument),
+    // An endpoint or message of another organization (or the operator's) is NOT_FOUND, in these four.
+    updateWebhookEndpoint: inOrganization('manage'),
+    rotateWebhookSecret: inOrganization('manage'),
+    deleteWebhookEndpoint: inOrganization('manage'),
+    redeliverWebhook: inOrganization('manage'),
   },
 } satisfies Record<string, Record<string, Rule>>;
 

@@ -9,7 +9,7 @@ import { Role } from '../../proto/gen/polaris/identity/v1/identity.js';
 /**
  * - `read`: queries about the organization (me, usage, meters, invoices, plans, terms, usage alerts, entitlements).
  * - `ingest`: recordUsage and POST /ingest.
- * - `manage`: the organization's API keys and usage alerts.
+ * - `manage`: the organization's API keys, usage alerts and webhook endpoints.
  * - `people`: invitations, members and the audit log, for roles below OWNER.
  * - `own`: grant, remove or invite an OWNER; anything in the organization.
  */

@@ -19,6 +19,7 @@ import { defaultScopes, serviceScope, type ApiKeyScope } from './permissions.js'
 import { callerOf, mutationMetadata, type RequestContext } from './request.js';
 import { schema } from './schema.js';
 import { usageMutations, usageOf, usageQueries, type UsageArgs } from './usage-resolvers.js';
+import { webhookMutations, webhookQueries } from './webhooks-resolvers.js';
 
 export type { RequestContext } from './request.js';
 
@@ -65,6 +66,7 @@ export const resolvers: IResolvers<any, RequestContext> = guardResolvers({
     ...usageQueries,
     ...peopleQueries,
     ...alertsEntitlementsQueries,
+    ...webhookQueries,
     me: async (_root: unknown, _args: unknown, context: RequestContext) => context.gateway.organization(tenantOf(await callerOf(context)).organizationId),
     invoices: async (_root: unknown, _args: unknown, context: RequestContext) => invoicesOf(context, tenantOf(await callerOf(context)).organizationId),
     organizations: async (_root: unknown, _args: unknown, { gateway }: RequestContext) =>
@@ -121,5 +123,6 @@ export const resolvers: IResolvers<any, RequestContext> = guardResolvers({
     ...billingMutations,
     ...alertsEntitlementsMutations,
     ...paymentsMutations,
+    ...webhookMutations,
   },
 });

@@ -55,6 +55,19 @@ export const schema = /* GraphQL */ `
     (RFC 3339) bound [from, to); action is e.g. api_key.create.
     """
     auditLog(organizationId: ID, action: String, from: String, to: String, limit: Int): [AuditEntry!]!
+
+    """
+    Webhook endpoints, never their secrets: a tenant's own organization's
+    (owners, admins, MANAGE keys); for the operator one organization's, or
+    every endpoint (its own, for all organizations, included) when
+    organizationId is left out.
+    """
+    webhookEndpoints(organizationId: ID): [WebhookEndpoint!]!
+    """
+    An endpoint's messages, newest first, each with every attempt: at most
+    limit (default 50, at most 250), of one status when given.
+    """
+    webhookDeliveries(endpointId: ID!, status: WebhookDeliveryStatus, limit: Int): [WebhookMessage!]!
   }
 
   type Mutation {
@@ -174,6 +187,22 @@ export const schema = /* GraphQL */ `
     out: the current value, else 30.
     """
     setStripeCustomer(organizationId: ID!, customerId: String, collectionMethod: StripeCollectionMethod, daysUntilDue: Int): StripeCustomer!
+    """
+    Registers a webhook endpoint for eventTypes: exact types, or the patterns
+    dev.polaris.invoice.* and dev.polaris.usage.threshold.*. A tenant's is
+    for its own organization's events; the operator names an organization,
+    or none for every organization's events. url: https (or http), not an
+    internal address. The signing secret is shown once.
+    """
+    createWebhookEndpoint(url: String!, eventTypes: [String!]!, organizationId: ID, description: String): NewWebhookEndpoint!
+    "Arguments left out keep their value. Enabling an endpoint (or a new url) forgets its failures; disabled, its messages wait."
+    updateWebhookEndpoint(id: ID!, url: String, eventTypes: [String!], enabled: Boolean, description: String): WebhookEndpoint!
+    "A new signing secret, shown once; the previous one signs beside it for 24 hours."
+    rotateWebhookSecret(id: ID!): NewWebhookEndpoint!
+    "The endpoint, its messages and their attempts."
+    deleteWebhookEndpoint(id: ID!): Boolean!
+    "Sends a message again now, with the same webhook-id, whatever its status; answers it with the new attempt last."
+    redeliverWebhook(messageId: ID!): WebhookMessage!
   }
 
   type Organization {
@@ -289,6 +318,69 @@ export const schema = /* GraphQL */ `
     SEND_INVOICE
   }
 
+  type WebhookEndpoint {
+    id: ID!
+    url: String!
+    eventTypes: [String!]!
+    "False when disabled, by its owners or by Polaris after failing too long."
+    enabled: Boolean!
+    "null: the operator's endpoint, for every organization's events."
+    organizationId: ID
+    description: String!
+    "RFC 3339."
+    createdAt: String!
+    "RFC 3339: the first failure since its last success; null while it succeeds."
+    failingSince: String
+    "RFC 3339: when Polaris disabled it for failing too long."
+    disabledAt: String
+  }
+
+  "The secret (whsec_…) is shown once: receivers verify signatures with it."
+  type NewWebhookEndpoint {
+    endpoint: WebhookEndpoint!
+    secret: String!
+  }
+
+  enum WebhookDeliveryStatus {
+    "Not delivered yet; tried again at nextAttemptAt."
+    PENDING
+    "A receiver answered 2xx."
+    DELIVERED
+    "Every attempt of the schedule failed, or the endpoint was disabled."
+    FAILED
+  }
+
+  "One event for one endpoint: its id is the webhook-id header of every attempt."
+  type WebhookMessage {
+    id: ID!
+    endpointId: ID!
+    eventId: String!
+    eventType: String!
+    status: WebhookDeliveryStatus!
+    "RFC 3339."
+    createdAt: String!
+    deliveredAt: String
+    nextAttemptAt: String
+    "The body sent: the CloudEvent in structured JSON."
+    payload: String!
+    "Oldest first."
+    attempts: [WebhookAttempt!]!
+  }
+
+  type WebhookAttempt {
+    "RFC 3339."
+    attemptedAt: String!
+    "The receiver's HTTP status; null when it gave none."
+    statusCode: Int
+    "Why it failed: timeout, refused, ssrf_blocked, dns_failed, tls_failed, connection_failed, redirect_not_followed, http_status or signing_failed; null on success."
+    error: String
+    latencyMs: Int!
+    "At most 256 bytes of the receiver's answer."
+    responseExcerpt: String!
+    "event (the first try), retry (the schedule) or manual (redeliverWebhook)."
+    trigger: String!
+  }
+
   "The key is shown once."
   type NewOrganization {
     organization: Organization!
@@ -319,7 +411,7 @@ export const schema = /* GraphQL */ `
     INGEST
     "The organization's queries."
     READ
-    "The organization's API keys."
+    "The organization's API keys and webhook endpoints."
     MANAGE
     "Service keys: POST /ingest for any organization, each event naming it."
     INGEST_ANY
@@ -328,7 +420,7 @@ export const schema = /* GraphQL */ `
   enum Role {
     "Everything in the organization."
     OWNER
-    "Reads, records usage, manages keys, invitations and members below OWNER, reads the audit log."
+    "Reads, records usage, manages keys, webhooks, invitations and members below OWNER, reads the audit log."
     ADMIN
     "Reads and records usage."
     MEMBER

@@ -25,6 +25,8 @@ export interface BenchSettings {
   /** CheckEntitlement calls a second (BENCH_ENTITLEMENT_RATE). */
   entitlementRate: number;
   coldStartSpawns: number;
+  /** Events each webhook load sends in all its rounds (BENCH_WEBHOOK_EVENTS). */
+  webhookEvents: number;
 }
 
 export interface Bench {

@@ -234,6 +234,7 @@ else
     --from-literal=POLARIS_OIDC_CLIENT_SECRET= \\
     --from-literal=STRIPE_SECRET_KEY= \\
     --from-literal=STRIPE_WEBHOOK_SECRET= \\
+    --from-literal=POLARIS_WEBHOOK_SECRET_KEY=\"\$(head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \\n')\" \\
     --dry-run=client -o yaml | kubectl apply -f -
 fi"
 run kubectl apply -f knative/20-postgres.yaml -f knative/21-nats.yaml
@@ -252,9 +253,9 @@ done
 run kubectl wait --for=condition=Ready --timeout=600s ksvc --all -n "$NAMESPACE"
 run kn service list -n "$NAMESPACE"
 
-step "Scheduling aggregation (CronJob and SinkBinding)" "kubectl describe sinkbinding aggregation-cron -n $NAMESPACE shows why."
-run kubectl apply -f knative/50-aggregation-cronjob.yaml
-run kubectl wait --for=condition=Ready --timeout=120s sinkbinding/aggregation-cron -n "$NAMESPACE"
+step "Scheduling aggregation and webhook retries (CronJobs and SinkBindings)" "kubectl describe sinkbinding aggregation-cron webhook-delivery-cron -n $NAMESPACE shows why."
+run kubectl apply -f knative/50-aggregation-cronjob.yaml -f knative/51-webhook-delivery-cronjob.yaml
+run kubectl wait --for=condition=Ready --timeout=120s sinkbinding/aggregation-cron sinkbinding/webhook-delivery-cron -n "$NAMESPACE"
 
 step "Starting the event delivery" "kubectl logs deployment/polaris-delivery -n $NAMESPACE shows why."
 run_shell "$(with_tag knative/60-delivery.yaml) | kubectl apply -f -"

@@ -10,4 +10,4 @@ export { startEmbeddedPostgres, type EmbeddedPostgresOptions } from './embedded-
 export { ensureNats, startNatsServer, type EnsureNatsOptions, type NatsServerHandle, type NatsServerOptions } from './nats-server.js';
 export { findFreePort, findFreePorts } from './ports.js';
 export { locationFileName } from './postgres-placement.js';
-export { loadOrCreateAdminToken, loadOrCreateSessionSecret } from './secrets.js';
+export { loadOrCreateAdminToken, loadOrCreateSessionSecret, loadOrCreateWebhookSecretKey } from './secrets.js';

@@ -1,7 +1,8 @@
 /**
  * Secrets `npm start` generates once and keeps in its state directory: the
- * admin token and the embedded PostgreSQL's password, each in a file of its
- * own with mode 0600.
+ * admin token, the session secret, the key that seals webhook signing
+ * secrets and the embedded PostgreSQL's password, each in a file of its own
+ * with mode 0600.
  *
  * @module
  */
@@ -23,6 +24,15 @@ export async function loadOrCreateAdminToken(stateDir: string): Promise<string> 
 /** As the admin token: the HS256 secret of signed-in sessions, in `<stateDir>/session-secret`. */
 export async function loadOrCreateSessionSecret(stateDir: string): Promise<string> {
   return loadOrCreateSecret(path.join(stateDir, 'session-secret'), () => randomBytes(32).toString('base64url'));
+}
+
+/**
+ * As the admin token: POLARIS_WEBHOOK_SECRET_KEY, which seals webhook signing
+ * secrets, in `<stateDir>/webhook-secret-key`. It must stay the same between
+ * runs, or the endpoints made before cannot sign.
+ */
+export async function loadOrCreateWebhookSecretKey(stateDir: string): Promise<string> {
+  return loadOrCreateSecret(path.join(stateDir, 'webhook-secret-key'), () => randomBytes(32).toString('base64url'));
 }
 
 /**

@@ -7,8 +7,7 @@
 import { Document, isMap } from 'yaml';
 import { functionRegistry } from '../../functions/registry.js';
 import type { FunctionEntry } from '../../shared/runtime/index.js';
-import { localDefaults } from '../start/index.js';
-import { aggregationFunction, aggregationRequestScript } from './aggregation.js';
+import { aggregationFunction, handlerOf, scheduledEvents, scheduledEventScript } from './schedules.js';
 import {
   containerPort,
   defaultImageTag,
@@ -80,16 +79,18 @@ export function composeFile(): string {
       ...(name === 'delivery' ? { depends_on: { nats: { condition: 'service_started' }, migrate: { condition: 'service_completed_successfully' } } } : {}),
     };
   }
-  const aggregate = aggregationFunction().name;
-  const request = aggregationRequestScript(`http://${aggregate}:${containerPort}/`, '/polaris/compose/aggregation');
-  services['aggregation-cron'] = {
-    image: infrastructureImages.curl,
-    entrypoint: ['/bin/sh', '-c'],
-    // $$ is compose's escape for a $ the shell expands.
-    command: [`while sleep ${localDefaults.aggregationIntervalSeconds}; do\n${request.replaceAll('$', '$$$$')} || echo 'aggregation request failed'\ndone`],
-    depends_on: { [aggregate]: { condition: 'service_started' } },
-    restart: 'unless-stopped',
-  };
+  for (const scheduled of scheduledEvents()) {
+    const handler = handlerOf(scheduled.type).name;
+    const request = scheduledEventScript(scheduled, `http://${handler}:${containerPort}/`, `/polaris/compose/${scheduled.label}`);
+    services[scheduled.name] = {
+      image: infrastructureImages.curl,
+      entrypoint: ['/bin/sh', '-c'],
+      // $$ is compose's escape for a $ the shell expands.
+      command: [`while sleep ${scheduled.minutes * 60}; do\n${request.replaceAll('$', '$$$$')} || echo '${scheduled.label} request failed'\ndone`],
+      depends_on: { [handler]: { condition: 'service_started' } },
+      restart: 'unless-stopped',
+    };
+  }
 
   const document = new Document(
     { name: 'polaris', 'x-polaris-container': polarisContainer, services, volumes: { 'postgres-data': {}, 'nats-data': {} } },

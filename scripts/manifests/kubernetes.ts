@@ -1,7 +1,7 @@
 /**
  * The files under `knative/`: the namespace, the settings, PostgreSQL and
- * NATS as StatefulSets, the migration Job, the aggregation CronJob, the
- * delivery Deployment, and one Knative Service per function
+ * NATS as StatefulSets, the migration Job, the scheduled events' CronJobs
+ * (aggregation, webhook retries), the delivery Deployment, and one Knative Service per function
  * (./knative-services.ts).
  *
  * @module
@@ -18,9 +18,8 @@ import type { IService as ICoreService } from 'kubernetes-models/v1/Service';
 import type { ISinkBinding } from '@kubernetes-models/knative/sources.knative.dev/v1/SinkBinding';
 import { stringify } from 'yaml';
 import { functionRegistry } from '../../functions/registry.js';
-import { EventType } from '../../shared/events/index.js';
 import type { FunctionEntry } from '../../shared/runtime/index.js';
-import { aggregationFunction, aggregationMinutes, aggregationRequestScript, aggregationSchedule } from './aggregation.js';
+import { cronSchedule, handlerOf, scheduledEvents, scheduledEventScript, type ScheduledEvent } from './schedules.js';
 import {
   configMapName,
   containerPort,
@@ -199,23 +198,23 @@ function migrateJob(): IJob {
 }
 
 /**
- * Every few minutes a curl Job posts the aggregation CloudEvent to `K_SINK`,
- * which the SinkBinding injects into the CronJob's Jobs (selected by label)
- * as the aggregation function's address.
+ * On its schedule a curl Job posts the event to `K_SINK`, which the
+ * SinkBinding injects into the CronJob's Jobs (selected by label) as the
+ * address of the function that handles it.
  */
-function aggregationCronJob(): [ISinkBinding, ICronJob] {
-  const target = aggregationFunction();
-  const labels = labelsFor('aggregation-cron', 'scheduler');
+function scheduledEventCronJob(scheduled: ScheduledEvent): [ISinkBinding, ICronJob] {
+  const target = handlerOf(scheduled.type);
+  const labels = labelsFor(scheduled.name, 'scheduler');
   const script = [
     'set -eu',
-    ': "${K_SINK:?K_SINK is not set: the SinkBinding aggregation-cron has not bound this Job (kubectl get sinkbinding -n polaris)}"',
-    aggregationRequestScript('"$K_SINK"', '/polaris/cronjob/aggregation'),
+    `: "\${K_SINK:?K_SINK is not set: the SinkBinding ${scheduled.name} has not bound this Job (kubectl get sinkbinding -n polaris)}"`,
+    scheduledEventScript(scheduled, '"$K_SINK"', `/polaris/cronjob/${scheduled.label}`),
   ].join('\n');
   return [
     {
       apiVersion: 'sources.knative.dev/v1',
       kind: 'SinkBinding',
-      metadata: { name: 'aggregation-cron', namespace, labels },
+      metadata: { name: scheduled.name, namespace, labels },
       spec: {
         subject: { apiVersion: 'batch/v1', kind: 'Job', selector: { matchLabels: labels } },
         sink: { ref: { apiVersion: 'serving.knative.dev/v1', kind: 'Service', name: target.name } },
@@ -224,9 +223,9 @@ function aggregationCronJob(): [ISinkBinding, ICronJob] {
     {
       apiVersion: 'batch/v1',
       kind: 'CronJob',
-      metadata: { name: 'aggregation-cron', namespace, labels },
+      metadata: { name: scheduled.name, namespace, labels },
       spec: {
-        schedule: aggregationSchedule(),
+        schedule: cronSchedule(scheduled.minutes),
         // Runs take turns in PostgreSQL anyway; a late run only repeats the next one's work.
         concurrencyPolicy: 'Forbid',
         startingDeadlineSeconds: 120,
@@ -243,7 +242,7 @@ function aggregationCronJob(): [ISinkBinding, ICronJob] {
                 restartPolicy: 'Never',
                 containers: [
                   {
-                    name: 'request-aggregation',
+                    name: scheduled.container,
                     image: infrastructureImages.curl,
                     command: ['/bin/sh', '-c', script],
                     resources: { requests: { cpu: '10m', memory: '16Mi' }, limits: { memory: '64Mi' } },
@@ -330,13 +329,16 @@ export function kubernetesFiles(): Map<string, string> {
       yamlFile([`The ${entry.kind} function ${entry.name} (${entry.service}). Deploy: kn service create ${entry.name} -n ${namespace} -f <this file> --force`], [knativeService(entry)]),
     );
   }
-  files.set(
-    'knative/50-aggregation-cronjob.yaml',
-    yamlFile(
-      [`Every ${aggregationMinutes()} minutes: ${EventType.AggregationRequested} to ${aggregationFunction().name}, the address injected by the SinkBinding as K_SINK.`],
-      aggregationCronJob(),
-    ),
-  );
+  for (const [index, scheduled] of scheduledEvents().entries()) {
+    const every = scheduled.minutes === 1 ? 'Every minute' : `Every ${scheduled.minutes} minutes`;
+    files.set(
+      `knative/5${index}-${scheduled.name.replace(/-cron$/, '')}-cronjob.yaml`,
+      yamlFile(
+        [`${every}: ${scheduled.type} to ${handlerOf(scheduled.type).name}, which ${scheduled.about}; the address injected by the SinkBinding as K_SINK.`],
+        scheduledEventCronJob(scheduled),
+      ),
+    );
+  }
   files.set('knative/60-delivery.yaml', yamlFile(['Carries events from JetStream to the subscribed functions, always on.'], [delivery()]));
   files.set('knative/functions.txt', `${functionRegistry.map((entry) => entry.name).join('\n')}\n`);
   return files;

@@ -55,6 +55,10 @@ export function clusterSettings(): Record<string, string> {
     POLARIS_SHUTDOWN_GRACE_MS: String(defaults.shutdownGraceMs),
     // For tests only: a local stand-in for api.stripe.com. Empty: Stripe itself.
     POLARIS_STRIPE_API_URL: '',
+    // Webhook receivers must be public: true only where every receiver is trusted (a test cluster).
+    POLARIS_WEBHOOK_ALLOW_PRIVATE: 'false',
+    POLARIS_WEBHOOK_DISABLE_AFTER_HOURS: String(defaults.webhookDisableAfterHours),
+    POLARIS_WEBHOOK_TIMEOUT_MS: String(defaults.webhookTimeoutMs),
   };
   return Object.fromEntries(Object.entries(settings).sort(([a], [b]) => a.localeCompare(b)));
 }
@@ -71,6 +75,7 @@ export function placeholderSecrets(): Record<string, string> {
     // Empty: Stripe payments off. Set the account's secret key and the webhook endpoint's signing secret to turn them on.
     STRIPE_SECRET_KEY: '',
     STRIPE_WEBHOOK_SECRET: '',
+    POLARIS_WEBHOOK_SECRET_KEY: `${placeholderPassword}-webhook-secret-key-0`,
   };
 }
 

@@ -43,8 +43,18 @@ const sampleValues: Record<string, string> = {
   customer: 'cus_Sample',
   collection: 'send_invoice',
   'days-until-due': '14',
+  url: 'https://example.com/hooks',
+  description: 'x',
+  status: 'delivered',
+  message: 'msg_0190a0a0a0a07000800000000000000a',
 };
-const sampleLists: Record<string, string[]> = { scope: ['ingest', 'READ'], tier: ['10:1', '*:0.5'], where: ['region=eu'], percent: ['80', '100'] };
+const sampleLists: Record<string, string[]> = {
+  scope: ['ingest', 'READ'],
+  tier: ['10:1', '*:0.5'],
+  where: ['region=eu'],
+  percent: ['80', '100'],
+  event: ['dev.polaris.invoice.*'],
+};
 
 describe('every command', () => {
   it.each(Object.keys(commands))('%s sends a document and variables the schema takes', (name) => {

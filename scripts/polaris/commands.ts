@@ -15,6 +15,20 @@ const memberFields = 'user { id email name } role joinedAt';
 const alertFields = 'id metric budget percentages createdAt crossings { percent threshold value periodStart periodEnd crossedAt }';
 const entitlementFields = 'id feature type enabled metric limit soft updatedAt';
 const entitlementCheckFields = 'feature hasAccess type usage limit soft overLimit resetsAt';
+const webhookFields = 'id organizationId url eventTypes description enabled createdAt failingSince disabledAt';
+const webhookMessageFields =
+  'id eventId eventType status createdAt deliveredAt nextAttemptAt attempts { attemptedAt statusCode error latencyMs responseExcerpt trigger }';
+
+/** `webhook enable` and `webhook disable`. */
+const setWebhookEnabled = (enabled: boolean): Command => ({
+  usage: `webhook ${enabled ? 'enable' : 'disable'} --id <webhook endpoint id>`,
+  options: { id: { type: 'string' } },
+  request: ({ id }) => ({
+    query: `mutation($id: ID!, $enabled: Boolean!) { updateWebhookEndpoint(id: $id, enabled: $enabled) { ${webhookFields} } }`,
+    variables: { id: id ?? '', enabled },
+    pick: 'updateWebhookEndpoint',
+  }),
+});
 
 export interface Command {
   usage: string;
@@ -148,6 +162,63 @@ export const commands: Record<string, Command> = {
         'query($org: ID, $action: String, $from: String, $to: String, $limit: Int) { auditLog(organizationId: $org, action: $action, from: $from, to: $to, limit: $limit) { at actor action target organizationId clientAddress } }',
       variables: { org: v.org, action: v.action, from: v.from, to: v.to, limit: count('--limit', v.limit) },
       pick: 'auditLog',
+    }),
+  },
+  'webhook create': {
+    usage: 'webhook create --url <https URL> --event <type or pattern>… [--org <organization id>] [--description <text>]',
+    options: { url: { type: 'string' }, event: { type: 'string', multiple: true }, org: { type: 'string' }, description: { type: 'string' } },
+    request: (v, lists) => ({
+      query: `mutation($url: String!, $events: [String!]!, $org: ID, $description: String) { createWebhookEndpoint(url: $url, eventTypes: $events, organizationId: $org, description: $description) { endpoint { ${webhookFields} } secret } }`,
+      variables: { url: v.url ?? '', events: lists.event ?? [], org: v.org, description: v.description },
+      pick: 'createWebhookEndpoint',
+    }),
+  },
+  'webhook list': {
+    usage: 'webhook list [--org <organization id>]',
+    options: { org: { type: 'string' } },
+    request: ({ org }) => ({ query: `query($org: ID) { webhookEndpoints(organizationId: $org) { ${webhookFields} } }`, variables: { org }, pick: 'webhookEndpoints' }),
+  },
+  'webhook update': {
+    usage: 'webhook update --id <webhook endpoint id> [--url <https URL>] [--event <type or pattern>]… [--description <text>]',
+    options: { id: { type: 'string' }, url: { type: 'string' }, event: { type: 'string', multiple: true }, description: { type: 'string' } },
+    request: (v, lists) => ({
+      query: `mutation($id: ID!, $url: String, $events: [String!], $description: String) { updateWebhookEndpoint(id: $id, url: $url, eventTypes: $events, description: $description) { ${webhookFields} } }`,
+      variables: { id: v.id ?? '', url: v.url, events: lists.event, description: v.description },
+      pick: 'updateWebhookEndpoint',
+    }),
+  },
+  'webhook enable': setWebhookEnabled(true),
+  'webhook disable': setWebhookEnabled(false),
+  'webhook rotate-secret': {
+    usage: 'webhook rotate-secret --id <webhook endpoint id>',
+    options: { id: { type: 'string' } },
+    request: ({ id }) => ({
+      query: `mutation($id: ID!) { rotateWebhookSecret(id: $id) { endpoint { ${webhookFields} } secret } }`,
+      variables: { id: id ?? '' },
+      pick: 'rotateWebhookSecret',
+    }),
+  },
+  'webhook delete': {
+    usage: 'webhook delete --id <webhook endpoint id>',
+    options: { id: { type: 'string' } },
+    request: ({ id }) => ({ query: 'mutation($id: ID!) { deleteWebhookEndpoint(id: $id) }', variables: { id: id ?? '' }, pick: 'deleteWebhookEndpoint' }),
+  },
+  'webhook deliveries': {
+    usage: 'webhook deliveries --id <webhook endpoint id> [--status PENDING|DELIVERED|FAILED] [--limit <count>]',
+    options: { id: { type: 'string' }, status: { type: 'string' }, limit: { type: 'string' } },
+    request: (v) => ({
+      query: `query($id: ID!, $status: WebhookDeliveryStatus, $limit: Int) { webhookDeliveries(endpointId: $id, status: $status, limit: $limit) { ${webhookMessageFields} } }`,
+      variables: { id: v.id ?? '', status: enumValue(v.status), limit: count('--limit', v.limit) },
+      pick: 'webhookDeliveries',
+    }),
+  },
+  'webhook redeliver': {
+    usage: 'webhook redeliver --message <message id (msg_…)>',
+    options: { message: { type: 'string' } },
+    request: ({ message }) => ({
+      query: `mutation($message: ID!) { redeliverWebhook(messageId: $message) { ${webhookMessageFields} } }`,
+      variables: { message: message ?? '' },
+      pick: 'redeliverWebhook',
     }),
   },
   'plan set': {

@@ -10,6 +10,8 @@ export const localDefaults = {
   host: '127.0.0.1',
   /** Seconds between the aggregation CloudEvents `npm start` sends, as the CronJob does. */
   aggregationIntervalSeconds: 300,
+  /** Seconds between the webhook delivery runs `npm start` sends, as the CronJob does every minute. */
+  webhookRetryIntervalSeconds: 15,
   stateDir: '.polaris',
 } as const;
 
@@ -22,6 +24,8 @@ export interface LocalConfig {
   host: string;
   /** 0 turns the aggregation timer off. */
   aggregationIntervalSeconds: number;
+  /** 0 turns the webhook delivery run's timer off. */
+  webhookRetryIntervalSeconds: number;
   /** Where the embedded PostgreSQL, NATS store and admin token are kept. */
   stateDir: string;
   /** Explicit NATS_URL, when the user gave one. */
@@ -41,6 +45,7 @@ export function loadLocalConfig(env: Env = process.env): LocalConfig {
       min: 0,
       max: 86_400,
     }),
+    webhookRetryIntervalSeconds: read.integer('webhooks', 'POLARIS_WEBHOOK_RETRY_INTERVAL', localDefaults.webhookRetryIntervalSeconds, { min: 0, max: 3_600 }),
     stateDir: read.string('POLARIS_STATE_DIR') ?? localDefaults.stateDir,
     natsUrl: read.string('NATS_URL'),
     // The OpenID Connect callback is on this machine's HTTP port unless POLARIS_OIDC_REDIRECT_URL says otherwise.

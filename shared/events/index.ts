@@ -12,6 +12,7 @@ export {
   type InvoiceUpdatedData,
   type UsageRecordedData,
   type UsageThresholdCrossedData,
+  type WebhookEndpointDisabledData,
   type EncodedEvent,
 } from './types.js';
 export { decodeCloudEvent, EventDecodeError, publishEncodedEvent, subjectForEventType } from './nats.js';

@@ -38,6 +38,10 @@ export const EventType = {
   InvoicePaymentFailed: 'dev.polaris.invoice.payment_failed',
   /** A finalized invoice was written off as uncollectible; it may still be paid. `data`: {@link InvoiceUpdatedData} with `paymentStatus`. */
   InvoiceUncollectible: 'dev.polaris.invoice.uncollectible',
+  /** A webhook endpoint failed for too long and was disabled. `data`: {@link WebhookEndpointDisabledData}. */
+  WebhookEndpointDisabled: 'dev.polaris.webhook.endpoint.disabled',
+  /** The scheduled run that retries webhook messages whose next attempt is due (the CronJob, `npm start`'s timer). `data`: `{}`. */
+  WebhooksDeliveryDue: 'dev.polaris.webhooks.delivery-due',
   /** A Knative PingSource tick (schedules such as periodic aggregation). `data` is what the PingSource was given. */
   KnativePing: 'dev.knative.sources.ping',
 } as const;
@@ -125,6 +129,19 @@ export interface UsageThresholdCrossedData {
   percent?: string;
 }
 
+/** `data` of `dev.polaris.webhook.endpoint.disabled`. */
+export interface WebhookEndpointDisabledData {
+  /** The endpoint's organization; null for the operator's endpoints (every organization's events). */
+  orgId: string | null;
+  endpointId: string;
+  url: string;
+  /** RFC 3339: the first failure since the endpoint's last success. */
+  failingSince: string;
+}
+
+/** `data` of `dev.polaris.webhooks.delivery-due`: nothing. */
+export type WebhooksDeliveryDueData = Record<string, never>;
+
 /** The `data` type of each event type. */
 export interface EventDataByType {
   [EventType.UsageRecorded]: UsageRecordedData;
@@ -139,6 +156,8 @@ export interface EventDataByType {
   [EventType.InvoicePaid]: InvoiceUpdatedData;
   [EventType.InvoicePaymentFailed]: InvoiceUpdatedData;
   [EventType.InvoiceUncollectible]: InvoiceUpdatedData;
+  [EventType.WebhookEndpointDisabled]: WebhookEndpointDisabledData;
+  [EventType.WebhooksDeliveryDue]: WebhooksDeliveryDueData;
   [EventType.KnativePing]: unknown;
 }
 

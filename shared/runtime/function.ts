@@ -108,7 +108,7 @@ export interface FunctionEntry {
   /** The Knative Service name; for gRPC functions the kebab-case RPC name. */
   readonly name: string;
   /** The domain it belongs to. */
-  readonly service: 'identity' | 'usage' | 'billing' | 'payments' | 'gateway';
+  readonly service: 'identity' | 'usage' | 'billing' | 'payments' | 'webhooks' | 'gateway';
   readonly kind: FunctionKind;
   /** Its module under `functions/`, without extension; the default export is the function. */
   readonly module: string;

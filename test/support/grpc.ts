@@ -20,6 +20,8 @@ export function unary<Req, Res>(
 export const testAdminToken = 'test-admin-token-0123456789abcdef';
 /** Signs the access tokens of sessions in tests' hosts. */
 export const testSessionSecret = 'test-session-secret-0123456789abcdef';
+/** Seals webhook signing secrets in tests' hosts. */
+export const testWebhookSecretKey = 'test-webhook-secret-key-0123456789abcdef';
 
 /**
  * A plain gRPC client, typed by the ts-proto method definitions; rejects with

@@ -11,7 +11,7 @@ import { loadRuntimeConfig } from '../../shared/config.js';
 import { createLogger } from '../../shared/logger.js';
 import { createRuntime, type FunctionEntry, type FunctionHost, startHost } from '../../shared/runtime/index.js';
 import { findFreePort } from '../../scripts/local/index.js';
-import { testAdminToken, testSessionSecret } from './grpc.js';
+import { testAdminToken, testSessionSecret, testWebhookSecretKey } from './grpc.js';
 
 export interface TestHostOptions {
   databaseUrl: string;
@@ -25,6 +25,8 @@ export interface TestHostOptions {
    * Delivers the stream's events to this host's event functions, as `npm
    * start` does. Default off: most tests dispatch events themselves.
    */
+  /** Collects every log line of the host here, at debug level (default: silent unless POLARIS_TEST_LOG_LEVEL). */
+  logLines?: string[];
   delivery?: Pick<NonNullable<Parameters<typeof startEventPlane>[0]['delivery']>, 'maxDeliver' | 'backoffMs'> | boolean;
 }
 
@@ -48,13 +50,17 @@ export async function startTestHost(options: TestHostOptions): Promise<TestHost>
     LOG_LEVEL: 'silent',
     POLARIS_ADMIN_TOKEN: testAdminToken,
     POLARIS_SESSION_SECRET: testSessionSecret,
+    POLARIS_WEBHOOK_SECRET_KEY: testWebhookSecretKey,
     POLARIS_NATS_STREAM: `TEST_${suffix}`,
     POLARIS_NATS_SUBJECT_PREFIX: `test.${suffix}`,
     ...options.env,
     DATABASE_URL: options.databaseUrl,
   });
   // Quiet unless asked: POLARIS_TEST_LOG_LEVEL=error shows why a function answered 500.
-  const runtime = createRuntime(config, { logger: createLogger({ service: 'test', revision: 'test', level: process.env.POLARIS_TEST_LOG_LEVEL ?? 'silent' }) });
+  const logger = options.logLines
+    ? createLogger({ service: 'test', revision: 'test', level: 'debug', destination: { write: (line: string) => void options.logLines!.push(line) } })
+    : createLogger({ service: 'test', revision: 'test', level: process.env.POLARIS_TEST_LOG_LEVEL ?? 'silent' });
+  const runtime = createRuntime(config, { logger });
   const functions = await Promise.all(entries.map(async (entry) => ({ entry, fn: await loadFunction(entry) })));
   const host = await startHost({ runtime, functions, host: '127.0.0.1', httpPort: options.httpPort ?? 0, grpcPort });
   // As `npm start` does: the outboxes relayed to this host's stream, and delivery when asked for.

@@ -223,5 +223,39 @@ export interface OrganizationDetails extends Organization {
   invoices: Invoice[];
 }
 
+/** Where an organization's (or, for the operator, every organization's) events are POSTed. */
+export interface WebhookEndpoint {
+  id: string;
+  url: string;
+  eventTypes: string[];
+  enabled: boolean;
+  /** null: the operator's, for every organization's events. */
+  organizationId: string | null;
+  description: string;
+  createdAt: string;
+  /** RFC 3339: the first failure since the last success. */
+  failingSince: string | null;
+  /** RFC 3339: when Polaris disabled it for failing too long. */
+  disabledAt: string | null;
+}
+
+export interface WebhookAttempt {
+  attemptedAt: string;
+  statusCode: number | null;
+  error: string | null;
+  latencyMs: number;
+  trigger: 'event' | 'retry' | 'manual' | string;
+}
+
+/** One event for one endpoint; its id is the webhook-id of every attempt. */
+export interface WebhookMessage {
+  id: string;
+  eventType: string;
+  status: 'PENDING' | 'DELIVERED' | 'FAILED';
+  createdAt: string;
+  nextAttemptAt: string | null;
+  attempts: WebhookAttempt[];
+}
+
 /** Runs a GraphQL operation for the signed-in caller; rejects with a GraphqlError. */
 export type Request = <T>(query: string, variables?: Record<string, unknown>) => Promise<T>;

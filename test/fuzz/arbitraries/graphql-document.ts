@@ -152,6 +152,16 @@ function goodValue(b: Builder, name: string, typeName: string): unknown {
       return new EnumValue(pick(b, ['CHARGE_AUTOMATICALLY', 'SEND_INVOICE']));
     case 'daysUntilDue':
       return b.g(fc.integer, { min: 1, max: 365 });
+    case 'status':
+      return new EnumValue(pick(b, ['PENDING', 'DELIVERED', 'FAILED']));
+    case 'url':
+      return pick(b, ['https://example.com/hooks', 'https://hooks.example.org/polaris?x=1', 'http://127.0.0.1/hooks', 'http://[::1]/', 'ftp://example.com/']);
+    case 'eventTypes':
+      return b.g(fc.subarray, ['dev.polaris.invoice.*', 'dev.polaris.usage.threshold.*', 'dev.polaris.invoice.finalized', 'dev.polaris.webhook.endpoint.disabled', 'dev.polaris.usage.recorded']);
+    case 'endpointId':
+      return b.g(() => b.pools.ids);
+    case 'messageId':
+      return b.g(() => fc.oneof(fc.stringMatching(/^msg_[0-9a-f]{32}$/), b.pools.ids));
     default:
       return typeName === 'Int' ? b.g(fc.integer) : typeName === 'Boolean' ? b.g(fc.boolean) : b.g(fc.string, { maxLength: 10 });
   }

@@ -33,6 +33,15 @@ import {
   ValidateApiKeyRequest,
 } from '../../../proto/gen/polaris/identity/v1/identity.js';
 import { GetUsageSummaryRequest, RecordUsageRequest, UsageService } from '../../../proto/gen/polaris/usage/v1/usage.js';
+import {
+  CreateWebhookEndpointRequest,
+  DeleteWebhookEndpointRequest,
+  ListWebhookDeliveriesRequest,
+  ListWebhookEndpointsRequest,
+  RedeliverWebhookRequest,
+  RotateWebhookSecretRequest,
+  WebhooksService,
+} from '../../../proto/gen/polaris/webhooks/v1/webhooks.js';
 import { testAdminToken } from '../../support/grpc.js';
 import type { TestTenant } from '../../support/tenants.js';
 import { hostileNumberLiteral, validQuantityLiteral } from './numbers.js';
@@ -127,7 +136,7 @@ const rpc = <T extends object>(
   operatorOnly: boolean,
 ): Rpc => ({ name, method: method as unknown as grpc.MethodDefinition<object, unknown>, fromPartial: (value) => message.fromJSON(value), fields, operatorOnly });
 
-/** RPCs of Identity, Usage and Billing. */
+/** Every RPC of Identity, Usage and Billing, and Webhooks' that take only text. */
 export const rpcs: Rpc[] = [
   rpc('Identity/ValidateApiKey', IdentityService.validateApiKey, ValidateApiKeyRequest, { apiKey: 'apiKey' }, false),
   rpc('Identity/GetOrganization', IdentityService.getOrganization, GetOrganizationRequest, { organizationId: 'id' }, false),
@@ -163,6 +172,12 @@ export const rpcs: Rpc[] = [
   rpc('Billing/ListEntitlements', BillingService.listEntitlements, ListEntitlementsRequest, { organizationId: 'id' }, false),
   rpc('Billing/DeleteEntitlement', BillingService.deleteEntitlement, DeleteEntitlementRequest, { organizationId: 'id', feature: 'metric' }, true),
   rpc('Billing/CheckEntitlement', BillingService.checkEntitlement, CheckEntitlementRequest, { organizationId: 'id', feature: 'metric' }, false),
+  rpc('Webhooks/CreateWebhookEndpoint', WebhooksService.createWebhookEndpoint, CreateWebhookEndpointRequest, { organizationId: 'id', url: 'key', description: 'name' }, true),
+  rpc('Webhooks/ListWebhookEndpoints', WebhooksService.listWebhookEndpoints, ListWebhookEndpointsRequest, { organizationId: 'id' }, true),
+  rpc('Webhooks/RotateWebhookSecret', WebhooksService.rotateWebhookSecret, RotateWebhookSecretRequest, { id: 'id', organizationId: 'id' }, true),
+  rpc('Webhooks/DeleteWebhookEndpoint', WebhooksService.deleteWebhookEndpoint, DeleteWebhookEndpointRequest, { id: 'id', organizationId: 'id' }, true),
+  rpc('Webhooks/ListWebhookDeliveries', WebhooksService.listWebhookDeliveries, ListWebhookDeliveriesRequest, { endpointId: 'id', organizationId: 'id' }, true),
+  rpc('Webhooks/RedeliverWebhook', WebhooksService.redeliverWebhook, RedeliverWebhookRequest, { messageId: 'key', organizationId: 'id' }, true),
 ];
 
 /** How a call authenticates: the operator token, none, a wrong token, or a malformed authorization. */

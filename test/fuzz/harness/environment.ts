@@ -45,8 +45,8 @@ export interface FuzzEnv {
   close(): Promise<void>;
 }
 
-/** The functions under fuzz: every function of Identity, Usage, Billing, Payments (Stripe off) and the GraphQL gateway (not other, newer ones). */
-export const fuzzedFunctions = functionRegistry.filter((entry) => /^(identity|usage|billing|payments|gateway)\//.test(entry.module));
+/** The functions under fuzz: every function of Identity, Usage, Billing, Payments (Stripe off), Webhooks and the GraphQL gateway. */
+export const fuzzedFunctions = functionRegistry.filter((entry) => /^(identity|usage|billing|payments|webhooks|gateway)\//.test(entry.module));
 
 /** A fresh database, the in-process host, and three tenants (one with its key revoked). */
 export async function startFuzzEnv(env: Record<string, string> = {}): Promise<FuzzEnv> {

@@ -1,7 +1,8 @@
 /**
  * One organization as the operator sees it: its name and id, then its
- * sections (API keys, plans, billing terms, invoices, alerts and entitlements), all read in one request and read
- * again after each change.
+ * sections (API keys, plans, billing terms, invoices, alerts and entitlements),
+ * all read in one request and read again after each change, and its webhook
+ * endpoints.
  */
 import { useCallback, useEffect, useState } from 'preact/hooks';
 import { ErrorMessage } from '../components.jsx';
@@ -11,6 +12,7 @@ import { ApiKeysSection, apiKeysFields } from './api-keys-section.jsx';
 import { BillingTermsSection, billingTermsFields } from './billing-terms-section.jsx';
 import { InvoicesSection, invoicesFields } from './invoices-section.jsx';
 import { PlansSection, plansFields } from './plans-section.jsx';
+import { WebhooksSection } from '../webhooks-section.jsx';
 
 /** @typedef {import('../types').Request} Request */
 /** @typedef {import('../types').OrganizationDetails} OrganizationDetails */
@@ -87,6 +89,8 @@ export function OrganizationPanel({ id, request }) {
       {sections.map(({ Section, fields }) => (
         <Section key={fields} details={details} request={request} reload={reload} />
       ))}
+      {/* Reads webhookEndpoints on its own: endpoints are not a field of the organization. */}
+      <WebhooksSection request={request} organizationId={details.id} />
     </div>
   );
 }

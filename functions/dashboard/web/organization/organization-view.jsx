@@ -1,7 +1,8 @@
 /**
  * An organization's view: this month's usage per metric, the draft invoice
  * as it follows that usage, one metric by its meter's windows and groups,
- * past invoices, and its usage alerts and entitlements. Refreshes every few seconds.
+ * past invoices, and its usage alerts and entitlements, refreshing every few
+ * seconds; and its webhook endpoints when its credential may manage them.
  */
 import { useCallback, useLayoutEffect, useRef, useState } from 'preact/hooks';
 import { ErrorMessage } from '../components.jsx';
@@ -18,6 +19,7 @@ import { PastInvoicesCard } from './past-invoices-card.jsx';
 import { RecordUsageCard } from './record-usage-card.jsx';
 import { UsageCard } from './usage-card.jsx';
 import { roleAbilities } from '../session.js';
+import { WebhooksSection } from '../webhooks-section.jsx';
 
 /** @typedef {import('../types').Request} Request */
 /** @typedef {import('./dashboard-query.js').Dashboard} Dashboard */
@@ -124,6 +126,7 @@ export function OrganizationView({ request, onIdentified, person }) {
       {person && abilities && (abilities.manage || abilities.people) && (
         <OrganizationAdmin request={request} viewerRole={person.session.memberRole} manage={abilities.manage} people={abilities.people} />
       )}
+      <WebhooksSection request={request} />
     </main>
   );
 }

@@ -1,7 +1,7 @@
 /**
  * A signed-in session's access token: a JWT, HS256 with POLARIS_SESSION_SECRET,
  * that Identity mints and the gateway verifies. Its `iss` and `aud` set it
- * apart from the organization JWTs minted outside Polaris (§4), so neither is
+ * apart from the organization JWTs minted outside Polaris (README, GraphQL), so neither is
  * ever taken for the other, even were both signed with one secret.
  *
  * Claims: sub = organization id, uid = user id, sid = session id, role, iat, exp.

@@ -6,7 +6,7 @@
  * one permission is not the whole rule (an OWNER only by an OWNER, scopes
  * only a key's maker has, another organization's objects).
  *
- * The expectations are the design's (issue #16), written here on their own
+ * The expectations are README's (People and access), written here on their own
  * rather than read from functions/gateway/access.ts; the list of fields comes
  * from the schema, so a field added without a row here fails this test.
  */
@@ -685,7 +685,7 @@ const routes: { name: string; expect: (holder: Holder, caller: CallerName) => nu
     send: (credentials) => fetch(`${host.http}/invoices/${fixture.invoiceId}.pdf`, { headers: headersOf(credentials) }),
   },
   {
-    // X-API-Key only (§3): a key with INGEST, or a service key naming the organization.
+    // X-API-Key only (README, Sending usage): a key with INGEST, or a service key naming the organization.
     name: 'POST /ingest',
     expect: (h, caller) => (!fixture.credentials[caller].apiKey ? 401 : h.kind === 'service' || has(h, ['ingest']) ? 202 : 403),
     send: (credentials, caller) =>

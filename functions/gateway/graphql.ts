@@ -3,7 +3,7 @@ import { GraphQLError } from 'graphql';
 import { httpStatusByKind, RateLimitedError } from '../../shared/errors.js';
 import { defineHttpFunction } from '../../shared/runtime/index.js';
 import { gatewayContext } from './context.js';
-import { clientAddress } from './client-address.js';
+import { clientAddress } from '../../shared/client-address.js';
 import { formatError, isGraphqlError, isRequestError, requestError } from './errors.js';
 import { fieldCountRule, graphqlLimits } from './limits.js';
 import { resolvers, type RequestContext } from './resolvers.js';

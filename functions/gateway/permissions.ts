@@ -1,6 +1,6 @@
 /**
- * What each kind of credential may do within its organization (the design of
- * issue #16): roles and API key scopes become permissions, and every field
+ * What each kind of credential may do within its organization (README, People
+ * and access): roles and API key scopes become permissions, and every field
  * asks for one (functions/gateway/access.ts). Identity's RPCs trust the
  * gateway: it is here, and only here, that a role or a scope means something.
  */

@@ -7,11 +7,12 @@ import { Metadata } from '@grpc/grpc-js';
 import { UnauthenticatedError } from '../../shared/errors.js';
 import type { Caller } from './auth.js';
 import type { GatewayContext } from './context.js';
+import { auditMetadata } from '../../shared/audit/index.js';
 
 export interface RequestContext {
   gateway: GatewayContext;
   caller(): Promise<Caller | undefined>;
-  /** functions/gateway/client-address.ts; empty when unknown. */
+  /** shared/client-address.ts; empty when unknown. */
   clientAddress: string;
 }
 
@@ -31,8 +32,8 @@ export async function callerOf(context: RequestContext): Promise<Caller> {
 export async function mutationMetadata(context: RequestContext): Promise<Metadata> {
   const caller = await callerOf(context);
   const metadata = context.gateway.operatorMetadata.clone();
-  metadata.set('polaris-actor', caller.actor);
-  if (context.clientAddress) metadata.set('polaris-client-address', context.clientAddress);
+  metadata.set(auditMetadata.actor, caller.actor);
+  if (context.clientAddress) metadata.set(auditMetadata.clientAddress, context.clientAddress);
   return metadata;
 }
 
@@ -43,6 +44,6 @@ export async function mutationMetadata(context: RequestContext): Promise<Metadat
  */
 export function anonymousMetadata(context: RequestContext): Metadata {
   const metadata = new Metadata();
-  if (context.clientAddress) metadata.set('polaris-client-address', context.clientAddress);
+  if (context.clientAddress) metadata.set(auditMetadata.clientAddress, context.clientAddress);
   return metadata;
 }

@@ -6,8 +6,9 @@ import { ErrorKind, NotFoundError, PolarisError } from '../../shared/errors.js';
 import { defineHttpFunction, defineServiceContext } from '../../shared/runtime/index.js';
 import { requireUuid } from '../../shared/validation.js';
 // The client's address as the gateway reads it behind the cluster's proxies, for the sign-in limit and the audit log.
-import { clientAddress } from '../gateway/client-address.js';
+import { clientAddress } from '../../shared/client-address.js';
 import { FlowCookie, OidcFailure, OidcRelyingParty, OidcSignInError, type OidcIdentity } from './oidc/index.js';
+import { auditMetadata } from '../../shared/audit/index.js';
 
 /**
  * What OpenID Connect sign-in holds: the relying party (its provider's
@@ -36,7 +37,7 @@ export const oidcContext = defineServiceContext({
       cookie: new FlowCookie(config.sessionSecret, new URL(settings.redirectUrl).protocol === 'https:'),
       signIn: (identity: OidcIdentity, organizationId: string | undefined, clientAddress: string) => {
         const metadata = operatorMetadata();
-        metadata.set('polaris-client-address', clientAddress);
+        metadata.set(auditMetadata.clientAddress, clientAddress);
         return clients.call(
           IdentityService.signInWithOidc,
           {

@@ -159,7 +159,7 @@ export const billingMigrations: SchemaMigrations = {
       `,
     },
     {
-      // Usage alerts and entitlements (issue #17): what an organization is
+      // Usage alerts and entitlements: what an organization is
       // warned about and what it may use, each evaluated when its usage changes.
       id: '0005_usage_alerts_entitlements',
       sql: `

@@ -48,6 +48,13 @@ export const defaults = {
   refreshTokenDays: 30,
   /** Requests a second per API key or token at ingest and the gateway; 0 turns the limit off. */
   rateLimitPerSecond: 0,
+  /**
+   * The most one GraphQL request may cost: the RPCs its fields may make
+   * (functions/gateway/cost.ts). The dashboard's heaviest request, an
+   * organization's view at the most metrics the 250-field limit lets it
+   * name (27), costs 80.
+   */
+  graphqlMaxCost: 250,
   /** Milliseconds SIGTERM waits for in-flight work before closing anyway. */
   shutdownGraceMs: 10_000,
   /** Who issues the invoices, as their documents name the seller. */
@@ -120,6 +127,8 @@ export interface RuntimeConfig {
   rateLimitPerSecond: number;
   /** Burst allowed per credential; 0 means twice the rate. */
   rateLimitBurst: number;
+  /** The most one GraphQL request may cost, in RPCs its fields may make. Default 250. */
+  graphqlMaxCost: number;
   shutdownGraceMs: number;
   /** The seller on invoice documents. Default Polaris. */
   sellerName: string;
@@ -313,6 +322,7 @@ export function readRuntimeConfig(read: SettingsReader, local?: LocalHostFacts):
     apiKeyNegativeCacheSeconds: read.integer('auth', 'POLARIS_API_KEY_NEGATIVE_CACHE_SECONDS', defaults.apiKeyNegativeCacheSeconds, { min: 0, max: 60 }),
     rateLimitPerSecond: read.integer('auth', 'POLARIS_RATE_LIMIT_PER_SECOND', defaults.rateLimitPerSecond, { min: 0, max: 1_000_000 }),
     rateLimitBurst: read.integer('auth', 'POLARIS_RATE_LIMIT_BURST', 0, { min: 0, max: 1_000_000 }),
+    graphqlMaxCost: read.integer('graphql', 'POLARIS_GRAPHQL_MAX_COST', defaults.graphqlMaxCost, { min: 1, max: 1_000_000 }),
     shutdownGraceMs: read.integer('runtime', 'POLARIS_SHUTDOWN_GRACE_MS', defaults.shutdownGraceMs, { min: 0, max: 600_000 }),
     sellerName: read.string('POLARIS_SELLER_NAME') ?? defaults.sellerName,
     sellerAddress: addressLines(read.string('POLARIS_SELLER_ADDRESS')),

@@ -29,7 +29,7 @@ export const gatewayContext = defineServiceContext({
     const auth = gatewayAuthFrom(config, clients, async (organizationId) => {
       await organization(organizationId);
     });
-    return { clients, auth, organization, operatorMetadata, logger: runtime.logger, rateLimiter: rateLimiterFrom(config) };
+    return { clients, auth, organization, operatorMetadata, logger: runtime.logger, rateLimiter: rateLimiterFrom(config), maxQueryCost: config.graphqlMaxCost };
   },
 });
 

@@ -30,7 +30,8 @@ export interface FormattedError {
   message: string;
   locations?: readonly { line: number; column: number }[];
   path?: readonly (string | number)[];
-  extensions: { code: string; fields?: FieldProblem[]; retryAfter?: number };
+  /** `cost` and `limit`: a request refused for its cost (functions/gateway/cost.ts). */
+  extensions: { code: string; fields?: FieldProblem[]; retryAfter?: number; cost?: number; limit?: number };
 }
 
 /** One GraphQL error as the client sees it; internal ones are logged, not shown. */
@@ -46,7 +47,7 @@ export function formatError(error: GraphQLError, logger: Logger): FormattedError
     const internal = graphqlCodeByKind[ErrorKind.Internal];
     const code = error.extensions?.code === internal ? internal : badUserInput;
     const fields = fieldsNamed(error);
-    return { message: error.message, ...place, extensions: { code, ...(fields && { fields }) } };
+    return { message: error.message, ...place, extensions: { code, ...(fields && { fields }), ...costOf(error) } };
   }
   const publicError = toPublicError(original);
   if (publicError.kind === ErrorKind.Internal) logger.error({ err: original, path: error.path }, 'graphql resolver failed');
@@ -84,6 +85,12 @@ function fieldsNamed(error: GraphQLError): FieldProblem[] | undefined {
     if (at.extensions?.fields) return at.extensions.fields as FieldProblem[];
   }
   return undefined;
+}
+
+/** The cost and limit of a request refused for its cost; nothing for any other error. */
+function costOf(error: GraphQLError): { cost: number; limit: number } | undefined {
+  const { cost, limit } = error.extensions ?? {};
+  return typeof cost === 'number' && typeof limit === 'number' ? { cost, limit } : undefined;
 }
 
 /** Errors of Mercurius or Fastify about the request (status 4xx, codes MER_ERR_…/FST_ERR_…), not our resolvers. */

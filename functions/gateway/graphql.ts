@@ -4,8 +4,10 @@ import { httpStatusByKind, RateLimitedError } from '../../shared/errors.js';
 import { defineHttpFunction } from '../../shared/runtime/index.js';
 import { gatewayContext } from './context.js';
 import { clientAddress } from '../../shared/client-address.js';
+import { refuseCostlyRequests } from './cost.js';
 import { formatError, isGraphqlError, isRequestError, requestError } from './errors.js';
 import { fieldCountRule, graphqlLimits } from './limits.js';
+import { dedupeQueryRpcs } from './query-rpcs.js';
 import { resolvers, type RequestContext } from './resolvers.js';
 import { schema } from './schema.js';
 
@@ -61,6 +63,9 @@ export default defineHttpFunction({
       // Mercurius would take a JSON document AST here too; Polaris takes GraphQL text only.
       if (isJson(source)) throw requestError('query must be GraphQL text');
     });
+    // After validation, before any resolver: the cost (on the context from here on), then one call per distinct RPC.
+    app.graphql.addHook('preExecution', refuseCostlyRequests(gateway.maxQueryCost));
+    app.graphql.addHook('preExecution', dedupeQueryRpcs);
   },
 });
 

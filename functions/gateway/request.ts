@@ -7,6 +7,7 @@ import { Metadata } from '@grpc/grpc-js';
 import { UnauthenticatedError } from '../../shared/errors.js';
 import type { Caller } from './auth.js';
 import type { GatewayContext } from './context.js';
+import type { RequestCost } from './cost.js';
 import { auditMetadata } from '../../shared/audit/index.js';
 
 export interface RequestContext {
@@ -14,6 +15,8 @@ export interface RequestContext {
   caller(): Promise<Caller | undefined>;
   /** shared/client-address.ts; empty when unknown. */
   clientAddress: string;
+  /** Set before the first resolver runs, by the cost hook (functions/gateway/cost.ts); the request was refused when over its limit. */
+  cost?: RequestCost;
 }
 
 /** The caller of a field whose rule (functions/gateway/access.ts) already let it through. */

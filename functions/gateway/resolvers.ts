@@ -8,6 +8,7 @@ import { BillingService as Billing } from '../../proto/gen/polaris/billing/v1/bi
 import { IdentityService as Identity, type ApiKey, type Organization } from '../../proto/gen/polaris/identity/v1/identity.js';
 import { ErrorKind, NotFoundError, PolarisError, ValidationError } from '../../shared/errors.js';
 import { fieldsWithoutRules, guardResolvers, requireMayGrantScopes, tenantCaller } from './access.js';
+import { fieldsWithoutCosts } from './field-costs.js';
 import { alertsEntitlementsMutations, alertsEntitlementsOrganizationFields, alertsEntitlementsQueries, entitlementFields } from './alerts-entitlements-resolvers.js';
 import { tenantOf } from './auth.js';
 import { billingMutations, billingOrganizationFields, invoiceView } from './billing-resolvers.js';
@@ -126,3 +127,6 @@ export const resolvers: IResolvers<any, RequestContext> = guardResolvers({
     ...webhookMutations,
   },
 });
+
+const uncosted = fieldsWithoutCosts(schema, resolvers as Record<string, unknown>);
+if (uncosted.length > 0) throw new Error(`every field that calls a service needs a cost in functions/gateway/field-costs.ts; none for ${uncosted.join(', ')}`);

@@ -24,6 +24,7 @@ export function clusterSettings(): Record<string, string> {
     POLARIS_DELIVERY_TIMEOUT_MS: String(httpDelivererDefaults.timeoutMs),
     // Knative Services answer on port 80 of their cluster-local name.
     POLARIS_FUNCTION_ADDRESS_TEMPLATE: `${clusterHost('{name}')}:80`,
+    POLARIS_GRAPHQL_MAX_COST: String(defaults.graphqlMaxCost),
     POLARIS_INVOICE_GRACE_HOURS: String(defaults.invoiceGraceHours),
     // Sign-in through an identity provider: set its JWKS URL (and the iss and aud its tokens carry) to turn it on.
     POLARIS_JWT_AUDIENCE: '',

@@ -1,0 +1,154 @@
+/**
+ * A GraphQL request's cost: the RPCs it may make, added up from the fields
+ * it selects (functions/gateway/field-costs.ts) before any of them runs, with
+ * its variables applied. Every selection counts, aliases and fragments
+ * included; a field under a list counts once per item the list may hold; a
+ * field skipped by `@skip` or `@include` counts nothing, and so do
+ * introspection and `__typename`. A request over the limit is refused before
+ * any resolver runs.
+ *
+ * Identical selections count each time though a query makes their RPC once
+ * (functions/gateway/query-rpcs.ts): the cost is known before execution and
+ * bounds the RPCs of any request, whatever its parents resolve to, and a
+ * client that repeats a field gains nothing by it.
+ */
+import {
+  buildSchema,
+  getArgumentValues,
+  getDirectiveValues,
+  getNamedType,
+  getNullableType,
+  getOperationAST,
+  getVariableValues,
+  GraphQLError,
+  GraphQLIncludeDirective,
+  GraphQLSkipDirective,
+  isListType,
+  isObjectType,
+  Kind,
+  type DocumentNode,
+  type FieldNode,
+  type FragmentDefinitionNode,
+  type FragmentSpreadNode,
+  type GraphQLObjectType,
+  type InlineFragmentNode,
+  type OperationDefinitionNode,
+  type SelectionSetNode,
+} from 'graphql';
+import type { MercuriusContext, preExecutionHookHandler } from 'mercurius';
+import { ErrorKind, graphqlCodeByKind } from '../../shared/errors.js';
+import { costOfField, type ListSize } from './field-costs.js';
+import type { RequestContext } from './request.js';
+import { schema as schemaText } from './schema.js';
+
+/** A request's cost and the most one may cost; on `RequestContext.cost` from before the first resolver runs. */
+export interface RequestCost {
+  /** RPCs the request may make, by the fields it selects. */
+  requested: number;
+  /** The most a request may cost (`POLARIS_GRAPHQL_MAX_COST`). */
+  limit: number;
+}
+
+/**
+ * The gateway's own copy of the schema, for arguments and variables: the
+ * schema Mercurius hands its hooks may come from another copy of graphql-js
+ * (under Vitest), whose types this copy's functions refuse.
+ */
+const costSchema = buildSchema(schemaText);
+
+type Variables = Record<string, unknown>;
+type Fragments = ReadonlyMap<string, FragmentDefinitionNode>;
+
+/**
+ * The cost of running `operationName` (or the document's one operation) of
+ * `document` with `variables`. 0 when there is no such operation or the
+ * variables do not fit it: execution then refuses the request before any
+ * resolver runs.
+ */
+export function requestCost(document: DocumentNode, variables?: Variables | null, operationName?: string | null): number {
+  const operation = getOperationAST(document, operationName);
+  return operation ? operationCost(document, operation, variables) : 0;
+}
+
+function operationCost(document: DocumentNode, operation: OperationDefinitionNode, variables?: Variables | null): number {
+  const root = costSchema.getRootType(operation.operation);
+  if (!root) return 0;
+  const coerced = getVariableValues(costSchema, operation.variableDefinitions ?? [], variables ?? {});
+  if (coerced.errors) return 0;
+  const fragments = new Map(document.definitions.filter((d) => d.kind === Kind.FRAGMENT_DEFINITION).map((d) => [d.name.value, d]));
+  return selectionCost(root, operation.selectionSet, coerced.coerced, fragments);
+}
+
+function selectionCost(type: GraphQLObjectType, selectionSet: SelectionSetNode, variables: Variables, fragments: Fragments): number {
+  let total = 0;
+  for (const selection of selectionSet.selections) {
+    if (!isIncluded(selection, variables)) continue;
+    if (selection.kind === Kind.FIELD) {
+      total += fieldCost(type, selection, variables, fragments);
+    } else {
+      const fragment = selection.kind === Kind.INLINE_FRAGMENT ? selection : fragments.get(selection.name.value);
+      if (!fragment) continue;
+      const condition = fragment.typeCondition && costSchema.getType(fragment.typeCondition.name.value);
+      total += selectionCost(condition && isObjectType(condition) ? condition : type, fragment.selectionSet, variables, fragments);
+    }
+  }
+  return total;
+}
+
+function fieldCost(parent: GraphQLObjectType, node: FieldNode, variables: Variables, fragments: Fragments): number {
+  const name = node.name.value;
+  const definition = parent.getFields()[name];
+  // Introspection (__schema, __type, __typename) answers from the schema.
+  if (name.startsWith('__') || !definition) return 0;
+  const cost = costOfField(parent.name, name);
+  const item = getNamedType(definition.type);
+  if (!node.selectionSet || !isObjectType(item)) return cost.rpcs;
+  const perItem = selectionCost(item, node.selectionSet, variables, fragments);
+  const items = isListType(getNullableType(definition.type)) ? listSize(cost.items, definition, node, variables) : 1;
+  return cost.rpcs + items * perItem;
+}
+
+function listSize(size: ListSize | undefined, definition: Parameters<typeof getArgumentValues>[0], node: FieldNode, variables: Variables): number {
+  // A list without a size is one whose items cost nothing (fieldsWithoutCosts).
+  if (size === undefined) return 1;
+  if (typeof size === 'number') return size;
+  const asked = getArgumentValues(definition, node, variables)[size.argument];
+  return typeof asked === 'number' && asked > 0 ? Math.min(asked, size.max) : size.default;
+}
+
+function isIncluded(node: FieldNode | InlineFragmentNode | FragmentSpreadNode, variables: Variables): boolean {
+  if (getDirectiveValues(GraphQLSkipDirective, node, variables)?.if === true) return false;
+  return getDirectiveValues(GraphQLIncludeDirective, node, variables)?.if !== false;
+}
+
+/** BAD_USER_INPUT naming the cost and the limit, in the message and in `extensions.cost` and `extensions.limit`. */
+export function costRefusal({ requested, limit }: RequestCost): GraphQLError {
+  return new GraphQLError(`query cost ${requested} exceeds the limit of ${limit}: each field that calls a service costs 1, times the items of the lists above it`, {
+    extensions: { code: graphqlCodeByKind[ErrorKind.Validation], cost: requested, limit },
+  });
+}
+
+/**
+ * The operation a request runs: the one named by its `operationName`, else
+ * its only one. Mercurius's hooks get the document but not the name, which
+ * the request carries (a POST's body, a GET's query string).
+ */
+export function operationOf(document: DocumentNode, context: MercuriusContext): OperationDefinitionNode | undefined {
+  const request = context.reply?.request;
+  const named = (from: unknown) => (typeof from === 'object' && from !== null && 'operationName' in from && typeof from.operationName === 'string' ? from.operationName : undefined);
+  return getOperationAST(document, named(request?.body) ?? named(request?.query)) ?? undefined;
+}
+
+/**
+ * A Mercurius preExecution hook: puts the request's cost on its context
+ * (`RequestContext.cost`, for hooks after it) and refuses a request that
+ * costs more than `limit`, before any resolver runs.
+ */
+export function refuseCostlyRequests(limit: number): preExecutionHookHandler {
+  return async (_schema, document, context, variables) => {
+    const operation = operationOf(document, context);
+    const cost: RequestCost = { requested: operation ? operationCost(document, operation, variables) : 0, limit };
+    (context as unknown as RequestContext).cost = cost;
+    if (cost.requested > limit) throw costRefusal(cost);
+  };
+}

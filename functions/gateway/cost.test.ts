@@ -37,6 +37,8 @@ describe('the cost of a request', () => {
     expect(cost('{ me { ... on Organization { plans { id } } } }')).toBe(2);
     expect(cost('{ __schema { types { name fields { name } } } __typename }')).toBe(0);
     expect(cost('mutation { setBillingTerms(organizationId: "x", minimum: 1) { minimum } }')).toBe(2);
+    // A fragment that spreads itself (validation refuses it first) ends the walk rather than the process.
+    expect(cost('query { ...A } fragment A on Query { meters { metric } ...A }')).toBe(1);
   });
 
   it('multiplies the fields under a list by the items it may hold', () => {

@@ -28,6 +28,7 @@ import {
   Kind,
   type DocumentNode,
   type FieldNode,
+  type GraphQLField,
   type FragmentDefinitionNode,
   type FragmentSpreadNode,
   type GraphQLObjectType,
@@ -57,13 +58,19 @@ export interface RequestCost {
 const costSchema = buildSchema(schemaText);
 
 type Variables = Record<string, unknown>;
-type Fragments = ReadonlyMap<string, FragmentDefinitionNode>;
+
+/** What adding up one operation needs: its variables, the document's fragments, and the fragments on the way down. */
+interface Walk {
+  variables: Variables;
+  fragments: ReadonlyMap<string, FragmentDefinitionNode>;
+  expanding: Set<FragmentDefinitionNode | InlineFragmentNode>;
+}
 
 /**
  * The cost of running `operationName` (or the document's one operation) of
- * `document` with `variables`. 0 when there is no such operation or the
- * variables do not fit it: execution then refuses the request before any
- * resolver runs.
+ * `document`, a document that passed validation, with `variables`. 0 when
+ * there is no such operation or the variables do not fit it: execution then
+ * refuses the request before any resolver runs.
  */
 export function requestCost(document: DocumentNode, variables?: Variables | null, operationName?: string | null): number {
   const operation = getOperationAST(document, operationName);
@@ -76,26 +83,30 @@ function operationCost(document: DocumentNode, operation: OperationDefinitionNod
   const coerced = getVariableValues(costSchema, operation.variableDefinitions ?? [], variables ?? {});
   if (coerced.errors) return 0;
   const fragments = new Map(document.definitions.filter((d) => d.kind === Kind.FRAGMENT_DEFINITION).map((d) => [d.name.value, d]));
-  return selectionCost(root, operation.selectionSet, coerced.coerced, fragments);
+  return selectionCost(root, operation.selectionSet, { variables: coerced.coerced, fragments, expanding: new Set() });
 }
 
-function selectionCost(type: GraphQLObjectType, selectionSet: SelectionSetNode, variables: Variables, fragments: Fragments): number {
+function selectionCost(type: GraphQLObjectType, selectionSet: SelectionSetNode, walk: Walk): number {
+  const { expanding } = walk;
   let total = 0;
   for (const selection of selectionSet.selections) {
-    if (!isIncluded(selection, variables)) continue;
+    if (!isIncluded(selection, walk.variables)) continue;
     if (selection.kind === Kind.FIELD) {
-      total += fieldCost(type, selection, variables, fragments);
+      total += fieldCost(type, selection, walk);
     } else {
-      const fragment = selection.kind === Kind.INLINE_FRAGMENT ? selection : fragments.get(selection.name.value);
-      if (!fragment) continue;
+      const fragment = selection.kind === Kind.INLINE_FRAGMENT ? selection : walk.fragments.get(selection.name.value);
+      // Validation refuses a fragment that spreads itself; a cycle here adds nothing rather than recursing forever.
+      if (!fragment || expanding.has(fragment)) continue;
+      expanding.add(fragment);
       const condition = fragment.typeCondition && costSchema.getType(fragment.typeCondition.name.value);
-      total += selectionCost(condition && isObjectType(condition) ? condition : type, fragment.selectionSet, variables, fragments);
+      total += selectionCost(condition && isObjectType(condition) ? condition : type, fragment.selectionSet, walk);
+      expanding.delete(fragment);
     }
   }
   return total;
 }
 
-function fieldCost(parent: GraphQLObjectType, node: FieldNode, variables: Variables, fragments: Fragments): number {
+function fieldCost(parent: GraphQLObjectType, node: FieldNode, walk: Walk): number {
   const name = node.name.value;
   const definition = parent.getFields()[name];
   // Introspection (__schema, __type, __typename) answers from the schema.
@@ -103,12 +114,12 @@ function fieldCost(parent: GraphQLObjectType, node: FieldNode, variables: Variab
   const cost = costOfField(parent.name, name);
   const item = getNamedType(definition.type);
   if (!node.selectionSet || !isObjectType(item)) return cost.rpcs;
-  const perItem = selectionCost(item, node.selectionSet, variables, fragments);
-  const items = isListType(getNullableType(definition.type)) ? listSize(cost.items, definition, node, variables) : 1;
+  const perItem = selectionCost(item, node.selectionSet, walk);
+  const items = isListType(getNullableType(definition.type)) ? listSize(cost.items, definition, node, walk.variables) : 1;
   return cost.rpcs + items * perItem;
 }
 
-function listSize(size: ListSize | undefined, definition: Parameters<typeof getArgumentValues>[0], node: FieldNode, variables: Variables): number {
+function listSize(size: ListSize | undefined, definition: GraphQLField<unknown, unknown>, node: FieldNode, variables: Variables): number {
   // A list without a size is one whose items cost nothing (fieldsWithoutCosts).
   if (size === undefined) return 1;
   if (typeof size === 'number') return size;
@@ -123,7 +134,7 @@ function isIncluded(node: FieldNode | InlineFragmentNode | FragmentSpreadNode, v
 
 /** BAD_USER_INPUT naming the cost and the limit, in the message and in `extensions.cost` and `extensions.limit`. */
 export function costRefusal({ requested, limit }: RequestCost): GraphQLError {
-  return new GraphQLError(`query cost ${requested} exceeds the limit of ${limit}: each field that calls a service costs 1, times the items of the lists above it`, {
+  return new GraphQLError(`query cost ${requested} exceeds the limit of ${limit}: each field that calls a service counts its RPCs, times the items of the lists above it`, {
     extensions: { code: graphqlCodeByKind[ErrorKind.Validation], cost: requested, limit },
   });
 }

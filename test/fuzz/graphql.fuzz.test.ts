@@ -17,7 +17,8 @@
  * - no message or body holds a stack frame, SQL or a connection string;
  * - a tenant's answer never holds another tenant's organization id or API key
  *   (nor its own key: keys are shown once, to the operator);
- * - a document the builder made clean passes validation (so resolvers run).
+ * - a document the builder made clean passes validation (so resolvers run),
+ *   unless refused for its cost, which then exceeds the limit it names.
  */
 import fc from 'fast-check';
 import { SignJWT } from 'jose';
@@ -134,9 +135,13 @@ describe('GraphQL fuzz', () => {
             const errors = Array.isArray(json?.errors) ? (json.errors as Json[]) : [];
             if (json?.data && errors.length === 0) tally.count('clean answers');
             else if (json?.data) tally.count('partial answers');
-            // A clean document must pass validation (a builder check, so that the resolvers really run).
+            // A clean document must pass validation (a builder check, so that the resolvers really run);
+            // only its cost may refuse it (organizations { usage }: an RPC per organization), naming cost and limit.
+            const overCost = errors.filter((e) => !e.path && typeof e.extensions?.cost === 'number');
+            if (overCost.length > 0) tally.count('refused for their cost');
+            for (const e of overCost) expect(e.extensions.cost, what).toBeGreaterThan(e.extensions.limit);
             if (r.note === 'document (hostility 0)') {
-              const refused = errors.filter((e) => !e.path && e.extensions?.code === 'BAD_USER_INPUT');
+              const refused = errors.filter((e) => !e.path && e.extensions?.code === 'BAD_USER_INPUT' && !overCost.includes(e));
               expect(refused, `${what}\n(a clean document was refused)`).toEqual([]);
             }
             for (const error of errors) {

@@ -128,8 +128,9 @@ describe('deploy.sh --dry-run', () => {
     }
   });
 
-  it('creates the kind cluster from kind-config.yaml unless it exists', () => {
+  it('creates the kind cluster from kind-config.yaml unless it exists, on a node image pinned by digest', () => {
     expect(plan).toContain('kind get clusters 2>/dev/null | grep -x polaris >/dev/null || kind create cluster --name polaris --config kind-config.yaml');
+    expect(readFileSync(join(root, 'kind-config.yaml'), 'utf8')).toMatch(/^ {4}image: kindest\/node:v\d+\.\d+\.\d+@sha256:[0-9a-f]{64}$/m);
   });
 
   it('installs Knative Serving, Kourier and Eventing at the versions the script pins', () => {

@@ -405,6 +405,9 @@ describe('Dockerfile', () => {
     expect(dockerfile).toContain('from="dist/functions/${FUNCTION}"');
     expect(dockerfile).toContain('migrate|delivery) from="dist/${FUNCTION}"');
     expect(dockerfile).toMatch(/^USER node$/m);
+    // One Node image for both stages (the code cache the build writes is only good for the same V8), on a maintained LTS line.
+    expect(dockerfile.match(/^FROM .*$/gm)).toEqual(['FROM ${NODE_IMAGE} AS build', 'FROM build AS bundle', 'FROM ${NODE_IMAGE}']);
+    expect(Number(/^ARG NODE_IMAGE=node:(\d+)-bookworm-slim$/m.exec(dockerfile)?.[1])).toBeGreaterThanOrEqual(24);
     expect(dockerfile).toMatch(/^CMD \["node", "index.mjs"\]$/m);
   });
 });

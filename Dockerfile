@@ -5,8 +5,13 @@
 # FUNCTION is a name from functions/registry.ts, or `migrate` (the migration
 # Job) or `delivery` (JetStream to the event functions). Every image shares the
 # build stage, so building all of them installs and bundles once.
+#
+# Node's active LTS line. Both stages run the same image: the V8 code cache the
+# build writes is only accepted by the V8 that wrote it. (The code itself also
+# runs on Node 20, package.json's lowest.)
+ARG NODE_IMAGE=node:24-bookworm-slim
 
-FROM node:20-bookworm-slim AS build
+FROM ${NODE_IMAGE} AS build
 WORKDIR /src
 COPY package.json package-lock.json ./
 # npm ci's postinstall applies these to node_modules before anything is bundled.
@@ -29,7 +34,7 @@ RUN set -eu; \
 # The bundle is self-contained (its code, the V8 code cache the build stage
 # wrote with this same Node image, the gateway's GraphiQL assets): no
 # node_modules, no sources, no npm at run time.
-FROM node:20-bookworm-slim
+FROM ${NODE_IMAGE}
 ENV NODE_ENV=production PORT=8080
 WORKDIR /app
 COPY --from=bundle /bundle/ ./

@@ -9,7 +9,7 @@
  *   npm run manifests -- --list    print the registry's function names
  *
  * `knative/functions/<name>.yaml` holds one Knative Service each, one
- * document per file, because `kn service create -f` reads only the first.
+ * document per file, because `kn service apply -f` reads only the first.
  */
 import { mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';

@@ -25,6 +25,8 @@ import type { FunctionEntry } from '../shared/runtime/index.js';
 import { bundlePath, distDir } from '../scripts/build.js';
 import { staleManifests } from '../scripts/manifests.js';
 import { configMapName, imageFor, secretName } from '../scripts/manifests/index.js';
+import { connectionBudget, connectionReserve } from '../scripts/manifests/knative-services.js';
+import { defaults } from '../shared/config.js';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 const read = (path: string) => readFileSync(join(root, path), 'utf8');
@@ -188,6 +190,14 @@ describe('manifests', () => {
       expect(container.image).toBe(imageFor(entry.name));
       expect(container.image).toMatch(/^kind\.local\//);
       expect(template.metadata.annotations['autoscaling.knative.dev/min-scale'], entry.name).toBe('0');
+      // Deploying every function starts none of them (deploy.sh sets allow-zero-initial-scale).
+      expect(template.metadata.annotations['autoscaling.knative.dev/initial-scale'], entry.name).toBe('0');
+      // Where Prometheus finds the function's metrics: its one port answers GET /metrics (shared/runtime/ops.ts).
+      expect(template.metadata.annotations, entry.name).toMatchObject({
+        'prometheus.io/scrape': 'true',
+        'prometheus.io/port': String(container.ports[0].containerPort),
+        'prometheus.io/path': '/metrics',
+      });
       expect(Number(template.metadata.annotations['autoscaling.knative.dev/target'])).toBeGreaterThan(0);
       expect(container.readinessProbe.httpGet.path).toBe('/health/readiness');
       expect(container.livenessProbe.httpGet.path).toBe('/health/liveness');
@@ -203,6 +213,51 @@ describe('manifests', () => {
     const concurrency = (kind: string) => knativeServices.filter((s) => s.metadata.labels?.['polaris.dev/kind'] === kind).map((s) => s.spec.template.spec.containerConcurrency);
     expect(new Set([...concurrency('grpc'), ...concurrency('http')])).toEqual(new Set([0]));
     for (const limit of concurrency('event')) expect(limit).toBeGreaterThan(0);
+  });
+
+  it('fit every function at its most replicas, and what is kept for the rest, within PostgreSQL\'s max_connections', () => {
+    const postgresArgs: string[] = find('StatefulSet', 'postgres').spec.template.spec.containers[0].args;
+    const setting = (name: string) => {
+      const flag = postgresArgs.find((arg) => arg.startsWith(`${name}=`));
+      expect(flag, `postgres -c ${name}=…`).toBeDefined();
+      return Number(flag!.split('=')[1]);
+    };
+    const maxConnections = setting('max_connections');
+    const superuserReserved = setting('superuser_reserved_connections');
+    let functions = 0;
+    for (const service of knativeServices) {
+      const where = service.metadata.name;
+      const maxScale = Number(service.spec.template.metadata.annotations['autoscaling.knative.dev/max-scale']);
+      expect(maxScale, where).toBeGreaterThan(0);
+      // The Service's own pool size, else the ConfigMap's, else the code's default.
+      const env: Array<{ name: string; value?: string }> = service.spec.template.spec.containers[0].env ?? [];
+      const poolSize = Number(env.find((e) => e.name === 'POLARIS_DATABASE_POOL_SIZE')?.value ?? configData.POLARIS_DATABASE_POOL_SIZE ?? defaults.databasePoolSize);
+      expect(poolSize, where).toBeGreaterThan(0);
+      functions += maxScale * poolSize;
+    }
+    const reserve = Object.values(connectionReserve).reduce((sum, n) => sum + n, 0);
+    expect(functions + reserve, `${functions} for the functions and ${reserve} kept of ${maxConnections - superuserReserved}`).toBeLessThanOrEqual(
+      maxConnections - superuserReserved,
+    );
+    expect(connectionBudget(registry)).toEqual({ functions, reserve, available: maxConnections - superuserReserved });
+
+    // The hot paths get more replicas than the rest; an event handler takes no more events at once than its pool has connections.
+    const maxScaleOf = (name: string) => Number(find('Service', name, 'serving.knative.dev/v1').spec.template.metadata.annotations['autoscaling.knative.dev/max-scale']);
+    for (const hot of ['ingest', 'validate-api-key', 'gateway']) expect(maxScaleOf(hot), hot).toBeGreaterThan(maxScaleOf('create-organization'));
+    for (const service of knativeServices.filter((s) => s.metadata.labels?.['polaris.dev/kind'] === 'event')) {
+      const { containerConcurrency, containers } = service.spec.template.spec;
+      const poolSize = Number(containers[0].env.find((e: { name: string }) => e.name === 'POLARIS_DATABASE_POOL_SIZE').value);
+      expect(containerConcurrency, service.metadata.name).toBeLessThanOrEqual(poolSize);
+    }
+  });
+
+  it('give aggregate a warm replica between scheduled runs and a longer timeout than a request\'s default', () => {
+    const aggregate = find('Service', 'aggregate', 'serving.knative.dev/v1').spec.template;
+    expect(aggregate.metadata.annotations['autoscaling.knative.dev/scale-down-delay']).toBe('6m');
+    expect(aggregate.metadata.annotations['autoscaling.knative.dev/target-burst-capacity']).toBe('-1');
+    expect(aggregate.spec.timeoutSeconds).toBeGreaterThan(300);
+    // Knative refuses more than max-revision-timeout-seconds, 600 unless config-defaults says otherwise.
+    expect(aggregate.spec.timeoutSeconds).toBeLessThanOrEqual(600);
   });
 
   it("keep to the rules Knative's webhook adds to the schema", () => {
@@ -277,6 +332,13 @@ describe('manifests', () => {
     expect(container.image).toBe(imageFor('delivery'));
     expect(container.readinessProbe.httpGet.path).toBe('/health/readiness');
     expect(container.envFrom).toEqual([{ configMapRef: { name: configMapName } }]);
+    expect(delivery.spec.template.metadata.annotations).toEqual({
+      'prometheus.io/scrape': 'true',
+      'prometheus.io/port': String(container.ports[0].containerPort),
+      'prometheus.io/path': '/metrics',
+    });
+    // One retry for a transient failure; deploy.sh prints the logs once the Job has failed.
+    expect(job.spec.backoffLimit).toBe(1);
   });
 
   it('post the aggregation CloudEvent every 5 minutes to the aggregation function, through a SinkBinding', () => {
@@ -316,6 +378,15 @@ describe('compose.yaml', () => {
     for (const name of [...registry.map((e) => e.name), 'migrate', 'delivery']) expect(compose.services[name]?.build?.args.FUNCTION, name).toBe(name);
   });
 
+  it("fits every container's pool, one container each, within PostgreSQL's max_connections", () => {
+    const command = (compose.services.postgres as unknown as { command: string[] }).command;
+    const maxConnections = Number(command.find((arg) => arg.startsWith('max_connections='))!.split('=')[1]);
+    const superuserReserved = Number(command.find((arg) => arg.startsWith('superuser_reserved_connections='))!.split('=')[1]);
+    const pools = registry.reduce((sum, entry) => sum + Number(compose.services[entry.name]!.environment!.POLARIS_DATABASE_POOL_SIZE), 0);
+    const reserve = Object.values(connectionReserve).reduce((sum, n) => sum + n, 0);
+    expect(pools + reserve).toBeLessThanOrEqual(maxConnections - superuserReserved);
+  });
+
   it('gives every function the settings the code reads, each function at {name}:8080', () => {
     const readByCode = [...settingsReadIn(clusterCodeFiles())].filter((name) => !(name in notFromConfig));
     for (const entry of registry) {
@@ -334,6 +405,9 @@ describe('Dockerfile', () => {
     expect(dockerfile).toContain('from="dist/functions/${FUNCTION}"');
     expect(dockerfile).toContain('migrate|delivery) from="dist/${FUNCTION}"');
     expect(dockerfile).toMatch(/^USER node$/m);
+    // One Node image for both stages (the code cache the build writes is only good for the same V8), on a maintained LTS line.
+    expect(dockerfile.match(/^FROM .*$/gm)).toEqual(['FROM ${NODE_IMAGE} AS build', 'FROM build AS bundle', 'FROM ${NODE_IMAGE}']);
+    expect(Number(/^ARG NODE_IMAGE=node:(\d+)-bookworm-slim$/m.exec(dockerfile)?.[1])).toBeGreaterThanOrEqual(24);
     expect(dockerfile).toMatch(/^CMD \["node", "index.mjs"\]$/m);
   });
 });

@@ -4,14 +4,15 @@
 # the versions pinned below, builds one image per function and loads them into
 # the cluster, starts PostgreSQL and NATS, runs the migrations, deploys every
 # function of functions/registry.ts (listed in knative/functions.txt by
-# `npm run manifests`) with `kn service create --force`, then the aggregation
-# CronJob and the event delivery, and prints the URLs.
+# `npm run manifests`) with `kn service apply`, then the aggregation CronJob
+# and the event delivery, and prints the URLs.
 #
 #   scripts/kind/deploy.sh            deploy; needs docker, kind, kubectl and kn
 #   scripts/kind/deploy.sh --dry-run  print every command, in order, running none
 #
 # Running it again is safe: it keeps the cluster, the data and the secrets, and
-# rolls out new revisions only when the working tree changed.
+# rolls out new revisions only when the working tree changed (`kn service apply`
+# leaves an unchanged function as it is).
 #
 # Environment: POLARIS_KIND_CLUSTER (default polaris); POLARIS_IMAGE_TAG
 # (default: a hash of the working tree, so unchanged code keeps its revisions).
@@ -29,6 +30,7 @@ readonly EVENTING_RELEASE="https://github.com/knative/eventing/releases/download
 readonly CLUSTER="${POLARIS_KIND_CLUSTER:-polaris}"
 readonly NAMESPACE=polaris
 readonly DOMAIN=127.0.0.1.sslip.io
+readonly IMAGE_PREFIX=kind.local/polaris-
 # Images the Dockerfile builds besides the functions (scripts/manifests/facts.ts: processImageNames).
 readonly PROCESS_IMAGES=(migrate delivery)
 readonly STEPS=11
@@ -48,19 +50,27 @@ done
 
 # --- how each command is shown and run --------------------------------------
 
-# Quotes a word for the shell only when it needs it, so the plan stays readable.
-quote() {
-  if [[ "$1" =~ ^[A-Za-z0-9_./:=@%+,-]+$ ]]; then
-    printf '%s' "$1"
-  else
-    printf "'%s'" "${1//\'/\'\\\'\'}"
-  fi
+# Sets `quoted` to the words, each quoted for the shell only when it needs it,
+# so the plan stays readable. No subshell: the plan has hundreds of commands.
+quoted=""
+quote_all() {
+  local word escaped
+  quoted=""
+  for word in "$@"; do
+    if [[ "$word" =~ ^[A-Za-z0-9_./:=@%+,-]+$ ]]; then
+      quoted+="${quoted:+ }$word"
+    else
+      escaped="${word//\'/\'\\\'\'}"
+      quoted+="${quoted:+ }'$escaped'"
+    fi
+  done
 }
 
-quote_all() {
-  local out="" word
-  for word in "$@"; do out+="${out:+ }$(quote "$word")"; done
-  printf '%s' "$out"
+# Prints one word quoted for the shell when it needs it.
+quote() {
+  local quoted
+  quote_all "$1"
+  printf '%s' "$quoted"
 }
 
 step_number=0
@@ -81,11 +91,11 @@ step() {
 
 # Runs one command (or prints it, with --dry-run).
 run() {
+  quote_all "$@"
   if $dry_run; then
-    quote_all "$@"
-    printf '\n'
+    printf '%s\n' "$quoted"
   else
-    printf '  $ %s\n' "$(quote_all "$@")"
+    printf '  $ %s\n' "$quoted"
     "$@"
   fi
 }
@@ -145,10 +155,6 @@ source_tag() {
 
 readonly TAG="${POLARIS_IMAGE_TAG:-$(source_tag)}"
 
-image() {
-  printf 'kind.local/polaris-%s:%s' "$1" "$TAG"
-}
-
 # The committed manifests name images with the tag `dev`; deploy this build's.
 with_tag() {
   printf 'sed %s %s' "$(quote "s|\\(image: kind.local/polaris-[a-z0-9-]*\\):dev\$|\\1:$TAG|")" "$1"
@@ -191,6 +197,8 @@ run kubectl apply -f "$SERVING_RELEASE/serving-crds.yaml"
 run kubectl wait --for=condition=Established --timeout=120s crd -l knative.dev/crd-install=true
 run kubectl apply -f "$SERVING_RELEASE/serving-core.yaml"
 run kubectl wait --for=condition=Available --timeout=300s deployment --all -n knative-serving
+# Every function starts at zero replicas (initial-scale "0" in its manifest), which Knative refuses unless this is on.
+run_retrying kubectl patch configmap/config-autoscaler -n knative-serving --type merge -p '{"data":{"allow-zero-initial-scale":"true"}}'
 
 step "Installing Kourier v$KOURIER_VERSION and the $DOMAIN domain" "kubectl get pods -n kourier-system shows what is not ready."
 run kubectl apply -f "$KOURIER_RELEASE/kourier.yaml"
@@ -209,12 +217,24 @@ run kubectl wait --for=condition=Available --timeout=300s deployment --all -n kn
 step "Building ${#functions[@]} function images and ${#PROCESS_IMAGES[@]} more, tag $TAG" "The docker build output above names the failing stage; npm run build shows the same errors locally."
 images=()
 for name in "${functions[@]}" "${PROCESS_IMAGES[@]}"; do
-  run docker build --build-arg "FUNCTION=$name" -t "$(image "$name")" .
-  images+=("$(image "$name")")
+  images+=("$IMAGE_PREFIX$name:$TAG")
+  run docker build --build-arg "FUNCTION=$name" -t "$IMAGE_PREFIX$name:$TAG" .
 done
 
 step "Loading the images into the cluster" "kind load needs the cluster created in step 1: kind get clusters."
-run kind load docker-image --name "$CLUSTER" "${images[@]}"
+# kind load docker-image fails against Docker's containerd image store (the
+# default from Docker 29: "content digest … not found"); saving only this
+# platform's images (docker image save --platform, Docker 28 and later) into
+# one archive and loading that works with either store.
+quote_all "${images[@]}"
+run_shell "images=($quoted)
+if ! kind load docker-image --name $(quote "$CLUSTER") \"\${images[@]}\"; then
+  echo 'kind load docker-image failed: loading an archive of the images for this platform instead' >&2
+  archive=\$(mktemp \"\${TMPDIR:-/tmp}/polaris-images.XXXXXX\")
+  trap 'rm -f \"\$archive\"' EXIT
+  docker image save --platform \"\$(docker version --format '{{.Server.Os}}/{{.Server.Arch}}')\" -o \"\$archive\" \"\${images[@]}\"
+  kind load image-archive --name $(quote "$CLUSTER") \"\$archive\"
+fi"
 
 step "Starting PostgreSQL and NATS" "kubectl get pods -n $NAMESPACE; kubectl describe statefulset -n $NAMESPACE."
 run kubectl apply -f knative/00-namespace.yaml -f knative/10-config.yaml
@@ -241,14 +261,29 @@ run kubectl apply -f knative/20-postgres.yaml -f knative/21-nats.yaml
 run kubectl rollout status statefulset/postgres -n "$NAMESPACE" --timeout=300s
 run kubectl rollout status statefulset/nats -n "$NAMESPACE" --timeout=300s
 
-step "Migrating the database" "kubectl logs job/polaris-migrate -n $NAMESPACE shows why."
+step "Migrating the database" "The Job's logs are above; kubectl describe job/polaris-migrate -n $NAMESPACE shows its events."
 run kubectl delete job polaris-migrate -n "$NAMESPACE" --ignore-not-found
 run_shell "$(with_tag knative/30-migrate-job.yaml) | kubectl apply -f -"
-run kubectl wait --for=condition=complete --timeout=300s job/polaris-migrate -n "$NAMESPACE"
+# Until the Job completes or fails, whichever comes first: a failed migration
+# prints its logs at once rather than after the whole timeout.
+run_shell "deadline=\$((SECONDS + 300))
+while :; do
+  conditions=\" \$(kubectl get job/polaris-migrate -n $NAMESPACE -o 'jsonpath={.status.conditions[?(@.status==\"True\")].type}' || true) \"
+  case \$conditions in
+    *' Complete '*) echo 'Migrations applied.'; break ;;
+    *' Failed '*) echo 'The migration Job failed. Its logs:' >&2 ;;
+    *)
+      if ((SECONDS < deadline)); then sleep 2; continue; fi
+      echo 'The migration Job did not finish in 300 s. Its logs:' >&2 ;;
+  esac
+  kubectl logs -n $NAMESPACE -l batch.kubernetes.io/job-name=polaris-migrate --all-containers --prefix --tail=200 >&2 || true
+  exit 1
+done"
 
 step "Deploying ${#functions[@]} functions with kn" "kn service describe <function> -n $NAMESPACE and kubectl logs -n $NAMESPACE -l serving.knative.dev/service=<function> -c function show why."
+# apply, not create --force: a function whose manifest and image are unchanged keeps its revision.
 for name in "${functions[@]}"; do
-  run kn service create "$name" -n "$NAMESPACE" -f "knative/functions/$name.yaml" --image "$(image "$name")" --force --no-wait
+  run kn service apply "$name" -n "$NAMESPACE" -f "knative/functions/$name.yaml" --image "$IMAGE_PREFIX$name:$TAG" --no-wait
 done
 run kubectl wait --for=condition=Ready --timeout=600s ksvc --all -n "$NAMESPACE"
 run kn service list -n "$NAMESPACE"

@@ -33,7 +33,8 @@ export function imageFor(name: string, tag: string = defaultImageTag): string {
 /** Third-party images, pinned. */
 export const infrastructureImages = {
   postgres: 'postgres:16',
-  nats: 'nats:2.9',
+  // A maintained release line of NATS (2.10 and later), pinned to its patch release.
+  nats: 'nats:2.12.15',
   curl: 'curlimages/curl:8.11.1',
 } as const;
 
@@ -47,11 +48,29 @@ export const postgresSecretName = 'polaris-postgres';
 /** PostgreSQL's role and database (the password is in {@link postgresSecretName}). */
 export const postgresDatabase = { user: 'polaris', database: 'polaris', port: 5432 } as const;
 
+/**
+ * PostgreSQL's connection limits, set explicitly rather than left to the
+ * image's defaults: every function's pool, at its most replicas, must fit
+ * (the budget in ./knative-services.ts; test/manifests.test.ts checks it).
+ * An idle connection costs the server a process of a few MiB, so this stays
+ * a few hundred; past that, put a pooler in front.
+ */
+export const postgresConnections = {
+  maxConnections: 400,
+  /** Kept for superusers beyond everyone else's share: an operator's psql still gets in when the rest is taken. */
+  superuserReserved: 3,
+} as const;
+
 /** How the PostgreSQL image is run, in the cluster and in compose. */
 export const postgresServer = {
   image: infrastructureImages.postgres,
   /** Flags after the image's `postgres` command. */
-  flags: ['-c', 'max_connections=200'],
+  flags: [
+    '-c',
+    `max_connections=${postgresConnections.maxConnections}`,
+    '-c',
+    `superuser_reserved_connections=${postgresConnections.superuserReserved}`,
+  ],
   /** Where the image keeps its data: the volume's mount point. */
   dataPath: '/var/lib/postgresql/data',
   /** The readiness check, run inside the container. */
@@ -73,6 +92,16 @@ export const natsServer = {
   /** nats-server's flags: JetStream stored under `dataPath`, monitoring on `monitorPort`. */
   args: ['-js', '-sd', natsDataPath, '-m', String(natsMonitorPort)],
 } as const;
+
+/**
+ * Pod annotations that tell a Prometheus configured for them (the common
+ * `kubernetes-pods` scrape job) where a process serves its metrics: every
+ * function and the delivery answer `GET /metrics` on their one HTTP port
+ * (shared/runtime/ops.ts), gRPC functions over HTTP/1.1 on the same port.
+ */
+export function prometheusScrape(port: number): Record<string, string> {
+  return { 'prometheus.io/scrape': 'true', 'prometheus.io/port': String(port), 'prometheus.io/path': '/metrics' };
+}
 
 /** Labels every object carries; `name` is the function or component. */
 export function labelsFor(name: string, component: string): Record<string, string> {

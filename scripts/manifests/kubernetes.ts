@@ -33,6 +33,7 @@ import {
   postgresDatabase,
   postgresSecretName,
   postgresServer,
+  prometheusScrape,
   restrictedContainer,
   secretName,
 } from './facts.js';
@@ -171,7 +172,13 @@ function processContainer(name: string, extra: Partial<IContainer>): IContainer 
   };
 }
 
-/** The Job that applies every service's migrations; a Job cannot change, so deploy.sh deletes it before applying it again. */
+/**
+ * The Job that applies every service's migrations; a Job cannot change, so
+ * deploy.sh deletes it before applying it again. One retry covers a
+ * transient failure (PostgreSQL restarting); a migration that fails twice is
+ * a fault to read in its logs, which deploy.sh prints as soon as the Job
+ * fails, not six retries and minutes of back-off later.
+ */
 function migrateJob(): IJob {
   const labels = labelsFor('migrate', 'migrations');
   return {
@@ -179,7 +186,7 @@ function migrateJob(): IJob {
     kind: 'Job',
     metadata: { name: 'polaris-migrate', namespace, labels },
     spec: {
-      backoffLimit: 6,
+      backoffLimit: 1,
       activeDeadlineSeconds: 600,
       template: {
         metadata: { labels },
@@ -275,7 +282,7 @@ function delivery(): IDeployment {
       replicas: 1,
       selector: { matchLabels: labels },
       template: {
-        metadata: { labels },
+        metadata: { labels, annotations: prometheusScrape(containerPort) },
         spec: {
           containers: [
             processContainer('delivery', {
@@ -326,7 +333,7 @@ export function kubernetesFiles(): Map<string, string> {
   for (const entry of functionRegistry as readonly FunctionEntry[]) {
     files.set(
       `knative/functions/${entry.name}.yaml`,
-      yamlFile([`The ${entry.kind} function ${entry.name} (${entry.service}). Deploy: kn service create ${entry.name} -n ${namespace} -f <this file> --force`], [knativeService(entry)]),
+      yamlFile([`The ${entry.kind} function ${entry.name} (${entry.service}). Deploy: kn service apply ${entry.name} -n ${namespace} -f <this file>`], [knativeService(entry)]),
     );
   }
   for (const [index, scheduled] of scheduledEvents().entries()) {

@@ -13,8 +13,9 @@ export function clusterSettings(): Record<string, string> {
   const settings: Record<string, string> = {
     LOG_LEVEL: defaults.logLevel,
     NATS_URL: `nats://${clusterHost('nats')}:${natsServer.clientPort}`,
-    // Per replica, and every function scales out: PostgreSQL allows 200 connections in all.
-    POLARIS_DATABASE_POOL_SIZE: '5',
+    // The pool of a process that sets none of its own: compose's containers, one of each. Every Knative
+    // Service sets its own share of PostgreSQL's connections (scripts/manifests/knative-services.ts).
+    POLARIS_DATABASE_POOL_SIZE: '3',
     POLARIS_ACCESS_TOKEN_SECONDS: String(defaults.accessTokenSeconds),
     POLARIS_API_KEY_CACHE_SECONDS: String(defaults.apiKeyCacheSeconds),
     POLARIS_API_KEY_NEGATIVE_CACHE_SECONDS: String(defaults.apiKeyNegativeCacheSeconds),

@@ -1,23 +1,27 @@
 /**
  * The README's examples, run as written against a fresh `npm start`: every
- * fenced `sh` block (blocks fenced `shell` are illustrations, not run).
+ * fenced `sh` block (blocks fenced `shell` are illustrations, not run). Their
+ * `npm run -s polaris -- …` runs the operator tool from a bundle
+ * (test/support/operator-tool.ts): the same tool, without tsx's start-up.
  */
 import { spawn, spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { findFreePorts } from '../scripts/local/index.js';
 import { createTestDatabase, type TestDatabase } from './support/database.js';
+import { npmWithOperatorToolBundle, operatorToolBundle, runOperatorTool } from './support/operator-tool.js';
 
 const blocks = [...readFileSync('README.md', 'utf8').matchAll(/^```sh\n([\s\S]*?)^```/gm)].map((match) => match[1]!);
-const tsx = join(process.cwd(), 'node_modules/.bin/tsx');
 
 let db: TestDatabase;
 let polaris: ReturnType<typeof spawn>;
 let httpPort: number;
 const env: Record<string, string> = {};
+/** Defines `npm` for the blocks: the bash function of npmWithOperatorToolBundle. */
+let npmFunction: string;
 
 beforeAll(async () => {
+  npmFunction = npmWithOperatorToolBundle(await operatorToolBundle());
   db = await createTestDatabase({ migrate: false });
   let grpcPort: number;
   [httpPort, grpcPort] = await findFreePorts(2);
@@ -39,7 +43,7 @@ beforeAll(async () => {
   env.ADMIN = /Admin token: (\S+)/.exec(output)![1]!;
   env.POLARIS_URL = `http://127.0.0.1:${httpPort}`;
   // The first session's organization, as its reader would have noted it.
-  const created = spawnSync(tsx, ['scripts/polaris.ts', 'org', 'create', '--name', 'Readme'], { env: { ...process.env, ...env }, encoding: 'utf8' });
+  const created = await runOperatorTool(['org', 'create', '--name', 'Readme'], env);
   const { organization, apiKey } = JSON.parse(created.stdout);
   env.ORG = organization.id;
   env.KEY = apiKey;
@@ -60,8 +64,8 @@ describe('the README', () => {
   });
 
   it.each(blocks.map((block, index) => [index + 1, block.split('\n')[0]!, block]))('example %i (%s) runs without an error', (_index, _first, block) => {
-    const script = block.replaceAll('localhost:8080', `localhost:${httpPort}`);
-    // A block runs real commands (the operator tool starts tsx for each): a minute, on a loaded 2-core machine.
+    const script = npmFunction + block.replaceAll('localhost:8080', `localhost:${httpPort}`);
+    // A block runs real commands: a minute, on a loaded 2-core machine.
     const result = spawnSync('bash', ['-euo', 'pipefail', '-c', script], { env: { ...process.env, ...env }, encoding: 'utf8', timeout: 60_000 });
     expect(result.stderr).not.toMatch(/error/i);
     expect(result.status).toBe(0);

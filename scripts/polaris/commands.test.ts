@@ -1,10 +1,9 @@
 /**
  * The operator tool: every command's document is valid against the gateway's
  * schema, and the people and access commands work against a running Polaris
- * (the tool itself, as the operator runs it, with the admin token).
+ * (the tool itself, a process as the operator runs it, with the admin token;
+ * from its bundle, test/support/operator-tool.ts).
  */
-import { execFile } from 'node:child_process';
-import { promisify } from 'node:util';
 import { buildSchema, getVariableValues, parse, validate, type OperationDefinitionNode } from 'graphql';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { schema } from '../../functions/gateway/schema.js';
@@ -13,9 +12,9 @@ import { dataOf, graphqlAt, type Json } from '../../test/support/graphql.js';
 import { testAdminToken } from '../../test/support/grpc.js';
 import { startTestHost, type TestHost } from '../../test/support/host.js';
 import { deleteStream } from '../../test/support/nats.js';
+import { runOperatorTool } from '../../test/support/operator-tool.js';
 import { commands } from './commands.js';
 
-const run = promisify(execFile);
 const gatewaySchema = buildSchema(schema);
 
 /** Flags that make every command's variables complete and well typed. */
@@ -86,11 +85,7 @@ afterAll(async () => {
 
 /** The tool in a process of its own, as the operator runs it; its exit code and output. */
 async function polaris(...args: string[]): Promise<{ status: number; stdout: string; stderr: string; json: () => Json }> {
-  const env = { ...process.env, POLARIS_URL: host.http, POLARIS_ADMIN_TOKEN: testAdminToken };
-  const done = await run('node_modules/.bin/tsx', ['scripts/polaris.ts', ...args], { env, encoding: 'utf8' }).then(
-    ({ stdout, stderr }) => ({ status: 0, stdout, stderr }),
-    (err: { code?: number; stdout?: string; stderr?: string }) => ({ status: err.code ?? -1, stdout: err.stdout ?? '', stderr: err.stderr ?? '' }),
-  );
+  const done = await runOperatorTool(args, { POLARIS_URL: host.http, POLARIS_ADMIN_TOKEN: testAdminToken });
   return { ...done, json: () => JSON.parse(done.stdout) };
 }
 

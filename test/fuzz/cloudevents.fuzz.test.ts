@@ -26,8 +26,8 @@ import { expectNoStrayRowsAnywhere, ingestChecked, makeLanes, type Lane } from '
 import { Tally } from './harness/tally.js';
 import { plainDecimal } from './models/decimal-literal.js';
 
-const ingestRuns = Number(process.env.FUZZ_CE_INGEST_RUNS ?? 1300);
-const eventsRuns = Number(process.env.FUZZ_CE_EVENTS_RUNS ?? 900);
+const ingestRuns = Number(process.env.FUZZ_CE_INGEST_RUNS ?? 450);
+const eventsRuns = Number(process.env.FUZZ_CE_EVENTS_RUNS ?? 300);
 const lanes = 4;
 
 let env: FuzzEnv;

@@ -31,7 +31,7 @@ import { findLeak, isCodedErrorBody, post, type Json } from './harness/answers.j
 import { fuzzJwtSecret, fuzzParameters, startFuzzEnv, type FuzzEnv } from './harness/environment.js';
 import { Tally } from './harness/tally.js';
 
-const numRuns = Number(process.env.FUZZ_GRAPHQL_RUNS ?? 2000);
+const numRuns = Number(process.env.FUZZ_GRAPHQL_RUNS ?? 700);
 /** Every field is an RPC: lanes of requests run at once, so their waits overlap. */
 const lanes = 8;
 const allowedCodes = ['UNAUTHENTICATED', 'FORBIDDEN', 'BAD_USER_INPUT', 'NOT_FOUND', 'RATE_LIMITED', 'INTERNAL'];

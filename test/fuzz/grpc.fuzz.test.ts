@@ -29,8 +29,8 @@ import { nilUuid } from './arbitraries/text.js';
 import { fuzzParameters, startFuzzEnv, type FuzzEnv } from './harness/environment.js';
 import { Tally } from './harness/tally.js';
 
-const messageRuns = Number(process.env.FUZZ_GRPC_RUNS ?? 1700);
-const rawRuns = Number(process.env.FUZZ_GRPC_RAW_RUNS ?? 500);
+const messageRuns = Number(process.env.FUZZ_GRPC_RUNS ?? 600);
+const rawRuns = Number(process.env.FUZZ_GRPC_RAW_RUNS ?? 200);
 /** Lanes of calls run at once (each with its own client and tenants), so their waits overlap. */
 const lanes = 8;
 

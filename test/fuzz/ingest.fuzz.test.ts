@@ -38,7 +38,7 @@ import { expectNoStrayRowsAnywhere, ingestChecked, makeLanes, type IngestOutcome
 import { Tally } from './harness/tally.js';
 import { plainDecimal } from './models/decimal-literal.js';
 
-const numRuns = Number(process.env.FUZZ_INGEST_RUNS ?? 4000);
+const numRuns = Number(process.env.FUZZ_INGEST_RUNS ?? 1200);
 let env: FuzzEnv;
 const tally = new Tally('ingest');
 

@@ -6,13 +6,16 @@
  * Each file runs its cases in concurrent lanes (one fc.assert each, with
  * tenants of its own), since most of a case's time is waiting.
  *
- * Environment: FUZZ_SEED=<n> replays a run (fast-check prints the seed of a
- * failure; lane i of a file runs with seed n + i, the raw gRPC lanes with
- * n + 1000 + i), FUZZ_NO_SHRINK=1 reports the first failure as found, and
- * FUZZ_INGEST_RUNS, FUZZ_CE_INGEST_RUNS, FUZZ_CE_EVENTS_RUNS, FUZZ_GRPC_RUNS,
- * FUZZ_GRPC_RAW_RUNS, FUZZ_GRAPHQL_RUNS change the case counts (defaults:
- * 4000, 1300, 900, 1700, 500, 2000: 10,400 in all).
+ * Environment: FUZZ_SEED=<n> replays a run (each file prints its seed as it
+ * starts, and fast-check the seed of a failure; lane i of a file runs with
+ * seed n + i, the raw gRPC lanes with n + 1000 + i), FUZZ_NO_SHRINK=1 reports
+ * the first failure as found, and FUZZ_INGEST_RUNS, FUZZ_CE_INGEST_RUNS,
+ * FUZZ_CE_EVENTS_RUNS, FUZZ_GRPC_RUNS, FUZZ_GRPC_RAW_RUNS, FUZZ_GRAPHQL_RUNS
+ * change the case counts. The defaults (1200, 450, 300, 600, 200, 700: 3,450
+ * in all, every RPC some 20 times) keep `npm test` within its budget; a longer
+ * hunt sets larger counts.
  */
+import { randomInt } from 'node:crypto';
 import { functionRegistry } from '../../../functions/registry.js';
 import { IdentityService } from '../../../proto/gen/polaris/identity/v1/identity.js';
 import { createTestDatabase, type TestDatabase } from '../../support/database.js';
@@ -21,10 +24,18 @@ import { startTestHost, type TestHost } from '../../support/host.js';
 import { deleteStream } from '../../support/nats.js';
 import { createTenant, type TestTenant } from '../../support/tenants.js';
 
-/** fast-check parameters from the environment: FUZZ_SEED replays a run (fast-check prints the seed of a failure). */
-export function fuzzParameters(lane = 0): { seed?: number; endOnFailure?: boolean; interruptAfterTimeLimit: number } {
+/**
+ * The seed of this file's run: FUZZ_SEED, or a random one. Printed as the
+ * file starts, so that any failure of the run (also one found after the
+ * properties, as a stray row) can be replayed.
+ */
+const fileSeed = process.env.FUZZ_SEED ? Number(process.env.FUZZ_SEED) : randomInt(2 ** 31 - 2000);
+console.log(`fuzz: seed ${fileSeed} (FUZZ_SEED=${fileSeed} replays this file's cases)`);
+
+/** fast-check parameters from the environment: lane `lane` of the file's seed, FUZZ_NO_SHRINK. */
+export function fuzzParameters(lane = 0): { seed: number; endOnFailure?: boolean; interruptAfterTimeLimit: number } {
   return {
-    ...(process.env.FUZZ_SEED ? { seed: Number(process.env.FUZZ_SEED) + lane } : {}),
+    seed: fileSeed + lane,
     // FUZZ_NO_SHRINK=1 reports the first failure as found.
     ...(process.env.FUZZ_NO_SHRINK ? { endOnFailure: true } : {}),
     // Shrinking a failure over real requests can take long: stop it in time to report (each test counts its cases too).

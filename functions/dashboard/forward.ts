@@ -11,7 +11,7 @@
  */
 import type { IncomingHttpHeaders, IncomingMessage } from 'node:http';
 import { Readable } from 'node:stream';
-import { errorCodes, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
+import { errorCodes, type FastifyError, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import type { DashboardUpstreams } from '../../shared/config.js';
 import { maxBodyBytes, type ErrorBody } from '../../shared/runtime/index.js';
 
@@ -77,37 +77,66 @@ export function downstreamResponseHeaders(headers: Headers): Record<string, stri
   return downstream;
 }
 
-/** How a route says the function behind it did not answer: in the shape its own errors have. */
-type UnreachableAnswer = (message: string) => object;
+/** How a route's own errors look, so the page reads the dashboard's as it reads the function's. */
+interface RouteErrors {
+  /** The function behind the route did not answer (502, 504). */
+  unreachable(message: string): object;
+  /** The body passed the gateway's limit (413). */
+  readonly tooLarge: object;
+}
 
-/** A GraphQL answer, so the page shows it as it shows the gateway's errors. */
-const graphqlUnreachable: UnreachableAnswer = (message) => ({ data: null, errors: [{ message, extensions: { code: 'UNAVAILABLE' } }] });
-/** Polaris's JSON error, as the invoice document and sign-in answer theirs. */
-const jsonUnreachable: UnreachableAnswer = (message): ErrorBody => ({ error: { code: 'unavailable', message } });
+const tooLargeMessage = `body is larger than ${maxBodyBytes} bytes`;
+const graphqlError = (message: string, code: string) => ({ data: null, errors: [{ message, extensions: { code } }] });
+
+/** GraphQL answers, so the page shows them as it shows the gateway's errors. */
+const graphqlErrors: RouteErrors = {
+  unreachable: (message) => graphqlError(message, 'UNAVAILABLE'),
+  tooLarge: graphqlError(tooLargeMessage, 'BAD_USER_INPUT'),
+};
+/** Polaris's JSON errors, as the invoice document and sign-in answer theirs. */
+const jsonErrors: RouteErrors = {
+  unreachable: (message): ErrorBody => ({ error: { code: 'unavailable', message } }),
+  tooLarge: { error: { code: 'payload_too_large', message: tooLargeMessage } } satisfies ErrorBody,
+};
 
 /** Mounts the forwarded routes whose function has an address in `upstreams`; none when none has. */
 export function forwardRoutes(app: FastifyInstance, upstreams: DashboardUpstreams): void {
   const { gateway, invoiceDocument, oidc } = upstreams;
-  if (!gateway && !invoiceDocument && !oidc) return;
+  if (gateway) forwardScope(app, 'POST', ['/graphql'], { upstream: gateway, what: 'the GraphQL gateway', errors: graphqlErrors });
+  if (invoiceDocument) forwardScope(app, 'GET', ['/invoices/:file'], { upstream: invoiceDocument, what: 'the invoice document', errors: jsonErrors });
+  if (oidc) forwardScope(app, 'GET', ['/auth/oidc', '/auth/oidc/start', '/auth/oidc/callback'], { upstream: oidc, what: 'sign-in through the identity provider', errors: jsonErrors });
+}
+
+interface Upstream {
+  /** The function's base URL; the request's path and query are appended. */
+  upstream: string;
+  /** The function, as its errors name it. */
+  what: string;
+  errors: RouteErrors;
+}
+
+function forwardScope(app: FastifyInstance, method: 'GET' | 'POST', paths: readonly string[], upstream: Upstream): void {
   void app.register(async (scope) => {
     // The body is the other function's to parse: it is streamed there as it came.
     scope.removeAllContentTypeParsers();
     scope.addContentTypeParser('*', (_request, _payload, done) => done(null));
-    if (gateway) scope.post('/graphql', forwarder(gateway, 'the GraphQL gateway', graphqlUnreachable));
-    if (invoiceDocument) scope.get('/invoices/:file', forwarder(invoiceDocument, 'the invoice document', jsonUnreachable));
-    if (oidc) {
-      const toOidc = forwarder(oidc, 'sign-in through the identity provider', jsonUnreachable);
-      for (const path of ['/auth/oidc', '/auth/oidc/start', '/auth/oidc/callback']) scope.get(path, toOidc);
-    }
+    // Runs after the runtime's onError hook has read and dropped what is left of a refused body.
+    scope.setErrorHandler((err: FastifyError, _request, reply) => {
+      if (err.code !== tooLargeCode) throw err;
+      return reply.code(413).send(upstream.errors.tooLarge);
+    });
+    for (const url of paths) scope.route({ method, url, handler: forwarder(upstream) });
   });
 }
 
-/** A route handler that sends the request on to `upstream` (a base URL) and its answer back. */
-function forwarder(upstream: string, what: string, unreachable: UnreachableAnswer) {
+const tooLargeCode = 'FST_ERR_CTP_BODY_TOO_LARGE';
+
+/** A route handler that sends the request on to the function and its answer back. */
+function forwarder({ upstream, what, errors }: Upstream) {
   const base = upstream.replace(/\/+$/, '');
   const origin = new URL(upstream).origin;
   return async (request: FastifyRequest, reply: FastifyReply) => {
-    // Refused before anything is sent on, as the gateway refuses it: 413 and the same body.
+    // Refused before anything is sent on.
     if (Number(request.headers['content-length']) > maxBodyBytes) throw new errorCodes.FST_ERR_CTP_BODY_TOO_LARGE();
     const body = request.method === 'POST' ? cappedBody(request.raw) : undefined;
     // The browser gone (its connection closed before the answer was out): the other function's work is stopped too.
@@ -135,7 +164,7 @@ function forwarder(upstream: string, what: string, unreachable: UnreachableAnswe
       const message = timedOut
         ? `${what} did not answer within ${forwardTimeoutMs / 1000} s; try again shortly`
         : `${what} cannot be reached from the dashboard; try again shortly`;
-      return reply.code(timedOut ? 504 : 502).header('cache-control', 'no-store').send(unreachable(message));
+      return reply.code(timedOut ? 504 : 502).header('cache-control', 'no-store').send(errors.unreachable(message));
     }
     reply.code(answer.status).headers(downstreamResponseHeaders(answer.headers));
     return reply.send(answer.body ? Readable.fromWeb(answer.body as import('node:stream/web').ReadableStream) : undefined);

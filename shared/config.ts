@@ -154,6 +154,24 @@ export interface RuntimeConfig {
   webhookTimeoutMs: number;
   /** Hours an endpoint may fail without a success before it is disabled. Default 120. */
   webhookDisableAfterHours: number;
+  /**
+   * Where the dashboard forwards the routes its page calls on its own origin,
+   * when it is not hosted beside them (in the cluster each function is a
+   * Service of its own): the gateway's `/graphql`, the invoice document's
+   * `/invoices/`, the `oidc` function's `/auth/oidc`. Unset: not forwarded
+   * (`npm start` serves them all on one port).
+   */
+  dashboardUpstreams: DashboardUpstreams;
+}
+
+/** The base URLs the dashboard forwards to, each unset when that route is not forwarded. */
+export interface DashboardUpstreams {
+  /** POLARIS_GATEWAY_URL: `POST /graphql`. */
+  gateway?: string;
+  /** POLARIS_INVOICE_DOCUMENT_URL: `GET /invoices/<id>.pdf`. */
+  invoiceDocument?: string;
+  /** POLARIS_OIDC_FUNCTION_URL: `GET /auth/oidc`, `/auth/oidc/start`, `/auth/oidc/callback`. */
+  oidc?: string;
 }
 
 /** A confidential (or, without a secret, public) OpenID Connect client of one provider. */
@@ -334,6 +352,11 @@ export function readRuntimeConfig(read: SettingsReader, local?: LocalHostFacts):
     webhookAllowPrivate: read.boolean('webhooks', 'POLARIS_WEBHOOK_ALLOW_PRIVATE', false),
     webhookTimeoutMs: read.integer('webhooks', 'POLARIS_WEBHOOK_TIMEOUT_MS', defaults.webhookTimeoutMs, { min: 100, max: 60_000 }),
     webhookDisableAfterHours: read.integer('webhooks', 'POLARIS_WEBHOOK_DISABLE_AFTER_HOURS', defaults.webhookDisableAfterHours, { min: 1, max: 24 * 366 }),
+    dashboardUpstreams: {
+      gateway: read.url('dashboard', 'POLARIS_GATEWAY_URL', ['http:', 'https:']),
+      invoiceDocument: read.url('dashboard', 'POLARIS_INVOICE_DOCUMENT_URL', ['http:', 'https:']),
+      oidc: read.url('dashboard', 'POLARIS_OIDC_FUNCTION_URL', ['http:', 'https:']),
+    },
   };
   // Never echo a key: a mistyped one is still a secret.
   if (config.stripeSecretKey && !/^(sk|rk)_/.test(config.stripeSecretKey)) read.problems.push('stripe: STRIPE_SECRET_KEY must be a secret key (sk_…) or a restricted key (rk_…)');

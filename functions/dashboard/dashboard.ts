@@ -1,16 +1,19 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { defineHttpFunction, defineServiceContext } from '../../shared/runtime/index.js';
+import { forwardRoutes } from './forward.js';
 import { loadDashboardPage, negotiateEncoding, type PageAsset } from './page.js';
 
-/** The page's files, loaded once per process. */
+/** The page's files, loaded once per process, and where the routes it calls are forwarded. */
 export const dashboardContext = defineServiceContext({
   service: 'gateway',
-  create: async () => ({ page: await loadDashboardPage() }),
+  create: async ({ config }) => ({ page: await loadDashboardPage(), upstreams: config.dashboardUpstreams }),
 });
 
 /**
- * Same-origin scripts, styles and requests only: the page talks to `/graphql`
- * and nothing else, and no inline script or style runs.
+ * Same-origin scripts, styles and requests only: the page calls `/graphql`,
+ * `/invoices/` and `/auth/oidc` on its own origin (forwarded by this
+ * function where they are not served beside it), and no inline script or
+ * style runs.
  */
 const contentSecurityPolicy = [
   "default-src 'none'",
@@ -26,11 +29,14 @@ const contentSecurityPolicy = [
 /**
  * `GET /dashboard`: the web page for organizations (usage, the draft invoice,
  * past invoices) and the operator (organizations, keys, plans, invoices). It
- * reads everything through the public GraphQL API at `/graphql`.
+ * reads everything through the public GraphQL API at `/graphql`. With
+ * POLARIS_GATEWAY_URL (and the invoice document's and sign-in's URLs) set,
+ * as in the cluster, it forwards those routes there (./forward.ts).
  */
 export default defineHttpFunction({
   context: dashboardContext,
-  routes(app, { page }) {
+  routes(app, { page, upstreams }) {
+    forwardRoutes(app, upstreams);
     const serve = (name: string) => async (request: FastifyRequest, reply: FastifyReply) => {
       const asset = page.get(name);
       if (!asset) return reply.callNotFound();

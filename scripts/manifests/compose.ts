@@ -19,7 +19,7 @@ import {
   postgresDatabase,
   postgresServer,
 } from './facts.js';
-import { clusterSettings, databaseUrl, placeholderSecrets } from './settings.js';
+import { clusterSettings, dashboardUpstreamSettings, databaseUrl, placeholderSecrets } from './settings.js';
 
 /** compose.yaml: the same images on one machine, every function its own container. */
 export function composeFile(): string {
@@ -35,6 +35,7 @@ export function composeFile(): string {
       NATS_URL: `nats://nats:${natsServer.clientPort}`,
       POLARIS_DELIVERY_ADDRESS_TEMPLATE: `{name}:${containerPort}`,
       POLARIS_FUNCTION_ADDRESS_TEMPLATE: `{name}:${containerPort}`,
+      ...dashboardUpstreamSettings((name) => `http://${name}:${containerPort}`),
     },
     depends_on: { migrate: { condition: 'service_completed_successfully' }, nats: { condition: 'service_started' } },
     healthcheck: {

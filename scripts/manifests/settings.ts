@@ -5,6 +5,7 @@
  * @module
  */
 import { defaults } from '../../shared/config.js';
+import type { FunctionName } from '../../functions/registry.js';
 import { deliveryDefaults, httpDelivererDefaults } from '../../functions/event-plane/index.js';
 import { clusterHost, natsServer, placeholderPassword, postgresDatabase } from './facts.js';
 
@@ -26,6 +27,8 @@ export function clusterSettings(): Record<string, string> {
     // Knative Services answer on port 80 of their cluster-local name.
     POLARIS_FUNCTION_ADDRESS_TEMPLATE: `${clusterHost('{name}')}:80`,
     POLARIS_GRAPHQL_MAX_COST: String(defaults.graphqlMaxCost),
+    // The dashboard forwards the routes its page calls on its own origin (/graphql, /invoices/, /auth/oidc) to these.
+    ...dashboardUpstreamSettings((name) => `http://${clusterHost(name)}`),
     POLARIS_INVOICE_GRACE_HOURS: String(defaults.invoiceGraceHours),
     // Sign-in through an identity provider: set its JWKS URL (and the iss and aud its tokens carry) to turn it on.
     POLARIS_JWT_AUDIENCE: '',
@@ -63,6 +66,18 @@ export function clusterSettings(): Record<string, string> {
     POLARIS_WEBHOOK_TIMEOUT_MS: String(defaults.webhookTimeoutMs),
   };
   return Object.fromEntries(Object.entries(settings).sort(([a], [b]) => a.localeCompare(b)));
+}
+
+/**
+ * Where the dashboard finds the functions behind the routes its page calls on
+ * its own origin; `urlOf` gives a function's base URL by its registry name.
+ */
+export function dashboardUpstreamSettings(urlOf: (name: FunctionName) => string): Record<string, string> {
+  return {
+    POLARIS_GATEWAY_URL: urlOf('gateway'),
+    POLARIS_INVOICE_DOCUMENT_URL: urlOf('invoice-document'),
+    POLARIS_OIDC_FUNCTION_URL: urlOf('oidc'),
+  };
 }
 
 /** The `polaris-secrets` keys with placeholder values, for people who apply the manifests by hand. */

@@ -34,8 +34,9 @@ export interface LocalConfig {
 }
 
 export function loadLocalConfig(env: Env = process.env): LocalConfig {
-  // PORT is a bundle's setting; the local host has one port per protocol instead.
-  const read = new SettingsReader({ ...env, PORT: undefined });
+  // PORT is a bundle's setting; the local host has one port per protocol instead. The dashboard's
+  // forwarding is a bundle's too: here /graphql, /invoices/ and /auth/oidc are on the dashboard's own port.
+  const read = new SettingsReader({ ...env, PORT: undefined, POLARIS_GATEWAY_URL: undefined, POLARIS_INVOICE_DOCUMENT_URL: undefined, POLARIS_OIDC_FUNCTION_URL: undefined });
   const httpPort = read.port('http', 'POLARIS_HTTP_PORT', localDefaults.httpPort);
   const config: LocalConfig = {
     httpPort,

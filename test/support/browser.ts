@@ -44,7 +44,8 @@ export async function waitForAttribute(locator: Locator, name: string, value: st
   while (Date.now() < deadline) {
     seen = (await locator.count()) > 0 ? await locator.first().getAttribute(name) : null;
     if (seen === value) return;
-    await new Promise((resolve) => setTimeout(resolve, 250));
+    // Short: most waits end within a render or two, and each check is only two round trips to the browser.
+    await new Promise((resolve) => setTimeout(resolve, 50));
   }
   throw new Error(`${name} stayed ${JSON.stringify(seen)}, expected ${JSON.stringify(value)}`);
 }

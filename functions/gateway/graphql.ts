@@ -1,11 +1,11 @@
 import mercurius from 'mercurius';
 import { GraphQLError } from 'graphql';
-import { httpStatusByKind, RateLimitedError } from '../../shared/errors.js';
 import { defineHttpFunction } from '../../shared/runtime/index.js';
 import { gatewayContext } from './context.js';
 import { clientAddress } from '../../shared/client-address.js';
 import { formatError, isGraphqlError, isRequestError, requestError } from './errors.js';
 import { fieldCountRule, graphqlLimits } from './limits.js';
+import { limitGraphqlPerOrganization, requestCaller } from './organization-limits.js';
 import { resolvers, type RequestContext } from './resolvers.js';
 import { schema } from './schema.js';
 
@@ -17,18 +17,8 @@ import { schema } from './schema.js';
 export default defineHttpFunction({
   context: gatewayContext,
   async routes(app, gateway) {
-    // Limited per credential before any work; a GraphQL-shaped 429 so clients read it like other errors.
-    app.addHook('preHandler', async (request, reply) => {
-      const credential = request.headers['x-api-key'] ?? request.headers.authorization;
-      if (!gateway.rateLimiter || typeof credential !== 'string' || request.routeOptions.url !== '/graphql') return;
-      try {
-        gateway.rateLimiter.take(credential);
-      } catch (err) {
-        if (!(err instanceof RateLimitedError)) throw err;
-        const error = formatError(new GraphQLError(err.message, { originalError: err }), gateway.logger);
-        return reply.code(httpStatusByKind[err.kind]).header('retry-after', String(err.retryAfterSeconds)).send({ data: null, errors: [error] });
-      }
-    });
+    // Each organization's limit, before any work.
+    limitGraphqlPerOrganization(app, gateway);
     await app.register(mercurius, {
       schema,
       resolvers: resolvers as never,
@@ -37,10 +27,9 @@ export default defineHttpFunction({
       queryDepth: graphqlLimits.depth,
       validationRules: [fieldCountRule],
       context: (request): RequestContext => {
-        let caller: ReturnType<RequestContext['caller']> | undefined;
         return {
           gateway,
-          caller: () => (caller ??= gateway.auth.authenticate(request.headers)),
+          caller: () => requestCaller(request, gateway),
           clientAddress: clientAddress(request.socket.remoteAddress, request.headers['x-forwarded-for']),
         };
       },

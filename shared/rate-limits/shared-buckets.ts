@@ -82,9 +82,11 @@ interface LocalBucket {
   sharedAt: number;
   /** The lease under way, which other requests for the bucket wait for rather than leasing too. */
   pending?: Promise<void>;
+  /** Tokens the requests waiting for `pending` need: the next lease takes them all at once. */
+  waiting: number;
 }
 
-/** Leases a request may wait for before it is refused: another request may spend what a lease brought. */
+/** Leases a request may make before it is refused: other requests may spend what its lease brought. */
 const maxLeaseAttempts = 3;
 
 /**
@@ -124,7 +126,7 @@ export class OrganizationRateLimiter {
     const burst = perSecond * burstFactor;
     const need = Math.min(cost, burst);
     const bucket = this.bucket(`${limit}:${organizationId}`);
-    for (let attempt = 0; ; attempt += 1) {
+    for (let leases = 0; ; ) {
       const now = this.now();
       if (now >= bucket.leaseExpiresAt) bucket.leased = 0;
       if (bucket.leased >= need) {
@@ -132,12 +134,17 @@ export class OrganizationRateLimiter {
         return;
       }
       if (bucket.pending) {
-        await bucket.pending;
+        bucket.waiting += need;
+        try {
+          await bucket.pending;
+        } finally {
+          bucket.waiting -= need;
+        }
         continue;
       }
       const missing = need - bucket.leased;
       const sharedNow = bucket.shared < 0 ? burst : Math.min(burst, bucket.shared + ((now - bucket.sharedAt) / 1000) * perSecond);
-      if (sharedNow < missing || attempt >= maxLeaseAttempts) {
+      if (sharedNow < missing || leases >= maxLeaseAttempts) {
         const retryAfterSeconds = Math.max(1, Math.ceil((missing - sharedNow) / perSecond));
         throw new RateLimitedError(retryAfterSeconds, {
           code: 'rate_limited',
@@ -145,7 +152,9 @@ export class OrganizationRateLimiter {
           policy: { name: limit, quota: perSecond, windowSeconds: 1, remaining: Math.max(0, Math.floor(bucket.leased + sharedNow)) },
         });
       }
-      const want = Math.max(missing, Math.ceil(perSecond * this.leaseSeconds));
+      // A chunk, or what every request waiting meanwhile needs too, within the burst.
+      const want = Math.max(missing, Math.min(burst, Math.max(missing + bucket.waiting, Math.ceil(perSecond * this.leaseSeconds))));
+      leases += 1;
       bucket.pending = this.lease(bucket, `${limit}:${organizationId}`, perSecond, burst, missing, want).finally(() => {
         bucket.pending = undefined;
       });
@@ -182,7 +191,7 @@ export class OrganizationRateLimiter {
       // Most recently used last, so the first is the one to forget.
       this.buckets.delete(key);
     } else {
-      bucket = { leased: 0, leaseExpiresAt: 0, shared: -1, sharedAt: 0 };
+      bucket = { leased: 0, leaseExpiresAt: 0, shared: -1, sharedAt: 0, waiting: 0 };
       if (this.buckets.size >= (this.options.maxBuckets ?? 10_000)) this.buckets.delete(this.buckets.keys().next().value!);
     }
     this.buckets.set(key, bucket);

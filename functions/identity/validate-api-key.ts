@@ -27,7 +27,7 @@ export default defineGrpcFunction({
       organizationId: result.organizationId ?? '',
       keyId: result.keyId ?? '',
       scopes: result.scopes ?? [],
-      limits: limitsMessage(result.limits),
+      limits: result.limits && limitsMessage(result.limits),
     };
   },
 });

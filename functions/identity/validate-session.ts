@@ -16,7 +16,7 @@ export default defineGrpcFunction({
       userId: session.userId ?? '',
       organizationId: session.organizationId ?? '',
       role: session.role ? roleMessage(session.role) : Role.ROLE_UNSPECIFIED,
-      limits: limitsMessage(session.limits),
+      limits: session.limits && limitsMessage(session.limits),
     };
   },
 });

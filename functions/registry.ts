@@ -11,6 +11,7 @@ export const functionRegistry = [
   { name: 'get-organization', service: 'identity', kind: 'grpc', module: 'identity/get-organization' },
   { name: 'create-organization', service: 'identity', kind: 'grpc', module: 'identity/create-organization' },
   { name: 'list-organizations', service: 'identity', kind: 'grpc', module: 'identity/list-organizations' },
+  { name: 'set-organization-limits', service: 'identity', kind: 'grpc', module: 'identity/set-organization-limits' },
   { name: 'create-api-key', service: 'identity', kind: 'grpc', module: 'identity/create-api-key' },
   { name: 'list-api-keys', service: 'identity', kind: 'grpc', module: 'identity/list-api-keys' },
   { name: 'revoke-api-key', service: 'identity', kind: 'grpc', module: 'identity/revoke-api-key' },

@@ -18,6 +18,8 @@
  *   bundles      per function: cold start vs a bare Node http server, bundle size, idle RSS
  *   webhooks     webhook deliveries/s to a local receiver, by the fan-out and by the retry run,
  *                vs bare HTTP POSTs to the same receiver
+ *   noisy        one organization floods ingest (then GraphQL) while another sends 50 requests/s,
+ *                on a Polaris with the per-organization limits on: the quiet one's p99 vs alone
  *
  * Settings (environment): BENCH_SECONDS (each load, default 10), BENCH_ONLY
  * (comma-separated sections above; default all), BENCH_AGGREGATION_EVENTS
@@ -50,13 +52,14 @@ import { benchEventToDraft } from './bench/event-to-draft.js';
 import { benchGraphql } from './bench/graphql.js';
 import { benchBatches, benchProperties, benchSingleEvents } from './bench/ingest.js';
 import { benchMeters } from './bench/meters.js';
+import { benchNoisyNeighbour } from './bench/noisy-neighbour.js';
 import { startProcess, stopProcess } from './bench/processes.js';
 import { Results } from './bench/report.js';
 import { benchSummary } from './bench/summary.js';
 import { benchWebhooks } from './bench/webhooks.js';
 import { findFreePorts, startEmbeddedPostgres } from './local/index.js';
 
-const sections = ['ingest', 'properties', 'batch', 'aggregation', 'meters', 'summary', 'draft', 'graphql', 'entitlement', 'bundles', 'webhooks'] as const;
+const sections = ['ingest', 'properties', 'batch', 'aggregation', 'meters', 'summary', 'draft', 'graphql', 'entitlement', 'bundles', 'webhooks', 'noisy'] as const;
 type Section = (typeof sections)[number];
 
 function integer(name: string, fallback: number): number {
@@ -150,6 +153,8 @@ async function main(): Promise<void> {
     POLARIS_WEBHOOK_RETRY_INTERVAL: '0',
     POLARIS_NATS_STREAM: stream,
     POLARIS_NATS_SUBJECT_PREFIX: subjectPrefix,
+    // The bench measures the system, not the per-organization limits (but for the noisy section's own Polaris).
+    POLARIS_RATE_LIMIT_PER_SECOND: '0',
     LOG_LEVEL: 'warn',
   });
   cleanup.push({ name: 'Polaris', run: () => stopProcess(polaris) });
@@ -189,6 +194,7 @@ async function main(): Promise<void> {
     ['entitlement', () => benchEntitlement(bench)],
     ['bundles', () => benchBundles(bench, { build })],
     ['webhooks', () => benchWebhooks(bench)],
+    ['noisy', () => benchNoisyNeighbour(bench)],
   ];
   for (const [section, run] of parts) {
     if (!selected.has(section)) continue;

@@ -4,6 +4,7 @@
  * Every setting has a named default and one conversion; start-up fails with a
  * single ConfigError that lists every problem, each prefixed by its subsystem.
  */
+import { defaultOrganizationLimits, maxLimitPerSecond, type OrganizationLimits } from './rate-limits/policies.js';
 
 /** Start-up configuration is invalid. `problems` lists every one found. */
 export class ConfigError extends Error {
@@ -46,8 +47,12 @@ export const defaults = {
   accessTokenSeconds: 900,
   /** Days a refresh token lasts unused. */
   refreshTokenDays: 30,
-  /** Requests a second per API key or token at ingest and the gateway; 0 turns the limit off. */
-  rateLimitPerSecond: 0,
+  /**
+   * Each organization's limits, per second across every pod: ingest requests
+   * (POLARIS_RATE_LIMIT_PER_SECOND, whose 0 turns every limit off), ingest
+   * events and GraphQL cost. Each allows bursts of twice its rate.
+   */
+  rateLimits: defaultOrganizationLimits,
   /**
    * The most one GraphQL request may cost: the RPCs its fields may make
    * (functions/gateway/cost.ts). The dashboard's heaviest request, an
@@ -123,10 +128,12 @@ export interface RuntimeConfig {
   refreshTokenDays: number;
   apiKeyCacheSeconds: number;
   apiKeyNegativeCacheSeconds: number;
-  /** Requests a second per credential at ingest and the gateway; 0 (default) is no limit. */
-  rateLimitPerSecond: number;
-  /** Burst allowed per credential; 0 means twice the rate. */
-  rateLimitBurst: number;
+  /**
+   * Each organization's default limits (the operator may set an
+   * organization's own); undefined when POLARIS_RATE_LIMIT_PER_SECOND is 0,
+   * which turns every limit off.
+   */
+  rateLimits?: OrganizationLimits;
   /** The most one GraphQL request may cost, in RPCs its fields may make. Default 250. */
   graphqlMaxCost: number;
   shutdownGraceMs: number;
@@ -338,8 +345,7 @@ export function readRuntimeConfig(read: SettingsReader, local?: LocalHostFacts):
     refreshTokenDays: read.integer('auth', 'POLARIS_REFRESH_TOKEN_DAYS', defaults.refreshTokenDays, { min: 1, max: 365 }),
     apiKeyCacheSeconds: read.integer('auth', 'POLARIS_API_KEY_CACHE_SECONDS', defaults.apiKeyCacheSeconds, { min: 0, max: 60 }),
     apiKeyNegativeCacheSeconds: read.integer('auth', 'POLARIS_API_KEY_NEGATIVE_CACHE_SECONDS', defaults.apiKeyNegativeCacheSeconds, { min: 0, max: 60 }),
-    rateLimitPerSecond: read.integer('auth', 'POLARIS_RATE_LIMIT_PER_SECOND', defaults.rateLimitPerSecond, { min: 0, max: 1_000_000 }),
-    rateLimitBurst: read.integer('auth', 'POLARIS_RATE_LIMIT_BURST', 0, { min: 0, max: 1_000_000 }),
+    rateLimits: readRateLimits(read),
     graphqlMaxCost: read.integer('graphql', 'POLARIS_GRAPHQL_MAX_COST', defaults.graphqlMaxCost, { min: 1, max: 1_000_000 }),
     shutdownGraceMs: read.integer('runtime', 'POLARIS_SHUTDOWN_GRACE_MS', defaults.shutdownGraceMs, { min: 0, max: 600_000 }),
     sellerName: read.string('POLARIS_SELLER_NAME') ?? defaults.sellerName,
@@ -373,6 +379,21 @@ export function readRuntimeConfig(read: SettingsReader, local?: LocalHostFacts):
 
 /** Hosts whose plain-http issuers are this machine's, allowed without POLARIS_OIDC_ALLOW_HTTP. */
 const loopbackHosts = new Set(['127.0.0.1', 'localhost', '[::1]']);
+
+/**
+ * Each organization's default limits, or undefined when
+ * POLARIS_RATE_LIMIT_PER_SECOND is 0: benchmarks measure the system, not
+ * the limits.
+ */
+function readRateLimits(read: SettingsReader): OrganizationLimits | undefined {
+  const defaults = defaultOrganizationLimits;
+  const range = { min: 0, max: maxLimitPerSecond };
+  const ingestRequestsPerSecond = read.integer('limits', 'POLARIS_RATE_LIMIT_PER_SECOND', defaults.ingestRequestsPerSecond, range);
+  const ingestEventsPerSecond = read.integer('limits', 'POLARIS_RATE_LIMIT_INGEST_EVENTS_PER_SECOND', defaults.ingestEventsPerSecond, { ...range, min: 1 });
+  const graphqlCostPerSecond = read.integer('limits', 'POLARIS_RATE_LIMIT_GRAPHQL_COST_PER_SECOND', defaults.graphqlCostPerSecond, { ...range, min: 1 });
+  if (ingestRequestsPerSecond === 0) return undefined;
+  return { ingestRequestsPerSecond, ingestEventsPerSecond, graphqlCostPerSecond };
+}
 
 /**
  * The OpenID Connect settings: off without an issuer. Each setting that only

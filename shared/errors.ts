@@ -88,13 +88,28 @@ export class UnavailableError extends PolarisError {
  */
 export class RateLimitedError extends PolarisError {
   override name = 'RateLimitedError';
+  /** The limit that refused, when it is a quota the client may read about (HTTP's RateLimit headers). */
+  readonly policy?: RateLimitPolicy;
   constructor(
     /** Whole seconds, at least 1. */
     readonly retryAfterSeconds: number,
-    options: { message?: string; code?: string } = {},
+    options: { message?: string; code?: string; policy?: RateLimitPolicy } = {},
   ) {
     super(ErrorKind.RateLimited, options.code ?? 'rate_limited', options.message ?? `rate limit exceeded, retry after ${retryAfterSeconds} s`);
+    if (options.policy) this.policy = options.policy;
   }
+}
+
+/** A quota as the RateLimit-Policy and RateLimit headers state it. */
+export interface RateLimitPolicy {
+  /** The policy's name, e.g. `ingest-requests`. */
+  name: string;
+  /** Units allowed per window. */
+  quota: number;
+  /** The window, in seconds. */
+  windowSeconds: number;
+  /** Units left now, whole. */
+  remaining: number;
 }
 
 /**

@@ -1,18 +1,37 @@
-/** The per-credential rate limit at ingest and the gateway: 429 with Retry-After, nothing stored. */
+/**
+ * Each organization's limits at ingest and the gateway, over the real
+ * services: counted per organization whatever key sends, answered 429 with
+ * Retry-After and the RateLimit headers, storing nothing; events counted one
+ * by one; an organization's own limits set by the operator; and one limit
+ * held by two instances of ingest sharing the database.
+ *
+ * The defaults here are low (5 requests, 20 events and 3 GraphQL cost a
+ * second, bursts of twice that), so a few sequential requests spend them.
+ */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { functionRegistry } from '../functions/registry.js';
 import { createTestDatabase, type TestDatabase } from './support/database.js';
+import { codes, dataOf, graphqlAt, operator, type Graphql } from './support/graphql.js';
 import { startTestHost, type TestHost } from './support/host.js';
 import { deleteStream } from './support/nats.js';
 import { createTenant, type TestTenant } from './support/tenants.js';
 
+const limits = {
+  POLARIS_RATE_LIMIT_PER_SECOND: '5',
+  POLARIS_RATE_LIMIT_INGEST_EVENTS_PER_SECOND: '20',
+  POLARIS_RATE_LIMIT_GRAPHQL_COST_PER_SECOND: '3',
+  // Every request asks Identity: an organization's new limits show at once.
+  POLARIS_API_KEY_CACHE_SECONDS: '0',
+};
+
 let db: TestDatabase;
 let host: TestHost;
-let tenant: TestTenant;
+let graphql: Graphql;
 
 beforeAll(async () => {
   db = await createTestDatabase();
-  host = await startTestHost({ databaseUrl: db.url, env: { POLARIS_RATE_LIMIT_PER_SECOND: '1', POLARIS_RATE_LIMIT_BURST: '2' } });
-  tenant = await createTenant(host.grpcAddress);
+  host = await startTestHost({ databaseUrl: db.url, env: limits });
+  graphql = graphqlAt(host.http);
 });
 
 afterAll(async () => {
@@ -21,31 +40,162 @@ afterAll(async () => {
   await db?.drop();
 });
 
-describe('rate limit per API key', () => {
-  it('answers ingest 429 with Retry-After once the burst is spent, storing nothing', async () => {
-    const send = (key: string) =>
-      fetch(`${host.http}/ingest`, { method: 'POST', headers: { 'content-type': 'application/json', 'x-api-key': tenant.apiKey }, body: JSON.stringify({ metric: 'api_calls', quantity: 1, idempotency_key: key }) });
-    expect((await send('a')).status).toBe(202);
-    expect((await send('b')).status).toBe(202);
-    const limited = await send('c');
-    expect(limited.status).toBe(429);
-    expect(Number(limited.headers.get('retry-after'))).toBeGreaterThanOrEqual(1);
-    expect(((await limited.json()) as { error: { code: string } }).error.code).toBe('rate_limited');
-    const [row] = await db.sql<{ n: number }[]>`select count(*)::int as n from usage.usage_events where idempotency_key = 'c'`;
+let sent = 0;
+function ingest(at: string, apiKey: string, body: unknown = { metric: 'api_calls', quantity: 1, idempotency_key: `event-${(sent += 1)}` }) {
+  return fetch(`${at}/ingest`, { method: 'POST', headers: { 'content-type': 'application/json', 'x-api-key': apiKey }, body: JSON.stringify(body) });
+}
+
+async function secondKey(organizationId: string): Promise<string> {
+  const data = dataOf(await graphql('mutation($o: ID!) { createApiKey(organizationId: $o, scopes: [INGEST]) { apiKey } }', { o: organizationId }, operator));
+  return data.createApiKey.apiKey;
+}
+
+async function setLimits(organizationId: string, limits: object) {
+  return graphql(
+    'mutation($o: ID!, $l: OrganizationLimitsInput!) { setOrganizationLimits(organizationId: $o, limits: $l) { id limits { ingestRequestsPerSecond ingestEventsPerSecond graphqlCostPerSecond enforced } } }',
+    { o: organizationId, l: limits },
+    operator,
+  );
+}
+
+const storedEvents = async (organizationId: string) =>
+  (await db.sql<{ n: number }[]>`select count(*)::int as n from usage.usage_events where org_id = ${organizationId}`)[0]!.n;
+
+describe('ingest limits per organization', () => {
+  it("counts an organization's requests whatever key sends them, and leaves other organizations alone", async () => {
+    const acme = await createTenant(host.grpcAddress, 'Acme');
+    const keys = [acme.apiKey, await secondKey(acme.organizationId)];
+    const started = Date.now();
+    const statuses = await Promise.all(Array.from({ length: 30 }, (_, i) => ingest(host.http, keys[i % 2]!).then((answer) => answer.status)));
+    const seconds = (Date.now() - started) / 1000;
+    const accepted = statuses.filter((status) => status === 202).length;
+    // A burst of 10, then 5 a second: per key it would be twice that.
+    expect(accepted).toBeGreaterThanOrEqual(10);
+    expect(accepted).toBeLessThanOrEqual(10 + Math.ceil(5 * seconds));
+    expect(statuses).toContain(429);
+    expect(statuses.filter((status) => status !== 202 && status !== 429)).toEqual([]);
+    expect(await storedEvents(acme.organizationId)).toBe(accepted);
+
+    const globex = await createTenant(host.grpcAddress, 'Globex');
+    expect((await ingest(host.http, globex.apiKey)).status).toBe(202);
+  });
+
+  it('answers 429 with Retry-After and the RateLimit headers, and stores nothing of the refused request', async () => {
+    const tenant = await createTenant(host.grpcAddress);
+    let refused: Response | undefined;
+    for (let i = 0; i < 40 && !refused; i++) {
+      const answer = await ingest(host.http, tenant.apiKey, { metric: 'api_calls', quantity: 1, idempotency_key: `headers-${i}` });
+      if (answer.status === 429) refused = answer;
+    }
+    expect(refused).toBeDefined();
+    expect(Number(refused!.headers.get('retry-after'))).toBeGreaterThanOrEqual(1);
+    expect(refused!.headers.get('ratelimit-policy')).toBe('"ingest-requests";q=5;w=1');
+    expect(refused!.headers.get('ratelimit')).toMatch(/^"ingest-requests";r=0;t=[1-9]\d*$/);
+    expect(((await refused!.json()) as { error: { code: string } }).error.code).toBe('rate_limited');
+    const accepted = await storedEvents(tenant.organizationId);
+    const [row] = await db.sql<{ n: number }[]>`select count(*)::int as n from usage.usage_events where org_id = ${tenant.organizationId} and idempotency_key = ${`headers-${accepted}`}`;
     expect(row!.n).toBe(0);
   });
 
-  it('answers GraphQL 429 with a coded error', async () => {
-    const ask = () =>
-      fetch(`${host.http}/graphql`, { method: 'POST', headers: { 'content-type': 'application/json', 'x-api-key': `${tenant.apiKey}` }, body: '{"query":"{ me { id } }"}' });
-    const statuses: number[] = [];
-    let last: Response | undefined;
-    for (let i = 0; i < 4; i++) {
-      last = await ask();
-      statuses.push(last.status);
+  it('counts events, not requests: a batch takes one per event', async () => {
+    const tenant = await createTenant(host.grpcAddress);
+    const batch = (n: number, prefix: string) => Array.from({ length: n }, (_, i) => ({ metric: 'api_calls', quantity: 1, idempotency_key: `${prefix}-${i}` }));
+    expect((await ingest(host.http, tenant.apiKey, batch(30, 'first'))).status).toBe(200);
+    // 10 of the burst of 40 are left (and a few more by the time this is sent): 30 more are not.
+    const refused = await ingest(host.http, tenant.apiKey, batch(30, 'second'));
+    expect(refused.status).toBe(429);
+    expect(refused.headers.get('ratelimit-policy')).toBe('"ingest-events";q=20;w=1');
+    expect(await storedEvents(tenant.organizationId)).toBe(30);
+  });
+});
+
+describe('GraphQL limits per organization', () => {
+  it('answers 429 with RATE_LIMITED, retryAfter and the RateLimit headers once the cost is spent', async () => {
+    const tenant = await createTenant(host.grpcAddress);
+    const ask = () => fetch(`${host.http}/graphql`, { method: 'POST', headers: { 'content-type': 'application/json', 'x-api-key': tenant.apiKey }, body: '{"query":"{ me { id } }"}' });
+    let refused: Response | undefined;
+    for (let i = 0; i < 20 && !refused; i++) {
+      const answer = await ask();
+      if (answer.status === 429) refused = answer;
+      else expect(answer.status).toBe(200);
     }
-    expect(statuses).toContain(429);
-    expect(last!.headers.get('retry-after')).toBeTruthy();
-    expect(((await last!.json()) as { errors: { extensions: { code: string } }[] }).errors[0]!.extensions.code).toBe('RATE_LIMITED');
+    expect(refused).toBeDefined();
+    expect(refused!.headers.get('ratelimit-policy')).toBe('"graphql-cost";q=3;w=1');
+    expect(refused!.headers.get('ratelimit')).toMatch(/^"graphql-cost";r=0;t=[1-9]\d*$/);
+    const body = (await refused!.json()) as { data: null; errors: { extensions: { code: string; retryAfter: number } }[] };
+    expect(body.data).toBeNull();
+    expect(body.errors[0]!.extensions).toEqual({ code: 'RATE_LIMITED', retryAfter: Number(refused!.headers.get('retry-after')) });
+  });
+
+  it('never limits the operator', async () => {
+    for (let i = 0; i < 12; i++) expect((await graphql('{ organizations { id } }', {}, operator)).status).toBe(200);
+  });
+});
+
+describe("an organization's own limits, set by the operator", () => {
+  it('replace the defaults at once, show on Organization, and go back to the defaults when left out', async () => {
+    const tenant = await createTenant(host.grpcAddress);
+    const set = dataOf(await setLimits(tenant.organizationId, { ingestRequestsPerSecond: 100, ingestEventsPerSecond: 1000 }));
+    expect(set.setOrganizationLimits.limits).toEqual({ ingestRequestsPerSecond: 100, ingestEventsPerSecond: 1000, graphqlCostPerSecond: 3, enforced: true });
+    const statuses: number[] = [];
+    for (let i = 0; i < 30; i++) statuses.push((await ingest(host.http, tenant.apiKey)).status);
+    // 30 in a row, well past the default burst of 10.
+    expect(statuses.every((status) => status === 202)).toBe(true);
+
+    const own = dataOf(await graphql('{ me { limits { ingestRequestsPerSecond graphqlCostPerSecond } } }', {}, { apiKey: tenant.apiKey }));
+    expect(own.me.limits).toEqual({ ingestRequestsPerSecond: 100, graphqlCostPerSecond: 3 });
+
+    const reset = dataOf(await setLimits(tenant.organizationId, {}));
+    expect(reset.setOrganizationLimits.limits).toMatchObject({ ingestRequestsPerSecond: 5, ingestEventsPerSecond: 20 });
+    const entries = dataOf(await graphql('query($o: ID) { auditLog(organizationId: $o, action: "organization.set_limits") { actor target } }', { o: tenant.organizationId }, operator));
+    expect(entries.auditLog).toEqual([
+      { actor: 'operator', target: `organization:${tenant.organizationId}` },
+      { actor: 'operator', target: `organization:${tenant.organizationId}` },
+    ]);
+  });
+
+  it('refuses bad limits naming the field, and an unknown organization', async () => {
+    const tenant = await createTenant(host.grpcAddress);
+    const negative = await setLimits(tenant.organizationId, { ingestRequestsPerSecond: -1, graphqlCostPerSecond: 20_000_000 });
+    expect(codes(negative.body)).toEqual(['BAD_USER_INPUT']);
+    expect(negative.body.errors[0].extensions.fields.map((f: { field: string }) => f.field)).toEqual(['ingestRequestsPerSecond', 'graphqlCostPerSecond']);
+    const fraction = await setLimits(tenant.organizationId, { ingestEventsPerSecond: 1.5 });
+    expect(codes(fraction.body)).toEqual(['BAD_USER_INPUT']);
+    expect(fraction.body.errors[0].message).toContain('ingestEventsPerSecond');
+    const unknown = await setLimits('00000000-0000-4000-8000-000000000000', { ingestRequestsPerSecond: 10 });
+    expect(codes(unknown.body)).toEqual(['NOT_FOUND']);
+    const notId = await setLimits('acme', { ingestRequestsPerSecond: 10 });
+    expect(codes(notId.body)).toEqual(['BAD_USER_INPUT']);
+    const byTenant = await graphql('mutation($o: ID!) { setOrganizationLimits(organizationId: $o, limits: { ingestRequestsPerSecond: 1000000 }) { id } }', { o: tenant.organizationId }, { apiKey: tenant.apiKey });
+    expect(codes(byTenant.body)).toEqual(['FORBIDDEN']);
+  });
+});
+
+describe('one limit across two instances of ingest', () => {
+  let second: TestHost;
+
+  beforeAll(async () => {
+    // Another instance of ingest (and the Identity it asks), with its own caches and leases, on the same database.
+    const entries = functionRegistry.filter((entry) => entry.service === 'identity' || entry.name === 'ingest');
+    second = await startTestHost({ databaseUrl: db.url, env: limits, entries });
+  });
+
+  afterAll(async () => {
+    await second?.close();
+    await deleteStream(second.natsUrl, second.stream.stream);
+  });
+
+  it("accepts no more than the organization's allowance, whichever instance each request reaches", async () => {
+    const tenant: TestTenant = await createTenant(host.grpcAddress);
+    // 1 a second, a burst of 2: each instance on its own would accept 2 at once.
+    dataOf(await setLimits(tenant.organizationId, { ingestRequestsPerSecond: 1 }));
+    const started = Date.now();
+    const statuses = await Promise.all(Array.from({ length: 20 }, (_, i) => ingest(i % 2 === 0 ? host.http : second.http, tenant.apiKey).then((r) => r.status)));
+    const seconds = (Date.now() - started) / 1000;
+    const accepted = statuses.filter((status) => status === 202).length;
+    expect(accepted).toBeGreaterThanOrEqual(1);
+    expect(accepted).toBeLessThanOrEqual(2 + Math.floor(seconds));
+    expect(statuses.filter((status) => status !== 202 && status !== 429)).toEqual([]);
+    expect(await storedEvents(tenant.organizationId)).toBe(accepted);
   });
 });

@@ -2,7 +2,7 @@ import { BillingService as BillingRpc, type Invoice } from '../../proto/gen/pola
 import { IdentityService, type Organization } from '../../proto/gen/polaris/identity/v1/identity.js';
 import { ErrorKind, ForbiddenError, NotFoundError, PolarisError, UnauthenticatedError } from '../../shared/errors.js';
 import { ExpiringCache } from '../../shared/expiring-cache.js';
-import { rateLimiterFrom } from '../../shared/rate-limiter.js';
+import { organizationRateLimiterFrom, overridesFromMessage, RateLimitName } from '../../shared/rate-limits/index.js';
 import { defineHttpFunction, defineServiceContext } from '../../shared/runtime/index.js';
 import { requireUuid } from '../../shared/validation.js';
 // The gateway's credentials, checked the same way: its auth module needs jose and no GraphQL.
@@ -13,7 +13,8 @@ import { renderInvoicePdf } from './invoice-pdf.js';
 /**
  * What the invoice document holds: gRPC clients for Billing's GetInvoice and
  * Identity's GetOrganization, the gateway's credential checks, and the
- * fonts' paths (checked on start). No database: every fact is an RPC.
+ * fonts' paths (checked on start). Every fact is an RPC; the database only
+ * keeps the organizations' shared rate-limit buckets.
  */
 export const invoiceDocumentContext = defineServiceContext({
   service: 'billing',
@@ -27,15 +28,15 @@ export const invoiceDocumentContext = defineServiceContext({
         async () => (await clients.call(IdentityService.getOrganization, { organizationId })).organization!,
         () => config.apiKeyCacheSeconds * 1000,
       );
-    const auth = gatewayAuthFrom(config, clients, async (organizationId) => {
-      await organization(organizationId);
-    });
+    const auth = gatewayAuthFrom(config, clients, async (organizationId) => overridesFromMessage((await organization(organizationId)).limits));
     const seller = { name: config.sellerName, address: config.sellerAddress };
-    return { clients, auth, organization, seller, fonts: invoiceFonts(), rateLimiter: rateLimiterFrom(config) };
+    const rateLimiter = organizationRateLimiterFrom(config, () => runtime.database(), runtime.logger);
+    return { clients, auth, organization, seller, fonts: invoiceFonts(), rateLimiter };
   },
 });
 
-const header = (value: string | string[] | undefined) => (Array.isArray(value) ? value[0] : value);
+/** What a PDF costs against the organization's GraphQL limit: its rendering takes as long as some ten queries. */
+const invoiceDocumentCost = 10;
 
 /**
  * `GET /invoices/<id>.pdf`: the invoice as a PDF, for the organization it
@@ -49,10 +50,10 @@ export default defineHttpFunction({
     app.get<{ Params: { file: string } }>('/invoices/:file', async (request, reply) => {
       const { file } = request.params;
       if (!file.endsWith('.pdf')) return reply.callNotFound();
-      const credential = header(request.headers['x-api-key']) ?? header(request.headers.authorization);
-      if (credential) context.rateLimiter?.take(credential);
       const caller = await context.auth.authenticate(request.headers);
       if (!caller) throw new UnauthenticatedError('send X-API-Key, or Authorization: Bearer <JWT or admin token>');
+      // A document is GraphQL's to read too, and taken from the same limit, at the cost of the PDF's rendering.
+      if (caller.kind === 'tenant') await context.rateLimiter?.take(caller.organizationId, caller.limits, RateLimitName.GraphqlCost, invoiceDocumentCost);
       // As the gateway's invoices: the read permission (functions/gateway/access.ts).
       if (caller.kind === 'service') throw new ForbiddenError('a service key may only POST /ingest');
       if (caller.kind === 'tenant' && !caller.permissions.has('read')) throw new ForbiddenError('needs the read permission in the organization');

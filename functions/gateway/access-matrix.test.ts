@@ -258,6 +258,7 @@ function rows(graphql: Graphql): Row[] {
     organizationField('entitlements', 'entitlements { feature type }', operatorOr('read')),
     organizationField('entitlement', 'entitlement(feature: "sso") { hasAccess type }', operatorOr('read')),
     organizationField('stripe', 'stripe { customerId collectionMethod daysUntilDue }', operatorOr('read')),
+    organizationField('limits', 'limits { ingestRequestsPerSecond ingestEventsPerSecond graphqlCostPerSecond enforced }', operatorOr('read')),
 
     // Mutations.
     { field: 'Mutation.recordUsage', expect: tenantWithAny('ingest'), request: () => ({ query: 'mutation { recordUsage(metric: "api_calls", quantity: 1) }' }) },
@@ -344,6 +345,12 @@ function rows(graphql: Graphql): Row[] {
       expect: operatorOnly,
       request: () => ({ query: 'mutation { createServiceKey(name: "Matrix") { id scopes } }' }),
       check: (data) => expect(data.createServiceKey.scopes).toEqual(['INGEST_ANY']),
+    },
+    {
+      field: 'Mutation.setOrganizationLimits',
+      expect: operatorOnly,
+      // Every limit back to the default: the rest of the matrix runs as before.
+      request: ({ acme }) => ({ query: 'mutation($o: ID!) { setOrganizationLimits(organizationId: $o, limits: {}) { limits { ingestRequestsPerSecond } } }', variables: { o: acme.organizationId } }),
     },
     {
       field: 'Mutation.createUsageAlert',

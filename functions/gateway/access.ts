@@ -91,6 +91,8 @@ export const fieldAccess = {
     entitlement: inOrganization('read', 'parent'),
     // How the organization pays, as its invoices: read.
     stripe: inOrganization('read', 'parent'),
+    // An organization knows what it may send; only the operator changes it.
+    limits: inOrganization('read', 'parent'),
   },
   Mutation: {
     recordUsage: ownOrganization('ingest'),
@@ -107,6 +109,8 @@ export const fieldAccess = {
     setBillingTerms: operatorOnly,
     createMeter: operatorOnly,
     createServiceKey: operatorOnly,
+    // What a customer paid for, as entitlements.
+    setOrganizationLimits: operatorOnly,
     // An organization warns itself of its own spending; an alert of another organization is NOT_FOUND.
     createUsageAlert: inOrganization('manage', organizationArgument),
     deleteUsageAlert: inOrganization('manage'),

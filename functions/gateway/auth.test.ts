@@ -30,6 +30,7 @@ function auth(options: Partial<GatewayAuthOptions>): GatewayAuth {
     apiKeys: {} as ApiKeyAuthenticator, // no API key is sent here
     requireOrganization: async (id) => {
       if (id !== organizationId) throw new NotFoundError('organization_not_found', 'no such organization');
+      return {};
     },
     ...options,
   });
@@ -86,7 +87,7 @@ function sessions(answer: Partial<ValidateSessionResponse> = {}) {
   const asked: string[] = [];
   const validateSession = async (id: string): Promise<ValidateSessionResponse> => {
     asked.push(id);
-    return { active: true, userId, organizationId, role: Role.ROLE_VIEWER, ...answer };
+    return { active: true, userId, organizationId, role: Role.ROLE_VIEWER, limits: undefined, ...answer };
   };
   return { asked, validateSession };
 }
@@ -117,7 +118,7 @@ describe('GatewayAuth with sessions', () => {
     // A cache as the gateway keeps one: the organization switches while its answer is cached.
     const validateSession = async (id: string, { fresh = false }: { fresh?: boolean } = {}) => {
       asked.push(fresh);
-      if (fresh || !cached.has(id)) cached.set(id, { active: true, userId, organizationId: current, role: Role.ROLE_VIEWER });
+      if (fresh || !cached.has(id)) cached.set(id, { active: true, userId, organizationId: current, role: Role.ROLE_VIEWER, limits: undefined });
       return cached.get(id)!;
     };
     const gateway = auth({ sessionSecret, validateSession });

@@ -22,6 +22,7 @@ import type { RuntimeConfig } from '../../shared/config.js';
 import { ErrorKind, ForbiddenError, PolarisError, UnauthenticatedError, UnavailableError } from '../../shared/errors.js';
 import { ExpiringCache } from '../../shared/expiring-cache.js';
 import { ApiKeyAuthenticator, type GrpcClients } from '../../shared/grpc/index.js';
+import { overridesFromMessage, type OrganizationLimitOverrides } from '../../shared/rate-limits/index.js';
 import { sessionTokenAudience, verifySessionToken } from '../../shared/session-token.js';
 import { isUuid } from '../../shared/validation.js';
 import {
@@ -41,6 +42,8 @@ interface TenantBase {
   permissions: ReadonlySet<Permission>;
   /** Who the audit log names: `user:<id>`, `key:<id>` or `token:<organization id>`. */
   actor: string;
+  /** The organization's own limits, as cached with the credential. */
+  limits: OrganizationLimitOverrides;
 }
 
 export type SessionCaller = TenantBase & { via: 'session'; userId: string; sessionId: string; role: RoleName };
@@ -68,8 +71,8 @@ export interface GatewayAuthOptions {
   sessionSecret?: string;
   /** Whether a session still stands, and its role now; cached by the caller of this option. */
   validateSession?: SessionValidator;
-  /** Resolves when the organization exists; throws NotFoundError otherwise. */
-  requireOrganization(id: string): Promise<void>;
+  /** The organization's own limits when it exists; throws NotFoundError otherwise. */
+  requireOrganization(id: string): Promise<OrganizationLimitOverrides>;
 }
 
 /** Seconds of clock skew allowed on `exp` and `nbf`. */
@@ -111,8 +114,8 @@ export class GatewayAuth {
     // session, and a session's token never as an outside JWT, even when both
     // secrets are set.
     if (audiences(token).includes(sessionTokenAudience)) return this.sessionCaller(token);
-    const organizationId = await this.verifyOutsideJwt(token);
-    return { kind: 'tenant', via: 'token', organizationId, permissions: new Set(outsideTokenPermissions), actor: `token:${organizationId}` };
+    const { organizationId, limits } = await this.verifyOutsideJwt(token);
+    return { kind: 'tenant', via: 'token', organizationId, permissions: new Set(outsideTokenPermissions), actor: `token:${organizationId}`, limits };
   }
 
   private async keyCaller(apiKey: string): Promise<KeyCaller | ServiceCaller> {
@@ -129,6 +132,7 @@ export class GatewayAuth {
       scopes: keyScopes,
       permissions: new Set(permissionsOfScopes(keyScopes)),
       actor: `key:${key.keyId}`,
+      limits: key.limits,
     };
   }
 
@@ -165,22 +169,22 @@ export class GatewayAuth {
       role,
       permissions: new Set(permissionsByRole[role]),
       actor: `user:${session.userId}`,
+      limits: overridesFromMessage(session.limits),
     };
   }
 
-  private async verifyOutsideJwt(token: string): Promise<string> {
+  private async verifyOutsideJwt(token: string): Promise<{ organizationId: string; limits: OrganizationLimitOverrides }> {
     if (!this.jwtKey && !this.providerKeys) throw new UnauthenticatedError('unknown bearer token', 'invalid_token');
     const payload = await this.verifiedPayload(token);
     const claim = this.organizationClaim;
     const subject = payload[claim];
     if (typeof subject !== 'string' || !isUuid(subject)) throw new UnauthenticatedError(`token ${claim} must be an organization id`, 'invalid_token');
     try {
-      await this.options.requireOrganization(subject.toLowerCase());
+      return { organizationId: subject.toLowerCase(), limits: await this.options.requireOrganization(subject.toLowerCase()) };
     } catch (err) {
       if (err instanceof PolarisError && err.kind === ErrorKind.NotFound) throw new UnauthenticatedError('token subject is not an organization', 'invalid_token');
       throw err;
     }
-    return subject.toLowerCase();
   }
 
   /**
@@ -225,7 +229,7 @@ const sessionCacheSeconds = 5;
  * make them: API keys and sessions through Identity (each cached), JWTs from
  * the settings.
  */
-export function gatewayAuthFrom(config: RuntimeConfig, clients: GrpcClients, requireOrganization: (id: string) => Promise<void>): GatewayAuth {
+export function gatewayAuthFrom(config: RuntimeConfig, clients: GrpcClients, requireOrganization: (id: string) => Promise<OrganizationLimitOverrides>): GatewayAuth {
   // Sessions are trusted no longer than keys are, and at most a few seconds.
   const sessionTtlMs = Math.min(sessionCacheSeconds, config.apiKeyCacheSeconds) * 1000;
   const sessions = new ExpiringCache<string, ValidateSessionResponse>({ maxEntries: 10_000 });

@@ -5,7 +5,7 @@
  */
 import { IdentityService, type Organization } from '../../proto/gen/polaris/identity/v1/identity.js';
 import { ExpiringCache } from '../../shared/expiring-cache.js';
-import { rateLimiterFrom } from '../../shared/rate-limiter.js';
+import { organizationRateLimiterFrom, overridesFromMessage } from '../../shared/rate-limits/index.js';
 import { defineServiceContext } from '../../shared/runtime/index.js';
 import { gatewayAuthFrom, operatorMetadataOf } from './auth.js';
 
@@ -16,9 +16,10 @@ export const gatewayContext = defineServiceContext({
     // The gateway decides who may call what; RPCs that only the operator may
     // make carry the operator token on the caller's behalf.
     const operatorMetadata = operatorMetadataOf(config);
-    // An organization never changes once created (Identity has no RPC that
-    // would), so `me` and a JWT's subject are answered from here for as long
-    // as an API key is, rather than with a GetOrganization per request.
+    // An organization's name and ids never change once created, and its
+    // limits show as a key's do: `me` and a JWT's subject are answered from
+    // here for as long as an API key is, rather than with a GetOrganization
+    // per request.
     const organizations = new ExpiringCache<string, Organization>({ maxEntries: 10_000 });
     const organization = (organizationId: string) =>
       organizations.get(
@@ -26,10 +27,10 @@ export const gatewayContext = defineServiceContext({
         async () => (await clients.call(IdentityService.getOrganization, { organizationId })).organization!,
         () => config.apiKeyCacheSeconds * 1000,
       );
-    const auth = gatewayAuthFrom(config, clients, async (organizationId) => {
-      await organization(organizationId);
-    });
-    return { clients, auth, organization, operatorMetadata, logger: runtime.logger, rateLimiter: rateLimiterFrom(config), maxQueryCost: config.graphqlMaxCost };
+    const auth = gatewayAuthFrom(config, clients, async (organizationId) => overridesFromMessage((await organization(organizationId)).limits));
+    // The limits' shared buckets are the gateway's only use of the database: one statement per lease of tokens.
+    const rateLimiter = organizationRateLimiterFrom(config, () => runtime.database(), runtime.logger);
+    return { clients, auth, organization, forgetOrganization: (id: string) => organizations.delete(id), operatorMetadata, logger: runtime.logger, rateLimiter, maxQueryCost: config.graphqlMaxCost };
   },
 });
 

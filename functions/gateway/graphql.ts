@@ -1,13 +1,13 @@
 import mercurius from 'mercurius';
 import { GraphQLError } from 'graphql';
-import { httpStatusByKind, RateLimitedError } from '../../shared/errors.js';
 import { defineHttpFunction } from '../../shared/runtime/index.js';
 import { gatewayContext } from './context.js';
 import { clientAddress } from '../../shared/client-address.js';
 import { refuseCostlyRequests } from './cost.js';
-import { formatError, isGraphqlError, isRequestError, requestError } from './errors.js';
+import { formatError, isGraphqlError, isRequestError, requestError, type FormattedError } from './errors.js';
 import { fieldCountRule, graphqlLimits } from './limits.js';
 import { dedupeQueryRpcs } from './query-rpcs.js';
+import { chargeGraphqlCost, limitGraphqlPerOrganization, requestCaller } from './organization-limits.js';
 import { resolvers, type RequestContext } from './resolvers.js';
 import { schema } from './schema.js';
 
@@ -19,18 +19,8 @@ import { schema } from './schema.js';
 export default defineHttpFunction({
   context: gatewayContext,
   async routes(app, gateway) {
-    // Limited per credential before any work; a GraphQL-shaped 429 so clients read it like other errors.
-    app.addHook('preHandler', async (request, reply) => {
-      const credential = request.headers['x-api-key'] ?? request.headers.authorization;
-      if (!gateway.rateLimiter || typeof credential !== 'string' || request.routeOptions.url !== '/graphql') return;
-      try {
-        gateway.rateLimiter.take(credential);
-      } catch (err) {
-        if (!(err instanceof RateLimitedError)) throw err;
-        const error = formatError(new GraphQLError(err.message, { originalError: err }), gateway.logger);
-        return reply.code(httpStatusByKind[err.kind]).header('retry-after', String(err.retryAfterSeconds)).send({ data: null, errors: [error] });
-      }
-    });
+    // Each organization's limit, before any work.
+    limitGraphqlPerOrganization(app, gateway);
     await app.register(mercurius, {
       schema,
       resolvers: resolvers as never,
@@ -39,10 +29,9 @@ export default defineHttpFunction({
       queryDepth: graphqlLimits.depth,
       validationRules: [fieldCountRule],
       context: (request): RequestContext => {
-        let caller: ReturnType<RequestContext['caller']> | undefined;
         return {
           gateway,
-          caller: () => (caller ??= gateway.auth.authenticate(request.headers)),
+          caller: () => requestCaller(request, gateway),
           clientAddress: clientAddress(request.socket.remoteAddress, request.headers['x-forwarded-for']),
         };
       },
@@ -53,7 +42,7 @@ export default defineHttpFunction({
           return Array.isArray(inner) ? inner.map((e) => (isGraphqlError(e) ? e : new GraphQLError(String((e as Error).message)))) : [error];
         });
         const formatted = errors.map((error) => formatError(error, gateway.logger));
-        return { statusCode: !execution.data && isRequestError(formatted) ? 400 : 200, response: { data: execution.data ?? null, errors: formatted } as never };
+        return { statusCode: execution.data ? 200 : requestStatus(formatted), response: { data: execution.data ?? null, errors: formatted } as never };
       },
     });
     app.graphql.addHook('preParsing', async (_schema, source) => {
@@ -63,8 +52,10 @@ export default defineHttpFunction({
       // Mercurius would take a JSON document AST here too; Polaris takes GraphQL text only.
       if (isJson(source)) throw requestError('query must be GraphQL text');
     });
-    // After validation, before any resolver: the cost (on the context from here on), then one call per distinct RPC.
+    // After validation, before any resolver: the cost (on the context from here on) against the request's
+    // limit and its organization's, then one call per distinct RPC.
     app.graphql.addHook('preExecution', refuseCostlyRequests(gateway.maxQueryCost));
+    app.graphql.addHook('preExecution', chargeGraphqlCost(gateway));
     app.graphql.addHook('preExecution', dedupeQueryRpcs);
   },
 });
@@ -85,4 +76,10 @@ function isJson(text: string): boolean {
   } catch {
     return false;
   }
+}
+
+/** A refused request's status: 429 when its organization's limit refused it before any field ran, 400 for a bad document. */
+function requestStatus(errors: readonly FormattedError[]): number {
+  if (errors.length > 0 && errors.every((e) => e.extensions.code === 'RATE_LIMITED' && !e.path)) return 429;
+  return isRequestError(errors) ? 400 : 200;
 }

@@ -7,6 +7,7 @@ import type { IResolvers } from 'mercurius';
 import { BillingService as Billing } from '../../proto/gen/polaris/billing/v1/billing.js';
 import { IdentityService as Identity, type ApiKey, type Organization } from '../../proto/gen/polaris/identity/v1/identity.js';
 import { ErrorKind, NotFoundError, PolarisError, ValidationError } from '../../shared/errors.js';
+import { defaultOrganizationLimits, effectiveLimits, overridesFromMessage } from '../../shared/rate-limits/index.js';
 import { fieldsWithoutRules, guardResolvers, requireMayGrantScopes, tenantCaller } from './access.js';
 import { fieldsWithoutCosts } from './field-costs.js';
 import { alertsEntitlementsMutations, alertsEntitlementsOrganizationFields, alertsEntitlementsQueries, entitlementFields } from './alerts-entitlements-resolvers.js';
@@ -45,6 +46,11 @@ async function invoicesOf({ gateway }: RequestContext, organizationId: string) {
   const { invoices } = await gateway.clients.call(Billing.listInvoices, { organizationId });
   return invoices.map(invoiceView);
 }
+
+type SetOrganizationLimitsArgs = {
+  organizationId: string;
+  limits: { ingestRequestsPerSecond?: number | null; ingestEventsPerSecond?: number | null; graphqlCostPerSecond?: number | null };
+};
 
 type CreateApiKeyArgs = { organizationId: string; name?: string | null; scopes?: ApiKeyScope[] | null; expiresAt?: string | null };
 
@@ -85,6 +91,11 @@ export const resolvers: IResolvers<any, RequestContext> = guardResolvers({
     ...paymentsOrganizationFields,
     apiKeys: async (parent: Organization, _args: unknown, { gateway }: RequestContext) =>
       (await gateway.clients.call(Identity.listApiKeys, { organizationId: parent.id }, gateway.operatorMetadata)).apiKeys.map(apiKeyView),
+    limits: (parent: Organization, _args: unknown, { gateway }: RequestContext) => {
+      const own = overridesFromMessage(parent.limits);
+      const limits = gateway.rateLimiter?.limitsOf(own) ?? effectiveLimits(defaultOrganizationLimits, own);
+      return { ...limits, enforced: gateway.rateLimiter !== undefined };
+    },
   },
   Entitlement: entitlementFields,
   Mutation: {
@@ -120,6 +131,23 @@ export const resolvers: IResolvers<any, RequestContext> = guardResolvers({
     createServiceKey: async (_root: unknown, args: { name: string }, context: RequestContext) => {
       const created = await context.gateway.clients.call(Identity.createServiceKey, { name: args.name }, await mutationMetadata(context));
       return { id: created.apiKeyId, apiKey: created.apiKey, scopes: [serviceScope] };
+    },
+    setOrganizationLimits: async (_root: unknown, args: SetOrganizationLimitsArgs, context: RequestContext) => {
+      const { organization } = await context.gateway.clients.call(
+        Identity.setOrganizationLimits,
+        {
+          organizationId: args.organizationId,
+          limits: {
+            ingestRequestsPerSecond: args.limits.ingestRequestsPerSecond ?? 0,
+            ingestEventsPerSecond: args.limits.ingestEventsPerSecond ?? 0,
+            graphqlCostPerSecond: args.limits.graphqlCostPerSecond ?? 0,
+          },
+        },
+        await mutationMetadata(context),
+      );
+      // This pod shows the new limits at once; the others within their cache's time.
+      context.gateway.forgetOrganization(organization!.id);
+      return organization;
     },
     ...billingMutations,
     ...alertsEntitlementsMutations,

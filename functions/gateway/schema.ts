@@ -88,6 +88,13 @@ export const schema = /* GraphQL */ `
     "Operator: a key with scope INGEST_ANY that ingests for any organization, each event naming it."
     createServiceKey(name: String!): NewApiKey!
     """
+    Operator: the organization's own limits, for a customer who pays for
+    more (or must send less). Replaces every limit it had: one left out (or
+    0) goes back to the deployment's default. Ingest and the gateway apply
+    them within a minute (the time they trust a cached API key).
+    """
+    setOrganizationLimits(organizationId: ID!, limits: OrganizationLimitsInput!): Organization!
+    """
     The operator, or the organization's owners, admins and MANAGE keys: warns
     (dev.polaris.usage.threshold.crossed, once per threshold and billing
     period) when the metric's value in the billing period, or the draft
@@ -234,6 +241,31 @@ export const schema = /* GraphQL */ `
     entitlement(feature: String!): EntitlementCheck!
     "The Stripe customer its finalized invoices go to; null when it has none."
     stripe: StripeCustomer
+    "What it may send, per second: its own limits where the operator set them, the deployment's defaults otherwise."
+    limits: OrganizationLimits!
+  }
+
+  """
+  An organization's limits, each per second across every pod, with bursts of
+  twice as much. A request over one answers HTTP 429 with Retry-After and the
+  RateLimit-Policy and RateLimit headers (GraphQL: the error RATE_LIMITED).
+  """
+  type OrganizationLimits {
+    "Requests to POST /ingest, whatever their size."
+    ingestRequestsPerSecond: Int!
+    "Events at POST /ingest: a batch of 1 000 counts 1 000."
+    ingestEventsPerSecond: Int!
+    "The cost of GraphQL requests."
+    graphqlCostPerSecond: Int!
+    "False when the deployment turns every limit off (POLARIS_RATE_LIMIT_PER_SECOND=0)."
+    enforced: Boolean!
+  }
+
+  "An organization's own limits, each a whole number per second; left out or 0: the deployment's default."
+  input OrganizationLimitsInput {
+    ingestRequestsPerSecond: Int
+    ingestEventsPerSecond: Int
+    graphqlCostPerSecond: Int
   }
 
   "A budget and the percentages of it to warn at."

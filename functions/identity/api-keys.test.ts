@@ -54,6 +54,7 @@ describe('API keys', () => {
       organizationId: organization!.id,
       keyId: created.apiKeyId,
       scopes: ['INGEST', 'READ'],
+      limits: { ingestRequestsPerSecond: 0, ingestEventsPerSecond: 0, graphqlCostPerSecond: 0 },
     });
     const listed = await keyOf(organization!.id, created.apiKeyId);
     expect(listed).toMatchObject({ name: 'CI uploader', scopes: ['INGEST', 'READ'], expiresAt, revokedAt: '', organizationId: organization!.id });
@@ -155,6 +156,7 @@ describe('service keys', () => {
       organizationId: '',
       keyId: created.apiKeyId,
       scopes: ['INGEST_ANY'],
+      limits: { ingestRequestsPerSecond: 0, ingestEventsPerSecond: 0, graphqlCostPerSecond: 0 },
     });
     const { apiKey } = await client.call(IdentityService.getApiKey, { apiKeyId: created.apiKeyId });
     expect(apiKey).toMatchObject({ id: created.apiKeyId, organizationId: '', name: 'billing backend', scopes: ['INGEST_ANY'], prefix: created.apiKey.slice(0, 12) });

@@ -39,6 +39,7 @@ describe('Identity over gRPC', () => {
       organizationId: created.organization!.id,
       keyId: created.apiKeyId,
       scopes: ['INGEST', 'READ', 'MANAGE'],
+      limits: { ingestRequestsPerSecond: 0, ingestEventsPerSecond: 0, graphqlCostPerSecond: 0 },
     });
     const fetched = await client.call(IdentityService.getOrganization, { organizationId: created.organization!.id });
     expect(fetched.organization).toEqual(created.organization);

@@ -135,6 +135,7 @@ describe('refresh tokens', () => {
       userId,
       organizationId: second,
       role: Role.ROLE_VIEWER,
+      limits: { ingestRequestsPerSecond: 0, ingestEventsPerSecond: 0, graphqlCostPerSecond: 0 },
     });
     const back = await refresh(switched.refreshToken, first);
     expect(back).toMatchObject({ organization: { id: first }, role: Role.ROLE_OWNER });

@@ -2,6 +2,7 @@ import { ApiKeyStatus as ApiKeyStatusMessage, IdentityService } from '../../prot
 import { defineGrpcFunction } from '../../shared/runtime/index.js';
 import { ApiKeyStatus } from './domain/index.js';
 import { identityContext } from './context.js';
+import { limitsMessage } from './wire.js';
 
 const statusMessage = {
   [ApiKeyStatus.Valid]: ApiKeyStatusMessage.API_KEY_STATUS_VALID,
@@ -26,6 +27,7 @@ export default defineGrpcFunction({
       organizationId: result.organizationId ?? '',
       keyId: result.keyId ?? '',
       scopes: result.scopes ?? [],
+      limits: result.limits && limitsMessage(result.limits),
     };
   },
 });

@@ -3,6 +3,7 @@ import { defineGrpcFunction } from '../../shared/runtime/index.js';
 import { requireUuid } from '../../shared/validation.js';
 import { peopleContext } from './people-context.js';
 import { roleMessage } from './people-wire.js';
+import { limitsMessage } from './wire.js';
 
 /** Whether an access token's session (`sid`) still stands, and the user's role in its organization now. */
 export default defineGrpcFunction({
@@ -15,6 +16,7 @@ export default defineGrpcFunction({
       userId: session.userId ?? '',
       organizationId: session.organizationId ?? '',
       role: session.role ? roleMessage(session.role) : Role.ROLE_UNSPECIFIED,
+      limits: session.limits && limitsMessage(session.limits),
     };
   },
 });

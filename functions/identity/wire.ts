@@ -1,5 +1,6 @@
 /** Domain values in their protobuf form. */
-import type { ApiKey, Organization as OrganizationMessage } from '../../proto/gen/polaris/identity/v1/identity.js';
+import type { ApiKey, Organization as OrganizationMessage, OrganizationLimits } from '../../proto/gen/polaris/identity/v1/identity.js';
+import type { OrganizationLimitOverrides } from '../../shared/rate-limits/index.js';
 import type { ApiKeyRecord, Organization } from './domain/index.js';
 
 export const organizationMessage = (organization: Organization): OrganizationMessage => ({
@@ -7,6 +8,14 @@ export const organizationMessage = (organization: Organization): OrganizationMes
   name: organization.name,
   createdAt: organization.createdAt.toISOString(),
   externalId: organization.externalId ?? '',
+  limits: limitsMessage(organization.limits),
+});
+
+/** An organization's own limits, 0 for each that takes the default. */
+export const limitsMessage = (limits: OrganizationLimitOverrides | undefined): OrganizationLimits => ({
+  ingestRequestsPerSecond: limits?.ingestRequestsPerSecond ?? 0,
+  ingestEventsPerSecond: limits?.ingestEventsPerSecond ?? 0,
+  graphqlCostPerSecond: limits?.graphqlCostPerSecond ?? 0,
 });
 
 export const apiKeyMessage = (key: ApiKeyRecord): ApiKey => ({

@@ -4,7 +4,7 @@
  * outbox, relayed by the always-on delivery process.
  */
 import { ApiKeyAuthenticator, OrganizationResolver } from '../../shared/grpc/index.js';
-import { rateLimiterFrom } from '../../shared/rate-limiter.js';
+import { organizationRateLimiterFrom } from '../../shared/rate-limits/index.js';
 import { defineServiceContext } from '../../shared/runtime/index.js';
 import { AggregationStore, MeterStore, SummaryStore, UsageService, UsageStore } from './domain/index.js';
 
@@ -31,7 +31,8 @@ export const usageContext = defineServiceContext({
       ttlSeconds: config.apiKeyCacheSeconds,
       negativeTtlSeconds: config.apiKeyNegativeCacheSeconds,
     });
-    return { usage, authenticator, organizations, rateLimiter: rateLimiterFrom(config) };
+    const rateLimiter = organizationRateLimiterFrom(config, () => sql, runtime.logger);
+    return { usage, authenticator, organizations, rateLimiter };
   },
   ready: ({ usage }) => usage.ready(),
 });

@@ -1,7 +1,9 @@
-import { ApiKeyScope } from '../../shared/grpc/index.js';
+import { ApiKeyScope, type Tenant } from '../../shared/grpc/index.js';
 import { ForbiddenError } from '../../shared/errors.js';
+import { RateLimitName } from '../../shared/rate-limits/index.js';
 import { defineHttpFunction, maxBodyBytes } from '../../shared/runtime/index.js';
 import { usageContext } from './context.js';
+import type { OrganizationItem } from './domain/index.js';
 import { decodeIngestRequest, ingestResponse, registerIngestParsers } from './ingest-body.js';
 import { assignOrganizations } from './ingest-organizations.js';
 
@@ -11,23 +13,53 @@ const header = (value: string | string[] | undefined) => (Array.isArray(value) ?
  * `POST /ingest` with `X-API-Key` (INGEST, or a service key's INGEST_ANY):
  * one event, an array, or CloudEvents. A 2xx answer means the events are
  * committed, whichever organizations they are for.
+ *
+ * Each organization's limits apply (shared/rate-limits/): its requests before
+ * the body is read, its events once they are counted and before anything is
+ * written. A service key's request takes one request and its events from
+ * each organization it names. A refused request answers 429 and stores nothing.
  */
 export default defineHttpFunction({
   context: usageContext,
   routes(app, { usage, authenticator, organizations, rateLimiter }) {
     registerIngestParsers(app);
-    app.post('/ingest', { bodyLimit: maxBodyBytes }, async (request, reply) => {
-      const apiKey = header(request.headers['x-api-key']);
-      if (apiKey) rateLimiter?.take(apiKey);
-      const tenant = await authenticator.authenticate(apiKey, { serviceKeys: true });
-      if (!tenant.service && !tenant.scopes.includes(ApiKeyScope.Ingest)) {
-        throw new ForbiddenError('this API key may not send usage: it lacks the INGEST scope', 'FORBIDDEN');
+    app.post(
+      '/ingest',
+      {
+        bodyLimit: maxBodyBytes,
+        // Before the body is read: a flood's refusals cost no parsing. The
+        // key's answer is cached, so this costs no RPC; a bad key is answered
+        // by the handler, as without a limit.
+        onRequest: async (request) => {
+          if (!rateLimiter) return;
+          const tenant = await authenticator.authenticate(header(request.headers['x-api-key']), { serviceKeys: true }).catch(() => undefined);
+          if (tenant && !tenant.service) await rateLimiter.take(tenant.organizationId, tenant.limits, RateLimitName.IngestRequests);
+        },
+      },
+      async (request, reply) => {
+        const tenant = await authenticator.authenticate(header(request.headers['x-api-key']), { serviceKeys: true });
+        if (!tenant.service && !tenant.scopes.includes(ApiKeyScope.Ingest)) {
+          throw new ForbiddenError('this API key may not send usage: it lacks the INGEST scope', 'FORBIDDEN');
+        }
+        const decoded = decodeIngestRequest(request.headers['content-type'], request.body, header(request.headers['idempotency-key']));
+        const items = await assignOrganizations(tenant, decoded, organizations);
+        if (rateLimiter) await takeEvents(tenant, items);
+        const outcomes = await usage.recordEach(items, decoded.names);
+        const { status, body } = ingestResponse(decoded.batch, outcomes);
+        return reply.code(status).send(body);
+      },
+    );
+
+    /** Takes each organization's events (and, for a service key, its request) from its limits. */
+    async function takeEvents(tenant: Tenant, items: readonly OrganizationItem[]): Promise<void> {
+      const eventsByOrganization = new Map<string, number>();
+      for (const item of items) if ('orgId' in item) eventsByOrganization.set(item.orgId, (eventsByOrganization.get(item.orgId) ?? 0) + 1);
+      for (const [organizationId, events] of eventsByOrganization) {
+        // A service key's organizations were resolved (and cached) by assignOrganizations.
+        const limits = tenant.service ? (await organizations.resolve(organizationId))?.limits : tenant.limits;
+        if (tenant.service) await rateLimiter!.take(organizationId, limits, RateLimitName.IngestRequests);
+        await rateLimiter!.take(organizationId, limits, RateLimitName.IngestEvents, events);
       }
-      const decoded = decodeIngestRequest(request.headers['content-type'], request.body, header(request.headers['idempotency-key']));
-      const items = await assignOrganizations(tenant, decoded, organizations);
-      const outcomes = await usage.recordEach(items, decoded.names);
-      const { status, body } = ingestResponse(decoded.batch, outcomes);
-      return reply.code(status).send(body);
-    });
+    }
   },
 });

@@ -50,10 +50,11 @@ export function clusterSettings(): Record<string, string> {
     POLARIS_OIDC_REDIRECT_URL: '',
     POLARIS_OIDC_SCOPES: defaults.oidcScopes,
     POLARIS_NATS_SUBJECT_PREFIX: defaults.natsSubjectPrefix,
-    // On in the cluster (off by default locally): each instance allows a credential 100 requests a second, bursts of 200.
-    POLARIS_RATE_LIMIT_BURST: '200',
+    // Each organization's default limits across every pod (the operator sets an organization's own); 0 turns every limit off.
+    POLARIS_RATE_LIMIT_GRAPHQL_COST_PER_SECOND: String(defaults.rateLimits.graphqlCostPerSecond),
+    POLARIS_RATE_LIMIT_INGEST_EVENTS_PER_SECOND: String(defaults.rateLimits.ingestEventsPerSecond),
+    POLARIS_RATE_LIMIT_PER_SECOND: String(defaults.rateLimits.ingestRequestsPerSecond),
     POLARIS_REFRESH_TOKEN_DAYS: String(defaults.refreshTokenDays),
-    POLARIS_RATE_LIMIT_PER_SECOND: '100',
     // Who issues the invoices, on their documents; the address's lines separated by \n.
     POLARIS_SELLER_ADDRESS: '',
     POLARIS_SELLER_NAME: defaults.sellerName,

@@ -46,6 +46,9 @@ const sampleValues: Record<string, string> = {
   description: 'x',
   status: 'delivered',
   message: 'msg_0190a0a0a0a07000800000000000000a',
+  'ingest-requests': '5000',
+  'ingest-events': '50000',
+  'graphql-cost': '2000',
 };
 const sampleLists: Record<string, string[]> = {
   scope: ['ingest', 'READ'],

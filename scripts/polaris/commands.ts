@@ -10,6 +10,7 @@ const planFields = 'id name metric model unitPrice freeQuota tiers { upTo unitPr
 const termsFields = 'timeZone recurringFee recurringFeeName minimum currency';
 const meterFields = 'metric name aggregation valueProperty groupBy';
 const organizationFields = 'id name externalId createdAt';
+const limitsFields = 'ingestRequestsPerSecond ingestEventsPerSecond graphqlCostPerSecond enforced';
 const apiKeyFields = 'id name prefix scopes createdAt expiresAt lastUsedAt revokedAt';
 const memberFields = 'user { id email name } role joinedAt';
 const alertFields = 'id metric budget percentages createdAt crossings { percent threshold value periodStart periodEnd crossedAt }';
@@ -57,9 +58,25 @@ export const commands: Record<string, Command> = {
     usage: 'org get --id <organization id>',
     options: { id: { type: 'string' } },
     request: ({ id }) => ({
-      query: `query($id: ID!) { organization(id: $id) { ${organizationFields} plans { ${planFields} } billingTerms { ${termsFields} } stripe { customerId collectionMethod daysUntilDue } apiKeys { ${apiKeyFields} } } }`,
+      query: `query($id: ID!) { organization(id: $id) { ${organizationFields} plans { ${planFields} } billingTerms { ${termsFields} } stripe { customerId collectionMethod daysUntilDue } limits { ${limitsFields} } apiKeys { ${apiKeyFields} } } }`,
       variables: { id: id ?? '' },
       pick: 'organization',
+    }),
+  },
+  'org set-limits': {
+    usage: 'org set-limits --id <organization id> [--ingest-requests <per second>] [--ingest-events <per second>] [--graphql-cost <per second>] (each left out: the default)',
+    options: { id: { type: 'string' }, 'ingest-requests': { type: 'string' }, 'ingest-events': { type: 'string' }, 'graphql-cost': { type: 'string' } },
+    request: (v) => ({
+      query: `mutation($id: ID!, $limits: OrganizationLimitsInput!) { setOrganizationLimits(organizationId: $id, limits: $limits) { id name limits { ${limitsFields} } } }`,
+      variables: {
+        id: v.id ?? '',
+        limits: {
+          ingestRequestsPerSecond: count('--ingest-requests', v['ingest-requests']),
+          ingestEventsPerSecond: count('--ingest-events', v['ingest-events']),
+          graphqlCostPerSecond: count('--graphql-cost', v['graphql-cost']),
+        },
+      },
+      pick: 'setOrganizationLimits',
     }),
   },
   'key create': {

@@ -9,6 +9,7 @@ import { createHash } from 'node:crypto';
 import { IdentityService } from '../../proto/gen/polaris/identity/v1/identity.js';
 import { ForbiddenError, UnauthenticatedError } from '../errors.js';
 import { ExpiringCache } from '../expiring-cache.js';
+import { overridesFromMessage, type OrganizationLimitOverrides } from '../rate-limits/index.js';
 import type { GrpcClients } from './clients.js';
 
 /** What a key may do: INGEST, READ, MANAGE, or INGEST_ANY alone for a service key. */
@@ -22,6 +23,8 @@ export interface Tenant {
   scopes: readonly ApiKeyScope[];
   /** An operator's key that ingests for any organization, each event naming its own. */
   service: boolean;
+  /** The organization's own limits, cached with the key: a change shows within `ttlSeconds`. None for a service key. */
+  limits: OrganizationLimitOverrides;
 }
 
 export interface ApiKeyAuthenticatorOptions {
@@ -59,7 +62,13 @@ export class ApiKeyAuthenticator {
         const result = await this.clients.call(IdentityService.validateApiKey, { apiKey });
         if (!result.valid) return undefined;
         const scopes = result.scopes as ApiKeyScope[];
-        return { organizationId: result.organizationId, keyId: result.keyId, scopes, service: scopes.includes(ApiKeyScope.IngestAny) };
+        return {
+          organizationId: result.organizationId,
+          keyId: result.keyId,
+          scopes,
+          service: scopes.includes(ApiKeyScope.IngestAny),
+          limits: overridesFromMessage(result.limits),
+        };
       },
       (found) => (found ? this.options.ttlSeconds : this.options.negativeTtlSeconds) * 1000,
     );

@@ -1,13 +1,14 @@
 /**
  * Resolves the organization a service key's event names (an id or an
  * externalId) through Identity's ResolveOrganization, with a small cache like
- * the API keys'. An organization and its externalId never change once made,
- * so a hit is kept as long as a key is; a miss only briefly, so an
- * organization created a moment ago is found soon.
+ * the API keys'. An organization and its externalId never change once made
+ * (its limits may, and show as a key's do), so a hit is kept as long as a key
+ * is; a miss only briefly, so an organization created a moment ago is found soon.
  */
 import { IdentityService } from '../../proto/gen/polaris/identity/v1/identity.js';
 import { ErrorKind, PolarisError } from '../errors.js';
 import { ExpiringCache } from '../expiring-cache.js';
+import { overridesFromMessage, type OrganizationLimitOverrides } from '../rate-limits/index.js';
 import type { GrpcClients } from './clients.js';
 
 export interface OrganizationResolverOptions {
@@ -24,6 +25,8 @@ export interface OrganizationResolverOptions {
 export interface ResolvedOrganization {
   id: string;
   externalId: string;
+  /** Its own limits, as cached: a change shows within `ttlSeconds`. */
+  limits: OrganizationLimitOverrides;
 }
 
 export class OrganizationResolver {
@@ -43,7 +46,7 @@ export class OrganizationResolver {
       async () => {
         try {
           const { organization } = await this.clients.call(IdentityService.resolveOrganization, { reference });
-          return { id: organization!.id, externalId: organization!.externalId };
+          return { id: organization!.id, externalId: organization!.externalId, limits: overridesFromMessage(organization!.limits) };
         } catch (err) {
           if (err instanceof PolarisError && (err.kind === ErrorKind.NotFound || err.kind === ErrorKind.Validation)) return undefined;
           throw err;

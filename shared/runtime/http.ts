@@ -6,6 +6,7 @@ import type { IncomingMessage } from 'node:http';
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyError, type FastifyInstance } from 'fastify';
 import { Histogram } from 'prom-client';
 import { httpStatusByKind, RateLimitedError, toPublicError, ValidationError, type FieldProblem } from '../errors.js';
+import { rateLimitHeaders } from '../rate-limits/headers.js';
 import type { Logger } from '../logger.js';
 import { opsPaths, opsResponse, type OpsOptions } from './ops.js';
 
@@ -68,7 +69,7 @@ export function createHttpApp(options: HttpAppOptions): FastifyInstance {
     const { status, body } = errorResponse(err);
     if (status >= 500) request.log.error({ err }, 'request failed');
     if (status === 503) reply.header('retry-after', '1');
-    if (err instanceof RateLimitedError) reply.header('retry-after', String(err.retryAfterSeconds));
+    if (err instanceof RateLimitedError) reply.headers(rateLimitHeaders(err));
     return reply.code(status).send(body);
   });
   app.setNotFoundHandler((request, reply) =>

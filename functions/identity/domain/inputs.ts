@@ -3,6 +3,7 @@
  * problem at once, naming fields as the wire does (`organization_id`).
  */
 import { Problems } from '../../../shared/errors.js';
+import { maxLimitPerSecond, type OrganizationLimitOverrides } from '../../../shared/rate-limits/index.js';
 import { externalIdProblem, isExternalId, isStorableText, isUuid, parseTimestamp, storableTextProblem } from '../../../shared/validation.js';
 import { tenantScopes, type ApiKeyScope } from './api-key.js';
 
@@ -96,4 +97,34 @@ export function validateOrganizationReference(reference: string): string {
   }
   problems.throwIfAny();
   return reference;
+}
+
+export interface SetOrganizationLimitsInput {
+  organizationId: string;
+  /** The organization's own limits; a field left out takes the deployment's default. */
+  limits: OrganizationLimitOverrides;
+}
+
+/** The limits an organization may be given, per second; 0 (or left out) means the default. */
+export function validateSetOrganizationLimits(input: {
+  organizationId: string;
+  limits?: { ingestRequestsPerSecond: number; ingestEventsPerSecond: number; graphqlCostPerSecond: number };
+}): SetOrganizationLimitsInput {
+  const problems = new Problems();
+  if (problems.check(input.organizationId !== '', 'organization_id', 'is required')) {
+    problems.check(isUuid(input.organizationId), 'organization_id', 'must be a UUID');
+  }
+  const limits: OrganizationLimitOverrides = {};
+  const fields = [
+    ['ingest_requests_per_second', 'ingestRequestsPerSecond'],
+    ['ingest_events_per_second', 'ingestEventsPerSecond'],
+    ['graphql_cost_per_second', 'graphqlCostPerSecond'],
+  ] as const;
+  for (const [field, key] of fields) {
+    const value = input.limits?.[key] ?? 0;
+    const valid = problems.check(Number.isInteger(value) && value >= 0 && value <= maxLimitPerSecond, field, `must be a whole number from 1 to ${maxLimitPerSecond} a second, or 0 for the default`);
+    if (valid && value > 0) limits[key] = value;
+  }
+  problems.throwIfAny();
+  return { organizationId: input.organizationId.toLowerCase(), limits };
 }

@@ -140,5 +140,16 @@ export const identityMigrations: SchemaMigrations = {
         create index oidc_identities_user_id on oidc_identities (user_id);
       `,
     },
+    {
+      id: '0004_organization_limits',
+      sql: `
+        -- The operator's limits for an organization, per second across every
+        -- pod; null takes the deployment's default (POLARIS_RATE_LIMIT_*).
+        alter table organizations
+          add column ingest_requests_per_second integer check (ingest_requests_per_second > 0),
+          add column ingest_events_per_second integer check (ingest_events_per_second > 0),
+          add column graphql_cost_per_second integer check (graphql_cost_per_second > 0);
+      `,
+    },
   ],
 };

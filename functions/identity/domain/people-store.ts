@@ -54,6 +54,10 @@ export interface SessionState {
   orgId: string;
   revokedAt: Date | null;
   role: Role | null;
+  /** The organization's own limits, null for the default, which the gateway caches with the session. */
+  ingestRequestsPerSecond: number | null;
+  ingestEventsPerSecond: number | null;
+  graphqlCostPerSecond: number | null;
 }
 
 /** The session a refresh token belongs to, and what became of the token. */
@@ -303,8 +307,11 @@ export class PeopleStore {
 
   async sessionState(id: string): Promise<SessionState | undefined> {
     const [row] = await this.sql<SessionState[]>`
-      select s.id, s.user_id, s.org_id, s.revoked_at, m.role
-      from identity.sessions s left join identity.memberships m on m.user_id = s.user_id and m.org_id = s.org_id
+      select s.id, s.user_id, s.org_id, s.revoked_at, m.role,
+        o.ingest_requests_per_second, o.ingest_events_per_second, o.graphql_cost_per_second
+      from identity.sessions s
+        left join identity.memberships m on m.user_id = s.user_id and m.org_id = s.org_id
+        left join identity.organizations o on o.id = s.org_id
       where s.id = ${id}`;
     return row;
   }

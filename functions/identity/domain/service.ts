@@ -3,7 +3,8 @@ import type { Logger } from '../../../shared/logger.js';
 import { isUuid } from '../../../shared/validation.js';
 import { apiKeyHashMatches, apiKeyPrefix, generateApiKey, isWellFormedApiKey, type ApiKeyScope } from './api-key.js';
 import { ApiKeyNotFoundError, OrganizationNotFoundError } from './errors.js';
-import type { CreateApiKeyInput, CreateOrganizationInput } from './inputs.js';
+import type { OrganizationLimitOverrides } from '../../../shared/rate-limits/index.js';
+import type { CreateApiKeyInput, CreateOrganizationInput, SetOrganizationLimitsInput } from './inputs.js';
 import type { ApiKeyRecord, IdentityStore, Organization } from './store.js';
 
 export const ApiKeyStatus = { Valid: 'valid', Unknown: 'unknown', Revoked: 'revoked', Expired: 'expired' } as const;
@@ -17,6 +18,8 @@ export interface ApiKeyValidation {
   keyId?: string;
   /** Set when the key is valid. */
   scopes?: ApiKeyScope[];
+  /** Set when the key is valid: its organization's own limits (none for a service key). */
+  limits?: OrganizationLimitOverrides;
 }
 
 /** A newly made key: `apiKey` is the only time the secret exists outside the caller. */
@@ -73,6 +76,12 @@ export class IdentityService {
     return this.store.listOrganizations();
   }
 
+  async setOrganizationLimits(input: SetOrganizationLimitsInput): Promise<Organization> {
+    const organization = await this.store.updateOrganizationLimits(input.organizationId, input.limits);
+    if (!organization) throw new OrganizationNotFoundError(input.organizationId);
+    return organization;
+  }
+
   async createApiKey(input: CreateApiKeyInput): Promise<NewApiKey> {
     const secret = generateApiKey();
     const id = await this.store.insertApiKey(input.organizationId, secret, input);
@@ -112,7 +121,7 @@ export class IdentityService {
     if (match.revokedAt) return { status: ApiKeyStatus.Revoked, keyId: match.id };
     if (match.expired) return { status: ApiKeyStatus.Expired, keyId: match.id };
     this.noteUse(match.id);
-    return { status: ApiKeyStatus.Valid, organizationId: match.orgId ?? undefined, keyId: match.id, scopes: match.scopes };
+    return { status: ApiKeyStatus.Valid, organizationId: match.orgId ?? undefined, keyId: match.id, scopes: match.scopes, limits: match.limits };
   }
 
   /**

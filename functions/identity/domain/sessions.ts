@@ -8,6 +8,7 @@
  * Access tokens are short-lived JWTs (shared/session-token.ts); the gateway
  * asks ValidateSession whether their session still stands and the role now.
  */
+import type { OrganizationLimitOverrides } from '../../../shared/rate-limits/index.js';
 import { signSessionToken, type Role } from '../../../shared/session-token.js';
 import { OrganizationNotFoundError } from './errors.js';
 import {
@@ -55,6 +56,8 @@ export interface SessionValidation {
   organizationId?: string;
   /** The user's role in the session's organization now. */
   role?: Role;
+  /** The organization's own limits, when active. */
+  limits?: OrganizationLimitOverrides;
 }
 
 export interface SignOutResult {
@@ -172,7 +175,11 @@ export class SessionService {
   async validate(sessionId: string): Promise<SessionValidation> {
     const state = await this.store.sessionState(sessionId);
     if (!state || state.revokedAt || !state.role) return { active: false };
-    return { active: true, userId: state.userId, organizationId: state.orgId, role: state.role };
+    const limits: OrganizationLimitOverrides = {};
+    if (state.ingestRequestsPerSecond !== null) limits.ingestRequestsPerSecond = state.ingestRequestsPerSecond;
+    if (state.ingestEventsPerSecond !== null) limits.ingestEventsPerSecond = state.ingestEventsPerSecond;
+    if (state.graphqlCostPerSecond !== null) limits.graphqlCostPerSecond = state.graphqlCostPerSecond;
+    return { active: true, userId: state.userId, organizationId: state.orgId, role: state.role, limits };
   }
 
   /** Starts a session for a user in one of their organizations. */

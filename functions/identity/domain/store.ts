@@ -1,5 +1,6 @@
 /** Identity's SQL. Only this file touches the `identity` schema. */
 import type { Sql } from '../../../shared/database.js';
+import type { OrganizationLimitOverrides } from '../../../shared/rate-limits/index.js';
 import type { ApiKeyScope } from './api-key.js';
 import { ExternalIdTakenError } from './errors.js';
 
@@ -8,7 +9,31 @@ export interface Organization {
   name: string;
   createdAt: Date;
   externalId: string | null;
+  /** The limits the operator set for it; each left out takes the deployment's default. */
+  limits: OrganizationLimitOverrides;
 }
+
+/** The columns of an organization's own limits, null for the default. */
+interface LimitColumns {
+  ingestRequestsPerSecond: number | null;
+  ingestEventsPerSecond: number | null;
+  graphqlCostPerSecond: number | null;
+}
+
+type OrganizationRow = Omit<Organization, 'limits'> & LimitColumns;
+
+function limitsOf(row: LimitColumns): OrganizationLimitOverrides {
+  const limits: OrganizationLimitOverrides = {};
+  if (row.ingestRequestsPerSecond !== null) limits.ingestRequestsPerSecond = row.ingestRequestsPerSecond;
+  if (row.ingestEventsPerSecond !== null) limits.ingestEventsPerSecond = row.ingestEventsPerSecond;
+  if (row.graphqlCostPerSecond !== null) limits.graphqlCostPerSecond = row.graphqlCostPerSecond;
+  return limits;
+}
+
+const organizationOf = ({ ingestRequestsPerSecond, ingestEventsPerSecond, graphqlCostPerSecond, ...organization }: OrganizationRow): Organization => ({
+  ...organization,
+  limits: limitsOf({ ingestRequestsPerSecond, ingestEventsPerSecond, graphqlCostPerSecond }),
+});
 
 /** An API key as stored: never the key itself. */
 export interface ApiKeyRecord {
@@ -32,6 +57,8 @@ export interface ApiKeyCandidate {
   revokedAt: Date | null;
   /** By the database's clock, so every copy of Identity agrees. */
   expired: boolean;
+  /** The key's organization's own limits; none for a service key. */
+  limits: OrganizationLimitOverrides;
 }
 
 /** What a new key is, besides its secret. */
@@ -46,7 +73,8 @@ interface StoredSecret {
   hash: Buffer;
 }
 
-const organizationColumns = (sql: Sql) => sql`id, name, created_at, external_id`;
+const limitColumns = 'ingest_requests_per_second, ingest_events_per_second, graphql_cost_per_second';
+const organizationColumns = (sql: Sql) => sql`id, name, created_at, external_id, ${sql.unsafe(limitColumns)}`;
 const keyColumns = (sql: Sql) => sql`id, org_id, prefix, name, scopes, created_at, revoked_at, expires_at, last_used_at`;
 
 /** PostgreSQL's unique_violation on the externalId index. */
@@ -64,13 +92,13 @@ export class IdentityStore {
   ): Promise<{ organization: Organization; keyId: string }> {
     try {
       return await this.sql.begin(async (tx) => {
-        const [inserted] = await tx<Organization[]>`
+        const [inserted] = await tx<OrganizationRow[]>`
           insert into identity.organizations (name, external_id) values (${organization.name}, ${organization.externalId ?? null})
-          returning id, name, created_at, external_id`;
+          returning id, name, created_at, external_id, ${tx.unsafe(limitColumns)}`;
         const [apiKey] = await tx<{ id: string }[]>`
           insert into identity.api_keys (org_id, prefix, hash)
           values (${inserted!.id}, ${key.prefix}, ${key.hash}) returning id`;
-        return { organization: inserted!, keyId: apiKey!.id };
+        return { organization: organizationOf(inserted!), keyId: apiKey!.id };
       });
     } catch (err) {
       // The index decides, so two concurrent requests for one externalId cannot both win.
@@ -80,18 +108,31 @@ export class IdentityStore {
   }
 
   async findOrganization(id: string): Promise<Organization | undefined> {
-    const [row] = await this.sql<Organization[]>`select ${organizationColumns(this.sql)} from identity.organizations where id = ${id}`;
-    return row;
+    const [row] = await this.sql<OrganizationRow[]>`select ${organizationColumns(this.sql)} from identity.organizations where id = ${id}`;
+    return row && organizationOf(row);
   }
 
   async findOrganizationByExternalId(externalId: string): Promise<Organization | undefined> {
-    const [row] = await this.sql<Organization[]>`
+    const [row] = await this.sql<OrganizationRow[]>`
       select ${organizationColumns(this.sql)} from identity.organizations where external_id = ${externalId}`;
-    return row;
+    return row && organizationOf(row);
   }
 
-  listOrganizations(): Promise<Organization[]> {
-    return this.sql<Organization[]>`select ${organizationColumns(this.sql)} from identity.organizations order by created_at, id`;
+  async listOrganizations(): Promise<Organization[]> {
+    const rows = await this.sql<OrganizationRow[]>`select ${organizationColumns(this.sql)} from identity.organizations order by created_at, id`;
+    return rows.map(organizationOf);
+  }
+
+  /** Replaces an organization's own limits (left out: the default); undefined when it does not exist. */
+  async updateOrganizationLimits(id: string, limits: OrganizationLimitOverrides): Promise<Organization | undefined> {
+    const [row] = await this.sql<OrganizationRow[]>`
+      update identity.organizations set
+        ingest_requests_per_second = ${limits.ingestRequestsPerSecond ?? null},
+        ingest_events_per_second = ${limits.ingestEventsPerSecond ?? null},
+        graphql_cost_per_second = ${limits.graphqlCostPerSecond ?? null}
+      where id = ${id}
+      returning ${organizationColumns(this.sql)}`;
+    return row && organizationOf(row);
   }
 
   /** Inserts a key for an existing organization; undefined when it does not exist. */
@@ -122,10 +163,17 @@ export class IdentityStore {
       select ${keyColumns(this.sql)} from identity.api_keys where org_id = ${orgId} order by created_at, id`;
   }
 
-  findApiKeysByPrefix(prefix: string): Promise<ApiKeyCandidate[]> {
-    return this.sql<ApiKeyCandidate[]>`
-      select id, org_id, hash, scopes, revoked_at, coalesce(expires_at <= now(), false) as expired
-      from identity.api_keys where prefix = ${prefix}`;
+  async findApiKeysByPrefix(prefix: string): Promise<ApiKeyCandidate[]> {
+    // The organization's limits come with the key: ingest and the gateway cache them together.
+    const rows = await this.sql<(Omit<ApiKeyCandidate, 'limits'> & LimitColumns)[]>`
+      select k.id, k.org_id, k.hash, k.scopes, k.revoked_at, coalesce(k.expires_at <= now(), false) as expired,
+        o.ingest_requests_per_second, o.ingest_events_per_second, o.graphql_cost_per_second
+      from identity.api_keys k left join identity.organizations o on o.id = k.org_id
+      where k.prefix = ${prefix}`;
+    return rows.map(({ ingestRequestsPerSecond, ingestEventsPerSecond, graphqlCostPerSecond, ...key }) => ({
+      ...key,
+      limits: limitsOf({ ingestRequestsPerSecond, ingestEventsPerSecond, graphqlCostPerSecond }),
+    }));
   }
 
   /**

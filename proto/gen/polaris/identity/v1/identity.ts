@@ -133,6 +133,24 @@ export interface Organization {
   createdAt: string;
   /** The operator's own id for the organization (unique); empty when not set. */
   externalId: string;
+  /** The limits the operator set for it; each 0 means the deployment's default. */
+  limits: OrganizationLimits | undefined;
+}
+
+/**
+ * An organization's own limits, each per second across every pod; 0 means
+ * the deployment's default (POLARIS_RATE_LIMIT_*).
+ */
+export interface OrganizationLimits {
+  ingestRequestsPerSecond: number;
+  ingestEventsPerSecond: number;
+  graphqlCostPerSecond: number;
+}
+
+export interface SetOrganizationLimitsRequest {
+  organizationId: string;
+  /** Replaces every limit the organization had: one left 0 goes back to the default. */
+  limits: OrganizationLimits | undefined;
 }
 
 /** An API key as listed: never the secret itself. */
@@ -167,6 +185,8 @@ export interface ValidateApiKeyResponse {
   keyId: string;
   /** Set when valid. A service key has INGEST_ANY and no organization_id. */
   scopes: string[];
+  /** The organization's own limits, when valid; ingest and the gateway cache them with the key. */
+  limits: OrganizationLimits | undefined;
 }
 
 export interface GetOrganizationRequest {
@@ -321,6 +341,8 @@ export interface ValidateSessionResponse {
   organizationId: string;
   /** The user's role in the organization now (not when the token was made). */
   role: Role;
+  /** The organization's own limits, when active. */
+  limits: OrganizationLimits | undefined;
 }
 
 export interface SignInWithOidcRequest {
@@ -478,7 +500,7 @@ export interface ListAuditLogResponse {
 }
 
 function createBaseOrganization(): Organization {
-  return { id: "", name: "", createdAt: "", externalId: "" };
+  return { id: "", name: "", createdAt: "", externalId: "", limits: undefined };
 }
 
 export const Organization: MessageFns<Organization> = {
@@ -494,6 +516,9 @@ export const Organization: MessageFns<Organization> = {
     }
     if (message.externalId !== "") {
       writer.uint32(34).string(message.externalId);
+    }
+    if (message.limits !== undefined) {
+      OrganizationLimits.encode(message.limits, writer.uint32(42).fork()).join();
     }
     return writer;
   },
@@ -543,6 +568,14 @@ export const Organization: MessageFns<Organization> = {
             message.externalId = reader.string();
             continue;
           }
+          case 5: {
+            if (tag !== 42) {
+              break;
+            }
+
+            message.limits = OrganizationLimits.decode(reader, reader.uint32());
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -569,6 +602,7 @@ export const Organization: MessageFns<Organization> = {
         : isSet(object.external_id)
         ? globalThis.String(object.external_id)
         : "",
+      limits: isSet(object.limits) ? OrganizationLimits.fromJSON(object.limits) : undefined,
     };
   },
 
@@ -585,6 +619,190 @@ export const Organization: MessageFns<Organization> = {
     }
     if (message.externalId !== "") {
       obj.externalId = message.externalId;
+    }
+    if (message.limits !== undefined) {
+      obj.limits = OrganizationLimits.toJSON(message.limits);
+    }
+    return obj;
+  },
+};
+
+function createBaseOrganizationLimits(): OrganizationLimits {
+  return { ingestRequestsPerSecond: 0, ingestEventsPerSecond: 0, graphqlCostPerSecond: 0 };
+}
+
+export const OrganizationLimits: MessageFns<OrganizationLimits> = {
+  encode(message: OrganizationLimits, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.ingestRequestsPerSecond !== 0) {
+      writer.uint32(8).int32(message.ingestRequestsPerSecond);
+    }
+    if (message.ingestEventsPerSecond !== 0) {
+      writer.uint32(16).int32(message.ingestEventsPerSecond);
+    }
+    if (message.graphqlCostPerSecond !== 0) {
+      writer.uint32(24).int32(message.graphqlCostPerSecond);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): OrganizationLimits {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseOrganizationLimits();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 8) {
+              break;
+            }
+
+            message.ingestRequestsPerSecond = reader.int32();
+            continue;
+          }
+          case 2: {
+            if (tag !== 16) {
+              break;
+            }
+
+            message.ingestEventsPerSecond = reader.int32();
+            continue;
+          }
+          case 3: {
+            if (tag !== 24) {
+              break;
+            }
+
+            message.graphqlCostPerSecond = reader.int32();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): OrganizationLimits {
+    return {
+      ingestRequestsPerSecond: isSet(object.ingestRequestsPerSecond)
+        ? globalThis.Number(object.ingestRequestsPerSecond)
+        : isSet(object.ingest_requests_per_second)
+        ? globalThis.Number(object.ingest_requests_per_second)
+        : 0,
+      ingestEventsPerSecond: isSet(object.ingestEventsPerSecond)
+        ? globalThis.Number(object.ingestEventsPerSecond)
+        : isSet(object.ingest_events_per_second)
+        ? globalThis.Number(object.ingest_events_per_second)
+        : 0,
+      graphqlCostPerSecond: isSet(object.graphqlCostPerSecond)
+        ? globalThis.Number(object.graphqlCostPerSecond)
+        : isSet(object.graphql_cost_per_second)
+        ? globalThis.Number(object.graphql_cost_per_second)
+        : 0,
+    };
+  },
+
+  toJSON(message: OrganizationLimits): unknown {
+    const obj: any = {};
+    if (message.ingestRequestsPerSecond !== 0) {
+      obj.ingestRequestsPerSecond = Math.round(message.ingestRequestsPerSecond);
+    }
+    if (message.ingestEventsPerSecond !== 0) {
+      obj.ingestEventsPerSecond = Math.round(message.ingestEventsPerSecond);
+    }
+    if (message.graphqlCostPerSecond !== 0) {
+      obj.graphqlCostPerSecond = Math.round(message.graphqlCostPerSecond);
+    }
+    return obj;
+  },
+};
+
+function createBaseSetOrganizationLimitsRequest(): SetOrganizationLimitsRequest {
+  return { organizationId: "", limits: undefined };
+}
+
+export const SetOrganizationLimitsRequest: MessageFns<SetOrganizationLimitsRequest> = {
+  encode(message: SetOrganizationLimitsRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.organizationId !== "") {
+      writer.uint32(10).string(message.organizationId);
+    }
+    if (message.limits !== undefined) {
+      OrganizationLimits.encode(message.limits, writer.uint32(18).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): SetOrganizationLimitsRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseSetOrganizationLimitsRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.organizationId = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.limits = OrganizationLimits.decode(reader, reader.uint32());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): SetOrganizationLimitsRequest {
+    return {
+      organizationId: isSet(object.organizationId)
+        ? globalThis.String(object.organizationId)
+        : isSet(object.organization_id)
+        ? globalThis.String(object.organization_id)
+        : "",
+      limits: isSet(object.limits) ? OrganizationLimits.fromJSON(object.limits) : undefined,
+    };
+  },
+
+  toJSON(message: SetOrganizationLimitsRequest): unknown {
+    const obj: any = {};
+    if (message.organizationId !== "") {
+      obj.organizationId = message.organizationId;
+    }
+    if (message.limits !== undefined) {
+      obj.limits = OrganizationLimits.toJSON(message.limits);
     }
     return obj;
   },
@@ -867,7 +1085,7 @@ export const ValidateApiKeyRequest: MessageFns<ValidateApiKeyRequest> = {
 };
 
 function createBaseValidateApiKeyResponse(): ValidateApiKeyResponse {
-  return { valid: false, status: 0, organizationId: "", keyId: "", scopes: [] };
+  return { valid: false, status: 0, organizationId: "", keyId: "", scopes: [], limits: undefined };
 }
 
 export const ValidateApiKeyResponse: MessageFns<ValidateApiKeyResponse> = {
@@ -886,6 +1104,9 @@ export const ValidateApiKeyResponse: MessageFns<ValidateApiKeyResponse> = {
     }
     for (const v of message.scopes) {
       writer.uint32(42).string(v!);
+    }
+    if (message.limits !== undefined) {
+      OrganizationLimits.encode(message.limits, writer.uint32(50).fork()).join();
     }
     return writer;
   },
@@ -943,6 +1164,14 @@ export const ValidateApiKeyResponse: MessageFns<ValidateApiKeyResponse> = {
             message.scopes.push(reader.string());
             continue;
           }
+          case 6: {
+            if (tag !== 50) {
+              break;
+            }
+
+            message.limits = OrganizationLimits.decode(reader, reader.uint32());
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -970,6 +1199,7 @@ export const ValidateApiKeyResponse: MessageFns<ValidateApiKeyResponse> = {
         ? globalThis.String(object.key_id)
         : "",
       scopes: globalThis.Array.isArray(object?.scopes) ? object.scopes.map((e: any) => globalThis.String(e)) : [],
+      limits: isSet(object.limits) ? OrganizationLimits.fromJSON(object.limits) : undefined,
     };
   },
 
@@ -989,6 +1219,9 @@ export const ValidateApiKeyResponse: MessageFns<ValidateApiKeyResponse> = {
     }
     if (message.scopes?.length) {
       obj.scopes = message.scopes;
+    }
+    if (message.limits !== undefined) {
+      obj.limits = OrganizationLimits.toJSON(message.limits);
     }
     return obj;
   },
@@ -2926,7 +3159,7 @@ export const ValidateSessionRequest: MessageFns<ValidateSessionRequest> = {
 };
 
 function createBaseValidateSessionResponse(): ValidateSessionResponse {
-  return { active: false, userId: "", organizationId: "", role: 0 };
+  return { active: false, userId: "", organizationId: "", role: 0, limits: undefined };
 }
 
 export const ValidateSessionResponse: MessageFns<ValidateSessionResponse> = {
@@ -2942,6 +3175,9 @@ export const ValidateSessionResponse: MessageFns<ValidateSessionResponse> = {
     }
     if (message.role !== 0) {
       writer.uint32(32).int32(message.role);
+    }
+    if (message.limits !== undefined) {
+      OrganizationLimits.encode(message.limits, writer.uint32(42).fork()).join();
     }
     return writer;
   },
@@ -2991,6 +3227,14 @@ export const ValidateSessionResponse: MessageFns<ValidateSessionResponse> = {
             message.role = reader.int32() as any;
             continue;
           }
+          case 5: {
+            if (tag !== 42) {
+              break;
+            }
+
+            message.limits = OrganizationLimits.decode(reader, reader.uint32());
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -3017,6 +3261,7 @@ export const ValidateSessionResponse: MessageFns<ValidateSessionResponse> = {
         ? globalThis.String(object.organization_id)
         : "",
       role: isSet(object.role) ? roleFromJSON(object.role) : 0,
+      limits: isSet(object.limits) ? OrganizationLimits.fromJSON(object.limits) : undefined,
     };
   },
 
@@ -3033,6 +3278,9 @@ export const ValidateSessionResponse: MessageFns<ValidateSessionResponse> = {
     }
     if (message.role !== 0) {
       obj.role = roleToJSON(message.role);
+    }
+    if (message.limits !== undefined) {
+      obj.limits = OrganizationLimits.toJSON(message.limits);
     }
     return obj;
   },
@@ -5309,6 +5557,22 @@ export const IdentityService = {
     responseDeserialize: (value: Buffer): CreatePasswordResetResponse => CreatePasswordResetResponse.decode(value),
   },
   /**
+   * An organization's own request limits (for customers who pay for more);
+   * each left 0 takes the deployment's default. Ingest and the gateway apply
+   * them within the API-key cache's time (a minute at most).
+   */
+  setOrganizationLimits: {
+    path: "/polaris.identity.v1.Identity/SetOrganizationLimits" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: SetOrganizationLimitsRequest): Buffer =>
+      Buffer.from(SetOrganizationLimitsRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): SetOrganizationLimitsRequest => SetOrganizationLimitsRequest.decode(value),
+    responseSerialize: (value: GetOrganizationResponse): Buffer =>
+      Buffer.from(GetOrganizationResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): GetOrganizationResponse => GetOrganizationResponse.decode(value),
+  },
+  /**
    * An organization's keys: the gateway lets the operator and the
    * organization's owners, admins and MANAGE keys call these.
    */
@@ -5538,6 +5802,12 @@ export interface IdentityServer extends UntypedServiceImplementation {
   /** A one-time token with which a user sets a new password. */
   createPasswordReset: handleUnaryCall<CreatePasswordResetRequest, CreatePasswordResetResponse>;
   /**
+   * An organization's own request limits (for customers who pay for more);
+   * each left 0 takes the deployment's default. Ingest and the gateway apply
+   * them within the API-key cache's time (a minute at most).
+   */
+  setOrganizationLimits: handleUnaryCall<SetOrganizationLimitsRequest, GetOrganizationResponse>;
+  /**
    * An organization's keys: the gateway lets the operator and the
    * organization's owners, admins and MANAGE keys call these.
    */
@@ -5686,6 +5956,26 @@ export interface IdentityClient extends Client {
     metadata: Metadata,
     options: Partial<CallOptions>,
     callback: (error: ServiceError | null, response: CreatePasswordResetResponse) => void,
+  ): ClientUnaryCall;
+  /**
+   * An organization's own request limits (for customers who pay for more);
+   * each left 0 takes the deployment's default. Ingest and the gateway apply
+   * them within the API-key cache's time (a minute at most).
+   */
+  setOrganizationLimits(
+    request: SetOrganizationLimitsRequest,
+    callback: (error: ServiceError | null, response: GetOrganizationResponse) => void,
+  ): ClientUnaryCall;
+  setOrganizationLimits(
+    request: SetOrganizationLimitsRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: GetOrganizationResponse) => void,
+  ): ClientUnaryCall;
+  setOrganizationLimits(
+    request: SetOrganizationLimitsRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: GetOrganizationResponse) => void,
   ): ClientUnaryCall;
   /**
    * An organization's keys: the gateway lets the operator and the

@@ -1,0 +1,102 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createTestDatabase, type TestDatabase } from '../../test/support/database.js';
+import { loadRuntimeConfig } from '../config.js';
+import { ErrorKind, RateLimitedError } from '../errors.js';
+import { RateLimitName } from './policies.js';
+import { OrganizationRateLimiter, PostgresBucketStore, organizationRateLimiterFrom, type BucketStore } from './shared-buckets.js';
+
+let db: TestDatabase;
+
+beforeAll(async () => {
+  db = await createTestDatabase();
+});
+
+afterAll(async () => {
+  await db?.drop();
+});
+
+const defaults = { ingestRequestsPerSecond: 1_000, ingestEventsPerSecond: 10_000, graphqlCostPerSecond: 1_000 };
+
+/** The store, counting its leases. */
+function countingStore(): BucketStore & { leases: number } {
+  const store = new PostgresBucketStore(() => db.sql);
+  const counted = {
+    leases: 0,
+    lease: (...args: Parameters<BucketStore['lease']>) => {
+      counted.leases += 1;
+      return store.lease(...args);
+    },
+  };
+  return counted;
+}
+
+async function outcomes(limiter: OrganizationRateLimiter, organizationId: string, requests: number, cost = 1) {
+  const results = await Promise.allSettled(Array.from({ length: requests }, () => limiter.take(organizationId, {}, RateLimitName.IngestRequests, cost)));
+  for (const result of results) if (result.status === 'rejected') expect(result.reason).toBeInstanceOf(RateLimitedError);
+  return results.filter((result) => result.status === 'fulfilled').length;
+}
+
+describe('OrganizationRateLimiter over shared buckets', () => {
+  it('holds one allowance across instances, leasing in chunks rather than per request', async () => {
+    const store = countingStore();
+    const pods = [new OrganizationRateLimiter(store, { defaults }), new OrganizationRateLimiter(store, { defaults })];
+    const organizationId = crypto.randomUUID();
+    const started = Date.now();
+    const accepted = (await Promise.all(pods.map((pod) => outcomes(pod, organizationId, 3_000)))).reduce((a, b) => a + b, 0);
+    const seconds = (Date.now() - started) / 1000;
+    // The burst (2 000) and what the refill added meanwhile, never 2 000 per instance.
+    expect(accepted).toBeGreaterThanOrEqual(1_900);
+    expect(accepted).toBeLessThanOrEqual(2_000 + Math.ceil(1_000 * seconds));
+    // Chunks of 50 (50 ms of the rate) and the refusals' one look each: far fewer statements than requests.
+    expect(store.leases).toBeLessThan(accepted / 10);
+  });
+
+  it('refuses without a round trip until the refill could cover the request', async () => {
+    const store = countingStore();
+    const limiter = new OrganizationRateLimiter(store, { defaults });
+    const organizationId = crypto.randomUUID();
+    await expect(limiter.take(organizationId, { ingestRequestsPerSecond: 1 }, RateLimitName.IngestRequests, 2)).resolves.toBeUndefined();
+    const refusal = await limiter.take(organizationId, { ingestRequestsPerSecond: 1 }, RateLimitName.IngestRequests).catch((err: unknown) => err);
+    expect(refusal).toMatchObject({ kind: ErrorKind.RateLimited, retryAfterSeconds: 1, policy: { name: 'ingest-requests', quota: 1, windowSeconds: 1, remaining: 0 } });
+    const leases = store.leases;
+    for (let i = 0; i < 100; i++) await expect(limiter.take(organizationId, { ingestRequestsPerSecond: 1 }, RateLimitName.IngestRequests)).rejects.toBeInstanceOf(RateLimitedError);
+    expect(store.leases).toBe(leases);
+  });
+
+  it('keeps each limit and organization apart, with the operator’s own limits', async () => {
+    const limiter = new OrganizationRateLimiter(countingStore(), { defaults });
+    const [a, b] = [crypto.randomUUID(), crypto.randomUUID()];
+    const own = { ingestEventsPerSecond: 5 };
+    await limiter.take(a, own, RateLimitName.IngestEvents, 10);
+    await expect(limiter.take(a, own, RateLimitName.IngestEvents, 1)).rejects.toMatchObject({ policy: { name: 'ingest-events', quota: 5 } });
+    await expect(limiter.take(a, own, RateLimitName.IngestRequests, 1)).resolves.toBeUndefined();
+    await expect(limiter.take(b, {}, RateLimitName.IngestEvents, 10)).resolves.toBeUndefined();
+  });
+
+  it('lets a request above the whole burst through when the bucket is full, taking all of it', async () => {
+    const limiter = new OrganizationRateLimiter(countingStore(), { defaults });
+    const organizationId = crypto.randomUUID();
+    const own = { ingestEventsPerSecond: 100 };
+    await expect(limiter.take(organizationId, own, RateLimitName.IngestEvents, 1_000)).resolves.toBeUndefined();
+    await expect(limiter.take(organizationId, own, RateLimitName.IngestEvents, 1)).rejects.toBeInstanceOf(RateLimitedError);
+  });
+
+  it('serves from a local lease when the database cannot lease, rather than refusing everyone', async () => {
+    const failing: BucketStore = { lease: () => Promise.reject(new Error('connection refused')) };
+    const limiter = new OrganizationRateLimiter(failing, { defaults });
+    await expect(limiter.take(crypto.randomUUID(), {}, RateLimitName.IngestRequests)).resolves.toBeUndefined();
+  });
+});
+
+describe('POLARIS_RATE_LIMIT_PER_SECOND', () => {
+  it('is on by default with the documented limits, and 0 turns every limit off', () => {
+    expect(loadRuntimeConfig({}).rateLimits).toEqual({ ingestRequestsPerSecond: 1_000, ingestEventsPerSecond: 10_000, graphqlCostPerSecond: 1_000 });
+    const off = loadRuntimeConfig({ POLARIS_RATE_LIMIT_PER_SECOND: '0' });
+    expect(off.rateLimits).toBeUndefined();
+    expect(organizationRateLimiterFrom(off, () => db.sql)).toBeUndefined();
+  });
+
+  it('names a bad setting', () => {
+    expect(() => loadRuntimeConfig({ POLARIS_RATE_LIMIT_INGEST_EVENTS_PER_SECOND: '-1' })).toThrow(/POLARIS_RATE_LIMIT_INGEST_EVENTS_PER_SECOND/);
+  });
+});

@@ -1,0 +1,210 @@
+/**
+ * Per-organization token buckets that hold across every pod of every function
+ * enforcing them, without a round trip per request.
+ *
+ * The bucket itself lives in PostgreSQL (`rate_limits.buckets`), refilled by
+ * the database's clock. A pod leases tokens from it in chunks, one UPDATE per
+ * lease, and serves requests from its lease. A token is taken from the shared
+ * bucket before any pod spends it, so all pods together never accept more
+ * than the allowance (rate × time + burst); what a pod leased but did not
+ * spend before its lease lapsed is lost, at most one chunk per pod per lease
+ * lifetime, so the slack is on the safe side.
+ *
+ * A refused request costs no round trip either: the pod remembers what the
+ * shared bucket held at its last lease, and refuses locally until the refill
+ * could cover the request.
+ */
+import type { Logger } from 'pino';
+import type { Sql } from '../database.js';
+import { RateLimitedError } from '../errors.js';
+import { burstFactor, effectiveLimits, limitField, type OrganizationLimitOverrides, type OrganizationLimits, type RateLimitName } from './policies.js';
+
+/** What one lease took from a shared bucket. */
+export interface Lease {
+  /** Tokens granted: 0, or between `need` and `want`. */
+  granted: number;
+  /** Tokens left in the shared bucket after the lease. */
+  remaining: number;
+}
+
+/** Where the shared buckets are kept. */
+export interface BucketStore {
+  /**
+   * Refills the bucket `key` by the time since it was last touched (at
+   * `perSecond`, up to `burst`; a new bucket starts full), then takes up to
+   * `want` tokens when it holds at least `need`, none otherwise.
+   */
+  lease(key: string, perSecond: number, burst: number, need: number, want: number): Promise<Lease>;
+}
+
+/** The buckets in PostgreSQL: one upsert per lease, atomic under concurrent pods by the row's lock. */
+export class PostgresBucketStore implements BucketStore {
+  /** `sql` is called at the first lease: a function that never leases opens no pool. */
+  constructor(private readonly sql: () => Sql) {}
+
+  async lease(key: string, perSecond: number, burst: number, need: number, want: number): Promise<Lease> {
+    const sql = this.sql();
+    const available = sql`least(${burst}::float8, b.tokens + ${perSecond}::float8 * greatest(0, extract(epoch from now() - b.updated_at)::float8))`;
+    const granted = sql`case when ${available} >= ${need}::float8 then least(${want}::float8, ${available}) else 0 end`;
+    const grantedWhenNew = need <= burst ? Math.min(want, burst) : 0;
+    const [row] = await sql<{ lastGranted: number; tokens: number }[]>`
+      insert into rate_limits.buckets as b (key, tokens, updated_at, last_granted)
+      values (${key}, ${burst - grantedWhenNew}::float8, now(), ${grantedWhenNew}::float8)
+      on conflict (key) do update set
+        last_granted = ${granted},
+        tokens = ${available} - ${granted},
+        updated_at = now()
+      returning last_granted, tokens`;
+    return { granted: row!.lastGranted, remaining: row!.tokens };
+  }
+}
+
+export interface OrganizationRateLimiterOptions {
+  /** The limits of an organization the operator set none for. */
+  defaults: OrganizationLimits;
+  /** Seconds of its rate a pod leases at once. Default 0.05 (50 ms): 50 tokens of a 1 000/s limit. */
+  leaseSeconds?: number;
+  /** Milliseconds a pod keeps leased tokens; unspent ones then lapse. Default 1 000. */
+  leaseLifetimeMs?: number;
+  /** Buckets a pod remembers at most; the least recently used go first. Default 10 000. */
+  maxBuckets?: number;
+  logger?: Pick<Logger, 'warn'>;
+  now?: () => number;
+}
+
+/** A pod's view of one shared bucket. */
+interface LocalBucket {
+  /** Tokens leased and not yet spent. */
+  leased: number;
+  leaseExpiresAt: number;
+  /** Tokens the shared bucket held at `sharedAt` (after this pod's last lease); -1 before any. */
+  shared: number;
+  sharedAt: number;
+  /** The lease under way, which other requests for the bucket wait for rather than leasing too. */
+  pending?: Promise<void>;
+  /** Tokens the requests waiting for `pending` need: the next lease takes them all at once. */
+  waiting: number;
+}
+
+/** Leases a request may make before it is refused: other requests may spend what its lease brought. */
+const maxLeaseAttempts = 3;
+
+/**
+ * Enforces each organization's limits across pods. `take` resolves when the
+ * request may go on, and throws a RateLimitedError (with its RateLimit policy)
+ * when the organization's bucket cannot cover it.
+ */
+export class OrganizationRateLimiter {
+  private readonly buckets = new Map<string, LocalBucket>();
+  private readonly now: () => number;
+  private readonly leaseSeconds: number;
+  private readonly leaseLifetimeMs: number;
+  private storeFailureLoggedAt = -Infinity;
+
+  constructor(
+    private readonly store: BucketStore,
+    private readonly options: OrganizationRateLimiterOptions,
+  ) {
+    this.now = options.now ?? Date.now;
+    this.leaseSeconds = options.leaseSeconds ?? 0.05;
+    this.leaseLifetimeMs = options.leaseLifetimeMs ?? 1_000;
+  }
+
+  /** The limits that apply to an organization with these overrides. */
+  limitsOf(overrides: OrganizationLimitOverrides | undefined): OrganizationLimits {
+    return effectiveLimits(this.options.defaults, overrides);
+  }
+
+  /**
+   * Takes `cost` units of the organization's `limit`. A cost above the whole
+   * burst takes the whole burst, so a request the limit can never cover at
+   * once still goes through when the bucket is full.
+   */
+  async take(organizationId: string, overrides: OrganizationLimitOverrides | undefined, limit: RateLimitName, cost = 1): Promise<void> {
+    if (cost <= 0) return;
+    const perSecond = this.limitsOf(overrides)[limitField[limit]];
+    const burst = perSecond * burstFactor;
+    const need = Math.min(cost, burst);
+    const bucket = this.bucket(`${limit}:${organizationId}`);
+    for (let leases = 0; ; ) {
+      const now = this.now();
+      if (now >= bucket.leaseExpiresAt) bucket.leased = 0;
+      if (bucket.leased >= need) {
+        bucket.leased -= need;
+        return;
+      }
+      if (bucket.pending) {
+        bucket.waiting += need;
+        try {
+          await bucket.pending;
+        } finally {
+          bucket.waiting -= need;
+        }
+        continue;
+      }
+      const missing = need - bucket.leased;
+      const sharedNow = bucket.shared < 0 ? burst : Math.min(burst, bucket.shared + ((now - bucket.sharedAt) / 1000) * perSecond);
+      if (sharedNow < missing || leases >= maxLeaseAttempts) {
+        const retryAfterSeconds = Math.max(1, Math.ceil((missing - sharedNow) / perSecond));
+        throw new RateLimitedError(retryAfterSeconds, {
+          code: 'rate_limited',
+          message: `the organization's ${limit} limit (${perSecond} a second) is exhausted: retry after ${retryAfterSeconds} s`,
+          policy: { name: limit, quota: perSecond, windowSeconds: 1, remaining: Math.max(0, Math.floor(bucket.leased + sharedNow)) },
+        });
+      }
+      // A chunk, or what every request waiting meanwhile needs too, within the burst.
+      const want = Math.max(missing, Math.min(burst, Math.max(missing + bucket.waiting, Math.ceil(perSecond * this.leaseSeconds))));
+      leases += 1;
+      bucket.pending = this.lease(bucket, `${limit}:${organizationId}`, perSecond, burst, missing, want).finally(() => {
+        bucket.pending = undefined;
+      });
+      await bucket.pending;
+    }
+  }
+
+  private async lease(bucket: LocalBucket, key: string, perSecond: number, burst: number, need: number, want: number): Promise<void> {
+    let lease: Lease;
+    try {
+      lease = await this.store.lease(key, perSecond, burst, need, want);
+    } catch (err) {
+      // Fail open: a database that cannot lease tokens cannot store the
+      // request's work either, and the request will say so; the limit must
+      // not turn a short outage into refusals for everyone. The pod serves a
+      // chunk from a lease of its own meanwhile, so it does not retry per request.
+      if (this.now() - this.storeFailureLoggedAt > 10_000) {
+        this.storeFailureLoggedAt = this.now();
+        this.options.logger?.warn({ err }, 'could not lease rate-limit tokens: serving from a local lease meanwhile');
+      }
+      lease = { granted: want, remaining: bucket.shared < 0 ? burst : bucket.shared };
+    }
+    const now = this.now();
+    if (now >= bucket.leaseExpiresAt) bucket.leased = 0;
+    bucket.leased += lease.granted;
+    if (lease.granted > 0) bucket.leaseExpiresAt = now + this.leaseLifetimeMs;
+    bucket.shared = lease.remaining;
+    bucket.sharedAt = now;
+  }
+
+  private bucket(key: string): LocalBucket {
+    let bucket = this.buckets.get(key);
+    if (bucket) {
+      // Most recently used last, so the first is the one to forget.
+      this.buckets.delete(key);
+    } else {
+      bucket = { leased: 0, leaseExpiresAt: 0, shared: -1, sharedAt: 0, waiting: 0 };
+      if (this.buckets.size >= (this.options.maxBuckets ?? 10_000)) this.buckets.delete(this.buckets.keys().next().value!);
+    }
+    this.buckets.set(key, bucket);
+    return bucket;
+  }
+}
+
+/** A limiter over the shared buckets in `sql`, or undefined when the settings turn every limit off. */
+export function organizationRateLimiterFrom(
+  config: { rateLimits?: OrganizationLimits },
+  sql: () => Sql,
+  logger?: Pick<Logger, 'warn'>,
+): OrganizationRateLimiter | undefined {
+  if (!config.rateLimits) return undefined;
+  return new OrganizationRateLimiter(new PostgresBucketStore(sql), { defaults: config.rateLimits, logger });
+}

@@ -3,8 +3,10 @@
 #   docker build --build-arg FUNCTION=ingest -t polaris-ingest .
 #
 # FUNCTION is a name from functions/registry.ts, or `migrate` (the migration
-# Job) or `delivery` (JetStream to the event functions). Every image shares the
-# build stage, so building all of them installs and bundles once.
+# Job), `outbox-relay` (the cluster's outboxes to the Knative Broker) or
+# `delivery` (compose's outboxes to JetStream and JetStream to the event
+# functions). Every image shares the build stage, so building all of them
+# installs and bundles once.
 
 FROM node:20-bookworm-slim AS build
 WORKDIR /src
@@ -19,8 +21,8 @@ FROM build AS bundle
 ARG FUNCTION
 RUN set -eu; \
     case "${FUNCTION:-}" in \
-      '') echo 'FUNCTION is required: --build-arg FUNCTION=<function name, migrate or delivery>' >&2; exit 1 ;; \
-      migrate|delivery) from="dist/${FUNCTION}" ;; \
+      '') echo 'FUNCTION is required: --build-arg FUNCTION=<function name, migrate, outbox-relay or delivery>' >&2; exit 1 ;; \
+      migrate|outbox-relay|delivery) from="dist/${FUNCTION}" ;; \
       *) from="dist/functions/${FUNCTION}" ;; \
     esac; \
     if [ ! -f "${from}/index.mjs" ]; then echo "FUNCTION=${FUNCTION} has no bundle: not in functions/registry.ts?" >&2; exit 1; fi; \

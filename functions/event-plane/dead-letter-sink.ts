@@ -64,7 +64,7 @@ export function readDeadLetter(url: URL, requestHeaders: Record<string, string>,
   const { knativeerrordest: destination, knativeerrorcode: code, knativeerrordata: data, ...attributes } = received.toJSON() as Record<string, unknown>;
   const answer = typeof data === 'string' && data !== '' ? Buffer.from(data, 'base64').toString('utf8') : '';
   const error = deadLetterErrorText(
-    [code === undefined ? 'no answer' : `answered ${String(code)}`, destination === undefined ? '' : `from ${String(destination)}`, answer === '' ? '' : `: ${answer}`].join(' '),
+    `${code === undefined ? 'no answer' : `answered ${String(code)}`}${destination === undefined ? '' : ` from ${String(destination)}`}${answer === '' ? '' : `: ${answer}`}`,
   );
   // Rebuilt without the error extensions: what is stored is the event the function did not take.
   const event = new CloudEvent<unknown>(attributes as ConstructorParameters<typeof CloudEvent>[0], false);

@@ -3,10 +3,12 @@
 #   docker build --build-arg FUNCTION=ingest -t polaris-ingest .
 #
 # FUNCTION is a name from functions/registry.ts, or `migrate` (the migration
-# Job) or `delivery` (JetStream to the event functions). Every image shares the
-# build stage, so building all of them installs and bundles once.
+# Job), `outbox-relay` (the cluster's outboxes to the Knative Broker) or
+# `delivery` (compose's outboxes to JetStream and JetStream to the event
+# functions). Every image shares the build stage, so building all of them
+# installs and bundles once.
 #
-# Node's active LTS line. Both stages run the same image: the V8 code cache the
+# A maintained Node LTS line. Both stages run the same image: the V8 code cache the
 # build writes is only accepted by the V8 that wrote it. (The code itself also
 # runs on Node 20, package.json's lowest.)
 ARG NODE_IMAGE=node:24-bookworm-slim
@@ -24,8 +26,8 @@ FROM build AS bundle
 ARG FUNCTION
 RUN set -eu; \
     case "${FUNCTION:-}" in \
-      '') echo 'FUNCTION is required: --build-arg FUNCTION=<function name, migrate or delivery>' >&2; exit 1 ;; \
-      migrate|delivery) from="dist/${FUNCTION}" ;; \
+      '') echo 'FUNCTION is required: --build-arg FUNCTION=<function name, migrate, outbox-relay or delivery>' >&2; exit 1 ;; \
+      migrate|outbox-relay|delivery) from="dist/${FUNCTION}" ;; \
       *) from="dist/functions/${FUNCTION}" ;; \
     esac; \
     if [ ! -f "${from}/index.mjs" ]; then echo "FUNCTION=${FUNCTION} has no bundle: not in functions/registry.ts?" >&2; exit 1; fi; \

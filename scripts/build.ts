@@ -3,7 +3,8 @@
  * `dist/functions/<name>/`, whose `index.mjs` serves it on PORT as Knative runs
  * it (`node dist/functions/validate-api-key/index.mjs`): the function's code is
  * `function.cjs`, with its V8 code cache `function.cjs.cache`. Also bundles the
- * migrator, `dist/migrate/index.mjs`, for the Kubernetes Job, and the
+ * migrator, `dist/migrate/index.mjs`, for the Kubernetes Job, the event
+ * processes `dist/delivery/` (compose) and `dist/outbox-relay/` (the cluster), and the
  * dashboard's web page into `dist/functions/dashboard/public/`.
  */
 import { build, type BuildOptions, type Plugin } from 'esbuild';
@@ -140,7 +141,11 @@ export async function buildAll(): Promise<Map<string, number>> {
       sizes.set('migrate', outputBytes(result.metafile!));
     }),
   );
+  // The always-on event processes: the delivery for compose (relays to JetStream and delivers), the outbox relay for the cluster (to the Broker).
   builds.push(build({ ...esModule, entryPoints: [`${root}functions/event-plane/process.ts`], outfile: `${distDir}/delivery/index.mjs` }).then((result) => void sizes.set('delivery', outputBytes(result.metafile!))));
+  builds.push(
+    build({ ...esModule, entryPoints: [`${root}functions/event-plane/relay-process.ts`], outfile: `${distDir}/outbox-relay/index.mjs` }).then((result) => void sizes.set('outbox-relay', outputBytes(result.metafile!))),
+  );
   builds.push(dashboardPage.then((bytes) => void sizes.set('dashboard (web page)', bytes)));
   await Promise.all(builds);
   return sizes;

@@ -143,15 +143,25 @@ describe('deploy.sh --dry-run', () => {
     const serving = `https://github.com/knative/serving/releases/download/knative-v${pinned('KNATIVE_SERVING_VERSION')}`;
     const kourier = `https://github.com/knative-extensions/net-kourier/releases/download/knative-v${pinned('KOURIER_VERSION')}`;
     const eventing = `https://github.com/knative/eventing/releases/download/knative-v${pinned('KNATIVE_EVENTING_VERSION')}`;
-    const order = [`${serving}/serving-crds.yaml`, `${serving}/serving-core.yaml`, `${kourier}/kourier.yaml`, `${eventing}/eventing-crds.yaml`, `${eventing}/eventing-core.yaml`].map((url) =>
-      lineOf(`kubectl apply -f ${url}`),
-    );
+    const natss = `https://github.com/knative-extensions/eventing-natss/releases/download/knative-v${pinned('EVENTING_NATSS_VERSION')}`;
+    // eventing-natss releases follow Eventing's minor version.
+    expect(pinned('EVENTING_NATSS_VERSION').split('.').slice(0, 2)).toEqual(pinned('KNATIVE_EVENTING_VERSION').split('.').slice(0, 2));
+    const order = [
+      `${serving}/serving-crds.yaml`,
+      `${serving}/serving-core.yaml`,
+      `${kourier}/kourier.yaml`,
+      `${eventing}/eventing-crds.yaml`,
+      `${eventing}/eventing-core.yaml`,
+      `${eventing}/mt-channel-broker.yaml`,
+      `${natss}/eventing-jsm.yaml`,
+      'knative/40-eventing-natss-config.yaml',
+    ].map((url) => lineOf(`kubectl apply -f ${url}`));
     expect([...order].sort((a, b) => a - b)).toEqual(order);
     expect(plan).toContain('"ingress-class":"kourier.ingress.networking.knative.dev"');
     expect(plan).toContain('kubectl apply -f scripts/kind/kourier-ingress.yaml');
   });
 
-  it('builds one image per function, plus the migration and the delivery, and loads them all into kind', () => {
+  it('builds one image per function, plus the migration and the outbox relay, and loads them all into kind', () => {
     for (const name of imageNames) expect(planLines).toContain(`docker build --build-arg FUNCTION=${name} -t kind.local/polaris-${name}:${tag} .`);
     const images = /^images=\((.*)\)$/m.exec(plan)![1]!.split(' ');
     expect([...images].sort()).toEqual(imageNames.map((name) => `kind.local/polaris-${name}:${tag}`).sort());
@@ -172,21 +182,29 @@ describe('deploy.sh --dry-run', () => {
     expect(allowZero).toBeLessThan(lineOf('kn service apply '));
   });
 
-  it('starts PostgreSQL and NATS, then migrates, then deploys the functions, then schedules and delivers events', () => {
+  it('starts PostgreSQL and NATS, migrates, deploys the functions, then the Broker, the Triggers, the outbox relay and the CronJobs', () => {
     const infrastructure = lineOf('knative/20-postgres.yaml -f knative/21-nats.yaml');
     const ready = lineOf('kubectl rollout status statefulset/postgres');
     const migrate = lineOf('knative/30-migrate-job.yaml | kubectl apply -f -');
     const migrated = lineOf('kubectl get job/polaris-migrate -n polaris');
     const functions = planLines.map((line, index) => (line.startsWith('kn service apply ') ? index : -1)).filter((index) => index >= 0);
     const functionsReady = lineOf('kubectl wait --for=condition=Ready --timeout=600s ksvc --all -n polaris');
+    const broker = lineOf('kubectl apply -f knative/41-broker.yaml');
+    const brokerReady = lineOf('kubectl wait --for=condition=Ready --timeout=300s broker/default -n polaris');
+    const triggers = lineOf('kubectl apply -f knative/70-triggers.yaml');
+    const triggersReady = lineOf('kubectl wait --for=condition=Ready --timeout=300s trigger --all -n polaris');
+    const relay = lineOf('knative/60-outbox-relay.yaml | kubectl apply -f -');
+    const relayBound = lineOf('kubectl wait --for=condition=Ready --timeout=120s sinkbinding/outbox-relay -n polaris');
     const cron = lineOf('kubectl apply -f knative/50-aggregation-cronjob.yaml');
-    const delivery = lineOf('knative/60-delivery.yaml | kubectl apply -f -');
     expect(lineOf('kubectl delete job polaris-migrate')).toBeLessThan(migrate);
     expect(infrastructure < ready && ready < migrate && migrate < migrated).toBe(true);
     expect(Math.min(...functions)).toBeGreaterThan(migrated);
     expect(Math.max(...functions)).toBeLessThan(functionsReady);
-    expect(functionsReady).toBeLessThan(cron);
-    expect(cron).toBeLessThan(delivery);
+    // Triggers once their subscribers answer; events from the relay and the CronJobs once the Triggers route them.
+    expect(functionsReady).toBeLessThan(broker);
+    expect([broker, brokerReady, triggers, triggersReady, relay, relayBound, cron]).toEqual([broker, brokerReady, triggers, triggersReady, relay, relayBound, cron].sort((a, b) => a - b));
+    expect(lineOf('knative/40-eventing-natss-config.yaml')).toBeLessThan(broker);
+    expect(plan).not.toContain('60-delivery.yaml');
     expect(plan).toContain(`sed 's|\\(image: kind.local/polaris-[a-z0-9-]*\\):dev$|\\1:${tag}|' knative/30-migrate-job.yaml | kubectl apply -f -`);
   });
 

@@ -19,6 +19,8 @@ import { Secret } from 'kubernetes-models/v1/Secret';
 import { Service as CoreService } from 'kubernetes-models/v1/Service';
 import { Service as KnativeService } from '@kubernetes-models/knative/serving.knative.dev/v1/Service';
 import { SinkBinding } from '@kubernetes-models/knative/sources.knative.dev/v1/SinkBinding';
+import { Broker } from '@kubernetes-models/knative/eventing.knative.dev/v1/Broker';
+import { Trigger } from '@kubernetes-models/knative/eventing.knative.dev/v1/Trigger';
 import { functionRegistry } from '../functions/registry.js';
 import { EventType } from '../shared/events/index.js';
 import type { FunctionEntry } from '../shared/runtime/index.js';
@@ -33,7 +35,7 @@ const read = (path: string) => readFileSync(join(root, path), 'utf8');
 const registry: readonly FunctionEntry[] = functionRegistry;
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
-type Manifest = { apiVersion: string; kind: string; metadata: { name: string; namespace?: string; labels?: Record<string, string> }; [field: string]: any };
+type Manifest = { apiVersion: string; kind: string; metadata: { name: string; namespace?: string; labels?: Record<string, string>; annotations?: Record<string, string> }; [field: string]: any };
 
 /** A model class of kubernetes-models: built from a manifest, it checks it against the API's schema. */
 interface ModelClass {
@@ -53,12 +55,111 @@ const models: Record<string, ModelClass> = {
   'batch/v1/CronJob': CronJob,
   'serving.knative.dev/v1/Service': KnativeService,
   'sources.knative.dev/v1/SinkBinding': SinkBinding,
+  'eventing.knative.dev/v1/Broker': Broker,
+  'eventing.knative.dev/v1/Trigger': Trigger,
 } as unknown as Record<string, ModelClass>;
 
 function modelOf(manifest: Manifest): ModelClass {
   const model = models[`${manifest.apiVersion}/${manifest.kind}`];
   if (!model) throw new Error(`no model for ${manifest.apiVersion} ${manifest.kind}`);
   return model;
+}
+
+/** A small JSON schema: objects list every field they allow (no other is), strings may list their values. */
+type StrictSchema =
+  | { type: 'object'; properties: Record<string, StrictSchema>; required?: readonly string[] }
+  | { type: 'array'; items: StrictSchema; minItems?: number }
+  | { type: 'string'; enum?: readonly string[]; pattern?: RegExp }
+  | { type: 'integer' | 'boolean' };
+
+/** What is wrong with `value` for `schema`, as `<path>: <problem>`; empty when it fits. */
+function strictProblems(value: unknown, schema: StrictSchema, path = ''): string[] {
+  switch (schema.type) {
+    case 'object': {
+      if (value === null || typeof value !== 'object' || Array.isArray(value)) return [`${path}: not an object`];
+      const fields = value as Record<string, unknown>;
+      return [
+        ...(schema.required ?? []).filter((key) => !(key in fields)).map((key) => `${path}/${key}: missing`),
+        ...Object.entries(fields).flatMap(([key, child]) =>
+          schema.properties[key] ? strictProblems(child, schema.properties[key]!, `${path}/${key}`) : [`${path}/${key}: not in the schema`],
+        ),
+      ];
+    }
+    case 'array':
+      if (!Array.isArray(value)) return [`${path}: not an array`];
+      if (value.length < (schema.minItems ?? 0)) return [`${path}: fewer than ${schema.minItems} items`];
+      return value.flatMap((item, index) => strictProblems(item, schema.items, `${path}/${index}`));
+    case 'string':
+      if (typeof value !== 'string') return [`${path}: not a string`];
+      if (schema.enum && !schema.enum.includes(value)) return [`${path}: not one of ${schema.enum.join(', ')}`];
+      return schema.pattern && !schema.pattern.test(value) ? [`${path}: does not match ${schema.pattern}`] : [];
+    case 'integer':
+      return Number.isInteger(value) ? [] : [`${path}: not an integer`];
+    case 'boolean':
+      return typeof value === 'boolean' ? [] : [`${path}: not a boolean`];
+  }
+}
+
+/**
+ * A Trigger's `spec.filters` as Polaris writes them: `exact` on `type`, or
+ * `any` of those. The field (CloudEvents Subscriptions API filters, in the
+ * Knative Eventing 1.22 Trigger CRD) is newer than the
+ * `@kubernetes-models/knative` Trigger model, so it is checked here instead.
+ */
+const exactTypeFilter: StrictSchema = {
+  type: 'object',
+  required: ['exact'],
+  properties: { exact: { type: 'object', required: ['type'], properties: { type: { type: 'string', pattern: /^[a-z0-9._-]+$/ } } } },
+};
+const triggerFiltersSchema: StrictSchema = {
+  type: 'array',
+  minItems: 1,
+  items: { type: 'object', properties: { exact: exactTypeFilter.properties.exact!, any: { type: 'array', minItems: 2, items: exactTypeFilter } } },
+};
+
+/**
+ * The NatsJetStreamChannel of the Broker's channel template, exactly the
+ * fields Polaris sets, as eventing-natss's CRD (messaging.knative.dev/v1alpha1)
+ * types them: there is no npm model of it.
+ */
+const goDuration = /^(\d+(h|m|s|ms))+$/;
+const natsJetStreamChannelTemplateSchema: StrictSchema = {
+  type: 'object',
+  required: ['apiVersion', 'kind', 'spec'],
+  properties: {
+    apiVersion: { type: 'string', enum: ['messaging.knative.dev/v1alpha1'] },
+    kind: { type: 'string', enum: ['NatsJetStreamChannel'] },
+    spec: {
+      type: 'object',
+      properties: {
+        stream: {
+          type: 'object',
+          properties: {
+            config: {
+              type: 'object',
+              properties: {
+                retention: { type: 'string', enum: ['Limits', 'Interest', 'Work'] },
+                storage: { type: 'string', enum: ['File', 'Memory'] },
+                maxAge: { type: 'string', pattern: goDuration },
+                duplicateWindow: { type: 'string', pattern: goDuration },
+              },
+            },
+          },
+        },
+        consumerConfigTemplate: {
+          type: 'object',
+          properties: { deliverPolicy: { type: 'string', enum: ['All', 'Last', 'New', 'ByStartSequence', 'ByStartTime'] } },
+        },
+      },
+    },
+  },
+};
+
+/** Does a Trigger's `spec.filters` (as {@link triggerFiltersSchema} allows) let an event of `type` through? All filters must match. */
+function triggerPasses(trigger: Manifest, type: string): boolean {
+  type Filter = { exact?: { type?: string }; any?: Filter[] };
+  const passes = (filter: Filter): boolean => (filter.exact ? filter.exact.type === type : (filter.any ?? []).some(passes));
+  return (trigger.spec.filters as Filter[]).every(passes);
 }
 
 /**
@@ -153,10 +254,22 @@ describe('manifests', () => {
     for (const manifest of all) {
       const where = `${manifest.kind} ${manifest.metadata.name}`;
       const Model = modelOf(manifest);
-      expect(() => new Model(manifest as never).validate(), where).not.toThrow();
-      expect(fieldsTheSchemaLacks(manifest, Model), where).toEqual([]);
-      expect(manifest.metadata.namespace ?? 'polaris', where).toBe('polaris');
+      // A Trigger's filters are checked on their own (triggerFiltersSchema): the model predates them.
+      const checked = manifest.kind === 'Trigger' ? { ...manifest, spec: { ...manifest.spec, filters: undefined } } : manifest;
+      if (manifest.kind === 'Trigger') expect(strictProblems(manifest.spec.filters, triggerFiltersSchema, '/spec/filters'), where).toEqual([]);
+      expect(() => new Model(checked as never).validate(), where).not.toThrow();
+      expect(fieldsTheSchemaLacks(JSON.parse(JSON.stringify(checked)), Model), where).toEqual([]);
+      // eventing-natss reads its NATS address from knative-eventing; everything else is Polaris's namespace.
+      const expected = manifest.kind === 'ConfigMap' && manifest.metadata.name === 'config-nats' ? 'knative-eventing' : 'polaris';
+      expect(manifest.metadata.namespace ?? 'polaris', where).toBe(expected);
     }
+  });
+
+  it('check the hand-written schemas: a misspelled filter or channel field, or a wrong value, is refused', () => {
+    expect(strictProblems([{ any: [{ exact: { type: 'a.b' } }, { exact: { typ: 'a.c' } }] }], triggerFiltersSchema)).toEqual(['/0/any/1/exact/type: missing', '/0/any/1/exact/typ: not in the schema']);
+    expect(strictProblems([{ prefix: { type: 'a.' } }], triggerFiltersSchema)).toEqual(['/0/prefix: not in the schema']);
+    const template = { apiVersion: 'messaging.knative.dev/v1alpha1', kind: 'NatsJetStreamChannel', spec: { stream: { config: { retension: 'Limits', maxAge: '7d' } } } };
+    expect(strictProblems(template, natsJetStreamChannelTemplateSchema)).toEqual(['/spec/stream/config/retension: not in the schema', `/spec/stream/config/maxAge: does not match ${goDuration}`]);
   });
 
   it('rejects a misspelled field that the models alone accept', () => {
@@ -169,9 +282,13 @@ describe('manifests', () => {
       '/spec/template/spec/containres',
     ]);
 
-    const delivery = structuredClone(find('Deployment', 'polaris-delivery'));
-    delivery.spec.template.spec.containers[0].resources.limit = { cpu: '1' };
-    expect(fieldsTheSchemaLacks(delivery, Deployment as unknown as ModelClass)).toEqual(['/spec/template/spec/containers/0/resources/limit']);
+    const relay = structuredClone(find('Deployment', 'outbox-relay'));
+    relay.spec.template.spec.containers[0].resources.limit = { cpu: '1' };
+    expect(fieldsTheSchemaLacks(relay, Deployment as unknown as ModelClass)).toEqual(['/spec/template/spec/containers/0/resources/limit']);
+    const trigger = structuredClone(find('Trigger', 'aggregate'));
+    trigger.spec.delivery.deadLetterSink.url = 'http://elsewhere';
+    // The model predates spec.filters, the one field triggerFiltersSchema checks instead.
+    expect(fieldsTheSchemaLacks(trigger, Trigger as unknown as ModelClass)).toEqual(['/spec/filters', '/spec/delivery/deadLetterSink/url']);
   });
 
   it('hold one Knative Service per registry function, and no other, one file each', () => {
@@ -321,32 +438,82 @@ describe('manifests', () => {
     expect(configData.POLARIS_DELIVERY_ADDRESS_TEMPLATE).toBe('{name}.polaris.svc.cluster.local');
   });
 
-  it('migrate with a Job and deliver events with an always-on Deployment, each from its own image', () => {
+  it('migrate with a Job and relay the outboxes with an always-on Deployment bound to the Broker, each from its own image', () => {
     const job = find('Job', 'polaris-migrate');
     const migrate = job.spec.template.spec.containers[0];
     expect(migrate.image).toBe(imageFor('migrate'));
     expect(migrate.env).toEqual([{ name: 'DATABASE_URL', valueFrom: { secretKeyRef: { name: secretName, key: 'DATABASE_URL' } } }]);
-    const delivery = find('Deployment', 'polaris-delivery');
-    expect(delivery.spec.replicas).toBe(1);
-    const container = delivery.spec.template.spec.containers[0];
-    expect(container.image).toBe(imageFor('delivery'));
+    const relay = find('Deployment', 'outbox-relay');
+    expect(relay.spec.replicas).toBe(1);
+    const container = relay.spec.template.spec.containers[0];
+    expect(container.image).toBe(imageFor('outbox-relay'));
     expect(container.readinessProbe.httpGet.path).toBe('/health/readiness');
     expect(container.envFrom).toEqual([{ configMapRef: { name: configMapName } }]);
-    expect(delivery.spec.template.metadata.annotations).toEqual({
+    expect(relay.spec.template.metadata.annotations).toEqual({
       'prometheus.io/scrape': 'true',
       'prometheus.io/port': String(container.ports[0].containerPort),
       'prometheus.io/path': '/metrics',
     });
     // One retry for a transient failure; deploy.sh prints the logs once the Job has failed.
     expect(job.spec.backoffLimit).toBe(1);
+    expect(container.env).toEqual([{ name: 'DATABASE_URL', valueFrom: { secretKeyRef: { name: secretName, key: 'DATABASE_URL' } } }]);
+    const binding = find('SinkBinding', 'outbox-relay');
+    expect(binding.spec.subject).toEqual({ apiVersion: 'apps/v1', kind: 'Deployment', name: 'outbox-relay' });
+    expect(binding.spec.sink).toEqual({ ref: { apiVersion: 'eventing.knative.dev/v1', kind: 'Broker', name: 'default' } });
+    // The Triggers' dead-letter sink is its Service, which selects its pod.
+    expect(find('Service', 'outbox-relay', 'v1').spec.selector).toEqual(relay.spec.selector.matchLabels);
+    expect(files.has('knative/60-delivery.yaml')).toBe(false);
   });
 
-  it('post the aggregation CloudEvent every 5 minutes to the aggregation function, through a SinkBinding', () => {
+  it('route events through a Broker whose channel is a NatsJetStreamChannel on Polaris\'s NATS', () => {
+    const broker = find('Broker', 'default');
+    expect(broker.metadata.annotations?.['eventing.knative.dev/broker.class']).toBe('MTChannelBasedBroker');
+    const channelConfig = find('ConfigMap', broker.spec.config.name);
+    expect(broker.spec.config).toEqual({ apiVersion: 'v1', kind: 'ConfigMap', name: channelConfig.metadata.name, namespace: 'polaris' });
+    const template = parse(channelConfig.data['channel-template-spec']) as object;
+    expect(strictProblems(template, natsJetStreamChannelTemplateSchema)).toEqual([]);
+    expect(template).toMatchObject({ spec: { stream: { config: { duplicateWindow: '10m', maxAge: '168h' } } } });
+    const natsConfig = parse(find('ConfigMap', 'config-nats').data['eventing-nats']) as { url: string };
+    expect(new URL(natsConfig.url).host).toBe(new URL(configData.NATS_URL!).host);
+    expect(new URL(natsConfig.url).host).toBe('nats.polaris.svc.cluster.local:4222');
+  });
+
+  it('hold one Trigger per event function, on the Broker, to its Knative Service, with retries and the dead-letter sink', () => {
+    const triggers = all.filter((m) => m.kind === 'Trigger');
+    const subscribed = registry.filter((e) => (e.subscribes?.length ?? 0) > 0);
+    expect(triggers.map((t) => t.metadata.name).sort()).toEqual(subscribed.map((e) => e.name).sort());
+    for (const trigger of triggers) {
+      const name = trigger.metadata.name;
+      expect(trigger.spec.broker, name).toBe('default');
+      expect(trigger.spec.subscriber, name).toEqual({ ref: { apiVersion: 'serving.knative.dev/v1', kind: 'Service', name } });
+      expect(trigger.spec.delivery, name).toEqual({
+        retry: 7,
+        backoffPolicy: 'exponential',
+        backoffDelay: 'PT1S',
+        deadLetterSink: { ref: { apiVersion: 'v1', kind: 'Service', name: 'outbox-relay' }, uri: `/dead-letters?function=${name}&attempts=8` },
+      });
+    }
+  });
+
+  it('deliver every declared event type, through the Triggers, to exactly the functions the registry subscribes to it', () => {
+    const triggers = all.filter((m) => m.kind === 'Trigger');
+    const declared: string[] = Object.values(EventType);
+    for (const type of declared) {
+      const reached = triggers.filter((trigger) => triggerPasses(trigger, type)).map((trigger) => trigger.spec.subscriber.ref.name as string);
+      const subscribed = registry.filter((e) => e.subscribes?.includes(type)).map((e) => e.name);
+      expect(reached.sort(), type).toEqual(subscribed.sort());
+    }
+    // And no function waits for a type nobody declares (a typo in the registry).
+    for (const entry of registry) for (const type of entry.subscribes ?? []) expect(declared, entry.name).toContain(type);
+  });
+
+  it('post the aggregation CloudEvent every 5 minutes to the Broker, through a SinkBinding, for the aggregation function\'s Trigger', () => {
     const [aggregate] = registry.filter((e) => e.subscribes?.includes(EventType.AggregationRequested));
     const cron = find('CronJob', 'aggregation-cron');
     const binding = find('SinkBinding', 'aggregation-cron');
     expect(cron.spec.schedule).toBe('*/5 * * * *');
-    expect(binding.spec.sink.ref).toEqual({ apiVersion: 'serving.knative.dev/v1', kind: 'Service', name: aggregate!.name });
+    expect(binding.spec.sink.ref).toEqual({ apiVersion: 'eventing.knative.dev/v1', kind: 'Broker', name: 'default' });
+    expect(triggerPasses(find('Trigger', aggregate!.name), EventType.AggregationRequested)).toBe(true);
     expect(binding.spec.subject).toEqual({ apiVersion: 'batch/v1', kind: 'Job', selector: { matchLabels: cron.spec.jobTemplate.metadata.labels } });
     const script: string = cron.spec.jobTemplate.spec.template.spec.containers[0].command.join(' ');
     expect(script).toContain('"$K_SINK"');
@@ -355,14 +522,15 @@ describe('manifests', () => {
     expect(script).toContain('ce-id: aggregation-$(cat /proc/sys/kernel/random/uuid)');
   });
 
-  it('post the webhook delivery run every minute to the function that retries due messages, through a SinkBinding', () => {
+  it('post the webhook delivery run every minute to the Broker, through a SinkBinding, for the Trigger of the function that retries due messages', () => {
     const [retrier] = registry.filter((e) => e.subscribes?.includes(EventType.WebhooksDeliveryDue));
     expect(retrier?.name).toBe('deliver-due-webhooks');
     const cron = find('CronJob', 'webhook-delivery-cron');
     const binding = find('SinkBinding', 'webhook-delivery-cron');
     expect(cron.spec.schedule).toBe('* * * * *');
     expect(cron.spec.concurrencyPolicy).toBe('Forbid');
-    expect(binding.spec.sink.ref).toEqual({ apiVersion: 'serving.knative.dev/v1', kind: 'Service', name: retrier!.name });
+    expect(binding.spec.sink.ref).toEqual({ apiVersion: 'eventing.knative.dev/v1', kind: 'Broker', name: 'default' });
+    expect(triggerPasses(find('Trigger', retrier!.name), EventType.WebhooksDeliveryDue)).toBe(true);
     expect(binding.spec.subject).toEqual({ apiVersion: 'batch/v1', kind: 'Job', selector: { matchLabels: cron.spec.jobTemplate.metadata.labels } });
     const script: string = cron.spec.jobTemplate.spec.template.spec.containers[0].command.join(' ');
     expect(script).toContain('"$K_SINK"');
@@ -374,7 +542,7 @@ describe('manifests', () => {
 describe('compose.yaml', () => {
   const compose = parse(read('compose.yaml'), { merge: true }) as { services: Record<string, { build?: { args: { FUNCTION: string } }; environment?: Record<string, string> }> };
 
-  it('builds every function, the migration and the delivery from the Dockerfile, each by its name', () => {
+  it('builds every function, the migration and the delivery (compose has no Broker) from the Dockerfile, each by its name', () => {
     for (const name of [...registry.map((e) => e.name), 'migrate', 'delivery']) expect(compose.services[name]?.build?.args.FUNCTION, name).toBe(name);
   });
 
@@ -403,7 +571,7 @@ describe('Dockerfile', () => {
     expect(relative(root, bundlePath('ingest'))).toBe('dist/functions/ingest/index.mjs');
     expect(relative(root, distDir)).toBe('dist');
     expect(dockerfile).toContain('from="dist/functions/${FUNCTION}"');
-    expect(dockerfile).toContain('migrate|delivery) from="dist/${FUNCTION}"');
+    expect(dockerfile).toContain('migrate|outbox-relay|delivery) from="dist/${FUNCTION}"');
     expect(dockerfile).toMatch(/^USER node$/m);
     // One Node image for both stages (the code cache the build writes is only good for the same V8), on a maintained LTS line.
     expect(dockerfile.match(/^FROM .*$/gm)).toEqual(['FROM ${NODE_IMAGE} AS build', 'FROM build AS bundle', 'FROM ${NODE_IMAGE}']);
@@ -417,14 +585,14 @@ describe('Dockerfile', () => {
  * Knative or a binding sets them, or they only make sense on one machine.
  */
 const notFromConfig: Record<string, string> = {
-  PORT: 'Knative sets it to the container port; the delivery listens on its default, the port it declares',
-  K_SERVICE: 'Knative sets it on every revision; the delivery names itself',
+  PORT: 'Knative sets it to the container port; the outbox relay listens on its default, the port it declares',
+  K_SERVICE: 'Knative sets it on every revision; the outbox relay names itself',
   K_REVISION: 'Knative sets it on every revision',
-  K_SINK: 'the SinkBindings inject it into the scheduled Jobs (aggregation, webhook retries)',
+  K_SINK: "the SinkBindings inject the Broker's address into the outbox relay and the scheduled Jobs (aggregation, webhook retries)",
   POLARIS_GRPC_ADDRESS: "the local host's one gRPC port; in the cluster each RPC goes to its own function",
 };
 
-/** The TypeScript that runs in the cluster: the functions, the shared runtime, the delivery and the migration. */
+/** The TypeScript that runs in the cluster: the functions, the shared runtime, the event plane and the migration. */
 function clusterCodeFiles(): string[] {
   const sources = (dir: string) =>
     readdirSync(join(root, dir), { recursive: true, withFileTypes: true })

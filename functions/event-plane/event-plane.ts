@@ -13,7 +13,7 @@ import type { FunctionEntry } from '../../shared/runtime/index.js';
 import { outboxSchemas } from '../migrations.js';
 import { functionRegistry } from '../registry.js';
 import { EventDelivery, type DeliverEvent, type EventDeliveryOptions, type EventSubscription } from './delivery.js';
-import { OutboxRelay, type OutboxRelayOptions } from './outbox-relay.js';
+import { OutboxRelay, type OutboxRelaySettings, type OutboxTarget } from './outbox-relay.js';
 
 /** What {@link startEventPlane} needs. */
 export interface EventPlaneOptions {
@@ -29,7 +29,7 @@ export interface EventPlaneOptions {
   /** Delivery's attempts, backoff and concurrency; defaults in `deliveryDefaults`. */
   delivery?: Pick<EventDeliveryOptions, 'maxDeliver' | 'backoffMs' | 'ackWaitMs' | 'concurrency'>;
   /** The relays' batch size and pacing; defaults in the relay. */
-  relay?: Pick<OutboxRelayOptions, 'batchSize' | 'pollIntervalMs' | 'publishTimeoutMs'>;
+  relay?: Omit<OutboxRelaySettings, 'metrics'>;
 }
 
 /** A running event plane. */
@@ -44,7 +44,12 @@ export interface EventPlane {
   stop(graceMs?: number): Promise<boolean>;
 }
 
-/** The functions the registry subscribes to events, with their types. */
+/**
+ * The functions the registry subscribes to events, with their types: the one
+ * routing table of both event planes. `npm start` (and compose) deliver from
+ * JetStream with a consumer per (function, type); the cluster generates one
+ * Knative Trigger per function from it (scripts/manifests/eventing.ts).
+ */
 export function subscriptionsFromRegistry(entries: readonly FunctionEntry[] = functionRegistry): EventSubscription[] {
   return entries.flatMap((entry) => (entry.subscribes && entry.subscribes.length > 0 ? [{ name: entry.name, types: entry.subscribes }] : []));
 }
@@ -52,7 +57,7 @@ export function subscriptionsFromRegistry(entries: readonly FunctionEntry[] = fu
 /** Starts relaying and delivering; resolves at once, even while NATS is down. */
 export async function startEventPlane(options: EventPlaneOptions): Promise<EventPlane> {
   const { nats, stream, logger, metrics } = options;
-  const relays = options.sql ? await startOutboxRelays(options.sql, { nats, stream, logger, metrics, ...options.relay }) : undefined;
+  const relays = options.sql ? await startOutboxRelays(options.sql, { nats, stream, logger }, { metrics, ...options.relay }) : undefined;
   const delivery = options.deliver
     ? new EventDelivery({ nats, stream, logger, metrics, subscriptions: subscriptionsFromRegistry(), deliver: options.deliver, ...options.delivery })
     : undefined;
@@ -74,18 +79,18 @@ export async function startEventPlane(options: EventPlaneOptions): Promise<Event
 }
 
 /**
- * Relays each service's outbox until `stop()`. Inserts NOTIFY
+ * Relays each service's outbox to `target` until `stop()`. Inserts NOTIFY
  * `polaris_outbox` with their schema, and a LISTEN here wakes that relay at
  * once; polling covers a missed notice.
  */
-async function startOutboxRelays(sql: Sql, options: Omit<OutboxRelayOptions, 'sql' | 'schema'>): Promise<{ stop(): Promise<void> }> {
-  const relays = new Map(outboxSchemas.map((schema) => [schema as string, new OutboxRelay({ ...options, sql, schema })]));
+export async function startOutboxRelays(sql: Sql, target: OutboxTarget, settings: OutboxRelaySettings): Promise<{ stop(): Promise<void> }> {
+  const relays = new Map(outboxSchemas.map((schema) => [schema as string, new OutboxRelay({ ...target, ...settings, sql, schema })]));
   for (const relay of relays.values()) relay.start();
   let listening: { unlisten(): Promise<void> } | undefined;
   try {
     listening = await sql.listen(outboxNotifyChannel, (schema) => relays.get(schema)?.nudge());
   } catch (err) {
-    options.logger.warn({ err }, 'outbox: LISTEN failed; relaying by polling');
+    target.logger.warn({ err }, 'outbox: LISTEN failed; relaying by polling');
   }
   return {
     async stop() {

@@ -4,6 +4,8 @@
  * a private nats-server to take NATS away and bring it back.
  */
 import { randomBytes } from 'node:crypto';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
@@ -378,3 +380,67 @@ function message(messages: StoredMsg[], id: string): StoredMsg {
   if (!found) throw new Error(`no message ${id}`);
   return found;
 }
+
+/** A stand-in for a Knative Broker's ingress (Knative is not run by the tests): records each POST, answers what `answer` says. */
+async function sinkServer(answer: (eventId: string, attempt: number) => number): Promise<{ url: string; received: Array<{ id: string; contentType: string; body: string }> }> {
+  const received: Array<{ id: string; contentType: string; body: string }> = [];
+  const attempts = new Map<string, number>();
+  const server = createServer((request, response) => {
+    const chunks: Buffer[] = [];
+    request.on('data', (chunk: Buffer) => chunks.push(chunk));
+    request.on('end', () => {
+      const body = Buffer.concat(chunks).toString('utf8');
+      const id = (JSON.parse(body) as { id: string }).id;
+      const attempt = (attempts.get(id) ?? 0) + 1;
+      attempts.set(id, attempt);
+      received.push({ id, contentType: request.headers['content-type'] ?? '', body });
+      response.writeHead(answer(id, attempt)).end();
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  cleanups.push(() => new Promise((resolve) => server.close(resolve)));
+  return { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/polaris/default`, received };
+}
+
+describe('outbox relay to an HTTP sink (the Broker in the cluster)', () => {
+  it('POSTs each event in structured mode with its id, and deletes a row only after a 2xx', async () => {
+    const db = await outboxDatabase();
+    const events = [usageEvent(), usageEvent(), usageEvent()];
+    const refusedOnce = events[1]!.id;
+    const sink = await sinkServer((id, attempt) => (id === refusedOnce && attempt === 1 ? 503 : 202));
+    await enqueueEvents(db.sql, schema, events);
+    const relay = new OutboxRelay({ sql: db.sql, schema, sink: sink.url, logger: silentLogger, metrics: new Registry() });
+    cleanups.push(() => relay.stop());
+
+    expect(await relay.relayOnce()).toBe(2);
+    const [kept] = await db.sql<{ eventId: string; attempts: number; lastError: string }[]>`select event_id, attempts, last_error from t.outbox`;
+    expect(kept).toEqual({ eventId: refusedOnce, attempts: 1, lastError: 'the sink answered 503' });
+
+    expect(await relay.relayOnce()).toBe(1);
+    expect(await outboxCount(db)).toBe(0);
+    // The retry carries the same id, which is what consumers and the channel deduplicate on.
+    expect(sink.received.map((r) => r.id)).toEqual([...events.map((e) => e.id), refusedOnce]);
+    for (const request of sink.received) {
+      expect(request.contentType).toBe('application/cloudevents+json');
+      expect(JSON.parse(request.body)).toEqual(JSON.parse(JSON.stringify(events.find((e) => e.id === request.id))));
+    }
+  });
+
+  it('keeps an event the sink refuses (4xx) with its error, without holding back the others, and fails a pass the sink takes nothing of', async () => {
+    const db = await outboxDatabase();
+    const events = [usageEvent(), usageEvent()];
+    const sink = await sinkServer((id) => (id === events[0]!.id ? 400 : 202));
+    await enqueueEvents(db.sql, schema, events);
+    const relay = new OutboxRelay({ sql: db.sql, schema, sink: sink.url, logger: silentLogger, metrics: new Registry() });
+    cleanups.push(() => relay.stop());
+    expect(await relay.relayOnce()).toBe(1);
+    expect(await db.sql`select event_id, last_error from t.outbox`).toEqual([{ eventId: events[0]!.id, lastError: 'the sink answered 400' }]);
+
+    await db.sql`delete from t.outbox`;
+    await enqueueEvents(db.sql, schema, [usageEvent()]);
+    const down = new OutboxRelay({ sql: db.sql, schema, sink: 'http://127.0.0.1:1/', logger: silentLogger, metrics: new Registry(), publishTimeoutMs: 1_000 });
+    cleanups.push(() => down.stop());
+    await expect(down.relayOnce()).rejects.toThrow(OutboxPublishError);
+    expect(await outboxCount(db)).toBe(1);
+  });
+});

@@ -2,38 +2,55 @@
  * The transactional outbox: a service writes its CloudEvents into its own
  * schema's `outbox` table in the same transaction as the data they describe,
  * so an event exists exactly when its data was committed, even while NATS is
- * down. The {@link OutboxRelay} publishes them to JetStream and deletes each
- * row only after JetStream acknowledged it.
+ * down. The {@link OutboxRelay} publishes them, to JetStream (`npm start`,
+ * compose) or to an HTTP CloudEvents sink (the Knative Broker in the cluster,
+ * `K_SINK`), and deletes each row only after JetStream acknowledged it or the
+ * sink answered 2xx.
  *
  * Delivery is at least once from the relay's side and once on the stream:
- * a relay that crashes between JetStream's ack and its commit publishes those
- * rows again, and JetStream drops them by `Nats-Msg-Id` (the event id) within
- * the stream's duplicate window. Order on the stream follows `seq` within a
- * batch but is not guaranteed across relays or retries.
+ * a relay that crashes between the ack and its commit publishes those rows
+ * again with the same event id. JetStream drops them by `Nats-Msg-Id` (the
+ * event id) within the stream's duplicate window; so does the Broker's
+ * NatsJetStreamChannel, which publishes with the event id as `Nats-Msg-Id`
+ * too. Order follows `seq` within a batch but is not guaranteed across relays
+ * or retries.
  */
-import { ErrorCode, NatsError, type JetStreamClient, type NatsConnection, type PubAck } from 'nats';
+import { ErrorCode, NatsError, type JetStreamClient, type NatsConnection } from 'nats';
 import type { Registry } from 'prom-client';
 import type { Sql } from '../../shared/database.js';
-import { eventStreamSpec, publishEncodedEvent, type EventStreamConfig } from '../../shared/events/index.js';
+import { CloudEventsMediaType } from '../../shared/cloudevents.js';
+import { eventStreamSpec, publishEncodedEvent, type EncodedEvent, type EventStreamConfig } from '../../shared/events/index.js';
+import type { Logger } from '../../shared/logger.js';
 import { NatsWorker, backoffDelay, type NatsWorkerOptions } from './nats-worker.js';
 import { outboxMetrics, type BacklogSource, type OutboxMetrics } from './outbox-metrics.js';
 
-/** Options of {@link OutboxRelay}. */
-export interface OutboxRelayOptions extends NatsWorkerOptions {
-  /** The pool of the database that holds `<schema>.outbox`. */
-  sql: Sql;
-  /** The schema whose outbox this relay empties, e.g. `usage`. */
-  schema: string;
-  stream: EventStreamConfig;
+/**
+ * Where a relay publishes: JetStream (`nats` and `stream`), or an HTTP
+ * CloudEvents sink (`sink`, e.g. a Knative Broker's address), POSTed in
+ * structured mode, the outbox row's JSON as it is.
+ */
+export type OutboxTarget = (NatsWorkerOptions & { stream: EventStreamConfig; sink?: undefined }) | { sink: string; logger: Logger };
+
+/** How a relay runs, wherever it publishes. */
+export interface OutboxRelaySettings {
   /** The registry the `polaris_outbox_*` metrics go to. */
   metrics: Registry;
   /** Rows per transaction, published concurrently. Default 500. */
   batchSize?: number;
   /** Milliseconds between passes when nothing nudges the relay. Default 2000. */
   pollIntervalMs?: number;
-  /** Milliseconds to wait for each JetStream ack. Default 5000. */
+  /** Milliseconds to wait for each JetStream ack or sink answer. Default 5000. */
   publishTimeoutMs?: number;
 }
+
+/** Options of {@link OutboxRelay}. */
+export type OutboxRelayOptions = OutboxTarget &
+  OutboxRelaySettings & {
+    /** The pool of the database that holds `<schema>.outbox`. */
+    sql: Sql;
+    /** The schema whose outbox this relay empties, e.g. `usage`. */
+    schema: string;
+  };
 
 /** Retry delays after failed passes: doubling from `initialMs`, at most `maxMs`. */
 const relayBackoff = {
@@ -47,10 +64,26 @@ const relayDefaults = {
   publishTimeoutMs: 5_000,
 } as const;
 
+/** POSTs in flight at once per batch to an HTTP sink: JetStream takes a whole batch at once, a Broker's ingress is kinder to fewer. */
+const SINK_CONCURRENCY = 32;
+
+/** A sink answered other than 2xx, or not at all. */
+export class SinkPublishError extends Error {
+  override name = 'SinkPublishError';
+  constructor(
+    message: string,
+    /** The sink's HTTP status; undefined when it did not answer. */
+    readonly status?: number,
+    options?: { cause?: unknown },
+  ) {
+    super(message, options);
+  }
+}
+
 /** Characters of an error message kept in `outbox.last_error`. */
 const LAST_ERROR_MAX_LENGTH = 500;
 
-/** NATS or JetStream was unavailable and acknowledged no event of a batch; the rows stay in the outbox. */
+/** NATS or JetStream (or the sink) was unavailable and acknowledged no event of a batch; the rows stay in the outbox. */
 export class OutboxPublishError extends Error {
   override name = 'OutboxPublishError';
   constructor(
@@ -61,16 +94,18 @@ export class OutboxPublishError extends Error {
     readonly published: number,
     options: { cause: unknown },
   ) {
-    super(`outbox ${schema}: JetStream acknowledged none of ${failed} events: ${errorText(options.cause)}`, options);
+    super(`outbox ${schema}: none of ${failed} events was acknowledged: ${errorText(options.cause)}`, options);
   }
 }
 
 /**
- * True when JetStream or the client refused this event itself (too large, a
- * type that is no subject, a stream API error other than 503), so retrying
- * soon will not help; false when NATS or JetStream is unavailable.
+ * True when JetStream, the client or the sink refused this event itself (too
+ * large, a type that is no subject, a stream API error other than 503, a 4xx
+ * other than 408 and 429), so retrying soon will not help; false when NATS,
+ * JetStream or the sink is unavailable.
  */
 function isRejection(err: unknown): boolean {
+  if (err instanceof SinkPublishError) return err.status !== undefined && err.status >= 400 && err.status < 500 && err.status !== 408 && err.status !== 429;
   if (!(err instanceof NatsError)) return true;
   if (err.api_error !== undefined) return err.api_error.code !== 503;
   return err.code === ErrorCode.MaxPayloadExceeded || err.code === ErrorCode.BadSubject || err.code === ErrorCode.BadPayload;
@@ -106,7 +141,7 @@ interface BatchResult {
 }
 
 /**
- * Publishes a schema's outbox to JetStream: `start()` runs passes until
+ * Publishes a schema's outbox to JetStream or a sink: `start()` runs passes until
  * `stop()`, each woken by `nudge()` or every `pollIntervalMs`, backing off
  * after failures. Several relays (processes) may share one outbox: rows are
  * claimed with `for update skip locked`, so no two publish the same row at once.
@@ -124,7 +159,10 @@ export class OutboxRelay extends NatsWorker {
   private readonly inFlight = new Set<Promise<unknown>>();
 
   constructor(private readonly options: OutboxRelayOptions) {
-    super(options, [eventStreamSpec(options.stream)]);
+    super(
+      options.sink === undefined ? options : { logger: options.logger, nats: () => Promise.reject(new Error('this relay posts to a sink, not to NATS')) },
+      options.sink === undefined ? [eventStreamSpec(options.stream)] : [],
+    );
     this.batchSize = options.batchSize ?? relayDefaults.batchSize;
     this.pollIntervalMs = options.pollIntervalMs ?? relayDefaults.pollIntervalMs;
     this.publishTimeoutMs = options.publishTimeoutMs ?? relayDefaults.publishTimeoutMs;
@@ -170,11 +208,11 @@ export class OutboxRelay extends NatsWorker {
    * @returns events published (including ones JetStream already had).
    * @throws WorkerStoppedError when stopped while waiting for the connection;
    *   the NATS error when NATS is not connected; OutboxPublishError when NATS
-   *   was unavailable and acknowledged no event of a batch.
+   *   or the sink was unavailable and acknowledged no event of a batch.
    */
   async relayOnce(): Promise<number> {
-    const nc = await this.connection();
-    const pass = this.relay(nc);
+    const { sink } = this.options;
+    const pass = sink === undefined ? this.connection().then((nc) => this.relay(nc)) : this.relayBatches((event) => postToSink(sink, event, this.publishTimeoutMs));
     this.inFlight.add(pass);
     return pass.finally(() => this.inFlight.delete(pass));
   }
@@ -216,8 +254,10 @@ export class OutboxRelay extends NatsWorker {
     // publishes that the client would only buffer until they time out.
     await withTimeout(nc.rtt(), this.publishTimeoutMs, () => NatsError.errorForCode(ErrorCode.Timeout));
     await this.ensureStreams(nc);
+    const stream = (this.options as { stream: EventStreamConfig }).stream;
+    const js: JetStreamClient = nc.jetstream({ timeout: this.publishTimeoutMs });
     try {
-      return await this.relayBatches(nc.jetstream({ timeout: this.publishTimeoutMs }));
+      return await this.relayBatches(async (event) => ({ duplicate: (await publishEncodedEvent(js, stream, event, this.publishTimeoutMs)).duplicate }));
     } catch (err) {
       // The stream may be gone (deleted, a new server): ensure it again next pass.
       this.streamsLost();
@@ -225,13 +265,13 @@ export class OutboxRelay extends NatsWorker {
     }
   }
 
-  private async relayBatches(js: JetStreamClient): Promise<number> {
+  private async relayBatches(publish: PublishEvent): Promise<number> {
     let published = 0;
     // The cursor moves past rows JetStream rejected, so they cannot hold back
     // the rows behind them; the next pass tries them again.
     let afterSeq = '0';
     for (;;) {
-      const batch = await this.relayBatch(js, afterSeq);
+      const batch = await this.relayBatch(publish, afterSeq);
       published += batch.published;
       if (batch.duplicates > 0) {
         this.logger.info(
@@ -245,7 +285,7 @@ export class OutboxRelay extends NatsWorker {
       if (batch.rejected !== undefined) {
         this.logger.warn(
           { err: batch.rejected, schema: this.options.schema, rejected: batch.newlyRejected },
-          'outbox relay: JetStream rejected events; they stay in the outbox with their error',
+          'outbox relay: events were rejected; they stay in the outbox with their error',
         );
       }
       if (batch.selected < this.batchSize || this.stopping) return published;
@@ -253,8 +293,8 @@ export class OutboxRelay extends NatsWorker {
     }
   }
 
-  private async relayBatch(js: JetStreamClient, afterSeq: string): Promise<BatchResult> {
-    const { schema, stream } = this.options;
+  private async relayBatch(publish: PublishEvent, afterSeq: string): Promise<BatchResult> {
+    const { schema } = this.options;
     return this.options.sql.begin(async (tx) => {
       const rows = await tx<OutboxRow[]>`
         select seq, event_id as id, type, payload::text as body, attempts
@@ -266,12 +306,12 @@ export class OutboxRelay extends NatsWorker {
       const result: BatchResult = { selected: rows.length, lastSeq: rows.at(-1)?.seq ?? afterSeq, published: 0, duplicates: 0, failed: 0, newlyRejected: 0 };
       if (rows.length === 0) return result;
 
-      // All publishes in flight at once: one round trip per batch, not per event.
-      const settled = await Promise.allSettled(rows.map((row) => publishEncodedEvent(js, stream, row, this.publishTimeoutMs)));
+      // JetStream: all publishes in flight at once, one round trip per batch, not per event. A sink: a few at a time.
+      const settled = await settleAll(rows, this.options.sink === undefined ? rows.length : SINK_CONCURRENCY, publish);
       const acked: string[] = [];
       const failedSeqs: string[] = [];
       const failedErrors: string[] = [];
-      settled.forEach((outcome: PromiseSettledResult<PubAck>, i) => {
+      settled.forEach((outcome: PromiseSettledResult<{ duplicate: boolean }>, i) => {
         const row = rows[i]!;
         if (outcome.status === 'fulfilled') {
           acked.push(row.seq);
@@ -305,6 +345,52 @@ export class OutboxRelay extends NatsWorker {
       return result;
     });
   }
+}
+
+/** Publishes one event; resolves when it was taken (`duplicate`: the target already had its id). */
+type PublishEvent = (event: EncodedEvent) => Promise<{ duplicate: boolean }>;
+
+/** Runs `task` over `items`, at most `concurrency` at a time, and settles each. */
+async function settleAll<T, R>(items: readonly T[], concurrency: number, task: (item: T) => Promise<R>): Promise<PromiseSettledResult<R>[]> {
+  const results: PromiseSettledResult<R>[] = new Array(items.length);
+  let next = 0;
+  const worker = async () => {
+    while (next < items.length) {
+      const index = next++;
+      try {
+        results[index] = { status: 'fulfilled', value: await task(items[index]!) };
+      } catch (reason) {
+        results[index] = { status: 'rejected', reason };
+      }
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(concurrency, items.length) }, worker));
+  return results;
+}
+
+/**
+ * POSTs an outbox row to a CloudEvents sink in structured mode: the row's
+ * JSON as the body, so the event keeps its id and every attribute. Only a 2xx
+ * answer counts; a Knative Broker answers 202 once its channel has the event.
+ */
+async function postToSink(sink: string, event: EncodedEvent, timeoutMs: number): Promise<{ duplicate: boolean }> {
+  let response: Response;
+  try {
+    response = await fetch(sink, {
+      method: 'POST',
+      headers: { 'content-type': CloudEventsMediaType.structured },
+      body: event.body,
+      signal: AbortSignal.timeout(timeoutMs),
+    });
+  } catch (err) {
+    if ((err as Error | null)?.name === 'TimeoutError') throw new SinkPublishError(`the sink did not answer within ${timeoutMs} ms`, undefined, { cause: err });
+    const code = (err as { cause?: { code?: unknown } } | null)?.cause?.code;
+    throw new SinkPublishError(`the sink could not be reached${typeof code === 'string' ? ` (${code})` : ''}`, undefined, { cause: err });
+  }
+  // The answer's body is not needed; reading none frees the connection.
+  await response.body?.cancel().catch(() => undefined);
+  if (!response.ok) throw new SinkPublishError(`the sink answered ${response.status}`, response.status);
+  return { duplicate: false };
 }
 
 function withTimeout<T>(promise: Promise<T>, ms: number, error: () => Error): Promise<T> {

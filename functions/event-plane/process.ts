@@ -1,8 +1,9 @@
 /**
- * The event delivery process: always on (in Kubernetes a Deployment, or a
- * ContainerSource), it consumes the JetStream event stream and POSTs each
- * event in binary mode to every function the registry subscribes to its type,
- * and relays the services' outboxes to JetStream (with DATABASE_URL).
+ * The event delivery process where there is no Knative Broker (compose): always
+ * on, it consumes the JetStream event stream and POSTs each event in binary
+ * mode to every function the registry subscribes to its type, and relays the
+ * services' outboxes to JetStream (with DATABASE_URL), as `npm start` does
+ * in-process. The cluster runs ./relay-process.ts and a Broker instead.
  * `npm run build` bundles it into `dist/delivery/index.mjs`; from source it
  * runs as `tsx functions/event-plane/process.ts`.
  *

@@ -72,6 +72,8 @@ export const fieldCosts = {
     entitlements: list(20),
     entitlement: rpc,
     stripe: rpc,
+    // Read from the organization the parent already holds.
+    limits: free,
   },
   Mutation: {
     recordUsage: rpc,
@@ -107,6 +109,7 @@ export const fieldCosts = {
     rotateWebhookSecret: rpc,
     deleteWebhookEndpoint: rpc,
     redeliverWebhook: rpc,
+    setOrganizationLimits: rpc,
   },
   // Fields of other types cost nothing unless their resolvers call a service: those are named here.
   Entitlement: {

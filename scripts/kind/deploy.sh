@@ -1,11 +1,12 @@
 #!/usr/bin/env bash
 # Deploys Polaris to a local kind cluster running Knative Serving, Kourier and
-# Knative Eventing: creates the cluster (kind-config.yaml), installs Knative at
-# the versions pinned below, builds one image per function and loads them into
-# the cluster, starts PostgreSQL and NATS, runs the migrations, deploys every
-# function of functions/registry.ts (listed in knative/functions.txt by
-# `npm run manifests`) with `kn service apply`, then the aggregation CronJob
-# and the event delivery, and prints the URLs.
+# Knative Eventing with eventing-natss: creates the cluster (kind-config.yaml),
+# installs Knative at the versions pinned below, builds one image per function
+# and loads them into the cluster, starts PostgreSQL and NATS, runs the
+# migrations, deploys every function of functions/registry.ts (listed in
+# knative/functions.txt by `npm run manifests`) with `kn service apply`,
+# then the Broker (a NatsJetStreamChannel) with one Trigger per event function,
+# the outbox relay and the CronJobs, which send to the Broker, and prints the URLs.
 #
 #   scripts/kind/deploy.sh            deploy; needs docker, kind, kubectl and kn
 #   scripts/kind/deploy.sh --dry-run  print every command, in order, running none
@@ -23,17 +24,20 @@ cd "$(dirname "$0")/../.."
 readonly KNATIVE_SERVING_VERSION=1.22.1
 readonly KOURIER_VERSION=1.22.1
 readonly KNATIVE_EVENTING_VERSION=1.22.2
+# The eventing-natss release made for Eventing 1.22 (NatsJetStreamChannel, asset eventing-jsm.yaml).
+readonly EVENTING_NATSS_VERSION=1.22.0
 readonly SERVING_RELEASE="https://github.com/knative/serving/releases/download/knative-v${KNATIVE_SERVING_VERSION}"
 readonly KOURIER_RELEASE="https://github.com/knative-extensions/net-kourier/releases/download/knative-v${KOURIER_VERSION}"
 readonly EVENTING_RELEASE="https://github.com/knative/eventing/releases/download/knative-v${KNATIVE_EVENTING_VERSION}"
+readonly EVENTING_NATSS_RELEASE="https://github.com/knative-extensions/eventing-natss/releases/download/knative-v${EVENTING_NATSS_VERSION}"
 
 readonly CLUSTER="${POLARIS_KIND_CLUSTER:-polaris}"
 readonly NAMESPACE=polaris
 readonly DOMAIN=127.0.0.1.sslip.io
 readonly IMAGE_PREFIX=kind.local/polaris-
 # Images the Dockerfile builds besides the functions (scripts/manifests/facts.ts: processImageNames).
-readonly PROCESS_IMAGES=(migrate delivery)
-readonly STEPS=11
+readonly PROCESS_IMAGES=(migrate outbox-relay)
+readonly STEPS=13
 
 usage() {
   sed -n '2,/^set -eEuo pipefail/p' "$0" | sed '$d; s/^# \{0,1\}//'
@@ -212,6 +216,15 @@ step "Installing Knative Eventing v$KNATIVE_EVENTING_VERSION" "kubectl get pods 
 run kubectl apply -f "$EVENTING_RELEASE/eventing-crds.yaml"
 run kubectl wait --for=condition=Established --timeout=120s crd -l knative.dev/crd-install=true
 run kubectl apply -f "$EVENTING_RELEASE/eventing-core.yaml"
+# The channel-based Broker; its channel is eventing-natss's, next step.
+run kubectl apply -f "$EVENTING_RELEASE/mt-channel-broker.yaml"
+run kubectl wait --for=condition=Available --timeout=300s deployment --all -n knative-eventing
+
+step "Installing eventing-natss v$EVENTING_NATSS_VERSION (NatsJetStreamChannel on Polaris's NATS)" "kubectl get pods -n knative-eventing -l messaging.knative.dev/channel=nats-jetstream-channel shows what is not ready."
+run kubectl apply -f "$EVENTING_NATSS_RELEASE/eventing-jsm.yaml"
+run kubectl wait --for=condition=Established --timeout=120s crd/natsjetstreamchannels.messaging.knative.dev
+# Where its dispatcher finds NATS (nats.polaris.svc.cluster.local, started below; it reconnects until then).
+run kubectl apply -f knative/40-eventing-natss-config.yaml
 run kubectl wait --for=condition=Available --timeout=300s deployment --all -n knative-eventing
 
 step "Building ${#functions[@]} function images and ${#PROCESS_IMAGES[@]} more, tag $TAG" "The docker build output above names the failing stage; npm run build shows the same errors locally."
@@ -288,13 +301,21 @@ done
 run kubectl wait --for=condition=Ready --timeout=600s ksvc --all -n "$NAMESPACE"
 run kn service list -n "$NAMESPACE"
 
-step "Scheduling aggregation and webhook retries (CronJobs and SinkBindings)" "kubectl describe sinkbinding aggregation-cron webhook-delivery-cron -n $NAMESPACE shows why."
+step "Creating the Broker and one Trigger per event function" "kubectl describe broker default -n $NAMESPACE, kubectl get natsjetstreamchannels,triggers -n $NAMESPACE show why."
+run kubectl apply -f knative/41-broker.yaml
+run kubectl wait --for=condition=Ready --timeout=300s broker/default -n "$NAMESPACE"
+# After the functions: a Trigger is ready once its subscriber (a Knative Service) answers.
+run kubectl apply -f knative/70-triggers.yaml
+run kubectl wait --for=condition=Ready --timeout=300s trigger --all -n "$NAMESPACE"
+
+step "Starting the outbox relay (outboxes to the Broker, dead letters to the dead-letter stream)" "kubectl describe sinkbinding outbox-relay -n $NAMESPACE and kubectl logs deployment/outbox-relay -n $NAMESPACE show why."
+run_shell "$(with_tag knative/60-outbox-relay.yaml) | kubectl apply -f -"
+run kubectl wait --for=condition=Ready --timeout=120s sinkbinding/outbox-relay -n "$NAMESPACE"
+run kubectl rollout status deployment/outbox-relay -n "$NAMESPACE" --timeout=300s
+
+step "Scheduling aggregation and webhook retries (CronJobs, SinkBindings to the Broker)" "kubectl describe sinkbinding aggregation-cron webhook-delivery-cron -n $NAMESPACE shows why."
 run kubectl apply -f knative/50-aggregation-cronjob.yaml -f knative/51-webhook-delivery-cronjob.yaml
 run kubectl wait --for=condition=Ready --timeout=120s sinkbinding/aggregation-cron sinkbinding/webhook-delivery-cron -n "$NAMESPACE"
-
-step "Starting the event delivery" "kubectl logs deployment/polaris-delivery -n $NAMESPACE shows why."
-run_shell "$(with_tag knative/60-delivery.yaml) | kubectl apply -f -"
-run kubectl rollout status deployment/polaris-delivery -n "$NAMESPACE" --timeout=300s
 
 try_it="ADMIN=\$(kubectl get secret polaris-secrets -n $NAMESPACE -o jsonpath='{.data.POLARIS_ADMIN_TOKEN}' | base64 -d)
 curl -s $GATEWAY_URL/graphql -H \"Authorization: Bearer \$ADMIN\" -H 'Content-Type: application/json' \\

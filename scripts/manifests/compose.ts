@@ -9,6 +9,7 @@ import { functionRegistry } from '../../functions/registry.js';
 import type { FunctionEntry } from '../../shared/runtime/index.js';
 import { aggregationFunction, handlerOf, scheduledEvents, scheduledEventScript } from './schedules.js';
 import {
+  composeEventProcess,
   containerPort,
   defaultImageTag,
   generatedNotice,
@@ -69,7 +70,7 @@ export function composeFile(): string {
       depends_on: { postgres: { condition: 'service_healthy' } },
     },
   };
-  const polarisServices = [...functionRegistry.map((entry) => entry.name), 'delivery'];
+  const polarisServices = [...functionRegistry.map((entry) => entry.name), composeEventProcess];
   for (const name of polarisServices) {
     const index = published.findIndex((entry) => entry.name === name);
     services[name] = {
@@ -77,7 +78,7 @@ export function composeFile(): string {
       image: `polaris-${name}:${defaultImageTag}`,
       ...(index >= 0 ? { ports: [`127.0.0.1:${containerPort + index}:${containerPort}`] } : {}),
       // The delivery relays the outboxes, so it waits for the migrated database too.
-      ...(name === 'delivery' ? { depends_on: { nats: { condition: 'service_started' }, migrate: { condition: 'service_completed_successfully' } } } : {}),
+      ...(name === composeEventProcess ? { depends_on: { nats: { condition: 'service_started' }, migrate: { condition: 'service_completed_successfully' } } } : {}),
     };
   }
   for (const scheduled of scheduledEvents()) {

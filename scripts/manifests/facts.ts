@@ -22,8 +22,11 @@ export const imageRegistry = 'kind.local';
 /** The tag in the committed manifests; scripts/kind/deploy.sh deploys a tag derived from the sources instead. */
 export const defaultImageTag = 'dev';
 
-/** Images built from the Dockerfile that are not registry functions (`--build-arg FUNCTION=<name>`). */
-export const processImageNames = ['migrate', 'delivery'] as const;
+/** Images the cluster runs, built from the Dockerfile, that are not registry functions (`--build-arg FUNCTION=<name>`). */
+export const processImageNames = ['migrate', 'outbox-relay'] as const;
+
+/** compose's event process (no Knative there): relays the outboxes to JetStream and delivers from it, as `npm start` does. */
+export const composeEventProcess = 'delivery';
 
 /** The image of a function or process. */
 export function imageFor(name: string, tag: string = defaultImageTag): string {

@@ -1,14 +1,14 @@
 /**
  * The files under `knative/`: the namespace, the settings, PostgreSQL and
  * NATS as StatefulSets, the migration Job, the scheduled events' CronJobs
- * (aggregation, webhook retries), the delivery Deployment, and one Knative Service per function
+ * (aggregation, webhook retries), the Broker, its outbox relay and one Trigger
+ * per event function (./eventing.ts), and one Knative Service per function
  * (./knative-services.ts).
  *
  * @module
  */
 import type { ICronJob } from 'kubernetes-models/batch/v1/CronJob';
 import type { IJob } from 'kubernetes-models/batch/v1/Job';
-import type { IDeployment } from 'kubernetes-models/apps/v1/Deployment';
 import type { IStatefulSet } from 'kubernetes-models/apps/v1/StatefulSet';
 import type { IConfigMap } from 'kubernetes-models/v1/ConfigMap';
 import type { IContainer } from 'kubernetes-models/v1/Container';
@@ -37,6 +37,7 @@ import {
   restrictedContainer,
   secretName,
 } from './facts.js';
+import { brokerName, brokerRef, eventingDocuments, outboxRelayName } from './eventing.js';
 import { knativeService } from './knative-services.js';
 import { clusterSettings, placeholderSecrets } from './settings.js';
 
@@ -207,10 +208,9 @@ function migrateJob(): IJob {
 /**
  * On its schedule a curl Job posts the event to `K_SINK`, which the
  * SinkBinding injects into the CronJob's Jobs (selected by label) as the
- * address of the function that handles it.
+ * Broker's address; the Trigger of the function that handles it delivers it.
  */
 function scheduledEventCronJob(scheduled: ScheduledEvent): [ISinkBinding, ICronJob] {
-  const target = handlerOf(scheduled.type);
   const labels = labelsFor(scheduled.name, 'scheduler');
   const script = [
     'set -eu',
@@ -224,7 +224,7 @@ function scheduledEventCronJob(scheduled: ScheduledEvent): [ISinkBinding, ICronJ
       metadata: { name: scheduled.name, namespace, labels },
       spec: {
         subject: { apiVersion: 'batch/v1', kind: 'Job', selector: { matchLabels: labels } },
-        sink: { ref: { apiVersion: 'serving.knative.dev/v1', kind: 'Service', name: target.name } },
+        sink: { ref: brokerRef },
       },
     },
     {
@@ -266,40 +266,6 @@ function scheduledEventCronJob(scheduled: ScheduledEvent): [ISinkBinding, ICronJ
   ];
 }
 
-/**
- * The delivery process, always on: a Deployment, not a ContainerSource,
- * because it posts each event to every subscribed function by name
- * (POLARIS_DELIVERY_ADDRESS_TEMPLATE), not to a single sink. It also relays
- * the services' outboxes to JetStream, so it reads DATABASE_URL.
- */
-function delivery(): IDeployment {
-  const labels = labelsFor('delivery', 'events');
-  return {
-    apiVersion: 'apps/v1',
-    kind: 'Deployment',
-    metadata: { name: 'polaris-delivery', namespace, labels },
-    spec: {
-      replicas: 1,
-      selector: { matchLabels: labels },
-      template: {
-        metadata: { labels, annotations: prometheusScrape(containerPort) },
-        spec: {
-          containers: [
-            processContainer('delivery', {
-              ports: [{ name: 'http', containerPort }],
-              envFrom: [{ configMapRef: { name: configMapName } }],
-              env: [{ name: 'DATABASE_URL', valueFrom: { secretKeyRef: { name: secretName, key: 'DATABASE_URL' } } }],
-              readinessProbe: { httpGet: { path: '/health/readiness', port: 'http' }, periodSeconds: 5, timeoutSeconds: 2 },
-              livenessProbe: { httpGet: { path: '/health/liveness', port: 'http' }, periodSeconds: 10, timeoutSeconds: 2 },
-              resources: { requests: { cpu: '50m', memory: '96Mi' }, limits: { cpu: '1', memory: '256Mi' } },
-            }),
-          ],
-        },
-      },
-    },
-  };
-}
-
 function yamlFile(about: readonly string[], documents: readonly object[]): string {
   const header = [generatedNotice, ...about.map((line) => `# ${line}`)].join('\n');
   const body = documents.map((document) => stringify(document, { aliasDuplicateObjects: false, lineWidth: 0 })).join('---\n');
@@ -312,7 +278,7 @@ export function kubernetesFiles(): Map<string, string> {
   files.set('knative/00-namespace.yaml', yamlFile(['The namespace of every Polaris object.'], [namespaceManifest()]));
   files.set(
     'knative/10-config.yaml',
-    yamlFile(['Settings every function and the delivery read (envFrom); defaults from shared/config.ts.'], [configMap()]),
+    yamlFile(['Settings every function and the outbox relay read (envFrom); defaults from shared/config.ts.'], [configMap()]),
   );
   files.set(
     'knative/11-secrets.yaml',
@@ -341,12 +307,31 @@ export function kubernetesFiles(): Map<string, string> {
     files.set(
       `knative/5${index}-${scheduled.name.replace(/-cron$/, '')}-cronjob.yaml`,
       yamlFile(
-        [`${every}: ${scheduled.type} to ${handlerOf(scheduled.type).name}, which ${scheduled.about}; the address injected by the SinkBinding as K_SINK.`],
+        [`${every}: ${scheduled.type} to the Broker ${brokerName} (K_SINK, injected by the SinkBinding), whose Trigger hands it to ${handlerOf(scheduled.type).name}, which ${scheduled.about}.`],
         scheduledEventCronJob(scheduled),
       ),
     );
   }
-  files.set('knative/60-delivery.yaml', yamlFile(['Carries events from JetStream to the subscribed functions, always on.'], [delivery()]));
+  const eventing = eventingDocuments();
+  files.set(
+    'knative/40-eventing-natss-config.yaml',
+    yamlFile(['eventing-natss (namespace knative-eventing): the NATS its NatsJetStreamChannel dispatcher connects to, Polaris\'s own.'], eventing.natsConfig),
+  );
+  files.set(
+    'knative/41-broker.yaml',
+    yamlFile([`The Broker ${brokerName} (MTChannelBasedBroker) and its channel template: a NatsJetStreamChannel on Polaris's NATS.`], eventing.broker),
+  );
+  files.set(
+    'knative/60-outbox-relay.yaml',
+    yamlFile([`Relays the services' outboxes to the Broker ${brokerName} (K_SINK, from its SinkBinding), always on; the Triggers' dead-letter sink.`], eventing.outboxRelay),
+  );
+  files.set(
+    'knative/70-triggers.yaml',
+    yamlFile(
+      [`One Trigger per event function of functions/registry.ts, on the Broker ${brokerName}: its types, retries, and dead letters to ${outboxRelayName}.`],
+      eventing.triggers,
+    ),
+  );
   files.set('knative/functions.txt', `${functionRegistry.map((entry) => entry.name).join('\n')}\n`);
   return files;
 }

@@ -159,7 +159,9 @@ export class UsageService {
     });
     await this.refuseGroupsBeyondLimit(checked, names?.properties ?? 'properties');
     const accepted = checked.filter((item): item is NewUsageEvent => !Array.isArray(item));
-    const inserted = accepted.length > 0 ? await this.batcher.submit(accepted) : new Map<string, InsertResult>();
+    // Organizations take turns in the group commit (a service key's request for several is one turn of its own).
+    const owner = accepted.every((event) => event.orgId === accepted[0]?.orgId) ? accepted[0]?.orgId : '';
+    const inserted = accepted.length > 0 ? await this.batcher.submit(accepted, owner) : new Map<string, InsertResult>();
 
     return checked.map((item): RecordOutcome => {
       if (Array.isArray(item)) {

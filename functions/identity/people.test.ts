@@ -58,7 +58,14 @@ describe('invitations', () => {
     expect(claims).toMatchObject({ organizationId, userId: session.user!.id, sessionId: session.sessionId, role: 'ADMIN' });
     expect(claims.expiresAt.toISOString()).toBe(session.expiresAt);
 
-    expect(await validate(session.sessionId)).toEqual({ active: true, userId: session.user!.id, organizationId, role: Role.ROLE_ADMIN });
+    expect(await validate(session.sessionId)).toEqual({
+      active: true,
+      userId: session.user!.id,
+      organizationId,
+      role: Role.ROLE_ADMIN,
+      // The organization's own limits (0: the defaults), carried so the gateway needs no other call.
+      limits: { ingestRequestsPerSecond: 0, ingestEventsPerSecond: 0, graphqlCostPerSecond: 0 },
+    });
     expect((await members(organizationId)).map((m) => [m.user?.email, m.role])).toEqual([[email, Role.ROLE_ADMIN]]);
     const { invitations } = await client.call(IdentityService.listInvitations, { organizationId });
     expect(invitations).toHaveLength(1);

@@ -160,6 +160,14 @@ function goodValue(b: Builder, name: string, typeName: string): unknown {
       return b.g(fc.subarray, ['dev.polaris.invoice.*', 'dev.polaris.usage.threshold.*', 'dev.polaris.invoice.finalized', 'dev.polaris.webhook.endpoint.disabled', 'dev.polaris.usage.recorded']);
     case 'endpointId':
       return b.g(() => b.pools.ids);
+    case 'limits':
+      // OrganizationLimitsInput: any of its three, each a whole number a second.
+      return b.g(() =>
+        fc.record(
+          { ingestRequestsPerSecond: fc.integer({ min: 1, max: 10_000_000 }), ingestEventsPerSecond: fc.integer({ min: 1, max: 10_000_000 }), graphqlCostPerSecond: fc.integer({ min: 1, max: 10_000_000 }) },
+          { requiredKeys: [] },
+        ),
+      );
     case 'messageId':
       return b.g(() => fc.oneof(fc.stringMatching(/^msg_[0-9a-f]{32}$/), b.pools.ids));
     default:

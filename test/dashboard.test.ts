@@ -532,7 +532,7 @@ describe('the dashboard in Chromium', () => {
     await page.getByRole('alert').getByText('budget', { exact: false }).first().waitFor();
     expect(await alertRow.count()).toBe(1);
 
-    // Limits: two raised, the third left empty keeps the default; then a fraction, refused naming its field, changes nothing.
+    // Limits: two raised, the third left empty keeps the default; then one past the maximum, refused naming its field, changes nothing.
     const defaults = (await gql('query($o: ID!) { organization(id: $o) { limits { graphqlCostPerSecond } } }', { o: organizationId }, operator())).organization.limits;
     const limitsSection = page.locator('[data-limits-section]');
     const limitsShown = limitsSection.locator('[data-limits]');
@@ -544,7 +544,7 @@ describe('the dashboard in Chromium', () => {
     expect(await limitsShown.getAttribute('data-ingest-events-per-second')).toBe('50000');
     expect(await limitsShown.getAttribute('data-graphql-cost-per-second')).toBe(String(defaults.graphqlCostPerSecond));
     await limitsShown.getByText('5,000 a second').waitFor();
-    await limitsSection.getByLabel('Ingest events per second').fill('1.5');
+    await limitsSection.getByLabel('Ingest events per second').fill('20000000');
     await limitsSection.getByRole('button', { name: 'Save limits' }).click();
     await limitsSection.getByRole('alert').getByText('ingestEventsPerSecond').first().waitFor();
     expect(await limitsShown.getAttribute('data-ingest-events-per-second')).toBe('50000');

@@ -498,7 +498,7 @@ describe('the dashboard in Chromium', () => {
     expect(organization.errors).toEqual([]);
   }, 90_000);
 
-  it('lets the operator make usage alerts and set entitlements, and shows the organization the thresholds reached and its limits', async () => {
+  it('lets the operator make usage alerts, set entitlements and limits, and shows the organization the thresholds reached and its limits', async () => {
     const { page, errors } = await operatorPage();
     await page.getByRole('button', { name: /Acme Rockets/ }).click();
     await page.getByRole('heading', { level: 2, name: 'Acme Rockets' }).waitFor();
@@ -532,12 +532,33 @@ describe('the dashboard in Chromium', () => {
     await page.getByRole('alert').getByText('budget', { exact: false }).first().waitFor();
     expect(await alertRow.count()).toBe(1);
 
+    // Limits: two raised, the third left empty keeps the default; then one past the maximum, refused naming its field, changes nothing.
+    const defaults = (await gql('query($o: ID!) { organization(id: $o) { limits { graphqlCostPerSecond } } }', { o: organizationId }, operator())).organization.limits;
+    const limitsSection = page.locator('[data-limits-section]');
+    const limitsShown = limitsSection.locator('[data-limits]');
+    await limitsSection.getByLabel('Ingest requests per second').fill('5000');
+    await limitsSection.getByLabel('Ingest events per second').fill('50000');
+    await limitsSection.getByRole('button', { name: 'Save limits' }).click();
+    await limitsSection.getByText('Limits saved.').waitFor();
+    await waitForAttribute(limitsShown, 'data-ingest-requests-per-second', '5000');
+    expect(await limitsShown.getAttribute('data-ingest-events-per-second')).toBe('50000');
+    expect(await limitsShown.getAttribute('data-graphql-cost-per-second')).toBe(String(defaults.graphqlCostPerSecond));
+    await limitsShown.getByText('5,000 a second').waitFor();
+    await limitsSection.getByLabel('Ingest events per second').fill('20000000');
+    await limitsSection.getByRole('button', { name: 'Save limits' }).click();
+    await limitsSection.getByRole('alert').getByText('ingestEventsPerSecond').first().waitFor();
+    expect(await limitsShown.getAttribute('data-ingest-events-per-second')).toBe('50000');
+    await limitsSection.scrollIntoViewIfNeeded();
+    await screenshot(page, 'operator-limits');
+
     const organization = await newPage();
     await signIn(organization.page, 'organization', apiKey);
     const card = organization.page.locator('[data-alerts-card]');
     await waitForAttribute(card.locator('[data-alert-id]'), 'data-crossed', '50');
     await waitForAttribute(card.locator('[data-feature="api_calls"]'), 'data-has-access', 'false');
     await waitForAttribute(card.locator('[data-feature="sso"]'), 'data-has-access', 'true');
+    await waitForAttribute(card.locator('[data-limits]'), 'data-ingest-requests-per-second', '5000');
+    expect(await card.locator('[data-limits]').getAttribute('data-ingest-events-per-second')).toBe('50000');
     await card.scrollIntoViewIfNeeded();
     await screenshot(organization.page, 'organization-alerts-entitlements');
     expect(organization.errors).toEqual([]);

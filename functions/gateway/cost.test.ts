@@ -69,9 +69,12 @@ describe('the cost of a request', () => {
     const { dashboardQuery } = await dashboardModule('organization/dashboard-query.js');
     const { teamFields } = await dashboardModule('organization/team-section.jsx');
     // The operator's view of one organization reads each of its sections' fields (functions/dashboard/web/operator/organization-panel.jsx).
-    const sections = { 'api-keys': 'apiKeysFields', plans: 'plansFields', 'billing-terms': 'billingTermsFields', invoices: 'invoicesFields', 'alerts-entitlements': 'alertsEntitlementsFields' };
+    const sections = { 'api-keys': 'apiKeysFields', plans: 'plansFields', 'billing-terms': 'billingTermsFields', invoices: 'invoicesFields', 'alerts-entitlements': 'alertsEntitlementsFields', limits: 'limitsFields' };
     const sectionFields = await Promise.all(Object.entries(sections).map(async ([file, name]) => (await dashboardModule(`operator/${file}-section.jsx`))[name]));
     const { apiKeysFields } = await dashboardModule('operator/api-keys-section.jsx');
+    // Both views show the limits; they come with the organization already read, so they add nothing.
+    const { limitsFields } = await dashboardModule('components.jsx');
+    expect(cost(`{ me { id ${limitsFields} } }`)).toBe(cost('{ me { id } }'));
     // The organization's view names every metric twice; the 250-field limit bounds how many.
     let metrics = 0;
     while (fieldCount(dashboardQuery(Array.from({ length: metrics + 1 }, (_, i) => `metric_${i}`))) <= graphqlLimits.fields) metrics += 1;

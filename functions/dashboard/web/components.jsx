@@ -1,7 +1,8 @@
 /** Small pieces both views use. */
-import { formatMoney } from './format.js';
+import { formatMoney, formatNumber } from './format.js';
 
 /** @typedef {import('preact').ComponentChildren} Children */
+/** @typedef {import('./types').OrganizationLimits} OrganizationLimits */
 
 /**
  * An error as the API gave it: its message and its code, with the arguments
@@ -69,5 +70,51 @@ export function TableScroll({ label, children }) {
     <div class="table-scroll" role="region" aria-label={label} tabIndex={0}>
       {children}
     </div>
+  );
+}
+
+/** What the limits read of an organization (free: they come with the organization). */
+export const limitsFields = 'limits { ingestRequestsPerSecond ingestEventsPerSecond graphqlCostPerSecond enforced }';
+
+/**
+ * An organization's limits, each per second, and whether this deployment
+ * enforces them; `data-*` hold the API's numbers as they came.
+ * @param {{ limits: OrganizationLimits }} props
+ */
+export function LimitsTerms({ limits }) {
+  return (
+    <dl
+      class="terms"
+      data-limits
+      data-ingest-requests-per-second={limits.ingestRequestsPerSecond}
+      data-ingest-events-per-second={limits.ingestEventsPerSecond}
+      data-graphql-cost-per-second={limits.graphqlCostPerSecond}
+      data-enforced={String(limits.enforced)}
+    >
+      <div>
+        <dt>Ingest requests</dt>
+        <dd>{formatNumber(limits.ingestRequestsPerSecond)} a second</dd>
+      </div>
+      <div>
+        <dt>Ingest events</dt>
+        <dd>{formatNumber(limits.ingestEventsPerSecond)} a second</dd>
+      </div>
+      <div>
+        <dt>GraphQL cost</dt>
+        <dd>{formatNumber(limits.graphqlCostPerSecond)} a second</dd>
+      </div>
+      <div>
+        <dt>Enforced</dt>
+        <dd>
+          {limits.enforced ? (
+            <span class="badge badge-ok">yes</span>
+          ) : (
+            <>
+              <span class="badge badge-muted">no</span> this deployment turns every limit off
+            </>
+          )}
+        </dd>
+      </div>
+    </dl>
   );
 }

@@ -213,8 +213,21 @@ export interface Entitlement {
   access: EntitlementCheck;
 }
 
+/** What an organization may send, per second across every pod: its own limits, or the deployment's defaults. */
+export interface OrganizationLimits {
+  /** Requests to POST /ingest, whatever their size. */
+  ingestRequestsPerSecond: number;
+  /** Events at POST /ingest: a batch of 1 000 counts 1 000. */
+  ingestEventsPerSecond: number;
+  /** The cost of GraphQL requests. */
+  graphqlCostPerSecond: number;
+  /** False when the deployment turns every limit off. */
+  enforced: boolean;
+}
+
 export interface OrganizationDetails extends Organization {
   apiKeys: ApiKey[];
+  limits: OrganizationLimits;
   usageAlerts: UsageAlert[];
   entitlements: Entitlement[];
   plans: Plan[];

@@ -1,7 +1,7 @@
 /**
  * One organization as the operator sees it: its name and id, then its
- * sections (API keys, plans, billing terms, invoices, alerts and entitlements),
- * all read in one request and read again after each change, and its webhook
+ * sections (API keys, plans, billing terms, invoices, alerts and entitlements,
+ * limits), all read in one request and read again after each change, and its webhook
  * endpoints.
  */
 import { useCallback, useEffect, useState } from 'preact/hooks';
@@ -11,6 +11,7 @@ import { AlertsEntitlementsSection, alertsEntitlementsFields } from './alerts-en
 import { ApiKeysSection, apiKeysFields } from './api-keys-section.jsx';
 import { BillingTermsSection, billingTermsFields } from './billing-terms-section.jsx';
 import { InvoicesSection, invoicesFields } from './invoices-section.jsx';
+import { LimitsSection, limitsFields } from './limits-section.jsx';
 import { PlansSection, plansFields } from './plans-section.jsx';
 import { WebhooksSection } from '../webhooks-section.jsx';
 
@@ -27,6 +28,7 @@ const sections = [
   { Section: BillingTermsSection, fields: billingTermsFields },
   { Section: InvoicesSection, fields: invoicesFields },
   { Section: AlertsEntitlementsSection, fields: alertsEntitlementsFields },
+  { Section: LimitsSection, fields: limitsFields },
 ];
 
 const organizationQuery = `query Organization($id: ID!) {

@@ -1,13 +1,14 @@
 /**
  * The organization's usage alerts, each budget with the thresholds reached
  * this billing period, and its entitlements: what it may use, and how much
- * of each metered limit this period has used.
+ * of each metered limit this period has used; and its limits per second.
  */
-import { EmptyState } from '../components.jsx';
+import { EmptyState, LimitsTerms } from '../components.jsx';
 import { formatDay, formatDecimal } from '../format.js';
 
 /** @typedef {import('../types').UsageAlert} UsageAlert */
 /** @typedef {import('../types').Entitlement} Entitlement */
+/** @typedef {import('../types').OrganizationLimits} OrganizationLimits */
 
 /** What this card reads of the organization (through `me`). */
 export const alertsFields =
@@ -24,8 +25,8 @@ function crossedNow(alert) {
   return alert.crossings.filter((crossing) => new Date(crossing.periodStart).getTime() <= now && now < new Date(crossing.periodEnd).getTime());
 }
 
-/** @param {{ alerts: UsageAlert[], entitlements: Entitlement[] }} props */
-export function AlertsCard({ alerts, entitlements }) {
+/** @param {{ alerts: UsageAlert[], entitlements: Entitlement[], limits: OrganizationLimits }} props */
+export function AlertsCard({ alerts, entitlements, limits }) {
   return (
     <section class="card" aria-labelledby="alerts-and-limits" data-alerts-card>
       <div class="card-header">
@@ -74,6 +75,9 @@ export function AlertsCard({ alerts, entitlements }) {
           ))}
         </ul>
       )}
+      <h3 class="subheading">Limits per second</h3>
+      <p class="muted small">What the organization may send across every key and session; past one, requests are refused (HTTP 429) until it refills. The operator sets them.</p>
+      <LimitsTerms limits={limits} />
     </section>
   );
 }

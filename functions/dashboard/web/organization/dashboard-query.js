@@ -1,4 +1,5 @@
 /** What the organization's view asks for: one request, and the metrics it names. */
+import { limitsFields } from '../components.jsx';
 import { alertsFields } from './alerts-card.jsx';
 
 /** @typedef {import('../types').Plan} Plan */
@@ -7,8 +8,9 @@ import { alertsFields } from './alerts-card.jsx';
 /** @typedef {import('../types').Meter} Meter */
 /** @typedef {import('../types').UsageAlert} UsageAlert */
 /** @typedef {import('../types').Entitlement} Entitlement */
+/** @typedef {import('../types').OrganizationLimits} OrganizationLimits */
 /**
- * @typedef {{ me: { id: string, name: string, plans: Plan[], usageAlerts: UsageAlert[], entitlements: Entitlement[] }, invoices: Invoice[], meters: Meter[], usage: Map<string, UsageAggregate[]>, month: Map<string, number> }} Dashboard
+ * @typedef {{ me: { id: string, name: string, plans: Plan[], usageAlerts: UsageAlert[], entitlements: Entitlement[], limits: OrganizationLimits }, invoices: Invoice[], meters: Meter[], usage: Map<string, UsageAggregate[]>, month: Map<string, number> }} Dashboard
  *   `usage`: each metric's UTC days this month; `month`: its value for the
  *   whole month, as its meter measures it (a sum, a count, the latest reading…)
  */
@@ -24,7 +26,7 @@ export function dashboardQuery(metrics) {
     .map((_, index) => `u${index}: usage(metric: $m${index}) { metric total periodStart periodEnd }\n    t${index}: usage(metric: $m${index}, windowSize: MONTH, timeZone: "UTC") { total }`)
     .join('\n    ');
   return `query Dashboard${parameters ? `(${parameters})` : ''} {
-    me { id name plans { id name metric unitPrice freeQuota } ${alertsFields} }
+    me { id name plans { id name metric unitPrice freeQuota } ${alertsFields} ${limitsFields} }
     invoices { id status periodStart periodEnd amount currency number lineItems { kind description metric quantity freeQuota billableQuantity unitPrice amount forPeriodStart forPeriodEnd } }
     meters { metric name aggregation valueProperty groupBy }
     ${usage}

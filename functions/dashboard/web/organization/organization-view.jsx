@@ -1,7 +1,7 @@
 /**
  * An organization's view: this month's usage per metric, the draft invoice
  * as it follows that usage, one metric by its meter's windows and groups,
- * past invoices, and its usage alerts and entitlements, refreshing every few
+ * past invoices, its usage alerts, entitlements and limits, refreshing every few
  * seconds; and its webhook endpoints when its credential may manage them.
  */
 import { useCallback, useLayoutEffect, useRef, useState } from 'preact/hooks';
@@ -121,7 +121,7 @@ export function OrganizationView({ request, onIdentified, person }) {
       </div>
       <MeterCard request={request} metrics={metrics} meters={dashboard.meters} refreshedAt={updatedAt} />
       <PastInvoicesCard invoices={past} />
-      <AlertsCard alerts={dashboard.me.usageAlerts} entitlements={dashboard.me.entitlements} />
+      <AlertsCard alerts={dashboard.me.usageAlerts} entitlements={dashboard.me.entitlements} limits={dashboard.me.limits} />
       {abilities?.record && <RecordUsageCard request={request} onRecorded={() => void refresh().catch(setError)} />}
       {person && abilities && (abilities.manage || abilities.people) && (
         <OrganizationAdmin request={request} viewerRole={person.session.memberRole} manage={abilities.manage} people={abilities.people} />

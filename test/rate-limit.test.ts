@@ -159,6 +159,10 @@ describe("an organization's own limits, set by the operator", () => {
     const negative = await setLimits(tenant.organizationId, { ingestRequestsPerSecond: -1, graphqlCostPerSecond: 20_000_000 });
     expect(codes(negative.body)).toEqual(['BAD_USER_INPUT']);
     expect(negative.body.errors[0].extensions.fields.map((f: { field: string }) => f.field)).toEqual(['ingestRequestsPerSecond', 'graphqlCostPerSecond']);
+    // 0 is "the default" only over gRPC; in GraphQL a limit is left out for that.
+    const zero = await setLimits(tenant.organizationId, { ingestEventsPerSecond: 0 });
+    expect(zero.body.errors[0].extensions.code).toBe('BAD_USER_INPUT');
+    expect(zero.body.errors[0].extensions.fields.map((f: { field: string }) => f.field)).toEqual(['ingestEventsPerSecond']);
     const fraction = await setLimits(tenant.organizationId, { ingestEventsPerSecond: 1.5 });
     expect(codes(fraction.body)).toEqual(['BAD_USER_INPUT']);
     expect(fraction.body.errors[0].message).toContain('ingestEventsPerSecond');

@@ -7,7 +7,7 @@ import type { IResolvers } from 'mercurius';
 import { BillingService as Billing } from '../../proto/gen/polaris/billing/v1/billing.js';
 import { IdentityService as Identity, type ApiKey, type Organization } from '../../proto/gen/polaris/identity/v1/identity.js';
 import { ErrorKind, NotFoundError, PolarisError, ValidationError } from '../../shared/errors.js';
-import { defaultOrganizationLimits, effectiveLimits, overridesFromMessage } from '../../shared/rate-limits/index.js';
+import { defaultOrganizationLimits, effectiveLimits, maxLimitPerSecond, overridesFromMessage } from '../../shared/rate-limits/index.js';
 import { fieldsWithoutRules, guardResolvers, requireMayGrantScopes, tenantCaller } from './access.js';
 import { fieldsWithoutCosts } from './field-costs.js';
 import { alertsEntitlementsMutations, alertsEntitlementsOrganizationFields, alertsEntitlementsQueries, entitlementFields } from './alerts-entitlements-resolvers.js';
@@ -133,6 +133,11 @@ export const resolvers: IResolvers<any, RequestContext> = guardResolvers({
       return { id: created.apiKeyId, apiKey: created.apiKey, scopes: [serviceScope] };
     },
     setOrganizationLimits: async (_root: unknown, args: SetOrganizationLimitsArgs, context: RequestContext) => {
+      // Over gRPC 0 means "the default" (proto3 has no absent number); here a limit is left out for that, so 0 is a mistake too.
+      const outOfRange = Object.entries(args.limits).filter(([, value]) => value !== null && value !== undefined && !(value >= 1 && value <= maxLimitPerSecond));
+      if (outOfRange.length > 0) {
+        throw new ValidationError(outOfRange.map(([field]) => ({ field, message: `must be a whole number from 1 to ${maxLimitPerSecond} a second; leave it out for the default` })));
+      }
       const { organization } = await context.gateway.clients.call(
         Identity.setOrganizationLimits,
         {

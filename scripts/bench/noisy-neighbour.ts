@@ -33,7 +33,9 @@ const graphqlRequest = (tenant: Tenant): Request => ({
 
 /** The quiet organization's paced load, alone and then beside `flood` (autocannon, unpaced), on `url`. */
 async function aloneAndFlooded(url: string, quiet: Request, flood: Request, durationSeconds: number) {
-  const paced = () => pacedLoad({ url, request: quiet, rate: quietRate, durationSeconds, connections: 10 });
+  const paced = (seconds = durationSeconds) => pacedLoad({ url, request: quiet, rate: quietRate, durationSeconds: seconds, connections: 10 });
+  // Warm up first (JIT, pools, caches), so that "alone" is not a cold start.
+  await paced(Math.min(3, durationSeconds));
   const alone = await paced();
   const flooding = autocannon({ url, connections: floodConnections, duration: durationSeconds + 1, requests: [flood] });
   const flooded = await paced();
@@ -79,7 +81,8 @@ export async function benchNoisyNeighbour(bench: Bench): Promise<void> {
     POLARIS_ADMIN_TOKEN: bench.adminToken,
     POLARIS_AGGREGATION_INTERVAL: '0',
     POLARIS_NATS_STREAM: stream,
-    POLARIS_NATS_SUBJECT_PREFIX: `${bench.subjectPrefix}.noisy`,
+    // Not under the bench's own prefix: its stream's subjects would overlap this one's.
+    POLARIS_NATS_SUBJECT_PREFIX: `${bench.subjectPrefix}_noisy`,
     POLARIS_RATE_LIMIT_PER_SECOND: '',
     LOG_LEVEL: 'warn',
   });

@@ -156,9 +156,13 @@ function invoiceEvent(orgId: string, type: EventType = EventType.InvoiceUpdated)
 
 const deliveryDue = () => host.dispatch(newEvent(EventType.WebhooksDeliveryDue, '/test/scheduler', {}));
 
-/** Makes every pending message of the endpoint due now, as if its delay had passed. */
+/**
+ * Makes every pending message of the endpoint due, as if its delay had passed
+ * a second ago: the run compares with Node's clock in whole milliseconds, and
+ * PostgreSQL's now() in microseconds may be later within the same millisecond.
+ */
 async function makeDue(endpointId: string): Promise<void> {
-  await db.sql`update webhooks.messages set next_attempt_at = now() where endpoint_id = ${endpointId} and status = 'pending'`;
+  await db.sql`update webhooks.messages set next_attempt_at = now() - interval '1 second' where endpoint_id = ${endpointId} and status = 'pending'`;
 }
 
 /** Verifies a request as a receiver would, with the standardwebhooks package; answers the event. */

@@ -6,6 +6,7 @@
 import { HTTP, type CloudEvent } from 'cloudevents';
 import { types } from 'node:util';
 import type { DeliverEvent } from './delivery.js';
+import { postEvent } from './post-event.js';
 
 /** Options of {@link httpDeliverer}. */
 export interface HttpDelivererOptions {
@@ -27,19 +28,6 @@ export const httpDelivererDefaults = {
   timeoutMs: 30_000,
 } as const;
 
-/** A function did not take an event: it answered other than 2xx, did not answer in time, or could not be reached. */
-export class DeliveryHttpError extends Error {
-  override name = 'DeliveryHttpError';
-  constructor(
-    message: string,
-    /** The function's HTTP status; undefined when there was no answer. */
-    readonly status?: number,
-    options?: { cause?: unknown },
-  ) {
-    super(message, options);
-  }
-}
-
 /**
  * A {@link DeliverEvent} that POSTs each event in binary mode to
  * `http://<addressTemplate with {name} replaced>/`. The response body is
@@ -54,25 +42,7 @@ export function httpDeliverer(options: HttpDelivererOptions): DeliverEvent {
   return async (functionName: string, event: CloudEvent<unknown>): Promise<void> => {
     const url = `http://${addressTemplate.replaceAll('{name}', functionName)}/`;
     const message = HTTP.binary(event);
-    let response: Response;
-    try {
-      response = await fetch(url, {
-        method: 'POST',
-        headers: requestHeaders(message.headers),
-        body: requestBody(message.body),
-        signal: AbortSignal.timeout(timeoutMs),
-      });
-    } catch (err) {
-      if ((err as Error | null)?.name === 'TimeoutError') {
-        throw new DeliveryHttpError(`${functionName} did not answer within ${timeoutMs} ms`, undefined, { cause: err });
-      }
-      // undici reports the reason (ECONNREFUSED, ENOTFOUND, …) as the cause.
-      const code = (err as { cause?: { code?: unknown } } | null)?.cause?.code;
-      throw new DeliveryHttpError(`${functionName} could not be reached${typeof code === 'string' ? ` (${code})` : ''}`, undefined, { cause: err });
-    }
-    // Frees the connection for the next event; what the function answered is not needed.
-    await response.body?.cancel().catch(() => undefined);
-    if (!response.ok) throw new DeliveryHttpError(`${functionName} answered ${response.status}`, response.status);
+    await postEvent(functionName, url, requestHeaders(message.headers), requestBody(message.body), timeoutMs);
   };
 }
 

@@ -23,6 +23,7 @@ import { eventStreamSpec, publishEncodedEvent, type EncodedEvent, type EventStre
 import type { Logger } from '../../shared/logger.js';
 import { NatsWorker, backoffDelay, type NatsWorkerOptions } from './nats-worker.js';
 import { outboxMetrics, type BacklogSource, type OutboxMetrics } from './outbox-metrics.js';
+import { EventPostError, postEvent } from './post-event.js';
 
 /**
  * Where a relay publishes: JetStream (`nats` and `stream`), or an HTTP
@@ -67,19 +68,6 @@ const relayDefaults = {
 /** POSTs in flight at once per batch to an HTTP sink: JetStream takes a whole batch at once, a Broker's ingress is kinder to fewer. */
 const SINK_CONCURRENCY = 32;
 
-/** A sink answered other than 2xx, or not at all. */
-export class SinkPublishError extends Error {
-  override name = 'SinkPublishError';
-  constructor(
-    message: string,
-    /** The sink's HTTP status; undefined when it did not answer. */
-    readonly status?: number,
-    options?: { cause?: unknown },
-  ) {
-    super(message, options);
-  }
-}
-
 /** Characters of an error message kept in `outbox.last_error`. */
 const LAST_ERROR_MAX_LENGTH = 500;
 
@@ -105,7 +93,7 @@ export class OutboxPublishError extends Error {
  * JetStream or the sink is unavailable.
  */
 function isRejection(err: unknown): boolean {
-  if (err instanceof SinkPublishError) return err.status !== undefined && err.status >= 400 && err.status < 500 && err.status !== 408 && err.status !== 429;
+  if (err instanceof EventPostError) return err.status !== undefined && err.status >= 400 && err.status < 500 && err.status !== 408 && err.status !== 429;
   if (!(err instanceof NatsError)) return true;
   if (err.api_error !== undefined) return err.api_error.code !== 503;
   return err.code === ErrorCode.MaxPayloadExceeded || err.code === ErrorCode.BadSubject || err.code === ErrorCode.BadPayload;
@@ -374,22 +362,7 @@ async function settleAll<T, R>(items: readonly T[], concurrency: number, task: (
  * answer counts; a Knative Broker answers 202 once its channel has the event.
  */
 async function postToSink(sink: string, event: EncodedEvent, timeoutMs: number): Promise<{ duplicate: boolean }> {
-  let response: Response;
-  try {
-    response = await fetch(sink, {
-      method: 'POST',
-      headers: { 'content-type': CloudEventsMediaType.structured },
-      body: event.body,
-      signal: AbortSignal.timeout(timeoutMs),
-    });
-  } catch (err) {
-    if ((err as Error | null)?.name === 'TimeoutError') throw new SinkPublishError(`the sink did not answer within ${timeoutMs} ms`, undefined, { cause: err });
-    const code = (err as { cause?: { code?: unknown } } | null)?.cause?.code;
-    throw new SinkPublishError(`the sink could not be reached${typeof code === 'string' ? ` (${code})` : ''}`, undefined, { cause: err });
-  }
-  // The answer's body is not needed; reading none frees the connection.
-  await response.body?.cancel().catch(() => undefined);
-  if (!response.ok) throw new SinkPublishError(`the sink answered ${response.status}`, response.status);
+  await postEvent('the sink', sink, { 'content-type': CloudEventsMediaType.structured }, event.body, timeoutMs);
   return { duplicate: false };
 }
 

@@ -12,7 +12,7 @@
  * invitation or a webhook endpoint of another organization is NOT_FOUND
  * rather than FORBIDDEN, so ids do not tell what exists.
  */
-import { buildSchema, isObjectType } from 'graphql';
+import { isObjectType, type GraphQLSchema } from 'graphql';
 import { ForbiddenError, UnauthenticatedError, ValidationError } from '../../shared/errors.js';
 import { isUuid } from '../../shared/validation.js';
 import type { Caller, SessionCaller, TenantCaller } from './auth.js';
@@ -215,8 +215,7 @@ export function guardResolvers<T extends ResolverMap>(resolvers: T): T {
 }
 
 /** `Type.field` of every field of the guarded types that has no rule, and of every rule that names no field. */
-export function fieldsWithoutRules(schemaText: string): string[] {
-  const schema = buildSchema(schemaText);
+export function fieldsWithoutRules(schema: GraphQLSchema): string[] {
   const problems: string[] = [];
   for (const [typeName, rules] of Object.entries(fieldAccess)) {
     const type = schema.getType(typeName);

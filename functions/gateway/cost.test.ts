@@ -5,7 +5,7 @@
  * services' own metric, grpc_server_handled_total.
  */
 import { CloudEvent } from 'cloudevents';
-import { parse, visit } from 'graphql';
+import { buildSchema, parse, visit } from 'graphql';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ConfigError, defaults, loadRuntimeConfig } from '../../shared/config.js';
 import { createTestDatabase, type TestDatabase } from '../../test/support/database.js';
@@ -57,9 +57,9 @@ describe('the cost of a request', () => {
   });
 
   it('is declared for every field that calls a service, or the gateway does not start', () => {
-    expect(fieldsWithoutCosts(schema, resolvers as Record<string, unknown>)).toEqual([]);
+    expect(fieldsWithoutCosts(buildSchema(schema), resolvers as Record<string, unknown>)).toEqual([]);
     const grown = `${schema} extend type Entitlement { history: [String!]! } extend type Query { everyOrganization: [Organization!]! }`;
-    expect(fieldsWithoutCosts(grown, { ...resolvers, Entitlement: { ...resolvers.Entitlement, history: () => [] } })).toEqual([
+    expect(fieldsWithoutCosts(buildSchema(grown), { ...resolvers, Entitlement: { ...resolvers.Entitlement, history: () => [] } })).toEqual([
       'Entitlement.history',
       'Query.everyOrganization (a list of Organization, whose fields cost RPCs, without items)',
     ]);

@@ -13,7 +13,6 @@
  * client that repeats a field gains nothing by it.
  */
 import {
-  buildSchema,
   getArgumentValues,
   getDirectiveValues,
   getNamedType,
@@ -40,7 +39,7 @@ import type { MercuriusContext, preExecutionHookHandler } from 'mercurius';
 import { ErrorKind, graphqlCodeByKind } from '../../shared/errors.js';
 import { costOfField, type ListSize } from './field-costs.js';
 import type { RequestContext } from './request.js';
-import { schema as schemaText } from './schema.js';
+import { builtSchema } from './schema.js';
 
 /** A request's cost and the most one may cost; on `RequestContext.cost` from before the first resolver runs. */
 export interface RequestCost {
@@ -49,13 +48,6 @@ export interface RequestCost {
   /** The most a request may cost (`POLARIS_GRAPHQL_MAX_COST`). */
   limit: number;
 }
-
-/**
- * The gateway's own copy of the schema, for arguments and variables: the
- * schema Mercurius hands its hooks may come from another copy of graphql-js
- * (under Vitest), whose types this copy's functions refuse.
- */
-const costSchema = buildSchema(schemaText);
 
 type Variables = Record<string, unknown>;
 
@@ -78,9 +70,9 @@ export function requestCost(document: DocumentNode, variables?: Variables | null
 }
 
 function operationCost(document: DocumentNode, operation: OperationDefinitionNode, variables?: Variables | null): number {
-  const root = costSchema.getRootType(operation.operation);
+  const root = builtSchema.getRootType(operation.operation);
   if (!root) return 0;
-  const coerced = getVariableValues(costSchema, operation.variableDefinitions ?? [], variables ?? {});
+  const coerced = getVariableValues(builtSchema, operation.variableDefinitions ?? [], variables ?? {});
   if (coerced.errors) return 0;
   const fragments = new Map(document.definitions.filter((d) => d.kind === Kind.FRAGMENT_DEFINITION).map((d) => [d.name.value, d]));
   return selectionCost(root, operation.selectionSet, { variables: coerced.coerced, fragments, expanding: new Set() });
@@ -98,7 +90,7 @@ function selectionCost(type: GraphQLObjectType, selectionSet: SelectionSetNode, 
       // Validation refuses a fragment that spreads itself; a cycle here adds nothing rather than recursing forever.
       if (!fragment || expanding.has(fragment)) continue;
       expanding.add(fragment);
-      const condition = fragment.typeCondition && costSchema.getType(fragment.typeCondition.name.value);
+      const condition = fragment.typeCondition && builtSchema.getType(fragment.typeCondition.name.value);
       total += selectionCost(condition && isObjectType(condition) ? condition : type, fragment.selectionSet, walk);
       expanding.delete(fragment);
     }

@@ -7,7 +7,7 @@
  * items cost RPCs does not say how long it may be (`fieldsWithoutCosts`).
  * functions/gateway/cost.ts adds a request's fields up.
  */
-import { buildSchema, getNamedType, getNullableType, isListType, isObjectType, type GraphQLObjectType } from 'graphql';
+import { getNamedType, getNullableType, isListType, isObjectType, type GraphQLObjectType, type GraphQLSchema } from 'graphql';
 import type { fieldAccess, GuardedType } from './access.js';
 
 /**
@@ -127,8 +127,7 @@ export function costOfField(typeName: string, fieldName: string): FieldCost {
  * every list whose items have fields that cost RPCs but no `items`, and of
  * every cost that names no field. `resolvers`: the gateway's resolver map.
  */
-export function fieldsWithoutCosts(schemaText: string, resolvers: Record<string, unknown>): string[] {
-  const schema = buildSchema(schemaText);
+export function fieldsWithoutCosts(schema: GraphQLSchema, resolvers: Record<string, unknown>): string[] {
   const declared = fieldCosts as Record<string, Record<string, FieldCost>>;
   const problems: string[] = [];
   for (const [typeName, costs] of Object.entries(declared)) {

@@ -19,13 +19,13 @@ import { paymentsMutations, paymentsOrganizationFields } from './payments-resolv
 import { peopleMutations, peopleOrganizationFields, peopleQueries, renamingFields } from './people-resolvers.js';
 import { defaultScopes, serviceScope, type ApiKeyScope } from './permissions.js';
 import { callerOf, mutationMetadata, type RequestContext } from './request.js';
-import { schema } from './schema.js';
+import { builtSchema } from './schema.js';
 import { usageMutations, usageOf, usageQueries, type UsageArgs } from './usage-resolvers.js';
 import { webhookMutations, webhookQueries } from './webhooks-resolvers.js';
 
 export type { RequestContext } from './request.js';
 
-const unruled = fieldsWithoutRules(schema);
+const unruled = fieldsWithoutRules(builtSchema);
 if (unruled.length > 0) throw new Error(`every field needs a rule in functions/gateway/access.ts; none for ${unruled.join(', ')}`);
 
 const orNull = (text: string) => text || null;
@@ -161,5 +161,5 @@ export const resolvers: IResolvers<any, RequestContext> = guardResolvers({
   },
 });
 
-const uncosted = fieldsWithoutCosts(schema, resolvers as Record<string, unknown>);
+const uncosted = fieldsWithoutCosts(builtSchema, resolvers as Record<string, unknown>);
 if (uncosted.length > 0) throw new Error(`every field that calls a service needs a cost in functions/gateway/field-costs.ts; none for ${uncosted.join(', ')}`);

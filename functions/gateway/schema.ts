@@ -1,3 +1,5 @@
+import { buildSchema } from 'graphql';
+
 /**
  * The public GraphQL schema: the seed's types and fields unchanged, plus the
  * contract's additions and the operator's views of organizations. Who may
@@ -675,3 +677,11 @@ export const schema = /* GraphQL */ `
     forPeriodEnd: String
   }
 `;
+
+/**
+ * The schema built once, for the gateway's own checks at start-up (a rule and
+ * a cost for every field) and its request costs. Mercurius builds its own from
+ * the text; the one it hands its hooks may come from another copy of
+ * graphql-js (under Vitest), whose types this copy's functions refuse.
+ */
+export const builtSchema = buildSchema(schema);

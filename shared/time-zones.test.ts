@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { naiveWindows } from '../test/support/naive-meters.js';
-import { isTimeZone, windowsStartingIn, WindowSize, type TimeWindow } from './time-zones.js';
+import { isTimeZone, monthContaining, windowsStartingIn, WindowSize, type TimeWindow } from './time-zones.js';
 
 const at = (text: string) => new Date(text);
 const quarterHour = 15 * 60_000;
@@ -27,6 +27,27 @@ describe('isTimeZone', () => {
 
   it('throws on a zone it does not know', () => {
     expect(() => windowsStartingIn(WindowSize.Day, 'Mars/Base', at('2026-01-01T00:00Z'), at('2026-01-02T00:00Z'))).toThrow(RangeError);
+  });
+});
+
+describe('monthContaining', () => {
+  it.each([
+    ['UTC', '2026-03-15T12:00Z', '2026-03-01T00:00:00.000Z +44640'],
+    ['UTC', '2026-03-01T00:00Z', '2026-03-01T00:00:00.000Z +44640'],
+    ['UTC', '2026-02-28T23:59:59.999Z', '2026-02-01T00:00:00.000Z +40320'],
+    // 23:30Z on 31 March is already 1 April in Berlin (CEST, +2).
+    ['Europe/Berlin', '2026-03-31T23:30Z', '2026-03-31T22:00:00.000Z +43200'],
+    // March in Berlin loses the hour of the spring change: 31 days less 60 minutes.
+    ['Europe/Berlin', '2026-03-10T00:00Z', '2026-02-28T23:00:00.000Z +44580'],
+    ['Asia/Kathmandu', '2026-01-31T18:15Z', '2026-01-31T18:15:00.000Z +40320'],
+  ])('in %s, holds %s in the month %s', (zone, instant, expected) => {
+    expect(described([monthContaining(zone, at(instant))])).toEqual([expected]);
+  });
+
+  it('gives the same answers when asked again (the offsets remembered are the ones looked up)', () => {
+    const first = windows(WindowSize.Hour, 'Australia/Lord_Howe', '2025-10-04T12:00Z', '2025-10-05T12:00Z');
+    expect(windows(WindowSize.Hour, 'Australia/Lord_Howe', '2025-10-04T12:00Z', '2025-10-05T12:00Z')).toEqual(first);
+    expect(first.filter((window) => window.endsWith('+90'))).toHaveLength(1);
   });
 });
 

@@ -10,7 +10,14 @@
  * of its first day. Luxon's zone data gives the offset at any instant; the walk
  * goes from boundary to boundary, proposing the next one from the current offset
  * and checking the offset there, so a 400-day query costs a few hundred offset
- * look-ups (each a few microseconds) rather than one per quarter hour.
+ * look-ups rather than one per quarter hour.
+ *
+ * Luxon asks Intl for every look-up (tens of microseconds each) and builds a
+ * formatter to tell whether a name is a zone at all, which made the zone the
+ * costliest part of a usage query. Both answers are fixed for the life of the
+ * process (its zone data does not change under it), so both are remembered:
+ * which names are zones, and each zone's offsets at the instants asked for,
+ * which repeat from query to query (the same month's boundaries, say).
  */
 import { IANAZone } from 'luxon';
 
@@ -30,10 +37,39 @@ const msPerMinute = 60_000;
 const msPerHour = 3_600_000;
 const msPerDay = 86_400_000;
 
+/** Names and instants remembered at most, so that requests naming endless made-up zones or instants cannot grow memory. */
+const rememberedZoneNames = 1_000;
+const rememberedOffsetsPerZone = 10_000;
+
+const zoneNames = new Map<string, boolean>();
+
 /** True for an IANA zone name this runtime knows (e.g. 'Asia/Kathmandu', 'UTC'); false for '', 'Mars/Base', offsets like '+05:00'. */
 export function isTimeZone(name: string): boolean {
-  // Newer ICU versions accept bare offsets as zones; a stored zone is a name, so they never pass.
-  return /^[A-Za-z]/.test(name) && IANAZone.isValidZone(name);
+  let known = zoneNames.get(name);
+  if (known === undefined) {
+    // Newer ICU versions accept bare offsets as zones; a stored zone is a name, so they never pass.
+    known = /^[A-Za-z]/.test(name) && IANAZone.isValidZone(name);
+    if (zoneNames.size < rememberedZoneNames) zoneNames.set(name, known);
+  }
+  return known;
+}
+
+/** A zone's offsets in milliseconds by instant, as far as they were looked up. */
+const offsetsByZone = new Map<string, Map<number, number>>();
+
+/** The offset of a zone known to {@link isTimeZone} at instant `at`, in milliseconds. */
+function zoneOffsetAt(zone: IANAZone, at: number): number {
+  let offsets = offsetsByZone.get(zone.name);
+  if (!offsets) offsetsByZone.set(zone.name, (offsets = new Map()));
+  let offset = offsets.get(at);
+  if (offset === undefined) {
+    // Luxon gives minutes, fractional for the local mean times of the 19th century.
+    offset = Math.round(zone.offset(at) * msPerMinute);
+    // Forgetting everything at the bound keeps the memo simple; the instants in use come back at once.
+    if (offsets.size >= rememberedOffsetsPerZone) offsets.clear();
+    offsets.set(at, offset);
+  }
+  return offset;
 }
 
 /** The windows of `size` in `timeZone` whose start lies in [from, to), in order. PERIOD: the single window [from, to). */
@@ -56,12 +92,19 @@ export function windowsStartingIn(size: WindowSize, timeZone: string, from: Date
   return windows;
 }
 
+/** The local calendar month of `timeZone` that holds instant `at`. */
+export function monthContaining(timeZone: string, at: Date): TimeWindow {
+  // Every month starts within 31 days before any of its instants, so the last month starting in that span holds `at`.
+  const months = windowsStartingIn(WindowSize.Month, timeZone, new Date(at.getTime() - 32 * msPerDay), new Date(at.getTime() + 1));
+  return months[months.length - 1]!;
+}
+
 /**
  * A zone's wall clock as a number: the local date and time written as if it
  * were UTC, in milliseconds (`at` plus the offset in force at `at`).
  */
 class WallClock {
-  // The last look-up: each step of a walk starts where the previous one ended, and a look-up costs microseconds.
+  // The last look-up: each step of a walk starts where the previous one ended.
   private lastAt = Number.NaN;
   private lastOffset = 0;
 
@@ -69,8 +112,7 @@ class WallClock {
 
   offsetAt(at: number): number {
     if (at !== this.lastAt) {
-      // Luxon gives minutes, fractional for the local mean times of the 19th century.
-      this.lastOffset = Math.round(this.zone.offset(at) * msPerMinute);
+      this.lastOffset = zoneOffsetAt(this.zone, at);
       this.lastAt = at;
     }
     return this.lastOffset;

@@ -18,7 +18,7 @@ import {
   storableTextProblem,
 } from '../../../shared/validation.js';
 import { DateTime } from 'luxon';
-import { isTimeZone, WindowSize } from '../../../shared/time-zones.js';
+import { isTimeZone, monthContaining, WindowSize } from '../../../shared/time-zones.js';
 import { MeterAggregation, quantityOptional, type Meter } from './meters.js';
 import { checkProperties, defaultPropertyLimits, type EventProperties, type PropertyLimits } from './properties.js';
 
@@ -212,7 +212,7 @@ export function validateSummaryQuery(input: UsageSummaryInput, now: Date): Usage
   const timeZone = input.timeZone || 'UTC';
   const zoneKnown = problems.check(isTimeZone(timeZone), 'time_zone', 'must be an IANA time zone, e.g. Europe/Berlin or Asia/Kolkata');
   const zone = zoneKnown ? timeZone : 'UTC';
-  const month = monthIn(zone, now);
+  const month = monthContaining(zone, now);
   const from = input.from === '' ? month.start : checkDateIn(problems, 'from', input.from, zone);
   const to = input.to === '' ? month.end : checkDateIn(problems, 'to', input.to, zone);
   const period = checkPeriod(problems, { field: 'from', at: from }, { field: 'to', at: to }, usageLimits.summaryMaxDays);
@@ -249,8 +249,3 @@ function checkDateIn(problems: Problems, field: string, value: string, zone: str
   return DateTime.fromISO(value, { zone }).startOf('day').toJSDate();
 }
 
-/** The calendar month holding `now` in `zone`. */
-function monthIn(zone: string, now: Date): { start: Date; end: Date } {
-  const start = DateTime.fromJSDate(now, { zone }).startOf('month');
-  return { start: start.toJSDate(), end: start.plus({ months: 1 }).toJSDate() };
-}

@@ -5,6 +5,8 @@
  *   ingest       single-event ingest (authenticated, durable, 50 connections) vs a bare Fastify route
  *   properties   the same ingest with 5 properties per event vs without (throughput, p99)
  *   batch        batch ingest (100 events a request) vs raw COPY into an equivalent indexed table
+ *   capacity     what one PostgreSQL primary sustains: ingest's own statement from 4 writers, groups of
+ *                10, 100 and 1,000 events, with PostgreSQL's CPU and WAL per event
  *   aggregation  a run over BENCH_AGGREGATION_EVENTS new events; an empty run over
  *                BENCH_HISTORY_EVENTS aggregated events vs over none
  *   meters       a run over BENCH_AGGREGATION_EVENTS new events per aggregation (COUNT, MAX,
@@ -51,6 +53,7 @@ import { benchEntitlement } from './bench/entitlement.js';
 import { benchEventToDraft } from './bench/event-to-draft.js';
 import { benchGraphql } from './bench/graphql.js';
 import { benchBatches, benchProperties, benchSingleEvents } from './bench/ingest.js';
+import { benchCapacity } from './bench/capacity.js';
 import { benchMeters } from './bench/meters.js';
 import { benchNoisyNeighbour } from './bench/noisy-neighbour.js';
 import { startProcess, stopProcess } from './bench/processes.js';
@@ -59,7 +62,7 @@ import { benchSummary } from './bench/summary.js';
 import { benchWebhooks } from './bench/webhooks.js';
 import { findFreePorts, startEmbeddedPostgres } from './local/index.js';
 
-const sections = ['ingest', 'properties', 'batch', 'aggregation', 'meters', 'summary', 'draft', 'graphql', 'entitlement', 'bundles', 'webhooks', 'noisy'] as const;
+const sections = ['ingest', 'properties', 'batch', 'capacity', 'aggregation', 'meters', 'summary', 'draft', 'graphql', 'entitlement', 'bundles', 'webhooks', 'noisy'] as const;
 type Section = (typeof sections)[number];
 
 function integer(name: string, fallback: number): number {
@@ -186,6 +189,7 @@ async function main(): Promise<void> {
     ['ingest', () => benchSingleEvents(bench)],
     ['properties', () => benchProperties(bench)],
     ['batch', () => benchBatches(bench)],
+    ['capacity', () => benchCapacity(bench)],
     ['aggregation', () => benchAggregation(bench)],
     ['meters', () => benchMeters(bench)],
     ['summary', () => benchSummary(bench)],

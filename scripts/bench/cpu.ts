@@ -38,6 +38,10 @@ function snapshot(): Snapshot {
 }
 
 function groupOf(pid: number, table: Map<number, ProcessInfo>, roots: Roots): string {
+  // PostgreSQL and NATS by name first: the bench's embedded PostgreSQL is its child, not load generation.
+  const comm = table.get(pid)?.comm ?? '';
+  if (comm === 'postgres' || comm.startsWith('postgres')) return 'postgres';
+  if (comm.startsWith('nats-server')) return 'nats';
   const rootOf = new Map<number, string>();
   for (const [name, root] of Object.entries(roots)) if (root !== undefined) rootOf.set(root, name);
   for (let current: number | undefined = pid, hops = 0; current !== undefined && current > 1 && hops < 64; hops++) {
@@ -45,9 +49,6 @@ function groupOf(pid: number, table: Map<number, ProcessInfo>, roots: Roots): st
     if (named) return named;
     current = table.get(current)?.ppid;
   }
-  const comm = table.get(pid)?.comm ?? '';
-  if (comm === 'postgres' || comm.startsWith('postgres')) return 'postgres';
-  if (comm.startsWith('nats-server')) return 'nats';
   return 'other';
 }
 

@@ -44,8 +44,10 @@ export function createHttpApp(options: HttpAppOptions): FastifyInstance {
     // One line per request would dominate the logs of a hot ingest path; metrics count requests instead.
     logController: new LogController({ disableRequestLogging: true }),
     bodyLimit: maxBodyBytes,
-    // Report every schema problem, not only the first.
-    ajv: { customOptions: { allErrors: true, coerceTypes: false, removeAdditional: false } },
+    // Report every schema problem, not only the first. The route schemas are
+    // written here and tested, so Ajv does not check them against its
+    // meta-schema at start (compiling that costs some 30 ms of a cold start).
+    ajv: { customOptions: { allErrors: true, coerceTypes: false, removeAdditional: false, validateSchema: false } },
     return503OnClosing: true,
   });
 

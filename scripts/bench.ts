@@ -5,8 +5,6 @@
  *   ingest       single-event ingest (authenticated, durable, 50 connections) vs a bare Fastify route
  *   properties   the same ingest with 5 properties per event vs without (throughput, p99)
  *   batch        batch ingest (100 events a request) vs raw COPY into an equivalent indexed table
- *   capacity     what one PostgreSQL primary sustains: ingest's own statement from 4 writers, groups of
- *                10, 100 and 1,000 events, with PostgreSQL's CPU and WAL per event
  *   aggregation  a run over BENCH_AGGREGATION_EVENTS new events; an empty run over
  *                BENCH_HISTORY_EVENTS aggregated events vs over none
  *   meters       a run over BENCH_AGGREGATION_EVENTS new events per aggregation (COUNT, MAX,
@@ -22,6 +20,8 @@
  *                vs bare HTTP POSTs to the same receiver
  *   noisy        one organization floods ingest (then GraphQL) while another sends 50 requests/s,
  *                on a Polaris with the per-organization limits on: the quiet one's p99 vs alone
+ *   capacity     what one PostgreSQL primary sustains: ingest's own statement from 4 writers, groups of
+ *                10, 100 and 1,000 events, with PostgreSQL's CPU and WAL per event
  *
  * Settings (environment): BENCH_SECONDS (each load, default 10), BENCH_ONLY
  * (comma-separated sections above; default all), BENCH_AGGREGATION_EVENTS
@@ -62,7 +62,7 @@ import { benchSummary } from './bench/summary.js';
 import { benchWebhooks } from './bench/webhooks.js';
 import { findFreePorts, startEmbeddedPostgres } from './local/index.js';
 
-const sections = ['ingest', 'properties', 'batch', 'capacity', 'aggregation', 'meters', 'summary', 'draft', 'graphql', 'entitlement', 'bundles', 'webhooks', 'noisy'] as const;
+const sections = ['ingest', 'properties', 'batch', 'aggregation', 'meters', 'summary', 'draft', 'graphql', 'entitlement', 'bundles', 'webhooks', 'noisy', 'capacity'] as const;
 type Section = (typeof sections)[number];
 
 function integer(name: string, fallback: number): number {
@@ -189,7 +189,6 @@ async function main(): Promise<void> {
     ['ingest', () => benchSingleEvents(bench)],
     ['properties', () => benchProperties(bench)],
     ['batch', () => benchBatches(bench)],
-    ['capacity', () => benchCapacity(bench)],
     ['aggregation', () => benchAggregation(bench)],
     ['meters', () => benchMeters(bench)],
     ['summary', () => benchSummary(bench)],
@@ -199,6 +198,8 @@ async function main(): Promise<void> {
     ['bundles', () => benchBundles(bench, { build })],
     ['webhooks', () => benchWebhooks(bench)],
     ['noisy', () => benchNoisyNeighbour(bench)],
+    // Last: its million rows leave PostgreSQL vacuuming and checkpointing for a while.
+    ['capacity', () => benchCapacity(bench)],
   ];
   for (const [section, run] of parts) {
     if (!selected.has(section)) continue;

@@ -146,11 +146,14 @@ export class OrganizationRateLimiter {
       const sharedNow = bucket.shared < 0 ? burst : Math.min(burst, bucket.shared + ((now - bucket.sharedAt) / 1000) * perSecond);
       if (sharedNow < missing || leases >= maxLeaseAttempts) {
         const retryAfterSeconds = Math.max(1, Math.ceil((missing - sharedNow) / perSecond));
-        throw new RateLimitedError(retryAfterSeconds, {
-          code: 'rate_limited',
-          message: `the organization's ${limit} limit (${perSecond} a second) is exhausted: retry after ${retryAfterSeconds} s`,
-          policy: { name: limit, quota: perSecond, windowSeconds: 1, remaining: Math.max(0, Math.floor(bucket.leased + sharedNow)) },
-        });
+        throw withoutStack(
+          () =>
+            new RateLimitedError(retryAfterSeconds, {
+              code: 'rate_limited',
+              message: `the organization's ${limit} limit (${perSecond} a second) is exhausted: retry after ${retryAfterSeconds} s`,
+              policy: { name: limit, quota: perSecond, windowSeconds: 1, remaining: Math.max(0, Math.floor(bucket.leased + sharedNow)) },
+            }),
+        );
       }
       // A chunk, or what every request waiting meanwhile needs too, within the burst.
       const want = Math.max(missing, Math.min(burst, Math.max(missing + bucket.waiting, Math.ceil(perSecond * this.leaseSeconds))));
@@ -207,4 +210,18 @@ export function organizationRateLimiterFrom(
 ): OrganizationRateLimiter | undefined {
   if (!config.rateLimits) return undefined;
   return new OrganizationRateLimiter(new PostgresBucketStore(sql), { defaults: config.rateLimits, logger });
+}
+
+/**
+ * A refusal is an answer, not a fault: nothing logs its stack, and under a
+ * flood capturing one for each was a twentieth of the refusing thread's time.
+ */
+function withoutStack<E extends Error>(create: () => E): E {
+  const limit = Error.stackTraceLimit;
+  Error.stackTraceLimit = 0;
+  try {
+    return create();
+  } finally {
+    Error.stackTraceLimit = limit;
+  }
 }

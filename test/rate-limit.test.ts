@@ -3,17 +3,19 @@
  * services: counted per organization whatever key sends, answered 429 with
  * Retry-After and the RateLimit headers, storing nothing; events counted one
  * by one; an organization's own limits set by the operator; and one limit
- * held by two instances of ingest sharing the database.
+ * held by two processes of the ingest bundle sharing the database.
  *
  * The defaults here are low (5 requests, 20 events and 3 GraphQL cost a
  * second, bursts of twice that), so a few sequential requests spend them.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { functionRegistry } from '../functions/registry.js';
+import { bundlePath } from '../scripts/build.js';
 import { createTestDatabase, type TestDatabase } from './support/database.js';
 import { codes, dataOf, graphqlAt, operator, type Graphql } from './support/graphql.js';
 import { startTestHost, type TestHost } from './support/host.js';
+import { testAdminToken } from './support/grpc.js';
 import { deleteStream } from './support/nats.js';
+import { spawnBundleOnFreePort, waitForOk, type SpawnedFunction } from './support/process.js';
 import { createTenant, type TestTenant } from './support/tenants.js';
 
 const limits = {
@@ -176,17 +178,31 @@ describe("an organization's own limits, set by the operator", () => {
 });
 
 describe('one limit across two instances of ingest', () => {
-  let second: TestHost;
+  // Two processes of the ingest bundle, as Knative runs two pods of it: each
+  // with its own caches and leases, on the same database, asking the host's
+  // Identity for keys.
+  const instances: SpawnedFunction[] = [];
 
   beforeAll(async () => {
-    // Another instance of ingest (and the Identity it asks), with its own caches and leases, on the same database.
-    const entries = functionRegistry.filter((entry) => entry.service === 'identity' || entry.name === 'ingest');
-    second = await startTestHost({ databaseUrl: db.url, env: limits, entries });
+    for (let i = 0; i < 2; i++) {
+      const instance = await spawnBundleOnFreePort(bundlePath('ingest'), {
+        ...limits,
+        DATABASE_URL: db.url,
+        POLARIS_ADMIN_TOKEN: testAdminToken,
+        POLARIS_GRPC_ADDRESS: host.grpcAddress,
+        K_SERVICE: 'ingest',
+        K_REVISION: `ingest-0000${i + 1}`,
+      });
+      instances.push(instance);
+      await waitForOk(`http://127.0.0.1:${instance.port}/health/liveness`, 60_000);
+    }
   });
 
   afterAll(async () => {
-    await second?.close();
-    await deleteStream(second.natsUrl, second.stream.stream);
+    for (const instance of instances) {
+      instance.child.kill('SIGTERM');
+      await instance.exited;
+    }
   });
 
   it("accepts no more than the organization's allowance, whichever instance each request reaches", async () => {
@@ -194,7 +210,8 @@ describe('one limit across two instances of ingest', () => {
     // 1 a second, a burst of 2: each instance on its own would accept 2 at once.
     dataOf(await setLimits(tenant.organizationId, { ingestRequestsPerSecond: 1 }));
     const started = Date.now();
-    const statuses = await Promise.all(Array.from({ length: 20 }, (_, i) => ingest(i % 2 === 0 ? host.http : second.http, tenant.apiKey).then((r) => r.status)));
+    const [first, second] = instances.map((instance) => `http://127.0.0.1:${instance.port}`);
+    const statuses = await Promise.all(Array.from({ length: 20 }, (_, i) => ingest(i % 2 === 0 ? first! : second!, tenant.apiKey).then((r) => r.status)));
     const seconds = (Date.now() - started) / 1000;
     const accepted = statuses.filter((status) => status === 202).length;
     expect(accepted).toBeGreaterThanOrEqual(1);

@@ -99,6 +99,21 @@ describe('ingest limits per organization', () => {
     expect(row!.n).toBe(0);
   });
 
+  it('tells an accepted request what its limits have left, in the RateLimit headers', async () => {
+    const tenant = await createTenant(host.grpcAddress);
+    const first = await ingest(host.http, tenant.apiKey);
+    const second = await ingest(host.http, tenant.apiKey);
+    const remaining = (answer: Response) => [...answer.headers.get('ratelimit')!.matchAll(/;r=(\d+);t=\d+/g)].map((match) => Number(match[1]));
+    for (const answer of [first, second]) {
+      expect(answer.status).toBe(202);
+      expect(answer.headers.get('ratelimit-policy')).toBe('"ingest-requests";q=5;w=1, "ingest-events";q=20;w=1');
+      expect(answer.headers.get('ratelimit')).toMatch(/^"ingest-requests";r=\d+;t=\d+, "ingest-events";r=\d+;t=\d+$/);
+    }
+    // A burst of 10 requests and 40 events: each request takes one of both.
+    expect(remaining(first)).toEqual([9, 39]);
+    expect(remaining(second)).toEqual([8, 38]);
+  });
+
   it('counts events, not requests: a batch takes one per event', async () => {
     const tenant = await createTenant(host.grpcAddress);
     const batch = (n: number, prefix: string) => Array.from({ length: n }, (_, i) => ({ metric: 'api_calls', quantity: 1, idempotency_key: `${prefix}-${i}` }));
@@ -127,6 +142,15 @@ describe('GraphQL limits per organization', () => {
     const body = (await refused!.json()) as { data: null; errors: { extensions: { code: string; retryAfter: number } }[] };
     expect(body.data).toBeNull();
     expect(body.errors[0]!.extensions).toEqual({ code: 'RATE_LIMITED', retryAfter: Number(refused!.headers.get('retry-after')) });
+  });
+
+  it('tells an accepted request what its cost left, in the RateLimit headers', async () => {
+    const tenant = await createTenant(host.grpcAddress);
+    const answer = await fetch(`${host.http}/graphql`, { method: 'POST', headers: { 'content-type': 'application/json', 'x-api-key': tenant.apiKey }, body: '{"query":"{ me { id } }"}' });
+    expect(answer.status).toBe(200);
+    expect(answer.headers.get('ratelimit-policy')).toBe('"graphql-cost";q=3;w=1');
+    // A burst of 6; \`me\` costs 1.
+    expect(answer.headers.get('ratelimit')).toMatch(/^"graphql-cost";r=5;t=\d+$/);
   });
 
   it('never limits the operator', async () => {

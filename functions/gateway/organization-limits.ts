@@ -2,7 +2,8 @@
  * Each organization's GraphQL limit, taken before the request is parsed: a
  * refused request costs an authentication from the cache and a look at the
  * pod's lease, and answers HTTP 429 with a GraphQL error RATE_LIMITED (as a
- * locked-out sign-in does), `Retry-After` and the RateLimit headers. The
+ * locked-out sign-in does), `Retry-After` and the RateLimit headers; an
+ * accepted one carries the RateLimit headers of what its cost left. The
  * operator is not limited, nor is a request without credentials (it can only
  * sign in, which Identity limits on its own).
  */
@@ -10,7 +11,7 @@ import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { preExecutionHookHandler } from 'mercurius';
 import { GraphQLError } from 'graphql';
 import { httpStatusByKind, RateLimitedError } from '../../shared/errors.js';
-import { RateLimitName, rateLimitHeaders } from '../../shared/rate-limits/index.js';
+import { acceptedRateLimitHeaders, RateLimitName, rateLimitHeaders } from '../../shared/rate-limits/index.js';
 import type { Caller } from './auth.js';
 import type { GatewayContext } from './context.js';
 import { formatError } from './errors.js';
@@ -46,7 +47,8 @@ export function limitGraphqlPerOrganization(app: FastifyInstance, gateway: Gatew
     const caller = await requestCaller(request, gateway).catch(() => undefined);
     if (caller?.kind !== 'tenant') return;
     try {
-      await limiter.take(caller.organizationId, caller.limits, RateLimitName.GraphqlCost, admissionCost);
+      // Replaced by the charge's once the whole cost is taken (a request costing 1 keeps these).
+      reply.headers(acceptedRateLimitHeaders([await limiter.take(caller.organizationId, caller.limits, RateLimitName.GraphqlCost, admissionCost)]));
     } catch (err) {
       if (!(err instanceof RateLimitedError)) throw err;
       const error = formatError(new GraphQLError(err.message, { originalError: err }), gateway.logger);
@@ -68,9 +70,10 @@ export function chargeGraphqlCost(gateway: GatewayContext): preExecutionHookHand
     const caller = await requestCaller(context.reply.request, gateway).catch(() => undefined);
     if (caller?.kind !== 'tenant') return;
     try {
-      await limiter.take(caller.organizationId, caller.limits, RateLimitName.GraphqlCost, remaining);
+      context.reply.headers(acceptedRateLimitHeaders([await limiter.take(caller.organizationId, caller.limits, RateLimitName.GraphqlCost, remaining)]));
     } catch (err) {
       if (!(err instanceof RateLimitedError)) throw err;
+      context.reply.removeHeader('ratelimit-policy').removeHeader('ratelimit');
       context.reply.headers(rateLimitHeaders(err));
       throw new GraphQLError(err.message, { originalError: err });
     }

@@ -1,6 +1,7 @@
+import type { FastifyRequest } from 'fastify';
 import { ApiKeyScope, type Tenant } from '../../shared/grpc/index.js';
 import { ForbiddenError } from '../../shared/errors.js';
-import { RateLimitName } from '../../shared/rate-limits/index.js';
+import { acceptedRateLimitHeaders, RateLimitName, type LimitState } from '../../shared/rate-limits/index.js';
 import { defineHttpFunction, maxBodyBytes } from '../../shared/runtime/index.js';
 import { usageContext } from './context.js';
 import type { OrganizationItem } from './domain/index.js';
@@ -8,6 +9,9 @@ import { decodeIngestRequest, ingestResponse, registerIngestParsers } from './in
 import { assignOrganizations } from './ingest-organizations.js';
 
 const header = (value: string | string[] | undefined) => (Array.isArray(value) ? value[0] : value);
+
+/** The request limit as a request's admission left it, for its answer's RateLimit headers. */
+const admitted = new WeakMap<FastifyRequest, LimitState | undefined>();
 
 /**
  * `POST /ingest` with `X-API-Key` (INGEST, or a service key's INGEST_ANY):
@@ -17,7 +21,9 @@ const header = (value: string | string[] | undefined) => (Array.isArray(value) ?
  * Each organization's limits apply (shared/rate-limits/): its requests before
  * the body is read, its events once they are counted and before anything is
  * written. A service key's request takes one request and its events from
- * each organization it names. A refused request answers 429 and stores nothing.
+ * each organization it names. A refused request answers 429 and stores nothing;
+ * an accepted one from one organization's key says in its RateLimit headers
+ * what both limits have left.
  */
 export default defineHttpFunction({
   context: usageContext,
@@ -33,7 +39,7 @@ export default defineHttpFunction({
         onRequest: async (request) => {
           if (!rateLimiter) return;
           const tenant = await authenticator.authenticate(header(request.headers['x-api-key']), { serviceKeys: true }).catch(() => undefined);
-          if (tenant && !tenant.service) await rateLimiter.take(tenant.organizationId, tenant.limits, RateLimitName.IngestRequests);
+          if (tenant && !tenant.service) admitted.set(request, await rateLimiter.take(tenant.organizationId, tenant.limits, RateLimitName.IngestRequests));
         },
       },
       async (request, reply) => {
@@ -43,23 +49,31 @@ export default defineHttpFunction({
         }
         const decoded = decodeIngestRequest(request.headers['content-type'], request.body, header(request.headers['idempotency-key']));
         const items = await assignOrganizations(tenant, decoded, organizations);
-        if (rateLimiter) await takeEvents(tenant, items);
+        const events = rateLimiter ? await takeEvents(tenant, items) : undefined;
         const outcomes = await usage.recordEach(items, decoded.names);
         const { status, body } = ingestResponse(decoded.batch, outcomes);
+        if (!tenant.service) reply.headers(acceptedRateLimitHeaders([admitted.get(request), events]));
         return reply.code(status).send(body);
       },
     );
 
-    /** Takes each organization's events (and, for a service key, its request) from its limits. */
-    async function takeEvents(tenant: Tenant, items: readonly OrganizationItem[]): Promise<void> {
+    /**
+     * Takes each organization's events (and, for a service key, its request)
+     * from its limits; returns the events limit as left, for a key of one
+     * organization.
+     */
+    async function takeEvents(tenant: Tenant, items: readonly OrganizationItem[]): Promise<LimitState | undefined> {
       const eventsByOrganization = new Map<string, number>();
       for (const item of items) if ('orgId' in item) eventsByOrganization.set(item.orgId, (eventsByOrganization.get(item.orgId) ?? 0) + 1);
+      let left: LimitState | undefined;
       for (const [organizationId, events] of eventsByOrganization) {
         // A service key's organizations were resolved (and cached) by assignOrganizations.
         const limits = tenant.service ? (await organizations.resolve(organizationId))?.limits : tenant.limits;
         if (tenant.service) await rateLimiter!.take(organizationId, limits, RateLimitName.IngestRequests);
-        await rateLimiter!.take(organizationId, limits, RateLimitName.IngestEvents, events);
+        left = await rateLimiter!.take(organizationId, limits, RateLimitName.IngestEvents, events);
       }
+      // A service key's request may span organizations: no one organization's headers describe it.
+      return tenant.service ? undefined : left;
     }
   },
 });

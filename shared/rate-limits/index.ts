@@ -15,6 +15,6 @@ export {
   type OrganizationLimitOverrides,
   type OrganizationLimits,
 } from './policies.js';
-export { OrganizationRateLimiter, PostgresBucketStore, organizationRateLimiterFrom, type BucketStore, type Lease } from './shared-buckets.js';
-export { rateLimitHeaders } from './headers.js';
+export { OrganizationRateLimiter, PostgresBucketStore, organizationRateLimiterFrom, type BucketStore, type Lease, type LimitState } from './shared-buckets.js';
+export { acceptedRateLimitHeaders, rateLimitHeaders } from './headers.js';
 export { rateLimitMigrations } from './migrations.js';

@@ -55,7 +55,8 @@ describe('OrganizationRateLimiter over shared buckets', () => {
     const store = countingStore();
     const limiter = new OrganizationRateLimiter(store, { defaults });
     const organizationId = crypto.randomUUID();
-    await expect(limiter.take(organizationId, { ingestRequestsPerSecond: 1 }, RateLimitName.IngestRequests, 2)).resolves.toBeUndefined();
+    // The burst of 2, all of it: nothing left, full again in 2 s.
+    await expect(limiter.take(organizationId, { ingestRequestsPerSecond: 1 }, RateLimitName.IngestRequests, 2)).resolves.toEqual({ name: 'ingest-requests', quota: 1, windowSeconds: 1, remaining: 0, fullInSeconds: 2 });
     const refusal = await limiter.take(organizationId, { ingestRequestsPerSecond: 1 }, RateLimitName.IngestRequests).catch((err: unknown) => err);
     expect(refusal).toMatchObject({ kind: ErrorKind.RateLimited, retryAfterSeconds: 1, policy: { name: 'ingest-requests', quota: 1, windowSeconds: 1, remaining: 0 } });
     const leases = store.leases;
@@ -69,22 +70,22 @@ describe('OrganizationRateLimiter over shared buckets', () => {
     const own = { ingestEventsPerSecond: 5 };
     await limiter.take(a, own, RateLimitName.IngestEvents, 10);
     await expect(limiter.take(a, own, RateLimitName.IngestEvents, 1)).rejects.toMatchObject({ policy: { name: 'ingest-events', quota: 5 } });
-    await expect(limiter.take(a, own, RateLimitName.IngestRequests, 1)).resolves.toBeUndefined();
-    await expect(limiter.take(b, {}, RateLimitName.IngestEvents, 10)).resolves.toBeUndefined();
+    await expect(limiter.take(a, own, RateLimitName.IngestRequests, 1)).resolves.toMatchObject({ name: 'ingest-requests', quota: 1_000, remaining: 1_999 });
+    await expect(limiter.take(b, {}, RateLimitName.IngestEvents, 10)).resolves.toMatchObject({ name: 'ingest-events', quota: 10_000, remaining: 19_990 });
   });
 
   it('lets a request above the whole burst through when the bucket is full, taking all of it', async () => {
     const limiter = new OrganizationRateLimiter(countingStore(), { defaults });
     const organizationId = crypto.randomUUID();
     const own = { ingestEventsPerSecond: 100 };
-    await expect(limiter.take(organizationId, own, RateLimitName.IngestEvents, 1_000)).resolves.toBeUndefined();
+    await expect(limiter.take(organizationId, own, RateLimitName.IngestEvents, 1_000)).resolves.toMatchObject({ remaining: 0 });
     await expect(limiter.take(organizationId, own, RateLimitName.IngestEvents, 1)).rejects.toBeInstanceOf(RateLimitedError);
   });
 
   it('serves from a local lease when the database cannot lease, rather than refusing everyone', async () => {
     const failing: BucketStore = { lease: () => Promise.reject(new Error('connection refused')) };
     const limiter = new OrganizationRateLimiter(failing, { defaults });
-    await expect(limiter.take(crypto.randomUUID(), {}, RateLimitName.IngestRequests)).resolves.toBeUndefined();
+    await expect(limiter.take(crypto.randomUUID(), {}, RateLimitName.IngestRequests)).resolves.toMatchObject({ name: 'ingest-requests' });
   });
 });
 

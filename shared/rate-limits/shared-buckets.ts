@@ -16,7 +16,7 @@
  */
 import type { Logger } from 'pino';
 import type { Sql } from '../database.js';
-import { RateLimitedError } from '../errors.js';
+import { RateLimitedError, type RateLimitPolicy } from '../errors.js';
 import { burstFactor, effectiveLimits, limitField, type OrganizationLimitOverrides, type OrganizationLimits, type RateLimitName } from './policies.js';
 
 /** What one lease took from a shared bucket. */
@@ -25,6 +25,12 @@ export interface Lease {
   granted: number;
   /** Tokens left in the shared bucket after the lease. */
   remaining: number;
+}
+
+/** A limit after a request took from it: the RateLimit headers of an accepted answer. */
+export interface LimitState extends RateLimitPolicy {
+  /** Whole seconds until the bucket is full again at its rate. */
+  fullInSeconds: number;
 }
 
 /** Where the shared buckets are kept. */
@@ -120,8 +126,8 @@ export class OrganizationRateLimiter {
    * burst takes the whole burst, so a request the limit can never cover at
    * once still goes through when the bucket is full.
    */
-  async take(organizationId: string, overrides: OrganizationLimitOverrides | undefined, limit: RateLimitName, cost = 1): Promise<void> {
-    if (cost <= 0) return;
+  async take(organizationId: string, overrides: OrganizationLimitOverrides | undefined, limit: RateLimitName, cost = 1): Promise<LimitState | undefined> {
+    if (cost <= 0) return undefined;
     const perSecond = this.limitsOf(overrides)[limitField[limit]];
     const burst = perSecond * burstFactor;
     const need = Math.min(cost, burst);
@@ -131,7 +137,9 @@ export class OrganizationRateLimiter {
       if (now >= bucket.leaseExpiresAt) bucket.leased = 0;
       if (bucket.leased >= need) {
         bucket.leased -= need;
-        return;
+        // What is left as far as this pod knows: its lease, and the shared bucket as last seen plus its refill since.
+        const remaining = Math.floor(bucket.leased + sharedLevel(bucket, now, perSecond, burst));
+        return { name: limit, quota: perSecond, windowSeconds: 1, remaining, fullInSeconds: Math.max(0, Math.ceil((burst - remaining) / perSecond)) };
       }
       if (bucket.pending) {
         bucket.waiting += need;
@@ -143,7 +151,7 @@ export class OrganizationRateLimiter {
         continue;
       }
       const missing = need - bucket.leased;
-      const sharedNow = bucket.shared < 0 ? burst : Math.min(burst, bucket.shared + ((now - bucket.sharedAt) / 1000) * perSecond);
+      const sharedNow = sharedLevel(bucket, now, perSecond, burst);
       if (sharedNow < missing || leases >= maxLeaseAttempts) {
         const retryAfterSeconds = Math.max(1, Math.ceil((missing - sharedNow) / perSecond));
         throw withoutStack(
@@ -210,6 +218,11 @@ export function organizationRateLimiterFrom(
 ): OrganizationRateLimiter | undefined {
   if (!config.rateLimits) return undefined;
   return new OrganizationRateLimiter(new PostgresBucketStore(sql), { defaults: config.rateLimits, logger });
+}
+
+/** The shared bucket's level at `now`, from what the last lease saw and the refill since (full when never seen). */
+function sharedLevel(bucket: LocalBucket, now: number, perSecond: number, burst: number): number {
+  return bucket.shared < 0 ? burst : Math.min(burst, bucket.shared + ((now - bucket.sharedAt) / 1000) * perSecond);
 }
 
 /**

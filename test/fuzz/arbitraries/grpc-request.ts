@@ -30,6 +30,7 @@ import {
   ListApiKeysRequest,
   ListOrganizationsRequest,
   RevokeApiKeyRequest,
+  SetOrganizationLimitsRequest,
   ValidateApiKeyRequest,
 } from '../../../proto/gen/polaris/identity/v1/identity.js';
 import { GetUsageSummaryRequest, RecordUsageRequest, UsageService } from '../../../proto/gen/polaris/usage/v1/usage.js';
@@ -58,7 +59,7 @@ export interface RequestTenants {
 }
 
 /** What a request field means, which decides the values it gets. */
-type Kind = 'id' | 'keyId' | 'apiKey' | 'name' | 'metric' | 'quantity' | 'timestamp' | 'key' | 'date' | 'amount' | 'currency';
+type Kind = 'id' | 'keyId' | 'apiKey' | 'name' | 'metric' | 'quantity' | 'timestamp' | 'key' | 'date' | 'amount' | 'currency' | 'limits';
 
 const dateText = fc.oneof(
   fc.date({ min: new Date('2000-01-01'), max: new Date('2100-01-01'), noInvalidDate: true }).map((d) => d.toISOString().slice(0, 10)),
@@ -69,7 +70,20 @@ const dateText = fc.oneof(
   hostileTimestampText,
 );
 
-function valueOf(kind: Kind, lane: RequestTenants): fc.Arbitrary<string> {
+/** A limit a second as the wire may carry it (any int32): in range, 0 (the default), negative, or beyond the maximum. */
+const limitValue = fc.oneof(
+  fc.integer({ min: 1, max: 10_000_000 }),
+  fc.constantFrom(0, -1, 10_000_001, 2 ** 31 - 1, -(2 ** 31)),
+  fc.integer(),
+);
+
+/** OrganizationLimits: any of its three limits, each any such value. */
+const limitsMessage = fc.record(
+  { ingestRequestsPerSecond: limitValue, ingestEventsPerSecond: limitValue, graphqlCostPerSecond: limitValue },
+  { requiredKeys: [] },
+);
+
+function valueOf(kind: Kind, lane: RequestTenants): fc.Arbitrary<unknown> {
   switch (kind) {
     case 'id':
       return fc.oneof(
@@ -115,6 +129,8 @@ function valueOf(kind: Kind, lane: RequestTenants): fc.Arbitrary<string> {
       return dateText;
     case 'currency':
       return fc.oneof(fc.constantFrom('', 'USD', 'EUR', 'usd', 'JPY', 'XYZ', 'US', 'USDD', 'BTC'), hostileString);
+    case 'limits':
+      return limitsMessage;
   }
 }
 
@@ -136,7 +152,7 @@ const rpc = <T extends object>(
   operatorOnly: boolean,
 ): Rpc => ({ name, method: method as unknown as grpc.MethodDefinition<object, unknown>, fromPartial: (value) => message.fromJSON(value), fields, operatorOnly });
 
-/** Every RPC of Identity, Usage and Billing, and Webhooks' that take only text. */
+/** Every RPC of Identity, Usage and Billing, and Webhooks' that take only text (and an organization's limits). */
 export const rpcs: Rpc[] = [
   rpc('Identity/ValidateApiKey', IdentityService.validateApiKey, ValidateApiKeyRequest, { apiKey: 'apiKey' }, false),
   rpc('Identity/GetOrganization', IdentityService.getOrganization, GetOrganizationRequest, { organizationId: 'id' }, false),
@@ -145,6 +161,7 @@ export const rpcs: Rpc[] = [
   rpc('Identity/CreateApiKey', IdentityService.createApiKey, CreateApiKeyRequest, { organizationId: 'id' }, true),
   rpc('Identity/ListApiKeys', IdentityService.listApiKeys, ListApiKeysRequest, { organizationId: 'id' }, true),
   rpc('Identity/RevokeApiKey', IdentityService.revokeApiKey, RevokeApiKeyRequest, { apiKeyId: 'keyId' }, true),
+  rpc('Identity/SetOrganizationLimits', IdentityService.setOrganizationLimits, SetOrganizationLimitsRequest, { organizationId: 'id', limits: 'limits' }, true),
   rpc(
     'Usage/RecordUsage',
     UsageService.recordUsage,

@@ -1,5 +1,5 @@
 /** Billing's SQL. Only this file touches the `billing` schema. */
-import type { TransactionSql } from 'postgres';
+import postgres, { type TransactionSql } from 'postgres';
 import type { Sql } from '../../../shared/database.js';
 import { Decimal } from '../../../shared/decimal.js';
 import { enqueueEvents, EventType } from '../../../shared/events/index.js';
@@ -333,13 +333,18 @@ export class BillingStore {
   }
 
   /** The organization's invoices, newest period first, with their lines. */
+  /**
+   * One statement, so one snapshot: an invoice and its lines as they were
+   * together (two statements could pair a draft's old amount with the lines
+   * of its regeneration), in one round trip.
+   */
   async listInvoices(orgId: string): Promise<Invoice[]> {
-    const rows = await this.sql<InvoiceRow[]>`
-      select ${this.sql.unsafe(invoiceColumns)} from billing.invoices where org_id = ${orgId} order by period_start desc, period_end desc`;
-    if (rows.length === 0) return [];
-    const lines = await this.sql<LineRow[]>`
-      select ${this.sql.unsafe(lineColumns)} from billing.invoice_lines where invoice_id = any(${rows.map((row) => row.id)}::uuid[]) order by invoice_id, position`;
-    return rows.map((row) => ({ ...toInvoice(row), lines: lines.filter((line) => line.invoiceId === row.id).map(toLine) }));
+    const rows = await this.sql<(InvoiceRow & { lines: Record<string, unknown>[] })[]>`
+      select ${this.sql.unsafe(invoiceColumns)},
+        coalesce((select json_agg(line order by line.position) from (
+          select ${this.sql.unsafe(lineColumns)}, position from billing.invoice_lines where invoice_id = i.id) as line), '[]') as lines
+      from billing.invoices i where org_id = ${orgId} order by period_start desc, period_end desc`;
+    return rows.map(({ lines, ...row }) => ({ ...toInvoice(row), lines: lines.map((line) => toLine(lineRowOfJson(line))) }));
   }
 
   async ping(): Promise<void> {
@@ -431,6 +436,13 @@ function toInvoice(row: InvoiceRow): Omit<Invoice, 'lines'> {
     voidReason: row.voidReason ?? undefined,
     paymentStatus: row.paymentStatus ?? undefined,
   };
+}
+
+/** A line as `json_agg` gives it (snake_case keys, timestamps as text) in the shape the driver gives a row. */
+function lineRowOfJson(json: Record<string, unknown>): LineRow {
+  const row = Object.fromEntries(Object.entries(json).map(([key, value]) => [postgres.toCamel(key), value])) as unknown as LineRow;
+  const instant = (value: Date | null) => (value === null ? null : new Date(value));
+  return { ...row, forPeriodStart: instant(row.forPeriodStart), forPeriodEnd: instant(row.forPeriodEnd) };
 }
 
 function toLine(row: LineRow): InvoiceLine {

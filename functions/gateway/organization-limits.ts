@@ -73,7 +73,7 @@ export function chargeGraphqlCost(gateway: GatewayContext): preExecutionHookHand
       context.reply.headers(acceptedRateLimitHeaders([await limiter.take(caller.organizationId, caller.limits, RateLimitName.GraphqlCost, remaining)]));
     } catch (err) {
       if (!(err instanceof RateLimitedError)) throw err;
-      context.reply.removeHeader('ratelimit-policy').removeHeader('ratelimit');
+      // The refusal's headers take the place of admission's.
       context.reply.headers(rateLimitHeaders(err));
       throw new GraphQLError(err.message, { originalError: err });
     }

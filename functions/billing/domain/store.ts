@@ -440,9 +440,9 @@ function toInvoice(row: InvoiceRow): Omit<Invoice, 'lines'> {
 
 /** A line as `json_agg` gives it (snake_case keys, timestamps as text) in the shape the driver gives a row. */
 function lineRowOfJson(json: Record<string, unknown>): LineRow {
-  const row = Object.fromEntries(Object.entries(json).map(([key, value]) => [postgres.toCamel(key), value])) as unknown as LineRow;
-  const instant = (value: Date | null) => (value === null ? null : new Date(value));
-  return { ...row, forPeriodStart: instant(row.forPeriodStart), forPeriodEnd: instant(row.forPeriodEnd) };
+  const row = Object.fromEntries(Object.entries(json).map(([key, value]) => [postgres.toCamel(key), value]));
+  const instant = (value: unknown) => (typeof value === 'string' ? new Date(value) : null);
+  return { ...row, forPeriodStart: instant(row.forPeriodStart), forPeriodEnd: instant(row.forPeriodEnd) } as LineRow;
 }
 
 function toLine(row: LineRow): InvoiceLine {

@@ -35,6 +35,19 @@ const embeddedProtoLoader: Plugin = {
   },
 };
 
+/**
+ * A gRPC function's reflection serves its own service only, so its bundle
+ * carries that service's FileDescriptorSet instead of all of proto/'s.
+ */
+function ownDescriptorSet(entry: FunctionEntry): Plugin {
+  return {
+    name: 'own-descriptor-set',
+    setup(build) {
+      build.onResolve({ filter: /[/\\]proto[/\\]gen[/\\]descriptor-set\.js$/ }, () => ({ path: `${root}proto/gen/descriptor-sets/${entry.service}.ts` }));
+    },
+  };
+}
+
 const common: BuildOptions = {
   bundle: true,
   platform: 'node',
@@ -125,6 +138,7 @@ export async function buildAll(): Promise<Map<string, number>> {
     const directory = dirname(bundlePath(entry.name));
     const result = await build({
       ...functionCode,
+      plugins: entry.kind === 'grpc' ? [...functionCode.plugins!, ownDescriptorSet(entry)] : functionCode.plugins,
       stdin: { contents: entrySource(entry), resolveDir: root, loader: 'ts', sourcefile: `${entry.name}.entry.ts` },
       outfile: `${directory}/function.cjs`,
     });

@@ -131,6 +131,14 @@ describe('each bundle, started alone with PORT', () => {
     expect(await checkHealth(address, 'polaris.identity.v1.Identity')).toBe('SERVING');
   });
 
+  it("carries its own service's descriptors for reflection, not every service's", async () => {
+    const billing = `127.0.0.1:${running.get('set-plan')!.port}`;
+    expect(await listServicesByReflection(billing)).toEqual(['polaris.billing.v1.Billing']);
+    expect(await filesBySymbol(billing, 'polaris.billing.v1.SetPlanRequest')).toEqual(['polaris/billing/v1/billing.proto']);
+    const identity = `127.0.0.1:${running.get('validate-api-key')!.port}`;
+    await expect(filesBySymbol(identity, 'polaris.billing.v1.SetPlanRequest')).rejects.toThrow(/code 5/);
+  });
+
   it('finishes a request in flight on SIGTERM, then exits 0', async () => {
     const fn = running.get('create-api-key')!;
     const create = rpcClient(`127.0.0.1:${running.get('create-organization')!.port}`);

@@ -1,7 +1,7 @@
 /**
  * Property-based fuzz of every RPC of Identity, Usage and Billing over the
- * real gRPC port: random request messages (plain objects completed by
- * ts-proto's `fromJSON`) with random, empty, unicode, huge and hostile strings and
+ * real gRPC port: random request messages (plain objects completed with
+ * the message's defaults) with random, empty, unicode, huge and hostile strings and
  * valid or invalid ids, sent with the operator token, without one, with a
  * wrong one or a malformed header; and raw random bytes as the request body
  * (identity serialization), to every method path. Properties, per call:

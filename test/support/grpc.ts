@@ -85,6 +85,7 @@ export async function listServicesByReflection(address: string): Promise<string[
 /** The names of the files reflection answers for a symbol: the one declaring it, then those it needs. */
 export async function filesBySymbol(address: string, symbol: string): Promise<string[]> {
   const response = await askReflection(address, { file_containing_symbol: symbol });
+  if (response.error_response) throw new Error(`reflection: ${response.error_response.error_message} (code ${response.error_response.error_code})`);
   return response.file_descriptor_response.file_descriptor_proto.map((bytes: Buffer) => fromBinary(FileDescriptorProtoSchema, bytes).name);
 }
 

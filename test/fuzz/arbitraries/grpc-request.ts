@@ -2,7 +2,7 @@
  * gRPC requests to every RPC of Identity, Usage and Billing: the RPCs with
  * what each field means, and values for it by that meaning (valid and
  * invalid ids, empty, unicode, huge and hostile strings, periods out of
- * PostgreSQL's range), completed by ts-proto's `fromJSON`; and the
+ * PostgreSQL's range), completed with the message's defaults; and the
  * credentials they are sent with.
  */
 import * as grpc from '@grpc/grpc-js';
@@ -30,6 +30,7 @@ import {
   ListApiKeysRequest,
   ListOrganizationsRequest,
   RevokeApiKeyRequest,
+  OrganizationLimits,
   SetOrganizationLimitsRequest,
   ValidateApiKeyRequest,
 } from '../../../proto/gen/polaris/identity/v1/identity.js';
@@ -77,11 +78,13 @@ const limitValue = fc.oneof(
   fc.integer(),
 );
 
+/** A message's defaults (what decoding no bytes gives) under the fields drawn. */
+const withDefaults = <T extends object>(message: { decode(bytes: Uint8Array): T }, drawn: object): T => ({ ...message.decode(new Uint8Array(0)), ...drawn });
+
 /** OrganizationLimits: any of its three limits, each any such value. */
-const limitsMessage = fc.record(
-  { ingestRequestsPerSecond: limitValue, ingestEventsPerSecond: limitValue, graphqlCostPerSecond: limitValue },
-  { requiredKeys: [] },
-);
+const limitsMessage = fc
+  .record({ ingestRequestsPerSecond: limitValue, ingestEventsPerSecond: limitValue, graphqlCostPerSecond: limitValue }, { requiredKeys: [] })
+  .map((drawn) => withDefaults(OrganizationLimits, drawn));
 
 function valueOf(kind: Kind, lane: RequestTenants): fc.Arbitrary<unknown> {
   switch (kind) {
@@ -143,14 +146,14 @@ export interface Rpc {
   operatorOnly: boolean;
 }
 
-/** One RPC: its generated method definition, and the message's `fromJSON` (this ts-proto output has no fromPartial) to fill defaults. */
+/** One RPC: its generated method definition, and its request message, whose defaults fill the fields not drawn. */
 const rpc = <T extends object>(
   name: string,
   method: { path: string; requestSerialize(value: T): Buffer },
-  message: { fromJSON(value: unknown): T },
+  message: { decode(bytes: Uint8Array): T },
   fields: Record<string, Kind>,
   operatorOnly: boolean,
-): Rpc => ({ name, method: method as unknown as grpc.MethodDefinition<object, unknown>, fromPartial: (value) => message.fromJSON(value), fields, operatorOnly });
+): Rpc => ({ name, method: method as unknown as grpc.MethodDefinition<object, unknown>, fromPartial: (value) => withDefaults(message, value), fields, operatorOnly });
 
 /** Every RPC of Identity, Usage and Billing, and Webhooks' that take only text (and an organization's limits). */
 export const rpcs: Rpc[] = [

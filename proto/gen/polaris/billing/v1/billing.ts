@@ -32,48 +32,6 @@ export enum PricingModel {
   UNRECOGNIZED = -1,
 }
 
-export function pricingModelFromJSON(object: any): PricingModel {
-  switch (object) {
-    case 0:
-    case "PRICING_MODEL_UNSPECIFIED":
-      return PricingModel.PRICING_MODEL_UNSPECIFIED;
-    case 1:
-    case "PRICING_MODEL_PER_UNIT":
-      return PricingModel.PRICING_MODEL_PER_UNIT;
-    case 2:
-    case "PRICING_MODEL_GRADUATED":
-      return PricingModel.PRICING_MODEL_GRADUATED;
-    case 3:
-    case "PRICING_MODEL_VOLUME":
-      return PricingModel.PRICING_MODEL_VOLUME;
-    case 4:
-    case "PRICING_MODEL_PACKAGE":
-      return PricingModel.PRICING_MODEL_PACKAGE;
-    case -1:
-    case "UNRECOGNIZED":
-    default:
-      return PricingModel.UNRECOGNIZED;
-  }
-}
-
-export function pricingModelToJSON(object: PricingModel): string {
-  switch (object) {
-    case PricingModel.PRICING_MODEL_UNSPECIFIED:
-      return "PRICING_MODEL_UNSPECIFIED";
-    case PricingModel.PRICING_MODEL_PER_UNIT:
-      return "PRICING_MODEL_PER_UNIT";
-    case PricingModel.PRICING_MODEL_GRADUATED:
-      return "PRICING_MODEL_GRADUATED";
-    case PricingModel.PRICING_MODEL_VOLUME:
-      return "PRICING_MODEL_VOLUME";
-    case PricingModel.PRICING_MODEL_PACKAGE:
-      return "PRICING_MODEL_PACKAGE";
-    case PricingModel.UNRECOGNIZED:
-    default:
-      return "UNRECOGNIZED";
-  }
-}
-
 export enum EntitlementType {
   ENTITLEMENT_TYPE_UNSPECIFIED = 0,
   /** ENTITLEMENT_TYPE_BOOLEAN - A feature that is on or off. */
@@ -81,38 +39,6 @@ export enum EntitlementType {
   /** ENTITLEMENT_TYPE_METERED - A metric's value limited per billing period. */
   ENTITLEMENT_TYPE_METERED = 2,
   UNRECOGNIZED = -1,
-}
-
-export function entitlementTypeFromJSON(object: any): EntitlementType {
-  switch (object) {
-    case 0:
-    case "ENTITLEMENT_TYPE_UNSPECIFIED":
-      return EntitlementType.ENTITLEMENT_TYPE_UNSPECIFIED;
-    case 1:
-    case "ENTITLEMENT_TYPE_BOOLEAN":
-      return EntitlementType.ENTITLEMENT_TYPE_BOOLEAN;
-    case 2:
-    case "ENTITLEMENT_TYPE_METERED":
-      return EntitlementType.ENTITLEMENT_TYPE_METERED;
-    case -1:
-    case "UNRECOGNIZED":
-    default:
-      return EntitlementType.UNRECOGNIZED;
-  }
-}
-
-export function entitlementTypeToJSON(object: EntitlementType): string {
-  switch (object) {
-    case EntitlementType.ENTITLEMENT_TYPE_UNSPECIFIED:
-      return "ENTITLEMENT_TYPE_UNSPECIFIED";
-    case EntitlementType.ENTITLEMENT_TYPE_BOOLEAN:
-      return "ENTITLEMENT_TYPE_BOOLEAN";
-    case EntitlementType.ENTITLEMENT_TYPE_METERED:
-      return "ENTITLEMENT_TYPE_METERED";
-    case EntitlementType.UNRECOGNIZED:
-    default:
-      return "UNRECOGNIZED";
-  }
 }
 
 export interface PriceTier {
@@ -503,40 +429,6 @@ export const PriceTier: MessageFns<PriceTier> = {
       (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
     }
   },
-
-  fromJSON(object: any): PriceTier {
-    return {
-      upTo: isSet(object.upTo)
-        ? globalThis.String(object.upTo)
-        : isSet(object.up_to)
-        ? globalThis.String(object.up_to)
-        : "",
-      unitPrice: isSet(object.unitPrice)
-        ? globalThis.String(object.unitPrice)
-        : isSet(object.unit_price)
-        ? globalThis.String(object.unit_price)
-        : "",
-      flatPrice: isSet(object.flatPrice)
-        ? globalThis.String(object.flatPrice)
-        : isSet(object.flat_price)
-        ? globalThis.String(object.flat_price)
-        : "",
-    };
-  },
-
-  toJSON(message: PriceTier): unknown {
-    const obj: any = {};
-    if (message.upTo !== "") {
-      obj.upTo = message.upTo;
-    }
-    if (message.unitPrice !== "") {
-      obj.unitPrice = message.unitPrice;
-    }
-    if (message.flatPrice !== "") {
-      obj.flatPrice = message.flatPrice;
-    }
-    return obj;
-  },
 };
 
 function createBasePropertyFilter(): PropertyFilter {
@@ -593,24 +485,6 @@ export const PropertyFilter: MessageFns<PropertyFilter> = {
     } finally {
       (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
     }
-  },
-
-  fromJSON(object: any): PropertyFilter {
-    return {
-      key: isSet(object.key) ? globalThis.String(object.key) : "",
-      values: globalThis.Array.isArray(object?.values) ? object.values.map((e: any) => globalThis.String(e)) : [],
-    };
-  },
-
-  toJSON(message: PropertyFilter): unknown {
-    const obj: any = {};
-    if (message.key !== "") {
-      obj.key = message.key;
-    }
-    if (message.values?.length) {
-      obj.values = message.values;
-    }
-    return obj;
   },
 };
 
@@ -804,96 +678,6 @@ export const Plan: MessageFns<Plan> = {
       (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
     }
   },
-
-  fromJSON(object: any): Plan {
-    return {
-      id: isSet(object.id) ? globalThis.String(object.id) : "",
-      organizationId: isSet(object.organizationId)
-        ? globalThis.String(object.organizationId)
-        : isSet(object.organization_id)
-        ? globalThis.String(object.organization_id)
-        : "",
-      name: isSet(object.name) ? globalThis.String(object.name) : "",
-      metric: isSet(object.metric) ? globalThis.String(object.metric) : "",
-      unitPrice: isSet(object.unitPrice)
-        ? globalThis.String(object.unitPrice)
-        : isSet(object.unit_price)
-        ? globalThis.String(object.unit_price)
-        : "",
-      freeQuota: isSet(object.freeQuota)
-        ? globalThis.String(object.freeQuota)
-        : isSet(object.free_quota)
-        ? globalThis.String(object.free_quota)
-        : "",
-      currency: isSet(object.currency) ? globalThis.String(object.currency) : "",
-      model: isSet(object.model) ? pricingModelFromJSON(object.model) : 0,
-      tiers: globalThis.Array.isArray(object?.tiers)
-        ? object.tiers.map((e: any) => PriceTier.fromJSON(e))
-        : [],
-      packageSize: isSet(object.packageSize)
-        ? globalThis.String(object.packageSize)
-        : isSet(object.package_size)
-        ? globalThis.String(object.package_size)
-        : "",
-      packagePrice: isSet(object.packagePrice)
-        ? globalThis.String(object.packagePrice)
-        : isSet(object.package_price)
-        ? globalThis.String(object.package_price)
-        : "",
-      where: globalThis.Array.isArray(object?.where)
-        ? object.where.map((e: any) => PropertyFilter.fromJSON(e))
-        : [],
-      effectiveFrom: isSet(object.effectiveFrom)
-        ? globalThis.String(object.effectiveFrom)
-        : isSet(object.effective_from)
-        ? globalThis.String(object.effective_from)
-        : "",
-    };
-  },
-
-  toJSON(message: Plan): unknown {
-    const obj: any = {};
-    if (message.id !== "") {
-      obj.id = message.id;
-    }
-    if (message.organizationId !== "") {
-      obj.organizationId = message.organizationId;
-    }
-    if (message.name !== "") {
-      obj.name = message.name;
-    }
-    if (message.metric !== "") {
-      obj.metric = message.metric;
-    }
-    if (message.unitPrice !== "") {
-      obj.unitPrice = message.unitPrice;
-    }
-    if (message.freeQuota !== "") {
-      obj.freeQuota = message.freeQuota;
-    }
-    if (message.currency !== "") {
-      obj.currency = message.currency;
-    }
-    if (message.model !== 0) {
-      obj.model = pricingModelToJSON(message.model);
-    }
-    if (message.tiers?.length) {
-      obj.tiers = message.tiers.map((e) => PriceTier.toJSON(e));
-    }
-    if (message.packageSize !== "") {
-      obj.packageSize = message.packageSize;
-    }
-    if (message.packagePrice !== "") {
-      obj.packagePrice = message.packagePrice;
-    }
-    if (message.where?.length) {
-      obj.where = message.where.map((e) => PropertyFilter.toJSON(e));
-    }
-    if (message.effectiveFrom !== "") {
-      obj.effectiveFrom = message.effectiveFrom;
-    }
-    return obj;
-  },
 };
 
 function createBaseInvoiceLineItem(): InvoiceLineItem {
@@ -1061,82 +845,6 @@ export const InvoiceLineItem: MessageFns<InvoiceLineItem> = {
     } finally {
       (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
     }
-  },
-
-  fromJSON(object: any): InvoiceLineItem {
-    return {
-      metric: isSet(object.metric) ? globalThis.String(object.metric) : "",
-      quantity: isSet(object.quantity) ? globalThis.String(object.quantity) : "",
-      freeQuota: isSet(object.freeQuota)
-        ? globalThis.String(object.freeQuota)
-        : isSet(object.free_quota)
-        ? globalThis.String(object.free_quota)
-        : "",
-      billableQuantity: isSet(object.billableQuantity)
-        ? globalThis.String(object.billableQuantity)
-        : isSet(object.billable_quantity)
-        ? globalThis.String(object.billable_quantity)
-        : "",
-      unitPrice: isSet(object.unitPrice)
-        ? globalThis.String(object.unitPrice)
-        : isSet(object.unit_price)
-        ? globalThis.String(object.unit_price)
-        : "",
-      amount: isSet(object.amount) ? globalThis.String(object.amount) : "",
-      kind: isSet(object.kind) ? globalThis.String(object.kind) : "",
-      description: isSet(object.description) ? globalThis.String(object.description) : "",
-      forPeriodStart: isSet(object.forPeriodStart)
-        ? globalThis.String(object.forPeriodStart)
-        : isSet(object.for_period_start)
-        ? globalThis.String(object.for_period_start)
-        : "",
-      forPeriodEnd: isSet(object.forPeriodEnd)
-        ? globalThis.String(object.forPeriodEnd)
-        : isSet(object.for_period_end)
-        ? globalThis.String(object.for_period_end)
-        : "",
-      where: globalThis.Array.isArray(object?.where)
-        ? object.where.map((e: any) => PropertyFilter.fromJSON(e))
-        : [],
-    };
-  },
-
-  toJSON(message: InvoiceLineItem): unknown {
-    const obj: any = {};
-    if (message.metric !== "") {
-      obj.metric = message.metric;
-    }
-    if (message.quantity !== "") {
-      obj.quantity = message.quantity;
-    }
-    if (message.freeQuota !== "") {
-      obj.freeQuota = message.freeQuota;
-    }
-    if (message.billableQuantity !== "") {
-      obj.billableQuantity = message.billableQuantity;
-    }
-    if (message.unitPrice !== "") {
-      obj.unitPrice = message.unitPrice;
-    }
-    if (message.amount !== "") {
-      obj.amount = message.amount;
-    }
-    if (message.kind !== "") {
-      obj.kind = message.kind;
-    }
-    if (message.description !== "") {
-      obj.description = message.description;
-    }
-    if (message.forPeriodStart !== "") {
-      obj.forPeriodStart = message.forPeriodStart;
-    }
-    if (message.forPeriodEnd !== "") {
-      obj.forPeriodEnd = message.forPeriodEnd;
-    }
-    if (message.where?.length) {
-      obj.where = message.where.map((e) => PropertyFilter.toJSON(e));
-    }
-    return obj;
   },
 };
 
@@ -1330,100 +1038,6 @@ export const Invoice: MessageFns<Invoice> = {
       (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
     }
   },
-
-  fromJSON(object: any): Invoice {
-    return {
-      id: isSet(object.id) ? globalThis.String(object.id) : "",
-      organizationId: isSet(object.organizationId)
-        ? globalThis.String(object.organizationId)
-        : isSet(object.organization_id)
-        ? globalThis.String(object.organization_id)
-        : "",
-      periodStart: isSet(object.periodStart)
-        ? globalThis.String(object.periodStart)
-        : isSet(object.period_start)
-        ? globalThis.String(object.period_start)
-        : "",
-      periodEnd: isSet(object.periodEnd)
-        ? globalThis.String(object.periodEnd)
-        : isSet(object.period_end)
-        ? globalThis.String(object.period_end)
-        : "",
-      status: isSet(object.status) ? globalThis.String(object.status) : "",
-      amount: isSet(object.amount) ? globalThis.String(object.amount) : "",
-      currency: isSet(object.currency) ? globalThis.String(object.currency) : "",
-      lineItems: globalThis.Array.isArray(object?.lineItems)
-        ? object.lineItems.map((e: any) => InvoiceLineItem.fromJSON(e))
-        : globalThis.Array.isArray(object?.line_items)
-        ? object.line_items.map((e: any) => InvoiceLineItem.fromJSON(e))
-        : [],
-      updatedAt: isSet(object.updatedAt)
-        ? globalThis.String(object.updatedAt)
-        : isSet(object.updated_at)
-        ? globalThis.String(object.updated_at)
-        : "",
-      number: isSet(object.number) ? globalThis.String(object.number) : "",
-      voidReason: isSet(object.voidReason)
-        ? globalThis.String(object.voidReason)
-        : isSet(object.void_reason)
-        ? globalThis.String(object.void_reason)
-        : "",
-      finalizedAt: isSet(object.finalizedAt)
-        ? globalThis.String(object.finalizedAt)
-        : isSet(object.finalized_at)
-        ? globalThis.String(object.finalized_at)
-        : "",
-      paymentStatus: isSet(object.paymentStatus)
-        ? globalThis.String(object.paymentStatus)
-        : isSet(object.payment_status)
-        ? globalThis.String(object.payment_status)
-        : "",
-    };
-  },
-
-  toJSON(message: Invoice): unknown {
-    const obj: any = {};
-    if (message.id !== "") {
-      obj.id = message.id;
-    }
-    if (message.organizationId !== "") {
-      obj.organizationId = message.organizationId;
-    }
-    if (message.periodStart !== "") {
-      obj.periodStart = message.periodStart;
-    }
-    if (message.periodEnd !== "") {
-      obj.periodEnd = message.periodEnd;
-    }
-    if (message.status !== "") {
-      obj.status = message.status;
-    }
-    if (message.amount !== "") {
-      obj.amount = message.amount;
-    }
-    if (message.currency !== "") {
-      obj.currency = message.currency;
-    }
-    if (message.lineItems?.length) {
-      obj.lineItems = message.lineItems.map((e) => InvoiceLineItem.toJSON(e));
-    }
-    if (message.updatedAt !== "") {
-      obj.updatedAt = message.updatedAt;
-    }
-    if (message.number !== "") {
-      obj.number = message.number;
-    }
-    if (message.voidReason !== "") {
-      obj.voidReason = message.voidReason;
-    }
-    if (message.finalizedAt !== "") {
-      obj.finalizedAt = message.finalizedAt;
-    }
-    if (message.paymentStatus !== "") {
-      obj.paymentStatus = message.paymentStatus;
-    }
-    return obj;
-  },
 };
 
 function createBaseGenerateInvoiceRequest(): GenerateInvoiceRequest {
@@ -1492,40 +1106,6 @@ export const GenerateInvoiceRequest: MessageFns<GenerateInvoiceRequest> = {
       (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
     }
   },
-
-  fromJSON(object: any): GenerateInvoiceRequest {
-    return {
-      organizationId: isSet(object.organizationId)
-        ? globalThis.String(object.organizationId)
-        : isSet(object.organization_id)
-        ? globalThis.String(object.organization_id)
-        : "",
-      periodStart: isSet(object.periodStart)
-        ? globalThis.String(object.periodStart)
-        : isSet(object.period_start)
-        ? globalThis.String(object.period_start)
-        : "",
-      periodEnd: isSet(object.periodEnd)
-        ? globalThis.String(object.periodEnd)
-        : isSet(object.period_end)
-        ? globalThis.String(object.period_end)
-        : "",
-    };
-  },
-
-  toJSON(message: GenerateInvoiceRequest): unknown {
-    const obj: any = {};
-    if (message.organizationId !== "") {
-      obj.organizationId = message.organizationId;
-    }
-    if (message.periodStart !== "") {
-      obj.periodStart = message.periodStart;
-    }
-    if (message.periodEnd !== "") {
-      obj.periodEnd = message.periodEnd;
-    }
-    return obj;
-  },
 };
 
 function createBaseGenerateInvoiceResponse(): GenerateInvoiceResponse {
@@ -1571,18 +1151,6 @@ export const GenerateInvoiceResponse: MessageFns<GenerateInvoiceResponse> = {
     } finally {
       (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
     }
-  },
-
-  fromJSON(object: any): GenerateInvoiceResponse {
-    return { invoice: isSet(object.invoice) ? Invoice.fromJSON(object.invoice) : undefined };
-  },
-
-  toJSON(message: GenerateInvoiceResponse): unknown {
-    const obj: any = {};
-    if (message.invoice !== undefined) {
-      obj.invoice = Invoice.toJSON(message.invoice);
-    }
-    return obj;
   },
 };
 
@@ -1630,24 +1198,6 @@ export const ListInvoicesRequest: MessageFns<ListInvoicesRequest> = {
       (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
     }
   },
-
-  fromJSON(object: any): ListInvoicesRequest {
-    return {
-      organizationId: isSet(object.organizationId)
-        ? globalThis.String(object.organizationId)
-        : isSet(object.organization_id)
-        ? globalThis.String(object.organization_id)
-        : "",
-    };
-  },
-
-  toJSON(message: ListInvoicesRequest): unknown {
-    const obj: any = {};
-    if (message.organizationId !== "") {
-      obj.organizationId = message.organizationId;
-    }
-    return obj;
-  },
 };
 
 function createBaseListInvoicesResponse(): ListInvoicesResponse {
@@ -1693,20 +1243,6 @@ export const ListInvoicesResponse: MessageFns<ListInvoicesResponse> = {
     } finally {
       (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
     }
-  },
-
-  fromJSON(object: any): ListInvoicesResponse {
-    return {
-      invoices: globalThis.Array.isArray(object?.invoices) ? object.invoices.map((e: any) => Invoice.fromJSON(e)) : [],
-    };
-  },
-
-  toJSON(message: ListInvoicesResponse): unknown {
-    const obj: any = {};
-    if (message.invoices?.length) {
-      obj.invoices = message.invoices.map((e) => Invoice.toJSON(e));
-    }
-    return obj;
   },
 };
 
@@ -1888,92 +1424,6 @@ export const SetPlanRequest: MessageFns<SetPlanRequest> = {
       (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
     }
   },
-
-  fromJSON(object: any): SetPlanRequest {
-    return {
-      organizationId: isSet(object.organizationId)
-        ? globalThis.String(object.organizationId)
-        : isSet(object.organization_id)
-        ? globalThis.String(object.organization_id)
-        : "",
-      name: isSet(object.name) ? globalThis.String(object.name) : "",
-      metric: isSet(object.metric) ? globalThis.String(object.metric) : "",
-      unitPrice: isSet(object.unitPrice)
-        ? globalThis.String(object.unitPrice)
-        : isSet(object.unit_price)
-        ? globalThis.String(object.unit_price)
-        : "",
-      freeQuota: isSet(object.freeQuota)
-        ? globalThis.String(object.freeQuota)
-        : isSet(object.free_quota)
-        ? globalThis.String(object.free_quota)
-        : "",
-      currency: isSet(object.currency) ? globalThis.String(object.currency) : "",
-      model: isSet(object.model) ? pricingModelFromJSON(object.model) : 0,
-      tiers: globalThis.Array.isArray(object?.tiers)
-        ? object.tiers.map((e: any) => PriceTier.fromJSON(e))
-        : [],
-      packageSize: isSet(object.packageSize)
-        ? globalThis.String(object.packageSize)
-        : isSet(object.package_size)
-        ? globalThis.String(object.package_size)
-        : "",
-      packagePrice: isSet(object.packagePrice)
-        ? globalThis.String(object.packagePrice)
-        : isSet(object.package_price)
-        ? globalThis.String(object.package_price)
-        : "",
-      where: globalThis.Array.isArray(object?.where)
-        ? object.where.map((e: any) => PropertyFilter.fromJSON(e))
-        : [],
-      effectiveFrom: isSet(object.effectiveFrom)
-        ? globalThis.String(object.effectiveFrom)
-        : isSet(object.effective_from)
-        ? globalThis.String(object.effective_from)
-        : "",
-    };
-  },
-
-  toJSON(message: SetPlanRequest): unknown {
-    const obj: any = {};
-    if (message.organizationId !== "") {
-      obj.organizationId = message.organizationId;
-    }
-    if (message.name !== "") {
-      obj.name = message.name;
-    }
-    if (message.metric !== "") {
-      obj.metric = message.metric;
-    }
-    if (message.unitPrice !== "") {
-      obj.unitPrice = message.unitPrice;
-    }
-    if (message.freeQuota !== "") {
-      obj.freeQuota = message.freeQuota;
-    }
-    if (message.currency !== "") {
-      obj.currency = message.currency;
-    }
-    if (message.model !== 0) {
-      obj.model = pricingModelToJSON(message.model);
-    }
-    if (message.tiers?.length) {
-      obj.tiers = message.tiers.map((e) => PriceTier.toJSON(e));
-    }
-    if (message.packageSize !== "") {
-      obj.packageSize = message.packageSize;
-    }
-    if (message.packagePrice !== "") {
-      obj.packagePrice = message.packagePrice;
-    }
-    if (message.where?.length) {
-      obj.where = message.where.map((e) => PropertyFilter.toJSON(e));
-    }
-    if (message.effectiveFrom !== "") {
-      obj.effectiveFrom = message.effectiveFrom;
-    }
-    return obj;
-  },
 };
 
 function createBaseSetPlanResponse(): SetPlanResponse {
@@ -2019,18 +1469,6 @@ export const SetPlanResponse: MessageFns<SetPlanResponse> = {
     } finally {
       (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
     }
-  },
-
-  fromJSON(object: any): SetPlanResponse {
-    return { plan: isSet(object.plan) ? Plan.fromJSON(object.plan) : undefined };
-  },
-
-  toJSON(message: SetPlanResponse): unknown {
-    const obj: any = {};
-    if (message.plan !== undefined) {
-      obj.plan = Plan.toJSON(message.plan);
-    }
-    return obj;
   },
 };
 
@@ -2078,24 +1516,6 @@ export const ListPlansRequest: MessageFns<ListPlansRequest> = {
       (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
     }
   },
-
-  fromJSON(object: any): ListPlansRequest {
-    return {
-      organizationId: isSet(object.organizationId)
-        ? globalThis.String(object.organizationId)
-        : isSet(object.organization_id)
-        ? globalThis.String(object.organization_id)
-        : "",
-    };
-  },
-
-  toJSON(message: ListPlansRequest): unknown {
-    const obj: any = {};
-    if (message.organizationId !== "") {
-      obj.organizationId = message.organizationId;
-    }
-    return obj;
-  },
 };
 
 function createBaseListPlansResponse(): ListPlansResponse {
@@ -2141,18 +1561,6 @@ export const ListPlansResponse: MessageFns<ListPlansResponse> = {
     } finally {
       (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
     }
-  },
-
-  fromJSON(object: any): ListPlansResponse {
-    return { plans: globalThis.Array.isArray(object?.plans) ? object.plans.map((e: any) => Plan.fromJSON(e)) : [] };
-  },
-
-  toJSON(message: ListPlansResponse): unknown {
-    const obj: any = {};
-    if (message.plans?.length) {
-      obj.plans = message.plans.map((e) => Plan.toJSON(e));
-    }
-    return obj;
   },
 };
 
@@ -2200,24 +1608,6 @@ export const FinalizeInvoiceRequest: MessageFns<FinalizeInvoiceRequest> = {
       (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
     }
   },
-
-  fromJSON(object: any): FinalizeInvoiceRequest {
-    return {
-      invoiceId: isSet(object.invoiceId)
-        ? globalThis.String(object.invoiceId)
-        : isSet(object.invoice_id)
-        ? globalThis.String(object.invoice_id)
-        : "",
-    };
-  },
-
-  toJSON(message: FinalizeInvoiceRequest): unknown {
-    const obj: any = {};
-    if (message.invoiceId !== "") {
-      obj.invoiceId = message.invoiceId;
-    }
-    return obj;
-  },
 };
 
 function createBaseFinalizeInvoiceResponse(): FinalizeInvoiceResponse {
@@ -2263,18 +1653,6 @@ export const FinalizeInvoiceResponse: MessageFns<FinalizeInvoiceResponse> = {
     } finally {
       (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
     }
-  },
-
-  fromJSON(object: any): FinalizeInvoiceResponse {
-    return { invoice: isSet(object.invoice) ? Invoice.fromJSON(object.invoice) : undefined };
-  },
-
-  toJSON(message: FinalizeInvoiceResponse): unknown {
-    const obj: any = {};
-    if (message.invoice !== undefined) {
-      obj.invoice = Invoice.toJSON(message.invoice);
-    }
-    return obj;
   },
 };
 
@@ -2322,24 +1700,6 @@ export const GetInvoiceRequest: MessageFns<GetInvoiceRequest> = {
       (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
     }
   },
-
-  fromJSON(object: any): GetInvoiceRequest {
-    return {
-      invoiceId: isSet(object.invoiceId)
-        ? globalThis.String(object.invoiceId)
-        : isSet(object.invoice_id)
-        ? globalThis.String(object.invoice_id)
-        : "",
-    };
-  },
-
-  toJSON(message: GetInvoiceRequest): unknown {
-    const obj: any = {};
-    if (message.invoiceId !== "") {
-      obj.invoiceId = message.invoiceId;
-    }
-    return obj;
-  },
 };
 
 function createBaseGetInvoiceResponse(): GetInvoiceResponse {
@@ -2385,18 +1745,6 @@ export const GetInvoiceResponse: MessageFns<GetInvoiceResponse> = {
     } finally {
       (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
     }
-  },
-
-  fromJSON(object: any): GetInvoiceResponse {
-    return { invoice: isSet(object.invoice) ? Invoice.fromJSON(object.invoice) : undefined };
-  },
-
-  toJSON(message: GetInvoiceResponse): unknown {
-    const obj: any = {};
-    if (message.invoice !== undefined) {
-      obj.invoice = Invoice.toJSON(message.invoice);
-    }
-    return obj;
   },
 };
 
@@ -2455,28 +1803,6 @@ export const VoidInvoiceRequest: MessageFns<VoidInvoiceRequest> = {
       (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
     }
   },
-
-  fromJSON(object: any): VoidInvoiceRequest {
-    return {
-      invoiceId: isSet(object.invoiceId)
-        ? globalThis.String(object.invoiceId)
-        : isSet(object.invoice_id)
-        ? globalThis.String(object.invoice_id)
-        : "",
-      reason: isSet(object.reason) ? globalThis.String(object.reason) : "",
-    };
-  },
-
-  toJSON(message: VoidInvoiceRequest): unknown {
-    const obj: any = {};
-    if (message.invoiceId !== "") {
-      obj.invoiceId = message.invoiceId;
-    }
-    if (message.reason !== "") {
-      obj.reason = message.reason;
-    }
-    return obj;
-  },
 };
 
 function createBaseVoidInvoiceResponse(): VoidInvoiceResponse {
@@ -2523,18 +1849,6 @@ export const VoidInvoiceResponse: MessageFns<VoidInvoiceResponse> = {
       (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
     }
   },
-
-  fromJSON(object: any): VoidInvoiceResponse {
-    return { invoice: isSet(object.invoice) ? Invoice.fromJSON(object.invoice) : undefined };
-  },
-
-  toJSON(message: VoidInvoiceResponse): unknown {
-    const obj: any = {};
-    if (message.invoice !== undefined) {
-      obj.invoice = Invoice.toJSON(message.invoice);
-    }
-    return obj;
-  },
 };
 
 function createBaseGetBillingTermsRequest(): GetBillingTermsRequest {
@@ -2580,24 +1894,6 @@ export const GetBillingTermsRequest: MessageFns<GetBillingTermsRequest> = {
     } finally {
       (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
     }
-  },
-
-  fromJSON(object: any): GetBillingTermsRequest {
-    return {
-      organizationId: isSet(object.organizationId)
-        ? globalThis.String(object.organizationId)
-        : isSet(object.organization_id)
-        ? globalThis.String(object.organization_id)
-        : "",
-    };
-  },
-
-  toJSON(message: GetBillingTermsRequest): unknown {
-    const obj: any = {};
-    if (message.organizationId !== "") {
-      obj.organizationId = message.organizationId;
-    }
-    return obj;
   },
 };
 
@@ -2700,56 +1996,6 @@ export const BillingTerms: MessageFns<BillingTerms> = {
       (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
     }
   },
-
-  fromJSON(object: any): BillingTerms {
-    return {
-      organizationId: isSet(object.organizationId)
-        ? globalThis.String(object.organizationId)
-        : isSet(object.organization_id)
-        ? globalThis.String(object.organization_id)
-        : "",
-      timeZone: isSet(object.timeZone)
-        ? globalThis.String(object.timeZone)
-        : isSet(object.time_zone)
-        ? globalThis.String(object.time_zone)
-        : "",
-      recurringFee: isSet(object.recurringFee)
-        ? globalThis.String(object.recurringFee)
-        : isSet(object.recurring_fee)
-        ? globalThis.String(object.recurring_fee)
-        : "",
-      recurringFeeName: isSet(object.recurringFeeName)
-        ? globalThis.String(object.recurringFeeName)
-        : isSet(object.recurring_fee_name)
-        ? globalThis.String(object.recurring_fee_name)
-        : "",
-      minimum: isSet(object.minimum) ? globalThis.String(object.minimum) : "",
-      currency: isSet(object.currency) ? globalThis.String(object.currency) : "",
-    };
-  },
-
-  toJSON(message: BillingTerms): unknown {
-    const obj: any = {};
-    if (message.organizationId !== "") {
-      obj.organizationId = message.organizationId;
-    }
-    if (message.timeZone !== "") {
-      obj.timeZone = message.timeZone;
-    }
-    if (message.recurringFee !== "") {
-      obj.recurringFee = message.recurringFee;
-    }
-    if (message.recurringFeeName !== "") {
-      obj.recurringFeeName = message.recurringFeeName;
-    }
-    if (message.minimum !== "") {
-      obj.minimum = message.minimum;
-    }
-    if (message.currency !== "") {
-      obj.currency = message.currency;
-    }
-    return obj;
-  },
 };
 
 function createBaseCloseInvoicesRequest(): CloseInvoicesRequest {
@@ -2784,15 +2030,6 @@ export const CloseInvoicesRequest: MessageFns<CloseInvoicesRequest> = {
     } finally {
       (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
     }
-  },
-
-  fromJSON(_: any): CloseInvoicesRequest {
-    return {};
-  },
-
-  toJSON(_: CloseInvoicesRequest): unknown {
-    const obj: any = {};
-    return obj;
   },
 };
 
@@ -2839,22 +2076,6 @@ export const CloseInvoicesResponse: MessageFns<CloseInvoicesResponse> = {
     } finally {
       (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
     }
-  },
-
-  fromJSON(object: any): CloseInvoicesResponse {
-    return {
-      finalized: globalThis.Array.isArray(object?.finalized)
-        ? object.finalized.map((e: any) => Invoice.fromJSON(e))
-        : [],
-    };
-  },
-
-  toJSON(message: CloseInvoicesResponse): unknown {
-    const obj: any = {};
-    if (message.finalized?.length) {
-      obj.finalized = message.finalized.map((e) => Invoice.toJSON(e));
-    }
-    return obj;
   },
 };
 
@@ -2956,52 +2177,6 @@ export const ThresholdCrossing: MessageFns<ThresholdCrossing> = {
     } finally {
       (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
     }
-  },
-
-  fromJSON(object: any): ThresholdCrossing {
-    return {
-      percent: isSet(object.percent) ? globalThis.String(object.percent) : "",
-      threshold: isSet(object.threshold) ? globalThis.String(object.threshold) : "",
-      value: isSet(object.value) ? globalThis.String(object.value) : "",
-      periodStart: isSet(object.periodStart)
-        ? globalThis.String(object.periodStart)
-        : isSet(object.period_start)
-        ? globalThis.String(object.period_start)
-        : "",
-      periodEnd: isSet(object.periodEnd)
-        ? globalThis.String(object.periodEnd)
-        : isSet(object.period_end)
-        ? globalThis.String(object.period_end)
-        : "",
-      crossedAt: isSet(object.crossedAt)
-        ? globalThis.String(object.crossedAt)
-        : isSet(object.crossed_at)
-        ? globalThis.String(object.crossed_at)
-        : "",
-    };
-  },
-
-  toJSON(message: ThresholdCrossing): unknown {
-    const obj: any = {};
-    if (message.percent !== "") {
-      obj.percent = message.percent;
-    }
-    if (message.threshold !== "") {
-      obj.threshold = message.threshold;
-    }
-    if (message.value !== "") {
-      obj.value = message.value;
-    }
-    if (message.periodStart !== "") {
-      obj.periodStart = message.periodStart;
-    }
-    if (message.periodEnd !== "") {
-      obj.periodEnd = message.periodEnd;
-    }
-    if (message.crossedAt !== "") {
-      obj.crossedAt = message.crossedAt;
-    }
-    return obj;
   },
 };
 
@@ -3115,56 +2290,6 @@ export const UsageAlert: MessageFns<UsageAlert> = {
       (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
     }
   },
-
-  fromJSON(object: any): UsageAlert {
-    return {
-      id: isSet(object.id) ? globalThis.String(object.id) : "",
-      organizationId: isSet(object.organizationId)
-        ? globalThis.String(object.organizationId)
-        : isSet(object.organization_id)
-        ? globalThis.String(object.organization_id)
-        : "",
-      metric: isSet(object.metric) ? globalThis.String(object.metric) : "",
-      budget: isSet(object.budget) ? globalThis.String(object.budget) : "",
-      percentages: globalThis.Array.isArray(object?.percentages)
-        ? object.percentages.map((e: any) => globalThis.String(e))
-        : [],
-      createdAt: isSet(object.createdAt)
-        ? globalThis.String(object.createdAt)
-        : isSet(object.created_at)
-        ? globalThis.String(object.created_at)
-        : "",
-      crossings: globalThis.Array.isArray(object?.crossings)
-        ? object.crossings.map((e: any) => ThresholdCrossing.fromJSON(e))
-        : [],
-    };
-  },
-
-  toJSON(message: UsageAlert): unknown {
-    const obj: any = {};
-    if (message.id !== "") {
-      obj.id = message.id;
-    }
-    if (message.organizationId !== "") {
-      obj.organizationId = message.organizationId;
-    }
-    if (message.metric !== "") {
-      obj.metric = message.metric;
-    }
-    if (message.budget !== "") {
-      obj.budget = message.budget;
-    }
-    if (message.percentages?.length) {
-      obj.percentages = message.percentages;
-    }
-    if (message.createdAt !== "") {
-      obj.createdAt = message.createdAt;
-    }
-    if (message.crossings?.length) {
-      obj.crossings = message.crossings.map((e) => ThresholdCrossing.toJSON(e));
-    }
-    return obj;
-  },
 };
 
 function createBaseCreateUsageAlertRequest(): CreateUsageAlertRequest {
@@ -3244,38 +2369,6 @@ export const CreateUsageAlertRequest: MessageFns<CreateUsageAlertRequest> = {
       (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
     }
   },
-
-  fromJSON(object: any): CreateUsageAlertRequest {
-    return {
-      organizationId: isSet(object.organizationId)
-        ? globalThis.String(object.organizationId)
-        : isSet(object.organization_id)
-        ? globalThis.String(object.organization_id)
-        : "",
-      metric: isSet(object.metric) ? globalThis.String(object.metric) : "",
-      budget: isSet(object.budget) ? globalThis.String(object.budget) : "",
-      percentages: globalThis.Array.isArray(object?.percentages)
-        ? object.percentages.map((e: any) => globalThis.String(e))
-        : [],
-    };
-  },
-
-  toJSON(message: CreateUsageAlertRequest): unknown {
-    const obj: any = {};
-    if (message.organizationId !== "") {
-      obj.organizationId = message.organizationId;
-    }
-    if (message.metric !== "") {
-      obj.metric = message.metric;
-    }
-    if (message.budget !== "") {
-      obj.budget = message.budget;
-    }
-    if (message.percentages?.length) {
-      obj.percentages = message.percentages;
-    }
-    return obj;
-  },
 };
 
 function createBaseCreateUsageAlertResponse(): CreateUsageAlertResponse {
@@ -3321,18 +2414,6 @@ export const CreateUsageAlertResponse: MessageFns<CreateUsageAlertResponse> = {
     } finally {
       (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
     }
-  },
-
-  fromJSON(object: any): CreateUsageAlertResponse {
-    return { alert: isSet(object.alert) ? UsageAlert.fromJSON(object.alert) : undefined };
-  },
-
-  toJSON(message: CreateUsageAlertResponse): unknown {
-    const obj: any = {};
-    if (message.alert !== undefined) {
-      obj.alert = UsageAlert.toJSON(message.alert);
-    }
-    return obj;
   },
 };
 
@@ -3380,24 +2461,6 @@ export const ListUsageAlertsRequest: MessageFns<ListUsageAlertsRequest> = {
       (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
     }
   },
-
-  fromJSON(object: any): ListUsageAlertsRequest {
-    return {
-      organizationId: isSet(object.organizationId)
-        ? globalThis.String(object.organizationId)
-        : isSet(object.organization_id)
-        ? globalThis.String(object.organization_id)
-        : "",
-    };
-  },
-
-  toJSON(message: ListUsageAlertsRequest): unknown {
-    const obj: any = {};
-    if (message.organizationId !== "") {
-      obj.organizationId = message.organizationId;
-    }
-    return obj;
-  },
 };
 
 function createBaseListUsageAlertsResponse(): ListUsageAlertsResponse {
@@ -3443,20 +2506,6 @@ export const ListUsageAlertsResponse: MessageFns<ListUsageAlertsResponse> = {
     } finally {
       (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
     }
-  },
-
-  fromJSON(object: any): ListUsageAlertsResponse {
-    return {
-      alerts: globalThis.Array.isArray(object?.alerts) ? object.alerts.map((e: any) => UsageAlert.fromJSON(e)) : [],
-    };
-  },
-
-  toJSON(message: ListUsageAlertsResponse): unknown {
-    const obj: any = {};
-    if (message.alerts?.length) {
-      obj.alerts = message.alerts.map((e) => UsageAlert.toJSON(e));
-    }
-    return obj;
   },
 };
 
@@ -3515,32 +2564,6 @@ export const DeleteUsageAlertRequest: MessageFns<DeleteUsageAlertRequest> = {
       (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
     }
   },
-
-  fromJSON(object: any): DeleteUsageAlertRequest {
-    return {
-      alertId: isSet(object.alertId)
-        ? globalThis.String(object.alertId)
-        : isSet(object.alert_id)
-        ? globalThis.String(object.alert_id)
-        : "",
-      organizationId: isSet(object.organizationId)
-        ? globalThis.String(object.organizationId)
-        : isSet(object.organization_id)
-        ? globalThis.String(object.organization_id)
-        : "",
-    };
-  },
-
-  toJSON(message: DeleteUsageAlertRequest): unknown {
-    const obj: any = {};
-    if (message.alertId !== "") {
-      obj.alertId = message.alertId;
-    }
-    if (message.organizationId !== "") {
-      obj.organizationId = message.organizationId;
-    }
-    return obj;
-  },
 };
 
 function createBaseDeleteUsageAlertResponse(): DeleteUsageAlertResponse {
@@ -3586,18 +2609,6 @@ export const DeleteUsageAlertResponse: MessageFns<DeleteUsageAlertResponse> = {
     } finally {
       (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
     }
-  },
-
-  fromJSON(object: any): DeleteUsageAlertResponse {
-    return { alert: isSet(object.alert) ? UsageAlert.fromJSON(object.alert) : undefined };
-  },
-
-  toJSON(message: DeleteUsageAlertResponse): unknown {
-    const obj: any = {};
-    if (message.alert !== undefined) {
-      obj.alert = UsageAlert.toJSON(message.alert);
-    }
-    return obj;
   },
 };
 
@@ -3743,60 +2754,6 @@ export const Entitlement: MessageFns<Entitlement> = {
       (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
     }
   },
-
-  fromJSON(object: any): Entitlement {
-    return {
-      id: isSet(object.id) ? globalThis.String(object.id) : "",
-      organizationId: isSet(object.organizationId)
-        ? globalThis.String(object.organizationId)
-        : isSet(object.organization_id)
-        ? globalThis.String(object.organization_id)
-        : "",
-      feature: isSet(object.feature) ? globalThis.String(object.feature) : "",
-      type: isSet(object.type) ? entitlementTypeFromJSON(object.type) : 0,
-      enabled: isSet(object.enabled) ? globalThis.Boolean(object.enabled) : false,
-      metric: isSet(object.metric) ? globalThis.String(object.metric) : "",
-      limit: isSet(object.limit) ? globalThis.String(object.limit) : "",
-      soft: isSet(object.soft) ? globalThis.Boolean(object.soft) : false,
-      updatedAt: isSet(object.updatedAt)
-        ? globalThis.String(object.updatedAt)
-        : isSet(object.updated_at)
-        ? globalThis.String(object.updated_at)
-        : "",
-    };
-  },
-
-  toJSON(message: Entitlement): unknown {
-    const obj: any = {};
-    if (message.id !== "") {
-      obj.id = message.id;
-    }
-    if (message.organizationId !== "") {
-      obj.organizationId = message.organizationId;
-    }
-    if (message.feature !== "") {
-      obj.feature = message.feature;
-    }
-    if (message.type !== 0) {
-      obj.type = entitlementTypeToJSON(message.type);
-    }
-    if (message.enabled !== false) {
-      obj.enabled = message.enabled;
-    }
-    if (message.metric !== "") {
-      obj.metric = message.metric;
-    }
-    if (message.limit !== "") {
-      obj.limit = message.limit;
-    }
-    if (message.soft !== false) {
-      obj.soft = message.soft;
-    }
-    if (message.updatedAt !== "") {
-      obj.updatedAt = message.updatedAt;
-    }
-    return obj;
-  },
 };
 
 function createBaseSetEntitlementRequest(): SetEntitlementRequest {
@@ -3898,44 +2855,6 @@ export const SetEntitlementRequest: MessageFns<SetEntitlementRequest> = {
       (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
     }
   },
-
-  fromJSON(object: any): SetEntitlementRequest {
-    return {
-      organizationId: isSet(object.organizationId)
-        ? globalThis.String(object.organizationId)
-        : isSet(object.organization_id)
-        ? globalThis.String(object.organization_id)
-        : "",
-      feature: isSet(object.feature) ? globalThis.String(object.feature) : "",
-      metric: isSet(object.metric) ? globalThis.String(object.metric) : "",
-      limit: isSet(object.limit) ? globalThis.String(object.limit) : "",
-      soft: isSet(object.soft) ? globalThis.Boolean(object.soft) : false,
-      disabled: isSet(object.disabled) ? globalThis.Boolean(object.disabled) : false,
-    };
-  },
-
-  toJSON(message: SetEntitlementRequest): unknown {
-    const obj: any = {};
-    if (message.organizationId !== "") {
-      obj.organizationId = message.organizationId;
-    }
-    if (message.feature !== "") {
-      obj.feature = message.feature;
-    }
-    if (message.metric !== "") {
-      obj.metric = message.metric;
-    }
-    if (message.limit !== "") {
-      obj.limit = message.limit;
-    }
-    if (message.soft !== false) {
-      obj.soft = message.soft;
-    }
-    if (message.disabled !== false) {
-      obj.disabled = message.disabled;
-    }
-    return obj;
-  },
 };
 
 function createBaseSetEntitlementResponse(): SetEntitlementResponse {
@@ -3981,18 +2900,6 @@ export const SetEntitlementResponse: MessageFns<SetEntitlementResponse> = {
     } finally {
       (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
     }
-  },
-
-  fromJSON(object: any): SetEntitlementResponse {
-    return { entitlement: isSet(object.entitlement) ? Entitlement.fromJSON(object.entitlement) : undefined };
-  },
-
-  toJSON(message: SetEntitlementResponse): unknown {
-    const obj: any = {};
-    if (message.entitlement !== undefined) {
-      obj.entitlement = Entitlement.toJSON(message.entitlement);
-    }
-    return obj;
   },
 };
 
@@ -4040,24 +2947,6 @@ export const ListEntitlementsRequest: MessageFns<ListEntitlementsRequest> = {
       (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
     }
   },
-
-  fromJSON(object: any): ListEntitlementsRequest {
-    return {
-      organizationId: isSet(object.organizationId)
-        ? globalThis.String(object.organizationId)
-        : isSet(object.organization_id)
-        ? globalThis.String(object.organization_id)
-        : "",
-    };
-  },
-
-  toJSON(message: ListEntitlementsRequest): unknown {
-    const obj: any = {};
-    if (message.organizationId !== "") {
-      obj.organizationId = message.organizationId;
-    }
-    return obj;
-  },
 };
 
 function createBaseListEntitlementsResponse(): ListEntitlementsResponse {
@@ -4103,22 +2992,6 @@ export const ListEntitlementsResponse: MessageFns<ListEntitlementsResponse> = {
     } finally {
       (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
     }
-  },
-
-  fromJSON(object: any): ListEntitlementsResponse {
-    return {
-      entitlements: globalThis.Array.isArray(object?.entitlements)
-        ? object.entitlements.map((e: any) => Entitlement.fromJSON(e))
-        : [],
-    };
-  },
-
-  toJSON(message: ListEntitlementsResponse): unknown {
-    const obj: any = {};
-    if (message.entitlements?.length) {
-      obj.entitlements = message.entitlements.map((e) => Entitlement.toJSON(e));
-    }
-    return obj;
   },
 };
 
@@ -4177,28 +3050,6 @@ export const DeleteEntitlementRequest: MessageFns<DeleteEntitlementRequest> = {
       (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
     }
   },
-
-  fromJSON(object: any): DeleteEntitlementRequest {
-    return {
-      organizationId: isSet(object.organizationId)
-        ? globalThis.String(object.organizationId)
-        : isSet(object.organization_id)
-        ? globalThis.String(object.organization_id)
-        : "",
-      feature: isSet(object.feature) ? globalThis.String(object.feature) : "",
-    };
-  },
-
-  toJSON(message: DeleteEntitlementRequest): unknown {
-    const obj: any = {};
-    if (message.organizationId !== "") {
-      obj.organizationId = message.organizationId;
-    }
-    if (message.feature !== "") {
-      obj.feature = message.feature;
-    }
-    return obj;
-  },
 };
 
 function createBaseDeleteEntitlementResponse(): DeleteEntitlementResponse {
@@ -4244,18 +3095,6 @@ export const DeleteEntitlementResponse: MessageFns<DeleteEntitlementResponse> = 
     } finally {
       (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
     }
-  },
-
-  fromJSON(object: any): DeleteEntitlementResponse {
-    return { deleted: isSet(object.deleted) ? globalThis.Boolean(object.deleted) : false };
-  },
-
-  toJSON(message: DeleteEntitlementResponse): unknown {
-    const obj: any = {};
-    if (message.deleted !== false) {
-      obj.deleted = message.deleted;
-    }
-    return obj;
   },
 };
 
@@ -4313,28 +3152,6 @@ export const CheckEntitlementRequest: MessageFns<CheckEntitlementRequest> = {
     } finally {
       (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
     }
-  },
-
-  fromJSON(object: any): CheckEntitlementRequest {
-    return {
-      organizationId: isSet(object.organizationId)
-        ? globalThis.String(object.organizationId)
-        : isSet(object.organization_id)
-        ? globalThis.String(object.organization_id)
-        : "",
-      feature: isSet(object.feature) ? globalThis.String(object.feature) : "",
-    };
-  },
-
-  toJSON(message: CheckEntitlementRequest): unknown {
-    const obj: any = {};
-    if (message.organizationId !== "") {
-      obj.organizationId = message.organizationId;
-    }
-    if (message.feature !== "") {
-      obj.feature = message.feature;
-    }
-    return obj;
   },
 };
 
@@ -4448,56 +3265,6 @@ export const CheckEntitlementResponse: MessageFns<CheckEntitlementResponse> = {
       (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
     }
   },
-
-  fromJSON(object: any): CheckEntitlementResponse {
-    return {
-      hasAccess: isSet(object.hasAccess)
-        ? globalThis.Boolean(object.hasAccess)
-        : isSet(object.has_access)
-        ? globalThis.Boolean(object.has_access)
-        : false,
-      type: isSet(object.type) ? entitlementTypeFromJSON(object.type) : 0,
-      usage: isSet(object.usage) ? globalThis.String(object.usage) : "",
-      limit: isSet(object.limit) ? globalThis.String(object.limit) : "",
-      soft: isSet(object.soft) ? globalThis.Boolean(object.soft) : false,
-      overLimit: isSet(object.overLimit)
-        ? globalThis.Boolean(object.overLimit)
-        : isSet(object.over_limit)
-        ? globalThis.Boolean(object.over_limit)
-        : false,
-      resetsAt: isSet(object.resetsAt)
-        ? globalThis.String(object.resetsAt)
-        : isSet(object.resets_at)
-        ? globalThis.String(object.resets_at)
-        : "",
-    };
-  },
-
-  toJSON(message: CheckEntitlementResponse): unknown {
-    const obj: any = {};
-    if (message.hasAccess !== false) {
-      obj.hasAccess = message.hasAccess;
-    }
-    if (message.type !== 0) {
-      obj.type = entitlementTypeToJSON(message.type);
-    }
-    if (message.usage !== "") {
-      obj.usage = message.usage;
-    }
-    if (message.limit !== "") {
-      obj.limit = message.limit;
-    }
-    if (message.soft !== false) {
-      obj.soft = message.soft;
-    }
-    if (message.overLimit !== false) {
-      obj.overLimit = message.overLimit;
-    }
-    if (message.resetsAt !== "") {
-      obj.resetsAt = message.resetsAt;
-    }
-    return obj;
-  },
 };
 
 function createBaseSetInvoicePaymentStatusRequest(): SetInvoicePaymentStatusRequest {
@@ -4555,32 +3322,6 @@ export const SetInvoicePaymentStatusRequest: MessageFns<SetInvoicePaymentStatusR
       (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
     }
   },
-
-  fromJSON(object: any): SetInvoicePaymentStatusRequest {
-    return {
-      invoiceId: isSet(object.invoiceId)
-        ? globalThis.String(object.invoiceId)
-        : isSet(object.invoice_id)
-        ? globalThis.String(object.invoice_id)
-        : "",
-      paymentStatus: isSet(object.paymentStatus)
-        ? globalThis.String(object.paymentStatus)
-        : isSet(object.payment_status)
-        ? globalThis.String(object.payment_status)
-        : "",
-    };
-  },
-
-  toJSON(message: SetInvoicePaymentStatusRequest): unknown {
-    const obj: any = {};
-    if (message.invoiceId !== "") {
-      obj.invoiceId = message.invoiceId;
-    }
-    if (message.paymentStatus !== "") {
-      obj.paymentStatus = message.paymentStatus;
-    }
-    return obj;
-  },
 };
 
 function createBaseSetInvoicePaymentStatusResponse(): SetInvoicePaymentStatusResponse {
@@ -4637,24 +3378,6 @@ export const SetInvoicePaymentStatusResponse: MessageFns<SetInvoicePaymentStatus
     } finally {
       (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
     }
-  },
-
-  fromJSON(object: any): SetInvoicePaymentStatusResponse {
-    return {
-      invoice: isSet(object.invoice) ? Invoice.fromJSON(object.invoice) : undefined,
-      changed: isSet(object.changed) ? globalThis.Boolean(object.changed) : false,
-    };
-  },
-
-  toJSON(message: SetInvoicePaymentStatusResponse): unknown {
-    const obj: any = {};
-    if (message.invoice !== undefined) {
-      obj.invoice = Invoice.toJSON(message.invoice);
-    }
-    if (message.changed !== false) {
-      obj.changed = message.changed;
-    }
-    return obj;
   },
 };
 
@@ -5285,13 +4008,7 @@ export const BillingClient = makeGenericClientConstructor(BillingService, "polar
   serviceName: string;
 };
 
-function isSet(value: any): boolean {
-  return value !== null && value !== undefined;
-}
-
 export interface MessageFns<T> {
   encode(message: T, writer?: BinaryWriter): BinaryWriter;
   decode(input: BinaryReader | Uint8Array, length?: number): T;
-  fromJSON(object: any): T;
-  toJSON(message: T): unknown;
 }

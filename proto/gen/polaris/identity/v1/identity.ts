@@ -33,48 +33,6 @@ export enum ApiKeyStatus {
   UNRECOGNIZED = -1,
 }
 
-export function apiKeyStatusFromJSON(object: any): ApiKeyStatus {
-  switch (object) {
-    case 0:
-    case "API_KEY_STATUS_UNSPECIFIED":
-      return ApiKeyStatus.API_KEY_STATUS_UNSPECIFIED;
-    case 1:
-    case "API_KEY_STATUS_VALID":
-      return ApiKeyStatus.API_KEY_STATUS_VALID;
-    case 2:
-    case "API_KEY_STATUS_UNKNOWN":
-      return ApiKeyStatus.API_KEY_STATUS_UNKNOWN;
-    case 3:
-    case "API_KEY_STATUS_REVOKED":
-      return ApiKeyStatus.API_KEY_STATUS_REVOKED;
-    case 4:
-    case "API_KEY_STATUS_EXPIRED":
-      return ApiKeyStatus.API_KEY_STATUS_EXPIRED;
-    case -1:
-    case "UNRECOGNIZED":
-    default:
-      return ApiKeyStatus.UNRECOGNIZED;
-  }
-}
-
-export function apiKeyStatusToJSON(object: ApiKeyStatus): string {
-  switch (object) {
-    case ApiKeyStatus.API_KEY_STATUS_UNSPECIFIED:
-      return "API_KEY_STATUS_UNSPECIFIED";
-    case ApiKeyStatus.API_KEY_STATUS_VALID:
-      return "API_KEY_STATUS_VALID";
-    case ApiKeyStatus.API_KEY_STATUS_UNKNOWN:
-      return "API_KEY_STATUS_UNKNOWN";
-    case ApiKeyStatus.API_KEY_STATUS_REVOKED:
-      return "API_KEY_STATUS_REVOKED";
-    case ApiKeyStatus.API_KEY_STATUS_EXPIRED:
-      return "API_KEY_STATUS_EXPIRED";
-    case ApiKeyStatus.UNRECOGNIZED:
-    default:
-      return "UNRECOGNIZED";
-  }
-}
-
 export enum Role {
   ROLE_UNSPECIFIED = 0,
   ROLE_OWNER = 1,
@@ -82,48 +40,6 @@ export enum Role {
   ROLE_MEMBER = 3,
   ROLE_VIEWER = 4,
   UNRECOGNIZED = -1,
-}
-
-export function roleFromJSON(object: any): Role {
-  switch (object) {
-    case 0:
-    case "ROLE_UNSPECIFIED":
-      return Role.ROLE_UNSPECIFIED;
-    case 1:
-    case "ROLE_OWNER":
-      return Role.ROLE_OWNER;
-    case 2:
-    case "ROLE_ADMIN":
-      return Role.ROLE_ADMIN;
-    case 3:
-    case "ROLE_MEMBER":
-      return Role.ROLE_MEMBER;
-    case 4:
-    case "ROLE_VIEWER":
-      return Role.ROLE_VIEWER;
-    case -1:
-    case "UNRECOGNIZED":
-    default:
-      return Role.UNRECOGNIZED;
-  }
-}
-
-export function roleToJSON(object: Role): string {
-  switch (object) {
-    case Role.ROLE_UNSPECIFIED:
-      return "ROLE_UNSPECIFIED";
-    case Role.ROLE_OWNER:
-      return "ROLE_OWNER";
-    case Role.ROLE_ADMIN:
-      return "ROLE_ADMIN";
-    case Role.ROLE_MEMBER:
-      return "ROLE_MEMBER";
-    case Role.ROLE_VIEWER:
-      return "ROLE_VIEWER";
-    case Role.UNRECOGNIZED:
-    default:
-      return "UNRECOGNIZED";
-  }
 }
 
 export interface Organization {
@@ -587,44 +503,6 @@ export const Organization: MessageFns<Organization> = {
       (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
     }
   },
-
-  fromJSON(object: any): Organization {
-    return {
-      id: isSet(object.id) ? globalThis.String(object.id) : "",
-      name: isSet(object.name) ? globalThis.String(object.name) : "",
-      createdAt: isSet(object.createdAt)
-        ? globalThis.String(object.createdAt)
-        : isSet(object.created_at)
-        ? globalThis.String(object.created_at)
-        : "",
-      externalId: isSet(object.externalId)
-        ? globalThis.String(object.externalId)
-        : isSet(object.external_id)
-        ? globalThis.String(object.external_id)
-        : "",
-      limits: isSet(object.limits) ? OrganizationLimits.fromJSON(object.limits) : undefined,
-    };
-  },
-
-  toJSON(message: Organization): unknown {
-    const obj: any = {};
-    if (message.id !== "") {
-      obj.id = message.id;
-    }
-    if (message.name !== "") {
-      obj.name = message.name;
-    }
-    if (message.createdAt !== "") {
-      obj.createdAt = message.createdAt;
-    }
-    if (message.externalId !== "") {
-      obj.externalId = message.externalId;
-    }
-    if (message.limits !== undefined) {
-      obj.limits = OrganizationLimits.toJSON(message.limits);
-    }
-    return obj;
-  },
 };
 
 function createBaseOrganizationLimits(): OrganizationLimits {
@@ -693,40 +571,6 @@ export const OrganizationLimits: MessageFns<OrganizationLimits> = {
       (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
     }
   },
-
-  fromJSON(object: any): OrganizationLimits {
-    return {
-      ingestRequestsPerSecond: isSet(object.ingestRequestsPerSecond)
-        ? globalThis.Number(object.ingestRequestsPerSecond)
-        : isSet(object.ingest_requests_per_second)
-        ? globalThis.Number(object.ingest_requests_per_second)
-        : 0,
-      ingestEventsPerSecond: isSet(object.ingestEventsPerSecond)
-        ? globalThis.Number(object.ingestEventsPerSecond)
-        : isSet(object.ingest_events_per_second)
-        ? globalThis.Number(object.ingest_events_per_second)
-        : 0,
-      graphqlCostPerSecond: isSet(object.graphqlCostPerSecond)
-        ? globalThis.Number(object.graphqlCostPerSecond)
-        : isSet(object.graphql_cost_per_second)
-        ? globalThis.Number(object.graphql_cost_per_second)
-        : 0,
-    };
-  },
-
-  toJSON(message: OrganizationLimits): unknown {
-    const obj: any = {};
-    if (message.ingestRequestsPerSecond !== 0) {
-      obj.ingestRequestsPerSecond = Math.round(message.ingestRequestsPerSecond);
-    }
-    if (message.ingestEventsPerSecond !== 0) {
-      obj.ingestEventsPerSecond = Math.round(message.ingestEventsPerSecond);
-    }
-    if (message.graphqlCostPerSecond !== 0) {
-      obj.graphqlCostPerSecond = Math.round(message.graphqlCostPerSecond);
-    }
-    return obj;
-  },
 };
 
 function createBaseSetOrganizationLimitsRequest(): SetOrganizationLimitsRequest {
@@ -783,28 +627,6 @@ export const SetOrganizationLimitsRequest: MessageFns<SetOrganizationLimitsReque
     } finally {
       (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
     }
-  },
-
-  fromJSON(object: any): SetOrganizationLimitsRequest {
-    return {
-      organizationId: isSet(object.organizationId)
-        ? globalThis.String(object.organizationId)
-        : isSet(object.organization_id)
-        ? globalThis.String(object.organization_id)
-        : "",
-      limits: isSet(object.limits) ? OrganizationLimits.fromJSON(object.limits) : undefined,
-    };
-  },
-
-  toJSON(message: SetOrganizationLimitsRequest): unknown {
-    const obj: any = {};
-    if (message.organizationId !== "") {
-      obj.organizationId = message.organizationId;
-    }
-    if (message.limits !== undefined) {
-      obj.limits = OrganizationLimits.toJSON(message.limits);
-    }
-    return obj;
   },
 };
 
@@ -950,74 +772,6 @@ export const ApiKey: MessageFns<ApiKey> = {
       (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
     }
   },
-
-  fromJSON(object: any): ApiKey {
-    return {
-      id: isSet(object.id) ? globalThis.String(object.id) : "",
-      organizationId: isSet(object.organizationId)
-        ? globalThis.String(object.organizationId)
-        : isSet(object.organization_id)
-        ? globalThis.String(object.organization_id)
-        : "",
-      prefix: isSet(object.prefix) ? globalThis.String(object.prefix) : "",
-      createdAt: isSet(object.createdAt)
-        ? globalThis.String(object.createdAt)
-        : isSet(object.created_at)
-        ? globalThis.String(object.created_at)
-        : "",
-      revokedAt: isSet(object.revokedAt)
-        ? globalThis.String(object.revokedAt)
-        : isSet(object.revoked_at)
-        ? globalThis.String(object.revoked_at)
-        : "",
-      name: isSet(object.name) ? globalThis.String(object.name) : "",
-      scopes: globalThis.Array.isArray(object?.scopes)
-        ? object.scopes.map((e: any) => globalThis.String(e))
-        : [],
-      expiresAt: isSet(object.expiresAt)
-        ? globalThis.String(object.expiresAt)
-        : isSet(object.expires_at)
-        ? globalThis.String(object.expires_at)
-        : "",
-      lastUsedAt: isSet(object.lastUsedAt)
-        ? globalThis.String(object.lastUsedAt)
-        : isSet(object.last_used_at)
-        ? globalThis.String(object.last_used_at)
-        : "",
-    };
-  },
-
-  toJSON(message: ApiKey): unknown {
-    const obj: any = {};
-    if (message.id !== "") {
-      obj.id = message.id;
-    }
-    if (message.organizationId !== "") {
-      obj.organizationId = message.organizationId;
-    }
-    if (message.prefix !== "") {
-      obj.prefix = message.prefix;
-    }
-    if (message.createdAt !== "") {
-      obj.createdAt = message.createdAt;
-    }
-    if (message.revokedAt !== "") {
-      obj.revokedAt = message.revokedAt;
-    }
-    if (message.name !== "") {
-      obj.name = message.name;
-    }
-    if (message.scopes?.length) {
-      obj.scopes = message.scopes;
-    }
-    if (message.expiresAt !== "") {
-      obj.expiresAt = message.expiresAt;
-    }
-    if (message.lastUsedAt !== "") {
-      obj.lastUsedAt = message.lastUsedAt;
-    }
-    return obj;
-  },
 };
 
 function createBaseValidateApiKeyRequest(): ValidateApiKeyRequest {
@@ -1063,24 +817,6 @@ export const ValidateApiKeyRequest: MessageFns<ValidateApiKeyRequest> = {
     } finally {
       (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
     }
-  },
-
-  fromJSON(object: any): ValidateApiKeyRequest {
-    return {
-      apiKey: isSet(object.apiKey)
-        ? globalThis.String(object.apiKey)
-        : isSet(object.api_key)
-        ? globalThis.String(object.api_key)
-        : "",
-    };
-  },
-
-  toJSON(message: ValidateApiKeyRequest): unknown {
-    const obj: any = {};
-    if (message.apiKey !== "") {
-      obj.apiKey = message.apiKey;
-    }
-    return obj;
   },
 };
 
@@ -1183,48 +919,6 @@ export const ValidateApiKeyResponse: MessageFns<ValidateApiKeyResponse> = {
       (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
     }
   },
-
-  fromJSON(object: any): ValidateApiKeyResponse {
-    return {
-      valid: isSet(object.valid) ? globalThis.Boolean(object.valid) : false,
-      status: isSet(object.status) ? apiKeyStatusFromJSON(object.status) : 0,
-      organizationId: isSet(object.organizationId)
-        ? globalThis.String(object.organizationId)
-        : isSet(object.organization_id)
-        ? globalThis.String(object.organization_id)
-        : "",
-      keyId: isSet(object.keyId)
-        ? globalThis.String(object.keyId)
-        : isSet(object.key_id)
-        ? globalThis.String(object.key_id)
-        : "",
-      scopes: globalThis.Array.isArray(object?.scopes) ? object.scopes.map((e: any) => globalThis.String(e)) : [],
-      limits: isSet(object.limits) ? OrganizationLimits.fromJSON(object.limits) : undefined,
-    };
-  },
-
-  toJSON(message: ValidateApiKeyResponse): unknown {
-    const obj: any = {};
-    if (message.valid !== false) {
-      obj.valid = message.valid;
-    }
-    if (message.status !== 0) {
-      obj.status = apiKeyStatusToJSON(message.status);
-    }
-    if (message.organizationId !== "") {
-      obj.organizationId = message.organizationId;
-    }
-    if (message.keyId !== "") {
-      obj.keyId = message.keyId;
-    }
-    if (message.scopes?.length) {
-      obj.scopes = message.scopes;
-    }
-    if (message.limits !== undefined) {
-      obj.limits = OrganizationLimits.toJSON(message.limits);
-    }
-    return obj;
-  },
 };
 
 function createBaseGetOrganizationRequest(): GetOrganizationRequest {
@@ -1271,24 +965,6 @@ export const GetOrganizationRequest: MessageFns<GetOrganizationRequest> = {
       (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
     }
   },
-
-  fromJSON(object: any): GetOrganizationRequest {
-    return {
-      organizationId: isSet(object.organizationId)
-        ? globalThis.String(object.organizationId)
-        : isSet(object.organization_id)
-        ? globalThis.String(object.organization_id)
-        : "",
-    };
-  },
-
-  toJSON(message: GetOrganizationRequest): unknown {
-    const obj: any = {};
-    if (message.organizationId !== "") {
-      obj.organizationId = message.organizationId;
-    }
-    return obj;
-  },
 };
 
 function createBaseGetOrganizationResponse(): GetOrganizationResponse {
@@ -1334,18 +1010,6 @@ export const GetOrganizationResponse: MessageFns<GetOrganizationResponse> = {
     } finally {
       (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
     }
-  },
-
-  fromJSON(object: any): GetOrganizationResponse {
-    return { organization: isSet(object.organization) ? Organization.fromJSON(object.organization) : undefined };
-  },
-
-  toJSON(message: GetOrganizationResponse): unknown {
-    const obj: any = {};
-    if (message.organization !== undefined) {
-      obj.organization = Organization.toJSON(message.organization);
-    }
-    return obj;
   },
 };
 
@@ -1404,28 +1068,6 @@ export const CreateOrganizationRequest: MessageFns<CreateOrganizationRequest> = 
       (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
     }
   },
-
-  fromJSON(object: any): CreateOrganizationRequest {
-    return {
-      name: isSet(object.name) ? globalThis.String(object.name) : "",
-      externalId: isSet(object.externalId)
-        ? globalThis.String(object.externalId)
-        : isSet(object.external_id)
-        ? globalThis.String(object.external_id)
-        : "",
-    };
-  },
-
-  toJSON(message: CreateOrganizationRequest): unknown {
-    const obj: any = {};
-    if (message.name !== "") {
-      obj.name = message.name;
-    }
-    if (message.externalId !== "") {
-      obj.externalId = message.externalId;
-    }
-    return obj;
-  },
 };
 
 function createBaseResolveOrganizationRequest(): ResolveOrganizationRequest {
@@ -1471,18 +1113,6 @@ export const ResolveOrganizationRequest: MessageFns<ResolveOrganizationRequest> 
     } finally {
       (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
     }
-  },
-
-  fromJSON(object: any): ResolveOrganizationRequest {
-    return { reference: isSet(object.reference) ? globalThis.String(object.reference) : "" };
-  },
-
-  toJSON(message: ResolveOrganizationRequest): unknown {
-    const obj: any = {};
-    if (message.reference !== "") {
-      obj.reference = message.reference;
-    }
-    return obj;
   },
 };
 
@@ -1552,36 +1182,6 @@ export const CreateOrganizationResponse: MessageFns<CreateOrganizationResponse> 
       (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
     }
   },
-
-  fromJSON(object: any): CreateOrganizationResponse {
-    return {
-      organization: isSet(object.organization) ? Organization.fromJSON(object.organization) : undefined,
-      apiKey: isSet(object.apiKey)
-        ? globalThis.String(object.apiKey)
-        : isSet(object.api_key)
-        ? globalThis.String(object.api_key)
-        : "",
-      apiKeyId: isSet(object.apiKeyId)
-        ? globalThis.String(object.apiKeyId)
-        : isSet(object.api_key_id)
-        ? globalThis.String(object.api_key_id)
-        : "",
-    };
-  },
-
-  toJSON(message: CreateOrganizationResponse): unknown {
-    const obj: any = {};
-    if (message.organization !== undefined) {
-      obj.organization = Organization.toJSON(message.organization);
-    }
-    if (message.apiKey !== "") {
-      obj.apiKey = message.apiKey;
-    }
-    if (message.apiKeyId !== "") {
-      obj.apiKeyId = message.apiKeyId;
-    }
-    return obj;
-  },
 };
 
 function createBaseListOrganizationsRequest(): ListOrganizationsRequest {
@@ -1616,15 +1216,6 @@ export const ListOrganizationsRequest: MessageFns<ListOrganizationsRequest> = {
     } finally {
       (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
     }
-  },
-
-  fromJSON(_: any): ListOrganizationsRequest {
-    return {};
-  },
-
-  toJSON(_: ListOrganizationsRequest): unknown {
-    const obj: any = {};
-    return obj;
   },
 };
 
@@ -1671,22 +1262,6 @@ export const ListOrganizationsResponse: MessageFns<ListOrganizationsResponse> = 
     } finally {
       (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
     }
-  },
-
-  fromJSON(object: any): ListOrganizationsResponse {
-    return {
-      organizations: globalThis.Array.isArray(object?.organizations)
-        ? object.organizations.map((e: any) => Organization.fromJSON(e))
-        : [],
-    };
-  },
-
-  toJSON(message: ListOrganizationsResponse): unknown {
-    const obj: any = {};
-    if (message.organizations?.length) {
-      obj.organizations = message.organizations.map((e) => Organization.toJSON(e));
-    }
-    return obj;
   },
 };
 
@@ -1767,40 +1342,6 @@ export const CreateApiKeyRequest: MessageFns<CreateApiKeyRequest> = {
       (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
     }
   },
-
-  fromJSON(object: any): CreateApiKeyRequest {
-    return {
-      organizationId: isSet(object.organizationId)
-        ? globalThis.String(object.organizationId)
-        : isSet(object.organization_id)
-        ? globalThis.String(object.organization_id)
-        : "",
-      name: isSet(object.name) ? globalThis.String(object.name) : "",
-      scopes: globalThis.Array.isArray(object?.scopes) ? object.scopes.map((e: any) => globalThis.String(e)) : [],
-      expiresAt: isSet(object.expiresAt)
-        ? globalThis.String(object.expiresAt)
-        : isSet(object.expires_at)
-        ? globalThis.String(object.expires_at)
-        : "",
-    };
-  },
-
-  toJSON(message: CreateApiKeyRequest): unknown {
-    const obj: any = {};
-    if (message.organizationId !== "") {
-      obj.organizationId = message.organizationId;
-    }
-    if (message.name !== "") {
-      obj.name = message.name;
-    }
-    if (message.scopes?.length) {
-      obj.scopes = message.scopes;
-    }
-    if (message.expiresAt !== "") {
-      obj.expiresAt = message.expiresAt;
-    }
-    return obj;
-  },
 };
 
 function createBaseCreateServiceKeyRequest(): CreateServiceKeyRequest {
@@ -1846,18 +1387,6 @@ export const CreateServiceKeyRequest: MessageFns<CreateServiceKeyRequest> = {
     } finally {
       (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
     }
-  },
-
-  fromJSON(object: any): CreateServiceKeyRequest {
-    return { name: isSet(object.name) ? globalThis.String(object.name) : "" };
-  },
-
-  toJSON(message: CreateServiceKeyRequest): unknown {
-    const obj: any = {};
-    if (message.name !== "") {
-      obj.name = message.name;
-    }
-    return obj;
   },
 };
 
@@ -1905,24 +1434,6 @@ export const GetApiKeyRequest: MessageFns<GetApiKeyRequest> = {
       (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
     }
   },
-
-  fromJSON(object: any): GetApiKeyRequest {
-    return {
-      apiKeyId: isSet(object.apiKeyId)
-        ? globalThis.String(object.apiKeyId)
-        : isSet(object.api_key_id)
-        ? globalThis.String(object.api_key_id)
-        : "",
-    };
-  },
-
-  toJSON(message: GetApiKeyRequest): unknown {
-    const obj: any = {};
-    if (message.apiKeyId !== "") {
-      obj.apiKeyId = message.apiKeyId;
-    }
-    return obj;
-  },
 };
 
 function createBaseGetApiKeyResponse(): GetApiKeyResponse {
@@ -1968,24 +1479,6 @@ export const GetApiKeyResponse: MessageFns<GetApiKeyResponse> = {
     } finally {
       (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
     }
-  },
-
-  fromJSON(object: any): GetApiKeyResponse {
-    return {
-      apiKey: isSet(object.apiKey)
-        ? ApiKey.fromJSON(object.apiKey)
-        : isSet(object.api_key)
-        ? ApiKey.fromJSON(object.api_key)
-        : undefined,
-    };
-  },
-
-  toJSON(message: GetApiKeyResponse): unknown {
-    const obj: any = {};
-    if (message.apiKey !== undefined) {
-      obj.apiKey = ApiKey.toJSON(message.apiKey);
-    }
-    return obj;
   },
 };
 
@@ -2044,32 +1537,6 @@ export const CreateApiKeyResponse: MessageFns<CreateApiKeyResponse> = {
       (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
     }
   },
-
-  fromJSON(object: any): CreateApiKeyResponse {
-    return {
-      apiKeyId: isSet(object.apiKeyId)
-        ? globalThis.String(object.apiKeyId)
-        : isSet(object.api_key_id)
-        ? globalThis.String(object.api_key_id)
-        : "",
-      apiKey: isSet(object.apiKey)
-        ? globalThis.String(object.apiKey)
-        : isSet(object.api_key)
-        ? globalThis.String(object.api_key)
-        : "",
-    };
-  },
-
-  toJSON(message: CreateApiKeyResponse): unknown {
-    const obj: any = {};
-    if (message.apiKeyId !== "") {
-      obj.apiKeyId = message.apiKeyId;
-    }
-    if (message.apiKey !== "") {
-      obj.apiKey = message.apiKey;
-    }
-    return obj;
-  },
 };
 
 function createBaseListApiKeysRequest(): ListApiKeysRequest {
@@ -2115,24 +1582,6 @@ export const ListApiKeysRequest: MessageFns<ListApiKeysRequest> = {
     } finally {
       (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
     }
-  },
-
-  fromJSON(object: any): ListApiKeysRequest {
-    return {
-      organizationId: isSet(object.organizationId)
-        ? globalThis.String(object.organizationId)
-        : isSet(object.organization_id)
-        ? globalThis.String(object.organization_id)
-        : "",
-    };
-  },
-
-  toJSON(message: ListApiKeysRequest): unknown {
-    const obj: any = {};
-    if (message.organizationId !== "") {
-      obj.organizationId = message.organizationId;
-    }
-    return obj;
   },
 };
 
@@ -2180,24 +1629,6 @@ export const ListApiKeysResponse: MessageFns<ListApiKeysResponse> = {
       (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
     }
   },
-
-  fromJSON(object: any): ListApiKeysResponse {
-    return {
-      apiKeys: globalThis.Array.isArray(object?.apiKeys)
-        ? object.apiKeys.map((e: any) => ApiKey.fromJSON(e))
-        : globalThis.Array.isArray(object?.api_keys)
-        ? object.api_keys.map((e: any) => ApiKey.fromJSON(e))
-        : [],
-    };
-  },
-
-  toJSON(message: ListApiKeysResponse): unknown {
-    const obj: any = {};
-    if (message.apiKeys?.length) {
-      obj.apiKeys = message.apiKeys.map((e) => ApiKey.toJSON(e));
-    }
-    return obj;
-  },
 };
 
 function createBaseRevokeApiKeyRequest(): RevokeApiKeyRequest {
@@ -2244,24 +1675,6 @@ export const RevokeApiKeyRequest: MessageFns<RevokeApiKeyRequest> = {
       (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
     }
   },
-
-  fromJSON(object: any): RevokeApiKeyRequest {
-    return {
-      apiKeyId: isSet(object.apiKeyId)
-        ? globalThis.String(object.apiKeyId)
-        : isSet(object.api_key_id)
-        ? globalThis.String(object.api_key_id)
-        : "",
-    };
-  },
-
-  toJSON(message: RevokeApiKeyRequest): unknown {
-    const obj: any = {};
-    if (message.apiKeyId !== "") {
-      obj.apiKeyId = message.apiKeyId;
-    }
-    return obj;
-  },
 };
 
 function createBaseRevokeApiKeyResponse(): RevokeApiKeyResponse {
@@ -2307,18 +1720,6 @@ export const RevokeApiKeyResponse: MessageFns<RevokeApiKeyResponse> = {
     } finally {
       (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
     }
-  },
-
-  fromJSON(object: any): RevokeApiKeyResponse {
-    return { revoked: isSet(object.revoked) ? globalThis.Boolean(object.revoked) : false };
-  },
-
-  toJSON(message: RevokeApiKeyResponse): unknown {
-    const obj: any = {};
-    if (message.revoked !== false) {
-      obj.revoked = message.revoked;
-    }
-    return obj;
   },
 };
 
@@ -2388,28 +1789,6 @@ export const User: MessageFns<User> = {
       (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
     }
   },
-
-  fromJSON(object: any): User {
-    return {
-      id: isSet(object.id) ? globalThis.String(object.id) : "",
-      email: isSet(object.email) ? globalThis.String(object.email) : "",
-      name: isSet(object.name) ? globalThis.String(object.name) : "",
-    };
-  },
-
-  toJSON(message: User): unknown {
-    const obj: any = {};
-    if (message.id !== "") {
-      obj.id = message.id;
-    }
-    if (message.email !== "") {
-      obj.email = message.email;
-    }
-    if (message.name !== "") {
-      obj.name = message.name;
-    }
-    return obj;
-  },
 };
 
 function createBaseMembership(): Membership {
@@ -2466,24 +1845,6 @@ export const Membership: MessageFns<Membership> = {
     } finally {
       (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
     }
-  },
-
-  fromJSON(object: any): Membership {
-    return {
-      organization: isSet(object.organization) ? Organization.fromJSON(object.organization) : undefined,
-      role: isSet(object.role) ? roleFromJSON(object.role) : 0,
-    };
-  },
-
-  toJSON(message: Membership): unknown {
-    const obj: any = {};
-    if (message.organization !== undefined) {
-      obj.organization = Organization.toJSON(message.organization);
-    }
-    if (message.role !== 0) {
-      obj.role = roleToJSON(message.role);
-    }
-    return obj;
   },
 };
 
@@ -2552,32 +1913,6 @@ export const Member: MessageFns<Member> = {
     } finally {
       (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
     }
-  },
-
-  fromJSON(object: any): Member {
-    return {
-      user: isSet(object.user) ? User.fromJSON(object.user) : undefined,
-      role: isSet(object.role) ? roleFromJSON(object.role) : 0,
-      joinedAt: isSet(object.joinedAt)
-        ? globalThis.String(object.joinedAt)
-        : isSet(object.joined_at)
-        ? globalThis.String(object.joined_at)
-        : "",
-    };
-  },
-
-  toJSON(message: Member): unknown {
-    const obj: any = {};
-    if (message.user !== undefined) {
-      obj.user = User.toJSON(message.user);
-    }
-    if (message.role !== 0) {
-      obj.role = roleToJSON(message.role);
-    }
-    if (message.joinedAt !== "") {
-      obj.joinedAt = message.joinedAt;
-    }
-    return obj;
   },
 };
 
@@ -2699,60 +2034,6 @@ export const SessionResponse: MessageFns<SessionResponse> = {
       (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
     }
   },
-
-  fromJSON(object: any): SessionResponse {
-    return {
-      accessToken: isSet(object.accessToken)
-        ? globalThis.String(object.accessToken)
-        : isSet(object.access_token)
-        ? globalThis.String(object.access_token)
-        : "",
-      expiresAt: isSet(object.expiresAt)
-        ? globalThis.String(object.expiresAt)
-        : isSet(object.expires_at)
-        ? globalThis.String(object.expires_at)
-        : "",
-      refreshToken: isSet(object.refreshToken)
-        ? globalThis.String(object.refreshToken)
-        : isSet(object.refresh_token)
-        ? globalThis.String(object.refresh_token)
-        : "",
-      user: isSet(object.user) ? User.fromJSON(object.user) : undefined,
-      organization: isSet(object.organization) ? Organization.fromJSON(object.organization) : undefined,
-      role: isSet(object.role) ? roleFromJSON(object.role) : 0,
-      sessionId: isSet(object.sessionId)
-        ? globalThis.String(object.sessionId)
-        : isSet(object.session_id)
-        ? globalThis.String(object.session_id)
-        : "",
-    };
-  },
-
-  toJSON(message: SessionResponse): unknown {
-    const obj: any = {};
-    if (message.accessToken !== "") {
-      obj.accessToken = message.accessToken;
-    }
-    if (message.expiresAt !== "") {
-      obj.expiresAt = message.expiresAt;
-    }
-    if (message.refreshToken !== "") {
-      obj.refreshToken = message.refreshToken;
-    }
-    if (message.user !== undefined) {
-      obj.user = User.toJSON(message.user);
-    }
-    if (message.organization !== undefined) {
-      obj.organization = Organization.toJSON(message.organization);
-    }
-    if (message.role !== 0) {
-      obj.role = roleToJSON(message.role);
-    }
-    if (message.sessionId !== "") {
-      obj.sessionId = message.sessionId;
-    }
-    return obj;
-  },
 };
 
 function createBaseSignInRequest(): SignInRequest {
@@ -2832,40 +2113,6 @@ export const SignInRequest: MessageFns<SignInRequest> = {
       (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
     }
   },
-
-  fromJSON(object: any): SignInRequest {
-    return {
-      email: isSet(object.email) ? globalThis.String(object.email) : "",
-      password: isSet(object.password) ? globalThis.String(object.password) : "",
-      organizationId: isSet(object.organizationId)
-        ? globalThis.String(object.organizationId)
-        : isSet(object.organization_id)
-        ? globalThis.String(object.organization_id)
-        : "",
-      clientAddress: isSet(object.clientAddress)
-        ? globalThis.String(object.clientAddress)
-        : isSet(object.client_address)
-        ? globalThis.String(object.client_address)
-        : "",
-    };
-  },
-
-  toJSON(message: SignInRequest): unknown {
-    const obj: any = {};
-    if (message.email !== "") {
-      obj.email = message.email;
-    }
-    if (message.password !== "") {
-      obj.password = message.password;
-    }
-    if (message.organizationId !== "") {
-      obj.organizationId = message.organizationId;
-    }
-    if (message.clientAddress !== "") {
-      obj.clientAddress = message.clientAddress;
-    }
-    return obj;
-  },
 };
 
 function createBaseRefreshSessionRequest(): RefreshSessionRequest {
@@ -2922,32 +2169,6 @@ export const RefreshSessionRequest: MessageFns<RefreshSessionRequest> = {
     } finally {
       (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
     }
-  },
-
-  fromJSON(object: any): RefreshSessionRequest {
-    return {
-      refreshToken: isSet(object.refreshToken)
-        ? globalThis.String(object.refreshToken)
-        : isSet(object.refresh_token)
-        ? globalThis.String(object.refresh_token)
-        : "",
-      organizationId: isSet(object.organizationId)
-        ? globalThis.String(object.organizationId)
-        : isSet(object.organization_id)
-        ? globalThis.String(object.organization_id)
-        : "",
-    };
-  },
-
-  toJSON(message: RefreshSessionRequest): unknown {
-    const obj: any = {};
-    if (message.refreshToken !== "") {
-      obj.refreshToken = message.refreshToken;
-    }
-    if (message.organizationId !== "") {
-      obj.organizationId = message.organizationId;
-    }
-    return obj;
   },
 };
 
@@ -3006,28 +2227,6 @@ export const SignOutRequest: MessageFns<SignOutRequest> = {
       (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
     }
   },
-
-  fromJSON(object: any): SignOutRequest {
-    return {
-      refreshToken: isSet(object.refreshToken)
-        ? globalThis.String(object.refreshToken)
-        : isSet(object.refresh_token)
-        ? globalThis.String(object.refresh_token)
-        : "",
-      everywhere: isSet(object.everywhere) ? globalThis.Boolean(object.everywhere) : false,
-    };
-  },
-
-  toJSON(message: SignOutRequest): unknown {
-    const obj: any = {};
-    if (message.refreshToken !== "") {
-      obj.refreshToken = message.refreshToken;
-    }
-    if (message.everywhere !== false) {
-      obj.everywhere = message.everywhere;
-    }
-    return obj;
-  },
 };
 
 function createBaseSignOutResponse(): SignOutResponse {
@@ -3074,24 +2273,6 @@ export const SignOutResponse: MessageFns<SignOutResponse> = {
       (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
     }
   },
-
-  fromJSON(object: any): SignOutResponse {
-    return {
-      sessionsRevoked: isSet(object.sessionsRevoked)
-        ? globalThis.Number(object.sessionsRevoked)
-        : isSet(object.sessions_revoked)
-        ? globalThis.Number(object.sessions_revoked)
-        : 0,
-    };
-  },
-
-  toJSON(message: SignOutResponse): unknown {
-    const obj: any = {};
-    if (message.sessionsRevoked !== 0) {
-      obj.sessionsRevoked = Math.round(message.sessionsRevoked);
-    }
-    return obj;
-  },
 };
 
 function createBaseValidateSessionRequest(): ValidateSessionRequest {
@@ -3137,24 +2318,6 @@ export const ValidateSessionRequest: MessageFns<ValidateSessionRequest> = {
     } finally {
       (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
     }
-  },
-
-  fromJSON(object: any): ValidateSessionRequest {
-    return {
-      sessionId: isSet(object.sessionId)
-        ? globalThis.String(object.sessionId)
-        : isSet(object.session_id)
-        ? globalThis.String(object.session_id)
-        : "",
-    };
-  },
-
-  toJSON(message: ValidateSessionRequest): unknown {
-    const obj: any = {};
-    if (message.sessionId !== "") {
-      obj.sessionId = message.sessionId;
-    }
-    return obj;
   },
 };
 
@@ -3245,44 +2408,6 @@ export const ValidateSessionResponse: MessageFns<ValidateSessionResponse> = {
     } finally {
       (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
     }
-  },
-
-  fromJSON(object: any): ValidateSessionResponse {
-    return {
-      active: isSet(object.active) ? globalThis.Boolean(object.active) : false,
-      userId: isSet(object.userId)
-        ? globalThis.String(object.userId)
-        : isSet(object.user_id)
-        ? globalThis.String(object.user_id)
-        : "",
-      organizationId: isSet(object.organizationId)
-        ? globalThis.String(object.organizationId)
-        : isSet(object.organization_id)
-        ? globalThis.String(object.organization_id)
-        : "",
-      role: isSet(object.role) ? roleFromJSON(object.role) : 0,
-      limits: isSet(object.limits) ? OrganizationLimits.fromJSON(object.limits) : undefined,
-    };
-  },
-
-  toJSON(message: ValidateSessionResponse): unknown {
-    const obj: any = {};
-    if (message.active !== false) {
-      obj.active = message.active;
-    }
-    if (message.userId !== "") {
-      obj.userId = message.userId;
-    }
-    if (message.organizationId !== "") {
-      obj.organizationId = message.organizationId;
-    }
-    if (message.role !== 0) {
-      obj.role = roleToJSON(message.role);
-    }
-    if (message.limits !== undefined) {
-      obj.limits = OrganizationLimits.toJSON(message.limits);
-    }
-    return obj;
   },
 };
 
@@ -3385,52 +2510,6 @@ export const SignInWithOidcRequest: MessageFns<SignInWithOidcRequest> = {
       (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
     }
   },
-
-  fromJSON(object: any): SignInWithOidcRequest {
-    return {
-      email: isSet(object.email) ? globalThis.String(object.email) : "",
-      emailVerified: isSet(object.emailVerified)
-        ? globalThis.Boolean(object.emailVerified)
-        : isSet(object.email_verified)
-        ? globalThis.Boolean(object.email_verified)
-        : false,
-      issuer: isSet(object.issuer) ? globalThis.String(object.issuer) : "",
-      subject: isSet(object.subject) ? globalThis.String(object.subject) : "",
-      organizationId: isSet(object.organizationId)
-        ? globalThis.String(object.organizationId)
-        : isSet(object.organization_id)
-        ? globalThis.String(object.organization_id)
-        : "",
-      clientAddress: isSet(object.clientAddress)
-        ? globalThis.String(object.clientAddress)
-        : isSet(object.client_address)
-        ? globalThis.String(object.client_address)
-        : "",
-    };
-  },
-
-  toJSON(message: SignInWithOidcRequest): unknown {
-    const obj: any = {};
-    if (message.email !== "") {
-      obj.email = message.email;
-    }
-    if (message.emailVerified !== false) {
-      obj.emailVerified = message.emailVerified;
-    }
-    if (message.issuer !== "") {
-      obj.issuer = message.issuer;
-    }
-    if (message.subject !== "") {
-      obj.subject = message.subject;
-    }
-    if (message.organizationId !== "") {
-      obj.organizationId = message.organizationId;
-    }
-    if (message.clientAddress !== "") {
-      obj.clientAddress = message.clientAddress;
-    }
-    return obj;
-  },
 };
 
 function createBaseGetUserRequest(): GetUserRequest {
@@ -3476,24 +2555,6 @@ export const GetUserRequest: MessageFns<GetUserRequest> = {
     } finally {
       (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
     }
-  },
-
-  fromJSON(object: any): GetUserRequest {
-    return {
-      userId: isSet(object.userId)
-        ? globalThis.String(object.userId)
-        : isSet(object.user_id)
-        ? globalThis.String(object.user_id)
-        : "",
-    };
-  },
-
-  toJSON(message: GetUserRequest): unknown {
-    const obj: any = {};
-    if (message.userId !== "") {
-      obj.userId = message.userId;
-    }
-    return obj;
   },
 };
 
@@ -3551,26 +2612,6 @@ export const GetUserResponse: MessageFns<GetUserResponse> = {
     } finally {
       (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
     }
-  },
-
-  fromJSON(object: any): GetUserResponse {
-    return {
-      user: isSet(object.user) ? User.fromJSON(object.user) : undefined,
-      memberships: globalThis.Array.isArray(object?.memberships)
-        ? object.memberships.map((e: any) => Membership.fromJSON(e))
-        : [],
-    };
-  },
-
-  toJSON(message: GetUserResponse): unknown {
-    const obj: any = {};
-    if (message.user !== undefined) {
-      obj.user = User.toJSON(message.user);
-    }
-    if (message.memberships?.length) {
-      obj.memberships = message.memberships.map((e) => Membership.toJSON(e));
-    }
-    return obj;
   },
 };
 
@@ -3651,48 +2692,6 @@ export const ChangePasswordRequest: MessageFns<ChangePasswordRequest> = {
       (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
     }
   },
-
-  fromJSON(object: any): ChangePasswordRequest {
-    return {
-      userId: isSet(object.userId)
-        ? globalThis.String(object.userId)
-        : isSet(object.user_id)
-        ? globalThis.String(object.user_id)
-        : "",
-      currentPassword: isSet(object.currentPassword)
-        ? globalThis.String(object.currentPassword)
-        : isSet(object.current_password)
-        ? globalThis.String(object.current_password)
-        : "",
-      newPassword: isSet(object.newPassword)
-        ? globalThis.String(object.newPassword)
-        : isSet(object.new_password)
-        ? globalThis.String(object.new_password)
-        : "",
-      sessionId: isSet(object.sessionId)
-        ? globalThis.String(object.sessionId)
-        : isSet(object.session_id)
-        ? globalThis.String(object.session_id)
-        : "",
-    };
-  },
-
-  toJSON(message: ChangePasswordRequest): unknown {
-    const obj: any = {};
-    if (message.userId !== "") {
-      obj.userId = message.userId;
-    }
-    if (message.currentPassword !== "") {
-      obj.currentPassword = message.currentPassword;
-    }
-    if (message.newPassword !== "") {
-      obj.newPassword = message.newPassword;
-    }
-    if (message.sessionId !== "") {
-      obj.sessionId = message.sessionId;
-    }
-    return obj;
-  },
 };
 
 function createBaseChangePasswordResponse(): ChangePasswordResponse {
@@ -3727,15 +2726,6 @@ export const ChangePasswordResponse: MessageFns<ChangePasswordResponse> = {
     } finally {
       (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
     }
-  },
-
-  fromJSON(_: any): ChangePasswordResponse {
-    return {};
-  },
-
-  toJSON(_: ChangePasswordResponse): unknown {
-    const obj: any = {};
-    return obj;
   },
 };
 
@@ -3782,18 +2772,6 @@ export const CreatePasswordResetRequest: MessageFns<CreatePasswordResetRequest> 
     } finally {
       (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
     }
-  },
-
-  fromJSON(object: any): CreatePasswordResetRequest {
-    return { email: isSet(object.email) ? globalThis.String(object.email) : "" };
-  },
-
-  toJSON(message: CreatePasswordResetRequest): unknown {
-    const obj: any = {};
-    if (message.email !== "") {
-      obj.email = message.email;
-    }
-    return obj;
   },
 };
 
@@ -3852,28 +2830,6 @@ export const CreatePasswordResetResponse: MessageFns<CreatePasswordResetResponse
       (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
     }
   },
-
-  fromJSON(object: any): CreatePasswordResetResponse {
-    return {
-      token: isSet(object.token) ? globalThis.String(object.token) : "",
-      expiresAt: isSet(object.expiresAt)
-        ? globalThis.String(object.expiresAt)
-        : isSet(object.expires_at)
-        ? globalThis.String(object.expires_at)
-        : "",
-    };
-  },
-
-  toJSON(message: CreatePasswordResetResponse): unknown {
-    const obj: any = {};
-    if (message.token !== "") {
-      obj.token = message.token;
-    }
-    if (message.expiresAt !== "") {
-      obj.expiresAt = message.expiresAt;
-    }
-    return obj;
-  },
 };
 
 function createBaseResetPasswordRequest(): ResetPasswordRequest {
@@ -3931,28 +2887,6 @@ export const ResetPasswordRequest: MessageFns<ResetPasswordRequest> = {
       (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
     }
   },
-
-  fromJSON(object: any): ResetPasswordRequest {
-    return {
-      token: isSet(object.token) ? globalThis.String(object.token) : "",
-      newPassword: isSet(object.newPassword)
-        ? globalThis.String(object.newPassword)
-        : isSet(object.new_password)
-        ? globalThis.String(object.new_password)
-        : "",
-    };
-  },
-
-  toJSON(message: ResetPasswordRequest): unknown {
-    const obj: any = {};
-    if (message.token !== "") {
-      obj.token = message.token;
-    }
-    if (message.newPassword !== "") {
-      obj.newPassword = message.newPassword;
-    }
-    return obj;
-  },
 };
 
 function createBaseResetPasswordResponse(): ResetPasswordResponse {
@@ -3987,15 +2921,6 @@ export const ResetPasswordResponse: MessageFns<ResetPasswordResponse> = {
     } finally {
       (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
     }
-  },
-
-  fromJSON(_: any): ResetPasswordResponse {
-    return {};
-  },
-
-  toJSON(_: ResetPasswordResponse): unknown {
-    const obj: any = {};
-    return obj;
   },
 };
 
@@ -4109,60 +3034,6 @@ export const Invitation: MessageFns<Invitation> = {
       (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
     }
   },
-
-  fromJSON(object: any): Invitation {
-    return {
-      id: isSet(object.id) ? globalThis.String(object.id) : "",
-      organizationId: isSet(object.organizationId)
-        ? globalThis.String(object.organizationId)
-        : isSet(object.organization_id)
-        ? globalThis.String(object.organization_id)
-        : "",
-      email: isSet(object.email) ? globalThis.String(object.email) : "",
-      role: isSet(object.role) ? roleFromJSON(object.role) : 0,
-      createdAt: isSet(object.createdAt)
-        ? globalThis.String(object.createdAt)
-        : isSet(object.created_at)
-        ? globalThis.String(object.created_at)
-        : "",
-      expiresAt: isSet(object.expiresAt)
-        ? globalThis.String(object.expiresAt)
-        : isSet(object.expires_at)
-        ? globalThis.String(object.expires_at)
-        : "",
-      acceptedAt: isSet(object.acceptedAt)
-        ? globalThis.String(object.acceptedAt)
-        : isSet(object.accepted_at)
-        ? globalThis.String(object.accepted_at)
-        : "",
-    };
-  },
-
-  toJSON(message: Invitation): unknown {
-    const obj: any = {};
-    if (message.id !== "") {
-      obj.id = message.id;
-    }
-    if (message.organizationId !== "") {
-      obj.organizationId = message.organizationId;
-    }
-    if (message.email !== "") {
-      obj.email = message.email;
-    }
-    if (message.role !== 0) {
-      obj.role = roleToJSON(message.role);
-    }
-    if (message.createdAt !== "") {
-      obj.createdAt = message.createdAt;
-    }
-    if (message.expiresAt !== "") {
-      obj.expiresAt = message.expiresAt;
-    }
-    if (message.acceptedAt !== "") {
-      obj.acceptedAt = message.acceptedAt;
-    }
-    return obj;
-  },
 };
 
 function createBaseInviteUserRequest(): InviteUserRequest {
@@ -4231,32 +3102,6 @@ export const InviteUserRequest: MessageFns<InviteUserRequest> = {
       (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
     }
   },
-
-  fromJSON(object: any): InviteUserRequest {
-    return {
-      organizationId: isSet(object.organizationId)
-        ? globalThis.String(object.organizationId)
-        : isSet(object.organization_id)
-        ? globalThis.String(object.organization_id)
-        : "",
-      email: isSet(object.email) ? globalThis.String(object.email) : "",
-      role: isSet(object.role) ? roleFromJSON(object.role) : 0,
-    };
-  },
-
-  toJSON(message: InviteUserRequest): unknown {
-    const obj: any = {};
-    if (message.organizationId !== "") {
-      obj.organizationId = message.organizationId;
-    }
-    if (message.email !== "") {
-      obj.email = message.email;
-    }
-    if (message.role !== 0) {
-      obj.role = roleToJSON(message.role);
-    }
-    return obj;
-  },
 };
 
 function createBaseInviteUserResponse(): InviteUserResponse {
@@ -4313,24 +3158,6 @@ export const InviteUserResponse: MessageFns<InviteUserResponse> = {
     } finally {
       (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
     }
-  },
-
-  fromJSON(object: any): InviteUserResponse {
-    return {
-      invitation: isSet(object.invitation) ? Invitation.fromJSON(object.invitation) : undefined,
-      token: isSet(object.token) ? globalThis.String(object.token) : "",
-    };
-  },
-
-  toJSON(message: InviteUserResponse): unknown {
-    const obj: any = {};
-    if (message.invitation !== undefined) {
-      obj.invitation = Invitation.toJSON(message.invitation);
-    }
-    if (message.token !== "") {
-      obj.token = message.token;
-    }
-    return obj;
   },
 };
 
@@ -4411,36 +3238,6 @@ export const AcceptInvitationRequest: MessageFns<AcceptInvitationRequest> = {
       (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
     }
   },
-
-  fromJSON(object: any): AcceptInvitationRequest {
-    return {
-      token: isSet(object.token) ? globalThis.String(object.token) : "",
-      password: isSet(object.password) ? globalThis.String(object.password) : "",
-      name: isSet(object.name) ? globalThis.String(object.name) : "",
-      clientAddress: isSet(object.clientAddress)
-        ? globalThis.String(object.clientAddress)
-        : isSet(object.client_address)
-        ? globalThis.String(object.client_address)
-        : "",
-    };
-  },
-
-  toJSON(message: AcceptInvitationRequest): unknown {
-    const obj: any = {};
-    if (message.token !== "") {
-      obj.token = message.token;
-    }
-    if (message.password !== "") {
-      obj.password = message.password;
-    }
-    if (message.name !== "") {
-      obj.name = message.name;
-    }
-    if (message.clientAddress !== "") {
-      obj.clientAddress = message.clientAddress;
-    }
-    return obj;
-  },
 };
 
 function createBaseListInvitationsRequest(): ListInvitationsRequest {
@@ -4486,24 +3283,6 @@ export const ListInvitationsRequest: MessageFns<ListInvitationsRequest> = {
     } finally {
       (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
     }
-  },
-
-  fromJSON(object: any): ListInvitationsRequest {
-    return {
-      organizationId: isSet(object.organizationId)
-        ? globalThis.String(object.organizationId)
-        : isSet(object.organization_id)
-        ? globalThis.String(object.organization_id)
-        : "",
-    };
-  },
-
-  toJSON(message: ListInvitationsRequest): unknown {
-    const obj: any = {};
-    if (message.organizationId !== "") {
-      obj.organizationId = message.organizationId;
-    }
-    return obj;
   },
 };
 
@@ -4551,22 +3330,6 @@ export const ListInvitationsResponse: MessageFns<ListInvitationsResponse> = {
       (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
     }
   },
-
-  fromJSON(object: any): ListInvitationsResponse {
-    return {
-      invitations: globalThis.Array.isArray(object?.invitations)
-        ? object.invitations.map((e: any) => Invitation.fromJSON(e))
-        : [],
-    };
-  },
-
-  toJSON(message: ListInvitationsResponse): unknown {
-    const obj: any = {};
-    if (message.invitations?.length) {
-      obj.invitations = message.invitations.map((e) => Invitation.toJSON(e));
-    }
-    return obj;
-  },
 };
 
 function createBaseRevokeInvitationRequest(): RevokeInvitationRequest {
@@ -4612,24 +3375,6 @@ export const RevokeInvitationRequest: MessageFns<RevokeInvitationRequest> = {
     } finally {
       (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
     }
-  },
-
-  fromJSON(object: any): RevokeInvitationRequest {
-    return {
-      invitationId: isSet(object.invitationId)
-        ? globalThis.String(object.invitationId)
-        : isSet(object.invitation_id)
-        ? globalThis.String(object.invitation_id)
-        : "",
-    };
-  },
-
-  toJSON(message: RevokeInvitationRequest): unknown {
-    const obj: any = {};
-    if (message.invitationId !== "") {
-      obj.invitationId = message.invitationId;
-    }
-    return obj;
   },
 };
 
@@ -4688,28 +3433,6 @@ export const RevokeInvitationResponse: MessageFns<RevokeInvitationResponse> = {
       (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
     }
   },
-
-  fromJSON(object: any): RevokeInvitationResponse {
-    return {
-      revoked: isSet(object.revoked) ? globalThis.Boolean(object.revoked) : false,
-      organizationId: isSet(object.organizationId)
-        ? globalThis.String(object.organizationId)
-        : isSet(object.organization_id)
-        ? globalThis.String(object.organization_id)
-        : "",
-    };
-  },
-
-  toJSON(message: RevokeInvitationResponse): unknown {
-    const obj: any = {};
-    if (message.revoked !== false) {
-      obj.revoked = message.revoked;
-    }
-    if (message.organizationId !== "") {
-      obj.organizationId = message.organizationId;
-    }
-    return obj;
-  },
 };
 
 function createBaseListMembersRequest(): ListMembersRequest {
@@ -4756,24 +3479,6 @@ export const ListMembersRequest: MessageFns<ListMembersRequest> = {
       (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
     }
   },
-
-  fromJSON(object: any): ListMembersRequest {
-    return {
-      organizationId: isSet(object.organizationId)
-        ? globalThis.String(object.organizationId)
-        : isSet(object.organization_id)
-        ? globalThis.String(object.organization_id)
-        : "",
-    };
-  },
-
-  toJSON(message: ListMembersRequest): unknown {
-    const obj: any = {};
-    if (message.organizationId !== "") {
-      obj.organizationId = message.organizationId;
-    }
-    return obj;
-  },
 };
 
 function createBaseListMembersResponse(): ListMembersResponse {
@@ -4819,20 +3524,6 @@ export const ListMembersResponse: MessageFns<ListMembersResponse> = {
     } finally {
       (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
     }
-  },
-
-  fromJSON(object: any): ListMembersResponse {
-    return {
-      members: globalThis.Array.isArray(object?.members) ? object.members.map((e: any) => Member.fromJSON(e)) : [],
-    };
-  },
-
-  toJSON(message: ListMembersResponse): unknown {
-    const obj: any = {};
-    if (message.members?.length) {
-      obj.members = message.members.map((e) => Member.toJSON(e));
-    }
-    return obj;
   },
 };
 
@@ -4902,36 +3593,6 @@ export const SetMemberRoleRequest: MessageFns<SetMemberRoleRequest> = {
       (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
     }
   },
-
-  fromJSON(object: any): SetMemberRoleRequest {
-    return {
-      organizationId: isSet(object.organizationId)
-        ? globalThis.String(object.organizationId)
-        : isSet(object.organization_id)
-        ? globalThis.String(object.organization_id)
-        : "",
-      userId: isSet(object.userId)
-        ? globalThis.String(object.userId)
-        : isSet(object.user_id)
-        ? globalThis.String(object.user_id)
-        : "",
-      role: isSet(object.role) ? roleFromJSON(object.role) : 0,
-    };
-  },
-
-  toJSON(message: SetMemberRoleRequest): unknown {
-    const obj: any = {};
-    if (message.organizationId !== "") {
-      obj.organizationId = message.organizationId;
-    }
-    if (message.userId !== "") {
-      obj.userId = message.userId;
-    }
-    if (message.role !== 0) {
-      obj.role = roleToJSON(message.role);
-    }
-    return obj;
-  },
 };
 
 function createBaseSetMemberRoleResponse(): SetMemberRoleResponse {
@@ -4977,18 +3638,6 @@ export const SetMemberRoleResponse: MessageFns<SetMemberRoleResponse> = {
     } finally {
       (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
     }
-  },
-
-  fromJSON(object: any): SetMemberRoleResponse {
-    return { member: isSet(object.member) ? Member.fromJSON(object.member) : undefined };
-  },
-
-  toJSON(message: SetMemberRoleResponse): unknown {
-    const obj: any = {};
-    if (message.member !== undefined) {
-      obj.member = Member.toJSON(message.member);
-    }
-    return obj;
   },
 };
 
@@ -5047,32 +3696,6 @@ export const RemoveMemberRequest: MessageFns<RemoveMemberRequest> = {
       (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
     }
   },
-
-  fromJSON(object: any): RemoveMemberRequest {
-    return {
-      organizationId: isSet(object.organizationId)
-        ? globalThis.String(object.organizationId)
-        : isSet(object.organization_id)
-        ? globalThis.String(object.organization_id)
-        : "",
-      userId: isSet(object.userId)
-        ? globalThis.String(object.userId)
-        : isSet(object.user_id)
-        ? globalThis.String(object.user_id)
-        : "",
-    };
-  },
-
-  toJSON(message: RemoveMemberRequest): unknown {
-    const obj: any = {};
-    if (message.organizationId !== "") {
-      obj.organizationId = message.organizationId;
-    }
-    if (message.userId !== "") {
-      obj.userId = message.userId;
-    }
-    return obj;
-  },
 };
 
 function createBaseRemoveMemberResponse(): RemoveMemberResponse {
@@ -5118,18 +3741,6 @@ export const RemoveMemberResponse: MessageFns<RemoveMemberResponse> = {
     } finally {
       (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
     }
-  },
-
-  fromJSON(object: any): RemoveMemberResponse {
-    return { removed: isSet(object.removed) ? globalThis.Boolean(object.removed) : false };
-  },
-
-  toJSON(message: RemoveMemberResponse): unknown {
-    const obj: any = {};
-    if (message.removed !== false) {
-      obj.removed = message.removed;
-    }
-    return obj;
   },
 };
 
@@ -5232,48 +3843,6 @@ export const AuditEntry: MessageFns<AuditEntry> = {
       (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
     }
   },
-
-  fromJSON(object: any): AuditEntry {
-    return {
-      at: isSet(object.at) ? globalThis.String(object.at) : "",
-      actor: isSet(object.actor) ? globalThis.String(object.actor) : "",
-      action: isSet(object.action) ? globalThis.String(object.action) : "",
-      target: isSet(object.target) ? globalThis.String(object.target) : "",
-      organizationId: isSet(object.organizationId)
-        ? globalThis.String(object.organizationId)
-        : isSet(object.organization_id)
-        ? globalThis.String(object.organization_id)
-        : "",
-      clientAddress: isSet(object.clientAddress)
-        ? globalThis.String(object.clientAddress)
-        : isSet(object.client_address)
-        ? globalThis.String(object.client_address)
-        : "",
-    };
-  },
-
-  toJSON(message: AuditEntry): unknown {
-    const obj: any = {};
-    if (message.at !== "") {
-      obj.at = message.at;
-    }
-    if (message.actor !== "") {
-      obj.actor = message.actor;
-    }
-    if (message.action !== "") {
-      obj.action = message.action;
-    }
-    if (message.target !== "") {
-      obj.target = message.target;
-    }
-    if (message.organizationId !== "") {
-      obj.organizationId = message.organizationId;
-    }
-    if (message.clientAddress !== "") {
-      obj.clientAddress = message.clientAddress;
-    }
-    return obj;
-  },
 };
 
 function createBaseListAuditLogRequest(): ListAuditLogRequest {
@@ -5364,40 +3933,6 @@ export const ListAuditLogRequest: MessageFns<ListAuditLogRequest> = {
       (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
     }
   },
-
-  fromJSON(object: any): ListAuditLogRequest {
-    return {
-      organizationId: isSet(object.organizationId)
-        ? globalThis.String(object.organizationId)
-        : isSet(object.organization_id)
-        ? globalThis.String(object.organization_id)
-        : "",
-      action: isSet(object.action) ? globalThis.String(object.action) : "",
-      from: isSet(object.from) ? globalThis.String(object.from) : "",
-      to: isSet(object.to) ? globalThis.String(object.to) : "",
-      limit: isSet(object.limit) ? globalThis.Number(object.limit) : 0,
-    };
-  },
-
-  toJSON(message: ListAuditLogRequest): unknown {
-    const obj: any = {};
-    if (message.organizationId !== "") {
-      obj.organizationId = message.organizationId;
-    }
-    if (message.action !== "") {
-      obj.action = message.action;
-    }
-    if (message.from !== "") {
-      obj.from = message.from;
-    }
-    if (message.to !== "") {
-      obj.to = message.to;
-    }
-    if (message.limit !== 0) {
-      obj.limit = Math.round(message.limit);
-    }
-    return obj;
-  },
 };
 
 function createBaseListAuditLogResponse(): ListAuditLogResponse {
@@ -5443,20 +3978,6 @@ export const ListAuditLogResponse: MessageFns<ListAuditLogResponse> = {
     } finally {
       (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
     }
-  },
-
-  fromJSON(object: any): ListAuditLogResponse {
-    return {
-      entries: globalThis.Array.isArray(object?.entries) ? object.entries.map((e: any) => AuditEntry.fromJSON(e)) : [],
-    };
-  },
-
-  toJSON(message: ListAuditLogResponse): unknown {
-    const obj: any = {};
-    if (message.entries?.length) {
-      obj.entries = message.entries.map((e) => AuditEntry.toJSON(e));
-    }
-    return obj;
   },
 };
 
@@ -6302,13 +4823,7 @@ export const IdentityClient = makeGenericClientConstructor(
   serviceName: string;
 };
 
-function isSet(value: any): boolean {
-  return value !== null && value !== undefined;
-}
-
 export interface MessageFns<T> {
   encode(message: T, writer?: BinaryWriter): BinaryWriter;
   decode(input: BinaryReader | Uint8Array, length?: number): T;
-  fromJSON(object: any): T;
-  toJSON(message: T): unknown;
 }

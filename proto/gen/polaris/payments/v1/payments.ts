@@ -33,38 +33,6 @@ export enum CollectionMethod {
   UNRECOGNIZED = -1,
 }
 
-export function collectionMethodFromJSON(object: any): CollectionMethod {
-  switch (object) {
-    case 0:
-    case "COLLECTION_METHOD_UNSPECIFIED":
-      return CollectionMethod.COLLECTION_METHOD_UNSPECIFIED;
-    case 1:
-    case "COLLECTION_METHOD_CHARGE_AUTOMATICALLY":
-      return CollectionMethod.COLLECTION_METHOD_CHARGE_AUTOMATICALLY;
-    case 2:
-    case "COLLECTION_METHOD_SEND_INVOICE":
-      return CollectionMethod.COLLECTION_METHOD_SEND_INVOICE;
-    case -1:
-    case "UNRECOGNIZED":
-    default:
-      return CollectionMethod.UNRECOGNIZED;
-  }
-}
-
-export function collectionMethodToJSON(object: CollectionMethod): string {
-  switch (object) {
-    case CollectionMethod.COLLECTION_METHOD_UNSPECIFIED:
-      return "COLLECTION_METHOD_UNSPECIFIED";
-    case CollectionMethod.COLLECTION_METHOD_CHARGE_AUTOMATICALLY:
-      return "COLLECTION_METHOD_CHARGE_AUTOMATICALLY";
-    case CollectionMethod.COLLECTION_METHOD_SEND_INVOICE:
-      return "COLLECTION_METHOD_SEND_INVOICE";
-    case CollectionMethod.UNRECOGNIZED:
-    default:
-      return "UNRECOGNIZED";
-  }
-}
-
 export interface StripeCustomer {
   organizationId: string;
   /** Stripe's id, cus_…. */
@@ -190,56 +158,6 @@ export const StripeCustomer: MessageFns<StripeCustomer> = {
       (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
     }
   },
-
-  fromJSON(object: any): StripeCustomer {
-    return {
-      organizationId: isSet(object.organizationId)
-        ? globalThis.String(object.organizationId)
-        : isSet(object.organization_id)
-        ? globalThis.String(object.organization_id)
-        : "",
-      customerId: isSet(object.customerId)
-        ? globalThis.String(object.customerId)
-        : isSet(object.customer_id)
-        ? globalThis.String(object.customer_id)
-        : "",
-      collectionMethod: isSet(object.collectionMethod)
-        ? collectionMethodFromJSON(object.collectionMethod)
-        : isSet(object.collection_method)
-        ? collectionMethodFromJSON(object.collection_method)
-        : 0,
-      daysUntilDue: isSet(object.daysUntilDue)
-        ? globalThis.Number(object.daysUntilDue)
-        : isSet(object.days_until_due)
-        ? globalThis.Number(object.days_until_due)
-        : 0,
-      updatedAt: isSet(object.updatedAt)
-        ? globalThis.String(object.updatedAt)
-        : isSet(object.updated_at)
-        ? globalThis.String(object.updated_at)
-        : "",
-    };
-  },
-
-  toJSON(message: StripeCustomer): unknown {
-    const obj: any = {};
-    if (message.organizationId !== "") {
-      obj.organizationId = message.organizationId;
-    }
-    if (message.customerId !== "") {
-      obj.customerId = message.customerId;
-    }
-    if (message.collectionMethod !== 0) {
-      obj.collectionMethod = collectionMethodToJSON(message.collectionMethod);
-    }
-    if (message.daysUntilDue !== 0) {
-      obj.daysUntilDue = Math.round(message.daysUntilDue);
-    }
-    if (message.updatedAt !== "") {
-      obj.updatedAt = message.updatedAt;
-    }
-    return obj;
-  },
 };
 
 function createBaseSetStripeCustomerRequest(): SetStripeCustomerRequest {
@@ -319,48 +237,6 @@ export const SetStripeCustomerRequest: MessageFns<SetStripeCustomerRequest> = {
       (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
     }
   },
-
-  fromJSON(object: any): SetStripeCustomerRequest {
-    return {
-      organizationId: isSet(object.organizationId)
-        ? globalThis.String(object.organizationId)
-        : isSet(object.organization_id)
-        ? globalThis.String(object.organization_id)
-        : "",
-      customerId: isSet(object.customerId)
-        ? globalThis.String(object.customerId)
-        : isSet(object.customer_id)
-        ? globalThis.String(object.customer_id)
-        : "",
-      collectionMethod: isSet(object.collectionMethod)
-        ? collectionMethodFromJSON(object.collectionMethod)
-        : isSet(object.collection_method)
-        ? collectionMethodFromJSON(object.collection_method)
-        : 0,
-      daysUntilDue: isSet(object.daysUntilDue)
-        ? globalThis.Number(object.daysUntilDue)
-        : isSet(object.days_until_due)
-        ? globalThis.Number(object.days_until_due)
-        : 0,
-    };
-  },
-
-  toJSON(message: SetStripeCustomerRequest): unknown {
-    const obj: any = {};
-    if (message.organizationId !== "") {
-      obj.organizationId = message.organizationId;
-    }
-    if (message.customerId !== "") {
-      obj.customerId = message.customerId;
-    }
-    if (message.collectionMethod !== 0) {
-      obj.collectionMethod = collectionMethodToJSON(message.collectionMethod);
-    }
-    if (message.daysUntilDue !== 0) {
-      obj.daysUntilDue = Math.round(message.daysUntilDue);
-    }
-    return obj;
-  },
 };
 
 function createBaseSetStripeCustomerResponse(): SetStripeCustomerResponse {
@@ -418,24 +294,6 @@ export const SetStripeCustomerResponse: MessageFns<SetStripeCustomerResponse> = 
       (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
     }
   },
-
-  fromJSON(object: any): SetStripeCustomerResponse {
-    return {
-      customer: isSet(object.customer) ? StripeCustomer.fromJSON(object.customer) : undefined,
-      created: isSet(object.created) ? globalThis.Boolean(object.created) : false,
-    };
-  },
-
-  toJSON(message: SetStripeCustomerResponse): unknown {
-    const obj: any = {};
-    if (message.customer !== undefined) {
-      obj.customer = StripeCustomer.toJSON(message.customer);
-    }
-    if (message.created !== false) {
-      obj.created = message.created;
-    }
-    return obj;
-  },
 };
 
 function createBaseGetStripeCustomerRequest(): GetStripeCustomerRequest {
@@ -482,24 +340,6 @@ export const GetStripeCustomerRequest: MessageFns<GetStripeCustomerRequest> = {
       (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
     }
   },
-
-  fromJSON(object: any): GetStripeCustomerRequest {
-    return {
-      organizationId: isSet(object.organizationId)
-        ? globalThis.String(object.organizationId)
-        : isSet(object.organization_id)
-        ? globalThis.String(object.organization_id)
-        : "",
-    };
-  },
-
-  toJSON(message: GetStripeCustomerRequest): unknown {
-    const obj: any = {};
-    if (message.organizationId !== "") {
-      obj.organizationId = message.organizationId;
-    }
-    return obj;
-  },
 };
 
 function createBaseGetStripeCustomerResponse(): GetStripeCustomerResponse {
@@ -545,18 +385,6 @@ export const GetStripeCustomerResponse: MessageFns<GetStripeCustomerResponse> = 
     } finally {
       (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
     }
-  },
-
-  fromJSON(object: any): GetStripeCustomerResponse {
-    return { customer: isSet(object.customer) ? StripeCustomer.fromJSON(object.customer) : undefined };
-  },
-
-  toJSON(message: GetStripeCustomerResponse): unknown {
-    const obj: any = {};
-    if (message.customer !== undefined) {
-      obj.customer = StripeCustomer.toJSON(message.customer);
-    }
-    return obj;
   },
 };
 
@@ -657,13 +485,7 @@ export const PaymentsClient = makeGenericClientConstructor(
   serviceName: string;
 };
 
-function isSet(value: any): boolean {
-  return value !== null && value !== undefined;
-}
-
 export interface MessageFns<T> {
   encode(message: T, writer?: BinaryWriter): BinaryWriter;
   decode(input: BinaryReader | Uint8Array, length?: number): T;
-  fromJSON(object: any): T;
-  toJSON(message: T): unknown;
 }

@@ -39,53 +39,6 @@ export enum MeterAggregation {
   UNRECOGNIZED = -1,
 }
 
-export function meterAggregationFromJSON(object: any): MeterAggregation {
-  switch (object) {
-    case 0:
-    case "METER_AGGREGATION_UNSPECIFIED":
-      return MeterAggregation.METER_AGGREGATION_UNSPECIFIED;
-    case 1:
-    case "METER_AGGREGATION_SUM":
-      return MeterAggregation.METER_AGGREGATION_SUM;
-    case 2:
-    case "METER_AGGREGATION_COUNT":
-      return MeterAggregation.METER_AGGREGATION_COUNT;
-    case 3:
-    case "METER_AGGREGATION_MAX":
-      return MeterAggregation.METER_AGGREGATION_MAX;
-    case 4:
-    case "METER_AGGREGATION_LATEST":
-      return MeterAggregation.METER_AGGREGATION_LATEST;
-    case 5:
-    case "METER_AGGREGATION_UNIQUE_COUNT":
-      return MeterAggregation.METER_AGGREGATION_UNIQUE_COUNT;
-    case -1:
-    case "UNRECOGNIZED":
-    default:
-      return MeterAggregation.UNRECOGNIZED;
-  }
-}
-
-export function meterAggregationToJSON(object: MeterAggregation): string {
-  switch (object) {
-    case MeterAggregation.METER_AGGREGATION_UNSPECIFIED:
-      return "METER_AGGREGATION_UNSPECIFIED";
-    case MeterAggregation.METER_AGGREGATION_SUM:
-      return "METER_AGGREGATION_SUM";
-    case MeterAggregation.METER_AGGREGATION_COUNT:
-      return "METER_AGGREGATION_COUNT";
-    case MeterAggregation.METER_AGGREGATION_MAX:
-      return "METER_AGGREGATION_MAX";
-    case MeterAggregation.METER_AGGREGATION_LATEST:
-      return "METER_AGGREGATION_LATEST";
-    case MeterAggregation.METER_AGGREGATION_UNIQUE_COUNT:
-      return "METER_AGGREGATION_UNIQUE_COUNT";
-    case MeterAggregation.UNRECOGNIZED:
-    default:
-      return "UNRECOGNIZED";
-  }
-}
-
 export enum WindowSize {
   /** WINDOW_SIZE_UNSPECIFIED - DAY. */
   WINDOW_SIZE_UNSPECIFIED = 0,
@@ -95,48 +48,6 @@ export enum WindowSize {
   /** WINDOW_SIZE_PERIOD - One window, [from, to) itself: a billing period's value. */
   WINDOW_SIZE_PERIOD = 4,
   UNRECOGNIZED = -1,
-}
-
-export function windowSizeFromJSON(object: any): WindowSize {
-  switch (object) {
-    case 0:
-    case "WINDOW_SIZE_UNSPECIFIED":
-      return WindowSize.WINDOW_SIZE_UNSPECIFIED;
-    case 1:
-    case "WINDOW_SIZE_HOUR":
-      return WindowSize.WINDOW_SIZE_HOUR;
-    case 2:
-    case "WINDOW_SIZE_DAY":
-      return WindowSize.WINDOW_SIZE_DAY;
-    case 3:
-    case "WINDOW_SIZE_MONTH":
-      return WindowSize.WINDOW_SIZE_MONTH;
-    case 4:
-    case "WINDOW_SIZE_PERIOD":
-      return WindowSize.WINDOW_SIZE_PERIOD;
-    case -1:
-    case "UNRECOGNIZED":
-    default:
-      return WindowSize.UNRECOGNIZED;
-  }
-}
-
-export function windowSizeToJSON(object: WindowSize): string {
-  switch (object) {
-    case WindowSize.WINDOW_SIZE_UNSPECIFIED:
-      return "WINDOW_SIZE_UNSPECIFIED";
-    case WindowSize.WINDOW_SIZE_HOUR:
-      return "WINDOW_SIZE_HOUR";
-    case WindowSize.WINDOW_SIZE_DAY:
-      return "WINDOW_SIZE_DAY";
-    case WindowSize.WINDOW_SIZE_MONTH:
-      return "WINDOW_SIZE_MONTH";
-    case WindowSize.WINDOW_SIZE_PERIOD:
-      return "WINDOW_SIZE_PERIOD";
-    case WindowSize.UNRECOGNIZED:
-    default:
-      return "UNRECOGNIZED";
-  }
 }
 
 export interface Meter {
@@ -330,44 +241,6 @@ export const Meter: MessageFns<Meter> = {
       (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
     }
   },
-
-  fromJSON(object: any): Meter {
-    return {
-      metric: isSet(object.metric) ? globalThis.String(object.metric) : "",
-      name: isSet(object.name) ? globalThis.String(object.name) : "",
-      aggregation: isSet(object.aggregation) ? meterAggregationFromJSON(object.aggregation) : 0,
-      valueProperty: isSet(object.valueProperty)
-        ? globalThis.String(object.valueProperty)
-        : isSet(object.value_property)
-        ? globalThis.String(object.value_property)
-        : "",
-      groupBy: globalThis.Array.isArray(object?.groupBy)
-        ? object.groupBy.map((e: any) => globalThis.String(e))
-        : globalThis.Array.isArray(object?.group_by)
-        ? object.group_by.map((e: any) => globalThis.String(e))
-        : [],
-    };
-  },
-
-  toJSON(message: Meter): unknown {
-    const obj: any = {};
-    if (message.metric !== "") {
-      obj.metric = message.metric;
-    }
-    if (message.name !== "") {
-      obj.name = message.name;
-    }
-    if (message.aggregation !== 0) {
-      obj.aggregation = meterAggregationToJSON(message.aggregation);
-    }
-    if (message.valueProperty !== "") {
-      obj.valueProperty = message.valueProperty;
-    }
-    if (message.groupBy?.length) {
-      obj.groupBy = message.groupBy;
-    }
-    return obj;
-  },
 };
 
 function createBaseCreateMeterRequest(): CreateMeterRequest {
@@ -458,44 +331,6 @@ export const CreateMeterRequest: MessageFns<CreateMeterRequest> = {
       (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
     }
   },
-
-  fromJSON(object: any): CreateMeterRequest {
-    return {
-      metric: isSet(object.metric) ? globalThis.String(object.metric) : "",
-      name: isSet(object.name) ? globalThis.String(object.name) : "",
-      aggregation: isSet(object.aggregation) ? meterAggregationFromJSON(object.aggregation) : 0,
-      valueProperty: isSet(object.valueProperty)
-        ? globalThis.String(object.valueProperty)
-        : isSet(object.value_property)
-        ? globalThis.String(object.value_property)
-        : "",
-      groupBy: globalThis.Array.isArray(object?.groupBy)
-        ? object.groupBy.map((e: any) => globalThis.String(e))
-        : globalThis.Array.isArray(object?.group_by)
-        ? object.group_by.map((e: any) => globalThis.String(e))
-        : [],
-    };
-  },
-
-  toJSON(message: CreateMeterRequest): unknown {
-    const obj: any = {};
-    if (message.metric !== "") {
-      obj.metric = message.metric;
-    }
-    if (message.name !== "") {
-      obj.name = message.name;
-    }
-    if (message.aggregation !== 0) {
-      obj.aggregation = meterAggregationToJSON(message.aggregation);
-    }
-    if (message.valueProperty !== "") {
-      obj.valueProperty = message.valueProperty;
-    }
-    if (message.groupBy?.length) {
-      obj.groupBy = message.groupBy;
-    }
-    return obj;
-  },
 };
 
 function createBaseListMetersRequest(): ListMetersRequest {
@@ -530,15 +365,6 @@ export const ListMetersRequest: MessageFns<ListMetersRequest> = {
     } finally {
       (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
     }
-  },
-
-  fromJSON(_: any): ListMetersRequest {
-    return {};
-  },
-
-  toJSON(_: ListMetersRequest): unknown {
-    const obj: any = {};
-    return obj;
   },
 };
 
@@ -585,18 +411,6 @@ export const ListMetersResponse: MessageFns<ListMetersResponse> = {
     } finally {
       (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
     }
-  },
-
-  fromJSON(object: any): ListMetersResponse {
-    return { meters: globalThis.Array.isArray(object?.meters) ? object.meters.map((e: any) => Meter.fromJSON(e)) : [] };
-  },
-
-  toJSON(message: ListMetersResponse): unknown {
-    const obj: any = {};
-    if (message.meters?.length) {
-      obj.meters = message.meters.map((e) => Meter.toJSON(e));
-    }
-    return obj;
   },
 };
 
@@ -666,28 +480,6 @@ export const PropertyValue: MessageFns<PropertyValue> = {
       (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
     }
   },
-
-  fromJSON(object: any): PropertyValue {
-    return {
-      text: isSet(object.text) ? globalThis.String(object.text) : undefined,
-      number: isSet(object.number) ? globalThis.String(object.number) : undefined,
-      flag: isSet(object.flag) ? globalThis.Boolean(object.flag) : undefined,
-    };
-  },
-
-  toJSON(message: PropertyValue): unknown {
-    const obj: any = {};
-    if (message.text !== undefined) {
-      obj.text = message.text;
-    }
-    if (message.number !== undefined) {
-      obj.number = message.number;
-    }
-    if (message.flag !== undefined) {
-      obj.flag = message.flag;
-    }
-    return obj;
-  },
 };
 
 function createBasePropertyFilter(): PropertyFilter {
@@ -744,24 +536,6 @@ export const PropertyFilter: MessageFns<PropertyFilter> = {
     } finally {
       (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
     }
-  },
-
-  fromJSON(object: any): PropertyFilter {
-    return {
-      key: isSet(object.key) ? globalThis.String(object.key) : "",
-      values: globalThis.Array.isArray(object?.values) ? object.values.map((e: any) => globalThis.String(e)) : [],
-    };
-  },
-
-  toJSON(message: PropertyFilter): unknown {
-    const obj: any = {};
-    if (message.key !== "") {
-      obj.key = message.key;
-    }
-    if (message.values?.length) {
-      obj.values = message.values;
-    }
-    return obj;
   },
 };
 
@@ -830,28 +604,6 @@ export const GroupValue: MessageFns<GroupValue> = {
     } finally {
       (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
     }
-  },
-
-  fromJSON(object: any): GroupValue {
-    return {
-      key: isSet(object.key) ? globalThis.String(object.key) : "",
-      value: isSet(object.value) ? globalThis.String(object.value) : "",
-      present: isSet(object.present) ? globalThis.Boolean(object.present) : false,
-    };
-  },
-
-  toJSON(message: GroupValue): unknown {
-    const obj: any = {};
-    if (message.key !== "") {
-      obj.key = message.key;
-    }
-    if (message.value !== "") {
-      obj.value = message.value;
-    }
-    if (message.present !== false) {
-      obj.present = message.present;
-    }
-    return obj;
   },
 };
 
@@ -957,67 +709,6 @@ export const RecordUsageRequest: MessageFns<RecordUsageRequest> = {
       (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
     }
   },
-
-  fromJSON(object: any): RecordUsageRequest {
-    return {
-      organizationId: isSet(object.organizationId)
-        ? globalThis.String(object.organizationId)
-        : isSet(object.organization_id)
-        ? globalThis.String(object.organization_id)
-        : "",
-      metric: isSet(object.metric) ? globalThis.String(object.metric) : "",
-      quantity: isSet(object.quantity) ? globalThis.String(object.quantity) : "",
-      timestamp: isSet(object.timestamp) ? globalThis.String(object.timestamp) : "",
-      idempotencyKey: isSet(object.idempotencyKey)
-        ? globalThis.String(object.idempotencyKey)
-        : isSet(object.idempotency_key)
-        ? globalThis.String(object.idempotency_key)
-        : "",
-      properties: isObject(object.properties)
-        ? (globalThis.Object.entries(object.properties) as [string, any][]).reduce(
-          (acc: { [key: string]: PropertyValue }, [key, value]: [string, any]) => {
-            globalThis.Object.defineProperty(acc, key, {
-              value: PropertyValue.fromJSON(value),
-              enumerable: true,
-              configurable: true,
-              writable: true,
-            });
-            return acc;
-          },
-          {},
-        )
-        : {},
-    };
-  },
-
-  toJSON(message: RecordUsageRequest): unknown {
-    const obj: any = {};
-    if (message.organizationId !== "") {
-      obj.organizationId = message.organizationId;
-    }
-    if (message.metric !== "") {
-      obj.metric = message.metric;
-    }
-    if (message.quantity !== "") {
-      obj.quantity = message.quantity;
-    }
-    if (message.timestamp !== "") {
-      obj.timestamp = message.timestamp;
-    }
-    if (message.idempotencyKey !== "") {
-      obj.idempotencyKey = message.idempotencyKey;
-    }
-    if (message.properties) {
-      const entries = globalThis.Object.entries(message.properties) as [string, PropertyValue][];
-      if (entries.length > 0) {
-        obj.properties = {};
-        entries.forEach(([k, v]) => {
-          obj.properties[k] = PropertyValue.toJSON(v);
-        });
-      }
-    }
-    return obj;
-  },
 };
 
 function createBaseRecordUsageRequest_PropertiesEntry(): RecordUsageRequest_PropertiesEntry {
@@ -1075,24 +766,6 @@ export const RecordUsageRequest_PropertiesEntry: MessageFns<RecordUsageRequest_P
       (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
     }
   },
-
-  fromJSON(object: any): RecordUsageRequest_PropertiesEntry {
-    return {
-      key: isSet(object.key) ? globalThis.String(object.key) : "",
-      value: isSet(object.value) ? PropertyValue.fromJSON(object.value) : undefined,
-    };
-  },
-
-  toJSON(message: RecordUsageRequest_PropertiesEntry): unknown {
-    const obj: any = {};
-    if (message.key !== "") {
-      obj.key = message.key;
-    }
-    if (message.value !== undefined) {
-      obj.value = PropertyValue.toJSON(message.value);
-    }
-    return obj;
-  },
 };
 
 function createBaseRecordUsageResponse(): RecordUsageResponse {
@@ -1149,28 +822,6 @@ export const RecordUsageResponse: MessageFns<RecordUsageResponse> = {
     } finally {
       (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
     }
-  },
-
-  fromJSON(object: any): RecordUsageResponse {
-    return {
-      eventId: isSet(object.eventId)
-        ? globalThis.String(object.eventId)
-        : isSet(object.event_id)
-        ? globalThis.String(object.event_id)
-        : "",
-      duplicate: isSet(object.duplicate) ? globalThis.Boolean(object.duplicate) : false,
-    };
-  },
-
-  toJSON(message: RecordUsageResponse): unknown {
-    const obj: any = {};
-    if (message.eventId !== "") {
-      obj.eventId = message.eventId;
-    }
-    if (message.duplicate !== false) {
-      obj.duplicate = message.duplicate;
-    }
-    return obj;
   },
 };
 
@@ -1295,64 +946,6 @@ export const GetUsageSummaryRequest: MessageFns<GetUsageSummaryRequest> = {
       (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
     }
   },
-
-  fromJSON(object: any): GetUsageSummaryRequest {
-    return {
-      organizationId: isSet(object.organizationId)
-        ? globalThis.String(object.organizationId)
-        : isSet(object.organization_id)
-        ? globalThis.String(object.organization_id)
-        : "",
-      metric: isSet(object.metric) ? globalThis.String(object.metric) : "",
-      from: isSet(object.from) ? globalThis.String(object.from) : "",
-      to: isSet(object.to) ? globalThis.String(object.to) : "",
-      windowSize: isSet(object.windowSize)
-        ? windowSizeFromJSON(object.windowSize)
-        : isSet(object.window_size)
-        ? windowSizeFromJSON(object.window_size)
-        : 0,
-      timeZone: isSet(object.timeZone)
-        ? globalThis.String(object.timeZone)
-        : isSet(object.time_zone)
-        ? globalThis.String(object.time_zone)
-        : "",
-      groupBy: globalThis.Array.isArray(object?.groupBy)
-        ? object.groupBy.map((e: any) => globalThis.String(e))
-        : globalThis.Array.isArray(object?.group_by)
-        ? object.group_by.map((e: any) => globalThis.String(e))
-        : [],
-      where: globalThis.Array.isArray(object?.where) ? object.where.map((e: any) => PropertyFilter.fromJSON(e)) : [],
-    };
-  },
-
-  toJSON(message: GetUsageSummaryRequest): unknown {
-    const obj: any = {};
-    if (message.organizationId !== "") {
-      obj.organizationId = message.organizationId;
-    }
-    if (message.metric !== "") {
-      obj.metric = message.metric;
-    }
-    if (message.from !== "") {
-      obj.from = message.from;
-    }
-    if (message.to !== "") {
-      obj.to = message.to;
-    }
-    if (message.windowSize !== 0) {
-      obj.windowSize = windowSizeToJSON(message.windowSize);
-    }
-    if (message.timeZone !== "") {
-      obj.timeZone = message.timeZone;
-    }
-    if (message.groupBy?.length) {
-      obj.groupBy = message.groupBy;
-    }
-    if (message.where?.length) {
-      obj.where = message.where.map((e) => PropertyFilter.toJSON(e));
-    }
-    return obj;
-  },
 };
 
 function createBaseUsageAggregate(): UsageAggregate {
@@ -1443,44 +1036,6 @@ export const UsageAggregate: MessageFns<UsageAggregate> = {
       (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
     }
   },
-
-  fromJSON(object: any): UsageAggregate {
-    return {
-      metric: isSet(object.metric) ? globalThis.String(object.metric) : "",
-      total: isSet(object.total) ? globalThis.String(object.total) : "",
-      periodStart: isSet(object.periodStart)
-        ? globalThis.String(object.periodStart)
-        : isSet(object.period_start)
-        ? globalThis.String(object.period_start)
-        : "",
-      periodEnd: isSet(object.periodEnd)
-        ? globalThis.String(object.periodEnd)
-        : isSet(object.period_end)
-        ? globalThis.String(object.period_end)
-        : "",
-      groups: globalThis.Array.isArray(object?.groups) ? object.groups.map((e: any) => GroupValue.fromJSON(e)) : [],
-    };
-  },
-
-  toJSON(message: UsageAggregate): unknown {
-    const obj: any = {};
-    if (message.metric !== "") {
-      obj.metric = message.metric;
-    }
-    if (message.total !== "") {
-      obj.total = message.total;
-    }
-    if (message.periodStart !== "") {
-      obj.periodStart = message.periodStart;
-    }
-    if (message.periodEnd !== "") {
-      obj.periodEnd = message.periodEnd;
-    }
-    if (message.groups?.length) {
-      obj.groups = message.groups.map((e) => GroupValue.toJSON(e));
-    }
-    return obj;
-  },
 };
 
 function createBaseGetUsageSummaryResponse(): GetUsageSummaryResponse {
@@ -1526,22 +1081,6 @@ export const GetUsageSummaryResponse: MessageFns<GetUsageSummaryResponse> = {
     } finally {
       (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
     }
-  },
-
-  fromJSON(object: any): GetUsageSummaryResponse {
-    return {
-      aggregates: globalThis.Array.isArray(object?.aggregates)
-        ? object.aggregates.map((e: any) => UsageAggregate.fromJSON(e))
-        : [],
-    };
-  },
-
-  toJSON(message: GetUsageSummaryResponse): unknown {
-    const obj: any = {};
-    if (message.aggregates?.length) {
-      obj.aggregates = message.aggregates.map((e) => UsageAggregate.toJSON(e));
-    }
-    return obj;
   },
 };
 
@@ -1679,17 +1218,7 @@ export const UsageClient = makeGenericClientConstructor(UsageService, "polaris.u
   serviceName: string;
 };
 
-function isObject(value: any): boolean {
-  return typeof value === "object" && value !== null;
-}
-
-function isSet(value: any): boolean {
-  return value !== null && value !== undefined;
-}
-
 export interface MessageFns<T> {
   encode(message: T, writer?: BinaryWriter): BinaryWriter;
   decode(input: BinaryReader | Uint8Array, length?: number): T;
-  fromJSON(object: any): T;
-  toJSON(message: T): unknown;
 }

@@ -34,43 +34,6 @@ export enum MessageStatus {
   UNRECOGNIZED = -1,
 }
 
-export function messageStatusFromJSON(object: any): MessageStatus {
-  switch (object) {
-    case 0:
-    case "MESSAGE_STATUS_UNSPECIFIED":
-      return MessageStatus.MESSAGE_STATUS_UNSPECIFIED;
-    case 1:
-    case "MESSAGE_STATUS_PENDING":
-      return MessageStatus.MESSAGE_STATUS_PENDING;
-    case 2:
-    case "MESSAGE_STATUS_DELIVERED":
-      return MessageStatus.MESSAGE_STATUS_DELIVERED;
-    case 3:
-    case "MESSAGE_STATUS_FAILED":
-      return MessageStatus.MESSAGE_STATUS_FAILED;
-    case -1:
-    case "UNRECOGNIZED":
-    default:
-      return MessageStatus.UNRECOGNIZED;
-  }
-}
-
-export function messageStatusToJSON(object: MessageStatus): string {
-  switch (object) {
-    case MessageStatus.MESSAGE_STATUS_UNSPECIFIED:
-      return "MESSAGE_STATUS_UNSPECIFIED";
-    case MessageStatus.MESSAGE_STATUS_PENDING:
-      return "MESSAGE_STATUS_PENDING";
-    case MessageStatus.MESSAGE_STATUS_DELIVERED:
-      return "MESSAGE_STATUS_DELIVERED";
-    case MessageStatus.MESSAGE_STATUS_FAILED:
-      return "MESSAGE_STATUS_FAILED";
-    case MessageStatus.UNRECOGNIZED:
-    default:
-      return "UNRECOGNIZED";
-  }
-}
-
 export interface WebhookEndpoint {
   id: string;
   /** Empty: the operator's endpoint, which receives every organization's events. */
@@ -363,80 +326,6 @@ export const WebhookEndpoint: MessageFns<WebhookEndpoint> = {
       (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
     }
   },
-
-  fromJSON(object: any): WebhookEndpoint {
-    return {
-      id: isSet(object.id) ? globalThis.String(object.id) : "",
-      organizationId: isSet(object.organizationId)
-        ? globalThis.String(object.organizationId)
-        : isSet(object.organization_id)
-        ? globalThis.String(object.organization_id)
-        : "",
-      url: isSet(object.url) ? globalThis.String(object.url) : "",
-      eventTypes: globalThis.Array.isArray(object?.eventTypes)
-        ? object.eventTypes.map((e: any) => globalThis.String(e))
-        : globalThis.Array.isArray(object?.event_types)
-        ? object.event_types.map((e: any) => globalThis.String(e))
-        : [],
-      enabled: isSet(object.enabled) ? globalThis.Boolean(object.enabled) : false,
-      description: isSet(object.description) ? globalThis.String(object.description) : "",
-      createdAt: isSet(object.createdAt)
-        ? globalThis.String(object.createdAt)
-        : isSet(object.created_at)
-        ? globalThis.String(object.created_at)
-        : "",
-      updatedAt: isSet(object.updatedAt)
-        ? globalThis.String(object.updatedAt)
-        : isSet(object.updated_at)
-        ? globalThis.String(object.updated_at)
-        : "",
-      failingSince: isSet(object.failingSince)
-        ? globalThis.String(object.failingSince)
-        : isSet(object.failing_since)
-        ? globalThis.String(object.failing_since)
-        : "",
-      disabledAt: isSet(object.disabledAt)
-        ? globalThis.String(object.disabledAt)
-        : isSet(object.disabled_at)
-        ? globalThis.String(object.disabled_at)
-        : "",
-    };
-  },
-
-  toJSON(message: WebhookEndpoint): unknown {
-    const obj: any = {};
-    if (message.id !== "") {
-      obj.id = message.id;
-    }
-    if (message.organizationId !== "") {
-      obj.organizationId = message.organizationId;
-    }
-    if (message.url !== "") {
-      obj.url = message.url;
-    }
-    if (message.eventTypes?.length) {
-      obj.eventTypes = message.eventTypes;
-    }
-    if (message.enabled !== false) {
-      obj.enabled = message.enabled;
-    }
-    if (message.description !== "") {
-      obj.description = message.description;
-    }
-    if (message.createdAt !== "") {
-      obj.createdAt = message.createdAt;
-    }
-    if (message.updatedAt !== "") {
-      obj.updatedAt = message.updatedAt;
-    }
-    if (message.failingSince !== "") {
-      obj.failingSince = message.failingSince;
-    }
-    if (message.disabledAt !== "") {
-      obj.disabledAt = message.disabledAt;
-    }
-    return obj;
-  },
 };
 
 function createBaseCreateWebhookEndpointRequest(): CreateWebhookEndpointRequest {
@@ -516,40 +405,6 @@ export const CreateWebhookEndpointRequest: MessageFns<CreateWebhookEndpointReque
       (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
     }
   },
-
-  fromJSON(object: any): CreateWebhookEndpointRequest {
-    return {
-      organizationId: isSet(object.organizationId)
-        ? globalThis.String(object.organizationId)
-        : isSet(object.organization_id)
-        ? globalThis.String(object.organization_id)
-        : "",
-      url: isSet(object.url) ? globalThis.String(object.url) : "",
-      eventTypes: globalThis.Array.isArray(object?.eventTypes)
-        ? object.eventTypes.map((e: any) => globalThis.String(e))
-        : globalThis.Array.isArray(object?.event_types)
-        ? object.event_types.map((e: any) => globalThis.String(e))
-        : [],
-      description: isSet(object.description) ? globalThis.String(object.description) : "",
-    };
-  },
-
-  toJSON(message: CreateWebhookEndpointRequest): unknown {
-    const obj: any = {};
-    if (message.organizationId !== "") {
-      obj.organizationId = message.organizationId;
-    }
-    if (message.url !== "") {
-      obj.url = message.url;
-    }
-    if (message.eventTypes?.length) {
-      obj.eventTypes = message.eventTypes;
-    }
-    if (message.description !== "") {
-      obj.description = message.description;
-    }
-    return obj;
-  },
 };
 
 function createBaseCreateWebhookEndpointResponse(): CreateWebhookEndpointResponse {
@@ -607,24 +462,6 @@ export const CreateWebhookEndpointResponse: MessageFns<CreateWebhookEndpointResp
       (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
     }
   },
-
-  fromJSON(object: any): CreateWebhookEndpointResponse {
-    return {
-      endpoint: isSet(object.endpoint) ? WebhookEndpoint.fromJSON(object.endpoint) : undefined,
-      secret: isSet(object.secret) ? globalThis.String(object.secret) : "",
-    };
-  },
-
-  toJSON(message: CreateWebhookEndpointResponse): unknown {
-    const obj: any = {};
-    if (message.endpoint !== undefined) {
-      obj.endpoint = WebhookEndpoint.toJSON(message.endpoint);
-    }
-    if (message.secret !== "") {
-      obj.secret = message.secret;
-    }
-    return obj;
-  },
 };
 
 function createBaseListWebhookEndpointsRequest(): ListWebhookEndpointsRequest {
@@ -670,24 +507,6 @@ export const ListWebhookEndpointsRequest: MessageFns<ListWebhookEndpointsRequest
     } finally {
       (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
     }
-  },
-
-  fromJSON(object: any): ListWebhookEndpointsRequest {
-    return {
-      organizationId: isSet(object.organizationId)
-        ? globalThis.String(object.organizationId)
-        : isSet(object.organization_id)
-        ? globalThis.String(object.organization_id)
-        : "",
-    };
-  },
-
-  toJSON(message: ListWebhookEndpointsRequest): unknown {
-    const obj: any = {};
-    if (message.organizationId !== "") {
-      obj.organizationId = message.organizationId;
-    }
-    return obj;
   },
 };
 
@@ -735,22 +554,6 @@ export const ListWebhookEndpointsResponse: MessageFns<ListWebhookEndpointsRespon
       (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
     }
   },
-
-  fromJSON(object: any): ListWebhookEndpointsResponse {
-    return {
-      endpoints: globalThis.Array.isArray(object?.endpoints)
-        ? object.endpoints.map((e: any) => WebhookEndpoint.fromJSON(e))
-        : [],
-    };
-  },
-
-  toJSON(message: ListWebhookEndpointsResponse): unknown {
-    const obj: any = {};
-    if (message.endpoints?.length) {
-      obj.endpoints = message.endpoints.map((e) => WebhookEndpoint.toJSON(e));
-    }
-    return obj;
-  },
 };
 
 function createBaseEventTypes(): EventTypes {
@@ -796,20 +599,6 @@ export const EventTypes: MessageFns<EventTypes> = {
     } finally {
       (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
     }
-  },
-
-  fromJSON(object: any): EventTypes {
-    return {
-      values: globalThis.Array.isArray(object?.values) ? object.values.map((e: any) => globalThis.String(e)) : [],
-    };
-  },
-
-  toJSON(message: EventTypes): unknown {
-    const obj: any = {};
-    if (message.values?.length) {
-      obj.values = message.values;
-    }
-    return obj;
   },
 };
 
@@ -919,48 +708,6 @@ export const UpdateWebhookEndpointRequest: MessageFns<UpdateWebhookEndpointReque
       (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
     }
   },
-
-  fromJSON(object: any): UpdateWebhookEndpointRequest {
-    return {
-      id: isSet(object.id) ? globalThis.String(object.id) : "",
-      organizationId: isSet(object.organizationId)
-        ? globalThis.String(object.organizationId)
-        : isSet(object.organization_id)
-        ? globalThis.String(object.organization_id)
-        : "",
-      url: isSet(object.url) ? globalThis.String(object.url) : undefined,
-      eventTypes: isSet(object.eventTypes)
-        ? EventTypes.fromJSON(object.eventTypes)
-        : isSet(object.event_types)
-        ? EventTypes.fromJSON(object.event_types)
-        : undefined,
-      enabled: isSet(object.enabled) ? globalThis.Boolean(object.enabled) : undefined,
-      description: isSet(object.description) ? globalThis.String(object.description) : undefined,
-    };
-  },
-
-  toJSON(message: UpdateWebhookEndpointRequest): unknown {
-    const obj: any = {};
-    if (message.id !== "") {
-      obj.id = message.id;
-    }
-    if (message.organizationId !== "") {
-      obj.organizationId = message.organizationId;
-    }
-    if (message.url !== undefined) {
-      obj.url = message.url;
-    }
-    if (message.eventTypes !== undefined) {
-      obj.eventTypes = EventTypes.toJSON(message.eventTypes);
-    }
-    if (message.enabled !== undefined) {
-      obj.enabled = message.enabled;
-    }
-    if (message.description !== undefined) {
-      obj.description = message.description;
-    }
-    return obj;
-  },
 };
 
 function createBaseUpdateWebhookEndpointResponse(): UpdateWebhookEndpointResponse {
@@ -1006,18 +753,6 @@ export const UpdateWebhookEndpointResponse: MessageFns<UpdateWebhookEndpointResp
     } finally {
       (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
     }
-  },
-
-  fromJSON(object: any): UpdateWebhookEndpointResponse {
-    return { endpoint: isSet(object.endpoint) ? WebhookEndpoint.fromJSON(object.endpoint) : undefined };
-  },
-
-  toJSON(message: UpdateWebhookEndpointResponse): unknown {
-    const obj: any = {};
-    if (message.endpoint !== undefined) {
-      obj.endpoint = WebhookEndpoint.toJSON(message.endpoint);
-    }
-    return obj;
   },
 };
 
@@ -1076,28 +811,6 @@ export const RotateWebhookSecretRequest: MessageFns<RotateWebhookSecretRequest> 
       (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
     }
   },
-
-  fromJSON(object: any): RotateWebhookSecretRequest {
-    return {
-      id: isSet(object.id) ? globalThis.String(object.id) : "",
-      organizationId: isSet(object.organizationId)
-        ? globalThis.String(object.organizationId)
-        : isSet(object.organization_id)
-        ? globalThis.String(object.organization_id)
-        : "",
-    };
-  },
-
-  toJSON(message: RotateWebhookSecretRequest): unknown {
-    const obj: any = {};
-    if (message.id !== "") {
-      obj.id = message.id;
-    }
-    if (message.organizationId !== "") {
-      obj.organizationId = message.organizationId;
-    }
-    return obj;
-  },
 };
 
 function createBaseRotateWebhookSecretResponse(): RotateWebhookSecretResponse {
@@ -1154,24 +867,6 @@ export const RotateWebhookSecretResponse: MessageFns<RotateWebhookSecretResponse
     } finally {
       (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
     }
-  },
-
-  fromJSON(object: any): RotateWebhookSecretResponse {
-    return {
-      endpoint: isSet(object.endpoint) ? WebhookEndpoint.fromJSON(object.endpoint) : undefined,
-      secret: isSet(object.secret) ? globalThis.String(object.secret) : "",
-    };
-  },
-
-  toJSON(message: RotateWebhookSecretResponse): unknown {
-    const obj: any = {};
-    if (message.endpoint !== undefined) {
-      obj.endpoint = WebhookEndpoint.toJSON(message.endpoint);
-    }
-    if (message.secret !== "") {
-      obj.secret = message.secret;
-    }
-    return obj;
   },
 };
 
@@ -1230,28 +925,6 @@ export const DeleteWebhookEndpointRequest: MessageFns<DeleteWebhookEndpointReque
       (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
     }
   },
-
-  fromJSON(object: any): DeleteWebhookEndpointRequest {
-    return {
-      id: isSet(object.id) ? globalThis.String(object.id) : "",
-      organizationId: isSet(object.organizationId)
-        ? globalThis.String(object.organizationId)
-        : isSet(object.organization_id)
-        ? globalThis.String(object.organization_id)
-        : "",
-    };
-  },
-
-  toJSON(message: DeleteWebhookEndpointRequest): unknown {
-    const obj: any = {};
-    if (message.id !== "") {
-      obj.id = message.id;
-    }
-    if (message.organizationId !== "") {
-      obj.organizationId = message.organizationId;
-    }
-    return obj;
-  },
 };
 
 function createBaseDeleteWebhookEndpointResponse(): DeleteWebhookEndpointResponse {
@@ -1297,18 +970,6 @@ export const DeleteWebhookEndpointResponse: MessageFns<DeleteWebhookEndpointResp
     } finally {
       (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
     }
-  },
-
-  fromJSON(object: any): DeleteWebhookEndpointResponse {
-    return { deleted: isSet(object.deleted) ? globalThis.Boolean(object.deleted) : false };
-  },
-
-  toJSON(message: DeleteWebhookEndpointResponse): unknown {
-    const obj: any = {};
-    if (message.deleted !== false) {
-      obj.deleted = message.deleted;
-    }
-    return obj;
   },
 };
 
@@ -1410,56 +1071,6 @@ export const WebhookAttempt: MessageFns<WebhookAttempt> = {
     } finally {
       (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
     }
-  },
-
-  fromJSON(object: any): WebhookAttempt {
-    return {
-      attemptedAt: isSet(object.attemptedAt)
-        ? globalThis.String(object.attemptedAt)
-        : isSet(object.attempted_at)
-        ? globalThis.String(object.attempted_at)
-        : "",
-      statusCode: isSet(object.statusCode)
-        ? globalThis.Number(object.statusCode)
-        : isSet(object.status_code)
-        ? globalThis.Number(object.status_code)
-        : 0,
-      error: isSet(object.error) ? globalThis.String(object.error) : "",
-      latencyMs: isSet(object.latencyMs)
-        ? globalThis.Number(object.latencyMs)
-        : isSet(object.latency_ms)
-        ? globalThis.Number(object.latency_ms)
-        : 0,
-      responseExcerpt: isSet(object.responseExcerpt)
-        ? globalThis.String(object.responseExcerpt)
-        : isSet(object.response_excerpt)
-        ? globalThis.String(object.response_excerpt)
-        : "",
-      trigger: isSet(object.trigger) ? globalThis.String(object.trigger) : "",
-    };
-  },
-
-  toJSON(message: WebhookAttempt): unknown {
-    const obj: any = {};
-    if (message.attemptedAt !== "") {
-      obj.attemptedAt = message.attemptedAt;
-    }
-    if (message.statusCode !== 0) {
-      obj.statusCode = Math.round(message.statusCode);
-    }
-    if (message.error !== "") {
-      obj.error = message.error;
-    }
-    if (message.latencyMs !== 0) {
-      obj.latencyMs = Math.round(message.latencyMs);
-    }
-    if (message.responseExcerpt !== "") {
-      obj.responseExcerpt = message.responseExcerpt;
-    }
-    if (message.trigger !== "") {
-      obj.trigger = message.trigger;
-    }
-    return obj;
   },
 };
 
@@ -1617,82 +1228,6 @@ export const WebhookMessage: MessageFns<WebhookMessage> = {
       (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
     }
   },
-
-  fromJSON(object: any): WebhookMessage {
-    return {
-      id: isSet(object.id) ? globalThis.String(object.id) : "",
-      endpointId: isSet(object.endpointId)
-        ? globalThis.String(object.endpointId)
-        : isSet(object.endpoint_id)
-        ? globalThis.String(object.endpoint_id)
-        : "",
-      eventId: isSet(object.eventId)
-        ? globalThis.String(object.eventId)
-        : isSet(object.event_id)
-        ? globalThis.String(object.event_id)
-        : "",
-      eventType: isSet(object.eventType)
-        ? globalThis.String(object.eventType)
-        : isSet(object.event_type)
-        ? globalThis.String(object.event_type)
-        : "",
-      status: isSet(object.status) ? messageStatusFromJSON(object.status) : 0,
-      createdAt: isSet(object.createdAt)
-        ? globalThis.String(object.createdAt)
-        : isSet(object.created_at)
-        ? globalThis.String(object.created_at)
-        : "",
-      deliveredAt: isSet(object.deliveredAt)
-        ? globalThis.String(object.deliveredAt)
-        : isSet(object.delivered_at)
-        ? globalThis.String(object.delivered_at)
-        : "",
-      nextAttemptAt: isSet(object.nextAttemptAt)
-        ? globalThis.String(object.nextAttemptAt)
-        : isSet(object.next_attempt_at)
-        ? globalThis.String(object.next_attempt_at)
-        : "",
-      payload: isSet(object.payload) ? globalThis.String(object.payload) : "",
-      attempts: globalThis.Array.isArray(object?.attempts)
-        ? object.attempts.map((e: any) => WebhookAttempt.fromJSON(e))
-        : [],
-    };
-  },
-
-  toJSON(message: WebhookMessage): unknown {
-    const obj: any = {};
-    if (message.id !== "") {
-      obj.id = message.id;
-    }
-    if (message.endpointId !== "") {
-      obj.endpointId = message.endpointId;
-    }
-    if (message.eventId !== "") {
-      obj.eventId = message.eventId;
-    }
-    if (message.eventType !== "") {
-      obj.eventType = message.eventType;
-    }
-    if (message.status !== 0) {
-      obj.status = messageStatusToJSON(message.status);
-    }
-    if (message.createdAt !== "") {
-      obj.createdAt = message.createdAt;
-    }
-    if (message.deliveredAt !== "") {
-      obj.deliveredAt = message.deliveredAt;
-    }
-    if (message.nextAttemptAt !== "") {
-      obj.nextAttemptAt = message.nextAttemptAt;
-    }
-    if (message.payload !== "") {
-      obj.payload = message.payload;
-    }
-    if (message.attempts?.length) {
-      obj.attempts = message.attempts.map((e) => WebhookAttempt.toJSON(e));
-    }
-    return obj;
-  },
 };
 
 function createBaseListWebhookDeliveriesRequest(): ListWebhookDeliveriesRequest {
@@ -1772,40 +1307,6 @@ export const ListWebhookDeliveriesRequest: MessageFns<ListWebhookDeliveriesReque
       (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
     }
   },
-
-  fromJSON(object: any): ListWebhookDeliveriesRequest {
-    return {
-      endpointId: isSet(object.endpointId)
-        ? globalThis.String(object.endpointId)
-        : isSet(object.endpoint_id)
-        ? globalThis.String(object.endpoint_id)
-        : "",
-      organizationId: isSet(object.organizationId)
-        ? globalThis.String(object.organizationId)
-        : isSet(object.organization_id)
-        ? globalThis.String(object.organization_id)
-        : "",
-      status: isSet(object.status) ? messageStatusFromJSON(object.status) : 0,
-      limit: isSet(object.limit) ? globalThis.Number(object.limit) : 0,
-    };
-  },
-
-  toJSON(message: ListWebhookDeliveriesRequest): unknown {
-    const obj: any = {};
-    if (message.endpointId !== "") {
-      obj.endpointId = message.endpointId;
-    }
-    if (message.organizationId !== "") {
-      obj.organizationId = message.organizationId;
-    }
-    if (message.status !== 0) {
-      obj.status = messageStatusToJSON(message.status);
-    }
-    if (message.limit !== 0) {
-      obj.limit = Math.round(message.limit);
-    }
-    return obj;
-  },
 };
 
 function createBaseListWebhookDeliveriesResponse(): ListWebhookDeliveriesResponse {
@@ -1851,22 +1352,6 @@ export const ListWebhookDeliveriesResponse: MessageFns<ListWebhookDeliveriesResp
     } finally {
       (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
     }
-  },
-
-  fromJSON(object: any): ListWebhookDeliveriesResponse {
-    return {
-      messages: globalThis.Array.isArray(object?.messages)
-        ? object.messages.map((e: any) => WebhookMessage.fromJSON(e))
-        : [],
-    };
-  },
-
-  toJSON(message: ListWebhookDeliveriesResponse): unknown {
-    const obj: any = {};
-    if (message.messages?.length) {
-      obj.messages = message.messages.map((e) => WebhookMessage.toJSON(e));
-    }
-    return obj;
   },
 };
 
@@ -1925,32 +1410,6 @@ export const RedeliverWebhookRequest: MessageFns<RedeliverWebhookRequest> = {
       (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
     }
   },
-
-  fromJSON(object: any): RedeliverWebhookRequest {
-    return {
-      messageId: isSet(object.messageId)
-        ? globalThis.String(object.messageId)
-        : isSet(object.message_id)
-        ? globalThis.String(object.message_id)
-        : "",
-      organizationId: isSet(object.organizationId)
-        ? globalThis.String(object.organizationId)
-        : isSet(object.organization_id)
-        ? globalThis.String(object.organization_id)
-        : "",
-    };
-  },
-
-  toJSON(message: RedeliverWebhookRequest): unknown {
-    const obj: any = {};
-    if (message.messageId !== "") {
-      obj.messageId = message.messageId;
-    }
-    if (message.organizationId !== "") {
-      obj.organizationId = message.organizationId;
-    }
-    return obj;
-  },
 };
 
 function createBaseRedeliverWebhookResponse(): RedeliverWebhookResponse {
@@ -1996,18 +1455,6 @@ export const RedeliverWebhookResponse: MessageFns<RedeliverWebhookResponse> = {
     } finally {
       (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
     }
-  },
-
-  fromJSON(object: any): RedeliverWebhookResponse {
-    return { message: isSet(object.message) ? WebhookMessage.fromJSON(object.message) : undefined };
-  },
-
-  toJSON(message: RedeliverWebhookResponse): unknown {
-    const obj: any = {};
-    if (message.message !== undefined) {
-      obj.message = WebhookMessage.toJSON(message.message);
-    }
-    return obj;
   },
 };
 
@@ -2249,13 +1696,7 @@ export const WebhooksClient = makeGenericClientConstructor(
   serviceName: string;
 };
 
-function isSet(value: any): boolean {
-  return value !== null && value !== undefined;
-}
-
 export interface MessageFns<T> {
   encode(message: T, writer?: BinaryWriter): BinaryWriter;
   decode(input: BinaryReader | Uint8Array, length?: number): T;
-  fromJSON(object: any): T;
-  toJSON(message: T): unknown;
 }

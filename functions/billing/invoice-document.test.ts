@@ -9,9 +9,11 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { BillingService as BillingRpc, type Invoice } from '../../proto/gen/polaris/billing/v1/billing.js';
 import { createTestDatabase, type TestDatabase } from '../../test/support/database.js';
 import { rpcClient, setPlanRequest, testAdminToken } from '../../test/support/grpc.js';
+import { bundlePath } from '../../scripts/build.js';
 import { startTestHost, type TestHost } from '../../test/support/host.js';
 import { deleteStream } from '../../test/support/nats.js';
 import { readPdf } from '../../test/support/pdf.js';
+import { spawnBundleOnFreePort } from '../../test/support/process.js';
 import { createTenant, type TestTenant } from '../../test/support/tenants.js';
 
 const jwtSecret = 'test-jwt-secret-that-is-long-enough-0123456789';
@@ -122,5 +124,24 @@ describe('GET /invoices/<id>.pdf', () => {
     expect(malformed.status).toBe(400);
     expect(await malformed.json()).toEqual({ error: { code: 'invalid_argument', message: 'id: must be a UUID', fields: [{ field: 'id', message: 'must be a UUID' }] } });
     expect((await fetch(`${host.http}/invoices/${draft.id}`, { headers: { 'x-api-key': tenant.apiKey } })).status).toBe(404);
+  });
+});
+
+describe('the invoice-document bundle, started alone', () => {
+  it('renders the document with its own pdfkit and fonts, loaded by the first request', async () => {
+    const fn = await spawnBundleOnFreePort(bundlePath('invoice-document'), {
+      DATABASE_URL: db.url,
+      POLARIS_GRPC_ADDRESS: host.grpcAddress,
+      POLARIS_ADMIN_TOKEN: testAdminToken,
+      POLARIS_SELLER_NAME: 'Polaris Metering GmbH',
+    });
+    try {
+      const response = await fetch(`http://127.0.0.1:${fn.port}/invoices/${draft.id}.pdf`, { headers: { 'x-api-key': tenant.apiKey } });
+      const pdf = await document(response);
+      expect(pdf.text.flat()).toEqual(expect.arrayContaining(['Polaris Metering GmbH', customerName, 'Total', '0.40 USD']));
+    } finally {
+      fn.child.kill('SIGTERM');
+      await fn.exited;
+    }
   });
 });

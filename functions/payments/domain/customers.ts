@@ -8,7 +8,7 @@ import { ValidationError } from '../../../shared/errors.js';
 import { CustomerRequiredError, UnknownCustomerError } from './errors.js';
 import { CollectionMethod, paymentsLimits, type SetCustomerInput } from './inputs.js';
 import type { CustomerLink, PaymentsStore } from './store.js';
-import { idempotencyKey, isMissingResource, publicStripeError, type Stripe } from './stripe.js';
+import { idempotencyKey, isMissingResource, publicStripeError, type StripeClient } from './stripe.js';
 
 /** Identity's view of an organization; throws NotFound for one that does not exist. */
 export type OrganizationLookup = (orgId: string) => Promise<{ id: string; name: string }>;
@@ -17,7 +17,7 @@ export class StripeCustomers {
   constructor(
     private readonly store: PaymentsStore,
     /** Undefined while Stripe is off. */
-    private readonly stripe: Stripe | undefined,
+    private readonly stripe: StripeClient | undefined,
     private readonly organization: OrganizationLookup,
   ) {}
 
@@ -52,7 +52,7 @@ export class StripeCustomers {
   private async requireCustomer(customerId: string): Promise<void> {
     if (!this.stripe) return;
     try {
-      const customer = await this.stripe.customers.retrieve(customerId);
+      const customer = await (await this.stripe()).customers.retrieve(customerId);
       if (customer.deleted) throw new UnknownCustomerError(customerId);
     } catch (err) {
       if (isMissingResource(err)) throw new UnknownCustomerError(customerId);
@@ -63,7 +63,7 @@ export class StripeCustomers {
   private async createCustomer(organization: { id: string; name: string }): Promise<string> {
     if (!this.stripe) throw new CustomerRequiredError();
     try {
-      const customer = await this.stripe.customers.create(
+      const customer = await (await this.stripe()).customers.create(
         { name: organization.name, metadata: { polaris_organization_id: organization.id } },
         { idempotencyKey: idempotencyKey('organization', organization.id, 'customer') },
       );

@@ -11,7 +11,7 @@ import { CollectionMethod } from './inputs.js';
 import type { InvoiceLedger, IssuedInvoice, IssuedInvoiceLine } from './ledger.js';
 import { toMinorUnits } from './money.js';
 import { SendState, type PaymentsStore, type StripeInvoiceRecord } from './store.js';
-import { describeStripeError, idempotencyKey, isPaymentRefusal, type Stripe } from './stripe.js';
+import { describeStripeError, idempotencyKey, isPaymentRefusal, type Stripe, type StripeClient } from './stripe.js';
 
 /** What became of an invoice: how far it got in Stripe, or why it was not sent. */
 export type SendOutcome =
@@ -34,7 +34,7 @@ export class InvoiceSender {
   constructor(
     private readonly store: PaymentsStore,
     /** Undefined while Stripe is off. */
-    private readonly stripe: Stripe | undefined,
+    private readonly stripe: StripeClient | undefined,
     private readonly ledger: InvoiceLedger,
     private readonly logger: Logger,
   ) {}
@@ -45,8 +45,8 @@ export class InvoiceSender {
    * delivered again); a declined charge is an outcome, not a failure.
    */
   async send(invoiceId: string): Promise<SendOutcome> {
-    const stripe = this.stripe;
-    if (!stripe) return 'stripe_off';
+    if (!this.stripe) return 'stripe_off';
+    const stripe = await this.stripe();
     const invoice = await this.ledger.invoice(invoiceId);
     if (!invoice) return 'unknown_invoice';
     if (invoice.status !== 'finalized') return 'not_finalized';

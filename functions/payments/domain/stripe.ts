@@ -1,12 +1,29 @@
 /**
  * The official `stripe` package as Polaris uses it: one client per process,
- * an idempotency key on every call that creates or changes something, and
- * Stripe's errors told apart by what a caller can do about them.
+ * made by the first call that needs it, an idempotency key on every call that
+ * creates or changes something, and Stripe's errors told apart by what a
+ * caller can do about them.
  */
-import Stripe from 'stripe';
+import type Stripe from 'stripe';
 import { ConflictError, PolarisError, UnavailableError } from '../../../shared/errors.js';
 
-export { Stripe };
+export type { Stripe };
+
+/** The package, once something needed it. */
+let stripePackage: typeof Stripe | undefined;
+
+/**
+ * The `stripe` package, loaded by the first call that needs it rather than at
+ * start: it is a sixth of the payments bundles, and most of their starts
+ * (every scale from zero) never reach Stripe.
+ */
+export async function loadStripe(): Promise<typeof Stripe> {
+  stripePackage ??= (await import('stripe')).default;
+  return stripePackage;
+}
+
+/** The process's Stripe client, made on first use. */
+export type StripeClient = () => Promise<Stripe>;
 
 export interface StripeSettings {
   /** STRIPE_SECRET_KEY. */
@@ -20,19 +37,24 @@ const networkRetries = 2;
 /** Milliseconds one request may take. */
 const requestTimeoutMs = 20_000;
 
-export function stripeClient(settings: StripeSettings): Stripe {
+export function stripeClient(settings: StripeSettings): StripeClient {
   const target = settings.apiUrl ? new URL(settings.apiUrl) : undefined;
-  return new Stripe(settings.secretKey, {
-    maxNetworkRetries: networkRetries,
-    timeout: requestTimeoutMs,
-    telemetry: false,
-    appInfo: { name: 'Polaris' },
-    ...(target && {
-      host: target.hostname,
-      port: target.port || (target.protocol === 'https:' ? 443 : 80),
-      protocol: target.protocol === 'https:' ? 'https' : 'http',
-    }),
-  });
+  let client: Promise<Stripe> | undefined;
+  return () =>
+    (client ??= loadStripe().then(
+      (StripePackage) =>
+        new StripePackage(settings.secretKey, {
+          maxNetworkRetries: networkRetries,
+          timeout: requestTimeoutMs,
+          telemetry: false,
+          appInfo: { name: 'Polaris' },
+          ...(target && {
+            host: target.hostname,
+            port: target.port || (target.protocol === 'https:' ? 443 : 80),
+            protocol: target.protocol === 'https:' ? 'https' : 'http',
+          }),
+        }),
+    ));
 }
 
 /**
@@ -46,7 +68,8 @@ export function idempotencyKey(object: 'invoice' | 'organization', id: string, s
 }
 
 export function isStripeError(err: unknown): err is Stripe.errors.StripeError {
-  return err instanceof Stripe.errors.StripeError;
+  // Only the loaded package makes Stripe's errors.
+  return stripePackage !== undefined && err instanceof stripePackage.errors.StripeError;
 }
 
 /** Stripe did not answer, or asked to be asked later: a retry may succeed. */

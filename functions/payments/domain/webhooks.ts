@@ -9,7 +9,7 @@
 import { NotFoundError, ValidationError } from '../../../shared/errors.js';
 import type { InvoiceLedger, PaymentReport } from './ledger.js';
 import type { PaymentsStore } from './store.js';
-import { Stripe } from './stripe.js';
+import { loadStripe, type Stripe } from './stripe.js';
 
 /** The Stripe events that move an invoice's payment status, and where to. */
 export const paymentStatusByStripeEvent: Readonly<Record<string, PaymentReport>> = {
@@ -60,7 +60,7 @@ export class StripeWebhooks {
    */
   async receive(payload: Buffer, signature: string | undefined): Promise<WebhookOutcome> {
     if (!this.signingSecret) throw new WebhooksOffError();
-    const event = this.verified(payload, signature, this.signingSecret);
+    const event = await this.verified(payload, signature, this.signingSecret);
     const outcome = { received: true as const, eventId: event.id };
     const paymentStatus = paymentStatusByStripeEvent[event.type];
     if (!paymentStatus) return { ...outcome, ignored: `${event.type} does not change a payment status` };
@@ -75,8 +75,9 @@ export class StripeWebhooks {
     return { ...outcome, invoiceId: record.invoiceId, paymentStatus: reported.paymentStatus, changed: reported.changed };
   }
 
-  private verified(payload: Buffer, signature: string | undefined, secret: string): Stripe.Event {
+  private async verified(payload: Buffer, signature: string | undefined, secret: string): Promise<Stripe.Event> {
     if (!signature) throw new ValidationError([{ field: 'stripe-signature', message: 'is required: Stripe signs every webhook' }]);
+    const Stripe = await loadStripe();
     try {
       return Stripe.webhooks.constructEvent(payload, signature, secret);
     } catch (err) {

@@ -12,8 +12,9 @@ import type { Logger } from '../../shared/logger.js';
 import type { FunctionEntry } from '../../shared/runtime/index.js';
 import { outboxSchemas } from '../migrations.js';
 import { functionRegistry } from '../registry.js';
+import { listedUsageEvents } from '../usage/domain/index.js';
 import { EventDelivery, type DeliverEvent, type EventDeliveryOptions, type EventSubscription } from './delivery.js';
-import { OutboxRelay, type OutboxRelaySettings, type OutboxTarget } from './outbox-relay.js';
+import { OutboxRelay, type ListedEventsReader, type OutboxRelaySettings, type OutboxTarget } from './outbox-relay.js';
 
 /** What {@link startEventPlane} needs. */
 export interface EventPlaneOptions {
@@ -78,13 +79,16 @@ export async function startEventPlane(options: EventPlaneOptions): Promise<Event
   };
 }
 
+/** How a schema's outbox rows that list events by id become events (see OutboxRelay): Usage lists its usage.recorded events. */
+const listedEventReaders: Partial<Record<(typeof outboxSchemas)[number], ListedEventsReader>> = { usage: listedUsageEvents };
+
 /**
  * Relays each service's outbox to `target` until `stop()`. Inserts NOTIFY
  * `polaris_outbox` with their schema, and a LISTEN here wakes that relay at
  * once; polling covers a missed notice.
  */
 export async function startOutboxRelays(sql: Sql, target: OutboxTarget, settings: OutboxRelaySettings): Promise<{ stop(): Promise<void> }> {
-  const relays = new Map(outboxSchemas.map((schema) => [schema as string, new OutboxRelay({ ...target, ...settings, sql, schema })]));
+  const relays = new Map(outboxSchemas.map((schema) => [schema as string, new OutboxRelay({ ...target, ...settings, sql, schema, listedEvents: listedEventReaders[schema] })]));
   for (const relay of relays.values()) relay.start();
   let listening: { unlisten(): Promise<void> } | undefined;
   try {

@@ -11,4 +11,4 @@ export { deliveryMetricNames } from './delivery-metrics.js';
 export { deliveryDefaults, EventDelivery, type DeliverEvent, type EventDeliveryOptions, type EventSubscription } from './delivery.js';
 export { DeadLetterHeader, deadLetterStreamName } from './dead-letter.js';
 export { httpDeliverer, httpDelivererDefaults, type HttpDelivererOptions } from './http-deliverer.js';
-export { OutboxPublishError, OutboxRelay, type OutboxRelayOptions, type OutboxTarget } from './outbox-relay.js';
+export { OutboxPublishError, OutboxRelay, type ListedEventsReader, type OutboxRelayOptions, type OutboxTarget } from './outbox-relay.js';

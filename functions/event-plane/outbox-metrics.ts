@@ -83,7 +83,9 @@ async function sampleBacklogs(sources: ReadonlySet<BacklogSource>): Promise<Map<
     [...sources].map(async ({ schema, sql, logger }) => {
       try {
         const [row] = await sql<{ backlog: number; age: number }[]>`
-          select count(*)::int as backlog, coalesce(extract(epoch from now() - min(created_at)), 0)::float8 as age
+          -- A row listing events by id counts each of them.
+          select coalesce(sum(case when jsonb_typeof(payload) = 'array' then jsonb_array_length(payload) else 1 end), 0)::int as backlog,
+            coalesce(extract(epoch from now() - min(created_at)), 0)::float8 as age
           from ${sql(schema)}.outbox`;
         sampled.set(schema, { backlog: row?.backlog ?? 0, oldestAgeSeconds: Math.max(0, row?.age ?? 0) });
       } catch (err) {

@@ -17,6 +17,7 @@ import { startNatsServer, type NatsServerHandle } from '../../scripts/local/inde
 import { createTestDatabase, type TestDatabase } from '../../test/support/database.js';
 import {
   decodeCloudEvent,
+  encodeCloudEvent,
   enqueueEvents,
   ensureStream,
   eventStreamSpec,
@@ -27,7 +28,7 @@ import {
   type EventStreamConfig,
 } from '../../shared/events/index.js';
 import { publishEvent } from '../../test/support/nats.js';
-import { OutboxPublishError, OutboxRelay } from './index.js';
+import { OutboxPublishError, OutboxRelay, type ListedEventsReader } from './index.js';
 
 const natsUrl = process.env.NATS_URL ?? 'nats://127.0.0.1:4222';
 const schema = 't';
@@ -282,6 +283,57 @@ describe('outbox relay', () => {
     const warnings = lines().filter((line) => line.level === 40);
     expect(warnings).toHaveLength(1);
     expect(JSON.stringify(lines())).not.toContain('xxxxxxxx');
+  });
+
+  it('publishes each event a row lists by id, built by the schema’s reader, and keeps in the row only those not acknowledged', async () => {
+    const db = await outboxDatabase();
+    const nc = await natsConnection();
+    const stream = testStream(nc);
+    const listed = [usageEvent(), usageEvent(), usageEvent()];
+    const single = usageEvent();
+    await db.sql`
+      insert into t.outbox (event_id, type, payload)
+      values (${listed[0]!.id}, ${EventType.UsageRecorded}, to_jsonb(${listed.map((e) => e.id)}::text[]))`;
+    await enqueueEvents(db.sql, schema, [single]);
+    // The reader has no event for the second id at first, as if its row were missing.
+    let readable = new Set([listed[0]!.id, listed[2]!.id]);
+    const asked: string[][] = [];
+    const reader: ListedEventsReader = async (_tx, type, ids) => {
+      asked.push([type, ...ids]);
+      return listed.filter((event) => ids.includes(event.id) && readable.has(event.id)).map(encodeCloudEvent);
+    };
+
+    // A batch of two events still takes the listed row whole, and the single row in the next batch.
+    const registry = new Registry();
+    const relay = newRelay(db, nc, stream, { listedEvents: reader, batchSize: 2, metrics: registry });
+    expect(await metricValue(registry, 'polaris_outbox_backlog', { schema })).toBe(4);
+    expect(await relay.relayOnce()).toBe(3);
+    expect(await metricValue(registry, 'polaris_outbox_backlog', { schema })).toBe(1);
+    expect(asked).toEqual([[EventType.UsageRecorded, ...listed.map((e) => e.id)]]);
+    const rows = await db.sql<{ payload: string[]; attempts: number; lastError: string }[]>`select payload, attempts, last_error from t.outbox`;
+    expect(rows).toEqual([{ payload: [listed[1]!.id], attempts: 1, lastError: `no ${EventType.UsageRecorded} event ${listed[1]!.id} to build` }]);
+
+    readable = new Set(listed.map((e) => e.id));
+    expect(await relay.relayOnce()).toBe(1);
+    expect(await outboxCount(db)).toBe(0);
+    const jsm = await nc.jetstreamManager();
+    const messages = await streamMessages(jsm, stream.stream);
+    expect(messages.map((m) => m.header.get('Nats-Msg-Id'))).toEqual([listed[0]!.id, listed[2]!.id, single.id, listed[1]!.id]);
+    for (const message of messages) {
+      const event = [...listed, single].find((e) => e.id === message.header.get('Nats-Msg-Id'))!;
+      expect(decodeCloudEvent(message).toJSON()).toEqual(JSON.parse(JSON.stringify(event)));
+    }
+  });
+
+  it('rejects a row listing events when its schema has no reader, and keeps it', async () => {
+    const db = await outboxDatabase();
+    const nc = await natsConnection();
+    const stream = testStream(nc);
+    const event = usageEvent();
+    await db.sql`insert into t.outbox (event_id, type, payload) values (${event.id}, ${EventType.UsageRecorded}, to_jsonb(${[event.id]}::text[]))`;
+    expect(await newRelay(db, nc, stream).relayOnce()).toBe(0);
+    const rows = await db.sql<{ payload: string[]; attempts: number }[]>`select payload, attempts from t.outbox`;
+    expect(rows).toEqual([{ payload: [event.id], attempts: 1 }]);
   });
 
   it('lets two relays share one outbox without publishing any event twice', async () => {

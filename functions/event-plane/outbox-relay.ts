@@ -14,8 +14,17 @@
  * NatsJetStreamChannel, which publishes with the event id as `Nats-Msg-Id`
  * too. Order follows `seq` within a batch but is not guaranteed across relays
  * or retries.
+ *
+ * A row holds one event (its CloudEvent as JSON), or lists several by id (a
+ * JSON array of ids, one row per group of events committed together, so a
+ * busy service writes one outbox row per commit rather than per event): the
+ * relay builds those events with the schema's {@link ListedEventsReader} and
+ * publishes each on its own, with its own id. A listed row is deleted once
+ * all its events are acknowledged; until then it keeps the ids not yet
+ * acknowledged.
  */
 import { ErrorCode, NatsError, type JetStreamClient, type NatsConnection } from 'nats';
+import type { TransactionSql } from 'postgres';
 import type { Registry } from 'prom-client';
 import type { Sql } from '../../shared/database.js';
 import { CloudEventsMediaType } from '../../shared/cloudevents.js';
@@ -44,6 +53,13 @@ export interface OutboxRelaySettings {
   publishTimeoutMs?: number;
 }
 
+/**
+ * Builds the events of one type that outbox rows list by id, from the
+ * service's own tables, inside the relay's transaction. An id it returns no
+ * event for is reported as rejected and stays in its row.
+ */
+export type ListedEventsReader = (tx: TransactionSql, type: string, ids: readonly string[]) => Promise<EncodedEvent[]>;
+
 /** Options of {@link OutboxRelay}. */
 export type OutboxRelayOptions = OutboxTarget &
   OutboxRelaySettings & {
@@ -51,6 +67,8 @@ export type OutboxRelayOptions = OutboxTarget &
     sql: Sql;
     /** The schema whose outbox this relay empties, e.g. `usage`. */
     schema: string;
+    /** How the schema's rows that list events by id become events; without it such rows are rejected. */
+    listedEvents?: ListedEventsReader;
   };
 
 /** Retry delays after failed passes: doubling from `initialMs`, at most `maxMs`. */
@@ -109,13 +127,29 @@ interface OutboxRow {
   seq: string;
   id: string;
   type: string;
+  /** The event's JSON, or (`listed`) a JSON array of the ids of the events it lists. */
   body: string;
+  listed: boolean;
   attempts: number;
 }
 
+/** One event of a batch: from its own row, or one of the events a row lists. */
+interface BatchItem {
+  row: OutboxRow;
+  /** The listed event's id; undefined for a row holding its event. */
+  listedId?: string;
+  event?: EncodedEvent;
+}
+
+/** A listed event the schema's reader had no event for. */
+class UnlistableEventError extends Error {
+  override name = 'UnlistableEventError';
+}
+
 interface BatchResult {
-  selected: number;
-  /** The highest seq selected (the cursor for the next batch). */
+  /** Whether rows may be left after this batch's (it took as many as it may). */
+  full: boolean;
+  /** The highest seq taken (the cursor for the next batch). */
   lastSeq: string;
   /** Acknowledged, including duplicates. */
   published: number;
@@ -276,7 +310,7 @@ export class OutboxRelay extends NatsWorker {
           'outbox relay: events were rejected; they stay in the outbox with their error',
         );
       }
-      if (batch.selected < this.batchSize || this.stopping) return published;
+      if (!batch.full || this.stopping) return published;
       afterSeq = batch.lastSeq;
     }
   }
@@ -284,31 +318,52 @@ export class OutboxRelay extends NatsWorker {
   private async relayBatch(publish: PublishEvent, afterSeq: string): Promise<BatchResult> {
     const { schema } = this.options;
     return this.options.sql.begin(async (tx) => {
-      const rows = await tx<OutboxRow[]>`
-        select seq, event_id as id, type, payload::text as body, attempts
+      const claimed = await tx<OutboxRow[]>`
+        select seq, event_id as id, type, payload::text as body, jsonb_typeof(payload) = 'array' as listed, attempts
         from ${tx(schema)}.outbox
         where seq > ${afterSeq}
         order by seq
         limit ${this.batchSize}
         for update skip locked`;
-      const result: BatchResult = { selected: rows.length, lastSeq: rows.at(-1)?.seq ?? afterSeq, published: 0, duplicates: 0, failed: 0, newlyRejected: 0 };
+      // At most `batchSize` events at once (at least one row): rows left over wait for the next batch.
+      const items: BatchItem[] = [];
+      let taken = 0;
+      for (const row of claimed) {
+        const ids = row.listed ? (JSON.parse(row.body) as string[]) : undefined;
+        if (taken > 0 && items.length + (ids?.length ?? 1) > this.batchSize) break;
+        taken += 1;
+        if (ids) items.push(...ids.map((listedId) => ({ row, listedId })));
+        else items.push({ row, event: { id: row.id, type: row.type, body: row.body } });
+      }
+      const rows = claimed.slice(0, taken);
+      const result: BatchResult = {
+        full: taken < claimed.length || claimed.length === this.batchSize,
+        lastSeq: rows.at(-1)?.seq ?? afterSeq,
+        published: 0,
+        duplicates: 0,
+        failed: 0,
+        newlyRejected: 0,
+      };
       if (rows.length === 0) return result;
+      await this.readListedEvents(tx, items);
 
       // JetStream: all publishes in flight at once, one round trip per batch, not per event. A sink: a few at a time.
-      const settled = await settleAll(rows, this.options.sink === undefined ? rows.length : SINK_CONCURRENCY, publish);
-      const acked: string[] = [];
-      const failedSeqs: string[] = [];
-      const failedErrors: string[] = [];
+      const settled = await settleAll(items, this.options.sink === undefined ? items.length : SINK_CONCURRENCY, (item) =>
+        item.event ? publish(item.event) : Promise.reject(new UnlistableEventError(`no ${item.row.type} event ${item.listedId} to build`)),
+      );
+      const unacknowledged = new Map<OutboxRow, { ids: string[]; error: string }>();
       settled.forEach((outcome: PromiseSettledResult<{ duplicate: boolean }>, i) => {
-        const row = rows[i]!;
+        const { row, listedId } = items[i]!;
         if (outcome.status === 'fulfilled') {
-          acked.push(row.seq);
+          result.published += 1;
           if (outcome.value.duplicate) result.duplicates += 1;
           this.metrics.published.inc({ schema, type: row.type });
           return;
         }
-        failedSeqs.push(row.seq);
-        failedErrors.push(errorText(outcome.reason));
+        result.failed += 1;
+        const left = unacknowledged.get(row) ?? { ids: [], error: errorText(outcome.reason) };
+        if (listedId !== undefined) left.ids.push(listedId);
+        unacknowledged.set(row, left);
         if (isRejection(outcome.reason)) {
           result.rejected ??= outcome.reason;
           // Warn once per event, not on every pass that tries it again.
@@ -318,20 +373,39 @@ export class OutboxRelay extends NatsWorker {
         }
       });
       if (result.newlyRejected === 0) result.rejected = undefined;
-      result.published = acked.length;
-      result.failed = failedSeqs.length;
+      const acked = rows.filter((row) => !unacknowledged.has(row)).map((row) => row.seq);
       if (acked.length > 0) {
         await tx`delete from ${tx(schema)}.outbox where seq = any(${acked}::bigint[])`;
       }
-      if (failedSeqs.length > 0) {
+      if (unacknowledged.size > 0) {
+        const failed = [...unacknowledged];
+        // A listed row keeps only the events not yet acknowledged.
         await tx`
           update ${tx(schema)}.outbox o
-          set attempts = o.attempts + 1, last_error = f.error
-          from unnest(${failedSeqs}::bigint[], ${failedErrors}::text[]) as f (seq, error)
+          set attempts = o.attempts + 1, last_error = f.error, payload = coalesce(f.ids::jsonb, o.payload)
+          from unnest(${failed.map(([row]) => row.seq)}::bigint[], ${failed.map(([, left]) => left.error)}::text[],
+            ${failed.map(([row, left]) => (row.listed ? JSON.stringify(left.ids) : null))}::text[]) as f (seq, error, ids)
           where o.seq = f.seq`;
       }
       return result;
     });
+  }
+
+  /** Builds the events the batch's rows list by id, one read per type. */
+  private async readListedEvents(tx: TransactionSql, items: BatchItem[]): Promise<void> {
+    const idsByType = new Map<string, string[]>();
+    for (const item of items) {
+      if (item.listedId === undefined) continue;
+      const ids = idsByType.get(item.row.type) ?? [];
+      ids.push(item.listedId);
+      idsByType.set(item.row.type, ids);
+    }
+    if (idsByType.size === 0 || !this.options.listedEvents) return;
+    const events = new Map<string, EncodedEvent>();
+    for (const [type, ids] of idsByType) {
+      for (const event of await this.options.listedEvents(tx, type, ids)) events.set(event.id, event);
+    }
+    for (const item of items) if (item.listedId !== undefined) item.event = events.get(item.listedId);
   }
 }
 

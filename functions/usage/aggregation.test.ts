@@ -96,7 +96,7 @@ describe('aggregation', () => {
       const actual = await aggregates(orgId);
       expect(Object.fromEntries(actual)).toEqual(Object.fromEntries([...totals].map(([key, total]) => [key, total.toString()])));
     }
-    const [pending] = await db.sql<{ n: number }[]>`select count(*)::int as n from usage.pending_aggregation`;
+    const [pending] = await db.sql<{ n: number }[]>`select count(*)::int as n from usage.pending_event_groups`;
     expect(pending!.n).toBe(0);
   });
 

@@ -1,19 +1,19 @@
 /**
  * What one PostgreSQL primary sustains on ingest's write path, with Polaris's
  * Node processes out of the way: the exact statement ingest commits
- * (UsageStore.insertEvents: the events, their pending-aggregation rows and
- * their usage.recorded outbox rows, in one statement and one commit), sent
+ * (UsageStore.insertEvents: the events, with per organization one pending row
+ * listing them and one usage.recorded outbox row listing them all, in one
+ * statement and one commit), sent
  * from this process by several writers at once, each a group of events as
  * group commit forms them. PostgreSQL's own CPU and WAL are read around each
  * run, so the answer reads per PostgreSQL core and per event, figures that
  * carry over to a bigger server. Polaris keeps relaying the outbox meanwhile,
  * as it would in production.
  *
- * Two more runs write into tables shaped and indexed like Usage's, with the
- * same conflict check: the event rows with one pending row and one outbox row
- * per group (each listing the group's event ids) instead of one of each per
- * event; and the event rows alone, what "one write per event" (aggregation
- * and publishing reading the events table itself) would leave PostgreSQL to do.
+ * One more run writes the event rows alone, into a table shaped and indexed
+ * like usage_events, with the same conflict check: the floor under ingest's
+ * statement, what "one write per event" (aggregation and publishing reading
+ * the events table itself) would leave PostgreSQL to do.
  */
 import { randomUUID } from 'node:crypto';
 import postgres from 'postgres';
@@ -39,16 +39,8 @@ export async function benchCapacity(bench: Bench): Promise<void> {
   const cpu = (bench.results.diagnostics.cpu ??= {}) as Record<string, string>;
   try {
     await sql`create table public.capacity_events_only (like usage.usage_events including all)`;
-    await sql`create table public.capacity_events_grouped (like usage.usage_events including all)`;
-    await sql`create table public.capacity_pending_groups (seq bigint generated always as identity primary key, org_id uuid not null, event_ids uuid[] not null)`;
-    await sql`create table public.capacity_outbox_groups (like usage.outbox including all)`;
     const runs: Run[] = [
       ...groupSizes.map((groupSize) => ({ name: `ingest's statement, groups of ${groupSize}`, groupSize, write: (events: NewUsageEvent[]) => store.insertEvents(events) })),
-      {
-        name: `the event rows, one pending and one outbox row per group, groups of ${eventsOnlyGroupSize}`,
-        groupSize: eventsOnlyGroupSize,
-        write: (events: NewUsageEvent[]) => insertWithRowsPerGroup(sql, events),
-      },
       { name: `the event rows alone, groups of ${eventsOnlyGroupSize}`, groupSize: eventsOnlyGroupSize, write: (events: NewUsageEvent[]) => insertEventRowsOnly(sql, events) },
     ];
     for (const { name, groupSize, write } of runs) {
@@ -96,7 +88,7 @@ export async function benchCapacity(bench: Bench): Promise<void> {
       await requestAggregation(bench, tenant.organizationId);
     }
   } finally {
-    await sql`drop table if exists public.capacity_events_only, public.capacity_events_grouped, public.capacity_pending_groups, public.capacity_outbox_groups`;
+    await sql`drop table if exists public.capacity_events_only`;
     await sql.end();
   }
 }
@@ -110,25 +102,6 @@ async function insertEventRowsOnly(sql: postgres.Sql, events: readonly NewUsageE
       ${events.map((e) => e.quantity.toString())}::numeric[], ${events.map((e) => e.occurredAt.toISOString())}::timestamptz[],
       ${events.map((e) => e.idempotencyKey ?? null)}::text[], ${events.map(() => '{}')}::jsonb[])
     on conflict (org_id, idempotency_key) where idempotency_key is not null do nothing`;
-}
-
-/** The events' rows, with one pending row per organization and one outbox row, each listing the group's new event ids. */
-async function insertWithRowsPerGroup(sql: postgres.Sql, events: readonly NewUsageEvent[]): Promise<void> {
-  await sql`
-    with inserted as (
-      insert into public.capacity_events_grouped (id, org_id, metric, quantity, occurred_at, idempotency_key, properties)
-      select * from unnest(
-        ${events.map((e) => e.id)}::uuid[], ${events.map((e) => e.orgId)}::uuid[], ${events.map((e) => e.metric)}::text[],
-        ${events.map((e) => e.quantity.toString())}::numeric[], ${events.map((e) => e.occurredAt.toISOString())}::timestamptz[],
-        ${events.map((e) => e.idempotencyKey ?? null)}::text[], ${events.map(() => '{}')}::jsonb[])
-      on conflict (org_id, idempotency_key) where idempotency_key is not null do nothing
-      returning id, org_id
-    ),
-    pending as (
-      insert into public.capacity_pending_groups (org_id, event_ids) select org_id, array_agg(id) from inserted group by org_id
-    )
-    insert into public.capacity_outbox_groups (event_id, type, payload)
-    select min(id::text), 'dev.polaris.usage.recorded', to_jsonb(array_agg(id)) from inserted having count(*) > 0`;
 }
 
 async function walPosition(bench: Bench): Promise<string> {

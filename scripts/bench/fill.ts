@@ -1,6 +1,6 @@
 /**
  * Usage rows written with SQL, shaped as ingest writes them: an event in
- * usage_events and its pending_aggregation row beside it, in batches so
+ * usage_events and the pending rows listing them beside it, in batches so
  * memory stays flat. Buckets are never written here: the aggregation run
  * builds them from the pending rows, as it does in production.
  *
@@ -45,8 +45,8 @@ function eventPropertiesSql(bench: Bench, streams: number) {
 }
 
 /**
- * Inserts `count` events into usage_events, each with its pending_aggregation
- * row, evenly spread over the shape's time span in id order (ids are UUIDv7
+ * Inserts `count` events into usage_events, listed by pending rows (one per
+ * organization and thousand events, as ingest's groups are), evenly spread over the shape's time span in id order (ids are UUIDv7
  * of the event's time, as ingest's are of the time of receipt),
  * organizations and metrics interleaved. Ids and idempotency keys start at
  * `idBase`; keep fills' ranges apart. Resolves with the seconds it took.
@@ -69,10 +69,11 @@ export async function fill(bench: Bench, count: number, idBase: number, shape: F
           select i, ${shape.fromMs}::bigint + (i::float8 * ${span} / ${count})::bigint as ms
           from generate_series(${from}::bigint, ${to - 1}::bigint) as i
         ) as s
-        returning id, org_id, metric, quantity, occurred_at, properties
-      )
-      insert into usage.pending_aggregation (event_id, org_id, metric, quantity, occurred_at, properties)
-      select id, org_id, metric, quantity, occurred_at, properties from events`;
+        returning id, org_id, metric, occurred_at
+      ),
+      chunked as (select *, (row_number() over (partition by org_id order by occurred_at, id) - 1) / 1000 as chunk from events)
+      insert into usage.pending_event_groups (org_id, event_ids, metrics)
+      select org_id, array_agg(id order by occurred_at, id), array_agg(distinct metric) from chunked group by org_id, chunk order by min(occurred_at)`;
     if (to < count && (to / fillBatch) % 8 === 0) process.stdout.write(`  … ${to.toLocaleString('en-US')} of ${count.toLocaleString('en-US')} events\n`);
   }
   return (performance.now() - started) / 1000;
@@ -101,7 +102,7 @@ export async function fillAggregated(bench: Bench, count: number, idBase: number
 /** What autovacuum would have done by now, and a checkpoint, so neither lands inside a measurement. Resolves with the seconds it took. */
 export async function tidy(bench: Bench): Promise<number> {
   const started = performance.now();
-  await bench.sql`vacuum analyze usage.usage_events, usage.pending_aggregation, usage.meter_buckets, usage.meter_unique_values`;
+  await bench.sql`vacuum analyze usage.usage_events, usage.pending_event_groups, usage.meter_buckets, usage.meter_unique_values`;
   await bench.sql`checkpoint`;
   return (performance.now() - started) / 1000;
 }

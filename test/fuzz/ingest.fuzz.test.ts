@@ -8,7 +8,7 @@
  * - every per-item result of an array is `accepted`/`duplicate` with an id, or
  *   `rejected` with a coded error;
  * - no stored row from a rejected input: the rows new in usage.usage_events
- *   (and in pending_aggregation) are exactly the `accepted` answers, ids equal,
+ *   (and listed in pending_event_groups) are exactly the `accepted` answers, ids equal,
  *   all of the caller's organization;
  * - an accepted quantity is stored exactly as the literal sent;
  * - where the input is certainly valid or certainly invalid (valid key, JSON

@@ -1,7 +1,8 @@
 /**
  * Usage's SQL for aggregation: pending events into meter buckets, exactly
- * once. Each pending row is deleted by exactly the transaction that counts
- * it; a transaction that commits late simply shows up pending later.
+ * once. Each pending row lists events committed together and is deleted by
+ * exactly the transaction that counts them; a transaction that commits late
+ * simply shows up pending later.
  */
 import type { Sql } from '../../../shared/database.js';
 import { enqueueEvents } from '../../../shared/events/index.js';
@@ -32,23 +33,39 @@ export class AggregationStore {
   constructor(private readonly sql: Sql) {}
 
   /**
-   * Moves up to `limit` pending events into the 15-, 60- and 1440-minute
-   * buckets of their meters, in one transaction that also enqueues an
-   * aggregate.updated event per changed (organization, metric, UTC day).
+   * Moves pending events into the 15-, 60- and 1440-minute buckets of their
+   * meters, whole pending rows at a time until `limit` events (at least one
+   * row, so a row larger than `limit` is not stuck), in one transaction that
+   * also enqueues an aggregate.updated event per changed (organization,
+   * metric, UTC day).
+   *
+   * @returns `consumed` below `limit` once nothing (of the organization) is pending.
    */
   async aggregateBatch(limit: number, orgId?: string): Promise<{ consumed: number; changed: ChangedAggregate[] }> {
     return this.sql.begin(async (tx) => {
+      // Runs take turns on this lock, so rows are claimed without skip locked:
+      // ingest only adds rows, and only a run or a regroup removes them.
       await tx.unsafe(aggregationLockSql);
       const days = await tx<{ orgId: string; metric: string; day: Date; consumed: number }[]>`
-        with batch as (
-          delete from usage.pending_aggregation
+        with claimed as (
+          delete from usage.pending_event_groups
           where seq in (
-            select seq from usage.pending_aggregation
-            ${orgId ? tx`where org_id = ${orgId}` : tx``}
-            order by seq limit ${limit}
-            for update skip locked
+            select seq from (
+              select seq, sum(cardinality(event_ids)) over (order by seq) - cardinality(event_ids) as before
+              from usage.pending_event_groups
+              ${orgId ? tx`where org_id = ${orgId}` : tx``}
+              order by seq
+              -- Every row lists at least one event, so no more rows than this can be within the limit.
+              limit ${limit}
+            ) as queue
+            where before < ${limit}
           )
-          returning event_id, org_id, metric, quantity, occurred_at, properties
+          returning event_ids
+        ),
+        batch as (
+          select e.id as event_id, e.org_id, e.metric, e.quantity, e.occurred_at, e.properties
+          from claimed cross join unnest(claimed.event_ids) as listed(id)
+          join usage.usage_events e on e.id = listed.id
         ),
         measured as (
           select b.*, m.aggregation, m.value_property,
@@ -118,8 +135,8 @@ export class AggregationStore {
 
   async aggregationBacklog(): Promise<AggregationBacklog> {
     const [row] = await this.sql<{ events: number; oldestAgeSeconds: number | null }[]>`
-      select count(*)::int as events, extract(epoch from now() - min(received_at))::float8 as oldest_age_seconds
-      from usage.pending_aggregation`;
+      select coalesce(sum(cardinality(event_ids)), 0)::int as events, extract(epoch from now() - min(received_at))::float8 as oldest_age_seconds
+      from usage.pending_event_groups`;
     return { events: row?.events ?? 0, oldestAgeSeconds: row?.oldestAgeSeconds ?? 0 };
   }
 }

@@ -15,11 +15,12 @@ export interface RecordedEvent {
 
 /**
  * `dev.polaris.usage.recorded` in structured mode; its id is the usage event's
- * id, so JetStream drops re-publishes. Ingest encodes one per accepted event,
- * so this writes the JSON directly: every attribute is a constant or a value
- * Polaris made and validated, and building each through the SDK (which
- * validates every attribute again) showed as 5% of ingest's CPU in profiles. The tests check it
- * against the SDK's own encoding and validation.
+ * id, so JetStream drops re-publishes. The outbox relay builds one per
+ * accepted event (from the event rows an outbox row lists), so this writes
+ * the JSON directly: every attribute is a constant or a value Polaris made
+ * and validated, and building each through the SDK (which validates every
+ * attribute again) showed as 5% of ingest's CPU in profiles when ingest built
+ * them. The tests check it against the SDK's own encoding and validation.
  */
 export function usageRecorded(event: RecordedEvent): EncodedEvent {
   const occurredAt = event.occurredAt.toISOString();

@@ -1,6 +1,6 @@
 /** Usage's domain, as its functions and the migrator use it. */
 export { UsageService, RecordStatus, type RecordOutcome, type OrganizationItem } from './service.js';
-export { UsageStore } from './store.js';
+export { UsageStore, listedUsageEvents } from './store.js';
 export { AggregationStore } from './aggregation-store.js';
 export { SummaryStore } from './summary-store.js';
 export { MeterStore } from './meter-store.js';

@@ -44,7 +44,7 @@ export class MeterStore {
         select metric, name, aggregation, value_property, group_by from usage.meters where metric = ${meter.metric} for update`;
       const [{ hasEvents }] = await tx<[{ hasEvents: boolean }]>`
         select exists (select 1 from usage.counted_metrics where metric = ${meter.metric})
-            or exists (select 1 from usage.pending_aggregation where metric = ${meter.metric}) as has_events`;
+            or exists (select 1 from usage.pending_event_groups where ${meter.metric} = any(metrics)) as has_events`;
       const current = existing ? fromRow(existing) : undefined;
       // A metric's events without a meter were measured as SUM.
       const was = current?.aggregation ?? (hasEvents ? MeterAggregation.Sum : undefined);
@@ -67,17 +67,25 @@ export class MeterStore {
 }
 
 /**
- * Drops a metric's buckets and queues its counted events again. Events still
- * pending are already queued; one committing concurrently brings its own
- * pending row.
+ * Drops a metric's buckets and queues its counted events again, a thousand
+ * to a pending row. Events still pending are already queued; one committing
+ * concurrently brings its own pending row.
  */
 async function regroup(tx: TransactionSql, metric: string): Promise<void> {
   await tx`delete from usage.meter_buckets where metric = ${metric}`;
   await tx`delete from usage.meter_unique_values where metric = ${metric}`;
   await tx`delete from usage.daily_groups where metric = ${metric}`;
   await tx`
-    insert into usage.pending_aggregation (event_id, org_id, metric, quantity, occurred_at, properties)
-    select e.id, e.org_id, e.metric, e.quantity, e.occurred_at, e.properties from usage.usage_events e
-    where e.metric = ${metric} and not exists (select 1 from usage.pending_aggregation p where p.event_id = e.id)
-    order by e.occurred_at`;
+    with queued as (
+      select listed.id from usage.pending_event_groups p cross join unnest(p.event_ids) as listed(id) where ${metric} = any(p.metrics)
+    ),
+    counted as (
+      select e.id, e.org_id, e.occurred_at, (row_number() over (partition by e.org_id order by e.occurred_at, e.id) - 1) / 1000 as chunk
+      from usage.usage_events e
+      where e.metric = ${metric} and e.id not in (select id from queued)
+    )
+    insert into usage.pending_event_groups (org_id, event_ids, metrics)
+    select org_id, array_agg(id order by occurred_at, id), array[${metric}] from counted
+    group by org_id, chunk
+    order by min(occurred_at)`;
 }

@@ -147,5 +147,29 @@ export const usageMigrations: SchemaMigrations = {
         );
       `,
     },
+    {
+      // A pending row per group of events committed together (per
+      // organization), listing their ids, instead of a copy of each event:
+      // aggregation reads the events themselves. Exactly-once is kept as
+      // before, since a row is deleted by the transaction that counts its
+      // events. The events still pending move over, a thousand to a row.
+      id: '0005_pending_event_groups',
+      sql: `
+        create table pending_event_groups (
+          seq bigint generated always as identity primary key,
+          org_id uuid not null,
+          event_ids uuid[] not null check (cardinality(event_ids) > 0),
+          -- The listed events' metrics, so a meter can tell whether its metric has events waiting.
+          metrics text[] not null,
+          received_at timestamptz not null default now()
+        );
+        insert into pending_event_groups (org_id, event_ids, metrics, received_at)
+        select org_id, array_agg(event_id order by seq), array_agg(distinct metric), min(received_at)
+        from (select *, (row_number() over (partition by org_id order by seq) - 1) / 1000 as chunk from pending_aggregation) as p
+        group by org_id, chunk
+        order by min(seq);
+        drop table pending_aggregation;
+      `,
+    },
   ],
 };

@@ -144,7 +144,9 @@ async function main(): Promise<void> {
   const adminToken = randomBytes(24).toString('base64url');
   const [httpPort, grpcPort, baselinePort] = await findFreePorts(3);
   log('starting Polaris (npm start) and the baseline server …');
-  const polaris = await startProcess([process.execPath, '--import', 'tsx', 'scripts/start.ts'], 'Polaris is ready', {
+  // BENCH_CPU_PROFILE_DIR: Polaris writes a V8 CPU profile per thread there when it stops.
+  const profile = process.env.BENCH_CPU_PROFILE_DIR ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_CPU_PROFILE_DIR}`] : [];
+  const polaris = await startProcess([process.execPath, ...profile, '--import', 'tsx', 'scripts/start.ts'], 'Polaris is ready', {
     DATABASE_URL: databaseUrl,
     NATS_URL: natsUrl,
     POLARIS_HTTP_PORT: String(httpPort),

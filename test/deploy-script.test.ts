@@ -197,6 +197,10 @@ describe('deploy.sh --dry-run', () => {
     const relayBound = lineOf('kubectl wait --for=condition=Ready --timeout=120s sinkbinding/outbox-relay -n polaris');
     const cron = lineOf('kubectl apply -f knative/50-aggregation-cronjob.yaml');
     expect(lineOf('kubectl delete job polaris-migrate')).toBeLessThan(migrate);
+    // An older relay stops before the migration; the new one starts after the Triggers.
+    const relayStopped = lineOf('  kubectl scale deployment/outbox-relay -n polaris --replicas=0');
+    expect(relayStopped).toBeLessThan(migrate);
+    expect(relayStopped).toBeLessThan(relay);
     expect(infrastructure < ready && ready < migrate && migrate < migrated).toBe(true);
     expect(Math.min(...functions)).toBeGreaterThan(migrated);
     expect(Math.max(...functions)).toBeLessThan(functionsReady);

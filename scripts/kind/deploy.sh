@@ -275,6 +275,14 @@ run kubectl rollout status statefulset/postgres -n "$NAMESPACE" --timeout=300s
 run kubectl rollout status statefulset/nats -n "$NAMESPACE" --timeout=300s
 
 step "Migrating the database" "The Job's logs are above; kubectl describe job/polaris-migrate -n $NAMESPACE shows its events."
+# A relay older than this deploy may not know every outbox row this version
+# writes (Usage's rows listing a commit's events by id), so it stops before the
+# migration and anything of this version runs. Events wait in the outboxes
+# until the new relay starts, near the end of this script.
+run_shell "if kubectl get deployment/outbox-relay -n $NAMESPACE >/dev/null 2>&1; then
+  kubectl scale deployment/outbox-relay -n $NAMESPACE --replicas=0
+  kubectl rollout status deployment/outbox-relay -n $NAMESPACE --timeout=300s
+fi"
 run kubectl delete job polaris-migrate -n "$NAMESPACE" --ignore-not-found
 run_shell "$(with_tag knative/30-migrate-job.yaml) | kubectl apply -f -"
 # Until the Job completes or fails, whichever comes first: a failed migration

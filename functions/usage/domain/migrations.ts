@@ -153,6 +153,8 @@ export const usageMigrations: SchemaMigrations = {
       // aggregation reads the events themselves. Exactly-once is kept as
       // before, since a row is deleted by the transaction that counts its
       // events. The events still pending move over, a thousand to a row.
+      // (Writing a row per commit is the per-commit outbox row's companion:
+      // npm run bench, section capacity.)
       id: '0005_pending_event_groups',
       sql: `
         create table pending_event_groups (
@@ -169,6 +171,22 @@ export const usageMigrations: SchemaMigrations = {
         group by org_id, chunk
         order by min(seq);
         drop table pending_aggregation;
+
+        -- Ingest of the version before keeps working while a deploy rolls
+        -- out: what it inserts here becomes a pending row of its own. (Its
+        -- aggregation's delete fails here instead, and the run is retried by
+        -- the new version.)
+        create view pending_aggregation as
+        select null::uuid as event_id, null::uuid as org_id, null::text as metric, null::numeric(38, 12) as quantity,
+          null::timestamptz as occurred_at, null::jsonb as properties
+        where false;
+        create function pending_aggregation_insert() returns trigger language plpgsql as $$
+        begin
+          insert into usage.pending_event_groups (org_id, event_ids, metrics) values (new.org_id, array[new.event_id], array[new.metric]);
+          return new;
+        end $$;
+        create trigger pending_aggregation_insert instead of insert on pending_aggregation
+          for each row execute function pending_aggregation_insert();
       `,
     },
   ],

@@ -71,4 +71,23 @@ describe('pending event groups', () => {
       { orgId: quiet, events: '2', total: '4.000000000000' },
     ]);
   });
+
+  it('takes what ingest of the version before inserts while a deploy rolls out, and refuses its aggregation', async () => {
+    // The statement of the version before, as it was: its pending rows through the old name.
+    const late = randomUUID();
+    await db.sql`
+      with inserted as (
+        insert into usage.usage_events (id, org_id, metric, quantity, occurred_at) values (${late}, ${quiet}, 'tokens', 5, ${at(3).toISOString()})
+        returning id, org_id, metric, quantity, occurred_at, properties
+      ),
+      pending as (
+        insert into usage.pending_aggregation (event_id, org_id, metric, quantity, occurred_at, properties)
+        select id, org_id, metric, quantity, occurred_at, properties from inserted
+      )
+      select id from inserted`;
+    const rows = await db.sql<{ eventIds: string[]; metrics: string[] }[]>`select event_ids::text[] as event_ids, metrics from usage.pending_event_groups`;
+    expect(rows).toEqual([{ eventIds: [late], metrics: ['tokens'] }]);
+    await expect(db.sql`delete from usage.pending_aggregation where event_id = ${late}`).rejects.toThrow(/cannot delete from view/);
+    expect((await new AggregationStore(db.sql).aggregateBatch(600)).consumed).toBe(1);
+  });
 });

@@ -478,6 +478,29 @@ describe('outbox relay to an HTTP sink (the Broker in the cluster)', () => {
     }
   });
 
+  it('POSTs each event a row lists, and keeps in the row only the one the sink did not take', async () => {
+    const db = await outboxDatabase();
+    const listed = [usageEvent(), usageEvent(), usageEvent()];
+    const refusedOnce = listed[2]!.id;
+    const sink = await sinkServer((id, attempt) => (id === refusedOnce && attempt === 1 ? 503 : 202));
+    await db.sql`
+      insert into t.outbox (event_id, type, payload) values (${listed[0]!.id}, ${EventType.UsageRecorded}, to_jsonb(${listed.map((e) => e.id)}::text[]))`;
+    const reader: ListedEventsReader = async (_tx, _type, ids) => listed.filter((event) => ids.includes(event.id)).map(encodeCloudEvent);
+    const relay = new OutboxRelay({ sql: db.sql, schema, sink: sink.url, logger: silentLogger, metrics: new Registry(), listedEvents: reader });
+    cleanups.push(() => relay.stop());
+
+    expect(await relay.relayOnce()).toBe(2);
+    const rows = await db.sql<{ payload: string[]; attempts: number; lastError: string }[]>`select payload, attempts, last_error from t.outbox`;
+    expect(rows).toEqual([{ payload: [refusedOnce], attempts: 1, lastError: 'the sink answered 503' }]);
+    expect(await relay.relayOnce()).toBe(1);
+    expect(await outboxCount(db)).toBe(0);
+    expect(sink.received.map((r) => r.id).sort()).toEqual([...listed.map((e) => e.id), refusedOnce].sort());
+    for (const request of sink.received) {
+      expect(request.contentType).toBe('application/cloudevents+json');
+      expect(JSON.parse(request.body)).toEqual(JSON.parse(JSON.stringify(listed.find((e) => e.id === request.id))));
+    }
+  });
+
   it('keeps an event the sink refuses (4xx) with its error, without holding back the others, and fails a pass the sink takes nothing of', async () => {
     const db = await outboxDatabase();
     const events = [usageEvent(), usageEvent()];

@@ -332,8 +332,8 @@ export class BillingStore {
     await tx`delete from billing.periods_to_settle where org_id = ${orgId} and period_start = any(${periods.map((p) => p.start.toISOString())}::timestamptz[])`;
   }
 
-  /** The organization's invoices, newest period first, with their lines. */
   /**
+   * The organization's invoices, newest period first, with their lines.
    * One statement, so one snapshot: an invoice and its lines as they were
    * together (two statements could pair a draft's old amount with the lines
    * of its regeneration), in one round trip.

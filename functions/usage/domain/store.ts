@@ -99,9 +99,9 @@ export class UsageStore {
       ),
       outbox as (
         insert into usage.outbox (event_id, type, payload)
-        select (array_agg(input.id::text order by input.n))[1], ${EventType.UsageRecorded}, to_jsonb(array_agg(input.id::text order by input.n))
-        from inserted join input using (id)
-        having count(*) > 0
+        select ids[1], ${EventType.UsageRecorded}, to_jsonb(ids)
+        from (select array_agg(input.id::text order by input.n) as ids from inserted join input using (id)) as listed
+        where ids is not null
       )
       select id from inserted`;
     const results = new Map<string, InsertResult>(inserted.map((row) => [row.id, { id: row.id, duplicate: false }]));

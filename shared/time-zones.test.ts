@@ -165,6 +165,16 @@ describe('windows in America/Santiago, where DST skips midnight', () => {
   });
 });
 
+describe('windows in America/St_Johns, whose clocks changed at 00:01 until 2011', () => {
+  it('gives 7 November 2010 25 hours: 00:01 -02:30 became 23:01 -03:30 on the 6th, which stays in the day already begun', () => {
+    expect(windows('DAY', 'America/St_Johns', '2010-11-06T02:30Z', '2010-11-08T04:00Z')).toEqual([
+      '2010-11-06T02:30:00.000Z +1440',
+      '2010-11-07T02:30:00.000Z +1500',
+      '2010-11-08T03:30:00.000Z +1440',
+    ]);
+  });
+});
+
 describe('windows against a brute-force scan of every quarter hour', () => {
   const zones = [
     'UTC',
@@ -211,14 +221,9 @@ describe('windows against a brute-force scan of every quarter hour', () => {
     );
   }, 60_000);
 
-  it('walks boundary to boundary: 400 days or 31 days of hours in a few milliseconds', () => {
-    windowsStartingIn(WindowSize.Hour, 'Australia/Lord_Howe', at('2025-09-20T00:00Z'), at('2025-09-21T00:00Z'));
-    const started = performance.now();
+  it('walks boundary to boundary over long spans: 400 days, 31 days of hours', () => {
     const days = windowsStartingIn(WindowSize.Day, 'Europe/Berlin', at('2026-01-01T00:00Z'), at('2027-02-05T00:00Z'));
     const hours = windowsStartingIn(WindowSize.Hour, 'Australia/Lord_Howe', at('2025-09-20T00:00Z'), at('2025-10-21T00:00Z'));
-    const elapsed = performance.now() - started;
     expect([days.length, hours.length]).toEqual([400, 31 * 24 - 1]);
-    // Generous for a loaded machine; a scan of every quarter hour takes tens of times longer.
-    expect(elapsed).toBeLessThan(100);
   });
 });

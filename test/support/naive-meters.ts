@@ -83,25 +83,30 @@ export function naiveUsage(events: NaiveEvent[], meter: NaiveMeter, query: Naive
 }
 
 /**
- * The windows whose start lies in [from, to), found by brute force: every
- * 15-minute UTC instant from just before `from` onwards is a boundary when its
- * local wall clock shows minute 0 (HOUR), a date other than 15 minutes earlier
- * (DAY), or a month other than 15 minutes earlier (MONTH).
+ * The windows whose start lies in [from, to), found by brute force over every
+ * 15-minute UTC instant from just before `from` onwards. An HOUR starts where
+ * the local wall clock shows minute 0. A DAY (MONTH) starts at the first
+ * instant showing a date (month) later than any shown before: when clocks go
+ * back across midnight, as St. John's did at 00:01 until 2011, the repeated
+ * minutes of the day before belong to the day already begun.
  */
 export function naiveWindows(windowSize: NaiveWindowSize, timeZone: string, from: Date, to: Date): NaiveWindow[] {
   if (from >= to) return [];
   if (windowSize === 'PERIOD') return [{ start: from, end: to }];
   const firstStart = Math.ceil(from.getTime() / quarterHour) * quarterHour;
+  // The latest date seen in the three hours before, longer than any clock change goes back.
+  let latest = '';
+  for (let at = firstStart - 3 * 60 * 60_000; at < firstStart; at += quarterHour) latest = later(latest, calendarKey(windowSize, wallClock(timeZone, at)));
   const starts: number[] = [];
-  let previous = wallClock(timeZone, firstStart - quarterHour);
   for (let at = firstStart; ; at += quarterHour) {
     const current = wallClock(timeZone, at);
-    if (isBoundary(windowSize, previous, current)) {
+    const key = calendarKey(windowSize, current);
+    if (windowSize === 'HOUR' ? current.minute === '00' : key > latest) {
       starts.push(at);
       // The first boundary at or after `to` only ends the last window.
       if (at >= to.getTime()) break;
     }
-    previous = current;
+    latest = later(latest, key);
   }
   return starts.slice(0, -1).map((start, index) => ({ start: new Date(start), end: new Date(starts[index + 1]!) }));
 }
@@ -113,15 +118,13 @@ interface WallTime {
   minute: string;
 }
 
-function isBoundary(windowSize: Exclude<NaiveWindowSize, 'PERIOD'>, previous: WallTime, current: WallTime): boolean {
-  switch (windowSize) {
-    case 'HOUR':
-      return current.minute === '00';
-    case 'DAY':
-      return current.year !== previous.year || current.month !== previous.month || current.day !== previous.day;
-    case 'MONTH':
-      return current.year !== previous.year || current.month !== previous.month;
-  }
+/** The wall time's date (DAY) or month (MONTH) as text that sorts in calendar order. */
+function calendarKey(windowSize: Exclude<NaiveWindowSize, 'PERIOD'>, time: WallTime): string {
+  return windowSize === 'MONTH' ? `${time.year}-${time.month}` : `${time.year}-${time.month}-${time.day}`;
+}
+
+function later(a: string, b: string): string {
+  return a > b ? a : b;
 }
 
 const formats = new Map<string, Intl.DateTimeFormat>();

@@ -132,14 +132,14 @@ async function metricValue(registry: Registry, name: string, labels: Record<stri
     .reduce((sum, v) => sum + v.value, 0);
 }
 
-async function consumerInfos(stream: EventStreamConfig): Promise<ConsumerInfo[]> {
-  const jsm = await nc.jetstreamManager();
+async function consumerInfos(stream: EventStreamConfig, connection: NatsConnection = nc): Promise<ConsumerInfo[]> {
+  const jsm = await connection.jetstreamManager();
   return jsm.consumers.list(stream.stream).next();
 }
 
 /** True once every consumer of the stream has nothing pending and nothing waiting for an ack. */
-async function allAcked(stream: EventStreamConfig): Promise<boolean> {
-  const infos = await consumerInfos(stream);
+async function allAcked(stream: EventStreamConfig, connection: NatsConnection = nc): Promise<boolean> {
+  const infos = await consumerInfos(stream, connection);
   return infos.length > 0 && infos.every((info) => info.num_pending === 0 && info.num_ack_pending === 0);
 }
 
@@ -330,6 +330,8 @@ describe('EventDelivery across NATS restarts', () => {
       );
     await publishWhenUp('before');
     await waitFor('the first delivery', () => fixture.received.length === 1);
+    // Delivery is at least once: an ack the server never got means the event comes again after the restart.
+    await waitFor('the first delivery acked', () => allAcked(stream, own).catch(() => false));
 
     await server.stop();
     server = await startNatsServer({ stateDir, port: server.port });

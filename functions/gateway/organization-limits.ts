@@ -10,7 +10,7 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { preExecutionHookHandler } from 'mercurius';
 import { GraphQLError } from 'graphql';
-import { httpStatusByKind, RateLimitedError } from '../../shared/errors.js';
+import { httpStatusByKind, RateLimitedError, withoutStack } from '../../shared/errors.js';
 import { acceptedRateLimitHeaders, RateLimitName, rateLimitHeaders } from '../../shared/rate-limits/index.js';
 import type { Caller } from './auth.js';
 import type { GatewayContext } from './context.js';
@@ -51,7 +51,7 @@ export function limitGraphqlPerOrganization(app: FastifyInstance, gateway: Gatew
       reply.headers(acceptedRateLimitHeaders([await limiter.take(caller.organizationId, caller.limits, RateLimitName.GraphqlCost, admissionCost)]));
     } catch (err) {
       if (!(err instanceof RateLimitedError)) throw err;
-      const error = formatError(new GraphQLError(err.message, { originalError: err }), gateway.logger);
+      const error = formatError(withoutStack(() => new GraphQLError(err.message, { originalError: err })), gateway.logger);
       return reply.code(httpStatusByKind[err.kind]).headers(rateLimitHeaders(err)).send({ data: null, errors: [error] });
     }
   });
@@ -75,7 +75,7 @@ export function chargeGraphqlCost(gateway: GatewayContext): preExecutionHookHand
       if (!(err instanceof RateLimitedError)) throw err;
       // The refusal's headers take the place of admission's.
       context.reply.headers(rateLimitHeaders(err));
-      throw new GraphQLError(err.message, { originalError: err });
+      throw withoutStack(() => new GraphQLError(err.message, { originalError: err }));
     }
   };
 }

@@ -16,7 +16,7 @@
  */
 import type { Logger } from 'pino';
 import type { Sql } from '../database.js';
-import { RateLimitedError, type RateLimitPolicy } from '../errors.js';
+import { RateLimitedError, withoutStack, type RateLimitPolicy } from '../errors.js';
 import { burstFactor, effectiveLimits, limitField, type OrganizationLimitOverrides, type OrganizationLimits, type RateLimitName } from './policies.js';
 
 /** What one lease took from a shared bucket. */
@@ -223,18 +223,4 @@ export function organizationRateLimiterFrom(
 /** The shared bucket's level at `now`, from what the last lease saw and the refill since (full when never seen). */
 function sharedLevel(bucket: LocalBucket, now: number, perSecond: number, burst: number): number {
   return bucket.shared < 0 ? burst : Math.min(burst, bucket.shared + ((now - bucket.sharedAt) / 1000) * perSecond);
-}
-
-/**
- * A refusal is an answer, not a fault: nothing logs its stack, and under a
- * flood capturing one for each was a twentieth of the refusing thread's time.
- */
-function withoutStack<E extends Error>(create: () => E): E {
-  const limit = Error.stackTraceLimit;
-  Error.stackTraceLimit = 0;
-  try {
-    return create();
-  } finally {
-    Error.stackTraceLimit = limit;
-  }
 }

@@ -96,6 +96,13 @@ export const functionRegistry = [
     module: 'payments/send-invoice-to-stripe',
     subscribes: ['dev.polaris.invoice.finalized'],
   },
+  {
+    name: 'void-invoice-in-stripe',
+    service: 'payments',
+    kind: 'event',
+    module: 'payments/void-invoice-in-stripe',
+    subscribes: ['dev.polaris.invoice.voided'],
+  },
   { name: 'stripe-webhook', service: 'payments', kind: 'http', module: 'payments/stripe-webhook' },
   // Webhooks
   { name: 'create-webhook-endpoint', service: 'webhooks', kind: 'grpc', module: 'webhooks/create-webhook-endpoint' },

@@ -1,7 +1,6 @@
-import { Problems } from '../../shared/errors.js';
 import { defineEventFunction } from '../../shared/runtime/index.js';
-import { isUuid } from '../../shared/validation.js';
 import { paymentsContext } from './context.js';
+import { invoiceIdOfEvent } from './wire.js';
 
 /**
  * On `dev.polaris.invoice.finalized`: the invoice becomes a Stripe invoice
@@ -13,11 +12,8 @@ import { paymentsContext } from './context.js';
 export default defineEventFunction({
   context: paymentsContext,
   async handle(event, { sender, logger }) {
-    const data = (event.data ?? {}) as { invoiceId?: unknown };
-    const problems = new Problems();
-    problems.check(typeof data.invoiceId === 'string' && isUuid(data.invoiceId), 'data.invoiceId', 'must be an invoice id (UUID)');
-    problems.throwIfAny();
-    const outcome = await sender.send((data.invoiceId as string).toLowerCase());
-    if (outcome !== 'stripe_off') logger.info({ invoiceId: data.invoiceId, outcome }, 'finalized invoice and Stripe');
+    const invoiceId = invoiceIdOfEvent(event);
+    const outcome = await sender.send(invoiceId);
+    if (outcome !== 'stripe_off') logger.info({ invoiceId, outcome }, 'finalized invoice and Stripe');
   },
 });

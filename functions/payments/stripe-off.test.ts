@@ -39,7 +39,7 @@ afterAll(async () => {
 });
 
 describe('with Stripe off', () => {
-  it('acknowledges finalized invoices without a word to Stripe, even for linked organizations', async () => {
+  it('acknowledges finalized and voided invoices without a word to Stripe, even for linked organizations', async () => {
     const tenant = await createTenant(host.grpcAddress);
     expect(dataOf(await graphql('mutation($o: ID!) { setStripeCustomer(organizationId: $o, customerId: "cus_Offline") { customerId } }', { o: tenant.organizationId }, operator)))
       .toEqual({ setStripeCustomer: { customerId: 'cus_Offline' } });
@@ -53,6 +53,9 @@ describe('with Stripe off', () => {
     await rpc.call(BillingRpc.finalizeInvoice, { invoiceId: invoice!.id });
     const event = new CloudEvent({ type: 'dev.polaris.invoice.finalized', source: '/test', data: { orgId: tenant.organizationId, invoiceId: invoice!.id } });
     await expect(host.deliver('send-invoice-to-stripe', event)).resolves.toBeUndefined();
+    await rpc.call(BillingRpc.voidInvoice, { invoiceId: invoice!.id, reason: 'Billed in error' });
+    const voided = new CloudEvent({ type: 'dev.polaris.invoice.voided', source: '/test', data: { orgId: tenant.organizationId, invoiceId: invoice!.id } });
+    await expect(host.deliver('void-invoice-in-stripe', voided)).resolves.toBeUndefined();
     expect(fake.requests).toEqual([]);
     expect(await db.sql`select 1 from payments.stripe_invoices`).toHaveLength(0);
   });

@@ -341,6 +341,89 @@ describe('finalized invoices in Stripe', () => {
   });
 });
 
+describe('voided invoices in Stripe', () => {
+  const voidInvoice = (invoiceId: string) => asOperator('mutation($i: ID!) { voidInvoice(id: $i, reason: "Billed in error") { status } }', { i: invoiceId });
+  const recordOf = async (invoiceId: string) => {
+    const [row] = await db.sql<{ state: string; lastError: string | null }[]>`select state, last_error from payments.stripe_invoices where invoice_id = ${invoiceId}`;
+    return row;
+  };
+  const voidedEvent = async (invoiceId: string) => {
+    const events = await waitForStream(host.natsUrl, host.stream.stream, (all) => all.some((e) => e.event.type === 'dev.polaris.invoice.voided' && e.event.data.invoiceId === invoiceId));
+    return new CloudEvent(events.find((e) => e.event.type === 'dev.polaris.invoice.voided' && e.event.data.invoiceId === invoiceId)!.event as never);
+  };
+
+  it('void an emailed Stripe invoice once, however often the voided event arrives, so the customer is no longer asked to pay', async () => {
+    const tenant = await createTenant(host.grpcAddress);
+    await link(tenant, { collectionMethod: 'SEND_INVOICE' });
+    const invoice = await finalizedInvoice(tenant, { plans: [{ metric: 'api_calls', unitPrice: '3' }], usage: [{ metric: 'api_calls', quantity: 2 }] });
+    const sent = await stripeInvoiceOf(invoice.id, 'open');
+    await waitFor('sent', () => fake.requestsTo('POST', `/v1/invoices/${sent.id}/send`).length > 0 || undefined);
+
+    expect((await voidInvoice(invoice.id)).voidInvoice).toEqual({ status: 'void' });
+    await stripeInvoiceOf(invoice.id, 'void');
+    const event = await voidedEvent(invoice.id);
+    await Promise.all([1, 2].map(() => host.deliver('void-invoice-in-stripe', event)));
+    expect(fake.requestsTo('POST', `/v1/invoices/${sent.id}/void`).map((r) => [r.idempotencyKey, r.replayed])).toEqual([[keyOf(invoice.id, 'void'), false]]);
+    expect(await recordOf(invoice.id)).toEqual({ state: 'voided', lastError: null });
+    // The finalized event again sends nothing.
+    const before = fake.requests.length;
+    await host.deliver('send-invoice-to-stripe', await finalizedEvent(invoice.id));
+    expect(fake.requests.slice(before).filter((r) => r.path.includes(sent.id))).toEqual([]);
+  });
+
+  it('delete the Stripe draft of an invoice voided before it could be finalized there, and never send it afterwards', async () => {
+    const tenant = await createTenant(host.grpcAddress);
+    await link(tenant, { collectionMethod: 'SEND_INVOICE' });
+    // Each of the six deliveries of the finalized event fails at Stripe's finalize (a refusal the package does
+    // not retry itself), so the Stripe invoice stays a draft.
+    for (let i = 0; i < 6; i++) fake.failNext('POST', /^\/v1\/invoices\/[^/]+\/finalize$/, { status: 400, type: 'invalid_request_error', message: 'Injected: not now' });
+    const invoice = await finalizedInvoice(tenant, { plans: [{ metric: 'api_calls', unitPrice: '1' }], usage: [{ metric: 'api_calls', quantity: 5 }] });
+    const draft = await stripeInvoiceOf(invoice.id, 'draft');
+    await waitFor('every delivery tried', async () => {
+      const [row] = await db.sql<{ attempts: number }[]>`select attempts from payments.stripe_invoices where invoice_id = ${invoice.id}`;
+      return row?.attempts === 6 ? true : undefined;
+    });
+
+    await voidInvoice(invoice.id);
+    await waitFor('the draft deleted', () => (fake.invoices.has(draft.id) ? undefined : true));
+    await waitFor('the record voided', async () => ((await recordOf(invoice.id))?.state === 'voided' ? true : undefined));
+    expect(fake.requestsTo('DELETE', `/v1/invoices/${draft.id}`)).toHaveLength(1);
+    const before = fake.requests.length;
+    await host.deliver('send-invoice-to-stripe', await finalizedEvent(invoice.id));
+    expect(fake.requests.slice(before)).toEqual([]);
+    expect([...fake.invoices.values()].filter((i) => (i.metadata as Record<string, string>).polaris_invoice_id === invoice.id)).toEqual([]);
+  });
+
+  it('leave a paid Stripe invoice paid, saying why, since a void refunds nothing', async () => {
+    const tenant = await createTenant(host.grpcAddress);
+    await link(tenant);
+    const invoice = await finalizedInvoice(tenant, { plans: [{ metric: 'api_calls', unitPrice: '2' }], usage: [{ metric: 'api_calls', quantity: 4 }] });
+    const paid = await stripeInvoiceOf(invoice.id, 'paid');
+    await waitFor('charged', async () => ((await recordOf(invoice.id))?.state === 'charged' ? true : undefined));
+
+    await voidInvoice(invoice.id);
+    const record = await waitFor('the reason kept', async () => {
+      const row = await recordOf(invoice.id);
+      return row?.lastError ? row : undefined;
+    });
+    expect(record).toEqual({ state: 'charged', lastError: expect.stringContaining('refund it in Stripe') });
+    expect(fake.invoices.get(paid.id)).toMatchObject({ status: 'paid', amount_paid: 800 });
+    expect(fake.requestsTo('POST', `/v1/invoices/${paid.id}/void`)).toEqual([]);
+  });
+
+  it('refuse a voided event that names no invoice, and pass over invoices that never reached Stripe', async () => {
+    const unlinked = await createTenant(host.grpcAddress);
+    const invoice = await finalizedInvoice(unlinked, { plans: [{ metric: 'api_calls', unitPrice: '1' }], usage: [{ metric: 'api_calls', quantity: 1 }] });
+    await voidInvoice(invoice.id);
+    const before = fake.requests.length;
+    await host.deliver('void-invoice-in-stripe', await voidedEvent(invoice.id));
+    expect(fake.requests.slice(before)).toEqual([]);
+    expect(await recordOf(invoice.id)).toBeUndefined();
+    const nameless = new CloudEvent({ type: 'dev.polaris.invoice.voided', source: '/test', data: { invoiceId: 'in_1' } });
+    await expect(host.deliver('void-invoice-in-stripe', nameless)).rejects.toThrow(/data\.invoiceId/);
+  });
+});
+
 describe('Stripe webhooks', () => {
   let tenant: TestTenant;
   let invoice: Json;

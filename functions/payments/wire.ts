@@ -1,5 +1,7 @@
 /** The payments domain's values in their protobuf form. */
 import { CollectionMethod as RpcMethod, type StripeCustomer } from '../../proto/gen/polaris/payments/v1/payments.js';
+import { Problems } from '../../shared/errors.js';
+import { isUuid } from '../../shared/validation.js';
 import { CollectionMethod, type CustomerLink } from './domain/index.js';
 
 const methodToRpc: Record<CollectionMethod, RpcMethod> = {
@@ -21,4 +23,13 @@ export function customerMessage(link: CustomerLink): StripeCustomer {
     daysUntilDue: link.daysUntilDue ?? 0,
     updatedAt: link.updatedAt.toISOString(),
   };
+}
+
+/** The invoice an invoice event is about, lower-cased; a ValidationError naming `data.invoiceId` when it names none. */
+export function invoiceIdOfEvent(event: { data?: unknown }): string {
+  const { invoiceId } = (event.data ?? {}) as { invoiceId?: unknown };
+  const problems = new Problems();
+  problems.check(typeof invoiceId === 'string' && isUuid(invoiceId), 'data.invoiceId', 'must be an invoice id (UUID)');
+  problems.throwIfAny();
+  return (invoiceId as string).toLowerCase();
 }

@@ -204,6 +204,28 @@ export async function startFakeStripe(): Promise<FakeStripe> {
       },
     },
     {
+      method: 'DELETE',
+      pattern: /^\/v1\/invoices\/([^/]+)$/,
+      handle: ([id]) => {
+        const found = invoice(id!);
+        if (found.status !== 'draft') throw new StripeFailure(400, 'invalid_request_error', 'invoice_not_editable', 'You can only delete draft invoices.');
+        invoices.delete(found.id);
+        return { status: 200, body: { id: found.id, object: 'invoice', deleted: true } };
+      },
+    },
+    {
+      method: 'POST',
+      pattern: /^\/v1\/invoices\/([^/]+)\/void$/,
+      handle: ([id]) => {
+        const found = invoice(id!);
+        if (found.status !== 'open' && found.status !== 'uncollectible') {
+          throw new StripeFailure(400, 'invalid_request_error', 'invoice_not_editable', `You can only void open or uncollectible invoices. This invoice is ${found.status}.`);
+        }
+        Object.assign(found, { status: 'void', amount_remaining: 0 });
+        return { status: 200, body: found };
+      },
+    },
+    {
       method: 'POST',
       pattern: /^\/v1\/invoices\/([^/]+)\/pay$/,
       handle: ([id]) => {

@@ -11,7 +11,7 @@ import { CollectionMethod } from './inputs.js';
 import type { InvoiceLedger, IssuedInvoice, IssuedInvoiceLine } from './ledger.js';
 import { toMinorUnits } from './money.js';
 import { SendState, type PaymentsStore, type StripeInvoiceRecord } from './store.js';
-import { describeStripeError, idempotencyKey, isPaymentRefusal, type Stripe, type StripeClient } from './stripe.js';
+import { describeStripeError, idempotencyKey, isMissingResource, isPaymentRefusal, isRequestRefusal, type Stripe, type StripeClient } from './stripe.js';
 
 /** What became of an invoice: how far it got in Stripe, or why it was not sent. */
 export type SendOutcome =
@@ -25,7 +25,22 @@ export type SendOutcome =
   /** Its organization has no Stripe customer. */
   | 'not_linked';
 
-const finished: ReadonlySet<SendState> = new Set([SendState.Sent, SendState.Charged, SendState.ChargeFailed, SendState.Settled]);
+/** What became of a voided invoice's Stripe invoice. */
+export type VoidOutcome =
+  /** Stripe is off (STRIPE_SECRET_KEY unset). */
+  | 'stripe_off'
+  /** Billing knows no such invoice. */
+  | 'unknown_invoice'
+  /** Billing has not voided the invoice. */
+  | 'not_void'
+  /** Nothing of it had reached Stripe, and now nothing will. */
+  | 'not_sent'
+  /** Its Stripe invoice is voided, or its Stripe draft deleted. */
+  | 'voided'
+  /** Stripe has it paid (or refuses to void it): left as it is there, the reason kept as its last error. */
+  | 'left_in_stripe';
+
+const finished: ReadonlySet<SendState> = new Set([SendState.Sent, SendState.Charged, SendState.ChargeFailed, SendState.Settled, SendState.Voided]);
 
 /** Stripe's limit on a description. */
 const descriptionLength = 500;
@@ -47,10 +62,11 @@ export class InvoiceSender {
   async send(invoiceId: string): Promise<SendOutcome> {
     if (!this.stripe) return 'stripe_off';
     const stripe = await this.stripe();
-    const invoice = await this.ledger.invoice(invoiceId);
-    if (!invoice) return 'unknown_invoice';
-    if (invoice.status !== 'finalized') return 'not_finalized';
-    return this.store.withInvoiceLock(invoice.id, async (db) => {
+    return this.store.withInvoiceLock(invoiceId, async (db) => {
+      // Read under the lock, so an invoice whose void was handled first is never sent after it.
+      const invoice = await this.ledger.invoice(invoiceId);
+      if (!invoice) return 'unknown_invoice';
+      if (invoice.status !== 'finalized') return 'not_finalized';
       let record = await this.store.invoice(db, invoice.id);
       if (!record) {
         const link = await this.store.customer(invoice.orgId);
@@ -67,6 +83,70 @@ export class InvoiceSender {
         throw err;
       }
     });
+  }
+
+  /**
+   * Takes a voided invoice back out of Stripe, as far as it got there: a
+   * Stripe draft is deleted, an open or uncollectible Stripe invoice voided.
+   * A paid one stays paid (a void refunds nothing; that is the operator's to
+   * do in Stripe) and says so in its last error. Throws when Stripe fails in a
+   * way a later attempt may cure. Holding the invoice's lock, it never runs
+   * beside a send: a send that comes later finds the invoice void and stops.
+   */
+  async void(invoiceId: string): Promise<VoidOutcome> {
+    if (!this.stripe) return 'stripe_off';
+    const stripe = await this.stripe();
+    return this.store.withInvoiceLock(invoiceId, async (db) => {
+      const invoice = await this.ledger.invoice(invoiceId);
+      if (!invoice) return 'unknown_invoice';
+      if (invoice.status !== 'void') return 'not_void';
+      const record = await this.store.invoice(db, invoiceId);
+      if (!record) return 'not_sent';
+      if (record.state === SendState.Voided) return 'voided';
+      if (!record.stripeInvoiceId) {
+        await this.store.setState(db, invoiceId, SendState.Voided);
+        return 'not_sent';
+      }
+      try {
+        return await this.voidInStripe(stripe, db, invoiceId, record.stripeInvoiceId);
+      } catch (err) {
+        if (isMissingResource(err)) {
+          // Deleted in Stripe meanwhile (a draft, from Stripe's dashboard): nothing is left there to void.
+          await this.store.setState(db, invoiceId, SendState.Voided);
+          return 'voided';
+        }
+        await this.store.recordError(db, invoiceId, describeStripeError(err));
+        if (!isRequestRefusal(err)) {
+          this.logger.warn({ invoiceId, error: describeStripeError(err) }, 'voided invoice not voided in Stripe yet; the event will be delivered again');
+          throw err;
+        }
+        // The Stripe invoice's state forbids it (paid between our look and the void): asking again changes nothing.
+        this.logger.warn({ invoiceId, error: describeStripeError(err) }, 'Stripe refused to void a voided invoice; it is left as it is there');
+        return 'left_in_stripe';
+      }
+    });
+  }
+
+  /** By the Stripe invoice's own status, which is ahead of the record's when a send stopped between a step and its record. */
+  private async voidInStripe(stripe: Stripe, db: Db, invoiceId: string, stripeInvoiceId: string): Promise<VoidOutcome> {
+    const inStripe = await stripe.invoices.retrieve(stripeInvoiceId);
+    switch (inStripe.status) {
+      case 'draft':
+        await stripe.invoices.del(stripeInvoiceId);
+        break;
+      case 'open':
+      case 'uncollectible':
+        await stripe.invoices.voidInvoice(stripeInvoiceId, {}, { idempotencyKey: idempotencyKey('invoice', invoiceId, 'void') });
+        break;
+      case 'void':
+        break;
+      default:
+        await this.store.recordError(db, invoiceId, `voided in Polaris, but ${inStripe.status} in Stripe: a void refunds nothing; refund it in Stripe if it should be`);
+        this.logger.warn({ invoiceId, stripeInvoiceId, status: inStripe.status }, 'a voided invoice is paid in Stripe; left as it is there');
+        return 'left_in_stripe';
+    }
+    await this.store.setState(db, invoiceId, SendState.Voided);
+    return 'voided';
   }
 }
 

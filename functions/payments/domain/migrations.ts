@@ -53,5 +53,15 @@ export const paymentsMigrations: SchemaMigrations = {
         );
       `,
     },
+    {
+      id: '0002_voided_in_stripe',
+      sql: `
+        -- voided: the Polaris invoice was voided, and so was its Stripe invoice
+        -- (or its Stripe draft deleted, or nothing had reached Stripe yet).
+        alter table stripe_invoices drop constraint stripe_invoices_state_check;
+        alter table stripe_invoices add constraint stripe_invoices_state_check
+          check (state in ('pending', 'finalized', 'sent', 'charged', 'charge_failed', 'settled', 'voided'));
+      `,
+    },
   ],
 };

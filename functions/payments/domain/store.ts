@@ -30,6 +30,8 @@ export const SendState = {
   ChargeFailed: 'charge_failed',
   /** Stripe had nothing to collect (a total of zero or less). */
   Settled: 'settled',
+  /** Voided in Polaris: its Stripe invoice voided, its Stripe draft deleted, or nothing had reached Stripe. */
+  Voided: 'voided',
 } as const;
 export type SendState = (typeof SendState)[keyof typeof SendState];
 

@@ -82,6 +82,11 @@ export function isPaymentRefusal(err: unknown): boolean {
   return isStripeError(err) && (err.type === 'StripeCardError' || (err.type === 'StripeInvalidRequestError' && err.statusCode === 402));
 }
 
+/** Stripe refused the request as made (the object's state forbids it, say): asking again gets the same answer. */
+export function isRequestRefusal(err: unknown): boolean {
+  return isStripeError(err) && err.type === 'StripeInvalidRequestError';
+}
+
 /** Stripe answered that the object does not exist. */
 export function isMissingResource(err: unknown): boolean {
   return isStripeError(err) && err.code === 'resource_missing';

@@ -53,7 +53,8 @@ describe('OrganizationRateLimiter over shared buckets', () => {
 
   it('refuses without a round trip until the refill could cover the request', async () => {
     const store = countingStore();
-    const limiter = new OrganizationRateLimiter(store, { defaults });
+    // Refusals are not held here (see the next test): each is looked at again at once.
+    const limiter = new OrganizationRateLimiter(store, { defaults, sleep: async () => {} });
     const organizationId = crypto.randomUUID();
     // The burst of 2, all of it: nothing left, full again in 2 s.
     await expect(limiter.take(organizationId, { ingestRequestsPerSecond: 1 }, RateLimitName.IngestRequests, 2)).resolves.toEqual({ name: 'ingest-requests', quota: 1, windowSeconds: 1, remaining: 0, fullInSeconds: 2 });
@@ -62,6 +63,43 @@ describe('OrganizationRateLimiter over shared buckets', () => {
     const leases = store.leases;
     for (let i = 0; i < 100; i++) await expect(limiter.take(organizationId, { ingestRequestsPerSecond: 1 }, RateLimitName.IngestRequests)).rejects.toBeInstanceOf(RateLimitedError);
     expect(store.leases).toBe(leases);
+  });
+
+  it('holds a request that comes before the last refusal’s Retry-After until then, and lets it through if the refill covers it', async () => {
+    const holds: number[] = [];
+    const limiter = new OrganizationRateLimiter(countingStore(), {
+      defaults,
+      sleep: (ms) => {
+        holds.push(ms);
+        return new Promise((resolve) => setTimeout(resolve, ms));
+      },
+    });
+    const organizationId = crypto.randomUUID();
+    const own = { ingestRequestsPerSecond: 1 };
+    await limiter.take(organizationId, own, RateLimitName.IngestRequests, 2);
+    // Refused at once: nobody had been told to wait yet.
+    await expect(limiter.take(organizationId, own, RateLimitName.IngestRequests)).rejects.toMatchObject({ retryAfterSeconds: 1 });
+    expect(holds).toEqual([]);
+    // Back before the second it was told to wait: held until then, when the refill covers it.
+    await expect(limiter.take(organizationId, own, RateLimitName.IngestRequests)).resolves.toMatchObject({ remaining: 0 });
+    expect(holds).toEqual([expect.any(Number)]);
+    expect(holds[0]).toBeGreaterThan(900);
+    expect(holds[0]).toBeLessThanOrEqual(1_000);
+    // The last refusal's Retry-After has passed: the next refusal is at once again.
+    await expect(limiter.take(organizationId, own, RateLimitName.IngestRequests)).rejects.toBeInstanceOf(RateLimitedError);
+    expect(holds).toHaveLength(1);
+  });
+
+  it('holds a refusal a second at most, then refuses if the refill still does not cover it', async () => {
+    const holds: number[] = [];
+    const limiter = new OrganizationRateLimiter(countingStore(), { defaults, sleep: async (ms) => void holds.push(ms) });
+    const organizationId = crypto.randomUUID();
+    const own = { ingestEventsPerSecond: 100 };
+    await limiter.take(organizationId, own, RateLimitName.IngestEvents, 200);
+    // 150 events need 1.5 s of refill: retry after 2 s.
+    await expect(limiter.take(organizationId, own, RateLimitName.IngestEvents, 150)).rejects.toMatchObject({ retryAfterSeconds: 2 });
+    await expect(limiter.take(organizationId, own, RateLimitName.IngestEvents, 150)).rejects.toMatchObject({ retryAfterSeconds: 2 });
+    expect(holds).toEqual([1_000]);
   });
 
   it('keeps each limit and organization apart, with the operator’s own limits', async () => {

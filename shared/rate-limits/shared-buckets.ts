@@ -12,7 +12,11 @@
  *
  * A refused request costs no round trip either: the pod remembers what the
  * shared bucket held at its last lease, and refuses locally until the refill
- * could cover the request.
+ * could cover the request. A request that would be refused before the
+ * Retry-After of the bucket's last refusal (its client, or another of the
+ * organization's, did not wait) is held until then, at most a second, and
+ * looked at again: a client that ignores Retry-After keeps its connections
+ * waiting, not a core busy refusing it.
  */
 import type { Logger } from 'pino';
 import type { Sql } from '../database.js';
@@ -76,6 +80,8 @@ export interface OrganizationRateLimiterOptions {
   maxBuckets?: number;
   logger?: Pick<Logger, 'warn'>;
   now?: () => number;
+  /** How a refusal is held (see {@link OrganizationRateLimiter.take}); tests pass their own. */
+  sleep?: (ms: number) => Promise<void>;
 }
 
 /** A pod's view of one shared bucket. */
@@ -90,10 +96,15 @@ interface LocalBucket {
   pending?: Promise<void>;
   /** Tokens the requests waiting for `pending` need: the next lease takes them all at once. */
   waiting: number;
+  /** When the last refusal said the organization may try again; a refusal before then is held until then. */
+  retryAt: number;
 }
 
 /** Leases a request may make before it is refused: other requests may spend what its lease brought. */
 const maxLeaseAttempts = 3;
+
+/** The longest a refusal is held for a client that did not wait its Retry-After. */
+const maxRefusalHoldMs = 1_000;
 
 /**
  * Enforces each organization's limits across pods. `take` resolves when the
@@ -105,6 +116,7 @@ export class OrganizationRateLimiter {
   private readonly now: () => number;
   private readonly leaseSeconds: number;
   private readonly leaseLifetimeMs: number;
+  private readonly sleep: (ms: number) => Promise<void>;
   private storeFailureLoggedAt = -Infinity;
 
   constructor(
@@ -114,6 +126,7 @@ export class OrganizationRateLimiter {
     this.now = options.now ?? Date.now;
     this.leaseSeconds = options.leaseSeconds ?? 0.05;
     this.leaseLifetimeMs = options.leaseLifetimeMs ?? 1_000;
+    this.sleep = options.sleep ?? ((ms) => new Promise((resolve) => setTimeout(resolve, ms)));
   }
 
   /** The limits that apply to an organization with these overrides. */
@@ -124,7 +137,10 @@ export class OrganizationRateLimiter {
   /**
    * Takes `cost` units of the organization's `limit`. A cost above the whole
    * burst takes the whole burst, so a request the limit can never cover at
-   * once still goes through when the bucket is full.
+   * once still goes through when the bucket is full. A request that would be
+   * refused before the last refusal's Retry-After waits until then (at most a
+   * second) and is looked at again: it goes through if the refill covers it by
+   * then, and is refused otherwise, with the headers of that moment.
    */
   async take(organizationId: string, overrides: OrganizationLimitOverrides | undefined, limit: RateLimitName, cost = 1): Promise<LimitState | undefined> {
     if (cost <= 0) return undefined;
@@ -132,6 +148,7 @@ export class OrganizationRateLimiter {
     const burst = perSecond * burstFactor;
     const need = Math.min(cost, burst);
     const bucket = this.bucket(`${limit}:${organizationId}`);
+    let held = false;
     for (let leases = 0; ; ) {
       const now = this.now();
       if (now >= bucket.leaseExpiresAt) bucket.leased = 0;
@@ -153,7 +170,13 @@ export class OrganizationRateLimiter {
       const missing = need - bucket.leased;
       const sharedNow = sharedLevel(bucket, now, perSecond, burst);
       if (sharedNow < missing || leases >= maxLeaseAttempts) {
+        if (!held && now < bucket.retryAt) {
+          held = true;
+          await this.sleep(Math.min(bucket.retryAt - now, maxRefusalHoldMs));
+          continue;
+        }
         const retryAfterSeconds = Math.max(1, Math.ceil((missing - sharedNow) / perSecond));
+        bucket.retryAt = Math.max(bucket.retryAt, now + retryAfterSeconds * 1000);
         throw withoutStack(
           () =>
             new RateLimitedError(retryAfterSeconds, {
@@ -202,7 +225,7 @@ export class OrganizationRateLimiter {
       // Most recently used last, so the first is the one to forget.
       this.buckets.delete(key);
     } else {
-      bucket = { leased: 0, leaseExpiresAt: 0, shared: -1, sharedAt: 0, waiting: 0 };
+      bucket = { leased: 0, leaseExpiresAt: 0, shared: -1, sharedAt: 0, waiting: 0, retryAt: 0 };
       if (this.buckets.size >= (this.options.maxBuckets ?? 10_000)) this.buckets.delete(this.buckets.keys().next().value!);
     }
     this.buckets.set(key, bucket);

@@ -35,8 +35,9 @@ export async function pacedLoad(options: { url: string; request: Request; rate: 
       const req = httpRequest(target, { method: options.request.method ?? 'GET', headers: { ...options.request.headers, ...(body ? { 'content-length': body.length } : {}) }, agent }, (res) => {
         res.resume();
         res.on('end', () => {
-          latencies.push(performance.now() - due);
-          if (options.afterMs !== undefined && due - started >= options.afterMs) later.push(performance.now() - due);
+          const latency = performance.now() - due;
+          latencies.push(latency);
+          if (options.afterMs !== undefined && due - started >= options.afterMs) later.push(latency);
           if (res.statusCode === undefined || res.statusCode < 200 || res.statusCode > 299) non2xx += 1;
           resolve();
         });

@@ -60,12 +60,7 @@ export class InvoiceSender {
    * delivered again); a declined charge is an outcome, not a failure.
    */
   async send(invoiceId: string): Promise<SendOutcome> {
-    if (!this.stripe) return 'stripe_off';
-    const stripe = await this.stripe();
-    return this.store.withInvoiceLock(invoiceId, async (db) => {
-      // Read under the lock, so an invoice whose void was handled first is never sent after it.
-      const invoice = await this.ledger.invoice(invoiceId);
-      if (!invoice) return 'unknown_invoice';
+    return this.withInvoice(invoiceId, async (stripe, db, invoice) => {
       if (invoice.status !== 'finalized') return 'not_finalized';
       let record = await this.store.invoice(db, invoice.id);
       if (!record) {
@@ -94,11 +89,7 @@ export class InvoiceSender {
    * beside a send: a send that comes later finds the invoice void and stops.
    */
   async void(invoiceId: string): Promise<VoidOutcome> {
-    if (!this.stripe) return 'stripe_off';
-    const stripe = await this.stripe();
-    return this.store.withInvoiceLock(invoiceId, async (db) => {
-      const invoice = await this.ledger.invoice(invoiceId);
-      if (!invoice) return 'unknown_invoice';
+    return this.withInvoice(invoiceId, async (stripe, db, invoice) => {
       if (invoice.status !== 'void') return 'not_void';
       const record = await this.store.invoice(db, invoiceId);
       if (!record) return 'not_sent';
@@ -124,6 +115,21 @@ export class InvoiceSender {
         this.logger.warn({ invoiceId, error: describeStripeError(err) }, 'Stripe refused to void a voided invoice; it is left as it is there');
         return 'left_in_stripe';
       }
+    });
+  }
+
+  /**
+   * Runs `work` holding the invoice's lock, on the invoice as Billing has it
+   * then: read under the lock, so a send and a void of one invoice each see
+   * the other's outcome (an invoice whose void was handled first is never
+   * sent after it).
+   */
+  private async withInvoice<T>(invoiceId: string, work: (stripe: Stripe, db: Db, invoice: IssuedInvoice) => Promise<T>): Promise<T | 'stripe_off' | 'unknown_invoice'> {
+    if (!this.stripe) return 'stripe_off';
+    const stripe = await this.stripe();
+    return this.store.withInvoiceLock(invoiceId, async (db) => {
+      const invoice = await this.ledger.invoice(invoiceId);
+      return invoice ? work(stripe, db, invoice) : 'unknown_invoice';
     });
   }
 

@@ -126,6 +126,34 @@ describe('ingest limits per organization', () => {
   });
 });
 
+describe("each organization's share of the requests in flight", () => {
+  async function shareWaits(limit: string): Promise<number> {
+    const metrics = await (await fetch(`${host.http}/metrics`)).text();
+    const line = metrics.split('\n').find((l) => l.startsWith(`polaris_rate_limit_share_waits_total{`) && l.includes(`limit="${limit}"`));
+    return line ? Number(line.split(' ').at(-1)) : 0;
+  }
+
+  it('holds an organization beyond its share while another sends, answers every request, and holds none while it is alone', async () => {
+    const flood = await createTenant(host.grpcAddress, 'Flood');
+    const quiet = await createTenant(host.grpcAddress, 'Quiet');
+    // 250 requests a second: a share of one in flight.
+    dataOf(await setLimits(flood.organizationId, { ingestRequestsPerSecond: 250, ingestEventsPerSecond: 1000 }));
+    const concurrently = (count: number) => Promise.all(Array.from({ length: count }, () => ingest(host.http, flood.apiKey).then((r) => r.status)));
+
+    // Alone (no other organization within the last second): nothing waits.
+    await new Promise((resolve) => setTimeout(resolve, 1_100));
+    const before = await shareWaits('ingest-requests');
+    expect(await concurrently(10)).toEqual(Array(10).fill(202));
+    expect(await shareWaits('ingest-requests')).toBe(before);
+
+    // Shared: beyond the first in flight, the flood's requests wait their turn, and all go through.
+    expect((await ingest(host.http, quiet.apiKey)).status).toBe(202);
+    expect(await concurrently(10)).toEqual(Array(10).fill(202));
+    expect(await shareWaits('ingest-requests')).toBeGreaterThan(before);
+    expect(await storedEvents(flood.organizationId)).toBe(20);
+  });
+});
+
 describe('GraphQL limits per organization', () => {
   it('answers 429 with RATE_LIMITED, retryAfter and the RateLimit headers once the cost is spent', async () => {
     const tenant = await createTenant(host.grpcAddress);

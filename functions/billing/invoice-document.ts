@@ -30,7 +30,7 @@ export const invoiceDocumentContext = defineServiceContext({
       );
     const auth = gatewayAuthFrom(config, clients, async (organizationId) => overridesFromMessage((await organization(organizationId)).limits));
     const seller = { name: config.sellerName, address: config.sellerAddress };
-    const rateLimiter = organizationRateLimiterFrom(config, () => runtime.database(), runtime.logger);
+    const rateLimiter = organizationRateLimiterFrom(config, () => runtime.database(), { logger: runtime.logger, metrics: runtime.metrics });
     return { clients, auth, organization, seller, fonts: invoiceFonts(), rateLimiter };
   },
 });
@@ -53,7 +53,10 @@ export default defineHttpFunction({
       const caller = await context.auth.authenticate(request.headers);
       if (!caller) throw new UnauthenticatedError('send X-API-Key, or Authorization: Bearer <JWT or admin token>');
       // A document is GraphQL's to read too, and taken from the same limit, at the cost of the PDF's rendering.
-      if (caller.kind === 'tenant') await context.rateLimiter?.take(caller.organizationId, caller.limits, RateLimitName.GraphqlCost, invoiceDocumentCost);
+      if (caller.kind === 'tenant' && context.rateLimiter) {
+        await context.rateLimiter.take(caller.organizationId, caller.limits, RateLimitName.GraphqlCost, invoiceDocumentCost);
+        await context.rateLimiter.waitForShare(reply.raw, caller.organizationId, caller.limits, RateLimitName.GraphqlCost);
+      }
       // As the gateway's invoices: the read permission (functions/gateway/access.ts).
       if (caller.kind === 'service') throw new ForbiddenError('a service key may only POST /ingest');
       if (caller.kind === 'tenant' && !caller.permissions.has('read')) throw new ForbiddenError('needs the read permission in the organization');

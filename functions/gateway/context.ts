@@ -29,7 +29,7 @@ export const gatewayContext = defineServiceContext({
       );
     const auth = gatewayAuthFrom(config, clients, async (organizationId) => overridesFromMessage((await organization(organizationId)).limits));
     // The limits' shared buckets are the gateway's only use of the database: one statement per lease of tokens.
-    const rateLimiter = organizationRateLimiterFrom(config, () => runtime.database(), runtime.logger);
+    const rateLimiter = organizationRateLimiterFrom(config, () => runtime.database(), { logger: runtime.logger, metrics: runtime.metrics });
     return { clients, auth, organization, forgetOrganization: (id: string) => organizations.delete(id), operatorMetadata, logger: runtime.logger, rateLimiter, maxQueryCost: config.graphqlMaxCost };
   },
 });

@@ -5,7 +5,9 @@
  * locked-out sign-in does), `Retry-After` and the RateLimit headers; an
  * accepted one carries the RateLimit headers of what its cost left. The
  * operator is not limited, nor is a request without credentials (it can only
- * sign in, which Identity limits on its own).
+ * sign in, which Identity limits on its own). An admitted request waits for
+ * its organization's share of the pod's requests in flight
+ * (shared/rate-limits/in-flight-shares.ts) before it is parsed.
  */
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { preExecutionHookHandler } from 'mercurius';
@@ -54,6 +56,7 @@ export function limitGraphqlPerOrganization(app: FastifyInstance, gateway: Gatew
       const error = formatError(withoutStack(() => new GraphQLError(err.message, { originalError: err })), gateway.logger);
       return reply.code(httpStatusByKind[err.kind]).headers(rateLimitHeaders(err)).send({ data: null, errors: [error] });
     }
+    await limiter.waitForShare(reply.raw, caller.organizationId, caller.limits, RateLimitName.GraphqlCost);
   });
 }
 

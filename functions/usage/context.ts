@@ -31,7 +31,7 @@ export const usageContext = defineServiceContext({
       ttlSeconds: config.apiKeyCacheSeconds,
       negativeTtlSeconds: config.apiKeyNegativeCacheSeconds,
     });
-    const rateLimiter = organizationRateLimiterFrom(config, () => sql, runtime.logger);
+    const rateLimiter = organizationRateLimiterFrom(config, () => sql, { logger: runtime.logger, metrics: runtime.metrics });
     return { usage, authenticator, organizations, rateLimiter };
   },
   ready: ({ usage }) => usage.ready(),

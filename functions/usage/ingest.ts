@@ -23,7 +23,9 @@ const admitted = new WeakMap<FastifyRequest, LimitState | undefined>();
  * written. A service key's request takes one request and its events from
  * each organization it names. A refused request answers 429 and stores nothing;
  * an accepted one from one organization's key says in its RateLimit headers
- * what both limits have left.
+ * what both limits have left. While other organizations use the pod, an
+ * organization's requests beyond its share in flight wait their turn
+ * (shared/rate-limits/in-flight-shares.ts).
  */
 export default defineHttpFunction({
   context: usageContext,
@@ -35,11 +37,15 @@ export default defineHttpFunction({
         bodyLimit: maxBodyBytes,
         // Before the body is read: a flood's refusals cost no parsing. The
         // key's answer is cached, so this costs no RPC; a bad key is answered
-        // by the handler, as without a limit.
-        onRequest: async (request) => {
+        // by the handler, as without a limit. An admitted request then waits
+        // for its organization's share of the pod's requests in flight, its
+        // body still unread.
+        onRequest: async (request, reply) => {
           if (!rateLimiter) return;
           const tenant = await authenticator.authenticate(header(request.headers['x-api-key']), { serviceKeys: true }).catch(() => undefined);
-          if (tenant && !tenant.service) admitted.set(request, await rateLimiter.take(tenant.organizationId, tenant.limits, RateLimitName.IngestRequests));
+          if (!tenant || tenant.service) return;
+          admitted.set(request, await rateLimiter.take(tenant.organizationId, tenant.limits, RateLimitName.IngestRequests));
+          await rateLimiter.waitForShare(reply.raw, tenant.organizationId, tenant.limits, RateLimitName.IngestRequests);
         },
       },
       async (request, reply) => {

@@ -17,10 +17,16 @@
  * organization's, did not wait) is held until then, at most a second, and
  * looked at again: a client that ignores Retry-After keeps its connections
  * waiting, not a core busy refusing it.
+ *
+ * Beside the buckets, each pod gives each organization a share of its
+ * requests in flight while others are using it (in-flight-shares.ts).
  */
 import type { Logger } from 'pino';
+import { Counter, type Registry } from 'prom-client';
 import type { Sql } from '../database.js';
 import { RateLimitedError, withoutStack, type RateLimitPolicy } from '../errors.js';
+import { oncePerRegistry } from '../metrics.js';
+import { InFlightShares, inFlightShare } from './in-flight-shares.js';
 import { burstFactor, effectiveLimits, limitField, type OrganizationLimitOverrides, type OrganizationLimits, type RateLimitName } from './policies.js';
 
 /** What one lease took from a shared bucket. */
@@ -82,6 +88,13 @@ export interface OrganizationRateLimiterOptions {
   now?: () => number;
   /** How a refusal is held (see {@link OrganizationRateLimiter.take}); tests pass their own. */
   sleep?: (ms: number) => Promise<void>;
+  /** Where the count of requests that waited for their in-flight share goes. */
+  metrics?: Registry;
+}
+
+/** An HTTP response, as far as a share needs it: `close` once it is answered or its connection is gone. */
+export interface ClosingResponse {
+  once(event: 'close', listener: () => void): unknown;
 }
 
 /** A pod's view of one shared bucket. */
@@ -113,6 +126,7 @@ const maxRefusalHoldMs = 1_000;
  */
 export class OrganizationRateLimiter {
   private readonly buckets = new Map<string, LocalBucket>();
+  private readonly shares = new Map<RateLimitName, InFlightShares>();
   private readonly now: () => number;
   private readonly leaseSeconds: number;
   private readonly leaseLifetimeMs: number;
@@ -132,6 +146,23 @@ export class OrganizationRateLimiter {
   /** The limits that apply to an organization with these overrides. */
   limitsOf(overrides: OrganizationLimitOverrides | undefined): OrganizationLimits {
     return effectiveLimits(this.options.defaults, overrides);
+  }
+
+  /**
+   * Waits for the request's place among its organization's requests in flight
+   * in this pod, its share sized from `limit` (see in-flight-shares.ts), and
+   * gives the place back when `response` closes: answered, or its client gone.
+   */
+  async waitForShare(response: ClosingResponse, organizationId: string, overrides: OrganizationLimitOverrides | undefined, limit: RateLimitName): Promise<void> {
+    let shares = this.shares.get(limit);
+    if (!shares) {
+      const waits = this.options.metrics ? shareWaitMetric(this.options.metrics).labels(limit) : undefined;
+      shares = new InFlightShares({ now: this.now, onWait: () => waits?.inc() });
+      this.shares.set(limit, shares);
+    }
+    const place = shares.enter(organizationId, inFlightShare(this.limitsOf(overrides)[limitField[limit]]));
+    response.once('close', place.done);
+    await place.admitted;
   }
 
   /**
@@ -237,11 +268,21 @@ export class OrganizationRateLimiter {
 export function organizationRateLimiterFrom(
   config: { rateLimits?: OrganizationLimits },
   sql: () => Sql,
-  logger?: Pick<Logger, 'warn'>,
+  runtime: { logger?: Pick<Logger, 'warn'>; metrics?: Registry } = {},
 ): OrganizationRateLimiter | undefined {
   if (!config.rateLimits) return undefined;
-  return new OrganizationRateLimiter(new PostgresBucketStore(sql), { defaults: config.rateLimits, logger });
+  return new OrganizationRateLimiter(new PostgresBucketStore(sql), { defaults: config.rateLimits, ...runtime });
 }
+
+const shareWaitMetric = oncePerRegistry(
+  (registry) =>
+    new Counter({
+      name: 'polaris_rate_limit_share_waits_total',
+      help: "Requests that waited for their organization's share of the pod's requests in flight, by limit",
+      labelNames: ['limit'],
+      registers: [registry],
+    }),
+);
 
 /** The shared bucket's level at `now`, from what the last lease saw and the refill since (full when never seen). */
 function sharedLevel(bucket: LocalBucket, now: number, perSecond: number, burst: number): number {

@@ -23,7 +23,7 @@
  */
 
 /** The service time a share is sized for: an organization's share carries its rate when the pod answers within it. */
-export const shareServiceMs = 4;
+const shareServiceMs = 4;
 
 /** How recently another organization must have sent for the pod to count as shared. */
 const sharingWindowMs = 1_000;
@@ -111,7 +111,7 @@ export class InFlightShares {
     return { admitted, done };
   }
 
-  /** Requests in flight and waiting, by organization (for tests and metrics). */
+  /** The organization's requests in flight and waiting in this pod. */
   usage(organizationId: string): { inFlight: number; waiting: number } {
     const entry = this.organizations.get(organizationId);
     return { inFlight: entry?.inFlight ?? 0, waiting: entry?.waiting.length ?? 0 };

@@ -38,16 +38,8 @@ import {
 import type { MercuriusContext, preExecutionHookHandler } from 'mercurius';
 import { ErrorKind, graphqlCodeByKind } from '../../shared/errors.js';
 import { costOfField, type ListSize } from './field-costs.js';
-import type { RequestContext } from './request.js';
+import type { RequestContext, RequestCost } from './request.js';
 import { builtSchema } from './schema.js';
-
-/** A request's cost and the most one may cost; on `RequestContext.cost` from before the first resolver runs. */
-export interface RequestCost {
-  /** RPCs the request may make, by the fields it selects. */
-  requested: number;
-  /** The most a request may cost (`POLARIS_GRAPHQL_MAX_COST`). */
-  limit: number;
-}
 
 type Variables = Record<string, unknown>;
 

@@ -7,8 +7,15 @@ import { Metadata } from '@grpc/grpc-js';
 import { UnauthenticatedError } from '../../shared/errors.js';
 import type { Caller } from './auth.js';
 import type { GatewayContext } from './context.js';
-import type { RequestCost } from './cost.js';
 import { auditMetadata } from '../../shared/audit/index.js';
+
+/** A request's cost and the most one may cost; worked out by functions/gateway/cost.ts. */
+export interface RequestCost {
+  /** RPCs the request may make, by the fields it selects. */
+  requested: number;
+  /** The most a request may cost (`POLARIS_GRAPHQL_MAX_COST`). */
+  limit: number;
+}
 
 export interface RequestContext {
   gateway: GatewayContext;

@@ -17,7 +17,8 @@ import { uuidv7 } from '../../../shared/uuid.js';
 import { createTestDatabase, type TestDatabase } from '../../../test/support/database.js';
 import { billingPeriodOf } from './period-pricing.js';
 import { charge, PricingModel, type Price } from './price-models.js';
-import { BillingService, type UsageReader } from './service.js';
+import type { UsageReader } from './other-services.js';
+import { BillingService } from './service.js';
 import { BillingStore, InvoiceStatus } from './store.js';
 
 let db: TestDatabase;

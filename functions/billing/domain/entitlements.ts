@@ -18,7 +18,7 @@ import type { Entitlement, EntitlementSnapshot, EntitlementStore } from './entit
 import type { Crossing } from './events.js';
 import { currentFigures, type PeriodFigures, type UsageWatcher } from './period-figures.js';
 import { billingPeriodOf } from './period-pricing.js';
-import type { OrganizationCheck, UsageReader } from './service.js';
+import type { OrganizationCheck, UsageReader } from './other-services.js';
 import type { BillingStore } from './store.js';
 import { EntitlementKind, watchLimits, type SetEntitlementInput } from './watch-inputs.js';
 

@@ -1,5 +1,6 @@
 /** Billing's domain, as its functions and the migrator use it. */
-export { BillingService, type UsageReader } from './service.js';
+export { BillingService } from './service.js';
+export type { UsageReader } from './other-services.js';
 export { BillingStore, type Invoice } from './store.js';
 export { validateSetPlan, validateSetTerms, validateVoid, validatePeriod, validateSetPaymentStatus } from './inputs.js';
 export { PricingModel } from './price-models.js';

@@ -5,23 +5,10 @@ import type { Period } from '../../../shared/periods.js';
 import { checkDateOrTimestamp, checkPeriod, isStorableText, isUuid, metricNamePattern, metricNameProblem, storableTextProblem } from '../../../shared/validation.js';
 import { isTimeZone } from '../../../shared/time-zones.js';
 import { isKnownCurrency } from './currency.js';
+import { billingLimits } from './limits.js';
 import { isPaymentStatus, PaymentStatus } from './payment-status.js';
 import { canonicalWhere, type PropertyFilter } from './period-pricing.js';
 import { priceProblems, PricingModel, type Price } from './price-models.js';
-
-
-export const billingLimits = {
-  planNameLength: 100,
-  /** Digits after the point of a price or quota. */
-  decimalPlaces: 12,
-  integerDigits: 26,
-  /** Longest invoice period, in days. */
-  periodMaxDays: 366,
-  voidReasonLength: 500,
-  /** Property filters a plan may have, and values each. */
-  filterKeys: 8,
-  filterValues: 100,
-} as const;
 
 export interface SetPlanInput {
   organizationId: string;

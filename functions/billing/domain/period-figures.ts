@@ -7,7 +7,7 @@ import type { TransactionSql } from 'postgres';
 import { Decimal } from '../../../shared/decimal.js';
 import type { Period } from '../../../shared/periods.js';
 import { billingPeriodOf } from './period-pricing.js';
-import type { MetricTotal, UsageReader } from './service.js';
+import type { MetricTotal, UsageReader } from './other-services.js';
 import type { BillingStore } from './store.js';
 
 /** Something evaluated whenever an organization's usage (or invoice) changes, inside billing's transaction for it. */

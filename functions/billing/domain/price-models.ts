@@ -14,7 +14,7 @@
  */
 import { Decimal } from '../../../shared/decimal.js';
 import type { FieldProblem } from '../../../shared/errors.js';
-import { billingLimits } from './inputs.js';
+import { billingLimits } from './limits.js';
 
 export const PricingModel = { PerUnit: 'PER_UNIT', Graduated: 'GRADUATED', Volume: 'VOLUME', Package: 'PACKAGE' } as const;
 export type PricingModel = (typeof PricingModel)[keyof typeof PricingModel];

@@ -11,7 +11,7 @@
  * Billing reads no usage table: it asks Usage over gRPC (`UsageReader`).
  */
 import type { TransactionSql } from 'postgres';
-import { Decimal } from '../../../shared/decimal.js';
+import type { Decimal } from '../../../shared/decimal.js';
 import { ValidationError } from '../../../shared/errors.js';
 import type { Logger } from '../../../shared/logger.js';
 import type { Period } from '../../../shared/periods.js';
@@ -32,31 +32,10 @@ import {
   type BillingTerms,
   type InvoiceLine,
   type PlanVersion,
-  type PropertyFilter,
 } from './period-pricing.js';
+import type { OrganizationCheck, UsageReader } from './other-services.js';
 import { memoizedUsage, periodFigures, type UsageWatcher } from './period-figures.js';
 import { InvoiceStatus, type BillingStore, type Invoice } from './store.js';
-
-/** A metric's value over a whole period, as its meter measures it. */
-export interface MetricTotal {
-  metric: string;
-  total: Decimal;
-}
-
-/** Usage's figures for a period, from the Usage service. */
-export interface UsageReader {
-  /**
-   * Every metric's value over the whole period, by its meter: the sum for
-   * SUM and COUNT, the greatest reading for MAX, the latest for LATEST, the
-   * distinct values for UNIQUE_COUNT.
-   */
-  periodValues(orgId: string, period: Period): Promise<MetricTotal[]>;
-  /** One metric's period value over the usage whose properties pass `where`; a ValidationError names `where` when the meter cannot filter so. */
-  filteredValue(orgId: string, metric: string, where: readonly PropertyFilter[], period: Period): Promise<Decimal>;
-}
-
-/** Confirms an organization exists (through Identity); throws NotFound otherwise. */
-export type OrganizationCheck = (orgId: string) => Promise<void>;
 
 export interface BillingServiceOptions {
   usage: UsageReader;

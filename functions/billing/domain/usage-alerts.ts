@@ -13,7 +13,7 @@ import { uuidv7 } from '../../../shared/uuid.js';
 import type { RecordedCrossing, CrossingStore } from './crossing-store.js';
 import type { Crossing } from './events.js';
 import { currentFigures, type PeriodFigures, type UsageWatcher } from './period-figures.js';
-import type { OrganizationCheck, UsageReader } from './service.js';
+import type { OrganizationCheck, UsageReader } from './other-services.js';
 import type { BillingStore } from './store.js';
 import type { UsageAlertRecord, UsageAlertStore } from './usage-alert-store.js';
 import { watchLimits, type CreateUsageAlertInput, type DeleteUsageAlertInput } from './watch-inputs.js';

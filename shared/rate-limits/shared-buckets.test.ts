@@ -1,3 +1,4 @@
+import { EventEmitter } from 'node:events';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestDatabase, type TestDatabase } from '../../test/support/database.js';
 import { loadRuntimeConfig } from '../config.js';
@@ -139,3 +140,47 @@ describe('POLARIS_RATE_LIMIT_PER_SECOND', () => {
     expect(() => loadRuntimeConfig({ POLARIS_RATE_LIMIT_INGEST_EVENTS_PER_SECOND: '-1' })).toThrow(/POLARIS_RATE_LIMIT_INGEST_EVENTS_PER_SECOND/);
   });
 });
+
+describe("OrganizationRateLimiter's in-flight shares", () => {
+  /** A response as Node's: `closed` and its one `close` event. */
+  class Response extends EventEmitter {
+    closed = false;
+    close() {
+      this.closed = true;
+      this.emit('close');
+    }
+  }
+  // 250 a second: a share of one in flight.
+  const limits = { ingestRequestsPerSecond: 250 };
+  const settled = () => new Promise((resolve) => setImmediate(resolve));
+
+  it("gives a request's place back when its response closes, answered or abandoned, and takes none for a response closed already", async () => {
+    const limiter = new OrganizationRateLimiter(countingStore(), { defaults });
+    const [flood, quiet] = [crypto.randomUUID(), crypto.randomUUID()];
+    const share = (response: Response, organizationId = flood) => {
+      let admitted = false;
+      void limiter.waitForShare(response, organizationId, limits, RateLimitName.IngestRequests).then(() => (admitted = true));
+      return () => admitted;
+    };
+    const quietResponse = new Response();
+    share(quietResponse, quiet);
+
+    // The client went away while its request waited for something else.
+    const gone = new Response();
+    gone.close();
+    const goneAdmitted = share(gone);
+    const first = new Response();
+    const firstAdmitted = share(first);
+    const second = new Response();
+    const secondAdmitted = share(second);
+    await settled();
+    expect([goneAdmitted(), firstAdmitted(), secondAdmitted()]).toEqual([true, true, false]);
+
+    first.close();
+    await settled();
+    expect(secondAdmitted()).toBe(true);
+    second.close();
+    quietResponse.close();
+  });
+});
+

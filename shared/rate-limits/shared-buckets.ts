@@ -92,8 +92,9 @@ export interface OrganizationRateLimiterOptions {
   metrics?: Registry;
 }
 
-/** An HTTP response, as far as a share needs it: `close` once it is answered or its connection is gone. */
+/** An HTTP response, as far as a share needs it: `close` once it is answered or its connection is gone, and whether that happened. */
 export interface ClosingResponse {
+  readonly closed: boolean;
   once(event: 'close', listener: () => void): unknown;
 }
 
@@ -160,6 +161,9 @@ export class OrganizationRateLimiter {
       shares = new InFlightShares({ now: this.now, onWait: () => waits?.inc() });
       this.shares.set(limit, shares);
     }
+    // A client gone while its request waited (for a held refusal, say) has
+    // closed already: a place taken now would never be given back.
+    if (response.closed) return;
     const place = shares.enter(organizationId, inFlightShare(this.limitsOf(overrides)[limitField[limit]]));
     response.once('close', place.done);
     await place.admitted;

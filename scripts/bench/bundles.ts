@@ -13,6 +13,7 @@ import { functionRegistry } from '../../functions/registry.js';
 import { buildAll, bundlePath } from '../build.js';
 import { findFreePort } from '../local/index.js';
 import type { Bench } from './context.js';
+import { median } from './load.js';
 import { httpStatus, rssBytes, rssSplit, sleep, spawnTracked, stopProcess } from './processes.js';
 
 const pollMs = 5;
@@ -65,8 +66,6 @@ async function coldStart(
     await stopProcess(spawned.child, 5_000);
   }
 }
-
-const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)]!;
 
 /**
  * Builds the bundles (unless told not to) and copies each function's folder to

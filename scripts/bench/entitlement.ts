@@ -10,6 +10,7 @@ import type * as grpc from '@grpc/grpc-js';
 import { BillingService as BillingRpc, type CheckEntitlementRequest } from '../../proto/gen/polaris/billing/v1/billing.js';
 import { createTenant, graphql, requestAggregation, rpcClient, settle, type Bench } from './context.js';
 import { formatCpu, type CpuSplit } from './cpu.js';
+import { median } from './load.js';
 import { pacedGrpcLoad } from './paced-grpc.js';
 import type { PacedResult } from './paced.js';
 
@@ -30,8 +31,6 @@ interface Run {
   result: PacedResult;
   cpu: CpuSplit;
 }
-
-const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)]!;
 
 export async function benchEntitlement(bench: Bench): Promise<void> {
   const { durationSeconds, rounds, entitlementRate: rate } = bench.settings;

@@ -7,7 +7,7 @@
 import postgres from 'postgres';
 import { createTenant, histogram, meanMs, settle, type Bench } from './context.js';
 import { formatCpu } from './cpu.js';
-import { interleaved, load, warmUp, type LoadResult } from './load.js';
+import { interleaved, load, median, warmUp, type LoadResult } from './load.js';
 import type { CpuSplit } from './cpu.js';
 import { sleep } from './processes.js';
 
@@ -209,7 +209,7 @@ export async function benchBatches(bench: Bench): Promise<void> {
   }
   const wall = loads.reduce((sum, run) => sum + run.cpu.wallSeconds, 0);
   const eventsPerSecond = (loads.reduce((sum, run) => sum + run.requests, 0) * 100) / wall;
-  const copyPerSecond = [...copies].sort((a, b) => a - b)[Math.floor(copies.length / 2)]!;
+  const copyPerSecond = median(copies);
   const p99s = loads.map((run) => run.p99);
 
   const cpu = (bench.results.diagnostics.cpu ??= {}) as Record<string, string>;
@@ -228,7 +228,7 @@ export async function benchBatches(bench: Bench): Promise<void> {
     extra: {
       rounds_events_per_s: loads.map((run) => Math.round(run.rps * 100)).join('/'),
       copy_rounds_per_s: copies.map((value) => Math.round(value)).join('/'),
-      p99_ms: [...p99s].sort((a, b) => a - b)[Math.floor(p99s.length / 2)]!,
+      p99_ms: median(p99s),
       failed,
       ...db,
       outbox_drained_after_s: drains.map((value) => Math.round(value * 10) / 10).join('/'),

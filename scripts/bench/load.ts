@@ -107,7 +107,8 @@ export async function interleaved(
   return runs.map(merge);
 }
 
-const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)]!;
+/** The middle value (the upper of the two middle ones for an even count). */
+export const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)]!;
 
 function merge(runs: LoadResult[]): LoadResult {
   const wall = runs.reduce((sum, run) => sum + run.cpu.wallSeconds, 0);

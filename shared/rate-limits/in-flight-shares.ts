@@ -5,8 +5,8 @@
  * much of the pod it holds at once: a flood spending its burst through fifty
  * connections had fifty requests on the CPU and in every group commit, ahead
  * of a quiet organization's one (the bench's noisy neighbour measured the
- * quiet organization's p99 at 2.3–4.4× its p99 alone that way, 1.7× with a
- * share of 4).
+ * quiet organization's p99 at 2.3–4.4× its p99 alone that way, 1.7–2.2× with
+ * a share of 4).
  *
  * So, while more than one organization is using the pod, each may have at
  * most its share in flight, and its further requests wait, in order, for one

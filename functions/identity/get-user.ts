@@ -8,6 +8,7 @@ import { organizationMessage } from './wire.js';
 /** A user and their memberships, oldest first. */
 export default defineGrpcFunction({
   method: IdentityService.getUser,
+  operatorOnly: true,
   context: peopleContext,
   async handle(request, { people }) {
     const { user, memberships } = await people.getUser(requireUuid('user_id', request.userId));

@@ -11,6 +11,7 @@ import { invitationMessage, roleName } from './people-wire.js';
  */
 export default defineGrpcFunction({
   method: IdentityService.inviteUser,
+  operatorOnly: true,
   context: peopleContext,
   async handle(request, { people, adminToken }, metadata) {
     const input = validateInviteUser({ ...request, role: roleName(request.role) });

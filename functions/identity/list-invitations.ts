@@ -7,6 +7,7 @@ import { invitationMessage } from './people-wire.js';
 /** An organization's invitations, pending, expired and accepted (not revoked ones), newest first; never their tokens. */
 export default defineGrpcFunction({
   method: IdentityService.listInvitations,
+  operatorOnly: true,
   context: peopleContext,
   async handle(request, { people }) {
     const invitations = await people.listInvitations(requireUuid('organization_id', request.organizationId));

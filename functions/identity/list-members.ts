@@ -7,6 +7,7 @@ import { memberMessage } from './people-wire.js';
 /** An organization's members with their roles, longest-standing first. */
 export default defineGrpcFunction({
   method: IdentityService.listMembers,
+  operatorOnly: true,
   context: peopleContext,
   async handle(request, { people }) {
     const members = await people.listMembers(requireUuid('organization_id', request.organizationId));

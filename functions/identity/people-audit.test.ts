@@ -65,7 +65,9 @@ const id = (prefix: string) => expect.stringMatching(new RegExp(`^${prefix}:${uu
 
 describe('audit entries of people', () => {
   it('name the action, the object by id, the organization, and the user where the user acts', async () => {
+    // As the gateway calls for the operator: its token, and the actor.
     const operator = new Metadata();
+    operator.set('authorization', `Bearer ${testAdminToken}`);
     operator.set('polaris-actor', 'operator');
     const email = uniqueEmail('audited');
     const invited = await run(inviteUser, { organizationId, email, role: Role.ROLE_OWNER }, operator);

@@ -10,6 +10,7 @@ import { peopleContext } from './people-context.js';
  */
 export default defineGrpcFunction({
   method: IdentityService.removeMember,
+  operatorOnly: true,
   context: peopleContext,
   async handle(request, { people }) {
     return { removed: await people.removeMember(validateMember(request)) };

@@ -6,6 +6,7 @@ import { peopleContext } from './people-context.js';
 /** Revokes an invitation not yet accepted; `revoked` is false when it was accepted or revoked before. */
 export default defineGrpcFunction({
   method: IdentityService.revokeInvitation,
+  operatorOnly: true,
   context: peopleContext,
   async handle(request, { people }) {
     return people.revokeInvitation(requireUuid('invitation_id', request.invitationId));

@@ -7,6 +7,7 @@ import { memberMessage, roleName } from './people-wire.js';
 /** Sets a member's role; demoting the organization's last OWNER is refused (FAILED_PRECONDITION). */
 export default defineGrpcFunction({
   method: IdentityService.setMemberRole,
+  operatorOnly: true,
   context: peopleContext,
   async handle(request, { people }) {
     const member = await people.setMemberRole(validateSetMemberRole({ ...request, role: roleName(request.role) }));

@@ -6,7 +6,7 @@
 import * as grpc from '@grpc/grpc-js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { BillingService } from '../../proto/gen/polaris/billing/v1/billing.js';
-import { IdentityService, type AuditEntry, type ListAuditLogRequest } from '../../proto/gen/polaris/identity/v1/identity.js';
+import { IdentityService, Role, type AuditEntry, type ListAuditLogRequest } from '../../proto/gen/polaris/identity/v1/identity.js';
 import { MeterAggregation, UsageService } from '../../proto/gen/polaris/usage/v1/usage.js';
 import { createTestDatabase, type TestDatabase } from '../../test/support/database.js';
 import { grpcError, rpcClient, setPlanRequest, testAdminToken } from '../../test/support/grpc.js';
@@ -14,6 +14,7 @@ import { startTestHost, type TestHost } from '../../test/support/host.js';
 import { loadRuntimeConfig } from '../config.js';
 import { createLogger } from '../logger.js';
 import { createRuntime, defineGrpcFunction, defineServiceContext, startHost, type FunctionHost } from '../runtime/index.js';
+import { actorOf } from './writer.js';
 import { findFreePort } from '../../scripts/local/index.js';
 
 let db: TestDatabase;
@@ -101,6 +102,36 @@ describe('entries written by the runtime', () => {
     );
     const [entry] = await auditLog({ organizationId: organization!.id, action: 'api_key.create' });
     expect(entry).toMatchObject({ actor: 'operator', clientAddress: '' });
+  });
+
+  it('believes an actor only from a caller holding the operator token', () => {
+    const metadata = (headers: Record<string, string>) => {
+      const built = new grpc.Metadata();
+      for (const [key, value] of Object.entries(headers)) built.set(key, value);
+      return built;
+    };
+    const user = 'user:0b7e2b8e-3c3e-4f5e-9a41-8d1a0c3b9f10';
+    expect(actorOf(metadata({ authorization: `Bearer ${testAdminToken}`, 'polaris-actor': user }), testAdminToken)).toBe(user);
+    expect(actorOf(metadata({ 'polaris-actor': user }), testAdminToken)).toBe('system');
+    expect(actorOf(metadata({ authorization: 'Bearer not-the-token', 'polaris-actor': user }), testAdminToken)).toBe('system');
+  });
+
+  it('refuses the membership RPCs the gateway authorizes to a caller without the operator token, and logs nothing', async () => {
+    const { organization } = await createOrganization('Members');
+    const organizationId = organization!.id;
+    const before = (await auditLog({ organizationId })).length;
+    const userId = '0b7e2b8e-3c3e-4f5e-9a41-8d1a0c3b9f10';
+    const anonymous = { actor: `user:${userId}`, operator: false };
+    for (const attempt of [
+      callAs(host.grpcAddress, IdentityService.inviteUser, { organizationId, email: 'mallory@example.com', role: Role.ROLE_ADMIN }, anonymous),
+      callAs(host.grpcAddress, IdentityService.setMemberRole, { organizationId, userId, role: Role.ROLE_OWNER }, anonymous),
+      callAs(host.grpcAddress, IdentityService.removeMember, { organizationId, userId }, anonymous),
+      callAs(host.grpcAddress, IdentityService.listMembers, { organizationId }, anonymous),
+      callAs(host.grpcAddress, IdentityService.getUser, { userId }, anonymous),
+    ]) {
+      expect((await grpcError(attempt)).code).toBe(grpc.status.UNAUTHENTICATED);
+    }
+    expect((await auditLog({ organizationId })).length).toBe(before);
   });
 
   it('writes nothing when the handler fails', async () => {
@@ -191,12 +222,12 @@ describe('system and failure', () => {
     await dedicated?.close();
   });
 
-  it('names the system when a call carries neither an actor nor the operator token', async () => {
+  it('names the system when a call carries no operator token, whatever actor it names', async () => {
     await callAs(address, IdentityService.revokeInvitation, { invitationId: 'i-1' }, { operator: false });
     await callAs(address, IdentityService.revokeInvitation, { invitationId: 'i-2' }, { operator: false, actor: 'user:u-2' });
     const entries = await auditLog({ action: 'invitation.revoke' });
     expect(entries.map(({ actor, target }) => ({ actor, target }))).toEqual([
-      { actor: 'user:u-2', target: 'invitation:i-2' },
+      { actor: 'system', target: 'invitation:i-2' },
       { actor: 'system', target: 'invitation:i-1' },
     ]);
   });

@@ -1,8 +1,10 @@
 /**
  * Turns a function's audit declaration and the call's metadata into log
  * entries. Who acted, in this order: the declaration's own actor (a sign-in
- * names its user), the `polaris-actor` the gateway sends, `operator` for a
- * call carrying the operator token, else `system`.
+ * names its user), the `polaris-actor` the gateway sends with the operator
+ * token, `operator` for a call carrying the token without one, else
+ * `system`. Only a holder of the operator token may say someone else acted:
+ * an actor named by any other caller in the cluster is not believed.
  */
 import type { Metadata } from '@grpc/grpc-js';
 import { carriesOperatorToken } from '../auth.js';
@@ -25,7 +27,8 @@ function metadataText(metadata: Metadata, key: string, pattern: RegExp): string 
 
 /** Who made a call, as the audit log names actors. */
 export function actorOf(metadata: Metadata, adminToken: string | undefined): string {
-  return metadataText(metadata, auditMetadata.actor, actorPattern) ?? (carriesOperatorToken(metadata, adminToken) ? 'operator' : 'system');
+  if (!carriesOperatorToken(metadata, adminToken)) return 'system';
+  return metadataText(metadata, auditMetadata.actor, actorPattern) ?? 'operator';
 }
 
 export class AuditWriter {

@@ -89,6 +89,7 @@ export const functionRegistry = [
   // Payments (Stripe; off until STRIPE_SECRET_KEY is set)
   { name: 'set-stripe-customer', service: 'payments', kind: 'grpc', module: 'payments/set-stripe-customer' },
   { name: 'get-stripe-customer', service: 'payments', kind: 'grpc', module: 'payments/get-stripe-customer' },
+  { name: 'send-invoice', service: 'payments', kind: 'grpc', module: 'payments/send-invoice' },
   {
     name: 'send-invoice-to-stripe',
     service: 'payments',

@@ -537,6 +537,13 @@ function rows(graphql: Graphql): Row[] {
       check: (data) => expect(data.setStripeCustomer).toEqual({ customerId: 'cus_Matrix', collectionMethod: 'SEND_INVOICE', daysUntilDue: 30 }),
     },
     {
+      // Stripe is off here: the operator is told so (BAD_USER_INPUT), everyone else refused before it.
+      field: 'Mutation.sendInvoiceToStripe',
+      expect: operatorOnly,
+      allowedCodes: ['BAD_USER_INPUT'],
+      request: () => ({ query: 'mutation($i: ID!) { sendInvoiceToStripe(id: $i) }', variables: { i: '00000000-0000-4000-8000-000000000000' } }),
+    },
+    {
       field: 'Mutation.createWebhookEndpoint',
       expect: operatorOr('manage'),
       request: ({ acme }) => ({

@@ -131,6 +131,7 @@ export const fieldAccess = {
     // An invitation of another organization is NOT_FOUND.
     revokeInvitation: inOrganization('people'),
     setStripeCustomer: operatorOnly,
+    sendInvoiceToStripe: operatorOnly,
     // The operator: for every organization when organizationId is left out.
     createWebhookEndpoint: inOrganization('manage', organizationArgument),
     // An endpoint or message of another organization (or the operator's) is NOT_FOUND, in these four.

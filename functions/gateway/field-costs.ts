@@ -104,6 +104,7 @@ export const fieldCosts = {
     removeMember: twoRpcs,
     revokeInvitation: twoRpcs,
     setStripeCustomer: rpc,
+    sendInvoiceToStripe: rpc,
     createWebhookEndpoint: rpc,
     updateWebhookEndpoint: rpc,
     rotateWebhookSecret: rpc,

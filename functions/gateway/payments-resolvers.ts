@@ -1,12 +1,14 @@
 /**
  * The fields the payments service answers: an organization's Stripe
- * customer and how its invoices are collected. GraphQL's
+ * customer and how its invoices are collected, and the operator's send of
+ * an invoice to Stripe. GraphQL's
  * StripeCollectionMethod is the proto's CollectionMethod without its prefix
  * (`SEND_INVOICE` ↔ `COLLECTION_METHOD_SEND_INVOICE`); 0 days is null.
  */
 import type { Organization } from '../../proto/gen/polaris/identity/v1/identity.js';
 import { CollectionMethod, PaymentsService as Payments, type StripeCustomer } from '../../proto/gen/polaris/payments/v1/payments.js';
 import { ValidationError } from '../../shared/errors.js';
+import { renamingFields } from './people-resolvers.js';
 import { mutationMetadata, type RequestContext } from './request.js';
 
 type MethodName = 'CHARGE_AUTOMATICALLY' | 'SEND_INVOICE';
@@ -45,5 +47,11 @@ export const paymentsMutations = {
       await mutationMetadata(context),
     );
     return stripeCustomerView(customer!);
+  },
+  sendInvoiceToStripe: async (_root: unknown, args: { id: string }, context: RequestContext) => {
+    const { state } = await context.gateway.clients
+      .call(Payments.sendInvoice, { invoiceId: args.id }, await mutationMetadata(context))
+      .catch(renamingFields({ invoice_id: 'id' }));
+    return state;
   },
 };

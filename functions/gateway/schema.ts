@@ -197,6 +197,14 @@ export const schema = /* GraphQL */ `
     """
     setStripeCustomer(organizationId: ID!, customerId: String, collectionMethod: StripeCollectionMethod, daysUntilDue: Int): StripeCustomer!
     """
+    Operator: takes a finalized invoice to Stripe now, as its finalization
+    does (for one finalized before its organization was linked, say), and
+    answers how far it got: sent (emailed), charged, charge_failed (declined;
+    Stripe retries it) or settled (nothing to collect). Safe to repeat: the
+    steps done are kept, and Stripe sees the same idempotency keys.
+    """
+    sendInvoiceToStripe(id: ID!): String!
+    """
     Registers a webhook endpoint for eventTypes: exact types, or the patterns
     dev.polaris.invoice.* and dev.polaris.usage.threshold.*. A tenant's is
     for its own organization's events; the operator names an organization,

@@ -341,6 +341,40 @@ describe('finalized invoices in Stripe', () => {
   });
 });
 
+describe('invoices sent to Stripe on demand', () => {
+  const sendNow = (invoiceId: string) => graphql('mutation($i: ID!) { sendInvoiceToStripe(id: $i) }', { i: invoiceId }, operator);
+  const stripeInvoicesOf = (invoiceId: string) => [...fake.invoices.values()].filter((i) => (i.metadata as Record<string, string>).polaris_invoice_id === invoiceId);
+
+  it('send one finalized before its organization was linked, once however often asked, and refuse what cannot go, saying why', async () => {
+    const tenant = await createTenant(host.grpcAddress);
+    const invoice = await finalizedInvoice(tenant, { plans: [{ metric: 'api_calls', unitPrice: '2' }], usage: [{ metric: 'api_calls', quantity: 3 }] });
+    // Its finalized event came before the link: nothing went to Stripe.
+    await host.deliver('send-invoice-to-stripe', await finalizedEvent(invoice.id));
+    expect(stripeInvoicesOf(invoice.id)).toEqual([]);
+    const unlinked = await sendNow(invoice.id);
+    expect(codes(unlinked.body)).toEqual(['BAD_USER_INPUT']);
+    expect(unlinked.body.errors[0].message).toContain('no Stripe customer');
+
+    await link(tenant, { collectionMethod: 'SEND_INVOICE' });
+    const answers = await Promise.all([1, 2].map(() => sendNow(invoice.id)));
+    expect(answers.map((answer) => dataOf(answer).sendInvoiceToStripe)).toEqual(['sent', 'sent']);
+    expect(dataOf(await sendNow(invoice.id)).sendInvoiceToStripe).toBe('sent');
+    const [stripeInvoice, ...more] = stripeInvoicesOf(invoice.id);
+    expect(more).toEqual([]);
+    expect(stripeInvoice).toMatchObject({ status: 'open', total: 600 });
+    expect(fake.requestsTo('POST', `/v1/invoices/${stripeInvoice!.id}/send`)).toHaveLength(1);
+
+    const draft = await createTenant(host.grpcAddress);
+    await link(draft);
+    const { invoice: drafted } = await rpc.call(BillingRpc.generateInvoice, { organizationId: draft.organizationId, periodStart: '2026-01-01T00:00:00Z', periodEnd: '2026-02-01T00:00:00Z' });
+    const notFinalized = await sendNow(drafted!.id);
+    expect(codes(notFinalized.body)).toEqual(['BAD_USER_INPUT']);
+    expect(notFinalized.body.errors[0].message).toContain('not finalized');
+    expect(codes((await sendNow('00000000-0000-4000-8000-000000000000')).body)).toEqual(['NOT_FOUND']);
+    expect(stripeInvoicesOf(drafted!.id)).toEqual([]);
+  });
+});
+
 describe('voided invoices in Stripe', () => {
   const voidInvoice = (invoiceId: string) => asOperator('mutation($i: ID!) { voidInvoice(id: $i, reason: "Billed in error") { status } }', { i: invoiceId });
   const recordOf = async (invoiceId: string) => {

@@ -205,4 +205,13 @@ describe('stripe link', () => {
     expect(badDays.status).toBe(2);
     expect(badDays.stderr).toContain('--days-until-due takes a whole number');
   }, 60_000);
+
+  it('sends an invoice to Stripe on demand, saying why not while Stripe is off, and names a bad id', async () => {
+    const off = await polaris('stripe', 'send', '--invoice', '00000000-0000-4000-8000-000000000000');
+    expect(off.status).toBe(1);
+    expect(JSON.parse(off.stderr).errors[0]).toMatchObject({ message: expect.stringContaining('Stripe is off'), extensions: { code: 'BAD_USER_INPUT' } });
+    const badId = await polaris('stripe', 'send', '--invoice', 'nope');
+    expect(badId.status).toBe(1);
+    expect(JSON.parse(badId.stderr).errors[0].extensions).toMatchObject({ code: 'BAD_USER_INPUT', fields: [expect.objectContaining({ field: 'id' })] });
+  }, 60_000);
 });

@@ -325,6 +325,11 @@ export const commands: Record<string, Command> = {
       pick: 'setStripeCustomer',
     }),
   },
+  'stripe send': {
+    usage: 'stripe send --invoice <invoice id>',
+    options: { invoice: { type: 'string' } },
+    request: ({ invoice }) => ({ query: 'mutation($id: ID!) { sendInvoiceToStripe(id: $id) }', variables: { id: invoice ?? '' }, pick: 'sendInvoiceToStripe' }),
+  },
   'invoice list': {
     usage: 'invoice list --org <organization id>',
     options: { org: { type: 'string' } },

@@ -6,12 +6,13 @@
  * event, a retry after a crash or two deliveries at once make one Stripe
  * invoice, sent or charged once.
  */
+import { ConflictError, NotFoundError } from '../../../shared/errors.js';
 import type { Logger } from '../../../shared/logger.js';
 import { CollectionMethod } from './inputs.js';
 import type { InvoiceLedger, IssuedInvoice, IssuedInvoiceLine } from './ledger.js';
 import { toMinorUnits } from './money.js';
 import { SendState, type PaymentsStore, type StripeInvoiceRecord } from './store.js';
-import { describeStripeError, idempotencyKey, isMissingResource, isPaymentRefusal, isRequestRefusal, type Stripe, type StripeClient } from './stripe.js';
+import { describeStripeError, idempotencyKey, isMissingResource, isPaymentRefusal, isRequestRefusal, publicStripeError, type Stripe, type StripeClient } from './stripe.js';
 
 /** What became of an invoice: how far it got in Stripe, or why it was not sent. */
 export type SendOutcome =
@@ -78,6 +79,32 @@ export class InvoiceSender {
         throw err;
       }
     });
+  }
+
+  /**
+   * The operator's send (SendInvoice): as `send`, but an invoice that
+   * cannot go is an error saying why, and a Stripe failure one its caller can
+   * read (never the key).
+   */
+  async sendNow(invoiceId: string): Promise<SendState> {
+    let outcome: SendOutcome;
+    try {
+      outcome = await this.send(invoiceId);
+    } catch (err) {
+      throw publicStripeError(err);
+    }
+    switch (outcome) {
+      case 'stripe_off':
+        throw new ConflictError('stripe_off', 'Stripe is off: set STRIPE_SECRET_KEY to send invoices');
+      case 'unknown_invoice':
+        throw new NotFoundError('invoice_not_found', `invoice ${invoiceId} does not exist`);
+      case 'not_finalized':
+        throw new ConflictError('invoice_not_finalized', `invoice ${invoiceId} is not finalized: only a finalized invoice goes to Stripe`);
+      case 'not_linked':
+        throw new ConflictError('stripe_customer_missing', "the invoice's organization has no Stripe customer: link it first (setStripeCustomer)");
+      default:
+        return outcome;
+    }
   }
 
   /**

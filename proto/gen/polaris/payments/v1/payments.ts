@@ -70,6 +70,18 @@ export interface GetStripeCustomerResponse {
   customer: StripeCustomer | undefined;
 }
 
+export interface SendInvoiceRequest {
+  invoiceId: string;
+}
+
+export interface SendInvoiceResponse {
+  /**
+   * How far the invoice got in Stripe: sent (emailed), charged, charge_failed
+   * (declined; Stripe retries it) or settled (nothing to collect).
+   */
+  state: string;
+}
+
 function createBaseStripeCustomer(): StripeCustomer {
   return { organizationId: "", customerId: "", collectionMethod: 0, daysUntilDue: 0, updatedAt: "" };
 }
@@ -388,6 +400,98 @@ export const GetStripeCustomerResponse: MessageFns<GetStripeCustomerResponse> = 
   },
 };
 
+function createBaseSendInvoiceRequest(): SendInvoiceRequest {
+  return { invoiceId: "" };
+}
+
+export const SendInvoiceRequest: MessageFns<SendInvoiceRequest> = {
+  encode(message: SendInvoiceRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.invoiceId !== "") {
+      writer.uint32(10).string(message.invoiceId);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): SendInvoiceRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseSendInvoiceRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.invoiceId = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+};
+
+function createBaseSendInvoiceResponse(): SendInvoiceResponse {
+  return { state: "" };
+}
+
+export const SendInvoiceResponse: MessageFns<SendInvoiceResponse> = {
+  encode(message: SendInvoiceResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.state !== "") {
+      writer.uint32(10).string(message.state);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): SendInvoiceResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseSendInvoiceResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.state = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+};
+
 /**
  * Payments collects finalized invoices through Stripe: each organization is
  * linked to a Stripe customer, each finalized invoice becomes a Stripe invoice
@@ -424,6 +528,20 @@ export const PaymentsService = {
       Buffer.from(GetStripeCustomerResponse.encode(value).finish()),
     responseDeserialize: (value: Buffer): GetStripeCustomerResponse => GetStripeCustomerResponse.decode(value),
   },
+  /**
+   * Operator: takes a finalized invoice to Stripe now, as its finalized event
+   * does (for one finalized before its organization was linked, say). Safe to
+   * repeat: the steps done are kept, and Stripe sees the same idempotency keys.
+   */
+  sendInvoice: {
+    path: "/polaris.payments.v1.Payments/SendInvoice" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: SendInvoiceRequest): Buffer => Buffer.from(SendInvoiceRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): SendInvoiceRequest => SendInvoiceRequest.decode(value),
+    responseSerialize: (value: SendInvoiceResponse): Buffer => Buffer.from(SendInvoiceResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): SendInvoiceResponse => SendInvoiceResponse.decode(value),
+  },
 } as const;
 
 export interface PaymentsServer extends UntypedServiceImplementation {
@@ -435,6 +553,12 @@ export interface PaymentsServer extends UntypedServiceImplementation {
   setStripeCustomer: handleUnaryCall<SetStripeCustomerRequest, SetStripeCustomerResponse>;
   /** The organization's link; no customer when it has none. */
   getStripeCustomer: handleUnaryCall<GetStripeCustomerRequest, GetStripeCustomerResponse>;
+  /**
+   * Operator: takes a finalized invoice to Stripe now, as its finalized event
+   * does (for one finalized before its organization was linked, say). Safe to
+   * repeat: the steps done are kept, and Stripe sees the same idempotency keys.
+   */
+  sendInvoice: handleUnaryCall<SendInvoiceRequest, SendInvoiceResponse>;
 }
 
 export interface PaymentsClient extends Client {
@@ -473,6 +597,26 @@ export interface PaymentsClient extends Client {
     metadata: Metadata,
     options: Partial<CallOptions>,
     callback: (error: ServiceError | null, response: GetStripeCustomerResponse) => void,
+  ): ClientUnaryCall;
+  /**
+   * Operator: takes a finalized invoice to Stripe now, as its finalized event
+   * does (for one finalized before its organization was linked, say). Safe to
+   * repeat: the steps done are kept, and Stripe sees the same idempotency keys.
+   */
+  sendInvoice(
+    request: SendInvoiceRequest,
+    callback: (error: ServiceError | null, response: SendInvoiceResponse) => void,
+  ): ClientUnaryCall;
+  sendInvoice(
+    request: SendInvoiceRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: SendInvoiceResponse) => void,
+  ): ClientUnaryCall;
+  sendInvoice(
+    request: SendInvoiceRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: SendInvoiceResponse) => void,
   ): ClientUnaryCall;
 }
 

@@ -1,9 +1,9 @@
 /**
  * The fields the payments service answers: an organization's Stripe
- * customer and how its invoices are collected, and the operator's send of
- * an invoice to Stripe. GraphQL's
- * StripeCollectionMethod is the proto's CollectionMethod without its prefix
- * (`SEND_INVOICE` ↔ `COLLECTION_METHOD_SEND_INVOICE`); 0 days is null.
+ * customer and how its invoices are collected, and the operator's send of an
+ * invoice to Stripe. GraphQL's StripeCollectionMethod is the proto's
+ * CollectionMethod without its prefix (`SEND_INVOICE` ↔
+ * `COLLECTION_METHOD_SEND_INVOICE`); 0 days is null.
  */
 import type { Organization } from '../../proto/gen/polaris/identity/v1/identity.js';
 import { CollectionMethod, PaymentsService as Payments, type StripeCustomer } from '../../proto/gen/polaris/payments/v1/payments.js';

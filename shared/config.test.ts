@@ -48,6 +48,17 @@ describe('loadRuntimeConfig', () => {
     expect((error as Error).message).not.toMatch(/pk_live_publishable|secret_of_mine/);
   });
 
+  it('keeps every usage event unless a retention is set, and refuses one short enough to forget keys still replayable', () => {
+    expect(loadRuntimeConfig({}).usageRetentionMonths).toBe(0);
+    expect(loadRuntimeConfig({ POLARIS_USAGE_RETENTION_MONTHS: '2' }).usageRetentionMonths).toBe(2);
+    expect(() => loadRuntimeConfig({ POLARIS_USAGE_RETENTION_MONTHS: '1' })).toThrow(
+      'usage: POLARIS_USAGE_RETENTION_MONTHS must be 0 or at least 2 while POLARIS_MAX_EVENT_AGE_DAYS is 35',
+    );
+    expect(loadRuntimeConfig({ POLARIS_USAGE_RETENTION_MONTHS: '1', POLARIS_MAX_EVENT_AGE_DAYS: '27' }).usageRetentionMonths).toBe(1);
+    expect(() => loadRuntimeConfig({ POLARIS_USAGE_RETENTION_MONTHS: '3', POLARIS_MAX_EVENT_AGE_DAYS: '90' })).toThrow('at least 4');
+    expect(() => loadRuntimeConfig({ POLARIS_USAGE_RETENTION_MONTHS: '-1' })).toThrow('POLARIS_USAGE_RETENTION_MONTHS must be a whole number from 0 to 1200');
+  });
+
   it("reads Knative's PORT, K_SERVICE and K_REVISION", () => {
     expect(loadRuntimeConfig({ PORT: '9090', K_SERVICE: 'ingest', K_REVISION: 'ingest-00007' })).toMatchObject({
       port: 9090,

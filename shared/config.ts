@@ -23,6 +23,11 @@ export const defaults = {
   natsSubjectPrefix: 'polaris.events',
   /** Days an event's timestamp may lie in the past (35: a month and its grace days). */
   maxEventAgeDays: 35,
+  /**
+   * Whole months of raw usage events kept before the current one; older
+   * months are dropped (their aggregates stay). 0 keeps every event.
+   */
+  usageRetentionMonths: 0,
   /** Properties an event may carry. */
   maxEventProperties: 32,
   /** Characters of a property's string value (digits of a number's). */
@@ -98,6 +103,8 @@ export interface RuntimeConfig {
   natsSubjectPrefix: string;
   /** Oldest accepted usage timestamp, in days before now. Default 35. */
   maxEventAgeDays: number;
+  /** Whole months of raw events kept before the current one; 0 keeps all. Default 0. */
+  usageRetentionMonths: number;
   maxEventProperties: number;
   maxPropertyLength: number;
   maxGroupsPerDay: number;
@@ -327,6 +334,7 @@ export function readRuntimeConfig(read: SettingsReader, local?: LocalHostFacts):
     natsStream: read.string('POLARIS_NATS_STREAM') ?? defaults.natsStream,
     natsSubjectPrefix: read.string('POLARIS_NATS_SUBJECT_PREFIX') ?? defaults.natsSubjectPrefix,
     maxEventAgeDays: read.integer('usage', 'POLARIS_MAX_EVENT_AGE_DAYS', defaults.maxEventAgeDays, { min: 1, max: 3660 }),
+    usageRetentionMonths: read.integer('usage', 'POLARIS_USAGE_RETENTION_MONTHS', defaults.usageRetentionMonths, { min: 0, max: 1200 }),
     maxEventProperties: read.integer('usage', 'POLARIS_MAX_EVENT_PROPERTIES', defaults.maxEventProperties, { min: 0, max: 1000 }),
     maxPropertyLength: read.integer('usage', 'POLARIS_MAX_PROPERTY_LENGTH', defaults.maxPropertyLength, { min: 1, max: 4096 }),
     maxGroupsPerDay: read.integer('usage', 'POLARIS_MAX_GROUPS_PER_DAY', defaults.maxGroupsPerDay, { min: 1, max: 10_000_000 }),
@@ -370,6 +378,15 @@ export function readRuntimeConfig(read: SettingsReader, local?: LocalHostFacts):
   if (!/^[A-Za-z0-9_-]+$/.test(config.natsStream)) read.problems.push('nats: POLARIS_NATS_STREAM must be letters, digits, _ or -');
   if (!/^[A-Za-z0-9_-]+(\.[A-Za-z0-9_-]+)*$/.test(config.natsSubjectPrefix)) {
     read.problems.push('nats: POLARIS_NATS_SUBJECT_PREFIX must be dot-separated tokens of letters, digits, _ or -');
+  }
+  // A dropped month's idempotency keys are forgotten with it, so a replay must
+  // be too old to accept by then: a month is dropped no sooner than
+  // retention × 28 days after its last event.
+  const fewestMonths = Math.ceil((config.maxEventAgeDays + 1) / 28);
+  if (config.usageRetentionMonths > 0 && config.usageRetentionMonths < fewestMonths) {
+    read.problems.push(
+      `usage: POLARIS_USAGE_RETENTION_MONTHS must be 0 or at least ${fewestMonths} while POLARIS_MAX_EVENT_AGE_DAYS is ${config.maxEventAgeDays}, so that a month's events are too old to replay before it is dropped`,
+    );
   }
   if (!config.functionAddressTemplate.includes('{name}')) {
     read.problems.push("grpc: POLARIS_FUNCTION_ADDRESS_TEMPLATE must contain '{name}'");

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { uuidv7 } from './uuid.js';
+import { uuidTime, uuidv7 } from './uuid.js';
 
 describe('uuidv7', () => {
   it('is an RFC 9562 version 7 UUID carrying the millisecond timestamp', () => {
@@ -7,6 +7,7 @@ describe('uuidv7', () => {
     const id = uuidv7(now);
     expect(id).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-7[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
     expect(Number.parseInt(id.replace('-', '').slice(0, 12), 16)).toBe(now);
+    expect(uuidTime(id)).toBe(now);
   });
 
   it('sorts by time across milliseconds and is unique within one', () => {

@@ -16,3 +16,8 @@ export function uuidv7(now = Date.now()): string {
   const random = randomUUID();
   return `${time.slice(0, 8)}-${time.slice(8, 12)}-7${random.slice(15)}`;
 }
+
+/** The millisecond timestamp a UUIDv7 begins with. */
+export function uuidTime(id: string): number {
+  return parseInt(id.slice(0, 8) + id.slice(9, 13), 16);
+}

@@ -6,16 +6,23 @@
 import { ApiKeyAuthenticator, OrganizationResolver } from '../../shared/grpc/index.js';
 import { organizationRateLimiterFrom } from '../../shared/rate-limits/index.js';
 import { defineServiceContext } from '../../shared/runtime/index.js';
-import { AggregationStore, MeterStore, SummaryStore, UsageService, UsageStore } from './domain/index.js';
+import { AggregationStore, EventPartitionStore, MeterStore, SummaryStore, UsageService, UsageStore } from './domain/index.js';
 
 export const usageContext = defineServiceContext({
   service: 'usage',
   create(runtime) {
     const { config } = runtime;
     const sql = runtime.database();
-    const stores = { events: new UsageStore(sql), aggregation: new AggregationStore(sql), summary: new SummaryStore(sql), meters: new MeterStore(sql) };
+    const stores = {
+      events: new UsageStore(sql),
+      aggregation: new AggregationStore(sql),
+      summary: new SummaryStore(sql),
+      meters: new MeterStore(sql),
+      partitions: new EventPartitionStore(sql),
+    };
     const usage = new UsageService(stores, {
       maxEventAgeDays: config.maxEventAgeDays,
+      retentionMonths: config.usageRetentionMonths,
       propertyLimits: { maxKeys: config.maxEventProperties, maxValueLength: config.maxPropertyLength },
       maxGroupsPerDay: config.maxGroupsPerDay,
       meterCacheSeconds: config.meterCacheSeconds,
@@ -32,7 +39,7 @@ export const usageContext = defineServiceContext({
       negativeTtlSeconds: config.apiKeyNegativeCacheSeconds,
     });
     const rateLimiter = organizationRateLimiterFrom(config, () => sql, { logger: runtime.logger, metrics: runtime.metrics });
-    return { usage, authenticator, organizations, rateLimiter };
+    return { usage, authenticator, organizations, rateLimiter, logger: runtime.logger };
   },
   ready: ({ usage }) => usage.ready(),
 });

@@ -15,11 +15,11 @@
  * statement, what "one write per event" (aggregation and publishing reading
  * the events table itself) would leave PostgreSQL to do.
  */
-import { randomUUID } from 'node:crypto';
 import postgres from 'postgres';
 import { UsageStore, type NewUsageEvent } from '../../functions/usage/domain/store.js';
 import { Decimal } from '../../shared/decimal.js';
-import { createTenant, requestAggregation, settle, type Bench } from './context.js';
+import { uuidv7 } from '../../shared/uuid.js';
+import { createEventsBaselineTable, createTenant, requestAggregation, settle, type Bench } from './context.js';
 import { formatCpu } from './cpu.js';
 
 const writers = 4;
@@ -38,7 +38,7 @@ export async function benchCapacity(bench: Bench): Promise<void> {
   const store = new UsageStore(sql);
   const cpu = (bench.results.diagnostics.cpu ??= {}) as Record<string, string>;
   try {
-    await sql`create table public.capacity_events_only (like usage.usage_events including all)`;
+    await createEventsBaselineTable(sql, 'capacity_events_only');
     const runs: Run[] = [
       ...groupSizes.map((groupSize) => ({ name: `ingest's statement, groups of ${groupSize}`, groupSize, write: (events: NewUsageEvent[]) => store.insertEvents(events) })),
       { name: `the event rows alone, groups of ${eventsOnlyGroupSize}`, groupSize: eventsOnlyGroupSize, write: (events: NewUsageEvent[]) => insertEventRowsOnly(sql, events) },
@@ -46,7 +46,7 @@ export async function benchCapacity(bench: Bench): Promise<void> {
     for (const { name, groupSize, write } of runs) {
       const eventsOf = (): NewUsageEvent[] =>
         Array.from({ length: groupSize }, () => {
-          const id = randomUUID();
+          const id = uuidv7();
           return { id, orgId: tenant.organizationId, metric: 'api_calls', quantity: Decimal.of(1), occurredAt: new Date(), idempotencyKey: id, properties: new Map() };
         });
       await write(eventsOf());

@@ -227,3 +227,17 @@ export function meanMs(before: { sum: number; count: number }, after: { sum: num
   const count = after.count - before.count;
   return count > 0 ? Math.round(((after.sum - before.sum) / count) * 10_000) / 10 : Number.NaN;
 }
+
+/**
+ * Creates `public.<name>`, a plain table holding usage events the least
+ * PostgreSQL can while counting each key once: usage_events' columns, its
+ * primary key and time index, and the idempotency key unique per
+ * organization in the same table. The baseline for ingest's own writes.
+ */
+export async function createEventsBaselineTable(sql: Sql, name: string): Promise<void> {
+  await sql.unsafe(`
+    create table public.${name} (like usage.usage_events including defaults including constraints);
+    alter table public.${name} add primary key (id);
+    create unique index on public.${name} (org_id, idempotency_key) where idempotency_key is not null;
+    create index on public.${name} (org_id, occurred_at);`);
+}

@@ -5,7 +5,7 @@
  * into a table shaped and indexed like usage_events.
  */
 import postgres from 'postgres';
-import { createTenant, histogram, meanMs, settle, type Bench } from './context.js';
+import { createEventsBaselineTable, createTenant, histogram, meanMs, settle, type Bench } from './context.js';
 import { formatCpu } from './cpu.js';
 import { interleaved, load, median, warmUp, type LoadResult } from './load.js';
 import type { CpuSplit } from './cpu.js';
@@ -240,7 +240,7 @@ export async function benchBatches(bench: Bench): Promise<void> {
 async function copyRows(bench: Bench, rows: number): Promise<{ perSecond: number; cpu: CpuSplit }> {
   const sql = postgres(bench.databaseUrl, { max: 1, onnotice: () => {} });
   try {
-    await sql`create table public.copy_baseline (like usage.usage_events including all)`;
+    await createEventsBaselineTable(sql, 'copy_baseline');
     const stopCpu = bench.cpu();
     const orgId = crypto.randomUUID();
     const now = new Date().toISOString();

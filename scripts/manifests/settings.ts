@@ -61,6 +61,8 @@ export function clusterSettings(): Record<string, string> {
     POLARIS_SHUTDOWN_GRACE_MS: String(defaults.shutdownGraceMs),
     // For tests only: a local stand-in for api.stripe.com. Empty: Stripe itself.
     POLARIS_STRIPE_API_URL: '',
+    // Whole months of raw usage events kept before the current one (their aggregates stay); 0 keeps every event.
+    POLARIS_USAGE_RETENTION_MONTHS: String(defaults.usageRetentionMonths),
     // Webhook receivers must be public: true only where every receiver is trusted (a test cluster).
     POLARIS_WEBHOOK_ALLOW_PRIVATE: 'false',
     POLARIS_WEBHOOK_DISABLE_AFTER_HOURS: String(defaults.webhookDisableAfterHours),

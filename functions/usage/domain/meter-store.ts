@@ -3,6 +3,7 @@ import type { TransactionSql } from 'postgres';
 import type { Sql } from '../../../shared/database.js';
 import { ValidationError } from '../../../shared/errors.js';
 import { aggregationLockSql } from './aggregation-store.js';
+import { usageLimits } from './inputs.js';
 import { MeterAggregation, type Meter } from './meters.js';
 
 interface MeterRow {
@@ -70,11 +71,23 @@ export class MeterStore {
  * Drops a metric's buckets and queues its counted events again, a thousand
  * to a pending row. Events still pending are already queued; one committing
  * concurrently brings its own pending row.
+ *
+ * Once retention has dropped events, only the days it cannot have touched
+ * are rebuilt: from the first whole UTC day whose events were all received
+ * since the cut (an event lies at most the future tolerance ahead of its
+ * receipt). Earlier buckets keep the groups they were counted under, since
+ * their events are gone.
  */
 async function regroup(tx: TransactionSql, metric: string): Promise<void> {
-  await tx`delete from usage.meter_buckets where metric = ${metric}`;
-  await tx`delete from usage.meter_unique_values where metric = ${metric}`;
-  await tx`delete from usage.daily_groups where metric = ${metric}`;
+  const from = tx`
+    coalesce((
+      select date_bin('1 day', received_since + make_interval(secs => ${usageLimits.futureToleranceMs / 1000}) + interval '1 day' - interval '1 microsecond',
+                      timestamptz '1970-01-01 00:00:00+00')
+      from usage.retained_events
+    ), '-infinity')`;
+  await tx`delete from usage.meter_buckets where metric = ${metric} and bucket_start >= ${from}`;
+  await tx`delete from usage.meter_unique_values where metric = ${metric} and bucket_start >= ${from}`;
+  await tx`delete from usage.daily_groups where metric = ${metric} and day >= (${from} at time zone 'UTC')::date`;
   await tx`
     with queued as (
       select listed.id from usage.pending_event_groups p cross join unnest(p.event_ids) as listed(id) where ${metric} = any(p.metrics)
@@ -82,7 +95,7 @@ async function regroup(tx: TransactionSql, metric: string): Promise<void> {
     counted as (
       select e.id, e.org_id, e.occurred_at, (row_number() over (partition by e.org_id order by e.occurred_at, e.id) - 1) / 1000 as chunk
       from usage.usage_events e
-      where e.metric = ${metric} and e.id not in (select id from queued)
+      where e.metric = ${metric} and e.occurred_at >= ${from} and e.id not in (select id from queued)
     )
     insert into usage.pending_event_groups (org_id, event_ids, metrics)
     select org_id, array_agg(id order by occurred_at, id), array[${metric}] from counted

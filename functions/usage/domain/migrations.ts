@@ -189,5 +189,98 @@ export const usageMigrations: SchemaMigrations = {
           for each row execute function pending_aggregation_insert();
       `,
     },
+    {
+      // usage_events by month, so a month of history is dropped whole rather
+      // than deleted row by row, and vacuum and index upkeep follow the
+      // months being written rather than the whole history. The partition
+      // key is the event's id: a UUIDv7 begins with its time of receipt in
+      // milliseconds (ingest has made every id so since its first version),
+      // so a month is a range of ids, the primary key stays (id) alone, and
+      // every read by id (aggregation, the relay, replays) reaches one
+      // month's partition. A unique index on a partitioned table must
+      // include the partition key, so the idempotency keys move to a table
+      // of their own, unique per organization across every month.
+      //
+      // Ingest of the version before fails against this table (its
+      // ON CONFLICT names the old unique index) until the new version takes
+      // the traffic; clients retry with their keys, so nothing is counted
+      // twice.
+      id: '0006_events_by_month',
+      sql: `
+        create function event_id_floor(at timestamptz) returns uuid language sql immutable strict as $$
+          select (substr(hex, 1, 8) || '-' || substr(hex, 9, 4) || '-0000-0000-000000000000')::uuid
+          from (select lpad(to_hex(floor(extract(epoch from at) * 1000)::bigint), 12, '0') as hex) as t
+        $$;
+        create function event_id_time(id uuid) returns timestamptz language sql immutable strict as $$
+          select to_timestamp(('x' || substr(replace(id::text, '-', ''), 1, 12))::bit(48)::bigint / 1000.0)
+        $$;
+
+        alter table usage_events rename to usage_events_unpartitioned;
+        alter index usage_events_pkey rename to usage_events_unpartitioned_pkey;
+        drop index usage_events_idempotency;
+        drop index usage_events_org_time;
+
+        create table usage_events (
+          id uuid primary key,
+          org_id uuid not null,
+          metric text not null,
+          quantity numeric(38, 12) not null check (quantity >= 0),
+          occurred_at timestamptz not null,
+          idempotency_key text,
+          event_type text,
+          received_at timestamptz not null default now(),
+          properties jsonb
+        ) partition by range (id);
+        create index usage_events_org_time on usage_events (org_id, occurred_at);
+
+        -- The exactly-once guarantee: a key is accepted once per organization.
+        -- Keys received in a month that retention dropped are forgotten with it.
+        create table idempotency_keys (
+          org_id uuid not null,
+          idempotency_key text not null,
+          event_id uuid not null,
+          primary key (org_id, idempotency_key)
+        );
+        -- Keys arrive in id order, so a block range index finds a month's keys at little cost per insert.
+        create index idempotency_keys_event_id on idempotency_keys using brin (event_id);
+
+        -- Where retention last cut the history: events received before this are
+        -- gone, and their buckets are all that is left of them.
+        create table retained_events (
+          singleton boolean primary key default true check (singleton),
+          received_since timestamptz not null
+        );
+
+        -- The monthly partitions from first_at's month to last_at's (UTC), each
+        -- created unless it exists; returns how many were created.
+        create function ensure_event_partitions(first_at timestamptz, last_at timestamptz) returns int language plpgsql as $$
+        declare
+          month timestamp := date_trunc('month', first_at at time zone 'UTC');
+          partition text;
+          created int := 0;
+        begin
+          perform pg_advisory_xact_lock(hashtext('polaris.usage.event_partitions'));
+          while month <= last_at at time zone 'UTC' loop
+            partition := 'usage_events_' || to_char(month, 'YYYY_MM');
+            if to_regclass('usage.' || partition) is null then
+              execute format('create table usage.%I partition of usage.usage_events for values from (%L) to (%L)', partition,
+                usage.event_id_floor(month at time zone 'UTC'), usage.event_id_floor((month + interval '1 month') at time zone 'UTC'));
+              created := created + 1;
+            end if;
+            month := month + interval '1 month';
+          end loop;
+          return created;
+        end $$;
+
+        select ensure_event_partitions(
+          coalesce((select event_id_time(id) from usage_events_unpartitioned order by id limit 1), now()),
+          greatest(now() + interval '2 months', (select event_id_time(id) from usage_events_unpartitioned order by id desc limit 1)));
+        insert into usage_events (id, org_id, metric, quantity, occurred_at, idempotency_key, event_type, received_at, properties)
+        select id, org_id, metric, quantity, occurred_at, idempotency_key, event_type, received_at, properties from usage_events_unpartitioned;
+        insert into idempotency_keys (org_id, idempotency_key, event_id)
+        select org_id, idempotency_key, id from usage_events_unpartitioned where idempotency_key is not null;
+        drop table usage_events_unpartitioned;
+      `,
+    },
   ],
 };

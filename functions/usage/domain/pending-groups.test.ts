@@ -7,6 +7,7 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { migrate } from '../../../shared/database.js';
+import { uuidv7 } from '../../../shared/uuid.js';
 import { createTestDatabase, type TestDatabase } from '../../../test/support/database.js';
 import { AggregationStore } from './aggregation-store.js';
 import { usageMigrations } from './migrations.js';
@@ -27,7 +28,7 @@ afterAll(async () => {
 
 /** Events as ingest wrote them before 0005: a row in usage_events and, until counted, a copy in pending_aggregation. */
 async function oldStyleEvents(orgId: string, count: number, pending: boolean): Promise<string[]> {
-  const ids = Array.from({ length: count }, () => randomUUID());
+  const ids = Array.from({ length: count }, (_, i) => uuidv7(at(i).getTime()));
   await db.sql`
     with inserted as (
       insert into usage.usage_events (id, org_id, metric, quantity, occurred_at)
@@ -74,7 +75,7 @@ describe('pending event groups', () => {
 
   it('takes what ingest of the version before inserts while a deploy rolls out, and refuses its aggregation', async () => {
     // The statement of the version before, as it was: its pending rows through the old name.
-    const late = randomUUID();
+    const late = uuidv7();
     await db.sql`
       with inserted as (
         insert into usage.usage_events (id, org_id, metric, quantity, occurred_at) values (${late}, ${quiet}, 'tokens', 5, ${at(3).toISOString()})

@@ -14,6 +14,7 @@ import { bucketSpans } from './buckets.js';
 import { usageLimits, validateUsageEvent, type RawUsageEvent, type RecordItem, type UsageFieldNames, type UsageSummaryQuery } from './inputs.js';
 import { MeterCatalog } from './meter-catalog.js';
 import type { MeterStore } from './meter-store.js';
+import type { EventPartitionStore, PartitionUpkeep } from './partition-store.js';
 import { defaultMeter, type Meter } from './meters.js';
 import { propertyText, type PropertyLimits } from './properties.js';
 import type { InsertResult, NewUsageEvent, UsageStore } from './store.js';
@@ -46,6 +47,7 @@ export interface UsageStores {
   aggregation: AggregationStore;
   summary: SummaryStore;
   meters: MeterStore;
+  partitions: EventPartitionStore;
 }
 
 export interface AggregationRun {
@@ -54,11 +56,15 @@ export interface AggregationRun {
   /** (organization, metric, day) totals changed. */
   aggregatesChanged: number;
   durationSeconds: number;
+  /** What a run over every organization did to usage_events' months. */
+  partitions?: PartitionUpkeep;
 }
 
 export interface UsageServiceOptions {
   /** Oldest accepted timestamp, in days before now. */
   maxEventAgeDays: number;
+  /** Whole months of raw events kept before the current one; 0 keeps all. */
+  retentionMonths: number;
   metrics: Registry;
   /** Batches written at once (each holds a connection); leave some of the pool to the rest. */
   maxConcurrentWrites: number;
@@ -77,6 +83,7 @@ export class UsageService {
   private readonly batcher: Batcher<NewUsageEvent, ReadonlyMap<string, InsertResult>>;
   private readonly events: Counter<'outcome' | 'metric'>;
   private readonly aggregationDuration: Histogram;
+  private readonly partitionChanges: Counter<'change'>;
   private readonly now: () => Date;
   private readonly meterCatalog: MeterCatalog;
 
@@ -98,6 +105,12 @@ export class UsageService {
       name: 'polaris_aggregation_run_seconds',
       help: 'Duration of aggregation runs',
       buckets: [0.01, 0.05, 0.1, 0.5, 1, 5, 15, 60, 300],
+      registers: [options.metrics],
+    });
+    this.partitionChanges = new Counter({
+      name: 'polaris_usage_event_partitions_total',
+      help: "usage_events' monthly partitions created ahead, dropped by retention, and held back (events of a month due to be dropped still pending, or its lock busy)",
+      labelNames: ['change'],
       registers: [options.metrics],
     });
     const backlog = (pick: (b: { events: number; oldestAgeSeconds: number }) => number) =>
@@ -271,7 +284,18 @@ export class UsageService {
       if (consumed < aggregationBatchSize) break;
     }
     await this.stores.aggregation.completed({ orgId: options.orgId, events });
-    return { events, aggregatesChanged, durationSeconds: stopTimer() };
+    // A run over every organization (the CronJob's) also keeps the months:
+    // after counting, so a month due to be dropped has nothing pending.
+    const partitions = options.orgId === undefined ? await this.upkeepPartitions() : undefined;
+    return { events, aggregatesChanged, durationSeconds: stopTimer(), ...(partitions && { partitions }) };
+  }
+
+  private async upkeepPartitions(): Promise<PartitionUpkeep> {
+    const upkeep = await this.stores.partitions.upkeep(this.options.retentionMonths);
+    this.partitionChanges.inc({ change: 'created' }, upkeep.created);
+    this.partitionChanges.inc({ change: 'dropped' }, upkeep.dropped.length);
+    if (upkeep.heldBack) this.partitionChanges.inc({ change: 'held_back' });
+    return upkeep;
   }
 
   ready(): Promise<void> {

@@ -4,8 +4,10 @@ import type { Sql } from '../../../shared/database.js';
 import { Decimal } from '../../../shared/decimal.js';
 import { EventType, type EncodedEvent } from '../../../shared/events/index.js';
 import { utcDate } from '../../../shared/periods.js';
+import { uuidTime } from '../../../shared/uuid.js';
 import { usageRecorded } from './events.js';
 import type { UsageEventInput } from './inputs.js';
+import { ensureEventMonths } from './partition-store.js';
 import { propertiesJson } from './properties.js';
 
 /** An event to insert, with the id it gets if it is new. */
@@ -35,6 +37,9 @@ export interface InsertResult {
   id: string;
   duplicate: boolean;
 }
+
+/** The most months one insert makes partitions for. */
+const maxMonthsMade = 3;
 
 const dedupeKey = (orgId: string, idempotencyKey: string) => `${orgId} ${idempotencyKey}`;
 
@@ -68,11 +73,53 @@ export class UsageStore {
     }
     // Taking unique-index locks in one order keeps concurrent batches from deadlocking.
     const rows = unique.sort(compareKeys);
-    // One statement, so one round trip and one commit: the events, their
-    // pending rows and their outbox row commit together or not at all. A row
-    // per group rather than per event: the event rows are a third of what
-    // PostgreSQL would otherwise write (npm run bench, section capacity).
-    const inserted = await this.sql<{ id: string }[]>`
+    let inserted: { id: string }[];
+    try {
+      inserted = await this.insertNew(rows);
+    } catch (error) {
+      // Upkeep makes months ahead; this is the rare event whose month it has
+      // not made yet (upkeep not run for two months, or a clock far ahead).
+      // Ids are made at receipt, so a batch's span a few months at most: ids
+      // further apart are not ours, and make no partitions.
+      const times = rows.map((event) => uuidTime(event.id));
+      const [first, last] = [Math.min(...times), Math.max(...times)];
+      if (!isMissingPartition(error) || last - first > maxMonthsMade * 31 * 86_400_000) throw error;
+      await ensureEventMonths(this.sql, new Date(first), new Date(last));
+      inserted = await this.insertNew(rows);
+    }
+    const results = new Map<string, InsertResult>(inserted.map((row) => [row.id, { id: row.id, duplicate: false }]));
+    // A key that conflicted belongs to an event committed before (by this
+    // statement's wait, at the latest): read its id in a statement of its own.
+    const replayed = rows.filter((event) => !results.has(event.id));
+    if (replayed.length > 0) {
+      const existing = await this.sql<{ id: string; orgId: string; idempotencyKey: string }[]>`
+        select e.event_id as id, e.org_id, e.idempotency_key from usage.idempotency_keys e
+        join unnest(${replayed.map((e) => e.orgId)}::uuid[], ${replayed.map((e) => e.idempotencyKey!)}::text[]) as k(org_id, idempotency_key)
+          on e.org_id = k.org_id and e.idempotency_key = k.idempotency_key`;
+      const firstIds = new Map(existing.map((row) => [dedupeKey(row.orgId, row.idempotencyKey), row.id]));
+      for (const event of replayed) {
+        const id = firstIds.get(dedupeKey(event.orgId, event.idempotencyKey!));
+        if (!id) throw new Error('replayed idempotency key without its first event');
+        results.set(event.id, { id, duplicate: true });
+      }
+    }
+    // Every later copy of a key in the same batch is a duplicate of the first.
+    for (const { event, first } of copies) results.set(event.id, { id: results.get(first.id)!.id, duplicate: true });
+    return results;
+  }
+
+  /**
+   * One statement, so one round trip and one commit: the events, their keys,
+   * their pending rows and their outbox row commit together or not at all. A
+   * row per group rather than per event: the event rows are a third of what
+   * PostgreSQL would otherwise write (npm run bench, section capacity). An
+   * event whose key is taken (by an earlier commit, or one this statement
+   * waits for) is not inserted.
+   *
+   * @returns the events inserted.
+   */
+  private insertNew(rows: readonly NewUsageEvent[]): Promise<{ id: string }[]> {
+    return this.sql<{ id: string }[]>`
       with input as (
         select * from unnest(
           ${rows.map((e) => e.id)}::uuid[], ${rows.map((e) => e.orgId)}::uuid[], ${rows.map((e) => e.metric)}::text[],
@@ -81,10 +128,16 @@ export class UsageStore {
           ${rows.map((e) => propertiesJson(e.properties))}::text[], ${rows.map((e) => e.groupKey ?? null)}::text[]
         ) with ordinality as t(id, org_id, metric, quantity, occurred_at, idempotency_key, event_type, properties_json, group_key_json, n)
       ),
+      keyed as (
+        insert into usage.idempotency_keys (org_id, idempotency_key, event_id)
+        select org_id, idempotency_key, id from input where idempotency_key is not null order by n
+        on conflict do nothing
+        returning event_id
+      ),
       inserted as (
         insert into usage.usage_events (id, org_id, metric, quantity, occurred_at, idempotency_key, event_type, properties)
         select id, org_id, metric, quantity, occurred_at, idempotency_key, event_type, properties_json::jsonb from input
-        on conflict (org_id, idempotency_key) where idempotency_key is not null do nothing
+        where idempotency_key is null or id in (select event_id from keyed)
         returning id, org_id, metric
       ),
       pending as (
@@ -104,25 +157,6 @@ export class UsageStore {
         where ids is not null
       )
       select id from inserted`;
-    const results = new Map<string, InsertResult>(inserted.map((row) => [row.id, { id: row.id, duplicate: false }]));
-    // A key that conflicted belongs to an event committed before (by this
-    // statement's wait, at the latest): read its id in a statement of its own.
-    const replayed = rows.filter((event) => !results.has(event.id));
-    if (replayed.length > 0) {
-      const existing = await this.sql<{ id: string; orgId: string; idempotencyKey: string }[]>`
-        select e.id, e.org_id, e.idempotency_key from usage.usage_events e
-        join unnest(${replayed.map((e) => e.orgId)}::uuid[], ${replayed.map((e) => e.idempotencyKey!)}::text[]) as k(org_id, idempotency_key)
-          on e.org_id = k.org_id and e.idempotency_key = k.idempotency_key`;
-      const firstIds = new Map(existing.map((row) => [dedupeKey(row.orgId, row.idempotencyKey), row.id]));
-      for (const event of replayed) {
-        const id = firstIds.get(dedupeKey(event.orgId, event.idempotencyKey!));
-        if (!id) throw new Error('replayed idempotency key without its first event');
-        results.set(event.id, { id, duplicate: true });
-      }
-    }
-    // Every later copy of a key in the same batch is a duplicate of the first.
-    for (const { event, first } of copies) results.set(event.id, { id: results.get(first.id)!.id, duplicate: true });
-    return results;
   }
 
   /** For each slot, in order: whether its group exists on its day, and how many groups the day has. */
@@ -156,6 +190,12 @@ export async function listedUsageEvents(tx: TransactionSql, type: string, ids: r
   const rows = await tx<{ id: string; orgId: string; metric: string; quantity: string; occurredAt: Date }[]>`
     select id, org_id, metric, quantity::text, occurred_at from usage.usage_events where id = any(${ids as string[]}::uuid[])`;
   return rows.map((row) => usageRecorded({ ...row, quantity: Decimal.of(row.quantity).toString() }));
+}
+
+/** PostgreSQL's answer to a row whose month has no partition. */
+function isMissingPartition(error: unknown): boolean {
+  const { code, message } = error as { code?: string; message?: string };
+  return code === '23514' && (message ?? '').startsWith('no partition of relation');
 }
 
 function compareKeys(a: NewUsageEvent, b: NewUsageEvent): number {

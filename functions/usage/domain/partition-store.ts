@@ -1,0 +1,130 @@
+/**
+ * Usage's SQL for the monthly partitions of usage_events (migration
+ * 0006_events_by_month): months made before the events that need them, and,
+ * with a retention setting, months past it dropped whole once nothing still
+ * needs their events.
+ */
+import type { Sql } from '../../../shared/database.js';
+import { EventType } from '../../../shared/events/index.js';
+
+/** What one upkeep did. */
+export interface PartitionUpkeep {
+  /** Months created ahead. */
+  created: number;
+  /** Partitions dropped by retention, oldest first. */
+  dropped: string[];
+  /** The oldest month due to be dropped but kept for now, and why. */
+  heldBack?: { partition: string; reason: 'events_pending' | 'locked' };
+}
+
+/** Partitions are named by their UTC month; nothing else in the schema is. */
+const partitionName = /^usage_events_\d{4}_\d{2}$/;
+
+/** PostgreSQL's lock_not_available, which `lock_timeout` raises. */
+const lockNotAvailable = '55P03';
+
+/**
+ * Creates the months from `first`'s to `last`'s (UTC) that do not exist yet,
+ * waiting for the table's lock as long as it takes: an insert needs them.
+ * Concurrent callers take turns, so each month is created once.
+ */
+export async function ensureEventMonths(sql: Sql, first: Date, last: Date): Promise<number> {
+  const [row] = await sql<{ created: number }[]>`select usage.ensure_event_partitions(${first}, ${last}) as created`;
+  return row!.created;
+}
+
+export class EventPartitionStore {
+  constructor(
+    private readonly sql: Sql,
+    /** How long upkeep waits for usage_events' lock before leaving the step to the next run. */
+    private readonly lockTimeoutMs = 2_000,
+  ) {}
+
+  /**
+   * Makes this month and the next two if they are missing, so ingest never
+   * waits to create one. With `retentionMonths` above 0, drops each month
+   * that ended at least that many whole months before this one began, oldest
+   * first, unless events of it still wait for aggregation or for the outbox
+   * relay (a later run drops it), then forgets the idempotency keys of the
+   * events dropped. Creating or dropping a partition locks the whole table,
+   * so each step gives up after `lockTimeoutMs` rather than hold ingest in
+   * the lock's queue behind a long transaction.
+   */
+  async upkeep(retentionMonths: number): Promise<PartitionUpkeep> {
+    const result: PartitionUpkeep = { created: 0, dropped: [] };
+    const step = async <T>(partition: string, work: () => Promise<T>): Promise<T | undefined> => {
+      try {
+        return await work();
+      } catch (error) {
+        if ((error as { code?: string }).code !== lockNotAvailable) throw error;
+        result.heldBack = { partition, reason: 'locked' };
+        return undefined;
+      }
+    };
+    await step('ahead', () =>
+      this.sql.begin(async (tx) => {
+        await tx`select set_config('lock_timeout', ${`${this.lockTimeoutMs}ms`}, true)`;
+        const [row] = await tx<{ created: number }[]>`select usage.ensure_event_partitions(now(), now() + interval '2 months') as created`;
+        result.created = row!.created;
+      }),
+    );
+    if (retentionMonths === 0) return result;
+
+    const expired = await this.sql<{ partition: string; endsAt: Date }[]>`
+      select partition, (month + interval '1 month') at time zone 'UTC' as ends_at
+      from (
+        select c.relname as partition, to_date(right(c.relname, 7), 'YYYY_MM')::timestamp as month
+        from pg_inherits i join pg_class c on c.oid = i.inhrelid
+        where i.inhparent = 'usage.usage_events'::regclass
+      ) as months
+      where month + interval '1 month' <= date_trunc('month', now() at time zone 'UTC') - make_interval(months => ${retentionMonths})
+      order by month`;
+    for (const { partition, endsAt } of expired) {
+      if (!partitionName.test(partition)) continue;
+      const dropped = await step(partition, () =>
+        this.sql.begin(async (tx) => {
+          await tx`select set_config('lock_timeout', ${`${this.lockTimeoutMs}ms`}, true)`;
+          // The lock first: once it is held, no insert into the month and no
+          // aggregation or relay transaction reading it is in flight.
+          await tx`lock table usage.usage_events in access exclusive mode`;
+          const [waiting] = await tx<{ pending: boolean }[]>`
+            select exists (
+                select 1 from usage.pending_event_groups p cross join unnest(p.event_ids) as listed(id)
+                where listed.id < usage.event_id_floor(${endsAt})
+              ) or exists (
+                select 1 from usage.outbox o
+                cross join jsonb_array_elements_text(case when o.type = ${EventType.UsageRecorded} and jsonb_typeof(o.payload) = 'array' then o.payload else '[]' end) as listed(id)
+                where listed.id::uuid < usage.event_id_floor(${endsAt})
+              ) as pending`;
+          if (waiting!.pending) return false;
+          await tx.unsafe(`drop table usage.${partition}`);
+          await tx`
+            insert into usage.retained_events (received_since) values (${endsAt})
+            on conflict (singleton) do update set received_since = greatest(usage.retained_events.received_since, excluded.received_since)`;
+          return true;
+        }),
+      );
+      if (dropped === undefined) break;
+      if (!dropped) {
+        result.heldBack = { partition, reason: 'events_pending' };
+        break;
+      }
+      result.dropped.push(partition);
+    }
+    // Outside the drop's lock, since a month's keys can be many: ingest goes
+    // on meanwhile. Only after a drop: keys left by a run that stopped here
+    // are still correct (their replays are duplicates), and go with the next.
+    if (result.dropped.length > 0) {
+      await this.sql`
+        delete from usage.idempotency_keys
+        where event_id < (select usage.event_id_floor(received_since) from usage.retained_events)`;
+    }
+    return result;
+  }
+
+  /** Where retention last cut the history: the events received before it are gone. Undefined while nothing was dropped. */
+  async retainedSince(): Promise<Date | undefined> {
+    const [row] = await this.sql<{ receivedSince: Date }[]>`select received_since from usage.retained_events`;
+    return row?.receivedSince;
+  }
+}

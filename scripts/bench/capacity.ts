@@ -10,8 +10,9 @@
  * carry over to a bigger server. Polaris keeps relaying the outbox meanwhile,
  * as it would in production.
  *
- * One more run writes the event rows alone, into a table shaped and indexed
- * like usage_events, with the same conflict check: the floor under ingest's
+ * One more run writes the event rows alone, into a plain table with
+ * usage_events' columns and indexes and the idempotency key unique beside
+ * them, with the same conflict check: the floor under ingest's
  * statement, what "one write per event" (aggregation and publishing reading
  * the events table itself) would leave PostgreSQL to do.
  */

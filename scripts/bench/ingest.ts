@@ -2,7 +2,7 @@
  * Ingest: single events (authenticated, durable, 50 connections) against a
  * bare Fastify route answering the same 202; the same with five properties
  * per event against without; and batches of 100 events against a raw COPY
- * into a table shaped and indexed like usage_events.
+ * into a plain table holding what usage_events and its keys hold.
  */
 import postgres from 'postgres';
 import { createEventsBaselineTable, createTenant, histogram, meanMs, settle, type Bench } from './context.js';
@@ -189,7 +189,7 @@ export async function benchBatches(bench: Bench): Promise<void> {
   await settle(bench);
 
   // Rounds alternate Polaris and a raw COPY of as many rows as Polaris took in that round, into a
-  // table shaped and indexed like usage_events (but without Polaris's pending and outbox rows).
+  // plain table holding what usage_events and its keys hold (but without Polaris's pending and outbox rows).
   const seconds = Math.max(2, Math.round(durationSeconds / rounds));
   const loads: LoadResult[] = [];
   const copies: number[] = [];
@@ -236,7 +236,7 @@ export async function benchBatches(bench: Bench): Promise<void> {
   }).met = eventsPerSecond >= 0.4 * copyPerSecond && failed === 0;
 }
 
-/** COPYs `rows` rows into a fresh table shaped and indexed like usage_events; rows a second. */
+/** COPYs `rows` rows into a fresh plain table holding what usage_events and its keys hold; rows a second. */
 async function copyRows(bench: Bench, rows: number): Promise<{ perSecond: number; cpu: CpuSplit }> {
   const sql = postgres(bench.databaseUrl, { max: 1, onnotice: () => {} });
   try {

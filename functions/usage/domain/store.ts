@@ -79,8 +79,8 @@ export class UsageStore {
     } catch (error) {
       // Upkeep makes months ahead; this is the rare event whose month it has
       // not made yet (upkeep not run for two months, or a clock far ahead).
-      // Ids are made at receipt, so a batch's span a few months at most: ids
-      // further apart are not ours, and make no partitions.
+      // Ingest makes a batch's ids at its receipt, moments apart; ids months
+      // apart were made some other way, and make no partitions.
       const times = rows.map((event) => uuidTime(event.id));
       const [first, last] = [Math.min(...times), Math.max(...times)];
       if (!isMissingPartition(error) || last - first > maxMonthsMade * 31 * 86_400_000) throw error;

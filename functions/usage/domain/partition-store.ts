@@ -4,6 +4,7 @@
  * with a retention setting, months past it dropped whole once nothing still
  * needs their events.
  */
+import type { TransactionSql } from 'postgres';
 import type { Sql } from '../../../shared/database.js';
 import { EventType } from '../../../shared/events/index.js';
 
@@ -21,7 +22,7 @@ export interface PartitionUpkeep {
 const partitionName = /^usage_events_\d{4}_\d{2}$/;
 
 /** PostgreSQL's lock_not_available, which `lock_timeout` raises. */
-const lockNotAvailable = '55P03';
+const isLockTimeout = (error: unknown) => (error as { code?: string }).code === '55P03';
 
 /**
  * Creates the months from `first`'s to `last`'s (UTC) that do not exist yet,
@@ -52,22 +53,15 @@ export class EventPartitionStore {
    */
   async upkeep(retentionMonths: number): Promise<PartitionUpkeep> {
     const result: PartitionUpkeep = { created: 0, dropped: [] };
-    const step = async <T>(partition: string, work: () => Promise<T>): Promise<T | undefined> => {
-      try {
-        return await work();
-      } catch (error) {
-        if ((error as { code?: string }).code !== lockNotAvailable) throw error;
-        result.heldBack = { partition, reason: 'locked' };
-        return undefined;
-      }
-    };
-    await step('ahead', () =>
-      this.sql.begin(async (tx) => {
-        await tx`select set_config('lock_timeout', ${`${this.lockTimeoutMs}ms`}, true)`;
+    try {
+      await this.lockingBriefly(async (tx) => {
         const [row] = await tx<{ created: number }[]>`select usage.ensure_event_partitions(now(), now() + interval '2 months') as created`;
         result.created = row!.created;
-      }),
-    );
+      });
+    } catch (error) {
+      // Two months ahead: the next run makes them.
+      if (!isLockTimeout(error)) throw error;
+    }
     if (retentionMonths === 0) return result;
 
     const expired = await this.sql<{ partition: string; endsAt: Date }[]>`
@@ -81,30 +75,14 @@ export class EventPartitionStore {
       order by month`;
     for (const { partition, endsAt } of expired) {
       if (!partitionName.test(partition)) continue;
-      const dropped = await step(partition, () =>
-        this.sql.begin(async (tx) => {
-          await tx`select set_config('lock_timeout', ${`${this.lockTimeoutMs}ms`}, true)`;
-          // The lock first: once it is held, no insert into the month and no
-          // aggregation or relay transaction reading it is in flight.
-          await tx`lock table usage.usage_events in access exclusive mode`;
-          const [waiting] = await tx<{ pending: boolean }[]>`
-            select exists (
-                select 1 from usage.pending_event_groups p cross join unnest(p.event_ids) as listed(id)
-                where listed.id < usage.event_id_floor(${endsAt})
-              ) or exists (
-                select 1 from usage.outbox o
-                cross join jsonb_array_elements_text(case when o.type = ${EventType.UsageRecorded} and jsonb_typeof(o.payload) = 'array' then o.payload else '[]' end) as listed(id)
-                where listed.id::uuid < usage.event_id_floor(${endsAt})
-              ) as pending`;
-          if (waiting!.pending) return false;
-          await tx.unsafe(`drop table usage.${partition}`);
-          await tx`
-            insert into usage.retained_events (received_since) values (${endsAt})
-            on conflict (singleton) do update set received_since = greatest(usage.retained_events.received_since, excluded.received_since)`;
-          return true;
-        }),
-      );
-      if (dropped === undefined) break;
+      let dropped: boolean;
+      try {
+        dropped = await this.dropIfDone(partition, endsAt);
+      } catch (error) {
+        if (!isLockTimeout(error)) throw error;
+        result.heldBack = { partition, reason: 'locked' };
+        break;
+      }
       if (!dropped) {
         result.heldBack = { partition, reason: 'events_pending' };
         break;
@@ -122,9 +100,38 @@ export class EventPartitionStore {
     return result;
   }
 
-  /** Where retention last cut the history: the events received before it are gone. Undefined while nothing was dropped. */
-  async retainedSince(): Promise<Date | undefined> {
-    const [row] = await this.sql<{ receivedSince: Date }[]>`select received_since from usage.retained_events`;
-    return row?.receivedSince;
+  /**
+   * Drops the month ending at `endsAt` unless events of it still wait for
+   * aggregation or the relay, and records where the history now begins.
+   */
+  private dropIfDone(partition: string, endsAt: Date): Promise<boolean> {
+    return this.lockingBriefly(async (tx) => {
+      // The lock first: once it is held, no insert into the month and no
+      // aggregation or relay transaction reading it is in flight.
+      await tx`lock table usage.usage_events in access exclusive mode`;
+      const [waiting] = await tx<{ pending: boolean }[]>`
+        select exists (
+            select 1 from usage.pending_event_groups p cross join unnest(p.event_ids) as listed(id)
+            where listed.id < usage.event_id_floor(${endsAt})
+          ) or exists (
+            select 1 from usage.outbox o
+            cross join jsonb_array_elements_text(case when o.type = ${EventType.UsageRecorded} and jsonb_typeof(o.payload) = 'array' then o.payload else '[]' end) as listed(id)
+            where listed.id::uuid < usage.event_id_floor(${endsAt})
+          ) as pending`;
+      if (waiting!.pending) return false;
+      await tx.unsafe(`drop table usage.${partition}`);
+      await tx`
+        insert into usage.retained_events (received_since) values (${endsAt})
+        on conflict (singleton) do update set received_since = greatest(usage.retained_events.received_since, excluded.received_since)`;
+      return true;
+    });
+  }
+
+  /** A transaction that waits at most `lockTimeoutMs` for any lock. */
+  private lockingBriefly<T>(work: (tx: TransactionSql) => Promise<T>): Promise<T> {
+    return this.sql.begin(async (tx) => {
+      await tx`select set_config('lock_timeout', ${`${this.lockTimeoutMs}ms`}, true)`;
+      return work(tx);
+    }) as Promise<T>;
   }
 }

@@ -42,6 +42,7 @@ export const functionRegistry = [
   { name: 'get-usage-summary', service: 'usage', kind: 'grpc', module: 'usage/get-usage-summary' },
   { name: 'create-meter', service: 'usage', kind: 'grpc', module: 'usage/create-meter' },
   { name: 'list-meters', service: 'usage', kind: 'grpc', module: 'usage/list-meters' },
+  { name: 'get-event-storage', service: 'usage', kind: 'grpc', module: 'usage/get-event-storage' },
   {
     name: 'aggregate',
     service: 'usage',

@@ -169,6 +169,7 @@ function rows(graphql: Graphql): Row[] {
     { field: 'Query.me', expect: tenantWithAny('read', 'manage'), request: () => ({ query: '{ me { id } }' }) },
     { field: 'Query.usage', expect: tenantWithAny('read'), request: () => ({ query: '{ usage(metric: "api_calls") { total } }' }) },
     { field: 'Query.meters', expect: operatorOr('read'), request: () => ({ query: '{ meters { metric } }' }) },
+    { field: 'Query.usageStorage', expect: operatorOnly, request: () => ({ query: '{ usageStorage { retentionMonths months { month } } }' }) },
     { field: 'Query.invoices', expect: tenantWithAny('read'), request: () => ({ query: '{ invoices { id } }' }) },
     { field: 'Query.usageAlerts', expect: tenantWithAny('read'), request: () => ({ query: '{ usageAlerts { id budget } }' }) },
     {

@@ -58,6 +58,7 @@ export const fieldAccess = {
     me: ownOrganization('read', 'manage'),
     usage: ownOrganization('read'),
     meters: inOrganization('read'),
+    usageStorage: operatorOnly,
     invoices: ownOrganization('read'),
     usageAlerts: ownOrganization('read'),
     entitlement: ownOrganization('read'),

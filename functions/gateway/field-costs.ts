@@ -40,6 +40,7 @@ export const fieldCosts = {
     me: rpc,
     usage: rpc,
     meters: rpc,
+    usageStorage: rpc,
     invoices: rpc,
     usageAlerts: rpc,
     entitlement: rpc,

@@ -29,6 +29,8 @@ export const schema = /* GraphQL */ `
     usage(metric: String!, from: String, to: String, windowSize: WindowSize, timeZone: String, groupBy: [String!], where: [PropertyFilter!]): [UsageAggregate!]!
     "Every meter, by metric. A metric without one is a SUM meter with no properties."
     meters: [Meter!]!
+    "Operator: the raw usage events kept, month by month, and what retention (POLARIS_USAGE_RETENTION_MONTHS) has dropped."
+    usageStorage: UsageStorage!
     "The caller's invoices, newest period first."
     invoices: [Invoice!]!
     "The caller's usage alerts, oldest first, each with the thresholds it reached."
@@ -648,6 +650,25 @@ export const schema = /* GraphQL */ `
     valueProperty: String
     "Property keys usage may be grouped and filtered by."
     groupBy: [String!]!
+  }
+
+  type UsageStorage {
+    "Whole months of raw events kept before the current one; 0 keeps every event."
+    retentionMonths: Int!
+    "RFC 3339: events received before this were dropped (their aggregates, and so usage and invoices, kept); null while none were."
+    retainedSince: String
+    "Oldest first, the months made ahead included."
+    months: [UsageMonth!]!
+  }
+
+  "One month of receipt's raw events, a PostgreSQL partition of its own."
+  type UsageMonth {
+    "YYYY-MM, UTC."
+    month: String!
+    "PostgreSQL's estimate from its statistics: approximate, 0 before the month is first analyzed."
+    approximateEvents: Float!
+    "On disk, indexes included."
+    bytes: Float!
   }
 
   type Invoice {

@@ -79,6 +79,10 @@ export const usageQueries = {
   usage: async (_root: unknown, args: UsageArgs, context: RequestContext) => usageOf(context, tenantOf(await callerOf(context)).organizationId, args),
   /** Tenants and the operator alike: meters say how metrics are measured, the same for every organization. */
   meters: async (_root: unknown, _args: unknown, context: RequestContext) => (await context.gateway.clients.call(Usage.listMeters, {})).meters.map(meterView),
+  usageStorage: async (_root: unknown, _args: unknown, { gateway }: RequestContext) => {
+    const { retentionMonths, retainedSince, months } = await gateway.clients.call(Usage.getEventStorage, {}, gateway.operatorMetadata);
+    return { retentionMonths, retainedSince: retainedSince || null, months };
+  },
 };
 
 export const usageMutations = {

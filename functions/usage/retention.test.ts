@@ -6,13 +6,16 @@
  * regroup rebuilds only what retention cannot have touched; history written
  * before the migration moves over with its keys.
  */
+import * as grpc from '@grpc/grpc-js';
 import { CloudEvent } from 'cloudevents';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { UsageService as UsageRpc } from '../../proto/gen/polaris/usage/v1/usage.js';
 import { migrate } from '../../shared/database.js';
 import { Decimal } from '../../shared/decimal.js';
 import { EventType } from '../../shared/events/index.js';
 import { uuidv7 } from '../../shared/uuid.js';
 import { createTestDatabase, type TestDatabase } from '../../test/support/database.js';
+import { grpcError, rpcClient } from '../../test/support/grpc.js';
 import { startTestHost, type TestHost } from '../../test/support/host.js';
 import { deleteStream } from '../../test/support/nats.js';
 import { createTenant, type TestTenant } from '../../test/support/tenants.js';
@@ -130,6 +133,18 @@ describe('usage events by month', () => {
     expect(await dayBuckets(monthsAgo(4))).toEqual([['{}', '3']]);
     const [retained] = await db.sql<{ since: Date }[]>`select received_since as since from usage.retained_events`;
     expect(retained!.since.toISOString()).toBe(new Date(Date.UTC(monthsAgo(2).getUTCFullYear(), monthsAgo(2).getUTCMonth(), 1)).toISOString());
+
+    // The operator sees what is kept and where the history was cut; no one else does.
+    const rpc = rpcClient(host.grpcAddress);
+    try {
+      const storage = await rpc.call(UsageRpc.getEventStorage, {});
+      expect(storage).toMatchObject({ retentionMonths: 2, retainedSince: retained!.since.toISOString() });
+      expect(storage.months.map((m) => m.month)).toEqual(remaining.map((name) => name.slice(-7).replace('_', '-')));
+      expect(storage.months.every((m) => m.bytes > 0)).toBe(true);
+      expect((await grpcError(rpcClient(host.grpcAddress, { adminToken: null }).call(UsageRpc.getEventStorage, {}))).code).toBe(grpc.status.UNAUTHENTICATED);
+    } finally {
+      rpc.close();
+    }
 
     // A key still kept is a duplicate; one forgotten with its month is new (its event would be too old to accept now).
     const replay = await new UsageStore(db.sql).insertEvents([

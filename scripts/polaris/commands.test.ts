@@ -206,6 +206,18 @@ describe('stripe link', () => {
     expect(badDays.stderr).toContain('--days-until-due takes a whole number');
   }, 60_000);
 
+  it('shows the raw events kept, month by month: this month and the next two, nothing dropped while retention is off', async () => {
+    const storage = await polaris('usage', 'storage');
+    expect(storage.status, storage.stderr).toBe(0);
+    const month = (ahead: number) => {
+      const now = new Date();
+      return new Date(Date.UTC(now.getUTCFullYear(), now.getUTCMonth() + ahead, 1)).toISOString().slice(0, 7);
+    };
+    expect(storage.json()).toMatchObject({ retentionMonths: 0, retainedSince: null });
+    expect(storage.json().months.map((m: Json) => m.month)).toEqual(expect.arrayContaining([month(0), month(1), month(2)]));
+    expect(storage.json().months[0]).toEqual({ month: expect.stringMatching(/^\d{4}-\d{2}$/), approximateEvents: expect.any(Number), bytes: expect.any(Number) });
+  }, 60_000);
+
   it('sends an invoice to Stripe on demand, saying why not while Stripe is off, and names a bad id', async () => {
     const off = await polaris('stripe', 'send', '--invoice', '00000000-0000-4000-8000-000000000000');
     expect(off.status).toBe(1);

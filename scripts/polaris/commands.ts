@@ -383,6 +383,11 @@ export const commands: Record<string, Command> = {
     options: {},
     request: () => ({ query: `{ meters { ${meterFields} } }`, variables: {}, pick: 'meters' }),
   },
+  'usage storage': {
+    usage: 'usage storage  (the raw events kept, month by month, and what retention has dropped)',
+    options: {},
+    request: () => ({ query: '{ usageStorage { retentionMonths retainedSince months { month approximateEvents bytes } } }', variables: {}, pick: 'usageStorage' }),
+  },
   'usage get': {
     usage:
       'usage get --org <organization id> --metric <metric> [--from <date>] [--to <date>] [--window HOUR|DAY|MONTH] [--time-zone <IANA zone>] [--group-by <key>,<key>] [--where <key>=<value>,<value>]…',

@@ -8,6 +8,16 @@ import type { TransactionSql } from 'postgres';
 import type { Sql } from '../../../shared/database.js';
 import { EventType } from '../../../shared/events/index.js';
 
+/** One month of receipt's partition. */
+export interface EventMonth {
+  /** YYYY-MM, UTC. */
+  month: string;
+  /** PostgreSQL's estimate from its statistics; 0 before the month is first analyzed. */
+  approximateEvents: number;
+  /** On disk, indexes included. */
+  bytes: number;
+}
+
 /** What one upkeep did. */
 export interface PartitionUpkeep {
   /** Months created ahead. */
@@ -98,6 +108,18 @@ export class EventPartitionStore {
         where event_id < (select usage.event_id_floor(received_since) from usage.retained_events)`;
     }
     return result;
+  }
+
+  /** The months kept, oldest first, and where retention last cut the history (undefined while it has not). */
+  async storage(): Promise<{ months: EventMonth[]; retainedSince?: Date }> {
+    const months = await this.sql<EventMonth[]>`
+      select replace(right(c.relname, 7), '_', '-') as month, greatest(c.reltuples, 0)::float8 as approximate_events,
+        pg_total_relation_size(c.oid)::float8 as bytes
+      from pg_inherits i join pg_class c on c.oid = i.inhrelid
+      where i.inhparent = 'usage.usage_events'::regclass
+      order by c.relname`;
+    const [retained] = await this.sql<{ receivedSince: Date }[]>`select received_since from usage.retained_events`;
+    return { months: [...months], retainedSince: retained?.receivedSince };
   }
 
   /**

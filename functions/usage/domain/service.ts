@@ -14,7 +14,7 @@ import { bucketSpans } from './buckets.js';
 import { usageLimits, validateUsageEvent, type RawUsageEvent, type RecordItem, type UsageFieldNames, type UsageSummaryQuery } from './inputs.js';
 import { MeterCatalog } from './meter-catalog.js';
 import type { MeterStore } from './meter-store.js';
-import type { EventPartitionStore, PartitionUpkeep } from './partition-store.js';
+import type { EventMonth, EventPartitionStore, PartitionUpkeep } from './partition-store.js';
 import { defaultMeter, type Meter } from './meters.js';
 import { propertyText, type PropertyLimits } from './properties.js';
 import type { InsertResult, NewUsageEvent, UsageStore } from './store.js';
@@ -296,6 +296,11 @@ export class UsageService {
     this.partitionChanges.inc({ change: 'dropped' }, upkeep.dropped.length);
     if (upkeep.heldBack) this.partitionChanges.inc({ change: 'held_back' });
     return upkeep;
+  }
+
+  /** The raw events kept, month by month, and what retention has dropped. */
+  async eventStorage(): Promise<{ retentionMonths: number; retainedSince?: Date; months: EventMonth[] }> {
+    return { retentionMonths: this.options.retentionMonths, ...(await this.stores.partitions.storage()) };
   }
 
   ready(): Promise<void> {

@@ -75,6 +75,28 @@ export interface ListMetersResponse {
   meters: Meter[];
 }
 
+export interface GetEventStorageRequest {
+}
+
+/** One month of receipt's partition of the raw events. */
+export interface EventMonth {
+  /** YYYY-MM, UTC. */
+  month: string;
+  /** PostgreSQL's estimate from its statistics (autovacuum's ANALYZE): approximate, 0 for a month not analyzed yet. */
+  approximateEvents: number;
+  /** The partition's size on disk, its indexes included. */
+  bytes: number;
+}
+
+export interface GetEventStorageResponse {
+  /** POLARIS_USAGE_RETENTION_MONTHS; 0 keeps every event. */
+  retentionMonths: number;
+  /** RFC 3339: events received before this were dropped (their aggregates kept); empty while none were. */
+  retainedSince: string;
+  /** Oldest first, the months made ahead included. */
+  months: EventMonth[];
+}
+
 /** An event property's value. */
 export interface PropertyValue {
   text?:
@@ -399,6 +421,177 @@ export const ListMetersResponse: MessageFns<ListMetersResponse> = {
             }
 
             message.meters.push(Meter.decode(reader, reader.uint32()));
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+};
+
+function createBaseGetEventStorageRequest(): GetEventStorageRequest {
+  return {};
+}
+
+export const GetEventStorageRequest: MessageFns<GetEventStorageRequest> = {
+  encode(_: GetEventStorageRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): GetEventStorageRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseGetEventStorageRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+};
+
+function createBaseEventMonth(): EventMonth {
+  return { month: "", approximateEvents: 0, bytes: 0 };
+}
+
+export const EventMonth: MessageFns<EventMonth> = {
+  encode(message: EventMonth, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.month !== "") {
+      writer.uint32(10).string(message.month);
+    }
+    if (message.approximateEvents !== 0) {
+      writer.uint32(17).double(message.approximateEvents);
+    }
+    if (message.bytes !== 0) {
+      writer.uint32(25).double(message.bytes);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): EventMonth {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseEventMonth();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.month = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 17) {
+              break;
+            }
+
+            message.approximateEvents = reader.double();
+            continue;
+          }
+          case 3: {
+            if (tag !== 25) {
+              break;
+            }
+
+            message.bytes = reader.double();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+};
+
+function createBaseGetEventStorageResponse(): GetEventStorageResponse {
+  return { retentionMonths: 0, retainedSince: "", months: [] };
+}
+
+export const GetEventStorageResponse: MessageFns<GetEventStorageResponse> = {
+  encode(message: GetEventStorageResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.retentionMonths !== 0) {
+      writer.uint32(8).int32(message.retentionMonths);
+    }
+    if (message.retainedSince !== "") {
+      writer.uint32(18).string(message.retainedSince);
+    }
+    for (const v of message.months) {
+      EventMonth.encode(v!, writer.uint32(26).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): GetEventStorageResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseGetEventStorageResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 8) {
+              break;
+            }
+
+            message.retentionMonths = reader.int32();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.retainedSince = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.months.push(EventMonth.decode(reader, reader.uint32()));
             continue;
           }
         }
@@ -1132,6 +1325,18 @@ export const UsageService = {
     responseSerialize: (value: ListMetersResponse): Buffer => Buffer.from(ListMetersResponse.encode(value).finish()),
     responseDeserialize: (value: Buffer): ListMetersResponse => ListMetersResponse.decode(value),
   },
+  /** Operator: the raw events kept, month by month, and what retention has dropped. */
+  getEventStorage: {
+    path: "/polaris.usage.v1.Usage/GetEventStorage" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: GetEventStorageRequest): Buffer =>
+      Buffer.from(GetEventStorageRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): GetEventStorageRequest => GetEventStorageRequest.decode(value),
+    responseSerialize: (value: GetEventStorageResponse): Buffer =>
+      Buffer.from(GetEventStorageResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): GetEventStorageResponse => GetEventStorageResponse.decode(value),
+  },
 } as const;
 
 export interface UsageServer extends UntypedServiceImplementation {
@@ -1143,6 +1348,8 @@ export interface UsageServer extends UntypedServiceImplementation {
   createMeter: handleUnaryCall<CreateMeterRequest, Meter>;
   /** Every meter, by metric. */
   listMeters: handleUnaryCall<ListMetersRequest, ListMetersResponse>;
+  /** Operator: the raw events kept, month by month, and what retention has dropped. */
+  getEventStorage: handleUnaryCall<GetEventStorageRequest, GetEventStorageResponse>;
 }
 
 export interface UsageClient extends Client {
@@ -1209,6 +1416,22 @@ export interface UsageClient extends Client {
     metadata: Metadata,
     options: Partial<CallOptions>,
     callback: (error: ServiceError | null, response: ListMetersResponse) => void,
+  ): ClientUnaryCall;
+  /** Operator: the raw events kept, month by month, and what retention has dropped. */
+  getEventStorage(
+    request: GetEventStorageRequest,
+    callback: (error: ServiceError | null, response: GetEventStorageResponse) => void,
+  ): ClientUnaryCall;
+  getEventStorage(
+    request: GetEventStorageRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: GetEventStorageResponse) => void,
+  ): ClientUnaryCall;
+  getEventStorage(
+    request: GetEventStorageRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: GetEventStorageResponse) => void,
   ): ClientUnaryCall;
 }
 

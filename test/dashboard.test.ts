@@ -456,6 +456,12 @@ describe('the dashboard in Chromium', () => {
     await screenshot(page, 'operator-meters');
     expect(errors).toEqual([]);
 
+    // Below the meters, the raw events kept: this month among them, every event kept (no retention here).
+    const thisMonth = new Date().toISOString().slice(0, 7);
+    await page.locator(`[data-usage-storage] [data-event-month="${thisMonth}"]`).waitFor();
+    expect(await page.locator('[data-usage-storage] [data-retention-months]').getAttribute('data-retention-months')).toBe('0');
+    await page.locator('[data-usage-storage]').getByText('Every event is kept').waitFor();
+
     // Seats by user: two in eu (u1 twice), one in us. Ingest knows a new meter within POLARIS_METER_CACHE_SECONDS
     // (until then a seat without a quantity is refused, and nothing of it stored).
     const seats = [

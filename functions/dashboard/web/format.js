@@ -14,6 +14,14 @@ export function formatNumber(value) {
   return numberFormat.format(value);
 }
 
+const byteUnits = ['byte', 'kilobyte', 'megabyte', 'gigabyte', 'terabyte'];
+
+/** @param {number} bytes a size on disk, as the locale writes it in the largest unit it reaches (powers of 1000, as kB says) */
+export function formatBytes(bytes) {
+  const power = Math.min(byteUnits.length - 1, Math.max(0, Math.floor(Math.log10(Math.max(bytes, 1)) / 3)));
+  return new Intl.NumberFormat(undefined, { style: 'unit', unit: byteUnits[power], unitDisplay: 'short', maximumFractionDigits: 1 }).format(bytes / 1000 ** power);
+}
+
 /**
  * An exact decimal string with the locale's separators: `"12345.5"` → `12,345.5`.
  * @param {string} decimal

@@ -110,6 +110,21 @@ export interface Meter {
   groupBy: string[];
 }
 
+/** One month of receipt's raw usage events. */
+export interface UsageMonth {
+  /** YYYY-MM, UTC. */
+  month: string;
+  approximateEvents: number;
+  bytes: number;
+}
+
+/** The raw usage events kept, and where retention last cut them. */
+export interface UsageStorage {
+  retentionMonths: number;
+  retainedSince: string | null;
+  months: UsageMonth[];
+}
+
 export interface InvoiceLineItem {
   metric: string;
   quantity: string;

@@ -7,6 +7,7 @@
 import type { TransactionSql } from 'postgres';
 import type { Sql } from '../../../shared/database.js';
 import { EventType } from '../../../shared/events/index.js';
+import { aggregationLockSql } from './aggregation-store.js';
 
 /** One month of receipt's partition. */
 export interface EventMonth {
@@ -128,9 +129,11 @@ export class EventPartitionStore {
    */
   private dropIfDone(partition: string, endsAt: Date): Promise<boolean> {
     return this.lockingBriefly(async (tx) => {
-      // The lock first: once it is held, no insert into the month and no
-      // aggregation or relay transaction reading it is in flight.
-      await tx`lock table usage.usage_events in access exclusive mode`;
+      // Aggregation runs and regroups (which queue kept events again) wait
+      // meanwhile. Nothing else lists an old month's events: ingest lists the
+      // ids it makes now, and the relay only takes rows away. So the check
+      // holds until the drop without locking the table while it reads.
+      await tx.unsafe(aggregationLockSql);
       const [waiting] = await tx<{ pending: boolean }[]>`
         select exists (
             select 1 from usage.pending_event_groups p cross join unnest(p.event_ids) as listed(id)
@@ -141,6 +144,8 @@ export class EventPartitionStore {
             where listed.id::uuid < usage.event_id_floor(${endsAt})
           ) as pending`;
       if (waiting!.pending) return false;
+      // Waits for transactions still reading the month (the relay's, a summary's).
+      await tx`lock table usage.usage_events in access exclusive mode`;
       await tx.unsafe(`drop table usage.${partition}`);
       await tx`
         insert into usage.retained_events (received_since) values (${endsAt})

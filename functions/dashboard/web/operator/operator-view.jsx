@@ -1,13 +1,14 @@
 /**
  * The operator's view: organizations, and for the one selected its keys,
  * plans and invoices (organization-panel.jsx); below them, the meters every
- * organization's metrics are measured by.
+ * organization's metrics are measured by, and the raw events kept.
  */
 import { useCallback, useEffect, useRef, useState } from 'preact/hooks';
 import { EmptyState, ErrorMessage } from '../components.jsx';
 import { MetersSection } from './meters-section.jsx';
 import { OrganizationList } from './organization-list.jsx';
 import { OrganizationPanel } from './organization-panel.jsx';
+import { UsageStorageSection } from './usage-storage-section.jsx';
 
 /** @typedef {import('../types').Request} Request */
 /** @typedef {import('../types').Organization} Organization */
@@ -69,6 +70,7 @@ export function OperatorView({ request }) {
         )}
       </div>
       <MetersSection request={request} />
+      <UsageStorageSection request={request} />
     </main>
   );
 }

@@ -99,14 +99,7 @@ export class EventPartitionStore {
         break;
       }
       result.dropped.push(partition);
-    }
-    // Outside the drop's lock, since a month's keys can be many: ingest goes
-    // on meanwhile. Only after a drop: keys left by a run that stopped here
-    // are still correct (their replays are duplicates), and go with the next.
-    if (result.dropped.length > 0) {
-      await this.sql`
-        delete from usage.idempotency_keys
-        where event_id < (select usage.event_id_floor(received_since) from usage.retained_events)`;
+      await this.forgetKeys(endsAt);
     }
     return result;
   }
@@ -152,6 +145,22 @@ export class EventPartitionStore {
         on conflict (singleton) do update set received_since = greatest(usage.retained_events.received_since, excluded.received_since)`;
       return true;
     });
+  }
+
+  /**
+   * Deletes the idempotency keys of the month ending at `endsAt`, a day at a
+   * time: outside the drop's lock, and in statements of bounded size, since
+   * a month's keys can be many. Keys a run left behind (it stopped between
+   * the drop and here) are still correct: their replays are duplicates.
+   */
+  private async forgetKeys(endsAt: Date): Promise<void> {
+    const end = endsAt.getTime();
+    const start = Date.UTC(endsAt.getUTCFullYear(), endsAt.getUTCMonth() - 1, 1);
+    for (let day = start; day < end; day += 86_400_000) {
+      await this.sql`
+        delete from usage.idempotency_keys
+        where event_id >= usage.event_id_floor(${new Date(day)}) and event_id < usage.event_id_floor(${new Date(Math.min(day + 86_400_000, end))})`;
+    }
   }
 
   /** A transaction that waits at most `lockTimeoutMs` for any lock. */

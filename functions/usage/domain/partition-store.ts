@@ -29,7 +29,7 @@ export interface PartitionUpkeep {
   heldBack?: { partition: string; reason: 'events_pending' | 'locked' };
 }
 
-/** Partitions are named by their UTC month; nothing else in the schema is. */
+/** Partitions are named by their UTC month. */
 const partitionName = /^usage_events_\d{4}_\d{2}$/;
 
 /** PostgreSQL's lock_not_available, which `lock_timeout` raises. */
@@ -78,14 +78,14 @@ export class EventPartitionStore {
     const expired = await this.sql<{ partition: string; endsAt: Date }[]>`
       select partition, (month + interval '1 month') at time zone 'UTC' as ends_at
       from (
-        select c.relname as partition, to_date(right(c.relname, 7), 'YYYY_MM')::timestamp as month
+        -- Null, so never expired, for a partition not named by its month (none is made so).
+        select c.relname as partition, to_date(case when c.relname ~ ${partitionName.source} then right(c.relname, 7) end, 'YYYY_MM')::timestamp as month
         from pg_inherits i join pg_class c on c.oid = i.inhrelid
         where i.inhparent = 'usage.usage_events'::regclass
       ) as months
       where month + interval '1 month' <= date_trunc('month', now() at time zone 'UTC') - make_interval(months => ${retentionMonths})
       order by month`;
     for (const { partition, endsAt } of expired) {
-      if (!partitionName.test(partition)) continue;
       let dropped: boolean;
       try {
         dropped = await this.dropIfDone(partition, endsAt);

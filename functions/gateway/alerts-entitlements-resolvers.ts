@@ -16,7 +16,7 @@ import {
 import type { Organization } from '../../proto/gen/polaris/identity/v1/identity.js';
 import { tenantCaller } from './access.js';
 import { tenantOf } from './auth.js';
-import { renamingFields } from './people-resolvers.js';
+import { renamingFields } from './errors.js';
 import { callerOf, mutationMetadata, type RequestContext } from './request.js';
 
 const orNull = (text: string) => text || null;

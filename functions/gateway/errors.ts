@@ -19,6 +19,18 @@ export function requestError(message: string, nodes?: ASTNode, fields?: FieldPro
 }
 
 /**
+ * For a resolver's RPC call (`.catch(renamingFields({ invitation_id: 'id' }))`):
+ * the RPCs name some arguments otherwise than GraphQL does; the rest differ
+ * only in case, which {@link formatError} mends.
+ */
+export function renamingFields(names: Record<string, string>) {
+  return (err: unknown): never => {
+    if (err instanceof ValidationError) throw new ValidationError(err.problems.map((p) => ({ ...p, field: names[p.field] ?? p.field })));
+    throw err;
+  };
+}
+
+/**
  * `unit_price` → `unitPrice`: RPCs name fields as protobuf does, GraphQL in
  * camelCase. The argument is renamed, and the fields of its list's input
  * objects (`tiers[1].up_to` → `tiers[1].upTo`); in `properties.user_id` the

@@ -8,7 +8,7 @@
 import type { Organization } from '../../proto/gen/polaris/identity/v1/identity.js';
 import { CollectionMethod, PaymentsService as Payments, type StripeCustomer } from '../../proto/gen/polaris/payments/v1/payments.js';
 import { ValidationError } from '../../shared/errors.js';
-import { renamingFields } from './people-resolvers.js';
+import { renamingFields } from './errors.js';
 import { mutationMetadata, type RequestContext } from './request.js';
 
 type MethodName = 'CHARGE_AUTOMATICALLY' | 'SEND_INVOICE';

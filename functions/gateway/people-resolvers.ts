@@ -18,6 +18,7 @@ import { NotFoundError, ValidationError } from '../../shared/errors.js';
 import { isUuid } from '../../shared/validation.js';
 import { requireMayGrantRole, sessionOf, tenantCaller } from './access.js';
 import type { Caller } from './auth.js';
+import { renamingFields } from './errors.js';
 import { roleName, roleValue, type RoleName } from './permissions.js';
 import { anonymousMetadata, callerOf, mutationMetadata, type RequestContext } from './request.js';
 
@@ -52,14 +53,6 @@ const auditEntryView = (entry: AuditEntry) => ({
   organizationId: orNull(entry.organizationId),
   clientAddress: orNull(entry.clientAddress),
 });
-
-/** The RPCs name some arguments otherwise than GraphQL does (`invitation_id` is `id`); the rest differ only in case, which errors.ts mends. */
-export function renamingFields(names: Record<string, string>) {
-  return (err: unknown): never => {
-    if (err instanceof ValidationError) throw new ValidationError(err.problems.map((p) => ({ ...p, field: names[p.field] ?? p.field })));
-    throw err;
-  };
-}
 
 /** The member's role now, for the OWNER rule; undefined when the user is no member (Identity then answers NOT_FOUND). */
 async function currentRole({ gateway }: RequestContext, organizationId: string, userId: string): Promise<RoleName | undefined> {

@@ -14,9 +14,10 @@ import { alertsEntitlementsMutations, alertsEntitlementsOrganizationFields, aler
 import { tenantOf } from './auth.js';
 import { billingMutations, billingOrganizationFields, invoiceView } from './billing-resolvers.js';
 import { DecimalScalar } from './decimal-scalar.js';
+import { renamingFields } from './errors.js';
 import { EventPropertiesScalar } from './event-properties-scalar.js';
 import { paymentsMutations, paymentsOrganizationFields } from './payments-resolvers.js';
-import { peopleMutations, peopleOrganizationFields, peopleQueries, renamingFields } from './people-resolvers.js';
+import { peopleMutations, peopleOrganizationFields, peopleQueries } from './people-resolvers.js';
 import { defaultScopes, serviceScope, type ApiKeyScope } from './permissions.js';
 import { callerOf, mutationMetadata, type RequestContext } from './request.js';
 import { builtSchema } from './schema.js';

@@ -5,13 +5,10 @@
  */
 import { useEffect, useState } from 'preact/hooks';
 import { ErrorMessage, TableScroll } from '../components.jsx';
-import { formatBytes, formatNumber } from '../format.js';
+import { formatBytes, formatDay, formatMonth, formatNumber } from '../format.js';
 
 /** @typedef {import('../types').Request} Request */
 /** @typedef {import('../types').UsageStorage} UsageStorage */
-
-const dayFormat = new Intl.DateTimeFormat(undefined, { day: 'numeric', month: 'long', year: 'numeric', timeZone: 'UTC' });
-const monthFormat = new Intl.DateTimeFormat(undefined, { month: 'long', year: 'numeric', timeZone: 'UTC' });
 
 /** @param {{ request: Request }} props */
 export function UsageStorageSection({ request }) {
@@ -39,7 +36,7 @@ export function UsageStorageSection({ request }) {
             {storage.retentionMonths === 0
               ? 'Every event is kept (no retention set).'
               : `The current month and the ${storage.retentionMonths} before it are kept; older months are dropped once counted, their usage totals kept.`}
-            {storage.retainedSince && ` Events received before ${dayFormat.format(new Date(storage.retainedSince))} were dropped.`}
+            {storage.retainedSince && ` Events received before ${formatDay(storage.retainedSince)} were dropped.`}
           </p>
           <TableScroll label="Raw usage events by month">
             <table class="table table-stack" data-event-months>
@@ -53,7 +50,7 @@ export function UsageStorageSection({ request }) {
               <tbody>
                 {storage.months.map((month) => (
                   <tr key={month.month} data-event-month={month.month}>
-                    <th scope="row">{monthFormat.format(new Date(`${month.month}-01T00:00:00Z`))}</th>
+                    <th scope="row">{formatMonth(new Date(`${month.month}-01T00:00:00Z`))}</th>
                     <td data-label="Events (estimate)">{formatNumber(month.approximateEvents)}</td>
                     <td data-label="On disk">{formatBytes(month.bytes)}</td>
                   </tr>

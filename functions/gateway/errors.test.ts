@@ -22,6 +22,11 @@ describe('formatError', () => {
     expect(formatted(error)).toMatchObject({ message: 'too many failed sign-ins, retry after 32 s', extensions: { code: 'RATE_LIMITED', retryAfter: 32 } });
   });
 
+  it("answers RATE_LIMITED for a hook's refusal that Mercurius wrapped in its own GraphQLError", () => {
+    const refusal = new GraphQLError('exhausted', { originalError: new RateLimitedError(3) });
+    expect(formatError(new GraphQLError(refusal.message, { originalError: refusal }), logger).extensions).toEqual({ code: 'RATE_LIMITED', retryAfter: 3 });
+  });
+
   it('shows nothing of an internal error', () => {
     const answer = formatted(new Error('select * from identity.users where password_hash = $1'));
     expect(answer).toEqual({ message: 'internal error', path: ['signIn'], extensions: { code: 'INTERNAL' } });

@@ -48,8 +48,11 @@ export interface FormattedError {
 
 /** One GraphQL error as the client sees it; internal ones are logged, not shown. */
 export function formatError(error: GraphQLError, logger: Logger): FormattedError {
-  const place = { ...(error.locations && { locations: error.locations }), ...(error.path && { path: error.path }) };
   const original = error.originalError;
+  // Where two copies of graphql-js load (under Vitest), Mercurius wraps the gateway's GraphQLError thrown
+  // from a hook (a limit's refusal) in one of its own copy: what counts is the inner error's cause.
+  if (isGraphqlError(original) && original.originalError && !isGraphqlError(original.originalError)) return formatError(original, logger);
+  const place = { ...(error.locations && { locations: error.locations }), ...(error.path && { path: error.path }) };
   if (isRequestRefusal(original)) {
     // Mercurius and Fastify refusing the request itself (no JSON, no query, …): their messages are for clients.
     return { message: original!.message, ...place, extensions: { code: badUserInput } };

@@ -48,7 +48,7 @@ import postgres from 'postgres';
 import { benchAggregation } from './bench/aggregation.js';
 import { benchBundles } from './bench/bundles.js';
 import { measureCpu } from './bench/cpu.js';
-import { deleteStream, type Bench, type BenchSettings, type Tenant } from './bench/context.js';
+import { createEventsBaselineTable, deleteStream, type Bench, type BenchSettings, type Tenant } from './bench/context.js';
 import { benchEntitlement } from './bench/entitlement.js';
 import { benchEventToDraft } from './bench/event-to-draft.js';
 import { benchGraphql } from './bench/graphql.js';
@@ -61,6 +61,7 @@ import { Results } from './bench/report.js';
 import { benchSummary } from './bench/summary.js';
 import { benchWebhooks } from './bench/webhooks.js';
 import { findFreePorts, startEmbeddedPostgres } from './local/index.js';
+import { migrateDatabase } from './migrate.js';
 
 const sections = ['ingest', 'properties', 'batch', 'aggregation', 'meters', 'summary', 'draft', 'graphql', 'entitlement', 'bundles', 'webhooks', 'noisy', 'capacity'] as const;
 type Section = (typeof sections)[number];
@@ -142,11 +143,13 @@ async function main(): Promise<void> {
   cleanup.push({ name: 'NATS streams', run: async () => Promise.all([deleteStream(natsUrl, stream), deleteStream(natsUrl, `${stream}_DEAD_LETTER`)]).then(() => undefined) });
 
   const adminToken = randomBytes(24).toString('base64url');
-  const [httpPort, grpcPort, baselinePort] = await findFreePorts(3);
+  const [httpPort, grpcPort, baselinePort, floorGrpcPort] = await findFreePorts(4);
   log('starting Polaris (npm start) and the baseline server …');
   // BENCH_CPU_PROFILE_DIR: Polaris writes a V8 CPU profile per thread there when it stops.
   const profile = process.env.BENCH_CPU_PROFILE_DIR ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_CPU_PROFILE_DIR}`] : [];
-  const polaris = await startProcess([process.execPath, ...profile, '--import', 'tsx', 'scripts/start.ts'], 'Polaris is ready', {
+  // BENCH_NODE_FLAGS: more flags for Polaris's node, e.g. `--heap-prof --heap-prof-dir=<dir>` (allocations by function) or GC settings.
+  const nodeFlags = (process.env.BENCH_NODE_FLAGS ?? '').split(' ').filter(Boolean);
+  const polaris = await startProcess([process.execPath, ...nodeFlags, ...profile, '--import', 'tsx', 'scripts/start.ts'], 'Polaris is ready', {
     DATABASE_URL: databaseUrl,
     NATS_URL: natsUrl,
     POLARIS_HTTP_PORT: String(httpPort),
@@ -163,7 +166,22 @@ async function main(): Promise<void> {
     LOG_LEVEL: 'warn',
   });
   cleanup.push({ name: 'Polaris', run: () => stopProcess(polaris) });
-  const baseline = await startProcess([tsx, 'scripts/bench/baseline-server.ts'], 'baseline ready', { PORT: String(baselinePort) });
+  // The floors' database (scripts/bench/baseline-server.ts), apart so Polaris's commit counts stay its own
+  // (migrated like Polaris's, for the durable floor's table to take usage_events' shape).
+  const floorUrl = new URL(serverUrl);
+  floorUrl.pathname = `/${database}_floor`;
+  await admin.unsafe(`create database ${database}_floor`);
+  cleanup.push({ name: `database ${database}_floor`, run: async () => void (await admin.unsafe(`drop database if exists ${database}_floor with (force)`)) });
+  await migrateDatabase(floorUrl.toString());
+  const floorSql = postgres(floorUrl.toString(), { max: 1, onnotice: () => {} });
+  await createEventsBaselineTable(floorSql, 'durable_floor');
+  await floorSql.end();
+  const baseline = await startProcess([tsx, 'scripts/bench/baseline-server.ts'], 'baseline ready', {
+    PORT: String(baselinePort),
+    FLOOR_DATABASE_URL: floorUrl.toString(),
+    DURABLE_FLOOR_TABLE: 'durable_floor',
+    FLOOR_GRPC_PORT: String(floorGrpcPort),
+  });
   cleanup.push({ name: 'baseline server', run: () => stopProcess(baseline) });
 
   const sql = postgres(databaseUrl, { max: 2, onnotice: () => {} });

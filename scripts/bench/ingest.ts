@@ -2,7 +2,9 @@
  * Ingest: single events (authenticated, durable, 50 connections) against a
  * bare Fastify route answering the same 202; the same with five properties
  * per event against without; and batches of 100 events against a raw COPY
- * into a plain table holding what usage_events and its keys hold.
+ * into a plain table holding what usage_events and its keys hold. Single
+ * events and batches are also sent to the baseline server's durable floor,
+ * which only group-commits them, to show what any durable ingest reaches here.
  */
 import postgres from 'postgres';
 import { createEventsBaselineTable, createTenant, histogram, meanMs, settle, type Bench } from './context.js';
@@ -12,6 +14,13 @@ import type { CpuSplit } from './cpu.js';
 import { sleep } from './processes.js';
 
 const connections = 50;
+/**
+ * The baseline server's durable floor (scripts/bench/baseline-server.ts):
+ * the least a route answering only once its events are committed does here,
+ * shown beside Polaris so its ratios can be read against what is reachable.
+ */
+const durableFloorPath = '/ingest/durable';
+const ratio = (value: number, of: number) => `${(value / of).toFixed(2)}×`;
 
 interface DbCounters {
   commits: number;
@@ -55,10 +64,11 @@ export async function benchSingleEvents(bench: Bench): Promise<void> {
   const idle = async () => void (await settle(bench));
   let before!: DbCounters;
   let serverBefore!: { sum: number; count: number };
-  const [base, ours] = await interleaved(
+  const [base, ours, floor] = await interleaved(
     [
       { url: bench.baseline, before: idle },
       { url: bench.polaris, before: idle },
+      { url: bench.baseline, request: { ...request, path: durableFloorPath } },
     ],
     { request, connections, cpu: bench.cpu },
     durationSeconds,
@@ -75,11 +85,12 @@ export async function benchSingleEvents(bench: Bench): Promise<void> {
   const after = await dbCounters(bench);
   const drained = await settle(bench);
   const db = perSecond(before, after, ours!.cpu.wallSeconds);
-  if (!base || !ours) throw new Error('no load results');
+  if (!base || !ours || !floor) throw new Error('no load results');
 
   const cpu = (bench.results.diagnostics.cpu ??= {}) as Record<string, string>;
   cpu['ingest: bare Fastify'] = formatCpu(base.cpu);
   cpu['ingest: Polaris'] = formatCpu(ours.cpu);
+  cpu['ingest: durable floor'] = formatCpu(floor.cpu);
   bench.results.diagnostics.ingest = { polaris: ours, baseline: base, db, outboxDrainSeconds: drained.seconds };
 
   const failed = ours.non2xx + ours.errors + ours.timeouts;
@@ -97,8 +108,17 @@ export async function benchSingleEvents(bench: Bench): Promise<void> {
       outbox_drained_after_s: drained.seconds,
       rounds_rps: ours.rounds!.map((round) => round.rps).join('/'),
       baseline_rounds_rps: base.rounds!.map((round) => round.rps).join('/'),
+      of_durable_floor: ratio(ours.rps, floor.rps),
     },
   }).met = ours.rps >= 0.35 * base.rps && failed === 0;
+  bench.results.add({
+    section: 'ingest',
+    name: 'single-event ingest, durable floor',
+    value: floor.rps,
+    unit: 'req/s',
+    baseline: { name: 'bare Fastify', value: base.rps },
+    extra: { p50_ms: floor.p50, p99_ms: floor.p99, failed: floor.non2xx + floor.errors + floor.timeouts, rounds_rps: floor.rounds!.map((round) => round.rps).join('/') },
+  });
   bench.results.add({
     section: 'ingest',
     name: 'single-event ingest p50 latency',
@@ -192,6 +212,7 @@ export async function benchBatches(bench: Bench): Promise<void> {
   // plain table holding what usage_events and its keys hold (but without Polaris's pending and outbox rows).
   const seconds = Math.max(2, Math.round(durationSeconds / rounds));
   const loads: LoadResult[] = [];
+  const floors: LoadResult[] = [];
   const copies: number[] = [];
   const drains: number[] = [];
   let copyCpu: CpuSplit | undefined;
@@ -203,6 +224,7 @@ export async function benchBatches(bench: Bench): Promise<void> {
     if (round === 0) db = perSecond(before, after, ours.cpu.wallSeconds);
     loads.push(ours);
     drains.push((await settle(bench)).seconds);
+    floors.push(await load({ url: bench.baseline, request: { ...request, path: durableFloorPath }, connections: 10, durationSeconds: seconds, cpu: bench.cpu }));
     const copy = await copyRows(bench, Math.max(10_000, ours.requests * 100));
     copies.push(copy.perSecond);
     if (round === 0) copyCpu = copy.cpu;
@@ -210,10 +232,12 @@ export async function benchBatches(bench: Bench): Promise<void> {
   const wall = loads.reduce((sum, run) => sum + run.cpu.wallSeconds, 0);
   const eventsPerSecond = (loads.reduce((sum, run) => sum + run.requests, 0) * 100) / wall;
   const copyPerSecond = median(copies);
+  const floorEventsPerSecond = (floors.reduce((sum, run) => sum + run.requests, 0) * 100) / floors.reduce((sum, run) => sum + run.cpu.wallSeconds, 0);
   const p99s = loads.map((run) => run.p99);
 
   const cpu = (bench.results.diagnostics.cpu ??= {}) as Record<string, string>;
   cpu['batch ingest: Polaris (first round)'] = formatCpu(loads[0]!.cpu);
+  cpu['batch ingest: durable floor (first round)'] = formatCpu(floors[0]!.cpu);
   cpu['batch ingest: raw COPY (first round)'] = formatCpu(copyCpu!);
   bench.results.diagnostics.batchIngest = { polaris: loads, db, copyPerSecond: copies, outboxDrainSeconds: drains };
 
@@ -232,8 +256,21 @@ export async function benchBatches(bench: Bench): Promise<void> {
       failed,
       ...db,
       outbox_drained_after_s: drains.map((value) => Math.round(value * 10) / 10).join('/'),
+      of_durable_floor: ratio(eventsPerSecond, floorEventsPerSecond),
     },
   }).met = eventsPerSecond >= 0.4 * copyPerSecond && failed === 0;
+  bench.results.add({
+    section: 'batch',
+    name: 'batch ingest, durable floor',
+    value: floorEventsPerSecond,
+    unit: 'events/s',
+    baseline: { name: 'raw COPY', value: copyPerSecond },
+    extra: {
+      rounds_events_per_s: floors.map((run) => Math.round(run.rps * 100)).join('/'),
+      p99_ms: median(floors.map((run) => run.p99)),
+      failed: floors.reduce((sum, run) => sum + run.non2xx + run.errors + run.timeouts, 0),
+    },
+  });
 }
 
 /** COPYs `rows` rows into a fresh plain table holding what usage_events and its keys hold; rows a second. */

@@ -23,12 +23,12 @@
  * all its events are acknowledged; until then it keeps the ids not yet
  * acknowledged.
  */
-import { ErrorCode, NatsError, type JetStreamClient, type NatsConnection } from 'nats';
+import { ErrorCode, NatsError, type NatsConnection } from 'nats';
 import type { TransactionSql } from 'postgres';
 import type { Registry } from 'prom-client';
 import type { Sql } from '../../shared/database.js';
 import { CloudEventsMediaType } from '../../shared/cloudevents.js';
-import { eventStreamSpec, publishEncodedEvent, type EncodedEvent, type EventStreamConfig } from '../../shared/events/index.js';
+import { eventStreamSpec, publishEncodedEvents, type EncodedEvent, type EventStreamConfig, type PublishOutcome } from '../../shared/events/index.js';
 import type { Logger } from '../../shared/logger.js';
 import { NatsWorker, backoffDelay, type NatsWorkerOptions } from './nats-worker.js';
 import { outboxMetrics, type BacklogSource, type OutboxMetrics } from './outbox-metrics.js';
@@ -234,7 +234,10 @@ export class OutboxRelay extends NatsWorker {
    */
   async relayOnce(): Promise<number> {
     const { sink } = this.options;
-    const pass = sink === undefined ? this.connection().then((nc) => this.relay(nc)) : this.relayBatches((event) => postToSink(sink, event, this.publishTimeoutMs));
+    const pass =
+      sink === undefined
+        ? this.connection().then((nc) => this.relay(nc))
+        : this.relayBatches((events) => settleAll(events, SINK_CONCURRENCY, (event) => postToSink(sink, event, this.publishTimeoutMs)));
     this.inFlight.add(pass);
     return pass.finally(() => this.inFlight.delete(pass));
   }
@@ -277,9 +280,8 @@ export class OutboxRelay extends NatsWorker {
     await withTimeout(nc.rtt(), this.publishTimeoutMs, () => NatsError.errorForCode(ErrorCode.Timeout));
     await this.ensureStreams(nc);
     const stream = (this.options as { stream: EventStreamConfig }).stream;
-    const js: JetStreamClient = nc.jetstream({ timeout: this.publishTimeoutMs });
     try {
-      return await this.relayBatches(async (event) => ({ duplicate: (await publishEncodedEvent(js, stream, event, this.publishTimeoutMs)).duplicate }));
+      return await this.relayBatches((events) => publishEncodedEvents(nc, stream, events, this.publishTimeoutMs));
     } catch (err) {
       // The stream may be gone (deleted, a new server): ensure it again next pass.
       this.streamsLost();
@@ -287,7 +289,7 @@ export class OutboxRelay extends NatsWorker {
     }
   }
 
-  private async relayBatches(publish: PublishEvent): Promise<number> {
+  private async relayBatches(publish: PublishEvents): Promise<number> {
     let published = 0;
     // The cursor moves past rows JetStream rejected, so they cannot hold back
     // the rows behind them; the next pass tries them again.
@@ -315,7 +317,7 @@ export class OutboxRelay extends NatsWorker {
     }
   }
 
-  private async relayBatch(publish: PublishEvent, afterSeq: string): Promise<BatchResult> {
+  private async relayBatch(publish: PublishEvents, afterSeq: string): Promise<BatchResult> {
     const { schema } = this.options;
     return this.options.sql.begin(async (tx) => {
       const claimed = await tx<OutboxRow[]>`
@@ -348,11 +350,9 @@ export class OutboxRelay extends NatsWorker {
       await this.readListedEvents(tx, items);
 
       // JetStream: all publishes in flight at once, one round trip per batch, not per event. A sink: a few at a time.
-      const settled = await settleAll(items, this.options.sink === undefined ? items.length : SINK_CONCURRENCY, (item) =>
-        item.event ? publish(item.event) : Promise.reject(new UnlistableEventError(`no ${item.row.type} event ${item.listedId} to build`)),
-      );
+      const settled = await publishItems(publish, items);
       const unacknowledged = new Map<OutboxRow, { ids: string[]; error: string }>();
-      settled.forEach((outcome: PromiseSettledResult<{ duplicate: boolean }>, i) => {
+      settled.forEach((outcome, i) => {
         const { row, listedId } = items[i]!;
         if (outcome.status === 'fulfilled') {
           result.published += 1;
@@ -409,8 +409,17 @@ export class OutboxRelay extends NatsWorker {
   }
 }
 
-/** Publishes one event; resolves when it was taken (`duplicate`: the target already had its id). */
-type PublishEvent = (event: EncodedEvent) => Promise<{ duplicate: boolean }>;
+/** Publishes events; resolves with each one's outcome, in order, once each was taken (`duplicate`: the target already had its id) or failed. */
+type PublishEvents = (events: EncodedEvent[]) => Promise<PublishOutcome[]>;
+
+/** Each item's outcome: an item whose event the schema's reader did not build fails without being published. */
+async function publishItems(publish: PublishEvents, items: readonly BatchItem[]): Promise<PublishOutcome[]> {
+  const published = await publish(items.flatMap((item) => (item.event ? [item.event] : [])));
+  let next = 0;
+  return items.map((item) =>
+    item.event ? published[next++]! : { status: 'rejected', reason: new UnlistableEventError(`no ${item.row.type} event ${item.listedId} to build`) },
+  );
+}
 
 /** Runs `task` over `items`, at most `concurrency` at a time, and settles each. */
 async function settleAll<T, R>(items: readonly T[], concurrency: number, task: (item: T) => Promise<R>): Promise<PromiseSettledResult<R>[]> {

@@ -1,8 +1,19 @@
 /** Structured-mode encoding and the event stream, against the NATS server on 127.0.0.1:4222. */
 import { randomBytes } from 'node:crypto';
-import { connect, headers, nanos, type Msg, type NatsConnection } from 'nats';
+import { connect, ErrorCode, headers, nanos, type Msg, type NatsConnection, type NatsError } from 'nats';
 import { afterEach, describe, expect, it } from 'vitest';
-import { decodeCloudEvent, ensureStream, EventDecodeError, eventStreamSpec, eventStreamLimits, EventType, newEvent, subjectForEventType } from './index.js';
+import {
+  decodeCloudEvent,
+  encodeCloudEvent,
+  ensureStream,
+  EventDecodeError,
+  eventStreamSpec,
+  eventStreamLimits,
+  EventType,
+  newEvent,
+  publishEncodedEvents,
+  subjectForEventType,
+} from './index.js';
 
 const natsUrl = process.env.NATS_URL ?? 'nats://127.0.0.1:4222';
 
@@ -92,5 +103,42 @@ describe('decodeCloudEvent', () => {
     expect(() => decodeCloudEvent(msg('{"type":"x","source":"/s","specversion":"1.0"}'))).toThrow('missing id');
     expect(() => decodeCloudEvent(msg('{"id":"1","type":"x","source":"","specversion":"1.0"}'))).toThrow('invalid CloudEvent: source');
     expect(() => decodeCloudEvent(msg(JSON.stringify(pingEvent()), 'application/json'))).toThrow("content-type is 'application/json'");
+  });
+});
+
+describe('publishEncodedEvents', () => {
+  it("publishes each event once with its id, reads each ack as its own, and fails only the events JetStream or the client refused", async () => {
+    const nc = await natsConnection();
+    const config = uniqueStream(nc);
+    await ensureStream(nc, eventStreamSpec(config));
+    const [first, second] = [encodeCloudEvent(pingEvent()), encodeCloudEvent(pingEvent())];
+    const tooLarge = { ...encodeCloudEvent(pingEvent()), body: 'x'.repeat(nc.info!.max_payload + 1) };
+    const badType = { ...encodeCloudEvent(pingEvent()), type: 'not a subject' };
+
+    const outcomes = await publishEncodedEvents(nc, config, [first, tooLarge, second, first, badType], 5_000);
+    expect(outcomes.map((outcome) => outcome.status)).toEqual(['fulfilled', 'rejected', 'fulfilled', 'fulfilled', 'rejected']);
+    expect(outcomes.map((outcome) => (outcome.status === 'fulfilled' ? outcome.value.duplicate : undefined))).toEqual([false, undefined, false, true, undefined]);
+    expect((outcomes[1] as PromiseRejectedResult).reason).toMatchObject({ code: ErrorCode.MaxPayloadExceeded });
+
+    // Stored once each, as js.publish stores them: the id as Nats-Msg-Id, structured mode.
+    const jsm = await nc.jetstreamManager();
+    expect((await jsm.streams.info(config.stream)).state.messages).toBe(2);
+    const stored = await jsm.streams.getMessage(config.stream, { seq: 1 });
+    expect(stored.header.get('Nats-Msg-Id')).toBe(first.id);
+    expect(decodeCloudEvent(stored).id).toBe(first.id);
+  });
+
+  it('answers each event with the stream’s own error: 503 when no stream takes the subject, the API error when another stream does', async () => {
+    const nc = await natsConnection();
+    const missing = uniqueStream(nc);
+    const [noStream] = await publishEncodedEvents(nc, missing, [encodeCloudEvent(pingEvent())], 5_000);
+    expect((noStream as PromiseRejectedResult).reason).toMatchObject({ code: ErrorCode.NoResponders });
+
+    const config = uniqueStream(nc);
+    await ensureStream(nc, eventStreamSpec(config));
+    const [wrongStream] = await publishEncodedEvents(nc, { ...config, stream: `${config.stream}_OTHER` }, [encodeCloudEvent(pingEvent())], 5_000);
+    const reason = (wrongStream as PromiseRejectedResult).reason as NatsError;
+    expect(reason.api_error?.code).toBe(400);
+    expect((await (await nc.jetstreamManager()).streams.info(config.stream)).state.messages).toBe(0);
   });
 });

@@ -106,7 +106,7 @@ export class OutboxPublishError extends Error {
 
 /**
  * True when JetStream, the client or the sink refused this event itself (too
- * large, a type that is no subject, a stream API error other than 503, a 4xx
+ * large, a type that is no subject, an id no header can carry, a stream API error other than 503, a 4xx
  * other than 408 and 429), so retrying soon will not help; false when NATS,
  * JetStream or the sink is unavailable.
  */
@@ -114,7 +114,7 @@ function isRejection(err: unknown): boolean {
   if (err instanceof EventPostError) return err.status !== undefined && err.status >= 400 && err.status < 500 && err.status !== 408 && err.status !== 429;
   if (!(err instanceof NatsError)) return true;
   if (err.api_error !== undefined) return err.api_error.code !== 503;
-  return err.code === ErrorCode.MaxPayloadExceeded || err.code === ErrorCode.BadSubject || err.code === ErrorCode.BadPayload;
+  return err.code === ErrorCode.MaxPayloadExceeded || err.code === ErrorCode.BadSubject || err.code === ErrorCode.BadPayload || err.code === ErrorCode.BadHeader;
 }
 
 function errorText(err: unknown): string {

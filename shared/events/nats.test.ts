@@ -114,10 +114,12 @@ describe('publishEncodedEvents', () => {
     const [first, second] = [encodeCloudEvent(pingEvent()), encodeCloudEvent(pingEvent())];
     const tooLarge = { ...encodeCloudEvent(pingEvent()), body: 'x'.repeat(nc.info!.max_payload + 1) };
     const badType = { ...encodeCloudEvent(pingEvent()), type: 'not a subject' };
+    const badId = { ...encodeCloudEvent(pingEvent()), id: 'an id\r\nNats-Msg-Id: another' };
 
-    const outcomes = await publishEncodedEvents(nc, config, [first, tooLarge, second, first, badType], 5_000);
-    expect(outcomes.map((outcome) => outcome.status)).toEqual(['fulfilled', 'rejected', 'fulfilled', 'fulfilled', 'rejected']);
-    expect(outcomes.map((outcome) => (outcome.status === 'fulfilled' ? outcome.value.duplicate : undefined))).toEqual([false, undefined, false, true, undefined]);
+    const outcomes = await publishEncodedEvents(nc, config, [first, tooLarge, second, first, badType, badId], 5_000);
+    expect(outcomes.map((outcome) => outcome.status)).toEqual(['fulfilled', 'rejected', 'fulfilled', 'fulfilled', 'rejected', 'rejected']);
+    expect(outcomes.map((outcome) => (outcome.status === 'fulfilled' ? outcome.value.duplicate : undefined))).toEqual([false, undefined, false, true, undefined, undefined]);
+    expect((outcomes[5] as PromiseRejectedResult).reason).toMatchObject({ code: ErrorCode.BadHeader });
     expect((outcomes[1] as PromiseRejectedResult).reason).toMatchObject({ code: ErrorCode.MaxPayloadExceeded });
 
     // Stored once each, as js.publish stores them: the id as Nats-Msg-Id, structured mode.

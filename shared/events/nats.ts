@@ -111,10 +111,12 @@ export async function publishEncodedEvents(nc: NatsConnection, config: EventStre
 /**
  * An event's message headers, as `publishEncodedEvent` sets them, encoded
  * once: publishing only asks headers for `encode()`, and nats.js's own would
- * build a map and canonicalize each key for every event. Ids and stream
- * names hold no line breaks (checked where they are made).
+ * build a map and canonicalize each key for every event.
+ *
+ * @throws NatsError BAD_HEADER when the id or stream holds a line break (as nats.js's headers refuse one).
  */
 function eventHeaders(eventId: string, stream: string): MsgHdrs {
+  if (/[\r\n]/.test(eventId + stream)) throw new NatsError('an event id or stream name holds a line break, which no header value may', ErrorCode.BadHeader);
   const bytes = utf8.encode(`NATS/1.0\r\ncontent-type: ${cloudEventsContentType}\r\nNats-Msg-Id: ${eventId}\r\nNats-Expected-Stream: ${stream}\r\n\r\n`);
   return { encode: () => bytes } as unknown as MsgHdrs;
 }

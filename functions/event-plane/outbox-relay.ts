@@ -106,9 +106,9 @@ export class OutboxPublishError extends Error {
 
 /**
  * True when JetStream, the client or the sink refused this event itself (too
- * large, a type that is no subject, an id no header can carry, a stream API error other than 503, a 4xx
- * other than 408 and 429), so retrying soon will not help; false when NATS,
- * JetStream or the sink is unavailable.
+ * large, a type that is no subject, an id no header can carry, a stream API
+ * error other than 503, a 4xx other than 408 and 429), so retrying soon will
+ * not help; false when NATS, JetStream or the sink is unavailable.
  */
 function isRejection(err: unknown): boolean {
   if (err instanceof EventPostError) return err.status !== undefined && err.status >= 400 && err.status < 500 && err.status !== 408 && err.status !== 429;

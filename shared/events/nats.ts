@@ -117,8 +117,15 @@ export async function publishEncodedEvents(nc: NatsConnection, config: EventStre
  */
 function eventHeaders(eventId: string, stream: string): MsgHdrs {
   if (/[\r\n]/.test(eventId + stream)) throw new NatsError('an event id or stream name holds a line break, which no header value may', ErrorCode.BadHeader);
-  const bytes = utf8.encode(`NATS/1.0\r\ncontent-type: ${cloudEventsContentType}\r\nNats-Msg-Id: ${eventId}\r\nNats-Expected-Stream: ${stream}\r\n\r\n`);
-  return { encode: () => bytes } as unknown as MsgHdrs;
+  return new EncodedHeaders(utf8.encode(`NATS/1.0\r\ncontent-type: ${cloudEventsContentType}\r\nNats-Msg-Id: ${eventId}\r\nNats-Expected-Stream: ${stream}\r\n\r\n`)) as unknown as MsgHdrs;
+}
+
+/** Headers already encoded; `encode()` is all a publish calls. */
+class EncodedHeaders {
+  constructor(private readonly bytes: Uint8Array) {}
+  encode(): Uint8Array {
+    return this.bytes;
+  }
 }
 
 /** A JetStream publish ack (or the server's no-responders status) as an outcome, as `js.publish` reads it. */

@@ -21,11 +21,12 @@ app.post('/ingest', async (_request, reply) => reply.code(202).send({ id: '00000
  * The durable floor: the least an ingest route that answers only once its
  * events are committed can do on this machine. It parses the body, gives each
  * event a UUIDv7, group-commits the events with Polaris's own batcher and
- * pool size into DURABLE_FLOOR_TABLE (a plain table holding what
- * usage_events and its keys hold, in a database of its own so Polaris's
- * commit counts stay its own; FLOOR_DATABASE_URL) with one statement each, and answers 202. No
- * credentials, validation, limits, idempotency-key replies, pending rows,
- * outbox or relay: what it reaches bounds what any durable ingest reaches here.
+ * pool size, one statement each, into DURABLE_FLOOR_TABLE (a plain table
+ * holding what usage_events and its keys hold) of FLOOR_DATABASE_URL (a
+ * database of its own, so Polaris's commit counts stay its own), and answers
+ * as Polaris does. No credentials, validation, limits, idempotency-key
+ * replies, pending rows, outbox or relay: what it reaches bounds what any
+ * durable ingest reaches here.
  */
 interface FloorEvent {
   id: string;

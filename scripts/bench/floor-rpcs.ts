@@ -5,9 +5,10 @@
  * trip, with JSON for their messages. The least a gateway that asks two
  * services, each its database, can cost here.
  */
-import { isMainThread, parentPort, Worker, workerData } from 'node:worker_threads';
+import { isMainThread, parentPort, workerData } from 'node:worker_threads';
 import * as grpc from '@grpc/grpc-js';
 import postgres from 'postgres';
+import { moduleWorker } from '../local/module-worker.js';
 
 const json = {
   serialize: (value: unknown) => Buffer.from(JSON.stringify(value)),
@@ -35,11 +36,8 @@ export interface FloorClient {
 
 /** Starts the RPCs on a worker thread (port `port`, database `databaseUrl`) and returns a client of them. */
 export async function startFloorRpcs(port: number, databaseUrl: string): Promise<FloorClient> {
-  const data = { port, databaseUrl };
-  // Under tsx (the bench runs TypeScript), a worker registers tsx before importing this file.
-  const worker = import.meta.url.endsWith('.ts')
-    ? new Worker(`import(${JSON.stringify(import.meta.resolve('tsx/esm/api'))}).then((tsx) => { tsx.register(); return import(${JSON.stringify(import.meta.url)}); })`, { eval: true, workerData: data })
-    : new Worker(new URL(import.meta.url), { workerData: data });
+  // The thread runs this same file.
+  const worker = moduleWorker(import.meta.url, { port, databaseUrl });
   await new Promise<void>((resolve, reject) => {
     worker.once('message', () => resolve());
     worker.once('error', reject);

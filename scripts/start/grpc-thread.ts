@@ -7,12 +7,13 @@
  * and service contexts, as a separate process would; its metrics are added
  * into the host's `/metrics`.
  */
-import { isMainThread, parentPort, Worker, workerData, type MessagePort } from 'node:worker_threads';
+import { isMainThread, parentPort, workerData, type MessagePort } from 'node:worker_threads';
 import { AggregatorRegistry, Registry, type MetricObjectWithValues, type MetricValue } from 'prom-client';
 import { loadFunction } from '../../functions/load.js';
 import { functionRegistry } from '../../functions/registry.js';
 import type { RuntimeConfig } from '../../shared/config.js';
 import { createRuntime, type RunningServer, type Served, serveFunctions, startGrpcServer } from '../../shared/runtime/index.js';
+import { moduleWorker } from '../local/module-worker.js';
 
 export interface GrpcThreadOptions {
   config: RuntimeConfig;
@@ -36,15 +37,8 @@ type Reply = { id: number; result?: unknown; error?: string } | { started: numbe
 
 /** Starts every gRPC function of the registry on a thread; resolves once it listens. A crash after that goes to `onCrash`. */
 export function startGrpcThread(options: GrpcThreadOptions, onCrash: (err: Error) => void): Promise<GrpcThread> {
-  const workerData = { grpcThread: options };
-  // The thread runs this same file. A worker does not inherit `--import tsx`,
-  // so from source it registers tsx itself first.
-  const worker = import.meta.url.endsWith('.ts')
-    ? new Worker(
-        `import(${JSON.stringify(import.meta.resolve('tsx/esm/api'))}).then((tsx) => { tsx.register(); return import(${JSON.stringify(import.meta.url)}); })`,
-        { eval: true, workerData },
-      )
-    : new Worker(new URL(import.meta.url), { workerData });
+  // The thread runs this same file.
+  const worker = moduleWorker(import.meta.url, { grpcThread: options });
   const pending = new Map<number, { resolve(result: unknown): void; reject(err: Error): void }>();
   let nextId = 0;
   let closing = false;

@@ -1,6 +1,13 @@
 /**
  * PostgreSQL through postgres.js. Each service owns one schema and migrates it
  * with its own forward-only list; no service reads another's schema.
+ *
+ * On hot paths, instants go to queries as ISO strings typed as text
+ * (`${isoTimes}::text[]::timestamptz[]`): postgres.js writes a parameter it
+ * knows as timestamptz by making a Date of each value and formatting it again,
+ * which for a usage query's windows was a twentieth of the RPC's CPU, while
+ * PostgreSQL's own cast costs next to nothing. (An array of Dates is sent as
+ * a single timestamptz and refused.)
  */
 import postgres, { type Sql } from 'postgres';
 

@@ -57,8 +57,16 @@ export function isTimeZone(name: string): boolean {
 /** A zone's offsets in milliseconds by instant, as far as they were looked up. */
 const offsetsByZone = new Map<string, Map<number, number>>();
 
+/**
+ * UTC under its usual names: offset 0 at every instant, so no look-up. Most
+ * queries are in UTC, and each asks about a new instant (the default month
+ * is found from the time of the request), which the memo below cannot answer.
+ */
+const utcNames = new Set(['UTC', 'Etc/UTC', 'GMT', 'Etc/GMT']);
+
 /** The offset of a zone known to {@link isTimeZone} at instant `at`, in milliseconds. */
 function zoneOffsetAt(zone: IANAZone, at: number): number {
+  if (utcNames.has(zone.name)) return 0;
   let offsets = offsetsByZone.get(zone.name);
   if (!offsets) offsetsByZone.set(zone.name, (offsets = new Map()));
   let offset = offsets.get(at);

@@ -123,7 +123,7 @@ export class UsageStore {
       with input as (
         select * from unnest(
           ${rows.map((e) => e.id)}::uuid[], ${rows.map((e) => e.orgId)}::uuid[], ${rows.map((e) => e.metric)}::text[],
-          ${rows.map((e) => e.quantity.toString())}::numeric[], ${rows.map((e) => e.occurredAt.toISOString())}::timestamptz[],
+          ${rows.map((e) => e.quantity.toString())}::numeric[], ${rows.map((e) => e.occurredAt.toISOString())}::text[]::timestamptz[],
           ${rows.map((e) => e.idempotencyKey ?? null)}::text[], ${rows.map((e) => e.eventType ?? null)}::text[],
           ${rows.map((e) => propertiesJson(e.properties))}::text[], ${rows.map((e) => e.groupKey ?? null)}::text[]
         ) with ordinality as t(id, org_id, metric, quantity, occurred_at, idempotency_key, event_type, properties_json, group_key_json, n)

@@ -53,8 +53,8 @@ export class SummaryStore {
     const sql = this.sql;
     const spans = sql`
       select * from unnest(
-        ${spanRows.map((s) => s.windowStart.toISOString())}::timestamptz[], ${spanRows.map((s) => s.widthMinutes)}::smallint[],
-        ${spanRows.map((s) => s.start.toISOString())}::timestamptz[]
+        ${spanRows.map((s) => s.windowStart.toISOString())}::text[]::timestamptz[], ${spanRows.map((s) => s.widthMinutes)}::smallint[],
+        ${spanRows.map((s) => s.start.toISOString())}::text[]::timestamptz[]
       ) as s(window_start, width_minutes, bucket_start)`;
     if (!query.meter) return this.everyMetric(query.orgId, spans);
 

@@ -111,7 +111,7 @@ export const peopleMutations = {
   signIn: async (_root: unknown, args: { email: string; password: string; organizationId?: string | null }, context: RequestContext) => {
     const session = await context.gateway.clients.call(
       Identity.signIn,
-      { email: args.email, password: args.password, organizationId: args.organizationId ?? '', clientAddress: context.clientAddress },
+      { email: args.email, password: args.password, organizationId: args.organizationId ?? '', clientAddress: context.clientAddress() },
       anonymousMetadata(context),
     );
     return sessionView(session);
@@ -136,7 +136,7 @@ export const peopleMutations = {
     sessionView(
       await context.gateway.clients.call(
         Identity.acceptInvitation,
-        { token: args.token, password: args.password, name: args.name ?? '', clientAddress: context.clientAddress },
+        { token: args.token, password: args.password, name: args.name ?? '', clientAddress: context.clientAddress() },
         anonymousMetadata(context),
       ),
     ),

@@ -21,7 +21,7 @@ export interface RequestContext {
   gateway: GatewayContext;
   caller(): Promise<Caller | undefined>;
   /** shared/client-address.ts; empty when unknown. */
-  clientAddress: string;
+  clientAddress(): string;
   /** Set before the first resolver runs, by the cost hook (functions/gateway/cost.ts); the request was refused when over its limit. */
   cost?: RequestCost;
 }
@@ -43,7 +43,8 @@ export async function mutationMetadata(context: RequestContext): Promise<Metadat
   const caller = await callerOf(context);
   const metadata = context.gateway.operatorMetadata.clone();
   metadata.set(auditMetadata.actor, caller.actor);
-  if (context.clientAddress) metadata.set(auditMetadata.clientAddress, context.clientAddress);
+  const address = context.clientAddress();
+  if (address) metadata.set(auditMetadata.clientAddress, address);
   return metadata;
 }
 
@@ -54,6 +55,7 @@ export async function mutationMetadata(context: RequestContext): Promise<Metadat
  */
 export function anonymousMetadata(context: RequestContext): Metadata {
   const metadata = new Metadata();
-  if (context.clientAddress) metadata.set(auditMetadata.clientAddress, context.clientAddress);
+  const address = context.clientAddress();
+  if (address) metadata.set(auditMetadata.clientAddress, address);
   return metadata;
 }

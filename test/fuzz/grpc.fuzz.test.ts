@@ -78,7 +78,8 @@ function checkError(error: grpc.ServiceError, what: string, fromHandler: boolean
   expect(internal, `${what}\n→ ${grpc.status[error.code]} ${error.details}`).toBe(false);
   expect(error.details, what).toBeTruthy();
   if (error.code === grpc.status.INVALID_ARGUMENT) {
-    for (const problem of error.details.split('; ')) expect(problem, `${what}\n→ ${error.details}`).toMatch(/^[a-z][a-z0-9_.]*: \S/);
+    // Each problem names its field, list items by index (`percentages[0]`, `tiers[1].up_to`).
+    for (const problem of error.details.split('; ')) expect(problem, `${what}\n→ ${error.details}`).toMatch(/^[a-z][a-z0-9_.]*(\[\d+\][a-z0-9_.]*)*: \S/);
   }
   if (fromHandler) {
     const code = error.metadata?.get('polaris-error-code')[0];

@@ -7,6 +7,7 @@
  * Ingest's daily_groups rows (its limit on new groups a day) are left out:
  * neither aggregation nor GetUsageSummary reads them.
  */
+import { ensureEventMonths } from '../../functions/usage/domain/partition-store.js';
 import { requestAggregation, type Bench } from './context.js';
 
 const fillBatch = 250_000;
@@ -50,14 +51,15 @@ function eventPropertiesSql(bench: Bench, streams: number) {
  * of the event's time, as ingest's are of the time of receipt),
  * organizations and metrics interleaved. Ids and idempotency keys start at
  * `idBase`; keep fills' ranges apart. The keys are not entered in
- * usage.idempotency_keys: nothing replays them, and aggregation never reads them. Resolves with the seconds it took.
+ * usage.idempotency_keys: nothing replays them, and aggregation never reads
+ * them. Resolves with the seconds it took.
  */
 export async function fill(bench: Bench, count: number, idBase: number, shape: FillShape): Promise<number> {
   const started = performance.now();
   const span = shape.toMs - shape.fromMs;
   const properties = shape.properties ? eventPropertiesSql(bench, shape.orgs.length * shape.metrics.length) : bench.sql`null::jsonb`;
   // The months the ids fall in, as ingest would have made them.
-  await bench.sql`select usage.ensure_event_partitions(${new Date(shape.fromMs)}, ${new Date(shape.toMs)})`;
+  await ensureEventMonths(bench.sql, new Date(shape.fromMs), new Date(shape.toMs));
   for (let from = 0; from < count; from += fillBatch) {
     const to = Math.min(count, from + fillBatch);
     await bench.sql`

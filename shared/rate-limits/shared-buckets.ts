@@ -14,9 +14,11 @@
  * shared bucket held at its last lease, and refuses locally until the refill
  * could cover the request. A request that would be refused before the
  * Retry-After of the bucket's last refusal (its client, or another of the
- * organization's, did not wait) is held until then, at most a second, and
- * looked at again: a client that ignores Retry-After keeps its connections
- * waiting, not a core busy refusing it.
+ * organization's, did not wait) is held until the refill covers it after
+ * those held before it, at most a second, and looked at again: a client that
+ * ignores Retry-After keeps its connections waiting, not a core busy refusing
+ * it, and is served at the organization's rate, a lease's worth at a time,
+ * rather than in one burst each second that would crowd out everyone else.
  *
  * Beside the buckets, each pod gives each organization a share of its
  * requests in flight while others are using it (in-flight-shares.ts).
@@ -110,15 +112,30 @@ interface LocalBucket {
   pending?: Promise<void>;
   /** Tokens the requests waiting for `pending` need: the next lease takes them all at once. */
   waiting: number;
-  /** When the last refusal said the organization may try again; a refusal before then is held until then. */
+  /** When the last refusal said the organization may try again; a refusal before then is held. */
   retryAt: number;
+  /** Tokens the held requests will take when they wake: a request held now waits for the refill to cover these first. */
+  held: number;
+  /** The held requests' groups, by when they wake. */
+  wakeUps: Map<number, Promise<void>>;
 }
 
 /** Leases a request may make before it is refused: other requests may spend what its lease brought. */
 const maxLeaseAttempts = 3;
 
-/** The longest a refusal is held for a client that did not wait its Retry-After. */
+/** The longest a request is held, in all, for a client that did not wait its Retry-After. */
 const maxRefusalHoldMs = 1_000;
+
+/** Times a request is held at most: its first hold and two more should its group wake a fraction short. */
+const maxHolds = 3;
+
+/**
+ * Held requests wake in groups this far apart: each group takes one lease,
+ * and is small enough (10 requests at 1 000 a second) that answering it at
+ * once delays another organization's request by little; a second's refill
+ * released at once would hold the pod for a quarter of a second.
+ */
+const holdStepMs = 10;
 
 /**
  * Enforces each organization's limits across pods. `take` resolves when the
@@ -173,9 +190,10 @@ export class OrganizationRateLimiter {
    * Takes `cost` units of the organization's `limit`. A cost above the whole
    * burst takes the whole burst, so a request the limit can never cover at
    * once still goes through when the bucket is full. A request that would be
-   * refused before the last refusal's Retry-After waits until then (at most a
-   * second) and is looked at again: it goes through if the refill covers it by
-   * then, and is refused otherwise, with the headers of that moment.
+   * refused before the last refusal's Retry-After waits until the refill
+   * covers it after the requests held before it (a second at most in all) and
+   * is looked at again: it goes through if the refill covers it by then, and
+   * is refused otherwise, with the headers of that moment.
    */
   async take(organizationId: string, overrides: OrganizationLimitOverrides | undefined, limit: RateLimitName, cost = 1): Promise<LimitState | undefined> {
     if (cost <= 0) return undefined;
@@ -183,8 +201,10 @@ export class OrganizationRateLimiter {
     const burst = perSecond * burstFactor;
     const need = Math.min(cost, burst);
     const bucket = this.bucket(`${limit}:${organizationId}`);
-    let held = false;
-    for (let leases = 0; ; ) {
+    // Set once the request is first held: it may be held again (woken with a
+    // group that the refill covered but for a fraction) until then.
+    let holdUntil: number | undefined;
+    for (let leases = 0, holds = 0; ; ) {
       const now = this.now();
       if (now >= bucket.leaseExpiresAt) bucket.leased = 0;
       if (bucket.leased >= need) {
@@ -204,13 +224,27 @@ export class OrganizationRateLimiter {
       }
       const missing = need - bucket.leased;
       const sharedNow = sharedLevel(bucket, now, perSecond, burst);
-      if (sharedNow < missing || leases >= maxLeaseAttempts) {
-        if (!held && now < bucket.retryAt) {
-          held = true;
-          await this.sleep(Math.min(bucket.retryAt - now, maxRefusalHoldMs));
+      // A request not yet held comes after those that are: the refill is theirs first.
+      const short = (holds === 0 ? bucket.held : 0) + missing - sharedNow;
+      if (short > 0 || leases >= maxLeaseAttempts) {
+        if (holdUntil === undefined ? now < bucket.retryAt : now < holdUntil && holds < maxHolds) {
+          holdUntil ??= now + maxRefusalHoldMs;
+          holds += 1;
+          leases = 0;
+          // Until the refill covers this request after those held before it,
+          // rounded up to the clock's next step, so the requests held meanwhile
+          // wake together and take one lease between them.
+          const coveredAt = now + ((bucket.held + missing - sharedNow) / perSecond) * 1000;
+          const wakeAt = Math.ceil(coveredAt / holdStepMs) * holdStepMs;
+          bucket.held += need;
+          try {
+            await (wakeAt <= holdUntil ? this.wakeUp(bucket, wakeAt, now) : this.sleep(holdUntil - now));
+          } finally {
+            bucket.held -= need;
+          }
           continue;
         }
-        const retryAfterSeconds = Math.max(1, Math.ceil((missing - sharedNow) / perSecond));
+        const retryAfterSeconds = Math.max(1, Math.ceil(short / perSecond));
         bucket.retryAt = Math.max(bucket.retryAt, now + retryAfterSeconds * 1000);
         throw withoutStack(
           () =>
@@ -229,6 +263,16 @@ export class OrganizationRateLimiter {
       });
       await bucket.pending;
     }
+  }
+
+  /** One timer for every request of the bucket held until `wakeAt`, so they resume together and the first one's lease serves the rest. */
+  private wakeUp(bucket: LocalBucket, wakeAt: number, now: number): Promise<void> {
+    let woken = bucket.wakeUps.get(wakeAt);
+    if (!woken) {
+      woken = this.sleep(wakeAt - now).finally(() => bucket.wakeUps.delete(wakeAt));
+      bucket.wakeUps.set(wakeAt, woken);
+    }
+    return woken;
   }
 
   private async lease(bucket: LocalBucket, key: string, perSecond: number, burst: number, need: number, want: number): Promise<void> {
@@ -260,7 +304,7 @@ export class OrganizationRateLimiter {
       // Most recently used last, so the first is the one to forget.
       this.buckets.delete(key);
     } else {
-      bucket = { leased: 0, leaseExpiresAt: 0, shared: -1, sharedAt: 0, waiting: 0, retryAt: 0 };
+      bucket = { leased: 0, leaseExpiresAt: 0, shared: -1, sharedAt: 0, waiting: 0, retryAt: 0, held: 0, wakeUps: new Map() };
       if (this.buckets.size >= (this.options.maxBuckets ?? 10_000)) this.buckets.delete(this.buckets.keys().next().value!);
     }
     this.buckets.set(key, bucket);

@@ -126,7 +126,7 @@ describe('OrganizationRateLimiter over shared buckets', () => {
     const started = Date.now();
     // 200 requests of a client that did not wait: the refill (1 000 a second) covers them in a fifth of a second.
     const accepted = await outcomes(limiter, organizationId, 200);
-    // (A group may find the shared bucket a fraction short when it wakes: that request is refused.)
+    // (A group may wake a fraction short: its last request is held again, and refused if that happens three times.)
     expect(accepted).toBeGreaterThanOrEqual(180);
     // Held until the last refusal's second was up, they would all have waited a second.
     expect(Date.now() - started).toBeLessThan(900);

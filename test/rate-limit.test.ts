@@ -111,7 +111,11 @@ describe('ingest limits per organization', () => {
     }
     // A burst of 10 requests and 40 events: each request takes one of both.
     expect(remaining(first)).toEqual([9, 39]);
-    expect(remaining(second)).toEqual([8, 38]);
+    // The second took one more of each; on a busy machine the refill (an event
+    // every 50 ms, a request every 200) may have brought one back meanwhile.
+    const [requests, events] = remaining(second);
+    expect([8, 9]).toContain(requests);
+    expect([38, 39]).toContain(events);
   });
 
   it('counts events, not requests: a batch takes one per event', async () => {

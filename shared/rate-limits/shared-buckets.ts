@@ -231,17 +231,8 @@ export class OrganizationRateLimiter {
           holdUntil ??= now + maxRefusalHoldMs;
           holds += 1;
           leases = 0;
-          // Until the refill covers this request after those held before it,
-          // rounded up to the clock's next step, so the requests held meanwhile
-          // wake together and take one lease between them.
-          const coveredAt = now + ((bucket.held + missing - sharedNow) / perSecond) * 1000;
-          const wakeAt = Math.ceil(coveredAt / holdStepMs) * holdStepMs;
-          bucket.held += need;
-          try {
-            await (wakeAt <= holdUntil ? this.wakeUp(bucket, wakeAt, now) : this.sleep(holdUntil - now));
-          } finally {
-            bucket.held -= need;
-          }
+          // Until the refill covers this request after those held before it.
+          await this.holdInLine(bucket, need, now + ((bucket.held + missing - sharedNow) / perSecond) * 1000, holdUntil, now);
           continue;
         }
         const retryAfterSeconds = Math.max(1, Math.ceil(short / perSecond));
@@ -265,14 +256,26 @@ export class OrganizationRateLimiter {
     }
   }
 
-  /** One timer for every request of the bucket held until `wakeAt`, so they resume together and the first one's lease serves the rest. */
-  private wakeUp(bucket: LocalBucket, wakeAt: number, now: number): Promise<void> {
-    let woken = bucket.wakeUps.get(wakeAt);
+  /**
+   * Holds a request of `need` tokens until `coveredAt` rounded up to the
+   * clock's next step, or `holdUntil` if that is sooner. The requests held
+   * until the same step share one timer, so they resume together and the
+   * first one's lease serves the rest; meanwhile their tokens count as held,
+   * ahead of any request that comes later.
+   */
+  private async holdInLine(bucket: LocalBucket, need: number, coveredAt: number, holdUntil: number, now: number): Promise<void> {
+    const wakeAt = Math.ceil(coveredAt / holdStepMs) * holdStepMs;
+    let woken = wakeAt > holdUntil ? this.sleep(holdUntil - now) : bucket.wakeUps.get(wakeAt);
     if (!woken) {
       woken = this.sleep(wakeAt - now).finally(() => bucket.wakeUps.delete(wakeAt));
       bucket.wakeUps.set(wakeAt, woken);
     }
-    return woken;
+    bucket.held += need;
+    try {
+      await woken;
+    } finally {
+      bucket.held -= need;
+    }
   }
 
   private async lease(bucket: LocalBucket, key: string, perSecond: number, burst: number, need: number, want: number): Promise<void> {

@@ -109,14 +109,19 @@ const esModule: BuildOptions = {
 
 /**
  * A function's code, `function.cjs`: a CommonJS script, since only a script
- * can be compiled with a V8 code cache on Node 20. The bundle's `index.mjs`
- * (shared/runtime/code-cache-loader.ts) compiles it in a wrapper that passes
- * require, __filename, __dirname and `importMetaUrl`.
+ * can be compiled with a V8 code cache on Node 20. It is one function
+ * expression, Node's CommonJS wrapper plus `importMetaUrl`, which the bundle's
+ * `index.mjs` (shared/runtime/code-cache-loader.ts) compiles as the file
+ * stands and calls with require, __filename, __dirname and the URL. The file
+ * is ASCII (esbuild escapes the rest), so the loader can read it as Latin-1.
  */
 const functionCode: BuildOptions = {
   ...common,
   format: 'cjs',
+  charset: 'ascii',
   define: { 'import.meta.url': 'importMetaUrl' },
+  banner: { js: '(function (exports, require, module, __filename, __dirname, importMetaUrl) {' },
+  footer: { js: '})' },
 };
 
 /**

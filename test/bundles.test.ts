@@ -61,6 +61,8 @@ describe('each bundle, started alone with PORT', () => {
     const metrics = await (await fetch(`http://127.0.0.1:${fn.port}/metrics`)).text();
     expect(metrics).toContain(`service="${name}"`);
     expect(metrics).toContain(`revision="${name}-00001"`);
+    // Started with the code cache the build made for it (a rejected cache starts it uncompiled, more slowly).
+    expect(fn.output()).not.toContain('POLARIS_CODE_CACHE_REJECTED');
   });
 
   it('serves ValidateApiKey over h2c, with keys made by the create-organization bundle', async () => {
@@ -182,6 +184,23 @@ describe('the runtime contract, for every bundle', () => {
       const lines = fn.stdout().split('\n').filter(Boolean);
       expect(lines.length, name).toBeGreaterThan(0);
       for (const line of lines) expect(() => JSON.parse(line), `${name}: ${line}`).not.toThrow();
+    }
+  });
+});
+
+describe('a bundle whose code cache V8 rejects', () => {
+  it('says so, and starts all the same', async () => {
+    // A young-generation size is one of the V8 flags a code cache is made with.
+    const fn = await spawnBundleOnFreePort(bundlePath('get-organization'), {
+      DATABASE_URL: db.url,
+      POLARIS_ADMIN_TOKEN: testAdminToken,
+      NODE_OPTIONS: '--max-semi-space-size=4',
+    });
+    try {
+      await waitForOk(`http://127.0.0.1:${fn.port}/health/liveness`, 30_000);
+      expect(fn.output()).toContain('[POLARIS_CODE_CACHE_REJECTED] Warning: the code cache was made by another Node version or with other V8 flags');
+    } finally {
+      fn.child.kill('SIGKILL');
     }
   });
 });

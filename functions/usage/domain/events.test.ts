@@ -24,6 +24,11 @@ describe('usageRecorded', () => {
     expect(encoded).toMatchObject({ id: event.id, type: EventType.UsageRecorded });
   });
 
+  it('escapes the metric, the one value a tenant named', () => {
+    const decoded = JSON.parse(usageRecorded({ ...event, metric: 'a"b\\c' }).body) as { data: { metric: string } };
+    expect(decoded.data.metric).toBe('a"b\\c');
+  });
+
   it('is a valid CloudEvent 1.0 by the SDK, with the quantity as an exact string', () => {
     const decoded = new CloudEvent(JSON.parse(usageRecorded(event).body) as Record<string, unknown>, true);
     expect(decoded.validate()).toBe(true);

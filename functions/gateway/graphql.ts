@@ -9,7 +9,7 @@ import { fieldCountRule, graphqlLimits } from './limits.js';
 import { dedupeQueryRpcs } from './query-rpcs.js';
 import { chargeGraphqlCost, limitGraphqlPerOrganization, requestCaller } from './organization-limits.js';
 import { resolvers, type RequestContext } from './resolvers.js';
-import { schema } from './schema.js';
+import { builtSchema } from './schema.js';
 
 /**
  * The public GraphQL gateway: `POST /graphql` and GraphiQL at `/graphiql`.
@@ -22,7 +22,8 @@ export default defineHttpFunction({
     // Each organization's limit, before any work.
     limitGraphqlPerOrganization(app, gateway);
     await app.register(mercurius, {
-      schema,
+      // The schema the gateway's own checks use: Mercurius adds the resolvers to it rather than building it again.
+      schema: builtSchema,
       resolvers: resolvers as never,
       path: '/graphql',
       graphiql: true,

@@ -11,6 +11,7 @@ interface Echo {
   text: string;
 }
 
+// The serializer upper-cases the text, so an answer shows it went over the wire.
 const json = {
   serialize: (value: Echo) => Buffer.from(JSON.stringify({ text: value.text.toUpperCase() })),
   deserialize: (bytes: Buffer) => JSON.parse(bytes.toString()) as Echo,

@@ -5,6 +5,7 @@
 import * as grpc from '@grpc/grpc-js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { PolarisError } from '../errors.js';
+import { createLogger } from '../logger.js';
 import { GrpcClients } from './clients.js';
 
 interface Echo {
@@ -52,16 +53,20 @@ describe('GrpcClients.call', () => {
     expect(Error.stackTraceLimit).toBe(limit);
   });
 
-  it('rejects with the callee’s error, whose cause names the RPC', async () => {
+  it('rejects with the callee’s error, naming the RPC, and a log line shows it', async () => {
     const error = await clients.call(echo, { text: 'missing' }).catch((err: unknown) => err);
     expect(error).toBeInstanceOf(PolarisError);
-    expect(error).toMatchObject({ kind: 'NOT_FOUND', message: 'no such text', cause: { code: grpc.status.NOT_FOUND, rpc: echo.path } });
+    expect(error).toMatchObject({ kind: 'NOT_FOUND', message: 'no such text', rpc: echo.path, cause: { code: grpc.status.NOT_FOUND } });
+    const lines: string[] = [];
+    const logger = createLogger({ service: 'test', revision: 'test', level: 'info', destination: { write: (line: string) => void lines.push(line) } });
+    logger.error({ err: error }, 'request failed');
+    expect(JSON.parse(lines[0]!)).toMatchObject({ err: { kind: 'NOT_FOUND', rpc: echo.path } });
   });
 
   it('rejects a request it cannot serialize as an internal error that names the RPC', async () => {
     const limit = Error.stackTraceLimit;
     const error = await clients.call(echo, { text: undefined as unknown as string }).catch((err: unknown) => err);
-    expect(error).toMatchObject({ kind: 'INTERNAL', cause: { code: grpc.status.INTERNAL, rpc: echo.path } });
+    expect(error).toMatchObject({ kind: 'INTERNAL', rpc: echo.path, cause: { code: grpc.status.INTERNAL } });
     expect((error as Error).message).toMatch(/^Request message serialization failure/);
     expect(Error.stackTraceLimit).toBe(limit);
   });

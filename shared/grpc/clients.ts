@@ -57,9 +57,10 @@ export class GrpcClients {
       // grpc-js captures the caller's stack trace for every call, for the
       // error of one that fails; at the end of the gateway's async chains
       // that took about 17 µs a call, 5% of its main thread's busy time at
-      // 500 GraphQL requests a second (npm run bench, section graphql). The error names
-      // the RPC instead. (Failures, a request it cannot serialize included,
-      // come to the callback; only a misuse of its API throws here.)
+      // 500 GraphQL requests a second (npm run bench, section graphql). The
+      // error names the RPC instead. (Failures, a request it cannot
+      // serialize included, come to the callback; only a misuse of its API
+      // throws here.)
       const stackTraceLimit = Error.stackTraceLimit;
       Error.stackTraceLimit = 0;
       try {

@@ -101,11 +101,13 @@ export class RateLimitedError extends PolarisError {
 }
 
 /**
- * An error made without capturing a stack trace, for refusals: a refusal is
- * an answer, not a fault, nothing logs its stack, and under a flood capturing
- * one for each was a twentieth of the refusing thread's time.
+ * Runs `create` without capturing a stack trace for any error made meanwhile.
+ * For refusals: a refusal is an answer, not a fault, nothing logs its stack,
+ * and under a flood capturing one for each was a twentieth of the refusing
+ * thread's time. And for a gRPC call, whose client makes an error on every
+ * call in case it fails (see GrpcClients.call).
  */
-export function withoutStack<E extends Error>(create: () => E): E {
+export function withoutStack<T>(create: () => T): T {
   const limit = Error.stackTraceLimit;
   Error.stackTraceLimit = 0;
   try {

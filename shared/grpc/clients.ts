@@ -4,6 +4,7 @@
  * template; locally every RPC goes to the one gRPC port.
  */
 import { Client, Metadata, credentials, type MethodDefinition, type ServiceError } from '@grpc/grpc-js';
+import { withoutStack } from '../errors.js';
 import { fromGrpcError } from './errors.js';
 import { functionNameForRpc } from './names.js';
 
@@ -61,13 +62,7 @@ export class GrpcClients {
       // error names the RPC instead. (Failures, a request it cannot
       // serialize included, come to the callback; only a misuse of its API
       // throws here.)
-      const stackTraceLimit = Error.stackTraceLimit;
-      Error.stackTraceLimit = 0;
-      try {
-        client.makeUnaryRequest(method.path, method.requestSerialize, method.responseDeserialize, request, metadata, { deadline }, done);
-      } finally {
-        Error.stackTraceLimit = stackTraceLimit;
-      }
+      withoutStack(() => client.makeUnaryRequest(method.path, method.requestSerialize, method.responseDeserialize, request, metadata, { deadline }, done));
     });
   }
 

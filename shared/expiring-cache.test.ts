@@ -13,10 +13,73 @@ describe('ExpiringCache', () => {
     let loads = 0;
     const load = async () => ++loads;
     expect(await cache.get('a', load, () => 500)).toBe(1);
-    time.advance(499);
+    time.advance(374);
     expect(await cache.get('a', load, () => 500)).toBe(1);
-    time.advance(1);
+    // Not asked for in the last quarter of its lifetime: it simply expires.
+    time.advance(126);
     expect(await cache.get('a', load, () => 500)).toBe(2);
+    expect(loads).toBe(2);
+  });
+
+  it('reloads an entry asked for in the last quarter of its lifetime in the background, answering from the cache meanwhile', async () => {
+    const time = clock();
+    const cache = new ExpiringCache<string, string>({ maxEntries: 10, now: time.now });
+    let loads = 0;
+    let finishReload!: () => void;
+    const load = () => (++loads === 1 ? Promise.resolve('v1') : new Promise<string>((resolve) => (finishReload = () => resolve(`v${loads}`))));
+    expect(await cache.get('a', load, () => 400)).toBe('v1');
+    time.advance(300);
+    // The reload is under way and has not answered: the cached value answers at once, and no second reload starts.
+    expect(await cache.get('a', load, () => 400)).toBe('v1');
+    expect(await cache.get('a', load, () => 400)).toBe('v1');
+    expect(loads).toBe(2);
+    finishReload();
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(await cache.get('a', load, () => 400)).toBe('v2');
+    // The reloaded value lives its whole time from when it was loaded, past the first one's expiry.
+    time.advance(299);
+    expect(await cache.get('a', load, () => 400)).toBe('v2');
+    expect(loads).toBe(2);
+  });
+
+  it('keeps the cached value to its expiry when a background reload fails', async () => {
+    const time = clock();
+    const cache = new ExpiringCache<string, number>({ maxEntries: 10, now: time.now });
+    expect(await cache.get('a', async () => 1, () => 400)).toBe(1);
+    time.advance(350);
+    let failed = 0;
+    const failing = () => {
+      failed += 1;
+      return Promise.reject(new Error('down'));
+    };
+    expect(await cache.get('a', failing, () => 400)).toBe(1);
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(failed).toBe(1);
+    expect(await cache.get('a', failing, () => 400)).toBe(1);
+    time.advance(50);
+    await expect(cache.get('a', failing, () => 400)).rejects.toThrow('down');
+  });
+
+  it('does not keep a load that was under way when its key was forgotten', async () => {
+    const cache = new ExpiringCache<string, string>({ maxEntries: 10 });
+    let release!: () => void;
+    const stale = cache.get('a', () => new Promise<string>((resolve) => (release = () => resolve('before the change'))), () => 1000);
+    await new Promise((resolve) => setImmediate(resolve));
+    cache.delete('a');
+    const fresh = cache.get('a', async () => 'after the change', () => 1000);
+    release();
+    // The caller that asked before the change gets what it asked for; nobody after it does.
+    expect(await stale).toBe('before the change');
+    expect(await fresh).toBe('after the change');
+    expect(await cache.get('a', async () => 'a third load', () => 1000)).toBe('after the change');
+  });
+
+  it('answers a loader that throws at once as a rejection', async () => {
+    const cache = new ExpiringCache<string, number>({ maxEntries: 10 });
+    const throwing = (): Promise<number> => {
+      throw new Error('at once');
+    };
+    await expect(cache.get('a', throwing, () => 1000)).rejects.toThrow('at once');
   });
 
   it('makes one load for concurrent misses of one key', async () => {

@@ -119,20 +119,29 @@ describe('OrganizationRateLimiter over shared buckets', () => {
       defaults,
       sleep: (ms) => new Promise((resolve) => setTimeout(() => resolve(void woken.push(Date.now())), ms)),
     });
-    const organizationId = crypto.randomUUID();
-    await limiter.take(organizationId, {}, RateLimitName.IngestRequests, 2_000);
-    await expect(limiter.take(organizationId, {}, RateLimitName.IngestRequests)).rejects.toBeInstanceOf(RateLimitedError);
-    const leases = store.leases;
-    const started = Date.now();
-    // 200 requests of a client that did not wait: the refill (1 000 a second) covers them in a fifth of a second.
-    const accepted = await outcomes(limiter, organizationId, 200);
-    // (A group may wake a fraction short: its last request is held again, and refused if that happens three times.)
-    expect(accepted).toBeGreaterThanOrEqual(180);
-    // Held until the last refusal's second was up, they would all have waited a second.
-    expect(Date.now() - started).toBeLessThan(900);
-    // They woke in groups 10 ms apart, each taking one lease, not one each and not all after a second.
-    expect(store.leases - leases).toBeLessThanOrEqual(40);
-    expect(Math.max(...woken) - Math.min(...woken)).toBeGreaterThanOrEqual(100);
+    // The requests are held only if they come before the refill covers them.
+    // A machine that stalls for a fifth of a second after the refusal (a busy
+    // CI run) lets the refill cover them all, and nothing is held: that
+    // attempt shows nothing, and another organization tries again.
+    for (let attempt = 1; ; attempt++) {
+      woken.length = 0;
+      const organizationId = crypto.randomUUID();
+      await limiter.take(organizationId, {}, RateLimitName.IngestRequests, 2_000);
+      await expect(limiter.take(organizationId, {}, RateLimitName.IngestRequests)).rejects.toBeInstanceOf(RateLimitedError);
+      const leases = store.leases;
+      const started = Date.now();
+      // 200 requests of a client that did not wait: the refill (1 000 a second) covers them in a fifth of a second.
+      const accepted = await outcomes(limiter, organizationId, 200);
+      if (woken.length === 0 && attempt < 3) continue;
+      // (A group may wake a fraction short: its last request is held again, and refused if that happens three times.)
+      expect(accepted).toBeGreaterThanOrEqual(180);
+      // Held until the last refusal's second was up, they would all have waited a second.
+      expect(Date.now() - started).toBeLessThan(900);
+      // They woke in groups 10 ms apart, each taking one lease, not one each and not all after a second.
+      expect(store.leases - leases).toBeLessThanOrEqual(40);
+      expect(Math.max(...woken) - Math.min(...woken)).toBeGreaterThanOrEqual(100);
+      break;
+    }
   });
 
   it('keeps each limit and organization apart, with the operator’s own limits', async () => {

@@ -42,11 +42,11 @@ describe('ExpiringCache', () => {
     expect(loads).toBe(2);
   });
 
-  it('keeps the cached value to its expiry when a background reload fails', async () => {
+  it('keeps the cached value to its expiry when a background reload fails, trying again halfway to it', async () => {
     const time = clock();
     const cache = new ExpiringCache<string, number>({ maxEntries: 10, now: time.now });
     expect(await cache.get('a', async () => 1, () => 400)).toBe(1);
-    time.advance(350);
+    time.advance(320);
     let failed = 0;
     const failing = () => {
       failed += 1;
@@ -55,8 +55,16 @@ describe('ExpiringCache', () => {
     expect(await cache.get('a', failing, () => 400)).toBe(1);
     await new Promise((resolve) => setImmediate(resolve));
     expect(failed).toBe(1);
+    // Not at the next hit: 80 ms were left, so the next try is 40 ms on.
+    time.advance(39);
     expect(await cache.get('a', failing, () => 400)).toBe(1);
-    time.advance(50);
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(failed).toBe(1);
+    time.advance(1);
+    expect(await cache.get('a', failing, () => 400)).toBe(1);
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(failed).toBe(2);
+    time.advance(40);
     await expect(cache.get('a', failing, () => 400)).rejects.toThrow('down');
   });
 

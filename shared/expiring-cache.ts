@@ -40,14 +40,21 @@ export class ExpiringCache<K, V> {
   /**
    * The value cached for `key`, else `load`'s, kept for `ttlMs(value)`
    * milliseconds (0 keeps it not at all). A load that fails is not cached; a
-   * background reload that fails leaves the entry to expire at its time.
+   * background reload that fails leaves the entry to expire at its time, and
+   * is tried again halfway to then.
    */
   async get(key: K, load: () => Promise<V>, ttlMs: (value: V) => number): Promise<V> {
     const entry = this.entries.get(key);
     if (entry) {
       const now = this.now();
       if (entry.expiresAt > now) {
-        if (now >= entry.refreshAt && !this.loading.has(key)) this.load(key, load, ttlMs).catch(() => {});
+        if (now >= entry.refreshAt && !this.loading.has(key)) {
+          this.load(key, load, ttlMs).catch(() => {
+            // Down, say: try again halfway to the expiry, not at the next hit (a busy key's next millisecond).
+            const failedAt = this.now();
+            entry.refreshAt = failedAt + (entry.expiresAt - failedAt) / 2;
+          });
+        }
         return entry.value;
       }
     }

@@ -45,20 +45,18 @@ export class ExpiringCache<K, V> {
    */
   async get(key: K, load: () => Promise<V>, ttlMs: (value: V) => number): Promise<V> {
     const entry = this.entries.get(key);
-    if (entry) {
-      const now = this.now();
-      if (entry.expiresAt > now) {
-        if (now >= entry.refreshAt && !this.loading.has(key)) {
-          this.load(key, load, ttlMs).catch(() => {
-            // Down, say: try again halfway to the expiry, not at the next hit (a busy key's next millisecond).
-            const failedAt = this.now();
-            entry.refreshAt = failedAt + (entry.expiresAt - failedAt) / 2;
-          });
-        }
-        return entry.value;
-      }
-    }
-    return this.loading.get(key) ?? this.load(key, load, ttlMs);
+    const now = this.now();
+    if (!entry || entry.expiresAt <= now) return this.loading.get(key) ?? this.load(key, load, ttlMs);
+    if (now >= entry.refreshAt && !this.loading.has(key)) this.reloadInBackground(key, entry, load, ttlMs);
+    return entry.value;
+  }
+
+  private reloadInBackground(key: K, entry: Entry<V>, load: () => Promise<V>, ttlMs: (value: V) => number): void {
+    this.load(key, load, ttlMs).catch(() => {
+      // Down, say: try again halfway to the expiry, not at the next hit (a busy key's next millisecond).
+      const failedAt = this.now();
+      entry.refreshAt = failedAt + (entry.expiresAt - failedAt) / 2;
+    });
   }
 
   /**

@@ -282,5 +282,14 @@ export const usageMigrations: SchemaMigrations = {
         drop table usage_events_unpartitioned;
       `,
     },
+    {
+      // Nothing reads usage_events by (organization, time): summaries read
+      // buckets, aggregation and the relay read events by id, and a meter's
+      // recount scans by metric. The index cost every accepted event a
+      // B-tree entry and its WAL, for no reader (npm run bench, section
+      // capacity).
+      id: '0007_no_index_by_organization_time',
+      sql: `drop index usage_events_org_time;`,
+    },
   ],
 };

@@ -291,5 +291,28 @@ export const usageMigrations: SchemaMigrations = {
       id: '0007_no_index_by_organization_time',
       sql: `drop index usage_events_org_time;`,
     },
+    {
+      // Ingest's usage.recorded rows no longer NOTIFY from their own
+      // transaction: a NOTIFY serializes the commits of every transaction
+      // that sends one, and ingest's are many at once. Ingest announces them
+      // after the commit instead (OutboxAnnouncer in shared/events). Every
+      // other row of this outbox (aggregation's events) still wakes the
+      // relays at its commit. While a deploy rolls out, what ingest of the
+      // version before writes waits for the relays' next poll (2 s at most).
+      id: '0008_usage_recorded_announced_after_commit',
+      sql: `
+        drop trigger outbox_notify on outbox;
+        create function notify_outbox_unannounced() returns trigger language plpgsql as $$
+        begin
+          if exists (select 1 from inserted where type <> 'dev.polaris.usage.recorded') then
+            perform pg_notify('polaris_outbox', tg_table_schema);
+          end if;
+          return null;
+        end $$;
+        create trigger outbox_notify after insert on outbox referencing new table as inserted
+          for each statement execute function notify_outbox_unannounced();
+        drop function notify_outbox();
+      `,
+    },
   ],
 };

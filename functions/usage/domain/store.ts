@@ -2,7 +2,7 @@
 import type { TransactionSql } from 'postgres';
 import type { Sql } from '../../../shared/database.js';
 import { Decimal } from '../../../shared/decimal.js';
-import { EventType, type EncodedEvent } from '../../../shared/events/index.js';
+import { EventType, OutboxAnnouncer, type EncodedEvent } from '../../../shared/events/index.js';
 import { utcDate } from '../../../shared/periods.js';
 import { uuidTime } from '../../../shared/uuid.js';
 import { usageRecorded } from './events.js';
@@ -44,7 +44,12 @@ const maxMonthsMade = 3;
 const dedupeKey = (orgId: string, idempotencyKey: string) => `${orgId} ${idempotencyKey}`;
 
 export class UsageStore {
-  constructor(private readonly sql: Sql) {}
+  /** Ingest's outbox rows wake the relays once committed (migration 0008_usage_recorded_announced_after_commit). */
+  private readonly announcer: OutboxAnnouncer;
+
+  constructor(private readonly sql: Sql) {
+    this.announcer = new OutboxAnnouncer(sql, 'usage');
+  }
 
   /**
    * Inserts events atomically with what aggregates and publishes them: per
@@ -87,6 +92,7 @@ export class UsageStore {
       await ensureEventMonths(this.sql, new Date(first), new Date(last));
       inserted = await this.insertNew(rows);
     }
+    if (inserted.length > 0) this.announcer.committed();
     const results = new Map<string, InsertResult>(inserted.map((row) => [row.id, { id: row.id, duplicate: false }]));
     // A key that conflicted belongs to an event committed before (by this
     // statement's wait, at the latest): read its id in a statement of its own.

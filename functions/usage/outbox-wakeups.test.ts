@@ -32,10 +32,11 @@ let relays: { stop(): Promise<void> };
 beforeAll(async () => {
   db = await createTestDatabase();
   nc = await connect({ servers: natsUrl });
+  // The relays' first pass, at start, relays what was there before; from then on they wait for a wake-up.
+  const before = aggregateUpdated({ orgId: randomUUID(), metric: 'api_calls', day: new Date(), total: '1' });
+  await enqueueEvents(db.sql, 'usage', [before]);
   relays = await startOutboxRelays(db.sql, { nats: async () => nc, stream, logger: pino({ level: 'silent' }) }, { metrics: new Registry(), pollIntervalMs: 60_000 });
-  // The relays' first pass, at start, makes the stream; after it they wait for a wake-up.
-  const jsm = await nc.jetstreamManager();
-  await waitUntil('the first pass', () => jsm.streams.info(stream.stream).then(() => true, () => false));
+  await waitUntil('the first pass', () => onStream(before.id));
 });
 
 afterAll(async () => {

@@ -16,6 +16,7 @@ import { findFreePort, startNatsServer } from '../../scripts/local/index.js';
 import { encodeCloudEvent, EventType, newEvent, publishEncodedEvent, subjectForEventType, type EventStreamConfig } from '../../shared/events/index.js';
 import { createLogger } from '../../shared/logger.js';
 import { publishEvent } from '../../test/support/nats.js';
+import { waitFor } from '../../test/support/wait.js';
 import { waitForOk } from '../../test/support/process.js';
 import {
   DeadLetterHeader,
@@ -111,14 +112,6 @@ async function startDelivery(options: Partial<EventDeliveryOptions> & { stream: 
   cleanups.push(() => delivery.stop());
   await waitFor('consumers attached', () => delivery.ready().then(() => true, () => false));
   return { delivery, metrics };
-}
-
-async function waitFor(what: string, condition: () => Promise<boolean> | boolean, timeoutMs = 10_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await condition())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 25));
-  }
 }
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));

@@ -15,6 +15,7 @@ import { Registry } from 'prom-client';
 import { afterEach, describe, expect, it } from 'vitest';
 import { startNatsServer, type NatsServerHandle } from '../../scripts/local/index.js';
 import { createTestDatabase, type TestDatabase } from '../../test/support/database.js';
+import { waitFor } from '../../test/support/wait.js';
 import {
   decodeCloudEvent,
   encodeCloudEvent,
@@ -124,14 +125,6 @@ async function metricValue(registry: Registry, name: string, labels: Record<stri
   return values
     .filter((v) => Object.entries(labels).every(([key, value]) => v.labels[key] === value))
     .reduce((sum, v) => sum + v.value, 0);
-}
-
-async function waitFor(what: string, condition: () => Promise<boolean> | boolean, timeoutMs = 10_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await condition())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 25));
-  }
 }
 
 describe('outbox relay', () => {

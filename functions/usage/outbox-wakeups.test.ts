@@ -13,6 +13,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startOutboxRelays } from '../event-plane/index.js';
 import { createTestDatabase, type TestDatabase } from '../../test/support/database.js';
 import { deleteStream, readStream } from '../../test/support/nats.js';
+import { waitFor } from '../../test/support/wait.js';
 import { Decimal } from '../../shared/decimal.js';
 import { enqueueEvents, EventType, newEvent } from '../../shared/events/index.js';
 import { uuidv7 } from '../../shared/uuid.js';
@@ -36,7 +37,7 @@ beforeAll(async () => {
   const before = aggregateUpdated({ orgId: randomUUID(), metric: 'api_calls', day: new Date(), total: '1' });
   await enqueueEvents(db.sql, 'usage', [before]);
   relays = await startOutboxRelays(db.sql, { nats: async () => nc, stream, logger: pino({ level: 'silent' }) }, { metrics: new Registry(), pollIntervalMs: 60_000 });
-  await waitUntil('the first pass', () => onStream(before.id));
+  await waitFor('the first pass', () => onStream(before.id), promptlyMs);
 });
 
 afterAll(async () => {
@@ -45,14 +46,6 @@ afterAll(async () => {
   await deleteStream(natsUrl, stream.stream);
   await db?.drop();
 });
-
-async function waitUntil(what: string, condition: () => Promise<boolean>, timeoutMs = promptlyMs): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await condition())) {
-    if (Date.now() > deadline) throw new Error(`${what}: not within ${timeoutMs} ms`);
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
-}
 
 const onStream = async (eventId: string) => (await readStream(natsUrl, stream.stream)).some((stored) => stored.event.id === eventId);
 const outboxRows = async () => (await db.sql<{ n: number }[]>`select count(*)::int as n from usage.outbox`)[0]!.n;
@@ -66,14 +59,14 @@ describe("Usage's outbox wakes the relays", () => {
 
     const event = { id: uuidv7(), orgId: randomUUID(), metric: 'api_calls', quantity: Decimal.of('2.5'), occurredAt: new Date(), properties: new Map() };
     await new UsageStore(db.sql).insertEvents([event]);
-    await waitUntil('the ingested event on the stream', () => onStream(event.id));
-    await waitUntil('the outbox to empty', async () => (await outboxRows()) === 0);
+    await waitFor('the ingested event on the stream', () => onStream(event.id), promptlyMs);
+    await waitFor('the outbox to empty', async () => (await outboxRows()) === 0, promptlyMs);
     expect(await onStream(unannounced.id)).toBe(true);
   });
 
   it("relays aggregation's events at their commit, as every other outbox row", async () => {
     const updated = aggregateUpdated({ orgId: randomUUID(), metric: 'api_calls', day: new Date(), total: '3' });
     await enqueueEvents(db.sql, 'usage', [updated]);
-    await waitUntil('aggregate.updated on the stream', () => onStream(updated.id));
+    await waitFor('aggregate.updated on the stream', () => onStream(updated.id), promptlyMs);
   });
 });

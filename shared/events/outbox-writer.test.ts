@@ -4,6 +4,7 @@
  */
 import { afterEach, describe, expect, it } from 'vitest';
 import { createTestDatabase, type TestDatabase } from '../../test/support/database.js';
+import { waitFor } from '../../test/support/wait.js';
 import { OutboxAnnouncer, outboxNotifyChannel } from './index.js';
 
 const delayMs = 150;
@@ -24,14 +25,6 @@ async function listening(): Promise<{ db: TestDatabase; heard: string[] }> {
   return { db, heard };
 }
 
-async function waitUntil(what: string, condition: () => boolean, timeoutMs = 5_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!condition()) {
-    if (Date.now() > deadline) throw new Error(`${what}: not within ${timeoutMs} ms`);
-    await sleep(10);
-  }
-}
-
 describe('OutboxAnnouncer', () => {
   it('sends one NOTIFY, naming the schema, for the commits of its delay, and only once the delay has passed', async () => {
     const { db, heard } = await listening();
@@ -42,7 +35,7 @@ describe('OutboxAnnouncer', () => {
     announcer.committed();
     await sleep(20);
     announcer.committed();
-    await waitUntil('the NOTIFY', () => heard.length > 0);
+    await waitFor('the NOTIFY', () => heard.length > 0);
     expect(Date.now() - first).toBeGreaterThanOrEqual(delayMs);
     expect(heard).toEqual(['usage']);
 
@@ -56,9 +49,9 @@ describe('OutboxAnnouncer', () => {
     const announcer = new OutboxAnnouncer(db.sql, 'usage', delayMs);
 
     announcer.committed();
-    await waitUntil('the first NOTIFY', () => heard.length === 1);
+    await waitFor('the first NOTIFY', () => heard.length === 1);
     announcer.committed();
-    await waitUntil('the second NOTIFY', () => heard.length === 2);
+    await waitFor('the second NOTIFY', () => heard.length === 2);
     expect(heard).toEqual(['usage', 'usage']);
   });
 

@@ -130,6 +130,25 @@ describe('publishEncodedEvents', () => {
     expect(decodeCloudEvent(stored).id).toBe(first.id);
   });
 
+  it('stores every event’s body byte for byte, whatever its characters and size', async () => {
+    const nc = await natsConnection();
+    const config = uniqueStream(nc);
+    await ensureStream(nc, eventStreamSpec(config));
+    // Bodies are encoded from a shared pool while small and on their own when large (over 4 KiB):
+    // each stored message must still be its own event's UTF-8, in order.
+    const texts = ['Zürich', '東京の利用', 'growth 📈', 'a'.repeat(5_000), 'ß'.repeat(3_000), 'plain'];
+    const events = texts.map((text) => encodeCloudEvent(newEvent(EventType.KnativePing, '/polaris/test', { text })));
+
+    const outcomes = await publishEncodedEvents(nc, config, events, 5_000);
+    expect(outcomes.map((outcome) => outcome.status)).toEqual(texts.map(() => 'fulfilled'));
+    const jsm = await nc.jetstreamManager();
+    for (const [index, event] of events.entries()) {
+      const stored = await jsm.streams.getMessage(config.stream, { seq: index + 1 });
+      expect(Buffer.from(stored.data).equals(Buffer.from(event.body, 'utf8'))).toBe(true);
+      expect(decodeCloudEvent(stored).data).toEqual({ text: texts[index] });
+    }
+  });
+
   it('answers each event with the stream’s own error: 503 when no stream takes the subject, the API error when another stream does', async () => {
     const nc = await natsConnection();
     const missing = uniqueStream(nc);

@@ -33,6 +33,15 @@ export function connectDatabase(options: DatabaseOptions): Sql {
   });
 }
 
+/**
+ * True for what a pool answers once `end()` was called on it: this process is
+ * shutting down, which is no outage. (A query that was already running when
+ * a connection closed fails with `CONNECTION_CLOSED` instead.)
+ */
+export function isEndedPoolError(err: unknown): boolean {
+  return (err as { code?: unknown } | null)?.code === 'CONNECTION_ENDED';
+}
+
 /** One forward-only schema change. `id` orders migrations and is recorded once applied. */
 export interface Migration {
   id: string;

@@ -2,6 +2,7 @@ import { EventEmitter } from 'node:events';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestDatabase, type TestDatabase } from '../../test/support/database.js';
 import { loadRuntimeConfig } from '../config.js';
+import { connectDatabase } from '../database.js';
 import { ErrorKind, RateLimitedError } from '../errors.js';
 import { RateLimitName } from './policies.js';
 import { OrganizationRateLimiter, PostgresBucketStore, organizationRateLimiterFrom, type BucketStore } from './shared-buckets.js';
@@ -168,10 +169,23 @@ describe('OrganizationRateLimiter over shared buckets', () => {
     await expect(limiter.take(organizationId, own, RateLimitName.IngestEvents, 1)).rejects.toBeInstanceOf(RateLimitedError);
   });
 
-  it('serves from a local lease when the database cannot lease, rather than refusing everyone', async () => {
+  it('serves from a local lease when the database cannot lease, rather than refusing everyone, and says so once', async () => {
     const failing: BucketStore = { lease: () => Promise.reject(new Error('connection refused')) };
-    const limiter = new OrganizationRateLimiter(failing, { defaults });
+    const warnings: unknown[] = [];
+    const limiter = new OrganizationRateLimiter(failing, { defaults, logger: { warn: (fields: unknown) => void warnings.push(fields) } });
     await expect(limiter.take(crypto.randomUUID(), {}, RateLimitName.IngestRequests)).resolves.toMatchObject({ name: 'ingest-requests' });
+    await expect(limiter.take(crypto.randomUUID(), {}, RateLimitName.IngestRequests)).resolves.toMatchObject({ name: 'ingest-requests' });
+    expect(warnings).toHaveLength(1);
+  });
+
+  it('serves from a local lease without a warning once its own pool has ended (the process shutting down)', async () => {
+    const pool = connectDatabase({ url: db.url, poolSize: 1 });
+    await pool`select 1`;
+    await pool.end();
+    const warnings: unknown[] = [];
+    const limiter = new OrganizationRateLimiter(new PostgresBucketStore(() => pool), { defaults, logger: { warn: (fields: unknown) => void warnings.push(fields) } });
+    await expect(limiter.take(crypto.randomUUID(), {}, RateLimitName.IngestRequests)).resolves.toMatchObject({ name: 'ingest-requests' });
+    expect(warnings).toEqual([]);
   });
 });
 

@@ -25,7 +25,7 @@
  */
 import type { Logger } from 'pino';
 import { Counter, type Registry } from 'prom-client';
-import type { Sql } from '../database.js';
+import { isEndedPoolError, type Sql } from '../database.js';
 import { RateLimitedError, withoutStack, type RateLimitPolicy } from '../errors.js';
 import { oncePerRegistry } from '../metrics.js';
 import { InFlightShares, inFlightShare } from './in-flight-shares.js';
@@ -287,7 +287,10 @@ export class OrganizationRateLimiter {
       // request's work either, and the request will say so; the limit must
       // not turn a short outage into refusals for everyone. The pod serves a
       // chunk from a lease of its own meanwhile, so it does not retry per request.
-      if (this.now() - this.storeFailureLoggedAt > 10_000) {
+      // A pool this process has ended is no outage: a request held in line
+      // woke after shutdown closed the pool (its client gone, or the grace
+      // period over), and a warning at every rollout would cry wolf.
+      if (!isEndedPoolError(err) && this.now() - this.storeFailureLoggedAt > 10_000) {
         this.storeFailureLoggedAt = this.now();
         this.options.logger?.warn({ err }, 'could not lease rate-limit tokens: serving from a local lease meanwhile');
       }

@@ -6,6 +6,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { IdentityService, ApiKeyStatus, Role } from '../proto/gen/polaris/identity/v1/identity.js';
 import { randomBytes } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { dirname } from 'node:path';
 import { UsageService } from '../proto/gen/polaris/usage/v1/usage.js';
 import { functionRegistry } from '../functions/registry.js';
 import { deleteStream } from './support/nats.js';
@@ -139,6 +141,18 @@ describe('each bundle, started alone with PORT', () => {
     expect(await filesBySymbol(billing, 'polaris.billing.v1.SetPlanRequest')).toEqual(['polaris/billing/v1/billing.proto']);
     const identity = `127.0.0.1:${running.get('validate-api-key')!.port}`;
     await expect(filesBySymbol(identity, 'polaris.billing.v1.SetPlanRequest')).rejects.toThrow(/code 5/);
+  });
+
+  it("serves GraphiQL from the gateway's own folder, with Mercurius's file and subscription servers left out of the bundle", async () => {
+    const gateway = `http://127.0.0.1:${running.get('gateway')!.port}`;
+    const page = await fetch(`${gateway}/graphiql`);
+    expect(page.headers.get('content-type')).toBe('text/html; charset=utf-8');
+    expect(await page.text()).toContain('<script src="./graphiql/main.js"></script>');
+    expect(await (await fetch(`${gateway}/graphiql/config.js`)).text()).toContain('window.GRAPHQL_ENDPOINT = "/graphql"');
+    expect(await (await fetch(`${gateway}/graphiql/main.js`)).text()).toContain('GRAPHQL_ENDPOINT');
+    const { sources } = JSON.parse(readFileSync(`${dirname(bundlePath('gateway'))}/function.cjs.map`, 'utf8')) as { sources: string[] };
+    expect(sources.some((source) => source.includes('node_modules/mercurius/'))).toBe(true);
+    expect(sources.filter((source) => /node_modules\/(@fastify\/static|@fastify\/websocket|ws|glob)\//.test(source))).toEqual([]);
   });
 
   it('finishes a request in flight on SIGTERM, then exits 0', async () => {

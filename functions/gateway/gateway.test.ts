@@ -261,6 +261,26 @@ describe("JWTs from an identity provider's JWKS", () => {
   });
 });
 
+describe('GraphiQL', () => {
+  it('serves its page, scripts and configuration at /graphiql, for the /graphql endpoint, to anyone', async () => {
+    const page = await fetch(`${host.http}/graphiql`);
+    expect(page.status).toBe(200);
+    expect(page.headers.get('content-type')).toBe('text/html; charset=utf-8');
+    const html = await page.text();
+    // Relative to /graphiql: the page asks for /graphiql/config.js, then /graphiql/main.js.
+    expect(html.indexOf('<script src="./graphiql/config.js"></script>')).toBeLessThan(html.indexOf('<script src="./graphiql/main.js"></script>'));
+    const config = await fetch(`${host.http}/graphiql/config.js`);
+    expect(config.headers.get('content-type')).toBe('text/javascript; charset=utf-8');
+    expect(await config.text()).toBe('window.GRAPHQL_ENDPOINT = "/graphql";\nwindow.GRAPHIQL_PLUGIN_LIST = []');
+    for (const script of ['main.js', 'sw.js']) {
+      const response = await fetch(`${host.http}/graphiql/${script}`);
+      expect([response.status, response.headers.get('content-type')]).toEqual([200, 'text/javascript; charset=utf-8']);
+      expect((await response.text()).length).toBeGreaterThan(100);
+    }
+    expect((await fetch(`${host.http}/graphiql/nope.js`)).status).toBe(404);
+  });
+});
+
 describe('limits and hostile requests', () => {
   it('refuses deep, wide and long queries with BAD_USER_INPUT', async () => {
     const deepest = '{ me { invoices { lineItems { metric } } } }';

@@ -6,10 +6,13 @@ import { clientAddress } from '../../shared/client-address.js';
 import { refuseCostlyRequests } from './cost.js';
 import { formatError, isGraphqlError, isRequestError, requestError, type FormattedError } from './errors.js';
 import { fieldCountRule, graphqlLimits } from './limits.js';
+import { serveGraphiql } from './graphiql.js';
 import { dedupeQueryRpcs } from './query-rpcs.js';
 import { chargeGraphqlCost, limitGraphqlPerOrganization, requestCaller } from './organization-limits.js';
 import { resolvers, type RequestContext } from './resolvers.js';
 import { builtSchema } from './schema.js';
+
+const graphqlPath = '/graphql';
 
 /**
  * The public GraphQL gateway: `POST /graphql` and GraphiQL at `/graphiql`.
@@ -25,8 +28,9 @@ export default defineHttpFunction({
       // The schema the gateway's own checks use: Mercurius adds the resolvers to it rather than building it again.
       schema: builtSchema,
       resolvers: resolvers as never,
-      path: '/graphql',
-      graphiql: true,
+      path: graphqlPath,
+      // GraphiQL is served below, without Mercurius's static-file server (see graphiql.ts).
+      graphiql: false,
       queryDepth: graphqlLimits.depth,
       // A query seen once is compiled to JavaScript (graphql-jit) and runs as that from then on.
       jit: 1,
@@ -51,6 +55,7 @@ export default defineHttpFunction({
         return { statusCode: execution.data ? 200 : requestStatus(formatted), response: { data: execution.data ?? null, errors: formatted } as never };
       },
     });
+    serveGraphiql(app, graphqlPath);
     app.graphql.addHook('preParsing', async (_schema, source) => {
       if (source.length > graphqlLimits.queryLength) {
         throw requestError(`query is longer than ${graphqlLimits.queryLength} characters`);

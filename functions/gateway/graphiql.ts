@@ -2,7 +2,7 @@
  * GraphiQL at `GET /graphiql`: Mercurius's own page and scripts, served by the
  * gateway rather than through Mercurius's `graphiql` option, which registers a
  * whole static-file server (@fastify/static, with glob, send and a MIME
- * database) for four small files. The gateway's bundle leaves that server
+ * database) for three small files. The gateway's bundle leaves that server
  * and Mercurius's subscription server out (scripts/build.ts), which starts
  * it sooner and idles it smaller (README, Performance).
  *

@@ -87,8 +87,8 @@ export async function fill(bench: Bench, count: number, idBase: number, shape: F
 /**
  * Fills events as {@link fill} does, a slice of the time span at a time, each
  * slice counted by a real aggregation run before the next: the buckets are
- * exactly what production holds after aggregating those events, no request
- * outlasts the HTTP client's timeout, and the pending table stays small.
+ * exactly what production holds after aggregating those events, and the
+ * pending table stays small.
  */
 export async function fillAggregated(bench: Bench, count: number, idBase: number, shape: FillShape): Promise<{ fillSeconds: number; runSeconds: number }> {
   const span = shape.toMs - shape.fromMs;

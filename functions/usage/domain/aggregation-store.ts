@@ -71,27 +71,35 @@ export class AggregationStore {
         batch as (
           -- One lookup of all the claimed ids, not one per claimed row: the
           -- same statistics made that a read of the month's events per row.
-          select e.id as event_id, e.org_id, e.metric, e.quantity, e.occurred_at, e.properties
-          from usage.usage_events e
+          select e.id as event_id, e.org_id, e.metric, e.quantity, e.occurred_at, e.properties, m.aggregation, m.value_property,
+            coalesce((select jsonb_object_agg(k, e.properties ->> k) from unnest(m.group_by) as k where e.properties ? k), '{}'::jsonb) as group_key,
+            date_bin(interval '15 minutes', e.occurred_at, timestamptz '1970-01-01 00:00:00+00') as quarter_start
+          from usage.usage_events e left join usage.meters m using (metric)
           where e.id = any(array(select unnest(event_ids) from claimed))
         ),
-        measured as (
-          select b.*, m.aggregation, m.value_property,
-            coalesce((select jsonb_object_agg(k, b.properties ->> k) from unnest(m.group_by) as k where b.properties ? k), '{}'::jsonb) as group_key
-          from batch b left join usage.meters m using (metric)
-        ),
-        leveled as (
-          select e.*, w.width_minutes,
-            date_bin(make_interval(mins => w.width_minutes), e.occurred_at, timestamptz '1970-01-01 00:00:00+00') as bucket_start
-          from measured e cross join (values (15::smallint), (60::smallint), (1440::smallint)) as w(width_minutes)
-        ),
-        stats as (
-          select org_id, metric, width_minutes, bucket_start, group_key,
+        -- The events are grouped once, into 15-minute buckets, and the hour's
+        -- and the day's buckets are rolled up from those (all UTC-aligned, and
+        -- 15 minutes divide both): grouping the events at each width sorted
+        -- three times the rows. A quarter's latest event lies inside it, so
+        -- quarters never tie on latest_at.
+        quarters as (
+          select org_id, metric, 15::smallint as width_minutes, quarter_start as bucket_start, group_key,
             count(*) as event_count, sum(quantity) as quantity_sum, max(quantity) as quantity_max,
             (array_agg(occurred_at order by occurred_at desc, event_id desc))[1] as latest_at,
             (array_agg(event_id order by occurred_at desc, event_id desc))[1] as latest_id,
             (array_agg(quantity order by occurred_at desc, event_id desc))[1] as latest_quantity
-          from leveled group by org_id, metric, width_minutes, bucket_start, group_key
+          from batch group by org_id, metric, quarter_start, group_key
+        ),
+        stats as (
+          select * from quarters
+          union all
+          select q.org_id, q.metric, w.width_minutes, date_bin(make_interval(mins => w.width_minutes), q.bucket_start, timestamptz '1970-01-01 00:00:00+00'),
+            q.group_key, sum(q.event_count)::bigint, sum(q.quantity_sum), max(q.quantity_max),
+            (array_agg(q.latest_at order by q.latest_at desc, q.latest_id desc))[1],
+            (array_agg(q.latest_id order by q.latest_at desc, q.latest_id desc))[1],
+            (array_agg(q.latest_quantity order by q.latest_at desc, q.latest_id desc))[1]
+          from quarters q cross join (values (60::smallint), (1440::smallint)) as w(width_minutes)
+          group by 1, 2, 3, 4, 5
         ),
         buckets as (
           insert into usage.meter_buckets as b (org_id, metric, width_minutes, bucket_start, group_key,
@@ -105,10 +113,17 @@ export class AggregationStore {
               select * from (values (b.latest_at, b.latest_id, b.latest_quantity), (excluded.latest_at, excluded.latest_id, excluded.latest_quantity)) as v(at, id, q)
               order by at desc, id desc limit 1)
         ),
+        quarter_values as (
+          select distinct org_id, metric, quarter_start as bucket_start, group_key, properties ->> value_property as value
+          from batch where aggregation = 'UNIQUE_COUNT' and properties ? value_property
+        ),
         unique_values as (
           insert into usage.meter_unique_values (org_id, metric, width_minutes, bucket_start, group_key, value)
-          select distinct org_id, metric, width_minutes, bucket_start, group_key, properties ->> value_property
-          from leveled where aggregation = 'UNIQUE_COUNT' and properties ? value_property
+          select org_id, metric, 15::smallint, bucket_start, group_key, value from quarter_values
+          union all
+          select distinct q.org_id, q.metric, w.width_minutes, date_bin(make_interval(mins => w.width_minutes), q.bucket_start, timestamptz '1970-01-01 00:00:00+00'),
+            q.group_key, q.value
+          from quarter_values q cross join (values (60::smallint), (1440::smallint)) as w(width_minutes)
           on conflict do nothing
         ),
         counted as (

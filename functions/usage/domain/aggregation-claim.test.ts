@@ -1,13 +1,17 @@
 /**
- * How a run claims pending rows when PostgreSQL's statistics are stale: the
- * pending table is a queue that runs empty, so its statistics often say it
- * holds nothing while thousands of rows wait. The claim must still work out
- * the line once, and read the claimed events once, not once per pending row
- * (which took a million events minutes instead of seconds). Checked on the
- * plan PostgreSQL runs for the statement a run sends.
+ * How a run reads when PostgreSQL's statistics are stale. The pending table
+ * is a queue that runs empty, so its statistics often say it holds nothing
+ * while thousands of rows wait: the claim must still work out the line once,
+ * and read the claimed events once, not once per pending row (which took a
+ * million events minutes instead of seconds). And a month's partition of
+ * events fills faster than autovacuum analyzes it, while a plan cached when
+ * it was empty lives on: the events must still be read by their primary key,
+ * since a scan compares every row of the month with each claimed id (a
+ * million events took 647 s instead of 6). Checked on the plans PostgreSQL
+ * runs for the statements a run sends.
  */
 import { randomUUID } from 'node:crypto';
-import postgres from 'postgres';
+import postgres, { type ReservedSql } from 'postgres';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestDatabase, type TestDatabase } from '../../../test/support/database.js';
 import { AggregationStore } from './aggregation-store.js';
@@ -49,26 +53,56 @@ interface PlanNode {
 
 const nodes = (node: PlanNode): PlanNode[] => [node, ...(node.Plans ?? []).flatMap(nodes)];
 
+interface Sent {
+  query: string;
+  parameters: unknown[];
+}
+
+/** The statements a run sends: what its transaction sets up first (its lock, its planner settings), and its claim. */
+async function recordRun(orgId: string | undefined): Promise<{ setUp: Sent[]; claim: Sent }> {
+  const sent: Sent[] = [];
+  const recording = postgres(db.url, {
+    max: 1,
+    transform: { column: { from: postgres.toCamel, to: postgres.fromCamel } },
+    onnotice: () => {},
+    debug: (_connection, query, parameters) => sent.push({ query, parameters }),
+  });
+  try {
+    await new AggregationStore(recording).aggregateBatch(50_000, orgId);
+  } finally {
+    await recording.end();
+  }
+  const claimAt = sent.findIndex(({ query }) => query.includes('delete from usage.pending_event_groups'));
+  expect(claimAt).toBeGreaterThan(0);
+  return { setUp: sent.slice(0, claimAt).filter(({ query }) => !/^\s*begin\b/i.test(query)), claim: sent[claimAt]! };
+}
+
+/** The plan of `explain` run after the run's own set-up, for real and undone, so the next run finds the same rows. */
+async function planAfter(connection: ReservedSql, setUp: Sent[], explain: string, parameters: unknown[] = []): Promise<PlanNode> {
+  await connection`begin`;
+  try {
+    for (const statement of setUp) await connection.unsafe(statement.query, statement.parameters as never[]);
+    const [row] = await connection.unsafe(explain, parameters as never[]);
+    return (Object.values(row!)[0] as { Plan: PlanNode }[])[0]!.Plan;
+  } finally {
+    await connection`rollback`;
+  }
+}
+
+/** Every read of a month of events in `plan`: once each, and by the primary key. */
+function expectEventsReadOnceByKey(plan: PlanNode): void {
+  const eventReads = nodes(plan).filter((node) => node['Relation Name']?.startsWith('usage_events'));
+  expect(eventReads.length).toBeGreaterThan(0);
+  expect(eventReads.map((node) => node['Actual Loops'])).toEqual(eventReads.map(() => 1));
+  expect(eventReads.map((node) => node['Node Type'])).not.toContain('Seq Scan');
+}
+
 describe("a run's claim on the pending rows", () => {
   it.each([
     ['every organization', undefined],
     ['one organization', busy],
   ])('works out the line and reads its events once for %s, even with statistics that took the pending table for empty', async (_what, orgId) => {
-    // The statement a run sends, as a run sends it.
-    const sent: { query: string; parameters: unknown[] }[] = [];
-    const recording = postgres(db.url, {
-      max: 1,
-      transform: { column: { from: postgres.toCamel, to: postgres.fromCamel } },
-      onnotice: () => {},
-      debug: (_connection, query, parameters) => sent.push({ query, parameters }),
-    });
-    try {
-      await new AggregationStore(recording).aggregateBatch(50_000, orgId);
-    } finally {
-      await recording.end();
-    }
-    const claim = sent.find(({ query }) => query.includes('delete from usage.pending_event_groups'))!;
-    expect(claim).toBeDefined();
+    const { setUp, claim } = await recordRun(orgId);
 
     // A run empties the line, and statistics taken then say it holds nothing (though it has pages); then 3,000 rows wait.
     await pendingEvents(busy, 2_990, 0);
@@ -82,30 +116,48 @@ describe("a run's claim on the pending rows", () => {
     await pendingEvents(busy, 2_990, 20_000);
     await pendingEvents(quiet, 10, 30_000);
 
-    // Run for real and undone, so the next run finds the same rows.
     const connection = await db.sql.reserve();
     let plan: PlanNode;
     try {
-      await connection`begin`;
-      const [row] = await connection.unsafe(`explain (analyze, format json) ${claim.query}`, claim.parameters as never[]);
-      plan = (Object.values(row!)[0] as { Plan: PlanNode }[])[0]!.Plan;
+      plan = await planAfter(connection, setUp, `explain (analyze, format json) ${claim.query}`, claim.parameters);
     } finally {
-      await connection`rollback`;
       connection.release();
     }
     const windows = nodes(plan).filter((node) => node['Node Type'] === 'WindowAgg');
     expect(windows.length).toBeGreaterThan(0);
     expect(windows.map((node) => node['Actual Loops'])).toEqual(windows.map(() => 1));
     // And the claimed events are read in one go, not once per claimed row.
-    const eventReads = nodes(plan).filter((node) => node['Relation Name']?.startsWith('usage_events'));
-    expect(eventReads.length).toBeGreaterThan(0);
-    expect(eventReads.map((node) => node['Actual Loops'])).toEqual(eventReads.map(() => 1));
+    expectEventsReadOnceByKey(plan);
 
     // And the run claims every waiting event (of the organization asked for), each once.
     const aggregation = new AggregationStore(db.sql);
     expect((await aggregation.aggregateBatch(50_000, orgId)).consumed).toBe(orgId ? 2_990 : 3_000);
     const [left] = await db.sql<{ events: number }[]>`select coalesce(sum(cardinality(event_ids)), 0)::int as events from usage.pending_event_groups`;
     expect(left!.events).toBe(orgId ? 10 : 0);
+    await db.sql`truncate usage.pending_event_groups, usage.usage_events, usage.meter_buckets, usage.outbox`;
+  });
+
+  it('reads the claimed events by their primary key with a plan cached while their month was empty', async () => {
+    const { setUp, claim } = await recordRun(undefined);
+    // The month's partition analyzed while empty (as a nightly `vacuumdb
+    // --analyze` leaves the months made ahead), and the claim prepared on a
+    // connection that keeps one plan for it, made then.
+    await db.sql`analyze usage.usage_events`;
+    const parameters = claim.parameters.map((value) => `'${String(value)}'`).join(', ');
+    const connection = await db.sql.reserve();
+    try {
+      await connection`set plan_cache_mode = force_generic_plan`;
+      await connection.unsafe(`prepare claim as ${claim.query}`);
+      await planAfter(connection, setUp, `explain (analyze, format json) execute claim(${parameters})`);
+      await pendingEvents(busy, 2_990, 40_000);
+      await pendingEvents(quiet, 10, 50_000);
+      expectEventsReadOnceByKey(await planAfter(connection, setUp, `explain (analyze, format json) execute claim(${parameters})`));
+    } finally {
+      await connection.unsafe('deallocate claim');
+      await connection`reset plan_cache_mode`;
+      connection.release();
+    }
+    expect((await new AggregationStore(db.sql).aggregateBatch(50_000)).consumed).toBe(3_000);
     await db.sql`truncate usage.pending_event_groups, usage.usage_events, usage.meter_buckets, usage.outbox`;
   });
 });

@@ -53,9 +53,9 @@
  * POLARIS_URL (default http://127.0.0.1:8080) says where; the admin token
  * comes from POLARIS_ADMIN_TOKEN or `.polaris/admin-token`.
  */
-import { randomUUID } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { parseArgs } from 'node:util';
+import { requestAggregationRun } from './polaris/aggregation-request.js';
 import { commands } from './polaris/commands.js';
 
 function usage(): string {
@@ -73,23 +73,13 @@ async function adminToken(): Promise<string | undefined> {
 
 const baseUrl = () => (process.env.POLARIS_URL ?? 'http://127.0.0.1:8080').replace(/\/$/, '');
 
-/** Sends `dev.polaris.aggregation.requested`, as the CronJob does. */
+/** Asks for an aggregation run, as the CronJob does, and prints its answer once the run is over. */
 async function requestAggregation(args: string[]): Promise<number> {
   const { values } = parseArgs({ args, options: { org: { type: 'string' } }, strict: true });
-  const response = await fetch(`${baseUrl()}/events`, {
-    method: 'POST',
-    headers: {
-      'ce-specversion': '1.0',
-      'ce-id': randomUUID(),
-      'ce-source': '/polaris/cli',
-      'ce-type': 'dev.polaris.aggregation.requested',
-      'content-type': 'application/json',
-    },
-    body: JSON.stringify(values.org ? { orgId: values.org } : {}),
-  });
-  const text = await response.text();
-  (response.ok ? console.log : console.error)(text);
-  return response.ok ? 0 : 1;
+  const { status, text } = await requestAggregationRun(baseUrl(), { source: '/polaris/cli', orgId: values.org });
+  const ok = status >= 200 && status < 300;
+  (ok ? console.log : console.error)(text);
+  return ok ? 0 : 1;
 }
 
 async function main(argv: string[]): Promise<number> {

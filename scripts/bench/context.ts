@@ -4,11 +4,10 @@
  * database, and the few things the bench does to Polaris the way users do
  * (GraphQL, the aggregation CloudEvent).
  */
-import { randomBytes } from 'node:crypto';
-import { request as httpRequest } from 'node:http';
 import * as grpc from '@grpc/grpc-js';
 import { connect } from 'nats';
 import type { Sql } from 'postgres';
+import { requestAggregationRun } from '../polaris/aggregation-request.js';
 import type { Results } from './report.js';
 import type { CpuSplit } from './cpu.js';
 import { sleep } from './processes.js';
@@ -109,34 +108,13 @@ export async function createTenant(bench: Bench, name: string, options: { plan?:
 }
 
 /**
- * Sends `dev.polaris.aggregation.requested` to `POST /events`, as the CronJob
- * and `npm run polaris -- aggregate` do; Polaris answers once the run is over.
- * Resolves with the milliseconds it took. Through node:http rather than
- * fetch, which gives up on an answer after 300 s: a run over a million events
- * can take that long on a slow hour, and the run is what is measured.
+ * Asks for an aggregation run, as the CronJob and `npm run polaris --
+ * aggregate` do; Polaris answers once the run is over. Resolves with the
+ * milliseconds it took.
  */
 export async function requestAggregation(bench: Bench, orgId?: string): Promise<number> {
   const started = performance.now();
-  const body = JSON.stringify(orgId ? { orgId } : {});
-  const { status, text } = await new Promise<{ status: number; text: string }>((resolve, reject) => {
-    const request = httpRequest(`${bench.polaris}/events`, {
-      method: 'POST',
-      headers: {
-        'ce-specversion': '1.0',
-        'ce-id': `bench-${randomBytes(8).toString('hex')}`,
-        'ce-source': '/bench',
-        'ce-type': 'dev.polaris.aggregation.requested',
-        'content-type': 'application/json',
-        'content-length': Buffer.byteLength(body),
-      },
-    });
-    request.on('response', (response) => {
-      let text = '';
-      response.setEncoding('utf8').on('data', (chunk: string) => (text += chunk));
-      response.on('end', () => resolve({ status: response.statusCode ?? 0, text })).on('error', reject);
-    });
-    request.on('error', reject).end(body);
-  });
+  const { status, text } = await requestAggregationRun(bench.polaris, { source: '/bench', orgId });
   const elapsed = performance.now() - started;
   if (status !== 202) throw new Error(`aggregation request answered ${status}: ${text.slice(0, 300)}`);
   return elapsed;

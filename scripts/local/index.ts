@@ -8,6 +8,6 @@
  */
 export { startEmbeddedPostgres, type EmbeddedPostgresOptions } from './embedded-postgres.js';
 export { ensureNats, startNatsServer, type EnsureNatsOptions, type NatsServerHandle, type NatsServerOptions } from './nats-server.js';
-export { findFreePort, findFreePorts } from './ports.js';
+export { findFreePort, findFreePorts, onFreePort } from './ports.js';
 export { locationFileName } from './postgres-placement.js';
 export { loadOrCreateAdminToken, loadOrCreateSessionSecret, loadOrCreateWebhookSecretKey } from './secrets.js';

@@ -1,6 +1,6 @@
 import net from 'node:net';
-import { describe, expect, it } from 'vitest';
-import { findFreePort, findFreePorts, onFreePort } from './ports.js';
+import { describe, expect, it, vi } from 'vitest';
+import { ephemeralRangeStart, findFreePort, findFreePorts, onFreePort } from './ports.js';
 
 describe('findFreePort', () => {
   it('returns a port that can be listened on', async () => {
@@ -18,6 +18,31 @@ describe('findFreePorts', () => {
     const ports = await findFreePorts(20);
     expect(new Set(ports).size).toBe(20);
     for (const port of ports) expect(port).toBeGreaterThan(0);
+  });
+
+  it('picks them below the ephemeral range, where no outgoing connection can take one before it is bound', async () => {
+    const ports = await findFreePorts(20);
+    for (const port of ports) {
+      expect(port).toBeGreaterThanOrEqual(10_000);
+      expect(port).toBeLessThan(ephemeralRangeStart());
+    }
+  });
+
+  it('passes over a port that is taken', async () => {
+    const held = await findFreePort();
+    const server = net.createServer();
+    await new Promise<void>((resolve, reject) => server.once('error', reject).listen(held, '127.0.0.1', resolve));
+    // The first random pick lands on the held port, the next on whatever follows.
+    const pickOf = (port: number) => (port - 10_000 + 0.5) / (ephemeralRangeStart() - 10_000);
+    const random = vi.spyOn(Math, 'random').mockReturnValueOnce(pickOf(held));
+    try {
+      const [port] = await findFreePorts(1);
+      expect(random).toHaveBeenCalledTimes(2);
+      expect(port).not.toBe(held);
+    } finally {
+      random.mockRestore();
+      await new Promise((resolve) => server.close(resolve));
+    }
   });
 });
 

@@ -1,11 +1,16 @@
 /**
  * Free TCP ports on 127.0.0.1, for the servers the local tools and the tests
- * start. A port the OS hands out here is only free until someone binds it:
- * where a process can bind port 0 itself and say which port it got, prefer
- * that.
+ * start. A port found here is only free until someone binds it: where a
+ * process can bind port 0 itself and say which port it got, prefer that.
+ *
+ * The ports are picked below the OS's ephemeral range, not by binding port 0:
+ * the kernel hands ephemeral ports to every outgoing connection too (a test's
+ * PostgreSQL or NATS client), and one of those took a port between its pick
+ * and its bind. Below the range, only another listener can.
  *
  * @module
  */
+import { readFileSync } from 'node:fs';
 import net from 'node:net';
 
 /** `N` numbers as a tuple when `N` is a literal (`Ports<2>` is `[number, number]`), else `number[]`. */
@@ -29,7 +34,7 @@ export async function findFreePorts<N extends number>(count: N): Promise<Ports<N
       const server = net.createServer();
       server.unref();
       servers.push(server);
-      ports.push(await listenOnFreePort(server));
+      ports.push(await listenBelowEphemeralRange(server));
     }
     return ports as Ports<N>;
   } finally {
@@ -38,9 +43,9 @@ export async function findFreePorts<N extends number>(count: N): Promise<Ports<N
 }
 
 /**
- * Asks the OS for a currently free TCP port on 127.0.0.1 (listens on port 0,
- * reads the port, closes). Another process may grab it before the caller binds,
- * so callers that can should retry on "address in use" (see {@link onFreePort}).
+ * A currently free TCP port on 127.0.0.1 (listens on it, closes). Another
+ * listener may take it before the caller binds, so callers that can should
+ * retry on "address in use" (see {@link onFreePort}).
  */
 export async function findFreePort(): Promise<number> {
   const [port] = await findFreePorts(1);
@@ -68,10 +73,43 @@ export async function onFreePort<T>(
   }
 }
 
-function listenOnFreePort(server: net.Server): Promise<number> {
+/** Where candidates are drawn from: above the well-known and common service ports, below the ephemeral range. */
+const lowestCandidate = 10_000;
+
+/** The first port of the OS's ephemeral range: Linux says it in /proc; 32,768 is its default and below other systems' (49,152). */
+export function ephemeralRangeStart(): number {
+  try {
+    const [low] = readFileSync('/proc/sys/net/ipv4/ip_local_port_range', 'utf8').trim().split(/\s+/).map(Number);
+    if (low !== undefined && Number.isInteger(low) && low > 0) return Math.min(low, 32_768);
+  } catch {
+    // Not Linux, or /proc not mounted: the default.
+  }
+  return 32_768;
+}
+
+/**
+ * Listens on a random free port between {@link lowestCandidate} and the
+ * ephemeral range; on a system whose range leaves too few of those, or when
+ * many candidates are taken, on one the OS picks.
+ */
+async function listenBelowEphemeralRange(server: net.Server): Promise<number> {
+  const candidates = ephemeralRangeStart() - lowestCandidate;
+  for (let attempt = 0; candidates >= 1_000 && attempt < 50; attempt++) {
+    const port = lowestCandidate + Math.floor(Math.random() * candidates);
+    try {
+      return await listen(server, port);
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'EADDRINUSE') throw err;
+    }
+  }
+  return listen(server, 0);
+}
+
+function listen(server: net.Server, port: number): Promise<number> {
   return new Promise((resolve, reject) => {
     server.once('error', reject);
-    server.listen({ port: 0, host: '127.0.0.1', exclusive: true }, () => {
+    server.listen({ port, host: '127.0.0.1', exclusive: true }, () => {
+      server.off('error', reject);
       const address = server.address();
       if (address === null || typeof address === 'string') reject(new Error('findFreePort: could not read the listening port'));
       else resolve(address.port);

@@ -10,7 +10,7 @@ import { eventStreamConfig, natsConnection } from '../../shared/events/index.js'
 import { loadRuntimeConfig } from '../../shared/config.js';
 import { createLogger } from '../../shared/logger.js';
 import { createRuntime, type FunctionEntry, type FunctionHost, startHost } from '../../shared/runtime/index.js';
-import { findFreePort } from '../../scripts/local/index.js';
+import { onFreePort } from '../../scripts/local/index.js';
 import { testAdminToken, testSessionSecret, testWebhookSecretKey } from './grpc.js';
 
 export interface TestHostOptions {
@@ -41,28 +41,37 @@ export interface TestHost extends FunctionHost {
 
 export async function startTestHost(options: TestHostOptions): Promise<TestHost> {
   const entries = options.entries ?? functionRegistry;
-  const grpcPort = await findFreePort();
-  // Every RPC from inside the host (one function calling another) comes back to it.
-  const grpcAddress = `127.0.0.1:${grpcPort}`;
-  const suffix = randomBytes(4).toString('hex');
-  const config = loadRuntimeConfig({
-    POLARIS_GRPC_ADDRESS: grpcAddress,
-    LOG_LEVEL: 'silent',
-    POLARIS_ADMIN_TOKEN: testAdminToken,
-    POLARIS_SESSION_SECRET: testSessionSecret,
-    POLARIS_WEBHOOK_SECRET_KEY: testWebhookSecretKey,
-    POLARIS_NATS_STREAM: `TEST_${suffix}`,
-    POLARIS_NATS_SUBJECT_PREFIX: `test.${suffix}`,
-    ...options.env,
-    DATABASE_URL: options.databaseUrl,
-  });
+  const functions = await Promise.all(entries.map(async (entry) => ({ entry, fn: await loadFunction(entry) })));
   // Quiet unless asked: POLARIS_TEST_LOG_LEVEL=error shows why a function answered 500.
   const logger = options.logLines
     ? createLogger({ service: 'test', revision: 'test', level: 'debug', destination: { write: (line: string) => void options.logLines!.push(line) } })
     : createLogger({ service: 'test', revision: 'test', level: process.env.POLARIS_TEST_LOG_LEVEL ?? 'silent' });
-  const runtime = createRuntime(config, { logger });
-  const functions = await Promise.all(entries.map(async (entry) => ({ entry, fn: await loadFunction(entry) })));
-  const host = await startHost({ runtime, functions, host: '127.0.0.1', httpPort: options.httpPort ?? 0, grpcPort });
+  const suffix = randomBytes(4).toString('hex');
+  // The gRPC port is named in the config before it is bound (every RPC from
+  // inside the host, one function calling another, comes back to it), and
+  // another test file's server can take it in between: the start then tries
+  // again on another. A failed start has already closed its runtime.
+  const { host, runtime, grpcAddress } = await onFreePort(
+    async (grpcPort) => {
+      const grpcAddress = `127.0.0.1:${grpcPort}`;
+      const config = loadRuntimeConfig({
+        POLARIS_GRPC_ADDRESS: grpcAddress,
+        LOG_LEVEL: 'silent',
+        POLARIS_ADMIN_TOKEN: testAdminToken,
+        POLARIS_SESSION_SECRET: testSessionSecret,
+        POLARIS_WEBHOOK_SECRET_KEY: testWebhookSecretKey,
+        POLARIS_NATS_STREAM: `TEST_${suffix}`,
+        POLARIS_NATS_SUBJECT_PREFIX: `test.${suffix}`,
+        ...options.env,
+        DATABASE_URL: options.databaseUrl,
+      });
+      const runtime = createRuntime(config, { logger });
+      const host = await startHost({ runtime, functions, host: '127.0.0.1', httpPort: options.httpPort ?? 0, grpcPort });
+      return { host, runtime, grpcAddress };
+    },
+    (err) => (err as NodeJS.ErrnoException).code === 'EADDRINUSE',
+  );
+  const { config } = runtime;
   // As `npm start` does: the outboxes relayed to this host's stream, and delivery when asked for.
   const eventPlane = await startEventPlane({
     nats: () => natsConnection(runtime),

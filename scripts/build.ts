@@ -13,10 +13,12 @@ import { copyFileSync, cpSync, rmSync, writeFileSync } from 'node:fs';
 import { basename, dirname, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
-import { fontPackageDir, invoiceFontFiles } from '../functions/billing/invoice-fonts.js';
+import { invoiceFontFiles } from '../functions/billing/invoice-fonts.js';
+import { graphiqlFiles } from '../functions/gateway/graphiql.js';
 import { writeDashboardPage } from '../functions/dashboard/build-page.js';
 import { functionRegistry } from '../functions/registry.js';
 import type { FunctionEntry } from '../shared/runtime/index.js';
+import type { PackageFiles } from '../shared/runtime/package-files.js';
 import { findFreePort } from './local/index.js';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
@@ -163,12 +165,12 @@ export function entrySource(entry: FunctionEntry): string {
   ].join('\n');
 }
 
-/** Files a bundle reads at run time, copied from node_modules into the bundle's folder. */
-const bundleAssets: Partial<Record<string, Array<{ from: string; to: string }>>> = {
-  // GraphiQL's page and scripts, which the gateway serves (functions/gateway/graphiql.ts).
-  gateway: [{ from: 'mercurius/static', to: 'static' }],
-  // The fonts invoice documents embed (functions/billing/invoice-fonts.ts).
-  'invoice-document': Object.values(invoiceFontFiles).map((file) => ({ from: `${fontPackageDir}/${file}`, to: `fonts/${file}` })),
+/** Files a bundle reads at run time, copied from node_modules into the bundle's folder (shared/runtime/package-files.ts). */
+const bundleAssets: Partial<Record<string, PackageFiles<string>>> = {
+  // GraphiQL's page and scripts, which the gateway serves.
+  gateway: graphiqlFiles,
+  // The fonts invoice documents embed.
+  'invoice-document': invoiceFontFiles,
 };
 
 export function bundlePath(name: string): string {
@@ -203,8 +205,9 @@ export async function buildAll(): Promise<Map<string, number>> {
     const directory = dirname(bundlePath(entry.name));
     writeFileSync(bundlePath(entry.name), loader);
     copyNativeAddons(code.inputs, directory);
-    for (const asset of bundleAssets[entry.name] ?? []) {
-      cpSync(`${root}node_modules/${asset.from}`, `${directory}/${asset.to}`, { recursive: true });
+    const assets = bundleAssets[entry.name];
+    for (const file of Object.values(assets?.files ?? {})) {
+      cpSync(`${root}node_modules/${assets!.packageDir}/${file}`, `${directory}/${assets!.bundleDir}/${file}`);
     }
     await filesReadAtStart[entry.name];
     await writeCodeCache(entry.name);

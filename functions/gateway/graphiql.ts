@@ -5,32 +5,17 @@
  * database) for three small files. The gateway's bundle leaves that server
  * and Mercurius's subscription server out (scripts/build.ts), which starts
  * it sooner and idles it smaller (README, Performance).
- *
- * `npm run build` copies the files beside the bundle (`static/`); from
- * source they are read from Mercurius's package.
  */
-import { accessSync, constants, existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
-import { createRequire } from 'node:module';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import type { FastifyInstance } from 'fastify';
+import { type PackageFiles, packageFilePaths } from '../../shared/runtime/package-files.js';
 
-/** Each route and the file of Mercurius's `static/` it answers with. */
-const graphiqlFiles = {
-  '/graphiql': { file: 'graphiql.html', contentType: 'text/html; charset=utf-8' },
-  '/graphiql/main.js': { file: 'main.js', contentType: 'text/javascript; charset=utf-8' },
-  '/graphiql/sw.js': { file: 'sw.js', contentType: 'text/javascript; charset=utf-8' },
-} as const;
-
-/** Where `npm run build` puts the files, relative to the bundle (`dist/functions/gateway/static/`). */
-const bundledDir = fileURLToPath(new URL('./static/', import.meta.url));
-
-/** The folder holding GraphiQL's files: the bundle's copy, else Mercurius's package. */
-function graphiqlDir(): string {
-  if (existsSync(join(bundledDir, graphiqlFiles['/graphiql'].file))) return bundledDir;
-  return join(dirname(createRequire(import.meta.url).resolve('mercurius')), 'static');
-}
+/** Mercurius's page and scripts, by route; `npm run build` copies them into the bundle's `static/`. */
+export const graphiqlFiles = {
+  packageDir: 'mercurius/static',
+  bundleDir: 'static',
+  files: { '/graphiql': 'graphiql.html', '/graphiql/main.js': 'main.js', '/graphiql/sw.js': 'sw.js' },
+} as const satisfies PackageFiles<string>;
 
 /**
  * Serves GraphiQL for the GraphQL endpoint at `graphqlPath`. Throws at start
@@ -38,10 +23,8 @@ function graphiqlDir(): string {
  * on its first request and kept.
  */
 export function serveGraphiql(app: FastifyInstance, graphqlPath: string): void {
-  const directory = graphiqlDir();
-  for (const [route, { file, contentType }] of Object.entries(graphiqlFiles)) {
-    const path = join(directory, file);
-    accessSync(path, constants.R_OK);
+  for (const [route, path] of Object.entries(packageFilePaths(graphiqlFiles, import.meta.url))) {
+    const contentType = path.endsWith('.html') ? 'text/html; charset=utf-8' : 'text/javascript; charset=utf-8';
     let contents: Promise<Buffer> | undefined;
     app.get(route, async (_request, reply) => {
       contents ??= readFile(path);

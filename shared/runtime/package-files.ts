@@ -28,9 +28,9 @@ export function packageFilePaths<Name extends string>(files: PackageFiles<Name>,
   const names = Object.keys(files.files) as Name[];
   const bundled = (name: Name) => fileURLToPath(new URL(`./${files.bundleDir}/${files.files[name]}`, moduleUrl));
   const fromBundle = names.every((name) => readable(bundled(name)));
-  const require = createRequire(moduleUrl);
+  const installed = createRequire(moduleUrl);
   const paths = Object.fromEntries(
-    names.map((name) => [name, fromBundle ? bundled(name) : require.resolve(`${files.packageDir}/${files.files[name]}`)]),
+    names.map((name) => [name, fromBundle ? bundled(name) : installed.resolve(`${files.packageDir}/${files.files[name]}`)]),
   ) as Record<Name, string>;
   for (const path of Object.values<string>(paths)) accessSync(path, constants.R_OK);
   return paths;

@@ -6,7 +6,12 @@
 import { Client, Metadata, credentials, type MethodDefinition, type ServiceError } from '@grpc/grpc-js';
 import { withoutStack } from '../errors.js';
 import { fromGrpcError } from './errors.js';
+import { bindAsLaterNodeDoes } from './http2-request-bind.js';
 import { functionNameForRpc } from './names.js';
+
+// Every call below is an HTTP/2 request, which on Node 20 binds a function
+// in a way that keeps each call's objects alive until a full collection.
+bindAsLaterNodeDoes();
 
 export interface GrpcClientsOptions {
   /** Send every call to this `host:port`; otherwise use `addressTemplate`. */

@@ -206,8 +206,8 @@ export async function buildAll(): Promise<Map<string, number>> {
     writeFileSync(bundlePath(entry.name), loader);
     copyNativeAddons(code.inputs, directory);
     const assets = bundleAssets[entry.name];
-    for (const file of Object.values(assets?.files ?? {})) {
-      cpSync(`${root}node_modules/${assets!.packageDir}/${file}`, `${directory}/${assets!.bundleDir}/${file}`);
+    if (assets) {
+      for (const file of Object.values(assets.files)) cpSync(`${root}node_modules/${assets.packageDir}/${file}`, `${directory}/${assets.bundleDir}/${file}`);
     }
     await filesReadAtStart[entry.name];
     await writeCodeCache(entry.name);

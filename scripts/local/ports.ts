@@ -76,8 +76,15 @@ export async function onFreePort<T>(
 /** Where candidates are drawn from: above the well-known and common service ports, below the ephemeral range. */
 const lowestCandidate = 10_000;
 
-/** The first port of the OS's ephemeral range: Linux says it in /proc; 32,768 is its default and below other systems' (49,152). */
+let rangeStart: number | undefined;
+
+/** The first port of the OS's ephemeral range, read once: Linux says it in /proc; 32,768 is its default and below other systems' (49,152). */
 export function ephemeralRangeStart(): number {
+  rangeStart ??= readEphemeralRangeStart();
+  return rangeStart;
+}
+
+function readEphemeralRangeStart(): number {
   try {
     const [low] = readFileSync('/proc/sys/net/ipv4/ip_local_port_range', 'utf8').trim().split(/\s+/).map(Number);
     if (low !== undefined && Number.isInteger(low) && low > 0) return Math.min(low, 32_768);

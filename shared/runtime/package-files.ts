@@ -26,14 +26,12 @@ export interface PackageFiles<Name extends string> {
  */
 export function packageFilePaths<Name extends string>(files: PackageFiles<Name>, moduleUrl: string): Record<Name, string> {
   const names = Object.keys(files.files) as Name[];
-  const bundled = (name: Name) => fileURLToPath(new URL(`./${files.bundleDir}/${files.files[name]}`, moduleUrl));
-  const fromBundle = names.every((name) => readable(bundled(name)));
+  const inBundle = Object.fromEntries(names.map((name) => [name, fileURLToPath(new URL(`./${files.bundleDir}/${files.files[name]}`, moduleUrl))])) as Record<Name, string>;
+  if (Object.values<string>(inBundle).every(readable)) return inBundle;
   const installed = createRequire(moduleUrl);
-  const paths = Object.fromEntries(
-    names.map((name) => [name, fromBundle ? bundled(name) : installed.resolve(`${files.packageDir}/${files.files[name]}`)]),
-  ) as Record<Name, string>;
-  for (const path of Object.values<string>(paths)) accessSync(path, constants.R_OK);
-  return paths;
+  const inPackage = Object.fromEntries(names.map((name) => [name, installed.resolve(`${files.packageDir}/${files.files[name]}`)])) as Record<Name, string>;
+  for (const path of Object.values<string>(inPackage)) accessSync(path, constants.R_OK);
+  return inPackage;
 }
 
 function readable(path: string): boolean {

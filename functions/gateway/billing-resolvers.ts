@@ -59,9 +59,12 @@ const planView = (plan: Plan) => ({
   effectiveFrom: plan.effectiveFrom,
 });
 
+// totalAmount, the one key the message lacks, before the spread: on Node 20 a
+// literal that adds keys after a spread gets a hidden class of its own each
+// time (README: Performance). The keys after it replace the message's own.
 export const invoiceView = (invoice: Invoice) => ({
-  ...invoice,
   totalAmount: Number(invoice.amount),
+  ...invoice,
   number: orNull(invoice.number),
   voidReason: orNull(invoice.voidReason),
   finalizedAt: orNull(invoice.finalizedAt),

@@ -231,7 +231,7 @@ export class BillingStore {
       values (${uuidv7()}, ${orgId}, ${period.start}, ${period.end}, 'draft', ${amount.toString()}, ${currency})
       on conflict (org_id, period_start, period_end) do nothing
       returning ${tx.unsafe(invoiceColumns)}`;
-    const current = created ? { ...toInvoice(created), lines: [] } : (await this.invoiceFor(tx, orgId, period))!;
+    const current = created ? toInvoice(created, []) : (await this.invoiceFor(tx, orgId, period))!;
     if (current.status !== InvoiceStatus.Draft) return { invoice: current, changed: false };
     if (!created && current.currency === currency && sameLines(current.lines, lines)) return { invoice: current, changed: false };
 
@@ -240,7 +240,7 @@ export class BillingStore {
       where id = ${current.id} returning ${tx.unsafe(invoiceColumns)}`;
     await tx`delete from billing.invoice_lines where invoice_id = ${current.id}`;
     await this.insertLines(tx, current.id, lines);
-    const invoice: Invoice = { ...toInvoice(updated!), lines: [...lines] };
+    const invoice: Invoice = toInvoice(updated!, [...lines]);
     await enqueueEvents(tx, 'billing', [
       ...(created ? [invoiceEvent(EventType.InvoiceCreated, invoice)] : []),
       invoiceEvent(EventType.InvoiceUpdated, invoice),
@@ -258,7 +258,7 @@ export class BillingStore {
     const [row] = await tx<InvoiceRow[]>`
       update billing.invoices set status = 'finalized', number = ${number}, finalized_at = now(), updated_at = clock_timestamp()
       where id = ${invoice.id} and status = 'draft' returning ${tx.unsafe(invoiceColumns)}`;
-    const finalized = { ...toInvoice(row!), lines: invoice.lines };
+    const finalized = toInvoice(row!, invoice.lines);
     await enqueueEvents(tx, 'billing', [invoiceEvent(EventType.InvoiceFinalized, finalized), invoiceEvent(EventType.InvoiceUpdated, finalized)]);
     return finalized;
   }
@@ -267,7 +267,7 @@ export class BillingStore {
     const [row] = await tx<InvoiceRow[]>`
       update billing.invoices set status = 'void', voided_at = now(), void_reason = ${reason}, updated_at = clock_timestamp()
       where id = ${invoice.id} and status = 'finalized' returning ${tx.unsafe(invoiceColumns)}`;
-    const voided = { ...toInvoice(row!), lines: invoice.lines };
+    const voided = toInvoice(row!, invoice.lines);
     await enqueueEvents(tx, 'billing', [invoiceEvent(EventType.InvoiceVoided, voided), invoiceEvent(EventType.InvoiceUpdated, voided)]);
     return voided;
   }
@@ -277,7 +277,7 @@ export class BillingStore {
     const [row] = await tx<InvoiceRow[]>`
       update billing.invoices set payment_status = ${paymentStatus}, payment_status_at = now(), updated_at = clock_timestamp()
       where id = ${invoice.id} returning ${tx.unsafe(invoiceColumns)}`;
-    const updated = { ...toInvoice(row!), lines: invoice.lines };
+    const updated = toInvoice(row!, invoice.lines);
     await enqueueEvents(tx, 'billing', [invoiceEvent(paymentEventType[paymentStatus], updated), invoiceEvent(EventType.InvoiceUpdated, updated)]);
     return updated;
   }
@@ -344,7 +344,7 @@ export class BillingStore {
         coalesce((select json_agg(line order by line.position) from (
           select ${this.sql.unsafe(lineColumns)}, position from billing.invoice_lines where invoice_id = i.id) as line), '[]') as lines
       from billing.invoices i where org_id = ${orgId} order by period_start desc, period_end desc`;
-    return rows.map(({ lines, ...row }) => ({ ...toInvoice(row), lines: lines.map((line) => toLine(lineRowOfJson(line))) }));
+    return rows.map((row) => toInvoice(row, row.lines.map((line) => toLine(lineRowOfJson(line)))));
   }
 
   async ping(): Promise<void> {
@@ -376,7 +376,7 @@ export class BillingStore {
 
   private async withLines(sql: Queryable, row: InvoiceRow): Promise<Invoice> {
     const lines = await sql<LineRow[]>`select ${sql.unsafe(lineColumns)} from billing.invoice_lines where invoice_id = ${row.id} order by position`;
-    return { ...toInvoice(row), lines: lines.map(toLine) };
+    return toInvoice(row, lines.map(toLine));
   }
 }
 
@@ -421,7 +421,12 @@ function toVersion(row: VersionRow): PlanVersion {
   };
 }
 
-function toInvoice(row: InvoiceRow): Omit<Invoice, 'lines'> {
+/**
+ * An invoice from its row and lines, in one literal: on Node 20, adding
+ * `lines` after a spread of the row's fields gave every invoice a hidden class
+ * of its own (README: Performance).
+ */
+function toInvoice(row: InvoiceRow, lines: Invoice['lines']): Invoice {
   return {
     id: row.id,
     orgId: row.orgId,
@@ -435,6 +440,7 @@ function toInvoice(row: InvoiceRow): Omit<Invoice, 'lines'> {
     finalizedAt: row.finalizedAt ?? undefined,
     voidReason: row.voidReason ?? undefined,
     paymentStatus: row.paymentStatus ?? undefined,
+    lines,
   };
 }
 

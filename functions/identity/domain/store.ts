@@ -30,9 +30,11 @@ function limitsOf(row: LimitColumns): OrganizationLimitOverrides {
   return limits;
 }
 
+// `limits` before the spread: on Node 20 a literal that adds keys after a
+// spread gets a hidden class of its own each time (README: Performance).
 const organizationOf = ({ ingestRequestsPerSecond, ingestEventsPerSecond, graphqlCostPerSecond, ...organization }: OrganizationRow): Organization => ({
-  ...organization,
   limits: limitsOf({ ingestRequestsPerSecond, ingestEventsPerSecond, graphqlCostPerSecond }),
+  ...organization,
 });
 
 /** An API key as stored: never the key itself. */
@@ -171,8 +173,8 @@ export class IdentityStore {
       from identity.api_keys k left join identity.organizations o on o.id = k.org_id
       where k.prefix = ${prefix}`;
     return rows.map(({ ingestRequestsPerSecond, ingestEventsPerSecond, graphqlCostPerSecond, ...key }) => ({
-      ...key,
       limits: limitsOf({ ingestRequestsPerSecond, ingestEventsPerSecond, graphqlCostPerSecond }),
+      ...key,
     }));
   }
 

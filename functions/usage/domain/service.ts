@@ -17,7 +17,7 @@ import type { MeterStore } from './meter-store.js';
 import { defaultMeter, type Meter } from './meters.js';
 import type { EventMonth, EventPartitionStore, PartitionUpkeep } from './partition-store.js';
 import { propertyText, type PropertyLimits } from './properties.js';
-import type { InsertResult, NewUsageEvent, UsageStore } from './store.js';
+import { newUsageEvent, type InsertResult, type NewUsageEvent, type UsageStore } from './store.js';
 import type { SummaryStore } from './summary-store.js';
 
 export const RecordStatus = { Accepted: 'accepted', Duplicate: 'duplicate', Rejected: 'rejected' } as const;
@@ -165,7 +165,7 @@ export class UsageService {
       if ('problems' in item) return item.problems;
       const result = validateUsageEvent(item.event, context);
       if (!result.ok) return result.problems;
-      const event: NewUsageEvent = { ...result.event, id: uuidv7(now.getTime()), orgId: item.orgId };
+      const event = newUsageEvent(result.event, uuidv7(now.getTime()), item.orgId);
       const { groupBy } = meterOf(event.metric);
       if (groupBy.length > 0) event.groupKey = groupKeyOf(event, groupBy);
       return event;

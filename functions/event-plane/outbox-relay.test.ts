@@ -318,6 +318,38 @@ describe('outbox relay', () => {
     }
   });
 
+  it('locks and reads only the rows a batch takes, so a backlog behind it stays free for other relays', async () => {
+    const db = await outboxDatabase();
+    const nc = await natsConnection();
+    const stream = testStream(nc);
+    const rows = Array.from({ length: 4 }, () => [usageEvent(), usageEvent()]);
+    for (const listed of rows) {
+      await db.sql`
+        insert into t.outbox (event_id, type, payload)
+        values (${listed[0]!.id}, ${EventType.UsageRecorded}, to_jsonb(${listed.map((e) => e.id)}::text[]))`;
+    }
+    let release!: () => void;
+    const released = new Promise<void>((resolve) => (release = resolve));
+    let reading!: () => void;
+    const inBatch = new Promise<void>((resolve) => (reading = resolve));
+    const reader: ListedEventsReader = async (_tx, _type, ids) => {
+      reading();
+      await released;
+      return rows.flat().filter((event) => ids.includes(event.id)).map(encodeCloudEvent);
+    };
+
+    // Room for four events: the first two rows, planned among all four.
+    const relay = newRelay(db, nc, stream, { listedEvents: reader, batchSize: 4 });
+    const pass = relay.relayOnce();
+    await inBatch;
+    const free = await db.sql<{ eventId: string }[]>`select event_id from t.outbox order by seq for update skip locked`;
+    release();
+
+    expect(free.map((row) => row.eventId)).toEqual(rows.slice(2).map((listed) => listed[0]!.id));
+    expect(await pass).toBe(8);
+    expect(await outboxCount(db)).toBe(0);
+  });
+
   it('rejects a row listing events when its schema has no reader, and keeps it', async () => {
     const db = await outboxDatabase();
     const nc = await natsConnection();

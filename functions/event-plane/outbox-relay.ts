@@ -45,7 +45,7 @@ export type OutboxTarget = (NatsWorkerOptions & { stream: EventStreamConfig; sin
 export interface OutboxRelaySettings {
   /** The registry the `polaris_outbox_*` metrics go to. */
   metrics: Registry;
-  /** Rows per transaction, published concurrently. Default 500. */
+  /** Events per transaction (a row listing more is still taken whole), published concurrently. Default 500. */
   batchSize?: number;
   /** Milliseconds between passes when nothing nudges the relay. Default 2000. */
   pollIntervalMs?: number;
@@ -220,8 +220,9 @@ export class OutboxRelay extends NatsWorker {
 
   /**
    * One pass over the outbox, the loop's unit of work (ends early after
-   * `stop()`). Each batch is one transaction: claim up to `batchSize` rows in
-   * `seq` order (`for update skip locked`), publish them all concurrently,
+   * `stop()`). Each batch is one transaction: claim the first rows in `seq`
+   * order that hold up to `batchSize` events (`for update skip locked`),
+   * publish their events concurrently,
    * delete the acknowledged rows, add an attempt and the error to the others,
    * commit. A batch with failures still commits what was acknowledged. Rows
    * JetStream rejects (e.g. too large) stay with their `last_error` and are

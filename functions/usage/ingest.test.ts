@@ -290,7 +290,10 @@ describe('usage.recorded on NATS', () => {
   it('publishes one structured CloudEvent per accepted event, with Nats-Msg-Id = event id', async () => {
     const { body } = await ingest({ metric: 'published', quantity: 2.5, idempotency_key: 'pub-1' });
     await ingest({ metric: 'published', quantity: 2.5, idempotency_key: 'pub-1' });
-    const events = await waitForStream(host.natsUrl, host.stream.stream, (all) => all.some((e) => e.event.id === body.id));
+    // The quantity as a decimal, however the literal was written.
+    const { body: zeros } = await ingest(undefined, { raw: '{"metric":"published","quantity":2.500,"idempotency_key":"pub-2"}' });
+    const events = await waitForStream(host.natsUrl, host.stream.stream, (all) => all.some((e) => e.event.id === body.id) && all.some((e) => e.event.id === zeros.id));
+    expect(events.find((e) => e.event.id === zeros.id)?.event.data).toMatchObject({ quantity: '2.5' });
     const mine = events.filter((e) => e.event.id === body.id);
     expect(mine).toHaveLength(1);
     expect(mine[0]).toMatchObject({

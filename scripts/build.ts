@@ -196,13 +196,16 @@ function buildGroups(): FunctionEntry[][] {
 export async function buildAll(): Promise<Map<string, number>> {
   rmSync(distDir, { recursive: true, force: true });
   const sizes = new Map<string, number>();
-  const loader = (await build({ entryPoints: [`${root}shared/runtime/code-cache-loader.ts`], platform: 'node', target: 'node20', format: 'esm', write: false })).outputFiles[0]!.contents;
+  const buildLoader = async (leanStart: boolean) =>
+    (await build({ entryPoints: [`${root}shared/runtime/code-cache-loader.ts`], platform: 'node', target: 'node20', format: 'esm', write: false, define: { POLARIS_LEAN_START: String(leanStart) } })).outputFiles[0]!.contents;
+  const loaders = { lean: await buildLoader(true), usual: await buildLoader(false) };
   // The dashboard's web page (scripts, styles, HTML), served from the bundle's folder.
   const dashboardPage = writeDashboardPage(`${dirname(bundlePath('dashboard'))}/public`);
   /** What a function reads from its folder when it starts, so before its code cache's start. */
   const filesReadAtStart: Partial<Record<string, Promise<unknown>>> = { dashboard: dashboardPage };
   const finishBundle = async (entry: FunctionEntry, code: { bytes: number; inputs: string[] }) => {
     const directory = dirname(bundlePath(entry.name));
+    const loader = entry.leanStart ? loaders.lean : loaders.usual;
     writeFileSync(bundlePath(entry.name), loader);
     copyNativeAddons(code.inputs, directory);
     const assets = bundleAssets[entry.name];

@@ -219,6 +219,31 @@ describe('a bundle whose code cache V8 rejects', () => {
   });
 });
 
+describe("V8's settings around a bundle's start (shared/runtime/code-cache-loader.ts)", () => {
+  // V8 prints a line for each function it sets out to optimize (--trace-opt).
+  // The flag makes V8 reject the code cache, so the start compiles as it
+  // goes: all the more for it to optimize, had it been let.
+  const optimizations = (output: string) => output.split('\n').filter((line) => /target (TURBOFAN|MAGLEV)/.test(line)).length;
+  const gateway = () =>
+    spawnBundleOnFreePort(bundlePath('gateway'), { DATABASE_URL: db.url, POLARIS_ADMIN_TOKEN: testAdminToken, POLARIS_SESSION_SECRET: testSessionSecret }, 30_000, ['--trace-opt']);
+
+  it('the gateway starts without optimizing its start, then optimizes what its requests run', async () => {
+    const started = await gateway();
+    started.child.kill('SIGTERM');
+    expect(await started.exited).toBe(0);
+    expect(optimizations(started.output())).toBe(0);
+
+    const serving = await gateway();
+    try {
+      for (let i = 0; i < 2_000; i++) await (await fetch(`http://127.0.0.1:${serving.port}/health/liveness`)).text();
+    } finally {
+      serving.child.kill('SIGTERM');
+    }
+    expect(await serving.exited).toBe(0);
+    expect(optimizations(serving.output())).toBeGreaterThan(0);
+  }, 60_000);
+});
+
 describe('a bundle with invalid configuration', () => {
   it('exits 1 with one message naming every problem', async () => {
     const fn = spawnBundle(bundlePath('validate-api-key'), 1, {

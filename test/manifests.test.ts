@@ -590,6 +590,7 @@ const notFromConfig: Record<string, string> = {
   K_REVISION: 'Knative sets it on every revision',
   K_SINK: "the SinkBindings inject the Broker's address into the outbox relay and the scheduled Jobs (aggregation, webhook retries)",
   POLARIS_GRPC_ADDRESS: "the local host's one gRPC port; in the cluster each RPC goes to its own function",
+  NODE_OPTIONS: "Node's own, for an operator's flags: a bundle's loader leaves V8's compilers and young generation to flags set there",
 };
 
 /** The TypeScript that runs in the cluster: the functions, the shared runtime, the event plane and the migration. */

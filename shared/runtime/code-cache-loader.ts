@@ -16,7 +16,8 @@ import { Script } from 'node:vm';
 
 // Through require: importing node:fs as an ES module reads all its exports,
 // which loads its streams (4 ms) for nothing.
-const { readFileSync, writeFileSync } = createRequire(import.meta.url)('node:fs') as typeof import('node:fs');
+const require = createRequire(import.meta.url);
+const { readFileSync, writeFileSync } = require('node:fs') as typeof import('node:fs');
 const filename = fileURLToPath(new URL('function.cjs', import.meta.url));
 const cacheFile = `${filename}.cache`;
 const writingCache = process.argv.includes('--write-code-cache');
@@ -43,6 +44,44 @@ const script = new Script(readFileSync(filename, 'latin1'), {
 if (script.cachedDataRejected) {
   process.emitWarning('the code cache was made by another Node version or with other V8 flags; the code compiles as it starts, more slowly', { code: 'POLARIS_CODE_CACHE_REJECTED' });
 }
+
+/** Whether the function's registry entry asks for a lean start (set by scripts/build.ts for each bundle). */
+declare const POLARIS_LEAN_START: boolean;
+
+/**
+ * V8's settings while a function whose start builds much starts, and after.
+ * A start runs once: V8 compiling its loops (the gateway's schema built, its
+ * checks run) to baseline and optimized code makes code that never runs
+ * again and pages in the compilers, and its young generation grows to hold
+ * what the start keeps and then stays grown while the function idles.
+ * Without either, the gateway started no slower and idled 8–9 MiB smaller;
+ * the smaller functions started some 10 ms slower and idled no smaller, so
+ * they start as V8 would (README: Performance).
+ *
+ * Each flag is set once the cache is read, and set back to V8's default once
+ * the function has started (`--max-opt` would not do: lowering it turns the
+ * compilers off for good). A cache is written under V8's own settings: V8
+ * accepts a cache only under the flags it was made with, and may take them
+ * for the cache's before the start is over. An operator who sets any of
+ * these flags, or `--max-opt` or `--jitless` (NODE_OPTIONS), gets none of it.
+ */
+const startFlags = [
+  ['--no-turbofan', '--turbofan'],
+  ['--no-sparkplug', '--sparkplug'],
+  ['--semi-space-growth-factor=1', '--semi-space-growth-factor=2'],
+] as const;
+const flagName = (flag: string) => flag.replace(/=.*$/, '').replaceAll('_', '-').replace(/^--no-/, '--');
+const concerned = new Set(['--turbofan', '--opt', '--max-opt', '--jitless', '--sparkplug', '--semi-space-growth-factor']);
+const operatorSets = [...process.execArgv, ...(process.env.NODE_OPTIONS ?? '').split(/\s+/)].some((flag) => concerned.has(flagName(flag)));
+const tunedFlags = POLARIS_LEAN_START && !writingCache && !operatorSets ? startFlags : [];
+
+function setFlags(values: readonly string[]): void {
+  if (values.length === 0) return;
+  const { setFlagsFromString } = require('node:v8') as typeof import('node:v8');
+  for (const value of values) setFlagsFromString(value);
+}
+setFlags(tunedFlags.map(([whileStarting]) => whileStarting));
+
 const module = { exports: {} as { default: () => Promise<void> } };
 // Packages find their own files relative to a folder one level below their
 // root (lib/, src/), so __dirname is `<bundle dir>/lib`, and such files are
@@ -50,6 +89,7 @@ const module = { exports: {} as { default: () => Promise<void> } };
 script.runInThisContext()(module.exports, createRequire(filename), module, filename, `${dirname(filename)}/lib`, pathToFileURL(filename).href);
 
 await module.exports.default();
+setFlags(tunedFlags.map(([, afterwards]) => afterwards));
 if (writingCache) {
   writeFileSync(cacheFile, script.createCachedData());
   process.exit(0);

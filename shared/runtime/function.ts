@@ -114,4 +114,10 @@ export interface FunctionEntry {
   readonly module: string;
   /** CloudEvent types delivered to it (event functions only). */
   readonly subscribes?: readonly string[];
+  /**
+   * Its start builds much that it keeps (the gateway's GraphQL schema): V8
+   * neither optimizes nor grows its young generation until it has started
+   * (shared/runtime/code-cache-loader.ts).
+   */
+  readonly leanStart?: boolean;
 }

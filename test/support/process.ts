@@ -12,8 +12,9 @@ export interface SpawnedFunction {
   exited: Promise<number | string>;
 }
 
-export function spawnBundle(bundle: string, port: number, env: Record<string, string>): SpawnedFunction {
-  const child = spawn(process.execPath, [bundle], {
+/** `nodeArgs` go to `node` before the bundle (V8 flags NODE_OPTIONS does not take, say). */
+export function spawnBundle(bundle: string, port: number, env: Record<string, string>, nodeArgs: readonly string[] = []): SpawnedFunction {
+  const child = spawn(process.execPath, [...nodeArgs, bundle], {
     env: { PATH: process.env.PATH ?? '', PORT: String(port), ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
@@ -34,8 +35,8 @@ export function spawnBundle(bundle: string, port: number, env: Record<string, st
  * beforehand could be taken by another process, or handed to two bundles,
  * before the bundle binds it; a port the bundle bound itself cannot.
  */
-export async function spawnBundleOnFreePort(bundle: string, env: Record<string, string>, timeoutMs = 60_000): Promise<SpawnedFunction> {
-  const fn = spawnBundle(bundle, 0, env);
+export async function spawnBundleOnFreePort(bundle: string, env: Record<string, string>, timeoutMs = 60_000, nodeArgs: readonly string[] = []): Promise<SpawnedFunction> {
+  const fn = spawnBundle(bundle, 0, env, nodeArgs);
   const port = await new Promise<number>((resolve, reject) => {
     const timer = setTimeout(() => {
       fn.child.kill('SIGKILL');

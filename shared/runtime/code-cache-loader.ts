@@ -64,6 +64,8 @@ declare const POLARIS_LEAN_START: boolean;
  * accepts a cache only under the flags it was made with, and may take them
  * for the cache's before the start is over. An operator who sets any of
  * these flags, or `--max-opt` or `--jitless` (NODE_OPTIONS), gets none of it.
+ * Maglev is left as it is: on by default on Node 24, off on Node 20, and V8
+ * cannot tell a flag's value back to be set again.
  */
 const startFlags = [
   ['--no-turbofan', '--turbofan'],

@@ -25,15 +25,19 @@ const root = fileURLToPath(new URL('..', import.meta.url));
 export const distDir = `${root}dist`;
 const execFileAsync = promisify(execFile);
 
-/** Where @grpc/reflection, which reads its .proto files at run time, finds them in a bundle. */
+/**
+ * Where @grpc/reflection, which reads its .proto files at run time, finds them
+ * in a bundle; and grpc-js, which would load them only to serve channelz or
+ * ORCA, finds none (shared/grpc/unbundled-proto-loader.ts).
+ */
 const embeddedProtoLoader: Plugin = {
   name: 'embedded-proto-loader',
   setup(build) {
-    build.onResolve({ filter: /^@grpc\/proto-loader$/ }, (args) =>
-      /[/\\]@grpc[/\\]reflection[/\\]/.test(args.importer)
-        ? { path: `${root}shared/grpc/embedded-proto-loader.ts` }
-        : undefined,
-    );
+    build.onResolve({ filter: /^@grpc\/proto-loader$/ }, (args) => {
+      if (/[/\\]@grpc[/\\]reflection[/\\]/.test(args.importer)) return { path: `${root}shared/grpc/embedded-proto-loader.ts` };
+      if (/[/\\]@grpc[/\\]grpc-js[/\\]/.test(args.importer)) return { path: `${root}shared/grpc/unbundled-proto-loader.ts` };
+      return undefined;
+    });
   },
 };
 

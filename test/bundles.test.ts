@@ -155,6 +155,16 @@ describe('each bundle, started alone with PORT', () => {
     expect(sources.filter((source) => /node_modules\/(@fastify\/static|@fastify\/websocket|ws|glob)\//.test(source))).toEqual([]);
   });
 
+  it('leaves @grpc/proto-loader and protobufjs out of the functions that serve no gRPC reflection', () => {
+    const sourcesOf = (name: string) => (JSON.parse(readFileSync(`${dirname(bundlePath(name))}/function.cjs.map`, 'utf8')) as { sources: string[] }).sources;
+    const protoLoading = (name: string) => sourcesOf(name).filter((source) => /node_modules\/(@grpc\/proto-loader|protobufjs)\//.test(source));
+    // grpc-js is there (ingest calls ValidateApiKey), but not what it would load to serve channelz or ORCA.
+    expect(sourcesOf('ingest').some((source) => source.includes('node_modules/@grpc/grpc-js/'))).toBe(true);
+    for (const entry of functionRegistry.filter((fn) => fn.kind !== 'grpc')) expect(protoLoading(entry.name), entry.name).toEqual([]);
+    // gRPC reflection still loads its definitions with them.
+    expect(protoLoading('validate-api-key').length).toBeGreaterThan(0);
+  });
+
   it('finishes a request in flight on SIGTERM, then exits 0', async () => {
     const fn = running.get('create-api-key')!;
     const create = rpcClient(`127.0.0.1:${running.get('create-organization')!.port}`);

@@ -50,6 +50,11 @@ beforeAll(async () => {
   await Promise.all(others.map((entry) => start(entry, { POLARIS_GRPC_ADDRESS: `127.0.0.1:${validating.port}` })));
 }, 120_000);
 
+/** The source files a function's bundle was made of, from its source map. */
+function bundleSources(name: string): string[] {
+  return (JSON.parse(readFileSync(`${dirname(bundlePath(name))}/function.cjs.map`, 'utf8')) as { sources: string[] }).sources;
+}
+
 afterAll(async () => {
   for (const fn of running.values()) fn.child.kill('SIGKILL');
   await deleteStream('nats://127.0.0.1:4222', stream.stream);
@@ -150,16 +155,15 @@ describe('each bundle, started alone with PORT', () => {
     expect(await page.text()).toContain('<script src="./graphiql/main.js"></script>');
     expect(await (await fetch(`${gateway}/graphiql/config.js`)).text()).toContain('window.GRAPHQL_ENDPOINT = "/graphql"');
     expect(await (await fetch(`${gateway}/graphiql/main.js`)).text()).toContain('GRAPHQL_ENDPOINT');
-    const { sources } = JSON.parse(readFileSync(`${dirname(bundlePath('gateway'))}/function.cjs.map`, 'utf8')) as { sources: string[] };
+    const sources = bundleSources('gateway');
     expect(sources.some((source) => source.includes('node_modules/mercurius/'))).toBe(true);
     expect(sources.filter((source) => /node_modules\/(@fastify\/static|@fastify\/websocket|ws|glob)\//.test(source))).toEqual([]);
   });
 
   it('leaves @grpc/proto-loader and protobufjs out of the functions that serve no gRPC reflection', () => {
-    const sourcesOf = (name: string) => (JSON.parse(readFileSync(`${dirname(bundlePath(name))}/function.cjs.map`, 'utf8')) as { sources: string[] }).sources;
-    const protoLoading = (name: string) => sourcesOf(name).filter((source) => /node_modules\/(@grpc\/proto-loader|protobufjs)\//.test(source));
+    const protoLoading = (name: string) => bundleSources(name).filter((source) => /node_modules\/(@grpc\/proto-loader|protobufjs)\//.test(source));
     // grpc-js is there (ingest calls ValidateApiKey), but not what it would load to serve channelz or ORCA.
-    expect(sourcesOf('ingest').some((source) => source.includes('node_modules/@grpc/grpc-js/'))).toBe(true);
+    expect(bundleSources('ingest').some((source) => source.includes('node_modules/@grpc/grpc-js/'))).toBe(true);
     for (const entry of functionRegistry.filter((fn) => fn.kind !== 'grpc')) expect(protoLoading(entry.name), entry.name).toEqual([]);
     // gRPC reflection still loads its definitions with them.
     expect(protoLoading('validate-api-key').length).toBeGreaterThan(0);

@@ -87,12 +87,17 @@ function snapshot(dir: string): Map<string, string> {
 
 /** Names of the files that differ between proto/gen and a fresh generation. */
 export function staleFiles(): string[] {
-  const scratch = join(mkdtempSync(join(tmpdir(), 'polaris-gen-')), 'gen');
-  generate(scratch);
-  const fresh = snapshot(scratch);
-  const committed = snapshot(committedDir);
-  const names = new Set([...fresh.keys(), ...committed.keys()]);
-  return [...names].filter((name) => fresh.get(name) !== committed.get(name)).sort();
+  const parent = mkdtempSync(join(tmpdir(), 'polaris-gen-'));
+  try {
+    const scratch = join(parent, 'gen');
+    generate(scratch);
+    const fresh = snapshot(scratch);
+    const committed = snapshot(committedDir);
+    const names = new Set([...fresh.keys(), ...committed.keys()]);
+    return [...names].filter((name) => fresh.get(name) !== committed.get(name)).sort();
+  } finally {
+    rmSync(parent, { recursive: true, force: true });
+  }
 }
 
 if (process.argv[1] === fileURLToPath(import.meta.url)) {

@@ -6,7 +6,7 @@
  */
 import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Browser, BrowserContext, Locator, Page } from 'playwright-core';
@@ -19,6 +19,7 @@ import { graphqlCall, startPolaris, type PolarisProcess } from './support/polari
 import { findFreePort } from '../scripts/local/index.js';
 
 const suffix = randomBytes(4).toString('hex');
+const stateDir = mkdtempSync(join(tmpdir(), 'polaris-dashboard-'));
 const stream = `TEST_DASHBOARD_${suffix}`;
 const screenshot = screenshotter('test-artifacts/dashboard');
 const desktop = { viewport: { width: 1280, height: 900 }, locale: 'en-US' };
@@ -154,7 +155,7 @@ beforeAll(async () => {
     POLARIS_OIDC_CLIENT_SECRET: providerSecret,
     POLARIS_OIDC_PROVIDER_NAME: 'Test SSO',
     DATABASE_URL: db.url,
-    POLARIS_STATE_DIR: mkdtempSync(join(tmpdir(), 'polaris-dashboard-')),
+    POLARIS_STATE_DIR: stateDir,
     POLARIS_NATS_STREAM: stream,
     POLARIS_NATS_SUBJECT_PREFIX: `test.dashboard.${suffix}`,
     POLARIS_AGGREGATION_INTERVAL: '1',
@@ -211,6 +212,7 @@ afterAll(async () => {
   await identityProvider?.close();
   await deleteStream('nats://127.0.0.1:4222', stream);
   await db?.drop();
+  rmSync(stateDir, { recursive: true, force: true });
 });
 
 describe('GET /dashboard', () => {

@@ -3,7 +3,7 @@
  * answering, and afterwards every usage.recorded and aggregate.updated is on
  * the stream exactly once.
  */
-import { chmodSync, mkdtempSync } from 'node:fs';
+import { chmodSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { CloudEvent } from 'cloudevents';
@@ -32,6 +32,7 @@ afterAll(async () => {
   await host?.close();
   await nats?.stop();
   await db?.drop();
+  rmSync(stateDir, { recursive: true, force: true });
 });
 
 async function ingest(from: number, count: number): Promise<string[]> {

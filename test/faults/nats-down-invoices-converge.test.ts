@@ -4,7 +4,7 @@
  * throughout; afterwards every usage.recorded and aggregate.updated is on the
  * stream once, and the draft invoice converges on the full usage.
  */
-import { chmodSync, mkdtempSync } from 'node:fs';
+import { chmodSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
@@ -39,6 +39,7 @@ afterAll(async () => {
   await polaris?.stop();
   await nats?.stop();
   await db?.drop();
+  rmSync(stateDir, { recursive: true, force: true });
 });
 
 async function waitFor<T>(what: string, probe: () => Promise<T | undefined>, timeoutMs = 30_000): Promise<T> {

@@ -21,7 +21,7 @@ const env: Record<string, string> = {};
 let npmFunction: string;
 
 beforeAll(async () => {
-  npmFunction = npmWithOperatorToolBundle(await operatorToolBundle());
+  npmFunction = npmWithOperatorToolBundle(operatorToolBundle());
   db = await createTestDatabase({ migrate: false });
   let grpcPort: number;
   [httpPort, grpcPort] = await findFreePorts(2);

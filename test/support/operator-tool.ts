@@ -6,32 +6,40 @@
  * The same sources, so the same commands, output and exit codes.
  */
 import { execFile } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { build } from 'esbuild';
+import { inject } from 'vitest';
+
+declare module 'vitest' {
+  export interface ProvidedContext {
+    /** The operator tool's bundle, built once by the global setup (test/global-setup.ts). */
+    operatorToolBundle: string;
+  }
+}
 
 /** What `npm run polaris` runs (package.json): the source the bundle is built from. */
 export const operatorToolScript = 'tsx scripts/polaris.ts';
 
-let bundled: Promise<string> | undefined;
+/**
+ * Bundles scripts/polaris.ts into one ES module in `dir` and returns its path.
+ * The global setup builds it once for every test file, in a directory its
+ * teardown removes: a test file's own process is stopped before it could.
+ */
+export async function buildOperatorToolBundle(dir: string): Promise<string> {
+  const outfile = join(dir, 'polaris.mjs');
+  await build({ entryPoints: ['scripts/polaris.ts'], bundle: true, platform: 'node', target: 'node20', format: 'esm', outfile, logLevel: 'warning' });
+  return outfile;
+}
 
 /**
- * The path of scripts/polaris.ts bundled into one ES module: built once per
- * test file, removed when its process exits. Fails when `npm run polaris`
- * no longer runs scripts/polaris.ts, so the tests never run something else.
+ * The path of the operator tool's bundle. Fails when `npm run polaris` no
+ * longer runs scripts/polaris.ts, so the tests never run something else.
  */
-export function operatorToolBundle(): Promise<string> {
-  bundled ??= (async () => {
-    const script = (JSON.parse(readFileSync('package.json', 'utf8')) as { scripts: Record<string, string> }).scripts.polaris;
-    if (script !== operatorToolScript) throw new Error(`npm run polaris runs '${script}', not '${operatorToolScript}': update test/support/operator-tool.ts`);
-    const dir = mkdtempSync(join(tmpdir(), 'polaris-tool-'));
-    process.once('exit', () => rmSync(dir, { recursive: true, force: true }));
-    const outfile = join(dir, 'polaris.mjs');
-    await build({ entryPoints: ['scripts/polaris.ts'], bundle: true, platform: 'node', target: 'node20', format: 'esm', outfile, logLevel: 'warning' });
-    return outfile;
-  })();
-  return bundled;
+export function operatorToolBundle(): string {
+  const script = (JSON.parse(readFileSync('package.json', 'utf8')) as { scripts: Record<string, string> }).scripts.polaris;
+  if (script !== operatorToolScript) throw new Error(`npm run polaris runs '${script}', not '${operatorToolScript}': update test/support/operator-tool.ts`);
+  return inject('operatorToolBundle');
 }
 
 export interface ToolRun {
@@ -45,7 +53,7 @@ export interface ToolRun {
  * added to this process's environment (a variable set to undefined removed).
  */
 export async function runOperatorTool(args: string[], env: Record<string, string | undefined>, cwd = process.cwd()): Promise<ToolRun> {
-  const bundle = await operatorToolBundle();
+  const bundle = operatorToolBundle();
   const merged = { ...process.env, ...env };
   for (const [name, value] of Object.entries(env)) if (value === undefined) delete merged[name];
   return new Promise((resolve) => {

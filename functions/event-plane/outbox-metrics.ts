@@ -84,7 +84,7 @@ async function sampleBacklogs(sources: ReadonlySet<BacklogSource>): Promise<Map<
       try {
         const [row] = await sql<{ backlog: number; age: number }[]>`
           -- A row listing events by id counts each of them.
-          select coalesce(sum(case when jsonb_typeof(payload) = 'array' then jsonb_array_length(payload) else 1 end), 0)::int as backlog,
+          select coalesce(sum(events), 0)::int as backlog,
             coalesce(extract(epoch from now() - min(created_at)), 0)::float8 as age
           from ${sql(schema)}.outbox`;
         sampled.set(schema, { backlog: row?.backlog ?? 0, oldestAgeSeconds: Math.max(0, row?.age ?? 0) });

@@ -24,6 +24,7 @@ import {
   eventStreamSpec,
   EventType,
   newEvent,
+  outboxEventCountSql,
   outboxTableSql,
   subjectForEventType,
   type EventStreamConfig,
@@ -48,6 +49,7 @@ async function outboxDatabase(schemas: readonly string[] = [schema]): Promise<Te
       await tx.unsafe(`create schema "${name}"`);
       await tx.unsafe(`set local search_path to "${name}"`);
       await tx.unsafe(outboxTableSql);
+      await tx.unsafe(outboxEventCountSql);
     });
   }
   return db;

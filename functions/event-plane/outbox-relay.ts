@@ -327,7 +327,7 @@ export class OutboxRelay extends NatsWorker {
       // reading every row of a backlog to take its first few read the backlog
       // again at every pass (3 KB an event in batch ingest's allocation profile).
       const planned = await tx<{ seq: string; events: number }[]>`
-        select seq, case when jsonb_typeof(payload) = 'array' then jsonb_array_length(payload) else 1 end as events
+        select seq, events
         from ${tx(schema)}.outbox
         where seq > ${afterSeq}
         order by seq

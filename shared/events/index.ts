@@ -17,5 +17,5 @@ export {
 } from './types.js';
 export { decodeCloudEvent, EventDecodeError, publishEncodedEvent, publishEncodedEvents, subjectForEventType, type PublishOutcome } from './nats.js';
 export { allEventsSubject, ensureStream, eventStreamConfig, eventStreamLimits, eventStreamSpec, type EventStreamConfig, type StreamSpec } from './streams.js';
-export { enqueueEvents, OutboxAnnouncer, outboxNotifyChannel, outboxNotifySql, outboxTableSql } from './outbox-writer.js';
+export { enqueueEvents, OutboxAnnouncer, outboxEventCountSql, outboxNotifyChannel, outboxNotifySql, outboxTableSql } from './outbox-writer.js';
 export { natsConnection } from './connection.js';

@@ -1,5 +1,5 @@
 import type { SchemaMigrations } from '../../../shared/database.js';
-import { outboxNotifySql, outboxTableSql } from '../../../shared/events/index.js';
+import { outboxEventCountSql, outboxNotifySql, outboxTableSql } from '../../../shared/events/index.js';
 
 /** Billing's schema. Forward-only: add a migration, never edit an applied one. */
 export const billingMigrations: SchemaMigrations = {
@@ -231,6 +231,11 @@ export const billingMigrations: SchemaMigrations = {
           add column payment_status text check (payment_status in ('payment_failed', 'uncollectible', 'paid')),
           add column payment_status_at timestamptz;
       `,
+    },
+    {
+      // How many events each outbox row holds, as a column (see outboxEventCountSql).
+      id: '0007_outbox_event_count',
+      sql: outboxEventCountSql,
     },
   ],
 };

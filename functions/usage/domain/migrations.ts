@@ -1,5 +1,5 @@
 import type { SchemaMigrations } from '../../../shared/database.js';
-import { outboxNotifySql, outboxTableSql } from '../../../shared/events/index.js';
+import { outboxEventCountSql, outboxNotifySql, outboxTableSql } from '../../../shared/events/index.js';
 
 /** Usage's schema. Forward-only: add a migration, never edit an applied one. */
 export const usageMigrations: SchemaMigrations = {
@@ -313,6 +313,11 @@ export const usageMigrations: SchemaMigrations = {
           for each statement execute function notify_outbox_unannounced();
         drop function notify_outbox();
       `,
+    },
+    {
+      // How many events each outbox row holds, as a column (see outboxEventCountSql).
+      id: '0009_outbox_event_count',
+      sql: outboxEventCountSql,
     },
   ],
 };

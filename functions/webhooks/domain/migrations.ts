@@ -1,5 +1,5 @@
 import type { SchemaMigrations } from '../../../shared/database.js';
-import { outboxNotifySql, outboxTableSql } from '../../../shared/events/index.js';
+import { outboxEventCountSql, outboxNotifySql, outboxTableSql } from '../../../shared/events/index.js';
 
 /** Webhooks' schema. Forward-only: add a migration, never edit an applied one. */
 export const webhooksMigrations: SchemaMigrations = {
@@ -67,6 +67,11 @@ export const webhooksMigrations: SchemaMigrations = {
         ${outboxTableSql}
         ${outboxNotifySql}
       `,
+    },
+    {
+      // How many events each outbox row holds, as a column (see outboxEventCountSql).
+      id: '0002_outbox_event_count',
+      sql: outboxEventCountSql,
     },
   ],
 };

@@ -362,12 +362,14 @@ export class OutboxRelay extends NatsWorker {
       // JetStream: all publishes in flight at once, one round trip per batch, not per event. A sink: a few at a time.
       const settled = await publishItems(publish, items);
       const unacknowledged = new Map<OutboxRow, { ids: string[]; error: string }>();
+      // Counted by type, then added once each: a batch holds up to 500 events, mostly of one type.
+      const publishedByType = new Map<string, number>();
       settled.forEach((outcome, i) => {
         const { row, listedId } = items[i]!;
         if (outcome.status === 'fulfilled') {
           result.published += 1;
           if (outcome.value.duplicate) result.duplicates += 1;
-          this.metrics.published.inc({ schema, type: row.type });
+          publishedByType.set(row.type, (publishedByType.get(row.type) ?? 0) + 1);
           return;
         }
         result.failed += 1;
@@ -382,6 +384,7 @@ export class OutboxRelay extends NatsWorker {
           result.unavailable ??= outcome.reason;
         }
       });
+      for (const [type, count] of publishedByType) this.metrics.published.inc({ schema, type }, count);
       if (result.newlyRejected === 0) result.rejected = undefined;
       const acked = rows.filter((row) => !unacknowledged.has(row)).map((row) => row.seq);
       if (acked.length > 0) {

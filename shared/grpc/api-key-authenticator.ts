@@ -5,7 +5,7 @@
  * so a revoked or expired key stops working within that time; unknown keys
  * are remembered briefly, so a flood of bad keys does not become a flood of RPCs.
  */
-import { createHash } from 'node:crypto';
+import { hash } from 'node:crypto';
 import { IdentityService } from '../../proto/gen/polaris/identity/v1/identity.js';
 import { ForbiddenError, UnauthenticatedError } from '../errors.js';
 import { ExpiringCache } from '../expiring-cache.js';
@@ -55,9 +55,10 @@ export class ApiKeyAuthenticator {
    */
   async authenticate(apiKey: string | undefined, options: { serviceKeys?: boolean } = {}): Promise<Tenant> {
     if (!apiKey) throw new UnauthenticatedError('missing X-API-Key header', 'missing_api_key');
-    const hash = createHash('sha256').update(apiKey).digest('base64url');
+    // One-shot: a Hash object per request cost 2–3% of single-event ingest's CPU (perf, npm run bench).
+    const keyHash = hash('sha256', apiKey, 'base64url');
     const tenant = await this.cache.get(
-      hash,
+      keyHash,
       async () => {
         const result = await this.clients.call(IdentityService.validateApiKey, { apiKey });
         if (!result.valid) return undefined;

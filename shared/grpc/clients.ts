@@ -59,7 +59,6 @@ export class GrpcClients {
     const client = this.clientFor(this.addressFor(method as MethodDefinition<unknown, unknown>));
     const deadline = Date.now() + (this.options.timeoutMs ?? 10_000);
     return new Promise((resolve, reject) => {
-      const done = (err: ServiceError | null, response?: Res) => (err ? reject(Object.assign(fromGrpcError(err), { rpc: method.path })) : resolve(response as Res));
       // grpc-js captures the caller's stack trace for every call, for the
       // error of one that fails; at the end of the gateway's async chains
       // that took about 17 µs a call, 5% of its main thread's busy time at
@@ -67,7 +66,12 @@ export class GrpcClients {
       // error names the RPC instead. (Failures, a request it cannot
       // serialize included, come to the callback; only a misuse of its API
       // throws here.)
-      withoutStack(() => client.makeUnaryRequest(method.path, method.requestSerialize, method.responseDeserialize, request, metadata, { deadline }, done));
+      // The callback is not assigned to a name: see "keepNames" in README, Performance.
+      withoutStack(() =>
+        client.makeUnaryRequest(method.path, method.requestSerialize, method.responseDeserialize, request, metadata, { deadline }, (err: ServiceError | null, response?: Res) =>
+          err ? reject(Object.assign(fromGrpcError(err), { rpc: method.path })) : resolve(response as Res),
+        ),
+      );
     });
   }
 

@@ -41,9 +41,8 @@ export async function assignOrganizations(tenant: Tenant, request: IngestRequest
 }
 
 /**
- * An item refused for `field`. At module level rather than a closure in each
- * request: under `npm start` tsx names every function assigned to a name as it
- * is made (esbuild's keepNames), a defineProperty for each request.
+ * An item refused for `field`. At module level rather than a closure named in
+ * each request (see "keepNames" in README, Performance).
  */
 function refusal(field: string, message: string): { problems: FieldProblem[] } {
   return { problems: [{ field, message }] };

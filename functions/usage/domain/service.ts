@@ -325,9 +325,7 @@ function groupKeyOf(event: NewUsageEvent, groupBy: readonly string[]): string {
 /**
  * A metric's meter in `meters`, or the default (SUM) meter of a metric
  * without one. Returned from here rather than assigned to a name in each
- * request: under `npm start` tsx names every function assigned to a name as it
- * is made (esbuild's keepNames), a defineProperty per request (1.6% of
- * single-event ingest's CPU, perf).
+ * request (see "keepNames" in README, Performance).
  */
 function meterLookup(meters: ReadonlyMap<string, Meter>): (metric: string) => Meter {
   return (metric) => meters.get(metric) ?? defaultMeter(metric);

@@ -130,8 +130,12 @@ export function costRefusal({ requested, limit }: RequestCost): GraphQLError {
  */
 export function operationOf(document: DocumentNode, context: MercuriusContext): OperationDefinitionNode | undefined {
   const request = context.reply?.request;
-  const named = (from: unknown) => (typeof from === 'object' && from !== null && 'operationName' in from && typeof from.operationName === 'string' ? from.operationName : undefined);
-  return getOperationAST(document, named(request?.body) ?? named(request?.query)) ?? undefined;
+  return getOperationAST(document, operationNameIn(request?.body) ?? operationNameIn(request?.query)) ?? undefined;
+}
+
+/** The `operationName` a request's body or query string holds, if any. */
+function operationNameIn(from: unknown): string | undefined {
+  return typeof from === 'object' && from !== null && 'operationName' in from && typeof from.operationName === 'string' ? from.operationName : undefined;
 }
 
 /**

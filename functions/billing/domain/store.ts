@@ -447,8 +447,12 @@ function toInvoice(row: InvoiceRow, lines: Invoice['lines']): Invoice {
 /** A line as `json_agg` gives it (snake_case keys, timestamps as text) in the shape the driver gives a row. */
 function lineRowOfJson(json: Record<string, unknown>): LineRow {
   const row = Object.fromEntries(Object.entries(json).map(([key, value]) => [postgres.toCamel(key), value]));
-  const instant = (value: unknown) => (typeof value === 'string' ? new Date(value) : null);
-  return { ...row, forPeriodStart: instant(row.forPeriodStart), forPeriodEnd: instant(row.forPeriodEnd) } as LineRow;
+  return { ...row, forPeriodStart: instantOf(row.forPeriodStart), forPeriodEnd: instantOf(row.forPeriodEnd) } as LineRow;
+}
+
+/** A timestamp `json_agg` gave as text, as a Date; null for none. */
+function instantOf(value: unknown): Date | null {
+  return typeof value === 'string' ? new Date(value) : null;
 }
 
 function toLine(row: LineRow): InvoiceLine {

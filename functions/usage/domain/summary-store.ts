@@ -44,6 +44,21 @@ const bucketValueByAggregation: Record<Exclude<MeterAggregation, 'UNIQUE_COUNT'>
   LATEST: '(array_agg(b.latest_quantity order by b.latest_at desc, b.latest_id desc))[1]',
 };
 
+/**
+ * A row's groups, `alias.group_key`'s values of `groupBy` as a JSON array:
+ * built once per row from the validated keys, so PostgreSQL evaluates a plain
+ * expression, not a subplan.
+ */
+function groupsOf(sql: Sql, groupBy: readonly string[], alias: string): PendingQuery<Row[]> {
+  if (groupBy.length === 0) return sql`'[]'::jsonb`;
+  return sql`jsonb_build_array(${groupBy.map((key) => sql`${sql(alias)}.group_key -> ${key}::text`).reduce((list, item) => sql`${list}, ${item}`)})`;
+}
+
+/** `and …` for each of `where`'s filters on `alias.group_key`. */
+function filtersOn(sql: Sql, where: WindowQuery['where'], alias: string): PendingQuery<Row[]> {
+  return where.map(({ key, values }) => sql`and (${sql(alias)}.group_key ->> ${key}::text) = any(${values as string[]}::text[])`).reduce((all, one) => sql`${all} ${one}`, sql``);
+}
+
 export class SummaryStore {
   constructor(private readonly sql: Sql) {}
 
@@ -59,30 +74,23 @@ export class SummaryStore {
     if (!query.meter) return this.everyMetric(query.orgId, spans);
 
     const { metric, aggregation } = query.meter;
-    // Built once per row from the validated keys, so PostgreSQL evaluates a plain expression, not a subplan.
-    const groupsOf = (alias: string) =>
-      query.groupBy.length === 0
-        ? sql`'[]'::jsonb`
-        : sql`jsonb_build_array(${query.groupBy.map((key) => sql`${sql(alias)}.group_key -> ${key}::text`).reduce((list, item) => sql`${list}, ${item}`)})`;
-    const kept = (alias: string) =>
-      query.where.map(({ key, values }) => sql`and (${sql(alias)}.group_key ->> ${key}::text) = any(${values as string[]}::text[])`).reduce((all, one) => sql`${all} ${one}`, sql``);
     if (aggregation === MeterAggregation.UniqueCount) {
       return sql<WindowValue[]>`
         select * from (
-          select s.window_start, ${metric}::text as metric, ${groupsOf('u')} as groups, count(distinct u.value)::text as total
+          select s.window_start, ${metric}::text as metric, ${groupsOf(sql, query.groupBy, 'u')} as groups, count(distinct u.value)::text as total
           from (${spans}) s join usage.meter_unique_values u
             on (u.org_id, u.metric, u.width_minutes, u.bucket_start) = (${query.orgId}, ${metric}, s.width_minutes, s.bucket_start)
-          where true ${kept('u')}
+          where true ${filtersOn(sql, query.where, 'u')}
           group by 1, 3
         ) v order by window_start, groups::text`;
     }
     return sql<WindowValue[]>`
       select * from (
-        select s.window_start, ${metric}::text as metric, ${groupsOf('b')} as groups,
+        select s.window_start, ${metric}::text as metric, ${groupsOf(sql, query.groupBy, 'b')} as groups,
           trim_scale(${sql.unsafe(bucketValueByAggregation[aggregation])})::text as total
         from (${spans}) s join usage.meter_buckets b
           on (b.org_id, b.metric, b.width_minutes, b.bucket_start) = (${query.orgId}, ${metric}, s.width_minutes, s.bucket_start)
-        where true ${kept('b')}
+        where true ${filtersOn(sql, query.where, 'b')}
         group by 1, 3
       ) v order by window_start, groups::text`;
   }

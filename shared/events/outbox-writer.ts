@@ -35,7 +35,9 @@ export const outboxTableSql = `
  * listed row's whole array (up to 80 KB out of TOAST for a batch of 2,000
  * events) only to count it, 2.3 ms a relay pass in batch ingest's backlog
  * (npm run bench, pg_stat_statements). Include it as a migration of its own
- * after `outboxTableSql`, in the same search_path.
+ * after `outboxTableSql`, in the same search_path. Adding it rewrites the
+ * table under an exclusive lock: a moment for an outbox in normal running
+ * (empty, or a few rows), longer for one holding a long NATS outage's backlog.
  */
 export const outboxEventCountSql = `
   alter table outbox add column events int not null

@@ -17,4 +17,12 @@ describe('uuidv7', () => {
     for (let i = 100; i < ids.length; i += 100) expect(ids[i - 1]!.slice(0, 13) < ids[i]!.slice(0, 13)).toBe(true);
     expect(uuidv7(0).startsWith('00000000-0000-7')).toBe(true);
   });
+
+  it('draws every one of its 74 random bits afresh for each id', () => {
+    const ids = Array.from({ length: 4_000 }, () => uuidv7(1_700_000_000_000));
+    const randomPositions = [15, 16, 17, 20, 21, 22, ...Array.from({ length: 12 }, (_, i) => 24 + i)];
+    for (const position of randomPositions) expect(new Set(ids.map((id) => id[position])).size, `position ${position}`).toBe(16);
+    // The variant's two bits are fixed (10), its other two random.
+    expect(new Set(ids.map((id) => id[19]))).toEqual(new Set(['8', '9', 'a', 'b']));
+  });
 });

@@ -6,7 +6,7 @@
 import { ApiKeyAuthenticator, OrganizationResolver } from '../../shared/grpc/index.js';
 import { organizationRateLimiterFrom } from '../../shared/rate-limits/index.js';
 import { defineServiceContext } from '../../shared/runtime/index.js';
-import { AggregationStore, EventPartitionStore, MeterStore, SummaryStore, UsageService, UsageStore } from './domain/index.js';
+import { AggregationStore, concurrentWrites, EventPartitionStore, MeterStore, SummaryStore, UsageService, UsageStore } from './domain/index.js';
 
 export const usageContext = defineServiceContext({
   service: 'usage',
@@ -26,7 +26,7 @@ export const usageContext = defineServiceContext({
       propertyLimits: { maxKeys: config.maxEventProperties, maxValueLength: config.maxPropertyLength },
       maxGroupsPerDay: config.maxGroupsPerDay,
       meterCacheSeconds: config.meterCacheSeconds,
-      maxConcurrentWrites: Math.max(1, config.databasePoolSize - 2),
+      maxConcurrentWrites: concurrentWrites(config.databasePoolSize),
       metrics: runtime.metrics,
     });
     const authenticator = new ApiKeyAuthenticator(runtime.clients, {

@@ -10,6 +10,7 @@
  */
 import Fastify from 'fastify';
 import postgres from 'postgres';
+import { concurrentWrites } from '../../functions/usage/domain/write-concurrency.js';
 import { Batcher } from '../../shared/batcher.js';
 import { uuidv7 } from '../../shared/uuid.js';
 import { startFloorRpcs } from './floor-rpcs.js';
@@ -37,7 +38,9 @@ interface FloorEvent {
 const floorDatabaseUrl = process.env.FLOOR_DATABASE_URL;
 const floorTable = process.env.DURABLE_FLOOR_TABLE;
 if (floorDatabaseUrl && floorTable) {
-  const sql = postgres(floorDatabaseUrl, { max: 10, onnotice: () => {} });
+  // Polaris's own pool size under `npm start`, and its group commit's statements at once for it.
+  const poolSize = 10;
+  const sql = postgres(floorDatabaseUrl, { max: poolSize, onnotice: () => {} });
   const orgId = uuidv7();
   const batcher = new Batcher<FloorEvent, void>(
     async (events) => {
@@ -49,7 +52,7 @@ if (floorDatabaseUrl && floorTable) {
         ) as t(id, metric, quantity, idempotency_key)
         on conflict do nothing`;
     },
-    { maxItems: 2000, maxConcurrentFlushes: 8 },
+    { maxItems: 2000, maxConcurrentFlushes: concurrentWrites(poolSize) },
   );
   app.post('/ingest/durable', async (request, reply) => {
     const body = request.body as { metric?: unknown; quantity?: unknown; idempotency_key?: unknown } | { metric?: unknown; quantity?: unknown; idempotency_key?: unknown }[];

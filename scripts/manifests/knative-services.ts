@@ -74,7 +74,7 @@ const eventHandler: Capacity = { maxScale: 2, databasePoolSize: kinds.event.cont
 
 /** Functions whose capacity is not their kind's. */
 const capacityOf: Record<string, Capacity> = {
-  // Ingest's batched writes take all but two of its connections (functions/usage/context.ts).
+  // Ingest's group commit takes two of its connections, its reads the other two (functions/usage/domain/write-concurrency.ts).
   ingest: { ...hotPath, databasePoolSize: 4 },
   'record-usage': hotPath,
   // The API-key, organization and session checks behind every call; callers cache their answers.

@@ -8,3 +8,4 @@ export { EventPartitionStore } from './partition-store.js';
 export { validateMeter, MeterAggregation, type Meter } from './meters.js';
 export { validateSummaryQuery, jsonFieldNames, type RawUsageEvent, type RecordItem, type UsageFieldNames } from './inputs.js';
 export { usageMigrations } from './migrations.js';
+export { concurrentWrites } from './write-concurrency.js';

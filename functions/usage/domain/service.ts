@@ -66,7 +66,7 @@ export interface UsageServiceOptions {
   /** Whole months of raw events kept before the current one; 0 keeps all. */
   retentionMonths: number;
   metrics: Registry;
-  /** Batches written at once (each holds a connection); leave some of the pool to the rest. */
+  /** Batches written at once, each holding a connection (`concurrentWrites` of the pool, in write-concurrency.ts). */
   maxConcurrentWrites: number;
   propertyLimits: PropertyLimits;
   /** Distinct groups one (organization, metric, UTC day) may have. */

@@ -2,9 +2,9 @@
  * The objects Polaris makes per event and per request share a hidden class.
  * On Node 20, `{ ...input, id }` (a literal adding keys after a spread) gets a
  * map of its own each time it runs: 1–1.5 µs and an old-generation map per
- * object, and every later read of those objects megamorphic (README:
- * Performance). These fail on Node 20 if such a literal comes back; Node 24
- * shares the map either way.
+ * object, and every later read of those objects megamorphic
+ * (scripts/bench/LOG.md). These fail on Node 20 if such a literal comes
+ * back; Node 24 shares the map either way.
  *
  * Twenty of each are made: the first of a kind may get a map of its own while
  * V8's inline cache warms, so "shared" reads as at most two maps for twenty.

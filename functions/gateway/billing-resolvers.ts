@@ -61,7 +61,7 @@ const planView = (plan: Plan) => ({
 
 // totalAmount, the one key the message lacks, before the spread: on Node 20 a
 // literal that adds keys after a spread gets a hidden class of its own each
-// time (README: Performance). The keys after it replace the message's own.
+// time (scripts/bench/LOG.md). The keys after it replace the message's own.
 export const invoiceView = (invoice: Invoice) => ({
   totalAmount: Number(invoice.amount),
   ...invoice,

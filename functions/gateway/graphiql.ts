@@ -4,7 +4,7 @@
  * whole static-file server (@fastify/static, with glob, send and a MIME
  * database) for three small files. The gateway's bundle leaves that server
  * and Mercurius's subscription server out (scripts/build.ts), which starts
- * it sooner and idles it smaller (README, Performance).
+ * it sooner and idles it smaller (scripts/bench/LOG.md).
  */
 import { readFile } from 'node:fs/promises';
 import type { FastifyInstance } from 'fastify';

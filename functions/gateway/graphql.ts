@@ -92,7 +92,7 @@ function requestStatus(errors: readonly FormattedError[]): number {
 /**
  * A GraphQL request's context. A class, so that its two methods live on one
  * prototype rather than being two closures named for each request (see
- * "keepNames" in README, Performance).
+ * "keepNames" in scripts/bench/LOG.md).
  */
 class GraphqlRequestContext implements RequestContext {
   cost?: RequestCost;

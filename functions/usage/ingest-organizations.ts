@@ -42,7 +42,7 @@ export async function assignOrganizations(tenant: Tenant, request: IngestRequest
 
 /**
  * An item refused for `field`. At module level rather than a closure named in
- * each request (see "keepNames" in README, Performance).
+ * each request (see "keepNames" in scripts/bench/LOG.md).
  */
 function refusal(field: string, message: string): { problems: FieldProblem[] } {
   return { problems: [{ field, message }] };

@@ -70,7 +70,7 @@ export const outboxNotifySql = `
  * runs a pass (a transaction, a read of the events, JetStream's round trips)
  * for every few events; woken at most every `delayMs`, it publishes the same
  * events in fewer, larger passes (npm run bench: single-event ingest about a
- * sixth faster, README: Performance).
+ * sixth faster, scripts/bench/LOG.md).
  *
  * Commits within `delayMs` of the first share one NOTIFY, sent after all of
  * them, so none is announced before it is visible. It commits asynchronously:

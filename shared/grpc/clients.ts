@@ -66,7 +66,7 @@ export class GrpcClients {
       // error names the RPC instead. (Failures, a request it cannot
       // serialize included, come to the callback; only a misuse of its API
       // throws here.)
-      // The callback is not assigned to a name: see "keepNames" in README, Performance.
+      // The callback is not assigned to a name: see "keepNames" in scripts/bench/LOG.md.
       withoutStack(() =>
         client.makeUnaryRequest(method.path, method.requestSerialize, method.responseDeserialize, request, metadata, { deadline }, (err: ServiceError | null, response?: Res) =>
           err ? reject(Object.assign(fromGrpcError(err), { rpc: method.path })) : resolve(response as Res),

@@ -8,7 +8,7 @@
  * call's objects) survived every scavenge as if live, was promoted, and
  * waited for a full collection. Under GraphQL at 500 requests a second the
  * gateway's thread promoted about 2 MB every 200 ms that way, and its
- * scavenges took about 12 ms instead of 4 (README, Performance).
+ * scavenges took about 12 ms instead of 4 (scripts/bench/LOG.md).
  *
  * Node 24 no longer touches the prototypes (nodejs/node#58218) and later
  * Node drops the accessor; on a Node whose bound functions still carry one

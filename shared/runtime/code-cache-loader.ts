@@ -56,7 +56,7 @@ declare const POLARIS_LEAN_START: boolean;
  * what the start keeps and then stays grown while the function idles.
  * Without either, the gateway started no slower and idled 8–9 MiB smaller;
  * the smaller functions started some 10 ms slower and idled no smaller, so
- * they start as V8 would (README: Performance).
+ * they start as V8 would (scripts/bench/LOG.md).
  *
  * Each flag is set once the cache is read, and set back to V8's default once
  * the function has started (`--max-opt` would not do: lowering it turns the

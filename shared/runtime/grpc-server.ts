@@ -64,7 +64,7 @@ export async function startGrpcServer(options: ServerOptions): Promise<RunningSe
     const context = contexts.of(fn);
     const handler: grpc.handleUnaryCall<unknown, unknown> = (call, callback) => {
       const stopTimer = handling.startTimer({ method });
-      // Called in place, not assigned to a name: see "keepNames" in README, Performance.
+      // Called in place, not assigned to a name: see "keepNames" in scripts/bench/LOG.md.
       (async () => {
         if (call.request === undecodable) throw new ValidationError([{ field: 'request', message: 'is not a valid protobuf message for this RPC' }]);
         if (fn.operatorOnly) assertOperator(call.metadata, runtime.config.adminToken);

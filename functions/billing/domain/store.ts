@@ -424,7 +424,7 @@ function toVersion(row: VersionRow): PlanVersion {
 /**
  * An invoice from its row and lines, in one literal: on Node 20 a literal that
  * adds keys after a spread (`{ ...invoice, lines }`) gets a hidden class of
- * its own each time (README: Performance).
+ * its own each time (scripts/bench/LOG.md).
  */
 function toInvoice(row: InvoiceRow, lines: Invoice['lines']): Invoice {
   return {

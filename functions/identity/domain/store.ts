@@ -31,7 +31,7 @@ function limitsOf(row: LimitColumns): OrganizationLimitOverrides {
 }
 
 // `limits` before the spread: on Node 20 a literal that adds keys after a
-// spread gets a hidden class of its own each time (README: Performance).
+// spread gets a hidden class of its own each time (scripts/bench/LOG.md).
 const organizationOf = ({ ingestRequestsPerSecond, ingestEventsPerSecond, graphqlCostPerSecond, ...organization }: OrganizationRow): Organization => ({
   limits: limitsOf({ ingestRequestsPerSecond, ingestEventsPerSecond, graphqlCostPerSecond }),
   ...organization,

@@ -325,7 +325,7 @@ function groupKeyOf(event: NewUsageEvent, groupBy: readonly string[]): string {
 /**
  * A metric's meter in `meters`, or the default (SUM) meter of a metric
  * without one. Returned from here rather than assigned to a name in each
- * request (see "keepNames" in README, Performance).
+ * request (see "keepNames" in scripts/bench/LOG.md).
  */
 function meterLookup(meters: ReadonlyMap<string, Meter>): (metric: string) => Meter {
   return (metric) => meters.get(metric) ?? defaultMeter(metric);

@@ -20,7 +20,7 @@ export interface NewUsageEvent extends UsageEventInput {
 /**
  * The event to insert for a validated input. Its own keys come before the
  * input's: on Node 20, an object literal that adds keys after a spread gets a
- * hidden class of its own each time it is made (README: Performance), and
+ * hidden class of its own each time it is made (scripts/bench/LOG.md), and
  * ingest makes one per event.
  */
 export function newUsageEvent(input: UsageEventInput, id: string, orgId: string): NewUsageEvent {

@@ -7,9 +7,9 @@
  * a second, two at once cost PostgreSQL 95–129 µs of CPU an event against
  * 123–152 µs with eight (twelve rounds each, alternating), with latencies no
  * worse (p50 6.7 against 8.1 ms, median of the rounds); flat out, the
- * throughput read the same and the p99 within a few milliseconds (README:
- * Performance). A deployed ingest replica has a pool of 4, so two;
- * `npm start`'s pool of 10 ran eight before.
+ * throughput read the same and the p99 within a few milliseconds
+ * (scripts/bench/LOG.md). A deployed ingest replica has a pool of 4, so
+ * two; `npm start`'s pool of 10 ran eight before.
  */
 export function concurrentWrites(poolSize: number): number {
   return Math.max(1, Math.min(2, poolSize - 2));

@@ -141,7 +141,7 @@ export const functionRegistry = [
   },
 
   // Gateway
-  { name: 'gateway', service: 'gateway', kind: 'http', module: 'gateway/graphql', leanStart: true },
+  { name: 'gateway', service: 'gateway', kind: 'http', module: 'gateway/graphql', leanStart: true, routeSchemas: true },
   { name: 'dashboard', service: 'gateway', kind: 'http', module: 'dashboard/dashboard' },
 
   // Identity's routes for the browser, last so that the older functions keep their compose ports.

@@ -120,4 +120,11 @@ export interface FunctionEntry {
    * (shared/runtime/code-cache-loader.ts).
    */
   readonly leanStart?: boolean;
+  /**
+   * Its routes declare JSON schemas (Mercurius's do), so its Fastify app
+   * loads Fastify's validator and serializer compilers (Ajv and
+   * fast-json-stringify). The other HTTP and event functions validate by hand
+   * and never load them (shared/runtime/http.ts).
+   */
+  readonly routeSchemas?: boolean;
 }

@@ -39,14 +39,15 @@ const echo = defineHttpFunction({
 
 const entries = {
   recorder: { name: 'recorder', service: 'usage', kind: 'event', module: 'fixture', subscribes: ['dev.polaris.test.happened'] },
-  echo: { name: 'echo', service: 'usage', kind: 'http', module: 'fixture' },
+  echo: { name: 'echo', service: 'usage', kind: 'http', module: 'fixture', routeSchemas: true },
 } satisfies Record<string, FunctionEntry>;
 
 let server: RunningHttpServer;
 let base: string;
+const silentRuntime = () => createRuntime(loadRuntimeConfig({ LOG_LEVEL: 'silent' }), { logger: createLogger({ service: 't', revision: 't', level: 'silent' }) });
 
 beforeAll(async () => {
-  const runtime = createRuntime(loadRuntimeConfig({ LOG_LEVEL: 'silent' }), { logger: createLogger({ service: 't', revision: 't', level: 'silent' }) });
+  const runtime = silentRuntime();
   const contexts = await createServiceContexts([recorder, echo], runtime);
   server = await startHttpServer({
     runtime,
@@ -137,5 +138,18 @@ describe('HTTP functions', () => {
     expect((await fetch(`${base}/health/liveness`)).status).toBe(200);
     expect((await fetch(`${base}/health/readiness`)).status).toBe(200);
     expect(await (await fetch(`${base}/metrics`)).text()).toContain('http_request_duration_seconds');
+  });
+});
+
+describe('route schemas', () => {
+  it('stop the start of a function not marked routeSchemas, whose app has no schema compilers', async () => {
+    const runtime = silentRuntime();
+    const contexts = await createServiceContexts([echo], runtime);
+    const { routeSchemas: _, ...unmarked } = entries.echo;
+    const starting = startHttpServer({ runtime, contexts, functions: [{ entry: unmarked, fn: echo }], host: '127.0.0.1', port: 0, readiness: () => contexts.ready() });
+    await expect(starting).rejects.toThrow(
+      /declares a JSON schema, but its function is not marked `routeSchemas` in functions\/registry\.ts/,
+    );
+    await runtime.close();
   });
 });

@@ -30,7 +30,12 @@ export interface RunningHttpServer extends RunningServer {
 export async function startHttpServer(options: HttpServerOptions): Promise<RunningHttpServer> {
   const { runtime, contexts } = options;
   const eventRoute = options.eventRoute ?? 'root';
-  const app = createHttpApp({ logger: runtime.logger, metrics: runtime.metrics, readiness: options.readiness });
+  const app = createHttpApp({
+    logger: runtime.logger,
+    metrics: runtime.metrics,
+    readiness: options.readiness,
+    routeSchemas: options.functions.some(({ entry }) => entry.routeSchemas === true),
+  });
   const eventFunctions = options.functions.filter(
     (hosted): hosted is { entry: FunctionEntry; fn: EventFunction<unknown> } => hosted.fn.kind === 'event',
   );

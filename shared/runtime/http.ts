@@ -30,7 +30,25 @@ export const refusedBodyDrain = {
 
 export interface HttpAppOptions extends OpsOptions {
   logger: Logger;
+  /** Whether any route mounted on the app declares a JSON schema (see `FunctionEntry.routeSchemas`). */
+  routeSchemas?: boolean;
 }
+
+/**
+ * Compilers for an app none of whose routes declares a schema. Fastify loads
+ * its own (Ajv, fast-json-stringify and theirs) when an app is made, and
+ * their module code ran at every cold start of functions that never use them:
+ * about 7 ms of `ingest`'s and `close-due-invoices`'s (scripts/bench/LOG.md).
+ * A route given a schema anyway stops the start with this error.
+ */
+const noSchemaCompilers = {
+  buildValidator(): never {
+    throw new Error('a route declares a JSON schema, but its function is not marked `routeSchemas` in functions/registry.ts');
+  },
+  buildSerializer(): never {
+    throw new Error('a route declares a response schema, but its function is not marked `routeSchemas` in functions/registry.ts');
+  },
+};
 
 /** The JSON body of every error answer. */
 export interface ErrorBody {
@@ -49,6 +67,7 @@ export function createHttpApp(options: HttpAppOptions): FastifyInstance {
     // meta-schema at start (compiling that costs some 30 ms of a cold start).
     ajv: { customOptions: { allErrors: true, coerceTypes: false, removeAdditional: false, validateSchema: false } },
     return503OnClosing: true,
+    ...(options.routeSchemas ? {} : { schemaController: { compilersFactory: noSchemaCompilers } }),
   });
 
   const duration = new Histogram({

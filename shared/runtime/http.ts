@@ -38,7 +38,7 @@ export interface HttpAppOptions extends OpsOptions {
  * Compilers for an app none of whose routes declares a schema. Fastify loads
  * its own (Ajv, fast-json-stringify and theirs) when an app is made, and
  * their module code ran at every cold start of functions that never use them:
- * about 7 ms of `ingest`'s and `close-due-invoices`'s (scripts/bench/LOG.md).
+ * about 8 ms of each such function's start (scripts/bench/LOG.md).
  * A route given a schema anyway stops the start with this error.
  */
 const noSchemaCompilers = {

@@ -367,8 +367,31 @@ describe('outbox relay', () => {
     const db = await outboxDatabase();
     const nc = await natsConnection();
     const stream = testStream(nc);
-    const events = Array.from({ length: 600 }, () => usageEvent());
-    await enqueueEvents(db.sql, schema, events);
+    // Sixty groups of ten, alternately in rows of their own and listed by id in one row, so that every batch of
+    // fifty events takes a listed row and asks the reader for its events.
+    const groups = Array.from({ length: 60 }, () => Array.from({ length: 10 }, () => usageEvent()));
+    for (const [index, group] of groups.entries()) {
+      if (index % 2 === 0) {
+        await enqueueEvents(db.sql, schema, group);
+      } else {
+        await db.sql`
+          insert into t.outbox (event_id, type, payload)
+          values (${group[0]!.id}, ${EventType.UsageRecorded}, to_jsonb(${group.map((e) => e.id)}::text[]))`;
+      }
+    }
+    const events = groups.flat();
+    // Each relay's first batch waits in the reader, its rows locked, until the other's has begun too: both
+    // then hold rows at once however the machine schedules them (a relay that began later could otherwise
+    // find the outbox already emptied).
+    let readersIn = 0;
+    let bothIn!: () => void;
+    const together = new Promise<void>((resolve) => (bothIn = resolve));
+    const reader: ListedEventsReader = async (_tx, _type, ids) => {
+      readersIn += 1;
+      if (readersIn === 2) bothIn();
+      if (readersIn <= 2) await together;
+      return events.filter((event) => ids.includes(event.id)).map(encodeCloudEvent);
+    };
 
     // A core subscription sees every publish, even those JetStream would drop as duplicates.
     const seen = new Map<string, number>();
@@ -382,8 +405,8 @@ describe('outbox relay', () => {
     await ensureStream(nc, eventStreamSpec(stream));
 
     const registry = new Registry();
-    const first = newRelay(db, nc, stream, { metrics: registry, batchSize: 50 });
-    const second = newRelay(db, nc, stream, { metrics: registry, batchSize: 50 });
+    const first = newRelay(db, nc, stream, { metrics: registry, batchSize: 50, listedEvents: reader });
+    const second = newRelay(db, nc, stream, { metrics: registry, batchSize: 50, listedEvents: reader });
     const [a, b] = await Promise.all([first.relayOnce(), second.relayOnce()]);
     // Either may finish early on rows the other holds: drain what is left.
     const rest = (await first.relayOnce()) + (await second.relayOnce());

@@ -157,10 +157,11 @@ const functionCode: BuildOptions = {
  * calls once the code is compiled.
  */
 export function entrySource(entry: FunctionEntry): string {
-  const server =
-    entry.kind === 'grpc'
-      ? `import { startGrpcServer as start } from './shared/runtime/grpc-server.ts';`
-      : `import { startHttpServer as start } from './shared/runtime/http-server.ts';`;
+  const server = {
+    grpc: `import { startGrpcServer as start } from './shared/runtime/grpc-server.ts';`,
+    http: `import { startHttpServer as start } from './shared/runtime/http-server.ts';`,
+    event: `import { startEventServer as start } from './shared/runtime/event-server.ts';`,
+  }[entry.kind];
   return [
     `import fn from './functions/${entry.module}.ts';`,
     `import { runStandalone } from './shared/runtime/standalone.ts';`,

@@ -1,12 +1,12 @@
 /**
  * The HTTP side of the runtime: HTTP functions' routes and CloudEvent
- * functions on one Fastify app, with health and metrics.
+ * functions on one Fastify app, with health and metrics. The host serves
+ * every HTTP and event function on it; an event function's own bundle
+ * receives its events without Fastify (shared/runtime/event-server.ts).
  */
-import type { CloudEvent } from 'cloudevents';
 import type { FastifyInstance } from 'fastify';
-import { ErrorKind, PolarisError } from '../errors.js';
-import { acceptAnyBody, eventsFromHttp } from './cloudevents.js';
-import type { EventFunction, FunctionEntry } from './function.js';
+import { acceptAnyBody } from './cloudevents.js';
+import { eventDelivery, type EventDelivery } from './event-delivery.js';
 import { createHttpApp } from './http.js';
 import type { RunningServer, ServerOptions } from './server.js';
 
@@ -19,12 +19,8 @@ export interface HttpServerOptions extends ServerOptions {
   eventRoute?: 'root' | 'events';
 }
 
-export interface RunningHttpServer extends RunningServer {
+export interface RunningHttpServer extends RunningServer, Pick<EventDelivery, 'dispatch' | 'deliver'> {
   app: FastifyInstance;
-  /** Delivers one event to every function subscribed to its type; returns how many. */
-  dispatch(event: CloudEvent<unknown>): Promise<number>;
-  /** Delivers one event to one event function, as the delivery process would over HTTP. */
-  deliver(functionName: string, event: CloudEvent<unknown>): Promise<void>;
 }
 
 export async function startHttpServer(options: HttpServerOptions): Promise<RunningHttpServer> {
@@ -36,37 +32,17 @@ export async function startHttpServer(options: HttpServerOptions): Promise<Runni
     readiness: options.readiness,
     routeSchemas: options.functions.some(({ entry }) => entry.routeSchemas === true),
   });
-  const eventFunctions = options.functions.filter(
-    (hosted): hosted is { entry: FunctionEntry; fn: EventFunction<unknown> } => hosted.fn.kind === 'event',
-  );
-
-  const dispatch = async (event: CloudEvent<unknown>): Promise<number> => {
-    const targets = eventFunctions.filter(({ entry }) => entry.subscribes?.includes(event.type));
-    for (const { fn } of targets) await fn.handle(event, contexts.of(fn));
-    return targets.length;
-  };
-
-  const deliver = async (functionName: string, event: CloudEvent<unknown>): Promise<void> => {
-    const target = eventFunctions.find(({ entry }) => entry.name === functionName && entry.subscribes?.includes(event.type));
-    if (!target) throw new PolarisError(ErrorKind.Validation, 'unsupported_event_type', `type: ${functionName} does not handle '${event.type}'`);
-    await target.fn.handle(event, contexts.of(target.fn));
-  };
+  const events = eventDelivery(options.functions, contexts);
 
   for (const { fn } of options.functions) {
     if (fn.kind === 'http') await app.register(async (scope) => fn.routes(scope, contexts.of(fn)));
   }
-  if (eventFunctions.length > 0 || eventRoute === 'events') {
+  if (events.any || eventRoute === 'events') {
     await app.register(async (scope) => {
       acceptAnyBody(scope);
       scope.post(eventRoute === 'root' ? '/' : '/events', async (request, reply) => {
-        const events = eventsFromHttp(request.headers, request.body);
-        for (const event of events) {
-          const delivered = await dispatch(event);
-          if (delivered === 0 && eventRoute === 'root') {
-            throw new PolarisError(ErrorKind.Validation, 'unsupported_event_type', `type: this function does not handle '${event.type}'`);
-          }
-        }
-        return reply.code(202).send({ accepted: events.length });
+        const accepted = await events.receive(request.headers, request.body, { refuseUnhandled: eventRoute === 'root' });
+        return reply.code(202).send({ accepted });
       });
     });
   }
@@ -74,8 +50,8 @@ export async function startHttpServer(options: HttpServerOptions): Promise<Runni
   await app.listen({ port: options.port, host: options.host });
   return {
     app,
-    dispatch,
-    deliver,
+    dispatch: events.dispatch,
+    deliver: events.deliver,
     port: (app.server.address() as { port: number }).port,
     async close(graceMs) {
       const timer = setTimeout(() => app.server.closeAllConnections(), graceMs);

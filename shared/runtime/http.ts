@@ -1,32 +1,13 @@
 /**
- * The Fastify app every HTTP and CloudEvent function is mounted on: one error
- * encoding, health and metrics routes, request metrics.
+ * The Fastify app HTTP functions (and, in the host, CloudEvent functions) are
+ * mounted on: one error encoding, health and metrics routes, request metrics.
  */
-import type { IncomingMessage } from 'node:http';
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyError, type FastifyInstance } from 'fastify';
-import { Histogram } from 'prom-client';
-import { httpStatusByKind, RateLimitedError, toPublicError, ValidationError, type FieldProblem } from '../errors.js';
+import { RateLimitedError, ValidationError, type FieldProblem } from '../errors.js';
 import { rateLimitHeaders } from '../rate-limits/headers.js';
 import type { Logger } from '../logger.js';
+import { bodyTooLargeMessage, discardUnreadBody, maxBodyBytes, publicErrorResponse, requestDurations, type ErrorBody } from './http-answers.js';
 import { opsPaths, opsResponse, type OpsOptions } from './ops.js';
-
-/** Bodies larger than this are refused with 413 before they are parsed. */
-export const maxBodyBytes = 1024 * 1024;
-
-/**
- * How much of a body that is refused unread (413, 415) is read and dropped
- * before the answer goes out. A client still sending its body reads no answer
- * until the body is out: closing the connection under it fails the request
- * (Node's fetch: EPIPE, "other side closed") instead of showing the status.
- * A larger body, or one slower than this, gets the answer at once and the
- * connection closed, as before.
- */
-export const refusedBodyDrain = {
-  /** Bytes read at most: 8 MiB. */
-  maxBytes: 8 * 1024 * 1024,
-  /** Milliseconds waited at most. */
-  timeoutMs: 5_000,
-} as const;
 
 export interface HttpAppOptions extends OpsOptions {
   logger: Logger;
@@ -50,11 +31,6 @@ const noSchemaCompilers = {
   },
 };
 
-/** The JSON body of every error answer. */
-export interface ErrorBody {
-  error: { code: string; message: string; fields?: readonly FieldProblem[] };
-}
-
 export function createHttpApp(options: HttpAppOptions): FastifyInstance {
   const app = Fastify({
     // pino's Logger is a FastifyBaseLogger; the cast keeps Fastify's default generics.
@@ -70,13 +46,7 @@ export function createHttpApp(options: HttpAppOptions): FastifyInstance {
     ...(options.routeSchemas ? {} : { schemaController: { compilersFactory: noSchemaCompilers } }),
   });
 
-  const duration = new Histogram({
-    name: 'http_request_duration_seconds',
-    help: 'HTTP request duration by route and status',
-    labelNames: ['method', 'route', 'status'],
-    buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5],
-    registers: [options.metrics],
-  });
+  const duration = requestDurations(options.metrics);
   app.addHook('onResponse', async (request, reply) => {
     const route = request.routeOptions.url ?? 'unmatched';
     if (route.startsWith('/health') || route === '/metrics') return;
@@ -108,29 +78,9 @@ export function createHttpApp(options: HttpAppOptions): FastifyInstance {
   return app;
 }
 
-/** Reads and drops what is left of a request's body, within {@link refusedBodyDrain}. */
-function discardUnreadBody(request: IncomingMessage): Promise<void> {
-  if (request.complete || Number(request.headers['content-length']) > refusedBodyDrain.maxBytes) return Promise.resolve();
-  return new Promise((resolve) => {
-    let received = 0;
-    const done = () => {
-      clearTimeout(timer);
-      request.off('data', onData).off('end', done).off('close', done).off('error', done);
-      resolve();
-    };
-    const onData = (chunk: Buffer) => {
-      received += chunk.length;
-      if (received > refusedBodyDrain.maxBytes) done();
-    };
-    const timer = setTimeout(done, refusedBodyDrain.timeoutMs);
-    request.on('data', onData).once('end', done).once('close', done).once('error', done);
-    request.resume();
-  });
-}
-
 /** Fastify's own client errors (schema, size, media type) by their error code. */
 const fastifyClientErrors: Record<string, { status: number; code: string; message: string }> = {
-  FST_ERR_CTP_BODY_TOO_LARGE: { status: 413, code: 'payload_too_large', message: `body is larger than ${maxBodyBytes} bytes` },
+  FST_ERR_CTP_BODY_TOO_LARGE: { status: 413, code: 'payload_too_large', message: bodyTooLargeMessage },
   FST_ERR_CTP_INVALID_MEDIA_TYPE: { status: 415, code: 'unsupported_media_type', message: 'unsupported Content-Type' },
   FST_ERR_CTP_INVALID_CONTENT_LENGTH: { status: 400, code: 'invalid_body', message: 'Content-Length does not match the body' },
   FST_ERR_CTP_EMPTY_JSON_BODY: { status: 400, code: 'invalid_body', message: 'body is empty' },
@@ -148,10 +98,7 @@ export function errorResponse(err: FastifyError | Error): { status: number; body
   if (err instanceof SyntaxError || (fastifyError.statusCode === 400 && fastifyError.code?.startsWith('FST_'))) {
     return { status: 400, body: { error: { code: 'invalid_body', message: 'body is not valid JSON' } } };
   }
-  const error = toPublicError(err);
-  const body: ErrorBody = { error: { code: error.code, message: error.message } };
-  if (error instanceof ValidationError) body.error.fields = error.problems;
-  return { status: httpStatusByKind[error.kind], body };
+  return publicErrorResponse(err);
 }
 
 /** Turns Ajv's errors into field problems named by their JSON path (`metric`, `[3].quantity`). */

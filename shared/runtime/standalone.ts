@@ -1,7 +1,8 @@
 /**
  * The entry point of a bundle: serve one function on PORT the way Knative runs
  * it, and exit 0 after a graceful shutdown on SIGTERM or SIGINT. The server is
- * passed in, so a gRPC bundle carries no HTTP framework and vice versa.
+ * passed in, so a bundle carries only its kind's: grpc-js for a gRPC
+ * function, Fastify for an HTTP one, node:http alone for an event function.
  */
 import { loadRuntimeConfig } from '../config.js';
 import type { AnyFunction, FunctionEntry } from './function.js';

@@ -13,7 +13,7 @@ import type { IncomingHttpHeaders, IncomingMessage } from 'node:http';
 import { Readable } from 'node:stream';
 import { errorCodes, type FastifyError, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import type { DashboardUpstreams } from '../../shared/config.js';
-import { maxBodyBytes, type ErrorBody } from '../../shared/runtime/index.js';
+import { bodyTooLargeMessage, maxBodyBytes, type ErrorBody } from '../../shared/runtime/index.js';
 
 /**
  * Milliseconds the other function has to answer, body included. Generous: in
@@ -85,18 +85,17 @@ interface RouteErrors {
   readonly tooLarge: object;
 }
 
-const tooLargeMessage = `body is larger than ${maxBodyBytes} bytes`;
 const graphqlError = (message: string, code: string) => ({ data: null, errors: [{ message, extensions: { code } }] });
 
 /** GraphQL answers, so the page shows them as it shows the gateway's errors. */
 const graphqlErrors: RouteErrors = {
   unreachable: (message) => graphqlError(message, 'UNAVAILABLE'),
-  tooLarge: graphqlError(tooLargeMessage, 'BAD_USER_INPUT'),
+  tooLarge: graphqlError(bodyTooLargeMessage, 'BAD_USER_INPUT'),
 };
 /** Polaris's JSON errors, as the invoice document and sign-in answer theirs. */
 const jsonErrors: RouteErrors = {
   unreachable: (message): ErrorBody => ({ error: { code: 'unavailable', message } }),
-  tooLarge: { error: { code: 'payload_too_large', message: tooLargeMessage } } satisfies ErrorBody,
+  tooLarge: { error: { code: 'payload_too_large', message: bodyTooLargeMessage } } satisfies ErrorBody,
 };
 
 /** Mounts the forwarded routes whose function has an address in `upstreams`; none when none has. */

@@ -20,7 +20,7 @@ export { runStandalone } from './standalone.js';
 export { startGrpcServer } from './grpc-server.js';
 export { startHttpServer } from './http-server.js';
 export { startEventServer } from './event-server.js';
-export { maxBodyBytes, type ErrorBody } from './http-answers.js';
+export { bodyTooLargeMessage, maxBodyBytes, type ErrorBody } from './http-answers.js';
 export { opsRequestHandler } from './ops.js';
 export { loadSettingsOrExit, runProcess, serveFunctions, type Closable, type Served } from './lifecycle.js';
 export type { RunningServer } from './server.js';

@@ -175,12 +175,16 @@ describe.each(eventServers)('CloudEvent functions %s', (_server, start) => {
     const inFlight = post('/', { 'content-type': 'application/cloudevents+json' }, JSON.stringify(event), at);
     await inHandler;
     let closed = false;
-    const closing = running.close(1_000).then(() => (closed = true));
+    const grace = 10_000;
+    const closing = running.close(grace).then(() => (closed = true));
     await new Promise((resolve) => setTimeout(resolve, 100));
     expect(closed).toBe(false);
+    const released = performance.now();
     release();
     expect((await inFlight).status).toBe(202);
     await closing;
+    // Not held by the answered request's kept-alive connection until the grace ends.
+    expect(performance.now() - released).toBeLessThan(grace / 2);
     expect(received.at(-1)!.id).toBe('h-1');
     await expect(fetch(`${at}/health/liveness`)).rejects.toThrow();
   });

@@ -23,6 +23,9 @@ export interface RunningHttpServer extends RunningServer, Pick<EventDelivery, 'd
   app: FastifyInstance;
 }
 
+/** How often a closing server closes the connections that went idle. */
+const idleSweepMs = 50;
+
 export async function startHttpServer(options: HttpServerOptions): Promise<RunningHttpServer> {
   const { runtime, contexts } = options;
   const eventRoute = options.eventRoute ?? 'root';
@@ -55,8 +58,13 @@ export async function startHttpServer(options: HttpServerOptions): Promise<Runni
     port: (app.server.address() as { port: number }).port,
     async close(graceMs) {
       const timer = setTimeout(() => app.server.closeAllConnections(), graceMs);
+      // Fastify closes the connections idle when it begins; one whose request
+      // is in flight goes idle once answered and, kept alive, would hold the
+      // close until the grace ends.
+      const sweep = setInterval(() => app.server.closeIdleConnections(), idleSweepMs);
       await app.close();
       clearTimeout(timer);
+      clearInterval(sweep);
     },
   };
 }

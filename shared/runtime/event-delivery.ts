@@ -13,7 +13,7 @@ import type { HostedFunction } from './server.js';
 
 export interface EventDelivery {
   /** Whether any of the hosted functions receives events. */
-  readonly any: boolean;
+  readonly hostsEventFunctions: boolean;
   /** Delivers one event to every function subscribed to its type; returns how many. */
   dispatch(event: CloudEvent<unknown>): Promise<number>;
   /** Delivers one event to one event function, as the delivery process would over HTTP. */
@@ -38,7 +38,7 @@ export function eventDelivery(functions: readonly HostedFunction[], contexts: Se
   };
 
   return {
-    any: eventFunctions.length > 0,
+    hostsEventFunctions: eventFunctions.length > 0,
     dispatch,
     async deliver(functionName, event) {
       const target = eventFunctions.find(({ entry }) => entry.name === functionName && entry.subscribes?.includes(event.type));

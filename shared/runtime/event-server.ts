@@ -23,6 +23,12 @@ class BodyError extends Error {
   }
 }
 
+/**
+ * Fastify's keep-alive timeout, kept: longer than the proxies' in front
+ * (Knative's queue-proxy), so they never send on a connection being closed.
+ */
+const keepAliveMs = 72_000;
+
 const bodyTooLarge = () => new BodyError(413, { error: { code: 'payload_too_large', message: bodyTooLargeMessage } });
 
 export async function startEventServer(options: ServerOptions): Promise<RunningServer> {
@@ -74,12 +80,6 @@ export async function startEventServer(options: ServerOptions): Promise<RunningS
     },
   };
 }
-
-/**
- * Fastify's keep-alive timeout, kept: longer than the proxies' in front
- * (Knative's queue-proxy), so they never send on a connection being closed.
- */
-const keepAliveMs = 72_000;
 
 /**
  * The body as text, undefined when there is none (as Fastify hands a body to

@@ -40,7 +40,7 @@ export async function startHttpServer(options: HttpServerOptions): Promise<Runni
   for (const { fn } of options.functions) {
     if (fn.kind === 'http') await app.register(async (scope) => fn.routes(scope, contexts.of(fn)));
   }
-  if (events.any || eventRoute === 'events') {
+  if (events.hostsEventFunctions || eventRoute === 'events') {
     await app.register(async (scope) => {
       acceptAnyBody(scope);
       scope.post(eventRoute === 'root' ? '/' : '/events', async (request, reply) => {

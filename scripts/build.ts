@@ -70,6 +70,25 @@ const nativeAddonsBesideBundle: Plugin = {
 };
 
 /**
+ * A module that a package requires but a bundle never runs, replaced by a
+ * stand-in that throws, naming the module and why, if it is ever called:
+ * `modules` as required from a file matching `importer`.
+ */
+function leaveOut(name: string, { modules, importer, why }: { modules: RegExp; importer: RegExp; why: string }): Plugin {
+  const namespace = `left-out-${name}`;
+  return {
+    name,
+    setup(build) {
+      build.onResolve({ filter: modules }, (args) => (importer.test(args.importer) ? { path: args.path, namespace } : undefined));
+      build.onLoad({ filter: /.*/, namespace }, (args) => ({
+        contents: `module.exports = function leftOut() { throw new Error(${JSON.stringify(`${args.path} is left out of the bundle: ${why} (scripts/build.ts)`)}); };`,
+        loader: 'js',
+      }));
+    },
+  };
+}
+
+/**
  * Mercurius requires its GraphiQL file server (@fastify/static, with glob,
  * send and a MIME database) and its subscription server (@fastify/websocket,
  * ws) when it loads, whether or not they are used. The gateway uses neither:
@@ -77,18 +96,23 @@ const nativeAddonsBesideBundle: Plugin = {
  * subscriptions. So a bundle carries, for each, a stand-in that refuses to be
  * registered: the gateway's bundle is 281 KiB smaller, and starts sooner.
  */
-const mercuriusWithoutUnusedServers: Plugin = {
-  name: 'mercurius-without-unused-servers',
-  setup(build) {
-    build.onResolve({ filter: /^(@fastify\/static|\.\/subscription)$/ }, (args) =>
-      /[/\\]mercurius[/\\]lib[/\\]routes\.js$/.test(args.importer) ? { path: args.path, namespace: 'left-out' } : undefined,
-    );
-    build.onLoad({ filter: /.*/, namespace: 'left-out' }, (args) => ({
-      contents: `module.exports = function leftOut() { throw new Error(${JSON.stringify(`Mercurius's ${args.path} is left out of the bundle (scripts/build.ts)`)}); };`,
-      loader: 'js',
-    }));
-  },
-};
+const mercuriusWithoutUnusedServers = leaveOut('mercurius-without-unused-servers', {
+  modules: /^(@fastify\/static|\.\/subscription)$/,
+  importer: /[/\\]mercurius[/\\]lib[/\\]routes\.js$/,
+  why: "Mercurius's GraphiQL and subscription servers are not used",
+});
+
+/**
+ * Fastify's schema compilers (Ajv and fast-json-stringify, with what they
+ * load: some 650 KB of source) run only in an app whose routes declare
+ * schemas, a function marked `routeSchemas` (shared/runtime/http.ts). The
+ * other HTTP functions' bundles carry a stand-in for each.
+ */
+const fastifyWithoutSchemaCompilers = leaveOut('fastify-without-schema-compilers', {
+  modules: /^@fastify\/(ajv-compiler|fast-json-stringify-compiler)$/,
+  importer: /[/\\]fastify[/\\]lib[/\\]schema-controller\.js$/,
+  why: 'its function is not marked `routeSchemas` in functions/registry.ts',
+});
 
 /** The entry module of each function of a build, `polaris-function:<name>`, made by {@link entrySource}. */
 function functionEntries(entries: readonly FunctionEntry[]): Plugin {
@@ -185,16 +209,24 @@ export function bundlePath(name: string): string {
 /**
  * Functions bundled in one esbuild build share one parse of everything they
  * import (five times faster than a build each): one build per gRPC service,
- * whose bundles carry that service's reflection descriptors, and one for the
- * HTTP and event functions. Each function still gets a whole bundle of its own.
+ * whose bundles carry that service's reflection descriptors, one for the
+ * HTTP and event functions, and one for those whose routes declare schemas
+ * (the gateway), whose bundles keep Fastify's schema compilers. Each
+ * function still gets a whole bundle of its own.
  */
 function buildGroups(): FunctionEntry[][] {
   const groups = new Map<string, FunctionEntry[]>();
-  for (const entry of functionRegistry) {
-    const key = entry.kind === 'grpc' ? `grpc ${entry.service}` : 'http';
+  for (const entry of functionRegistry as readonly FunctionEntry[]) {
+    const key = entry.kind === 'grpc' ? `grpc ${entry.service}` : entry.routeSchemas ? 'http with route schemas' : 'http';
     groups.set(key, [...(groups.get(key) ?? []), entry]);
   }
   return [...groups.values()];
+}
+
+/** What a build group's bundles leave out or carry of their own, by its first entry (shared by the group). */
+function groupPlugins(entry: FunctionEntry): Plugin[] {
+  if (entry.kind === 'grpc') return [ownDescriptorSet(entry.service)];
+  return entry.routeSchemas ? [] : [fastifyWithoutSchemaCompilers];
 }
 
 /** Builds every bundle; returns each output's size in bytes. */
@@ -222,10 +254,9 @@ export async function buildAll(): Promise<Map<string, number>> {
     sizes.set(entry.name, code.bytes + loader.length);
   };
   const builds = buildGroups().map(async (group) => {
-    const { service } = group[0]!;
     const result = await build({
       ...functionCode,
-      plugins: [...functionCode.plugins!, functionEntries(group), ...(group[0]!.kind === 'grpc' ? [ownDescriptorSet(service!)] : [])],
+      plugins: [...functionCode.plugins!, functionEntries(group), ...groupPlugins(group[0]!)],
       entryPoints: Object.fromEntries(group.map((entry) => [`${entry.name}/function`, `polaris-function:${entry.name}`])),
       outdir: `${distDir}/functions`,
       outExtension: { '.js': '.cjs' },

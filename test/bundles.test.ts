@@ -10,6 +10,7 @@ import { readFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { UsageService } from '../proto/gen/polaris/usage/v1/usage.js';
 import { functionRegistry } from '../functions/registry.js';
+import type { FunctionEntry } from '../shared/runtime/index.js';
 import { deleteStream } from './support/nats.js';
 import { bundlePath } from '../scripts/build.js';
 import { createTestDatabase, type TestDatabase } from './support/database.js';
@@ -173,6 +174,13 @@ describe('each bundle, started alone with PORT', () => {
     const fastify = (name: string) => bundleSources(name).filter((source) => /node_modules\/(fastify|find-my-way|avvio|light-my-request)\//.test(source));
     for (const entry of functionRegistry.filter((fn) => fn.kind === 'event')) expect(fastify(entry.name), entry.name).toEqual([]);
     expect(fastify('ingest').length).toBeGreaterThan(0);
+  });
+
+  it("leaves Fastify's schema compilers out of the HTTP functions whose routes declare no schemas", () => {
+    const compilers = (name: string) => bundleSources(name).filter((source) => /node_modules\/(@fastify\/ajv-compiler|ajv\/dist\/core|fast-json-stringify\/index)/.test(source));
+    const entries = functionRegistry as readonly FunctionEntry[];
+    for (const entry of entries.filter((fn) => fn.kind === 'http' && !fn.routeSchemas)) expect(compilers(entry.name), entry.name).toEqual([]);
+    expect(compilers('gateway').length).toBeGreaterThan(0);
   });
 
   it('finishes a request in flight on SIGTERM, then exits 0', async () => {

@@ -170,7 +170,7 @@ describe('each bundle, started alone with PORT', () => {
     expect(protoLoading('validate-api-key').length).toBeGreaterThan(0);
   });
 
-  it("leaves Fastify out of the event functions, whose bundles receive CloudEvents on node:http", () => {
+  it('leaves Fastify out of the event functions, whose bundles receive CloudEvents on node:http', () => {
     const fastify = (name: string) => bundleSources(name).filter((source) => /node_modules\/(fastify|find-my-way|avvio|light-my-request)\//.test(source));
     for (const entry of functionRegistry.filter((fn) => fn.kind === 'event')) expect(fastify(entry.name), entry.name).toEqual([]);
     expect(fastify('ingest').length).toBeGreaterThan(0);

@@ -78,7 +78,7 @@ const json = (response: Response): Promise<any> => response.json();
 const post = (path: string, headers: Record<string, string>, body: string, at = base) => fetch(`${at}${path}`, { method: 'POST', headers, body });
 
 const eventServers: [string, (options: ServerOptions) => Promise<RunningServer>][] = [
-  ["on the Fastify app of HTTP functions", startHttpServer],
+  ['on the Fastify app of HTTP functions', startHttpServer],
   ["on an event bundle's own server (node:http)", startEventServer],
 ];
 

@@ -19,7 +19,6 @@ export { startHost, type FunctionHost, type HostOptions } from './host.js';
 export { runStandalone } from './standalone.js';
 export { startGrpcServer } from './grpc-server.js';
 export { startHttpServer } from './http-server.js';
-export { startEventServer } from './event-server.js';
 export { bodyTooLargeMessage, maxBodyBytes, type ErrorBody } from './http-answers.js';
 export { opsRequestHandler } from './ops.js';
 export { loadSettingsOrExit, runProcess, serveFunctions, type Closable, type Served } from './lifecycle.js';

@@ -243,12 +243,11 @@ export class UsageService {
     }
     const spans = windows.map((window) => {
       try {
-        return { windowStart: window.start, spans: bucketSpans(window.start, window.end) };
+        return bucketSpans(window.start, window.end);
       } catch {
         throw new ValidationError([{ field: 'from', message: 'and to must fall on a quarter hour (:00, :15, :30, :45) for a PERIOD window' }]);
       }
     });
-    const ends = new Map(windows.map((window) => [window.start.getTime(), window.end]));
     const values = await this.stores.summary.windowValues({
       orgId: query.organizationId,
       meter: meter && { metric: meter.metric, aggregation: meter.aggregation },
@@ -256,11 +255,13 @@ export class UsageService {
       groupBy: query.groupBy,
       where: query.where,
     });
-    return values.map(({ windowStart, metric, groups, total }) => ({
+    // Each window's bounds written once: a grouped answer repeats them for every group.
+    const periods = windows.map((window) => ({ start: window.start.toISOString(), end: window.end.toISOString() }));
+    return values.map(({ windowIndex, metric, groups, total }) => ({
       metric,
       total,
-      periodStart: windowStart.toISOString(),
-      periodEnd: ends.get(windowStart.getTime())!.toISOString(),
+      periodStart: periods[windowIndex]!.start,
+      periodEnd: periods[windowIndex]!.end,
       groups: query.groupBy.map((key, i) => ({ key, value: groups[i] ?? '', present: groups[i] !== null && groups[i] !== undefined })),
     }));
   }

@@ -172,6 +172,11 @@ export interface UsageAggregate {
 }
 
 export interface GetUsageSummaryResponse {
+  /**
+   * In window order, and within a window by the group values in the order of
+   * group_by, a value the events lack after the others. For every metric
+   * (no metric asked), by metric, then window.
+   */
   aggregates: UsageAggregate[];
 }
 

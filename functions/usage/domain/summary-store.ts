@@ -44,8 +44,8 @@ const bucketValueByAggregation: Record<Exclude<MeterAggregation, 'UNIQUE_COUNT'>
  * `alias.group_key`'s values of `groupBy`, each a text column after the
  * window and the total (null where the events lack the key), and their
  * positions for GROUP BY and ORDER BY. Text, because PostgreSQL sends it as
- * it is: a JSON array of them was parsed again for every row, a tenth of a
- * grouped answer's time (30,000 rows for a month by day and 1,000 customers).
+ * it is: a JSON array of them was parsed again for every row of a grouped
+ * answer (30,000 rows for a month by day and 1,000 customers).
  */
 function groupColumns(sql: Sql, groupBy: readonly string[], alias: string): { columns: PendingQuery<Row[]>; positions: PendingQuery<Row[]> } {
   return {

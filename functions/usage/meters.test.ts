@@ -215,16 +215,17 @@ describe('meter rules', () => {
 
   it('lists a summary by window, then by group values in group-by order, a value the events lack last', async () => {
     await createMeter('requests', 'COUNT', { groupBy: ['route', 'region'] });
-    const today = new Date(Math.floor(Date.now() / 86_400_000) * 86_400_000);
-    const yesterday = new Date(today.getTime() - 86_400_000);
-    const event = (at: Date, properties: Record<string, string>) => ({ metric: 'requests', timestamp: new Date(at.getTime() + 3_600_000).toISOString(), properties });
+    // Two whole days in the past (UTC), so no event is in the future whatever the hour.
+    const second = new Date((Math.floor(Date.now() / 86_400_000) - 2) * 86_400_000);
+    const first = new Date(second.getTime() - 86_400_000);
+    const event = (day: Date, properties: Record<string, string>) => ({ metric: 'requests', timestamp: new Date(day.getTime() + 12 * 3_600_000).toISOString(), properties });
     const response = await ingest(tenant.apiKey, [
-      event(today, { route: 'b', region: 'eu' }),
-      event(today, { region: 'eu' }),
-      event(today, { route: 'a' }),
-      event(today, { route: 'a', region: 'us' }),
-      event(today, { route: 'a', region: 'eu' }),
-      event(yesterday, { route: 'z', region: 'us' }),
+      event(second, { route: 'b', region: 'eu' }),
+      event(second, { region: 'eu' }),
+      event(second, { route: 'a' }),
+      event(second, { route: 'a', region: 'us' }),
+      event(second, { route: 'a', region: 'eu' }),
+      event(first, { route: 'z', region: 'us' }),
     ]);
     const { results } = (await response.json()) as { results: { status: string }[] };
     expect(results.map((r) => r.status)).toEqual(Array(6).fill('accepted'));
@@ -235,20 +236,20 @@ describe('meter rules', () => {
       usageSummaryRequest({
         organizationId: tenant.organizationId,
         metric: 'requests',
-        from: yesterday.toISOString(),
-        to: new Date(today.getTime() + 86_400_000).toISOString(),
+        from: first.toISOString(),
+        to: new Date(second.getTime() + 86_400_000).toISOString(),
         windowSize: WindowSize.WINDOW_SIZE_DAY,
         groupBy: ['route', 'region'],
       }),
     );
     const value = (g: { value: string; present: boolean } | undefined) => (g!.present ? g!.value : '(none)');
     expect(aggregates.map((a) => [a.periodStart.slice(0, 10), value(a.groups[0]), value(a.groups[1]), a.total])).toEqual([
-      [yesterday.toISOString().slice(0, 10), 'z', 'us', '1'],
-      [today.toISOString().slice(0, 10), 'a', 'eu', '1'],
-      [today.toISOString().slice(0, 10), 'a', 'us', '1'],
-      [today.toISOString().slice(0, 10), 'a', '(none)', '1'],
-      [today.toISOString().slice(0, 10), 'b', 'eu', '1'],
-      [today.toISOString().slice(0, 10), '(none)', 'eu', '1'],
+      [first.toISOString().slice(0, 10), 'z', 'us', '1'],
+      [second.toISOString().slice(0, 10), 'a', 'eu', '1'],
+      [second.toISOString().slice(0, 10), 'a', 'us', '1'],
+      [second.toISOString().slice(0, 10), 'a', '(none)', '1'],
+      [second.toISOString().slice(0, 10), 'b', 'eu', '1'],
+      [second.toISOString().slice(0, 10), '(none)', 'eu', '1'],
     ]);
     expect(aggregates.every((a) => a.periodEnd === new Date(Date.parse(a.periodStart) + 86_400_000).toISOString())).toBe(true);
   });
